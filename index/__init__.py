@@ -1,0 +1,24 @@
+"""newsindex's index layer: documents, analysis, the Whoosh schema and searching.
+
+Knows nothing of HTTP.  The public surface is small on purpose; the CLI, the
+Flask service and the benchmarks use only these names:
+
+    Index            open an archive; ingest, search, get, put, delete, related, stats
+    SearchRequest    what to search for (query, filters, sort, page)
+    SearchResult     ranked articles with highlighted passages and facets
+    Article          a parsed article (title, body, metadata, passages, entities)
+    read_articles    files and folders -> Articles (and Skipped, with reasons)
+    errors           NotFound, InvalidQuery, InvalidArticle, IndexBusy, AliasFileError
+"""
+
+from index.article import Article, Entity, Passage
+from index.documents import Skipped, article_from_record, read_articles
+from index.engine import Index, IngestReport
+from index.errors import AliasFileError, IndexBusy, InvalidArticle, InvalidQuery, NotFound
+from index.searching import Hit, SearchRequest, SearchResult
+
+__all__ = [
+    "AliasFileError", "Article", "Entity", "Hit", "Index", "IndexBusy", "IngestReport", "InvalidArticle",
+    "InvalidQuery", "NotFound", "Passage", "SearchRequest", "SearchResult", "Skipped", "article_from_record",
+    "read_articles",
+]

@@ -1,0 +1,111 @@
+"""The editorial alias file: names that editors say are one entity.
+
+A TOML file of `[[entity]]` tables (`name`, `type`, `aliases`), read at start-up.
+At ingest an alias becomes its canonical entity; at query time a word or phrase
+that is an alias is expanded to the canonical name and its other aliases, and the
+response says so.  A malformed file raises AliasFileError naming file, line and
+problem, so a typo stops start-up instead of silently changing results.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from index.analysis import fold
+from index.article import ENTITY_TYPES
+from index.errors import AliasFileError
+
+
+def entity_key(name: str) -> str:
+    """The folded form an entity is known by: "the Kremlin's" -> "kremlin", "Nagorno-Karabakh" -> "nagorno karabakh"."""
+    key = fold(name)
+    key = re.sub(r"(?:'s|'|s')$", lambda m: "s" if m.group() == "s'" else "", key)
+    key = re.sub(r"^the\s+", "", key)
+    key = re.sub(r"[-,/]+", " ", key)
+    key = re.sub(r"[^\w\s.&']+", "", key)
+    return " ".join(key.split()).strip(" .'")
+
+
+@dataclass(frozen=True)
+class AliasEntry:
+    """One editorial entity: its canonical name and every name that means it."""
+
+    name: str
+    type: str
+    aliases: tuple[str, ...]
+
+    @property
+    def key(self) -> str:
+        return entity_key(self.name)
+
+    @property
+    def names(self) -> list[str]:
+        return [self.name, *self.aliases]
+
+
+@dataclass
+class Aliases:
+    """All entries, looked up by the key of any of their names."""
+
+    entries: list[AliasEntry] = field(default_factory=list)
+    path: Path | None = None
+
+    def __post_init__(self) -> None:
+        self._by_key = {entity_key(n): e for e in self.entries for n in e.names}
+
+    def lookup(self, name_or_key: str) -> AliasEntry | None:
+        return self._by_key.get(entity_key(name_or_key))
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+
+def _line_of_entry(text: str, number: int) -> int:
+    """The line where the `number`-th (0-based) [[entity]] table starts."""
+    starts = [m.start() for m in re.finditer(r"^\s*\[\[entity\]\]", text, flags=re.MULTILINE)]
+    return text.count("\n", 0, starts[number]) + 1 if number < len(starts) else 1
+
+
+def load_aliases(path: Path | str | None) -> Aliases:
+    """Read and check an alias file; a missing path gives no aliases.
+
+    Raises AliasFileError("FILE:LINE: problem") for TOML syntax errors and for
+    entries without a name, with an unknown type, or with aliases that are not strings.
+    """
+    if path is None or not Path(path).exists():
+        return Aliases()
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None) or _lineno_from_message(str(exc))
+        raise AliasFileError(f"{path}:{line}: {exc}") from None
+    unknown = set(data) - {"entity"}
+    if unknown:
+        raise AliasFileError(f"{path}:1: unknown table(s) {sorted(unknown)}; expected [[entity]] tables")
+    entries = []
+    for number, raw in enumerate(data.get("entity", [])):
+        where = f"{path}:{_line_of_entry(text, number)}"
+        if not isinstance(raw, dict):
+            raise AliasFileError(f"{where}: each [[entity]] must be a table")
+        name, type_, aliases = raw.get("name"), raw.get("type", "person"), raw.get("aliases", [])
+        if not isinstance(name, str) or not name.strip():
+            raise AliasFileError(f"{where}: entity needs a non-empty `name`")
+        if type_ not in ENTITY_TYPES:
+            raise AliasFileError(f"{where}: type {type_!r} of {name!r} must be one of {', '.join(ENTITY_TYPES)}")
+        if not isinstance(aliases, list) or not all(isinstance(a, str) and a.strip() for a in aliases):
+            raise AliasFileError(f"{where}: `aliases` of {name!r} must be a list of non-empty strings")
+        extra = set(raw) - {"name", "type", "aliases"}
+        if extra:
+            raise AliasFileError(f"{where}: unknown key(s) {sorted(extra)} in entity {name!r}")
+        entries.append(AliasEntry(name=name.strip(), type=type_, aliases=tuple(a.strip() for a in aliases)))
+    return Aliases(entries=entries, path=path)
+
+
+def _lineno_from_message(message: str) -> int:
+    match = re.search(r"line (\d+)", message)
+    return int(match.group(1)) if match else 1

@@ -1,0 +1,301 @@
+"""The Index: the one object the CLI, the HTTP service and the benchmarks talk to.
+
+    with Index.open("var/index", create=True) as index:
+        report = index.ingest(read_articles(["seeds/"], index.outlets))
+        result = index.search(SearchRequest(q="Kalbajar"))
+
+Writes go through a Whoosh writer in a `with` block: committed on success,
+cancelled on error, so an acknowledged write is on disk and a failed one leaves
+nothing half-written.  Waiting for another writer's lock is bounded and ends in
+IndexBusy.  Reads share one open searcher per Index, refreshed when another
+process commits, never one searcher per request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from whoosh import index as whoosh_index
+from whoosh.index import LockError
+from whoosh.query import Term
+
+from config.settings import Settings
+from index.aliases import Aliases, load_aliases
+from index.article import Article
+from index.catalog import EntityCatalog
+from index.documents import Skipped
+from index.entities import extract_entities
+from index.errors import IndexBusy, NotFound
+from index.facets import SegmentValues
+from index.outlets import Outlets, load_outlets
+from index.passages import split_passages
+from index.schema import ARTICLE, ENTITY_FIELDS, PASSAGE, NewsSchema
+from index.searching import SearchContext, SearchRequest, SearchResult, search
+
+log = logging.getLogger(__name__)
+
+# Bump when parsing, passages or entities change, so re-ingesting rewrites stored articles.
+PIPELINE_VERSION = "1"
+
+
+@dataclass
+class IngestReport:
+    """What one ingest did. `skipped` lists (path, reason) for every file or line left out."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    passages: int = 0
+    without_date: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    seconds: float = 0.0
+    ids: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, "
+                f"{len(self.skipped)} skipped; {self.passages} passages; "
+                f"{self.without_date} without a date; {self.seconds:.2f} s")
+
+
+class Index:
+    """A newsindex archive on disk (see the module docstring)."""
+
+    def __init__(self, path: Path, ix, settings: Settings):
+        self.path = Path(path)
+        self.settings = settings
+        self._ix = ix
+        self._lock = threading.RLock()
+        self._searcher = None
+        self._catalog: tuple[int, EntityCatalog] | None = None
+        self.values = SegmentValues()
+        self.outlets: Outlets = load_outlets(settings.outlets_file)
+        self.aliases: Aliases = load_aliases(settings.aliases)
+
+    # -- opening and closing ------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | Path | None = None, create: bool = False, settings: Settings | None = None) -> "Index":
+        """Open the index at `path` (default: settings.index_dir), creating it if asked.
+
+        Raises FileNotFoundError when there is no index and `create` is false.
+        """
+        settings = settings or Settings.from_env()
+        path = Path(path or settings.index_dir)
+        if whoosh_index.exists_in(str(path)):
+            ix = whoosh_index.open_dir(str(path))
+        elif create:
+            path.mkdir(parents=True, exist_ok=True)
+            try:
+                ix = whoosh_index.create_in(str(path), NewsSchema())
+            except LockError:  # another process is creating it right now
+                time.sleep(0.5)
+                ix = whoosh_index.open_dir(str(path))
+        else:
+            raise FileNotFoundError(f"no index at {path}; run `newsindex ingest PATH` first")
+        return cls(path, ix, settings)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._searcher is not None:
+                self._searcher.close()
+                self._searcher = None
+            self._ix.close()
+
+    def __enter__(self) -> "Index":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- reading --------------------------------------------------------------
+
+    def searcher(self):
+        """The shared searcher, refreshed first if another writer has committed since."""
+        with self._lock:
+            if self._searcher is None:
+                self._searcher = self._ix.searcher()
+            elif not self._searcher.up_to_date():
+                try:
+                    # refresh() reuses the readers of segments that did not change.
+                    self._searcher = self._searcher.refresh()
+                except TypeError:
+                    # Whoosh cannot refresh a searcher opened on an empty index.
+                    self._searcher.close()
+                    self._searcher = self._ix.searcher()
+            return self._searcher
+
+    def generation(self) -> int:
+        """A number that changes with every commit (for caches and ETags)."""
+        return self.searcher().reader().generation()
+
+    def catalog(self) -> EntityCatalog:
+        """The archive's entity catalog, rebuilt once per commit."""
+        searcher = self.searcher()
+        gen = searcher.reader().generation()
+        with self._lock:
+            if self._catalog is None or self._catalog[0] != gen:
+                self._catalog = (gen, EntityCatalog.build(searcher.reader(), self.aliases))
+            return self._catalog[1]
+
+    def context(self) -> SearchContext:
+        s = self.settings
+        return SearchContext(
+            searcher=self.searcher(), catalog=self.catalog(), values=self.values, aliases=self.aliases,
+            time_limit=s.query_time_limit, max_query_length=s.max_query_length,
+            max_query_terms=s.max_query_terms, allow_leading_wildcards=s.allow_leading_wildcards,
+        )
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        """Rank, facet and highlight; raises InvalidQuery for requests that cannot run."""
+        request.check(self.settings.max_per_page, self.settings.max_results_window)
+        return search(request, self.context())
+
+    def get(self, article_id: str) -> Article:
+        """The stored article. Raises NotFound."""
+        stored = self.searcher().document(doc_id=article_id, kind=ARTICLE)
+        if not stored:
+            raise NotFound(f"no article with id {article_id!r}")
+        return Article.from_dict(json.loads(stored["data"]))
+
+    def exists(self, article_id: str) -> bool:
+        return self.searcher().document(doc_id=article_id, kind=ARTICLE) is not None
+
+    def stats(self) -> dict:
+        searcher = self.searcher()
+        size = sum(p.stat().st_size for p in self.path.iterdir() if p.is_file())
+        return {
+            "articles": searcher.doc_frequency("kind", ARTICLE),
+            "passages": searcher.doc_frequency("kind", PASSAGE),
+            "segments": len(searcher.leaf_searchers()),
+            "generation": searcher.reader().generation(),
+            "size_bytes": size,
+            "last_commit": max((p.stat().st_mtime for p in self.path.glob("*.toc")), default=None),
+        }
+
+    # -- writing --------------------------------------------------------------
+
+    def _writer(self):
+        try:
+            return self._ix.writer(timeout=self.settings.write_lock_timeout, delay=0.05, limitmb=256)
+        except LockError:
+            raise IndexBusy(f"the index is locked by another writer (waited {self.settings.write_lock_timeout:g} s)") from None
+
+    def prepare(self, articles: list[Article]) -> None:
+        """Split passages and extract entities for a batch of parsed articles, in place."""
+        for article in articles:
+            article.passages = split_passages(article.body)
+        if self.settings.entities:
+            extract_entities(articles, self.aliases, n_process=self.settings.ner_processes)
+
+    def ingest(self, items: Iterable[Article | Skipped], batch_size: int | None = None) -> IngestReport:
+        """Add or replace articles, committing once per batch; Skipped items are reported.
+
+        Re-ingesting an article with the same id replaces it (never a duplicate); one
+        whose content is unchanged is left as it is.  Raises IndexBusy when the lock
+        cannot be had; batches committed before that stay committed.
+        """
+        started = time.perf_counter()
+        report = IngestReport()
+        batch_size = batch_size or self.settings.ingest_batch_size
+        iterator: Iterator = iter(items)
+        while batch := list(islice(iterator, batch_size)):
+            articles = []
+            for item in batch:
+                if isinstance(item, Skipped):
+                    report.skipped.append(item)
+                else:
+                    articles.append(item)
+            # Within one batch, the last version of an id wins.
+            articles = list({a.id: a for a in articles}.values())
+            self._write_batch(articles, report)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _write_batch(self, articles: list[Article], report: IngestReport) -> None:
+        searcher = self.searcher()
+        changed = []
+        for article in articles:
+            checksum = _checksum(article)
+            stored = searcher.document(doc_id=article.id, kind=ARTICLE)
+            if stored and stored.get("checksum") == checksum:
+                report.unchanged += 1
+                report.ids.append(article.id)
+                continue
+            changed.append((article, checksum, stored is not None))
+        if not changed:
+            return
+        self.prepare([a for a, _, _ in changed])
+        with self._writer() as writer:
+            for article, checksum, existed in changed:
+                writer.delete_by_term("article_id", article.id)
+                for doc in _documents(article, checksum):
+                    writer.add_document(**doc)
+        for article, _, existed in changed:
+            report.updated += existed
+            report.added += not existed
+            report.passages += len(article.passages)
+            report.without_date += article.published is None
+            report.ids.append(article.id)
+
+    def put(self, article: Article) -> bool:
+        """Create or replace one article and commit. Returns True if it was created."""
+        existed = self.exists(article.id)
+        self.prepare([article])
+        with self._writer() as writer:
+            writer.delete_by_term("article_id", article.id)
+            for doc in _documents(article, _checksum(article)):
+                writer.add_document(**doc)
+        return not existed
+
+    def delete(self, ids: Iterable[str]) -> int:
+        """Remove articles (and their passages). Returns how many existed."""
+        ids = [i for i in ids if self.exists(i)]
+        if ids:
+            with self._writer() as writer:
+                for article_id in ids:
+                    writer.delete_by_term("article_id", article_id)
+        return len(ids)
+
+    def optimize(self) -> None:
+        """Merge all segments into one (after a large bulk load)."""
+        self._writer().commit(optimize=True)
+
+
+def _checksum(article: Article) -> str:
+    fields = [PIPELINE_VERSION, article.title, article.body, article.source, article.published,
+              article.url, article.byline, article.summary]
+    return hashlib.sha1(json.dumps(fields, default=str).encode("utf-8")).hexdigest()
+
+
+def _safe(value: str) -> str:
+    return value.replace(",", " ").replace("=", " ")
+
+
+def _documents(article: Article, checksum: str) -> Iterator[dict]:
+    """The Whoosh documents of one article: the article itself, then its passages."""
+    month = article.published.strftime("%Y-%m") if article.published else None
+    common = {"article_id": article.id, "source": article.source or None, "source_text": article.source or None,
+              "published": article.published, "month": month}
+    common = {k: v for k, v in common.items() if v is not None}
+    by_type = {t: [e.key for e in article.entities if e.type == t] for t in ENTITY_FIELDS}
+    forms = [f"{_safe(e.key)}={_safe(e.name)}" for e in article.entities]
+    yield dict(
+        common, kind=ARTICLE, doc_id=article.id, title=article.title, body=article.body,
+        byline=article.byline or "", checksum=checksum,
+        data=json.dumps(article.to_dict(), ensure_ascii=False),
+        entity_forms=",".join(forms),
+        **{t: ",".join(_safe(k) for k in keys) for t, keys in by_type.items()},
+    )
+    for passage in article.passages:
+        in_passage = {t: ",".join(_safe(e.key) for e in article.entities if e.type == t and passage.position in e.passages)
+                      for t in ENTITY_FIELDS}
+        yield dict(common, kind=PASSAGE, doc_id=f"{article.id}#{passage.position}", text=passage.text,
+                   position=passage.position, **in_passage)

@@ -1,0 +1,130 @@
+"""From entity mentions to an article's entities: one entry per real-world name.
+
+The NER model (index/ner.py) finds mentions in the title and each passage.  This
+module folds their spellings into entities: case and accents (Erdogan =
+Erdoğan), possessives ("Putin's"), a leading "the", editorial aliases
+(index/aliases.py), and a surname alone merged with the full name used elsewhere
+in the same article ("Aliyev" -> "Ilham Aliyev").  Each entity keeps its display
+name (the fullest form seen, accents kept), the forms seen, its mention count,
+and the passages it occurs in.  Merging across the archive happens when facets
+are counted (index/catalog.py), so the result does not depend on ingest order.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from index.aliases import Aliases, entity_key
+from index.article import Article, Entity
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Group:
+    key: str
+    forms: Counter = field(default_factory=Counter)
+    types: Counter = field(default_factory=Counter)
+    units: set[int] = field(default_factory=set)
+    fixed_type: str | None = None
+    fixed_name: str | None = None
+
+    @property
+    def type(self) -> str:
+        return self.fixed_type or self.types.most_common(1)[0][0]
+
+    def absorb(self, other: "_Group") -> None:
+        self.forms.update(other.forms)
+        self.types.update(other.types)
+        self.units |= other.units
+
+
+def best_name(forms: Counter) -> str:
+    """The fullest form (most words), then the one with accents, then the most frequent."""
+    def rank(form: str) -> tuple:
+        return (len(form.split()), sum(ord(c) > 127 for c in form), forms[form], form)
+    return max(forms, key=rank)
+
+
+def _clean_surface(text: str) -> str:
+    text = " ".join(text.split()).strip(" \"'“”‘’.,;:()[]")
+    for suffix in ("'s", "’s"):
+        if text.endswith(suffix):
+            text = text[: -len(suffix)]
+    if text.lower().startswith("the "):
+        text = text[4:]
+    return text.strip()
+
+
+def build_entities(mentions_by_unit: Sequence[Sequence], aliases: Aliases) -> list[Entity]:
+    """Fold mentions into entities.
+
+    `mentions_by_unit[0]` are the title's mentions and `mentions_by_unit[i]` those
+    of passage i-1; each mention has `.text` and `.type`.
+    """
+    groups: dict[str, _Group] = {}
+    for unit, mentions in enumerate(mentions_by_unit):
+        for mention in mentions:
+            surface = _clean_surface(mention.text)
+            key = entity_key(surface)
+            if len(key) < 2 or not any(c.isalpha() for c in key):
+                continue
+            entry = aliases.lookup(key)
+            if entry:
+                key = entry.key
+            group = groups.setdefault(key, _Group(key))
+            if entry:
+                group.fixed_type, group.fixed_name = entry.type, entry.name
+            group.forms[surface] += 1
+            group.types[mention.type] += 1
+            group.units.add(unit)
+    _merge_partial_names(groups)
+    entities = []
+    for group in groups.values():
+        entities.append(Entity(
+            type=group.type,
+            name=group.fixed_name or best_name(group.forms),
+            key=group.key,
+            forms=sorted(group.forms),
+            mentions=sum(group.forms.values()),
+            passages=sorted(u - 1 for u in group.units if u > 0),
+        ))
+    entities.sort(key=lambda e: (-e.mentions, e.name))
+    return entities
+
+
+def _merge_partial_names(groups: dict[str, _Group]) -> None:
+    """Merge "Aliyev" into "Ilham Aliyev" when that is the one longer person name ending so."""
+    people = [g for g in groups.values() if g.type == "person"]
+    for short in sorted(people, key=lambda g: len(g.key.split())):
+        words = short.key.split()
+        longer = [g for g in people if g is not short and g.key in groups and len(g.key.split()) > len(words)
+                  and g.key.split()[-len(words):] == words]
+        # Only the longest candidates count: "Erdogan" -> "Recep Tayyip Erdogan", not "Tayyip Erdogan".
+        if longer:
+            top = max(len(g.key.split()) for g in longer)
+            longest = [g for g in longer if len(g.key.split()) == top]
+            if len(longest) == 1 and not short.fixed_name:
+                longest[0].absorb(short)
+                del groups[short.key]
+
+
+def extract_entities(articles: Sequence[Article], aliases: Aliases, n_process: int = 1) -> None:
+    """Run NER over every article's title and passages and set `article.entities`.
+
+    One model call for the whole batch (the model batches internally, and uses
+    `n_process` processes), then the mentions are regrouped per article.
+    """
+    from index.ner import extract_mentions  # lazy: loading the model takes a second
+
+    texts, spans = [], []
+    for article in articles:
+        units = [article.title] + [p.text for p in article.passages]
+        spans.append((len(texts), len(units)))
+        texts.extend(units)
+    mentions = extract_mentions(texts, n_process=n_process, batch_size=32) if texts else []
+    for article, (start, count) in zip(articles, spans):
+        article.entities = build_entities(mentions[start:start + count], aliases)

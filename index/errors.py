@@ -1,0 +1,39 @@
+"""The few exceptions callers of index/ need to know (Whoosh's index.py is the model).
+
+The service maps each to one HTTP status: NotFound -> 404, InvalidQuery -> 400,
+IndexBusy -> 503 with Retry-After, InvalidArticle -> 400.
+"""
+
+
+class IndexError_(Exception):
+    """Base class for every error raised by index/."""
+
+
+class NotFound(IndexError_):
+    """No article has the requested id."""
+
+
+class InvalidQuery(IndexError_):
+    """The query cannot be run as written; the message says why, `param` where."""
+
+    def __init__(self, message: str, param: str = "q"):
+        super().__init__(message)
+        self.param = param
+
+
+class InvalidArticle(IndexError_):
+    """An article cannot be indexed (no text, bad date...); the message says why."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+class IndexBusy(IndexError_):
+    """Another writer held the index lock for longer than the configured wait."""
+
+    retry_after = 2
+
+
+class AliasFileError(IndexError_):
+    """The editorial alias file is malformed; the message names file, line and problem."""

@@ -1,0 +1,335 @@
+"""Searching: a SearchRequest in, a SearchResult of articles out.
+
+The query is parsed with Whoosh's syntax (words, "phrases", AND/OR/NOT,
+`field:value`) over article titles and bodies and ranked with BM25F.  Filters
+(source, entities, dates) are added as constant-score clauses so they narrow
+without changing scores.  One pass over the matches gives the page, the exact
+total and the document numbers that facets are counted from, under a time limit.
+Then, for the articles on the page only, the same query runs over their passages
+to pick and highlight the best one to three.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, time as dtime
+from typing import Any
+
+from whoosh import collectors, query as Q
+from whoosh.qparser import AndGroup, FieldAliasPlugin, FuzzyTermPlugin, MultifieldParser, OrGroup
+from whoosh.matching import WrappingMatcher
+from whoosh.sorting import FieldFacet
+
+from index.aliases import Aliases
+from index.article import Article
+from index.catalog import EntityCatalog
+from index.errors import InvalidQuery
+from index.facets import FacetValue, SegmentValues, entity_facets, plain_facets
+from index.highlight import highlight
+from index.schema import ARTICLE, ENTITY_FIELDS, PASSAGE
+
+SORTS = ("relevance", "newest", "oldest")
+SORT_ALIASES = {"date": "newest", "score": "relevance"}
+MATCHES = ("auto", "all", "any")
+# Fields a query may name, and the index field each one searches.
+QUERY_FIELDS = {"title": "title", "body": "body", "text": "body", "source": "source_text", "byline": "byline"}
+MAX_EXPANSIONS = 1024  # terms a prefix, wildcard or fuzzy query may expand to
+
+
+@dataclass
+class SearchRequest:
+    """What to search for. Every field has a browse-friendly default."""
+
+    q: str = ""
+    source: list[str] = field(default_factory=list)
+    entity: list[str] = field(default_factory=list)
+    person: list[str] = field(default_factory=list)
+    org: list[str] = field(default_factory=list)
+    place: list[str] = field(default_factory=list)
+    date_from: date | None = None
+    date_to: date | None = None
+    sort: str = "relevance"
+    match: str = "auto"
+    page: int = 1
+    per_page: int = 10
+    facets: bool = True
+    facet_limit: int = 20
+    passages: int = 3
+
+    def check(self, max_per_page: int = 100, max_window: int = 10_000) -> None:
+        """Raise InvalidQuery (naming the parameter) for values no search can honour."""
+        self.sort = SORT_ALIASES.get(self.sort, self.sort)
+        if self.sort not in SORTS:
+            raise InvalidQuery(f"sort must be one of {', '.join(SORTS)}", "sort")
+        if self.match not in MATCHES:
+            raise InvalidQuery(f"match must be one of {', '.join(MATCHES)}", "match")
+        if self.page < 1:
+            raise InvalidQuery("page must be 1 or more", "page")
+        if not 1 <= self.per_page <= max_per_page:
+            raise InvalidQuery(f"per_page must be between 1 and {max_per_page}", "per_page")
+        if self.page * self.per_page > max_window:
+            raise InvalidQuery(
+                f"page * per_page must not exceed {max_window}; use the CSV or NDJSON export to take every result",
+                "page")
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise InvalidQuery("from must not be after to", "from")
+
+    @property
+    def is_browse(self) -> bool:
+        return not self.q.strip()
+
+
+@dataclass
+class PassageHit:
+    position: int
+    html: str  # escaped text with <mark> highlights
+    text: str
+    score: float | None = None
+
+
+@dataclass
+class Hit:
+    id: str
+    title: str
+    title_html: str
+    source: str | None
+    published: datetime | None
+    url: str | None
+    byline: str | None
+    score: float | None
+    passages: list[PassageHit]
+    entities: dict[str, list[str]]
+
+
+@dataclass
+class SearchResult:
+    query: str
+    total: int
+    page: int
+    per_page: int
+    hits: list[Hit]
+    facets: dict[str, list[FacetValue]]
+    partial: bool = False
+    took_ms: float = 0.0
+    suggestion: dict | None = None
+    expanded: list[dict] = field(default_factory=list)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+@dataclass
+class SearchContext:
+    """What a search needs beyond the request: an open searcher and the archive-level caches."""
+
+    searcher: Any
+    catalog: EntityCatalog
+    values: SegmentValues
+    aliases: Aliases
+    time_limit: float = 2.0
+    max_query_length: int = 1000
+    max_query_terms: int = 64
+    allow_leading_wildcards: bool = False
+
+
+class _DocnumCollector(collectors.WrappingCollector):
+    """Records every matching document number while the child collects the page."""
+
+    def __init__(self, child):
+        super().__init__(child)
+        self.docnums: list[int] = []
+
+    def collect(self, sub_docnum):
+        self.docnums.append(self.offset + sub_docnum)
+        return self.child.collect(sub_docnum)
+
+
+def parse_query(text: str, schema, ctx: SearchContext, match: str = "auto") -> Q.Query:
+    """Parse a user query into a Whoosh query over title and body; InvalidQuery if it cannot run."""
+    if len(text) > ctx.max_query_length:
+        raise InvalidQuery(f"q is longer than {ctx.max_query_length} characters")
+    group = AndGroup if match == "all" else OrGroup
+    parser = MultifieldParser(["title", "body"], schema, group=group)
+    parser.add_plugin(FuzzyTermPlugin())
+    parser.add_plugin(FieldAliasPlugin({"body": ["text"], "source_text": ["source"]}))
+    try:
+        parsed = parser.parse(text)
+    except Exception as exc:  # Whoosh raises assorted errors on odd syntax
+        raise InvalidQuery(f"q could not be parsed: {exc}") from None
+    _check_query(parsed, ctx)
+    return parsed
+
+
+def _check_query(parsed: Q.Query, ctx: SearchContext) -> None:
+    terms = 0
+    allowed = set(QUERY_FIELDS.values())
+    for sub in parsed.leaves():
+        fieldname = getattr(sub, "fieldname", None)
+        if fieldname and fieldname not in allowed:
+            raise InvalidQuery(
+                f"unknown field '{fieldname}:'; searchable fields are {', '.join(sorted(QUERY_FIELDS))}")
+        if isinstance(sub, (Q.Wildcard, Q.Prefix)) and not ctx.allow_leading_wildcards:
+            pattern = getattr(sub, "text", "")
+            if isinstance(sub, Q.Wildcard) and pattern[:1] in ("*", "?"):
+                raise InvalidQuery("leading wildcards (such as *stan) are not allowed; put letters before the *")
+        terms += len(getattr(sub, "words", None) or [1])
+    if terms > ctx.max_query_terms:
+        raise InvalidQuery(f"q has {terms} terms; at most {ctx.max_query_terms} are allowed")
+    reader = ctx.searcher.reader()
+    for sub in parsed.leaves():
+        if isinstance(sub, Q.MultiTerm):
+            expanded = 0
+            for _ in sub._btexts(reader):
+                expanded += 1
+                if expanded > MAX_EXPANSIONS:
+                    raise InvalidQuery(f"'{sub}' matches more than {MAX_EXPANSIONS} words; make it more specific")
+
+
+def _to_passages(text_query: Q.Query) -> Q.Query:
+    """The same query over passage text: title and body clauses become `text` clauses."""
+    def rename(node: Q.Query) -> Q.Query:
+        if getattr(node, "fieldname", None) in ("title", "body"):
+            node = node.copy()
+            node.fieldname = "text"
+            return node
+        return node.apply(rename)
+    return rename(text_query)
+
+
+def build_filters(request: SearchRequest, catalog: EntityCatalog) -> list[Q.Query]:
+    """Filter clauses: sources are alternatives (OR); every entity named must appear (AND)."""
+    clauses: list[Q.Query] = []
+    if request.source:
+        clauses.append(Q.Or([Q.Term("source", s) for s in request.source]))
+    for name in [*request.entity, *request.person, *request.org, *request.place]:
+        keys = catalog.keys_for(name)
+        clauses.append(Q.Or([Q.Term(f, k) for f in ENTITY_FIELDS for k in keys]))
+    if request.date_from or request.date_to:
+        start = datetime.combine(request.date_from, dtime.min) if request.date_from else None
+        end = datetime.combine(request.date_to, dtime.max) if request.date_to else None
+        clauses.append(Q.DateRange("published", start, end))
+    return clauses
+
+
+class FilterOnly(Q.WrappingQuery):
+    """A clause that narrows the matches but adds nothing to their scores.
+
+    Unlike ConstantScoreQuery it does not materialise every matching id first,
+    so a filter such as `kind:article` costs nothing on a large index.
+    """
+
+    def _rewrap(self, child):
+        return self.__class__(child)
+
+    def matcher(self, searcher, context=None):
+        return _ZeroScore(self.child.matcher(searcher, context))
+
+
+class _ZeroScore(WrappingMatcher):
+    def _replacement(self, newchild):
+        return self.__class__(newchild)
+
+    def score(self):
+        return 0.0
+
+    def supports_block_quality(self):
+        return False
+
+    def max_quality(self):
+        return 0.0
+
+
+def _filters_only(clauses: list[Q.Query]) -> list[Q.Query]:
+    return [FilterOnly(c) for c in clauses]
+
+
+def search(request: SearchRequest, ctx: SearchContext) -> SearchResult:
+    """Run one search: rank articles, count facets, pick and highlight passages."""
+    started = time.perf_counter()
+    searcher = ctx.searcher
+    filters = build_filters(request, ctx.catalog)
+    text_query = None if request.is_browse else parse_query(request.q, searcher.schema, ctx, request.match)
+    if text_query is Q.NullQuery:  # only stop words: browse, as for an empty query
+        text_query = None
+    parts = [Q.Term("kind", ARTICLE)] if text_query is None else [text_query, FilterOnly(Q.Term("kind", ARTICLE))]
+    article_query = Q.And(parts + _filters_only(filters))
+
+    limit = request.page * request.per_page
+    sort = "newest" if request.is_browse and request.sort == "relevance" else request.sort
+    if sort == "relevance":
+        top = collectors.TopCollector(limit=limit, usequality=False)
+    else:
+        top = collectors.SortingCollector(FieldFacet("published", reverse=(sort == "newest")), limit=limit)
+    recorder = _DocnumCollector(top)
+    timed = collectors.TimeLimitCollector(recorder, timelimit=ctx.time_limit, use_alarm=False)
+    partial = False
+    try:
+        searcher.search_with_collector(article_query, timed)
+    except collectors.TimeLimit:
+        partial = True
+    results = top.results()
+    page_hits = list(results)[(request.page - 1) * request.per_page:limit]
+
+    terms = _highlight_terms(text_query, searcher) if text_query is not None else set()
+    best = _best_passages(page_hits, text_query, filters, ctx, request.passages) if text_query is not None else {}
+    hits = [_make_hit(h, best.get(h["article_id"], []), terms, ctx.catalog, sort == "relevance" and text_query is not None)
+            for h in page_hits]
+
+    facets: dict[str, list[FacetValue]] = {}
+    if request.facets:
+        counts = ctx.values.count(searcher, recorder.docnums)
+        facets = plain_facets(counts, request.facet_limit)
+        facets.update(entity_facets(searcher, recorder.docnums, ctx.values, ctx.catalog, request.facet_limit))
+    return SearchResult(
+        query=request.q, total=len(set(recorder.docnums)), page=request.page, per_page=request.per_page,
+        hits=hits, facets=facets, partial=partial, took_ms=round((time.perf_counter() - started) * 1000, 2),
+    )
+
+
+def _highlight_terms(text_query: Q.Query, searcher) -> set[str]:
+    """The index terms a query matches in text fields (prefixes and fuzzy terms expanded)."""
+    found = set()
+    for fieldname, btext in _to_passages(text_query).existing_terms(searcher.reader(), phrases=True, expand=True):
+        if fieldname == "text":
+            found.add(btext.decode("utf-8") if isinstance(btext, bytes) else btext)
+    return found
+
+
+def _best_passages(page_hits, text_query, filters, ctx: SearchContext, per_article: int) -> dict[str, list]:
+    """For the articles on the page, their best-scoring passages for the query."""
+    if not page_hits or per_article < 1:
+        return {}
+    ids = [hit["article_id"] for hit in page_hits]
+    query = Q.And([_to_passages(text_query), FilterOnly(Q.Term("kind", PASSAGE)),
+                   FilterOnly(Q.Or([Q.Term("article_id", i) for i in ids]))])
+    best: dict[str, list] = {}
+    for hit in ctx.searcher.search(query, limit=None):
+        bucket = best.setdefault(hit["article_id"], [])
+        if len(bucket) < per_article:
+            bucket.append((hit["position"], hit["text"], hit.score))
+    return best
+
+
+def _make_hit(hit, passages, terms: set[str], catalog: EntityCatalog, scored: bool) -> Hit:
+    article = Article.from_dict(json.loads(hit["data"]))
+    if not passages and article.passages:
+        lead = article.passages[0]
+        passages = [(lead.position, lead.text, None)]
+    entities: dict[str, list[str]] = {t: [] for t in ENTITY_FIELDS}
+    for entity in article.entities:
+        target = catalog.canonical.get(entity.key, entity.key)
+        kind = catalog.type_of.get(target, entity.type)
+        name = catalog.display.get(target, entity.name)
+        if name not in entities[kind]:
+            entities[kind].append(name)
+    return Hit(
+        id=article.id, title=article.title, title_html=highlight(article.title, terms),
+        source=article.source, published=article.published, url=article.url, byline=article.byline,
+        score=round(hit.score, 4) if scored and hit.score is not None else None,
+        passages=[PassageHit(position=p, html=highlight(text, terms), text=text,
+                             score=round(s, 4) if s is not None else None) for p, text, s in passages],
+        entities=entities,
+    )
