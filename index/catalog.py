@@ -44,9 +44,11 @@ class EntityCatalog:
             return counter.most_common(1)[0][0]
 
         canonical = {key: key for key in type_counts}
-        people = [k for k, c in type_counts.items() if majority(c) == "person" and not aliases.lookup(k)]
+        people = [k for k, c in type_counts.items() if majority(c) == "person"]
         by_words = {k: k.split() for k in people}
         for short in people:
+            if aliases.lookup(short):  # an editorial entry is an entity of its own
+                continue
             words = by_words[short]
             longer = [k for k in people if len(by_words[k]) > len(words) and by_words[k][-len(words):] == words]
             if longer:

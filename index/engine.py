@@ -21,11 +21,11 @@ import time
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from whoosh import index as whoosh_index
 from whoosh.index import LockError
-from whoosh.query import Term
+from whoosh.query import NullQuery
 
 from config.settings import Settings
 from index.aliases import Aliases, load_aliases
@@ -38,7 +38,8 @@ from index.facets import SegmentValues
 from index.outlets import Outlets, load_outlets
 from index.passages import split_passages
 from index.schema import ARTICLE, ENTITY_FIELDS, PASSAGE, NewsSchema
-from index.searching import SearchContext, SearchRequest, SearchResult, search
+from index.highlight import highlight
+from index.searching import SearchContext, SearchRequest, SearchResult, highlight_terms, parse_query, search
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +158,16 @@ class Index:
         """Rank, facet and highlight; raises InvalidQuery for requests that cannot run."""
         request.check(self.settings.max_per_page, self.settings.max_results_window)
         return search(request, self.context())
+
+    def highlighter(self, q: str) -> Callable[[str], str]:
+        """A function that HTML-escapes text and marks the words `q` matches (for an article view)."""
+        terms: set[str] = set()
+        if q.strip():
+            ctx = self.context()
+            parsed = parse_query(q, ctx.searcher.schema, ctx)
+            if parsed is not NullQuery:
+                terms = highlight_terms(parsed, ctx.searcher)
+        return lambda text: highlight(text, terms)
 
     def get(self, article_id: str) -> Article:
         """The stored article. Raises NotFound."""

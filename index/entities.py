@@ -112,6 +112,11 @@ def _merge_partial_names(groups: dict[str, _Group]) -> None:
                 del groups[short.key]
 
 
+def _is_title_case(title: str) -> bool:
+    words = [w for w in title.split() if w[:1].isalpha() and len(w) > 3]
+    return len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.8 * len(words)
+
+
 def extract_entities(articles: Sequence[Article], aliases: Aliases, n_process: int = 1) -> None:
     """Run NER over every article's title and passages and set `article.entities`.
 
@@ -122,7 +127,10 @@ def extract_entities(articles: Sequence[Article], aliases: Aliases, n_process: i
 
     texts, spans = [], []
     for article in articles:
-        units = [article.title] + [p.text for p in article.passages]
+        # A Title Case headline reads as a string of names to the model ("Ceasefire Efforts"
+        # as an org); its real entities recur in the text, so it is skipped.
+        title = "" if _is_title_case(article.title) else article.title
+        units = [title] + [p.text for p in article.passages]
         spans.append((len(texts), len(units)))
         texts.extend(units)
     mentions = extract_mentions(texts, n_process=n_process, batch_size=32) if texts else []

@@ -273,7 +273,7 @@ def search(request: SearchRequest, ctx: SearchContext) -> SearchResult:
     results = top.results()
     page_hits = list(results)[(request.page - 1) * request.per_page:limit]
 
-    terms = _highlight_terms(text_query, searcher) if text_query is not None else set()
+    terms = highlight_terms(text_query, searcher) if text_query is not None else set()
     best = _best_passages(page_hits, text_query, filters, ctx, request.passages) if text_query is not None else {}
     hits = [_make_hit(h, best.get(h["article_id"], []), terms, ctx.catalog, sort == "relevance" and text_query is not None)
             for h in page_hits]
@@ -289,7 +289,7 @@ def search(request: SearchRequest, ctx: SearchContext) -> SearchResult:
     )
 
 
-def _highlight_terms(text_query: Q.Query, searcher) -> set[str]:
+def highlight_terms(text_query: Q.Query, searcher) -> set[str]:
     """The index terms a query matches in text fields (prefixes and fuzzy terms expanded)."""
     found = set()
     for fieldname, btext in _to_passages(text_query).existing_terms(searcher.reader(), phrases=True, expand=True):

@@ -1,0 +1,57 @@
+"""The Flask application factory: `create_app()` is what gunicorn runs.
+
+Nothing happens at import time.  The factory reads Settings (from the
+environment unless a test passes its own), wires the API (flask-smorest, which
+also serves the OpenAPI document), the search pages, and the error handlers,
+in that order; the index itself is opened per worker on first use
+(service/archive.py).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from flask_smorest import Api
+
+from config.settings import Settings
+from index.aliases import load_aliases
+from service import archive, errors
+from service.schemas import ErrorOut
+from service.api import api as api_blueprint
+from service.api import health as health_blueprint
+from service.pages import pages as pages_blueprint
+
+
+class NewsApi(Api):
+    """flask-smorest's Api, documenting errors with our one error shape."""
+
+    ERROR_SCHEMA = ErrorOut
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build a configured app. Raises AliasFileError/SettingsError on bad configuration."""
+    settings = settings or Settings.from_env()
+    load_aliases(settings.aliases)  # a malformed alias file stops start-up, naming file and line
+    logging.basicConfig(level=settings.log_level.upper())
+
+    app = Flask(__name__)
+    app.config.update(
+        SETTINGS=settings,
+        MAX_CONTENT_LENGTH=settings.max_bulk_bytes,
+        JSON_SORT_KEYS=False,
+        API_TITLE="newsindex",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="v1/openapi.json",
+    )
+    app.json.sort_keys = False
+    archive.init_app(app)
+
+    api = NewsApi(app)
+    api.register_blueprint(api_blueprint)
+    api.register_blueprint(health_blueprint)
+    app.register_blueprint(pages_blueprint)
+    errors.init_app(app)  # last: our handlers replace flask-smorest's
+    return app

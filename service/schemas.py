@@ -1,0 +1,148 @@
+"""Every marshmallow schema of the API: query arguments, bodies, responses, errors.
+
+The same objects validate requests, shape responses and generate
+/api/v1/openapi.json (through flask-smorest), so the description cannot drift
+from the behaviour.  `SearchArgs` loads straight into an `index.SearchRequest`.
+"""
+
+from __future__ import annotations
+
+from marshmallow import INCLUDE, Schema, ValidationError, fields, post_load, validate, validates_schema
+
+from index import SearchRequest
+from index.searching import MATCHES, SORT_ALIASES, SORTS
+
+MAX_PER_PAGE = 100
+
+
+class SearchArgs(Schema):
+    """Query-string arguments of /api/v1/search (and of the search page and exports)."""
+
+    q = fields.String(load_default="", metadata={"description": 'Whoosh query syntax: words, "phrases", AND/OR/NOT, title:, source:'})
+    source = fields.List(fields.String(), load_default=list, metadata={"description": "Only these sources (repeat for several: any of them)"})
+    entity = fields.List(fields.String(), load_default=list, metadata={"description": "Only articles naming this entity, any type (repeat: all must match)"})
+    person = fields.List(fields.String(), load_default=list, metadata={"description": "Only articles naming this person (repeat: all must match)"})
+    org = fields.List(fields.String(), load_default=list, metadata={"description": "Only articles naming this organisation"})
+    place = fields.List(fields.String(), load_default=list, metadata={"description": "Only articles naming this place"})
+    date_from = fields.Date(data_key="from", load_default=None, metadata={"description": "Published on or after (YYYY-MM-DD)"})
+    date_to = fields.Date(data_key="to", load_default=None, metadata={"description": "Published on or before (YYYY-MM-DD)"})
+    sort = fields.String(load_default="relevance", validate=validate.OneOf([*SORTS, *SORT_ALIASES]),
+                         metadata={"description": "relevance (default), newest or oldest"})
+    match = fields.String(load_default="auto", validate=validate.OneOf(MATCHES),
+                          metadata={"description": "auto (all words rank first), all (strict AND) or any (OR)"})
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, error="page must be 1 or more"))
+    per_page = fields.Integer(load_default=10, validate=validate.Range(
+        min=1, max=MAX_PER_PAGE, error=f"per_page must be between 1 and {MAX_PER_PAGE}"))
+    facets = fields.Boolean(load_default=True, metadata={"description": "Include facet counts"})
+
+    @validates_schema
+    def check_dates(self, data, **kwargs):
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            raise ValidationError("from must not be after to", "from")
+
+    @post_load
+    def to_request(self, data, **kwargs) -> SearchRequest:
+        return SearchRequest(**data)
+
+
+class PassageOut(Schema):
+    position = fields.Integer(required=True)
+    html = fields.String(required=True, metadata={"description": "HTML-escaped text with <mark> highlights"})
+    score = fields.Float(allow_none=True)
+
+
+class EntitiesByType(Schema):
+    person = fields.List(fields.String())
+    org = fields.List(fields.String())
+    place = fields.List(fields.String())
+
+
+class HitOut(Schema):
+    id = fields.String(required=True)
+    title = fields.String(required=True)
+    title_html = fields.String()
+    source = fields.String(allow_none=True)
+    date = fields.Function(lambda hit: hit.published.date().isoformat() if hit.published else None, allow_none=True)
+    published = fields.DateTime(allow_none=True)
+    url = fields.String(allow_none=True)
+    byline = fields.String(allow_none=True)
+    score = fields.Float(allow_none=True, metadata={"description": "Relevance score (null when sorted by date)"})
+    passages = fields.List(fields.Nested(PassageOut))
+    entities = fields.Nested(EntitiesByType)
+
+
+class FacetValueOut(Schema):
+    value = fields.String(required=True)
+    count = fields.Integer(required=True)
+
+
+class FacetsOut(Schema):
+    source = fields.List(fields.Nested(FacetValueOut))
+    date = fields.List(fields.Nested(FacetValueOut), metadata={"description": "Articles per month (YYYY-MM)"})
+    person = fields.List(fields.Nested(FacetValueOut))
+    org = fields.List(fields.Nested(FacetValueOut))
+    place = fields.List(fields.Nested(FacetValueOut))
+
+
+class SearchOut(Schema):
+    query = fields.String()
+    total = fields.Integer(required=True)
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+    pages = fields.Integer()
+    partial = fields.Boolean(metadata={"description": "True when the time limit cut the search short"})
+    took_ms = fields.Float()
+    results = fields.List(fields.Nested(HitOut), attribute="hits", data_key="results")
+    facets = fields.Nested(FacetsOut)
+    next = fields.String(allow_none=True)
+    previous = fields.String(allow_none=True)
+
+
+class EntityOut(Schema):
+    type = fields.String(required=True)
+    name = fields.String(required=True)
+    key = fields.String()
+    forms = fields.List(fields.String())
+    mentions = fields.Integer()
+    passages = fields.List(fields.Integer())
+
+
+class ArticlePassageOut(Schema):
+    position = fields.Integer()
+    text = fields.String()
+
+
+class ArticleOut(Schema):
+    id = fields.String(required=True)
+    title = fields.String(required=True)
+    summary = fields.String(allow_none=True)
+    source = fields.String(allow_none=True)
+    published = fields.DateTime(allow_none=True)
+    date = fields.Function(lambda a: a.published.date().isoformat() if a.published else None, allow_none=True)
+    url = fields.String(allow_none=True)
+    byline = fields.String(allow_none=True)
+    body = fields.String()
+    passages = fields.List(fields.Nested(ArticlePassageOut))
+    entities = fields.List(fields.Nested(EntityOut))
+
+
+class HealthOut(Schema):
+    status = fields.String()
+    articles = fields.Integer()
+    passages = fields.Integer()
+
+
+class ErrorDetail(Schema):
+    status = fields.Integer(required=True)
+    code = fields.String(required=True)
+    message = fields.String(required=True)
+    param = fields.String(allow_none=True)
+
+
+class ErrorOut(Schema):
+    """The one error shape (service/errors.py builds it)."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    error = fields.Nested(ErrorDetail, required=True)
