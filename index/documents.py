@@ -62,14 +62,12 @@ def read_articles(paths: Iterable[str | Path], outlets: Outlets) -> Iterator[Art
         try:
             if suffix in JSONL_SUFFIXES:
                 yield from _read_jsonl(path, outlets)
-                continue
-            text = _read_text(path)
-            if suffix in JSON_SUFFIXES:
-                yield from _read_json(path, text, outlets)
+            elif suffix in JSON_SUFFIXES:
+                yield from _read_json(path, _read_text(path), outlets)
             elif suffix in HTML_SUFFIXES:
-                yield article_from_html(text, outlets, origin=str(path))
+                yield article_from_html(_read_text(path), outlets, origin=str(path))
             elif suffix in TEXT_SUFFIXES or not suffix:
-                yield article_from_text(text, outlets, origin=str(path))
+                yield article_from_text(_read_text(path), outlets, origin=str(path))
             else:
                 yield _skip(path, f"unsupported file type {suffix!r}")
         except (OSError, UnicodeDecodeError, ValueError, InvalidArticle) as exc:

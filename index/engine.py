@@ -25,7 +25,7 @@ from typing import Callable, Iterable, Iterator
 
 from whoosh import index as whoosh_index
 from whoosh.index import LockError
-from whoosh.query import NullQuery
+from whoosh.query import NullQuery, Term
 
 from config.settings import Settings
 from index.aliases import Aliases, load_aliases
@@ -76,6 +76,7 @@ class Index:
         self._lock = threading.RLock()
         self._searcher = None
         self._catalog: tuple[int, EntityCatalog] | None = None
+        self._counts: tuple[int, dict] | None = None
         self.values = SegmentValues()
         self.outlets: Outlets = load_outlets(settings.outlets_file)
         self.aliases: Aliases = load_aliases(settings.aliases)
@@ -124,13 +125,10 @@ class Index:
             if self._searcher is None:
                 self._searcher = self._ix.searcher()
             elif not self._searcher.up_to_date():
-                try:
-                    # refresh() reuses the readers of segments that did not change.
-                    self._searcher = self._searcher.refresh()
-                except TypeError:
-                    # Whoosh cannot refresh a searcher opened on an empty index.
-                    self._searcher.close()
-                    self._searcher = self._ix.searcher()
+                # A new searcher, not refresh(): refresh() reuses the reader of a segment
+                # whose deletions changed, and would still find a replaced article.
+                self._searcher.close()
+                self._searcher = self._ix.searcher()
             return self._searcher
 
     def generation(self) -> int:
@@ -182,9 +180,15 @@ class Index:
     def stats(self) -> dict:
         searcher = self.searcher()
         size = sum(p.stat().st_size for p in self.path.iterdir() if p.is_file())
+        gen = searcher.reader().generation()
+        if self._counts is None or self._counts[0] != gen:
+            # Counted from live documents (doc_frequency would include deleted ones), once per commit.
+            self._counts = (gen, {kind: sum(1 for _ in searcher.docs_for_query(Term("kind", kind)))
+                                  for kind in (ARTICLE, PASSAGE)})
+        counts = self._counts[1]
         return {
-            "articles": searcher.doc_frequency("kind", ARTICLE),
-            "passages": searcher.doc_frequency("kind", PASSAGE),
+            "articles": counts[ARTICLE],
+            "passages": counts[PASSAGE],
             "segments": len(searcher.leaf_searchers()),
             "generation": searcher.reader().generation(),
             "size_bytes": size,
@@ -294,7 +298,7 @@ def _documents(article: Article, checksum: str) -> Iterator[dict]:
     """The Whoosh documents of one article: the article itself, then its passages."""
     month = article.published.strftime("%Y-%m") if article.published else None
     common = {"article_id": article.id, "source": article.source or None, "source_text": article.source or None,
-              "published": article.published, "month": month}
+              "published": article.published, "month": month, "dated": "1" if article.published else "0"}
     common = {k: v for k, v in common.items() if v is not None}
     by_type = {t: [e.key for e in article.entities if e.type == t] for t in ENTITY_FIELDS}
     forms = [f"{_safe(e.key)}={_safe(e.name)}" for e in article.entities]

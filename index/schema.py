@@ -37,6 +37,7 @@ class NewsSchema(SchemaClass):
     byline = TEXT(analyzer=keyword_analyzer())
     published = DATETIME(stored=True, sortable=True)
     month = ID()  # "2020-11": the date facet
+    dated = ID(sortable=True)  # "1" or "0": undated articles sort last, newest or oldest first
     # Entities: folded keys ("recep tayyip erdogan"), one list per type; `entity_forms`
     # holds "key=Display name" pairs so facets can show names with their accents.
     person = KEYWORD(commas=True, lowercase=False, scorable=False)

@@ -20,7 +20,7 @@ from typing import Any
 from whoosh import collectors, query as Q
 from whoosh.qparser import AndGroup, FieldAliasPlugin, FuzzyTermPlugin, MultifieldParser, OrGroup
 from whoosh.matching import WrappingMatcher
-from whoosh.sorting import FieldFacet
+from whoosh.sorting import FieldFacet, MultiFacet
 
 from index.aliases import Aliases
 from index.article import Article
@@ -262,7 +262,8 @@ def search(request: SearchRequest, ctx: SearchContext) -> SearchResult:
     if sort == "relevance":
         top = collectors.TopCollector(limit=limit, usequality=False)
     else:
-        top = collectors.SortingCollector(FieldFacet("published", reverse=(sort == "newest")), limit=limit)
+        by_date = MultiFacet([FieldFacet("dated", reverse=True), FieldFacet("published", reverse=(sort == "newest"))])
+        top = collectors.SortingCollector(by_date, limit=limit)
     recorder = _DocnumCollector(top)
     timed = collectors.TimeLimitCollector(recorder, timelimit=ctx.time_limit, use_alarm=False)
     partial = False

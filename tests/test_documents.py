@@ -1,0 +1,128 @@
+"""Parsing: titles, sources, dates and boilerplate of real-world article files."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import pytest
+
+from config.settings import Settings
+from index import Skipped, read_articles
+from index.outlets import load_outlets
+from index.passages import split_passages, split_sentences
+
+from conftest import SEEDS
+
+OUTLETS = load_outlets(Settings().outlets_file)
+
+
+def parse_seeds() -> dict:
+    return {a.origin.rsplit("/", 1)[-1][:3]: a for a in read_articles([SEEDS], OUTLETS)}
+
+
+def test_seed_titles_sources_and_dates():
+    seeds = parse_seeds()
+    assert len(seeds) == 5 and not any(isinstance(a, Skipped) for a in seeds.values())
+    # The outlet's header line is the source, not the title.
+    assert seeds["003"].title == "Ankara, Moscow Discuss Involving Other Countries in Nagorno-Karabakh Ceasefire Efforts"
+    assert seeds["003"].source == "Asharq Al-Awsat"
+    assert seeds["003"].published == datetime(2020, 11, 26, 5, 45)
+    assert seeds["002"].title == "Putin informs Erdoğan about Nagorno-Karabakh meeting with Azerbaijan, Armenia"
+    assert seeds["002"].source == "Daily Sabah"
+    assert seeds["002"].published == datetime(2021, 1, 13)
+    assert seeds["004"].title == "Russia agrees to Turkish peacekeepers in Nagorno-Karabakh"
+    # A long standfirst with no headline is the summary and stands in as the title.
+    assert seeds["000"].title.startswith("President Erdogan says Ankara and Moscow will be monitoring")
+    assert seeds["000"].summary == seeds["000"].title
+    assert seeds["000"].source == "TRT World"
+    assert seeds["001"].title.startswith("The joint monitoring centre should become active")
+    # Where the text states nothing, nothing is invented.
+    for key in ("000", "001", "004"):
+        assert seeds[key].published is None
+    assert seeds["001"].source is None and seeds["004"].source is None
+
+
+def test_seed_boilerplate_is_removed():
+    seeds = parse_seeds()
+    for article in seeds.values():
+        assert "READ MORE" not in article.body
+        assert "Source:" not in article.body
+        assert "originally appeared" not in article.body
+        assert "Editor Picks" not in article.body
+        assert "Picture from" not in article.body
+    assert not seeds["004"].body.rstrip().endswith("Russia")  # trailing tag list
+    # The repeated caption appears once.
+    assert seeds["000"].body.count("Azerbaijanis wave national flags") == 1
+    assert seeds["002"].body.count("Putin informs Erdoğan") == 0  # the repeated headline is the title
+
+
+def test_passages_never_cut_a_sentence():
+    for article in parse_seeds().values():
+        passages = split_passages(article.body)
+        assert passages, article.title
+        sentences = {s for p in article.body.split("\n\n") for s in split_sentences(p)}
+        for passage in passages:
+            words = len(passage.text.split())
+            assert words <= 150
+            for line in passage.text.split("\n"):
+                for sentence in split_sentences(line):
+                    assert sentence in sentences, sentence
+            assert passage.text.rstrip()[-1] in '.!?"”’)' or len(passage.text.split("\n")[-1].split()) < 12
+
+
+def test_sentence_splitter_keeps_abbreviations():
+    text = "Azerbaijan signed on Nov. 10 a deal. Mr. Smith met the U.S. Army. It ended."
+    assert split_sentences(text) == ["Azerbaijan signed on Nov. 10 a deal.", "Mr. Smith met the U.S. Army.", "It ended."]
+
+
+def test_bad_files_are_skipped_with_reasons(tmp_path):
+    (tmp_path / "good.txt").write_text("A headline\n\nSome body text that is the article itself.", encoding="utf-8")
+    (tmp_path / "empty.txt").write_text("", encoding="utf-8")
+    (tmp_path / "latin1.txt").write_bytes("Caf\xe9 news\n\nBody".encode("latin-1"))
+    (tmp_path / "binary.txt").write_bytes(b"\x00\x01\x02garbage")
+    (tmp_path / "spaces.txt").write_text("   \n\n  ", encoding="utf-8")
+    (tmp_path / "image.png").write_bytes(b"\x89PNG...")
+    items = list(read_articles([tmp_path], OUTLETS))
+    articles = [i for i in items if not isinstance(i, Skipped)]
+    skipped = {i.path.rsplit("/", 1)[-1]: i.reason for i in items if isinstance(i, Skipped)}
+    assert [a.title for a in articles] == ["A headline"]
+    assert skipped["empty.txt"] == "empty file"
+    assert skipped["latin1.txt"].startswith("not UTF-8")
+    assert skipped["binary.txt"] == "binary file"
+    assert skipped["spaces.txt"] == "empty file"
+    assert "unsupported file type" in skipped["image.png"]
+
+
+def test_jsonl_articles_and_bad_lines(tmp_path):
+    lines = [
+        json.dumps({"id": "a1", "title": "First", "body": "Body one.", "source": "TRTWorld", "published": "2021-01-13"}),
+        "{not json",
+        json.dumps({"id": "a2", "title": "No body"}),
+        json.dumps({"id": "a3", "title": "Bad date", "body": "Text.", "published": "yesterday-ish"}),
+        json.dumps({"id": "a4", "title": "Fourth", "body": "Body four.", "published": "2020-11-26T05:45:00Z",
+                    "url": "https://example.org/4", "byline": "Jane Doe"}),
+    ]
+    path = tmp_path / "articles.jsonl"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    items = list(read_articles([path], OUTLETS))
+    articles = {i.id: i for i in items if not isinstance(i, Skipped)}
+    skipped = [i for i in items if isinstance(i, Skipped)]
+    assert set(articles) == {"a1", "a4"}
+    assert articles["a1"].source == "TRT World" and articles["a1"].published == datetime(2021, 1, 13)
+    assert articles["a4"].url == "https://example.org/4" and articles["a4"].byline == "Jane Doe"
+    assert [s.path.rsplit(":", 1)[-1] for s in skipped] == ["2", "3", "4"]
+    assert "invalid JSON" in skipped[0].reason and "no body" in skipped[1].reason and "published" in skipped[2].reason
+
+
+@pytest.mark.parametrize("line,expected", [
+    ("Source: TRTWorld and agencies", "TRT World"),
+    ("This article originally appeared in DAILY SABAH on 13 Jan 2021.", "Daily Sabah"),
+    ("Source: The Example Courier", "The Example Courier"),
+])
+def test_source_lines(line, expected, tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_text(f"A short headline\n\nThe body of the article says something.\n\n{line}\n", encoding="utf-8")
+    (article,) = read_articles([path], OUTLETS)
+    assert article.source == expected
+    assert line not in article.body

@@ -1,0 +1,133 @@
+"""Search over the real seed index: facts about the corpus, not incidental scores."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from index import InvalidQuery, SearchRequest, read_articles
+
+from conftest import SEEDS, articles_by_file
+
+
+def search(index, **kwargs):
+    return index.search(SearchRequest(**kwargs))
+
+
+def test_five_articles_and_reingest_does_not_duplicate(seed_index, seed_copy, seed_settings):
+    from index import Index
+    assert search(seed_index).total == 5
+    with Index.open(seed_copy, settings=seed_settings) as index:
+        report = index.ingest(read_articles([SEEDS], index.outlets))
+        assert (report.added, report.updated, report.unchanged) == (0, 0, 5)
+        assert search(index).total == 5
+        assert index.stats()["articles"] == 5
+
+
+def test_changed_article_is_updated_not_duplicated(empty_index, tmp_path):
+    path = tmp_path / "a.jsonl"
+    path.write_text('{"id": "x1", "title": "Old title", "body": "Kalbajar was quiet."}\n', encoding="utf-8")
+    assert empty_index.ingest(read_articles([path], empty_index.outlets)).added == 1
+    path.write_text('{"id": "x1", "title": "New title", "body": "Lachin was quiet."}\n', encoding="utf-8")
+    report = empty_index.ingest(read_articles([path], empty_index.outlets))
+    assert report.updated == 1 and report.added == 0
+    assert search(empty_index, q="Kalbajar").total == 0
+    assert [h.title for h in search(empty_index, q="Lachin").hits] == ["New title"]
+    assert empty_index.stats()["passages"] == 1
+
+
+def test_kalbajar_finds_the_two_articles_with_marked_passages(seed_index):
+    result = search(seed_index, q="Kalbajar")
+    assert result.total == 2
+    by_file = articles_by_file(seed_index)
+    expected = {a.id for a in by_file.values() if "Kalbajar" in a.body}
+    assert {h.id for h in result.hits} == expected and len(expected) == 2
+    for hit in result.hits:
+        assert 1 <= len(hit.passages) <= 3
+        assert "<mark>Kalbajar</mark>" in hit.passages[0].html
+
+
+def test_phrase_query(seed_index):
+    result = search(seed_index, q='"joint centre"')
+    assert result.total == 1
+    assert "<mark>joint centre</mark>" in result.hits[0].passages[0].html
+
+
+def test_accent_folding_finds_the_same_articles(seed_index):
+    accented = search(seed_index, q="Erdoğan")
+    plain = search(seed_index, q="Erdogan")
+    assert accented.total == plain.total == 5
+    assert [h.id for h in accented.hits] == [h.id for h in plain.hits]
+
+
+def test_source_and_date_filters_narrow(seed_index):
+    everything = search(seed_index, q="Putin")
+    sabah = search(seed_index, q="Putin", source=["Daily Sabah"])
+    assert sabah.total == 1 < everything.total
+    assert sabah.hits[0].source == "Daily Sabah"
+    dated = search(seed_index, q="Putin", date_from=date(2021, 1, 1))
+    assert dated.total == 1 and dated.hits[0].published.year == 2021
+    november = search(seed_index, date_from=date(2020, 11, 1), date_to=date(2020, 11, 30))
+    assert [h.source for h in november.hits] == ["Asharq Al-Awsat"]
+
+
+def test_facet_counts_equal_matching_articles(seed_index):
+    result = search(seed_index, q="Putin", per_page=100)
+    for name in ("source", "person", "org", "place"):
+        for value in result.facets[name]:
+            narrowed = search(seed_index, q="Putin", per_page=100, **{name: [value.value]})
+            assert narrowed.total == value.count, (name, value)
+    months = {v.value: v.count for v in result.facets["date"]}
+    assert months == {"2020-11": 1, "2021-01": 1}
+
+
+def test_empty_query_browses_newest_first_with_facets(seed_index):
+    result = search(seed_index)
+    assert result.total == 5
+    dates = [h.published for h in result.hits if h.published]
+    assert dates == sorted(dates, reverse=True) and len(dates) == 2
+    assert result.hits[0].published.year == 2021
+    assert {v.value for v in result.facets["source"]} == {"TRT World", "Daily Sabah", "Asharq Al-Awsat"}
+
+
+def test_sort_by_date(seed_index):
+    oldest = search(seed_index, q="Erdogan", sort="oldest")
+    newest = search(seed_index, q="Erdogan", sort="newest")
+    assert newest.hits[0].published.year == 2021
+    assert [h.published for h in oldest.hits if h.published][0].year == 2020
+
+
+def test_pagination(seed_index):
+    first = search(seed_index, q="Erdogan", per_page=2)
+    second = search(seed_index, q="Erdogan", per_page=2, page=2)
+    third = search(seed_index, q="Erdogan", per_page=2, page=3)
+    assert first.total == 5 and first.pages == 3
+    ids = [h.id for r in (first, second, third) for h in r.hits]
+    assert len(ids) == len(set(ids)) == 5
+
+
+@pytest.mark.parametrize("kwargs,param", [
+    ({"page": 0}, "page"), ({"per_page": 100_000}, "per_page"), ({"sort": "bogus"}, "sort"),
+    ({"page": 1000, "per_page": 100}, "page"), ({"q": "*stan"}, "q"), ({"q": "kind:passage"}, "q"),
+])
+def test_invalid_requests(seed_index, kwargs, param):
+    with pytest.raises(InvalidQuery) as err:
+        search(seed_index, **kwargs)
+    assert err.value.param == param
+
+
+@pytest.mark.parametrize("q", ['"unbalanced', "(Putin OR", "Putin)", "nosuchfield:x", "AND", "NOT", "~", "title:", '""'])
+def test_odd_syntax_is_searched_leniently(seed_index, q):
+    result = search(seed_index, q=q)
+    assert result.total >= 0
+
+
+def test_script_in_article_is_escaped(empty_index, tmp_path):
+    path = tmp_path / "x.jsonl"
+    path.write_text('{"id": "xss", "title": "Hostile <b>title</b>", "body": "Kalbajar <script>alert(1)</script> text."}\n')
+    empty_index.ingest(read_articles([path], empty_index.outlets))
+    hit = search(empty_index, q="Kalbajar").hits[0]
+    assert "<script>" not in hit.passages[0].html
+    assert "&lt;script&gt;" in hit.passages[0].html
+    assert "&lt;b&gt;" in hit.title_html
