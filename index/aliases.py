@@ -55,6 +55,14 @@ class Aliases:
 
     def __post_init__(self) -> None:
         self._by_key = {entity_key(n): e for e in self.entries for n in e.names}
+        self._by_terms: dict | None = None
+
+    def by_terms(self) -> dict[tuple[str, ...], AliasEntry]:
+        """Entries by the index terms of each of their names (for query expansion), built once."""
+        if self._by_terms is None:
+            from index.analysis import terms
+            self._by_terms = {tuple(terms(n)): e for e in self.entries for n in e.names if terms(n)}
+        return self._by_terms
 
     def lookup(self, name_or_key: str) -> AliasEntry | None:
         return self._by_key.get(entity_key(name_or_key))
@@ -63,10 +71,18 @@ class Aliases:
         return len(self.entries)
 
 
-def _line_of_entry(text: str, number: int) -> int:
-    """The line where the `number`-th (0-based) [[entity]] table starts."""
-    starts = [m.start() for m in re.finditer(r"^\s*\[\[entity\]\]", text, flags=re.MULTILINE)]
-    return text.count("\n", 0, starts[number]) + 1 if number < len(starts) else 1
+def _line_of_entry(text: str, number: int, key: str | None = None) -> int:
+    """The line of the `number`-th (0-based) [[entity]] table, or of its `key` when given."""
+    starts = [m.start() for m in re.finditer(r"^[ \t]*\[\[entity\]\]", text, flags=re.MULTILINE)]
+    if number >= len(starts):
+        return 1
+    start = starts[number]
+    if key:
+        end = starts[number + 1] if number + 1 < len(starts) else len(text)
+        found = re.compile(rf"^[ \t]*{re.escape(key)}[ \t]*=", re.MULTILINE).search(text, start, end)
+        if found:
+            start = found.start()
+    return text.count("\n", 0, start) + 1
 
 
 def load_aliases(path: Path | str | None) -> Aliases:
@@ -89,19 +105,20 @@ def load_aliases(path: Path | str | None) -> Aliases:
         raise AliasFileError(f"{path}:1: unknown table(s) {sorted(unknown)}; expected [[entity]] tables")
     entries = []
     for number, raw in enumerate(data.get("entity", [])):
-        where = f"{path}:{_line_of_entry(text, number)}"
+        def where(key: str | None = None) -> str:
+            return f"{path}:{_line_of_entry(text, number, key)}"
         if not isinstance(raw, dict):
-            raise AliasFileError(f"{where}: each [[entity]] must be a table")
+            raise AliasFileError(f"{where()}: each [[entity]] must be a table")
         name, type_, aliases = raw.get("name"), raw.get("type", "person"), raw.get("aliases", [])
         if not isinstance(name, str) or not name.strip():
-            raise AliasFileError(f"{where}: entity needs a non-empty `name`")
+            raise AliasFileError(f"{where('name')}: entity needs a non-empty `name`")
         if type_ not in ENTITY_TYPES:
-            raise AliasFileError(f"{where}: type {type_!r} of {name!r} must be one of {', '.join(ENTITY_TYPES)}")
+            raise AliasFileError(f"{where('type')}: type {type_!r} of {name!r} must be one of {', '.join(ENTITY_TYPES)}")
         if not isinstance(aliases, list) or not all(isinstance(a, str) and a.strip() for a in aliases):
-            raise AliasFileError(f"{where}: `aliases` of {name!r} must be a list of non-empty strings")
-        extra = set(raw) - {"name", "type", "aliases"}
+            raise AliasFileError(f"{where('aliases')}: `aliases` of {name!r} must be a list of non-empty strings")
+        extra = sorted(set(raw) - {"name", "type", "aliases"})
         if extra:
-            raise AliasFileError(f"{where}: unknown key(s) {sorted(extra)} in entity {name!r}")
+            raise AliasFileError(f"{where(extra[0])}: unknown key(s) {extra} in entity {name!r}")
         entries.append(AliasEntry(name=name.strip(), type=type_, aliases=tuple(a.strip() for a in aliases)))
     return Aliases(entries=entries, path=path)
 

@@ -23,6 +23,7 @@ from whoosh.matching import WrappingMatcher
 from whoosh.sorting import FieldFacet, MultiFacet
 
 from index.aliases import Aliases
+from index.analysis import terms as analysis_terms
 from index.article import Article
 from index.catalog import EntityCatalog
 from index.errors import InvalidQuery
@@ -188,6 +189,42 @@ def _check_query(parsed: Q.Query, ctx: SearchContext) -> None:
                     raise InvalidQuery(f"'{sub}' matches more than {MAX_EXPANSIONS} words; make it more specific")
 
 
+def expand_aliases(parsed: Q.Query, aliases: Aliases, catalog: EntityCatalog) -> tuple[Q.Query, list[dict]]:
+    """Let a word or phrase that names an editorial alias find the entity's other names too.
+
+    "pashinian" becomes (pashinian OR "Nikol Pashinyan" OR ... OR person:<any key merged
+    into that entity>), in the same place in the query, so AND/NOT keep their meaning;
+    the entity clause also finds an article that names him only as "Pashinyan".
+    Returns the new query and what was expanded: [{"term": ..., "to": [names]}].
+    """
+    if not len(aliases):
+        return parsed, []
+    by_terms = aliases.by_terms()
+    expanded: dict[str, list[str]] = {}
+
+    def rewrite(node: Q.Query) -> Q.Query:
+        words = None
+        if isinstance(node, Q.Term) and node.fieldname in ("title", "body"):
+            words = (node.text,)
+        elif isinstance(node, Q.Phrase) and node.fieldname in ("title", "body"):
+            words = tuple(node.words)
+        if words is None:
+            return node.apply(rewrite)
+        entry = by_terms.get(words)
+        if entry is None:
+            return node
+        named = {tuple(analysis_terms(n)): n for n in reversed(entry.names)}
+        expanded[named[words].lower()] = entry.names
+        alternatives = [Q.Term(node.fieldname, t[0]) if len(t) == 1 else Q.Phrase(node.fieldname, list(t))
+                        for t in named if t and t != words]
+        keys = catalog.keys_for(entry.name)
+        alternatives += [Q.Term(f, k) for f in ENTITY_FIELDS for k in keys]
+        return Q.Or([node, *alternatives])
+
+    rewritten = rewrite(parsed)
+    return rewritten, [{"term": term, "to": names} for term, names in expanded.items()]
+
+
 def _to_passages(text_query: Q.Query) -> Q.Query:
     """The same query over passage text: title and body clauses become `text` clauses."""
     def rename(node: Q.Query) -> Q.Query:
@@ -254,6 +291,9 @@ def search(request: SearchRequest, ctx: SearchContext) -> SearchResult:
     text_query = None if request.is_browse else parse_query(request.q, searcher.schema, ctx, request.match)
     if text_query is Q.NullQuery:  # only stop words: browse, as for an empty query
         text_query = None
+    expanded: list[dict] = []
+    if text_query is not None:
+        text_query, expanded = expand_aliases(text_query, ctx.aliases, ctx.catalog)
     parts = [Q.Term("kind", ARTICLE)] if text_query is None else [text_query, FilterOnly(Q.Term("kind", ARTICLE))]
     article_query = Q.And(parts + _filters_only(filters))
 
@@ -287,6 +327,7 @@ def search(request: SearchRequest, ctx: SearchContext) -> SearchResult:
     return SearchResult(
         query=request.q, total=len(set(recorder.docnums)), page=request.page, per_page=request.per_page,
         hits=hits, facets=facets, partial=partial, took_ms=round((time.perf_counter() - started) * 1000, 2),
+        expanded=expanded,
     )
 
 

@@ -84,6 +84,16 @@ class FacetsOut(Schema):
     place = fields.List(fields.Nested(FacetValueOut))
 
 
+class SuggestionOut(Schema):
+    q = fields.String(required=True, metadata={"description": "The corrected query"})
+    total = fields.Integer(required=True, metadata={"description": "How many articles it finds"})
+
+
+class ExpansionOut(Schema):
+    term = fields.String(required=True, metadata={"description": "The query word or phrase that is an alias"})
+    to = fields.List(fields.String(), required=True, metadata={"description": "The names it was expanded to"})
+
+
 class SearchOut(Schema):
     query = fields.String()
     total = fields.Integer(required=True)
@@ -94,6 +104,8 @@ class SearchOut(Schema):
     took_ms = fields.Float()
     results = fields.List(fields.Nested(HitOut), attribute="hits", data_key="results")
     facets = fields.Nested(FacetsOut)
+    suggestion = fields.Nested(SuggestionOut, allow_none=True, metadata={"description": "Did you mean ...?"})
+    expanded = fields.List(fields.Nested(ExpansionOut), metadata={"description": "Alias expansions applied"})
     next = fields.String(allow_none=True)
     previous = fields.String(allow_none=True)
 
