@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from index import ner  # noqa: E402
 from index.ner import extract_mentions_from_tokens, load_model  # noqa: E402
 
 TYPES = ("PER", "ORG", "LOC")
@@ -94,10 +95,14 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--conll", type=Path, required=True, help="CoNLL-2003 file (token ... NER columns)")
     ap.add_argument("--json", action="store_true", help="end with one JSON line")
+    ap.add_argument("--no-gazetteer", action="store_true",
+                    help="ablation: skip the gazetteer type corrections (not what ingest runs)")
     args = ap.parse_args(argv)
 
     sents = read_conll(args.conll)
     load_model()  # not timed
+    if args.no_gazetteer:
+        ner._GAZ = ner.Gazetteer()
     t0 = time.perf_counter()
     preds = extract_mentions_from_tokens([w for w, _ in sents])
     elapsed = time.perf_counter() - t0

@@ -36,7 +36,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
     from spacy.language import Language
@@ -89,7 +89,7 @@ class Mention:
 _EXTRA_FOLD = {
     "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "ı": "i", "đ": "d", "Đ": "D",
     "ð": "d", "Ð": "D", "þ": "t", "Þ": "T", "ß": "s", "æ": "a", "Æ": "A",
-    "œ": "o", "Œ": "O", "ħ": "h", "Ħ": "H",
+    "œ": "o", "Œ": "O", "ħ": "h", "Ħ": "H", "ə": "a", "Ə": "A",
 }
 
 
@@ -189,6 +189,7 @@ class Gazetteer:
 
     regions: frozenset[str] = frozenset()
     cities: frozenset[str] = frozenset()
+    cities_strong: frozenset[str] = frozenset()
     person_tokens: frozenset[str] = frozenset()
     person_names: frozenset[str] = frozenset()
     org_names: frozenset[str] = frozenset()
@@ -201,37 +202,82 @@ class Gazetteer:
             data = json.load(fh)
         return cls(**{k: frozenset(v) for k, v in data.items() if k in cls.__dataclass_fields__})
 
-    def retype(self, text: str, label: str) -> str | None:
-        """Final type of an entity (folded text, model label), or None to drop it.
+    def retype(self, text: str, label: str, prev: str = "", prev_kind: str | None = None) -> str | None:
+        """Final type of an entity, or None to drop it.
+
+        ``text`` is the folded entity text, ``label`` the model's label, ``prev``
+        the (folded) token before the entity and ``prev_kind`` the type of an
+        entity joined to this one by "and" / "," / "or" (a list), if any.
 
         * demonyms ("Armenians", "Turkish") are dropped;
         * a PER that is a known place and shares no token with a CoNLL-train
-          person name becomes a place (Stepanakert, Yerevan, Kalbajar ...);
-        * an ORG that is a country/region name and never an ORG in CoNLL train
-          becomes a place (Nagorno-Karabakh); city-named ORGs (clubs) are kept.
+          person name becomes a place when it is a country/region name, a city
+          that reads as a place by md's vectors (``cities_strong``: Stepanakert,
+          Shusha, Yerevan), or any city in a place context ("from Kalbajar", a
+          list of places); surnames that are also towns ("Thatcher said") stay;
+        * an ORG that is never an ORG in CoNLL train becomes a place when it is
+          a region name (Nagorno-Karabakh) or a city in a place context; other
+          city-named ORGs are kept (clubs: Leeds, Treorchy; measured on dev).
         """
         kind = LABEL_TYPES.get(label)
         if text in self.demonyms:
             return None
         if kind == "person":
-            if (
-                (text in self.regions or text in self.cities or text in self.loc_names)
-                and text not in self.person_names
-                and not any(tok in self.person_tokens for tok in text.split())
-            ):
+            if text in self.person_names or any(tok in self.person_tokens for tok in text.split()):
+                return kind
+            if text in self.regions or text in self.loc_names:
+                return "place"
+            if text in self.cities_strong:
+                return "place"
+            if text in self.cities and (prev.lower() in LOCATIVE or prev_kind == "place"):
                 return "place"
         elif kind == "org":
-            if text in self.regions and text not in self.org_names:
+            if text in self.org_names:
+                return kind
+            if text in self.regions:
+                return "place"
+            if text in self.cities and (prev.lower() in LOCATIVE or prev_kind == "place"):
                 return "place"
         return kind
+
+
+LOCATIVE = frozenset(
+    "in from at near into outside inside around towards toward via across through "
+    "of between outskirts province region town city village district capital".split()
+)
+"""Tokens before a name that make a city reading likely ("in Yerevan", "town of Shusha")."""
 
 
 _GAZ: Gazetteer = Gazetteer()
 
 
-def _retype(text: str, label: str) -> str | None:
-    """Final mention type for an entity (folded surface text, model label), or None to drop."""
-    return _GAZ.retype(text, label)
+def _typed_ents(doc) -> list[tuple[int, int, int, int, str]]:
+    """(start token, end token, start char, end char, type) of a Doc's kept entities."""
+    out: list[tuple[int, int, int, int, str]] = []
+    last_end, last_kind = -10, None
+    for ent in doc.ents:
+        prev = doc[ent.start - 1].text if ent.start > 0 else ""
+        joined = last_kind if ent.start - last_end == 1 and prev in {"and", ",", "or"} else None
+        kind = _GAZ.retype(ent.text, ent.label_, prev, joined)
+        last_end, last_kind = ent.end, kind
+        if kind is not None:
+            out.append((ent.start, ent.end, ent.start_char, ent.end_char, kind))
+    return _consistent(doc, out)
+
+
+def _consistent(doc, ents: list[tuple[int, int, int, int, str]]) -> list[tuple[int, int, int, int, str]]:
+    """One type per name within a text: the majority type, ties going to the first mention.
+
+    ("Erdoğan met Erdogan": both fold to "Erdogan", the model calls the first a
+    person and the second an org.)
+    """
+    votes: dict[str, list[str]] = {}
+    for s, e, _, _, kind in ents:
+        votes.setdefault(doc[s:e].text, []).append(kind)
+    if all(len(set(v)) == 1 for v in votes.values()):
+        return ents
+    best = {name: max(kinds, key=lambda k: (kinds.count(k), -kinds.index(k))) for name, kinds in votes.items()}
+    return [(s, e, cs, ce, best[doc[s:e].text]) for s, e, cs, ce, _ in ents]
 
 
 # --------------------------------------------------------------------------
@@ -253,14 +299,7 @@ def extract_mentions(
     folded = [fold_accents(t or "") for t in texts]
     out: list[list[Mention]] = []
     for text, doc in zip(texts, nlp.pipe(folded, n_process=n_process, batch_size=batch_size)):
-        mentions = []
-        for ent in doc.ents:
-            kind = _retype(ent.text, ent.label_)
-            if kind is None:
-                continue
-            s, e = ent.start_char, ent.end_char
-            mentions.append(Mention(text[s:e], s, e, kind))
-        out.append(mentions)
+        out.append([Mention(text[s:e], s, e, kind) for _, _, s, e, kind in _typed_ents(doc)])
     return out
 
 
@@ -271,15 +310,6 @@ def extract_mentions_from_tokens(sentences: list[list[str]]) -> list[list[tuple[
     nlp = load_model()
     docs = (Doc(nlp.vocab, words=[fold_accents(w) for w in words]) for words in sentences)
     out: list[list[tuple[int, int, str]]] = []
-    for words, doc in zip(sentences, nlp.pipe(_nonempty(docs), batch_size=256)):
-        spans = []
-        for ent in doc.ents:
-            kind = _retype(ent.text, ent.label_)
-            if kind is not None:
-                spans.append((ent.start, ent.end, kind))
-        out.append(spans)
+    for doc in nlp.pipe(docs, batch_size=256):
+        out.append([(s, e, kind) for s, e, _, _, kind in _typed_ents(doc)])
     return out
-
-
-def _nonempty(docs: Iterable) -> Iterable:
-    return docs

