@@ -74,7 +74,12 @@ class EntityCatalog:
     def resolve(self, name: str) -> str | None:
         """The canonical key for a display name or any spelling of it, or None if unknown."""
         key = entity_key(name)
-        return self.canonical.get(key)
+        if key in self.canonical:
+            return self.canonical[key]
+        # A surname or shorter form never indexed on its own: the one entity whose name ends so.
+        words = key.split()
+        matches = [k for k in self.members if len(k.split()) > len(words) and k.split()[-len(words):] == words]
+        return matches[0] if len(matches) == 1 else None
 
     def keys_for(self, name: str) -> list[str]:
         """Every indexed key that means the same entity as `name` (just its own key if unknown)."""

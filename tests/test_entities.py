@@ -1,0 +1,80 @@
+"""Entities: merged spellings on the seeds, and the folding rules on small inputs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from index import SearchRequest
+from index.aliases import Aliases, AliasEntry, entity_key
+from index.entities import build_entities
+
+
+@dataclass
+class M:  # a mention as the NER model returns it
+    text: str
+    type: str
+
+
+def facet(index, name, **filters):
+    return {v.value: v.count for v in index.search(SearchRequest(per_page=100, **filters)).facets[name]}
+
+
+def test_erdogan_is_one_person_across_all_five_seeds(seed_index):
+    people = facet(seed_index, "person")
+    erdogan = [name for name in people if "erdo" in entity_key(name)]
+    assert erdogan == ["Recep Tayyip Erdoğan"]  # the fullest form, with its accent
+    assert people["Recep Tayyip Erdoğan"] == 5
+
+
+def test_kalbajar_is_a_place_in_exactly_the_two_articles_naming_it(seed_index):
+    places = facet(seed_index, "place")
+    assert places["Kalbajar"] == 2
+    assert "Kalbajar" not in facet(seed_index, "person") and "Kalbajar" not in facet(seed_index, "org")
+    assert {h.id for h in seed_index.search(SearchRequest(place=["Kalbajar"])).hits} == \
+           {h.id for h in seed_index.search(SearchRequest(q="Kalbajar")).hits}
+
+
+def test_leaders_are_persons(seed_index):
+    people = facet(seed_index, "person")
+    assert people["Vladimir Putin"] == 5
+    assert people["Ilham Aliyev"] == 3
+    assert people["Nikol Pashinyan"] == 3  # Pashinyan, Pashinian (alias) and Nikol Pashinyan
+    for place in ("Stepanakert", "Lachin", "Yerevan", "Shusha"):
+        assert place not in people
+
+
+def test_demonyms_are_not_entities(seed_index):
+    everything = {**facet(seed_index, "person"), **facet(seed_index, "org"), **facet(seed_index, "place")}
+    for demonym in ("Azerbaijanis", "Armenians", "Turkish", "Russian"):
+        assert demonym not in everything
+
+
+def test_two_entity_filters_must_both_match(seed_index):
+    both = seed_index.search(SearchRequest(person=["Erdogan", "Aliyev"]))
+    assert both.total == 3
+    assert seed_index.search(SearchRequest(person=["Erdoğan"])).total == 5
+
+
+def test_stored_entities_list_forms_mentions_and_passages(seed_index):
+    hit = seed_index.search(SearchRequest(q='"joint centre"')).hits[0]
+    article = seed_index.get(hit.id)
+    erdogan = next(e for e in article.entities if e.key.endswith("erdogan"))
+    assert erdogan.type == "person" and erdogan.mentions >= 5
+    assert {"Erdogan", "Recep Tayyip Erdogan"} <= set(erdogan.forms)
+    assert erdogan.passages and all(0 <= p < len(article.passages) for p in erdogan.passages)
+
+
+def test_folding_rules():
+    mentions = [[M("Ilham Aliyev", "person")], [M("Aliyev's", "person"), M("the Kremlin", "place"),
+                                                 M("Kremlin", "place"), M("ERDOĞAN", "person"), M("Erdogan", "org")]]
+    entities = {e.key: e for e in build_entities(mentions, Aliases())}
+    assert entities["ilham aliyev"].mentions == 2 and entities["ilham aliyev"].passages == [0]
+    assert "aliyev" not in entities
+    assert entities["kremlin"].mentions == 2
+    assert entities["erdogan"].type in ("person", "org") and entities["erdogan"].mentions == 2
+
+
+def test_alias_entry_wins_name_and_type():
+    aliases = Aliases([AliasEntry("Nikol Pashinyan", "person", ("Pashinian",))])
+    (entity,) = build_entities([[M("Pashinian", "org")], [M("Nikol Pashinyan", "person")]], aliases)
+    assert (entity.name, entity.type, entity.mentions) == ("Nikol Pashinyan", "person", 2)
