@@ -266,17 +266,20 @@ def _typed_ents(doc) -> list[tuple[int, int, int, int, str]]:
 
 
 def _consistent(doc, ents: list[tuple[int, int, int, int, str]]) -> list[tuple[int, int, int, int, str]]:
-    """One type per name within a text: the majority type, ties going to the first mention.
+    """Make the types of repeated names in one text agree.
 
-    ("Erdoğan met Erdogan": both fold to "Erdogan", the model calls the first a
-    person and the second an org.)
+    * A one-word mention equal to the last word of a multi-word person in the
+      same text is that person ("Recep Tayyip Erdoğan ... Erdoğan said").
+    * Otherwise one type per name: the majority type, ties going to the first
+      mention ("Erdoğan met Erdogan" both fold to "Erdogan").
     """
+    surnames = {doc[e - 1].text for s, e, _, _, kind in ents if kind == "person" and e - s > 1}
     votes: dict[str, list[str]] = {}
     for s, e, _, _, kind in ents:
         votes.setdefault(doc[s:e].text, []).append(kind)
-    if all(len(set(v)) == 1 for v in votes.values()):
-        return ents
     best = {name: max(kinds, key=lambda k: (kinds.count(k), -kinds.index(k))) for name, kinds in votes.items()}
+    for name in surnames & best.keys():
+        best[name] = "person"
     return [(s, e, cs, ce, best[doc[s:e].text]) for s, e, cs, ce, _ in ents]
 
 

@@ -45,6 +45,9 @@ DATA = ROOT.parent / "shared" / "eval" / "ner"
 OUT = Path(__file__).resolve().parent / "out"
 LABELS = ("PER", "ORG", "LOC", "MISC")
 SCORED = ("PER", "ORG", "LOC")
+ONTO = {"PER": "PERSON", "ORG": "ORG", "LOC": "GPE", "MISC": "NORP"}
+"""--label-map onto: CoNLL labels -> md's own OntoNotes labels, keeping md's output layer."""
+TO_SCORED = {"PER": "PER", "PERSON": "PER", "ORG": "ORG", "LOC": "LOC", "GPE": "LOC", "FAC": "LOC"}
 
 
 def read_conll(path: Path) -> list[tuple[list[str], list[str]]]:
@@ -69,10 +72,12 @@ def read_conll(path: Path) -> list[tuple[list[str], list[str]]]:
     return sents
 
 
-def to_docs(nlp, sents) -> list[Doc]:
+def to_docs(nlp, sents, label_map: dict[str, str] | None = None) -> list[Doc]:
     """Build gold Docs from the file's own tokens (spaces everywhere)."""
     docs = []
     for words, tags in sents:
+        if label_map:
+            tags = [t if t == "O" else t[:2] + label_map[t[2:]] for t in tags]
         docs.append(Doc(nlp.vocab, words=words, ents=tags))
     return docs
 
@@ -96,8 +101,8 @@ def evaluate(nlp, examples: list[Example]) -> dict:
     ngold = dict(tp)
     docs = [Doc(nlp.vocab, words=[t.text for t in ex.reference]) for ex in examples]
     for ex, doc in zip(examples, nlp.pipe(docs, batch_size=256)):
-        gold = {(e.start, e.end, e.label_) for e in ex.reference.ents if e.label_ in SCORED}
-        pred = {(e.start, e.end, e.label_) for e in doc.ents if e.label_ in SCORED}
+        gold = {(e.start, e.end, TO_SCORED[e.label_]) for e in ex.reference.ents if e.label_ in TO_SCORED}
+        pred = {(e.start, e.end, TO_SCORED[e.label_]) for e in doc.ents if e.label_ in TO_SCORED}
         for l in SCORED:
             g = {s for s in gold if s[2] == l}
             p = {s for s in pred if s[2] == l}
@@ -123,34 +128,39 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=0.001)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=ROOT / "index" / "models" / "ner")
+    ap.add_argument("--label-map", choices=("conll", "onto"), default="conll",
+                    help="train on CoNLL labels (added to md's ner) or on md's own labels (PER->PERSON, LOC->GPE, MISC->NORP)")
+    ap.add_argument("--work", type=Path, default=OUT, help="checkpoints and converted data")
     ap.add_argument("--ship-only", action="store_true",
                     help="skip training: re-ship training/ner/out/best and rebuild the gazetteer")
     args = ap.parse_args()
+    work: Path = args.work
     if args.ship_only:
-        log = json.loads((OUT / "train_log.json").read_text())
+        log = json.loads((work / "train_log.json").read_text())
         best = max(log, key=lambda r: r["micro"])
-        ship(OUT / "best", args.out, best["micro"], best["step"])
+        ship(work / "best", args.out, best["micro"], best["step"])
         return
 
     spacy.util.fix_random_seed(args.seed)
     random.seed(args.seed)
-    OUT.mkdir(parents=True, exist_ok=True)
+    work.mkdir(parents=True, exist_ok=True)
 
     md = md_model_path()
     nlp = spacy.load(md, exclude=["tok2vec", "tagger", "parser", "senter", "attribute_ruler", "lemmatizer"])
     assert nlp.pipe_names == ["ner"], nlp.pipe_names
     ner = nlp.get_pipe("ner")
+    label_map = ONTO if args.label_map == "onto" else None
     for label in LABELS:
-        ner.add_label(label)
+        ner.add_label(label_map[label] if label_map else label)
     customize_tokenizer(nlp)
 
     train = [Example(Doc(nlp.vocab, words=[t.text for t in d]), d)
-             for d in to_docs(nlp, read_conll(DATA / "conll2003-train.txt"))]
+             for d in to_docs(nlp, read_conll(DATA / "conll2003-train.txt"), label_map)]
     dev = [Example(Doc(nlp.vocab, words=[t.text for t in d]), d)
-           for d in to_docs(nlp, read_conll(DATA / "conll2003-dev.txt"))]
+           for d in to_docs(nlp, read_conll(DATA / "conll2003-dev.txt"), label_map)]
     # Keep a DocBin of the converted data for inspection / spacy CLI use.
-    DocBin(docs=[ex.reference for ex in train]).to_disk(OUT / "train.spacy")
-    DocBin(docs=[ex.reference for ex in dev]).to_disk(OUT / "dev.spacy")
+    DocBin(docs=[ex.reference for ex in train]).to_disk(work / "train.spacy")
+    DocBin(docs=[ex.reference for ex in dev]).to_disk(work / "dev.spacy")
     print(f"train {len(train)} sents, dev {len(dev)} sents", flush=True)
 
     optimizer = nlp.resume_training()
@@ -179,13 +189,13 @@ def main() -> None:
                     log.append(line)
                     if f > best_f:
                         best_f, best_step = f, step
-                        nlp.to_disk(OUT / "best")
+                        nlp.to_disk(work / "best")
                 if time.time() > deadline:
                     done = True
                     break
     print(f"best dev micro F1 {best_f:.4f} at step {best_step}", flush=True)
-    (OUT / "train_log.json").write_text(json.dumps(log, indent=1))
-    ship(OUT / "best", args.out, best_f, best_step)
+    (work / "train_log.json").write_text(json.dumps(log, indent=1))
+    ship(work / "best", args.out, best_f, best_step)
 
 
 def ship(src: Path, dst: Path, dev_f: float, step: int) -> None:
