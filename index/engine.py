@@ -174,6 +174,17 @@ class Index:
             raise NotFound(f"no article with id {article_id!r}")
         return Article.from_dict(json.loads(stored["data"]))
 
+    def facet_values(self, name: str, prefix: str = "", limit: int = 10) -> list:
+        """Values of facet `name` (source, person, org, place) with a word starting with `prefix`.
+
+        Accent- and case-insensitive; counts are articles of the whole archive,
+        most frequent first (index/facet_values.py).  Raises ValueError for an unknown name.
+        """
+        from index.facet_values import facet_values
+        searcher = self.searcher()
+        key = (str(self.path.resolve()), searcher.reader().generation())
+        return facet_values(searcher, self.catalog(), self.values, name, prefix, limit, cache_key=key)
+
     def exists(self, article_id: str) -> bool:
         return self.searcher().document(doc_id=article_id, kind=ARTICLE) is not None
 

@@ -1,10 +1,11 @@
 """The Flask application factory: `create_app()` is what gunicorn runs.
 
 Nothing happens at import time.  The factory reads Settings (from the
-environment unless a test passes its own), wires the API (flask-smorest, which
-also serves the OpenAPI document), the search pages, and the error handlers,
-in that order; the index itself is opened per worker on first use
-(service/archive.py).
+environment unless a test passes its own), wires API keys (checked before
+anything else answers), ETags, CORS, the API (flask-smorest, which also serves
+the OpenAPI document and the docs page), the search pages, the rest of the
+description, and the error handlers, in that order; the index itself is opened
+per worker on first use (service/archive.py).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from flask_smorest import Api
 
 from config.settings import Settings
 from index.aliases import load_aliases
-from service import archive, errors
+from service import archive, auth, caching, cors, docs, errors
 from service.schemas import ErrorOut
 from service.api import api as api_blueprint
 from service.api import health as health_blueprint
@@ -45,13 +46,18 @@ def create_app(settings: Settings | None = None) -> Flask:
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/api",
         OPENAPI_JSON_PATH="v1/openapi.json",
+        **docs.CONFIG,
     )
     app.json.sort_keys = False
     archive.init_app(app)
+    auth.init_app(app)  # first: a 304 or a CORS answer must not skip the key check
+    caching.init_app(app)
+    cors.init_app(app, settings.cors_origins)
 
     api = NewsApi(app)
     api.register_blueprint(api_blueprint)
     api.register_blueprint(health_blueprint)
     app.register_blueprint(pages_blueprint)
+    docs.init_app(app, api)  # after every route exists: describes the ones flask-smorest does not
     errors.init_app(app)  # last: our handlers replace flask-smorest's
     return app

@@ -60,17 +60,26 @@ def cli():
 @click.option("--entities/--no-entities", default=None, help="Extract named entities (default: on).")
 @click.option("--batch-size", type=int, default=None, help="Articles per commit (default 500).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--progress", is_flag=True,
+              help="Print one JSON line per committed batch, with the ids it committed.")
 @settings_options
-def ingest(paths, entities, batch_size, as_json, settings):
+def ingest(paths, entities, batch_size, as_json, progress, settings):
     """Add or update articles from files and folders (.txt, .json, .jsonl, .html).
 
-    Example: newsindex ingest ../shared/corpus/seeds/
+    With --progress, every commit prints {"batch": n, "committed": [ids], ...}
+    as soon as it is on disk: an id printed there survives a crash.
+
+    Example: newsindex ingest ../shared/corpus/seeds/ --progress
     """
     from index import IndexBusy, read_articles
     settings = settings.replace(entities=entities)
     with open_index(settings, create=True) as index:
         try:
-            report = index.ingest(read_articles(paths, index.outlets), batch_size=batch_size)
+            items = read_articles(paths, index.outlets)
+            if progress:
+                report = ingest_with_progress(index, items, batch_size or settings.ingest_batch_size)
+            else:
+                report = index.ingest(items, batch_size=batch_size)
         except IndexBusy as exc:
             raise click.ClickException(f"{exc}; is another ingest running?") from None
     if as_json:
@@ -83,6 +92,28 @@ def ingest(paths, entities, batch_size, as_json, settings):
     for skipped in report.skipped:
         click.echo(f"skipped {skipped.path}: {skipped.reason}", err=True)
     click.echo(f"Ingested into {settings.index_dir}: {report.summary()}")
+
+
+def ingest_with_progress(index, items, batch_size: int):
+    """Ingest batch by batch, printing a JSON line after each commit; returns the summed IngestReport."""
+    from itertools import islice
+
+    from index import IngestReport
+    total = IngestReport()
+    iterator = iter(items)
+    number = 0
+    while batch := list(islice(iterator, batch_size)):
+        number += 1
+        report = index.ingest(batch, batch_size=len(batch))
+        for name in ("added", "updated", "unchanged", "passages", "without_date", "seconds"):
+            setattr(total, name, getattr(total, name) + getattr(report, name))
+        total.skipped += report.skipped
+        total.ids += report.ids
+        click.echo(json.dumps({"batch": number, "committed": report.ids, "added": report.added,
+                               "updated": report.updated, "unchanged": report.unchanged,
+                               "skipped": len(report.skipped)}))
+        sys.stdout.flush()
+    return total
 
 
 @cli.command()
@@ -145,6 +176,84 @@ def serve(index_dir, host, port, workers):
         raise click.ClickException(str(exc)) from None
     args = [sys.executable, "-m", "gunicorn", "-c", str(CONFIG_DIR / "gunicorn.conf.py")]
     os.execve(sys.executable, args, env)
+
+
+@cli.group()
+def keys():
+    """Manage API keys (only their hashes are stored, in NEWSINDEX_KEYS_FILE).
+
+    Example: newsindex keys create --name cms --scope write
+    """
+
+
+def keys_file_option(func):
+    return click.option("--keys-file", type=click.Path(dir_okay=False, path_type=Path),
+                        help="Keys file (default: NEWSINDEX_KEYS_FILE or ./var/keys.json).")(func)
+
+
+def _keys_file(keys_file: Path | None) -> Path:
+    try:
+        return keys_file or Settings.from_env().keys_file
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@keys.command("create")
+@click.option("--name", required=True, help="Who the key is for (unique), e.g. cms.")
+@click.option("--scope", type=click.Choice(["read", "write", "admin"]), default="read", show_default=True,
+              help="read: search; write: also create, replace, delete; admin: everything.")
+@keys_file_option
+def keys_create(name, scope, keys_file):
+    """Create a key and print it, once: only its hash is kept.
+
+    Example: newsindex keys create --name cms --scope write
+    """
+    from service.auth import KeysFileError, create_key
+    path = _keys_file(keys_file)
+    try:
+        key = create_key(path, name, scope)
+    except KeysFileError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(key)
+    click.echo(f"Key {name!r} ({scope}) stored in {path}. Copy it now: it cannot be shown again.", err=True)
+
+
+@keys.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the keys as JSON.")
+@keys_file_option
+def keys_list(as_json, keys_file):
+    """List keys: name, scope and creation time (never the keys).
+
+    Example: newsindex keys list
+    """
+    from service.auth import KeysFileError, read_keys
+    try:
+        stored = read_keys(_keys_file(keys_file))
+    except KeysFileError as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps([{"name": k.name, "scope": k.scope, "created": k.created} for k in stored]))
+        return
+    if not stored:
+        click.echo("No keys. Create one with: newsindex keys create --name NAME --scope write")
+    for k in stored:
+        click.echo(f"{k.name}\t{k.scope}\t{k.created}")
+
+
+@keys.command("revoke")
+@click.argument("name")
+@keys_file_option
+def keys_revoke(name, keys_file):
+    """Revoke the key called NAME: it stops working at once, in every worker.
+
+    Example: newsindex keys revoke cms
+    """
+    from service.auth import KeysFileError, revoke_key
+    try:
+        revoke_key(_keys_file(keys_file), name)
+    except KeysFileError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Revoked {name!r}.")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -60,7 +60,13 @@ def _wants_html() -> bool:
 def from_validation(exc: HTTPException) -> ApiError:
     """Lift webargs/marshmallow field errors into code `invalid_parameter` with `param`."""
     messages = (getattr(exc, "data", None) or {}).get("messages") or {}
-    for location in messages.values():  # {"query": {"per_page": ["..."]}}
+    for where, location in messages.items():  # {"query": {"per_page": ["..."]}}
+        # Problems with a JSON body are problems with the article it carries.
+        code = "invalid_article" if where == "json" else "invalid_parameter"
+        if isinstance(location, list):  # webargs: {"json": ["Invalid JSON body."]}
+            if where == "json":
+                return ApiError(400, "invalid_json", "the request body is not valid JSON")
+            return ApiError(400, code, str(location[0]) if location else "invalid request")
         if isinstance(location, dict):
             for param, problems in location.items():
                 text = problems[0] if isinstance(problems, list) and problems else str(problems)
@@ -68,8 +74,11 @@ def from_validation(exc: HTTPException) -> ApiError:
                     text = next(iter(text.values()))
                     text = text[0] if isinstance(text, list) else str(text)
                 param = str(param)
+                if param == "_schema":  # a whole-body error: not a JSON object
+                    return ApiError(400, code, "the request body must be one JSON object (an article)"
+                                    if where == "json" else str(text))
                 message = text if str(text).startswith(param) else f"{param}: {text}"
-                return ApiError(400, "invalid_parameter", message, param)
+                return ApiError(400, code, message, param)
     return ApiError(400, "invalid_parameter", "invalid request parameters")
 
 

@@ -7,7 +7,7 @@ from the behaviour.  `SearchArgs` loads straight into an `index.SearchRequest`.
 
 from __future__ import annotations
 
-from marshmallow import INCLUDE, Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from index import SearchRequest
 from index.searching import MATCHES, SORT_ALIASES, SORTS
@@ -43,6 +43,57 @@ class SearchArgs(Schema):
     @post_load
     def to_request(self, data, **kwargs) -> SearchRequest:
         return SearchRequest(**data)
+
+
+class ExportArgs(SearchArgs):
+    """The search arguments of /api/v1/search.csv and .ndjson: every match, so no page."""
+
+    class Meta:
+        exclude = ("page", "per_page", "facets")
+
+
+class FeedArgs(SearchArgs):
+    """The search arguments of /api/v1/search.atom: always newest first."""
+
+    class Meta:
+        exclude = ("page", "sort", "facets")
+
+    per_page = fields.Integer(load_default=20, validate=validate.Range(
+        min=1, max=MAX_PER_PAGE, error=f"per_page must be between 1 and {MAX_PER_PAGE}"),
+        metadata={"description": "Number of entries (the newest matching articles)"})
+
+
+FACET_NAMES = ("source", "person", "org", "place")
+
+
+class FacetValuesArgs(Schema):
+    """Query-string arguments of /api/v1/facets/<name> (type-ahead)."""
+
+    prefix = fields.String(load_default="", validate=validate.Length(max=100, error="prefix must be at most 100 characters"),
+                           metadata={"description": "Start of any word of the value; accents and case are ignored"})
+    limit = fields.Integer(load_default=10, validate=validate.Range(min=1, max=100, error="limit must be between 1 and 100"))
+
+
+ARTICLE_ID = validate.And(
+    validate.Length(min=1, max=256, error="id must be 1 to 256 characters"),
+    validate.Regexp(r"^[^\x00-\x1f\x7f]*$", error="id must not contain control characters"),
+)
+
+
+class ArticleIn(Schema):
+    """The body of PUT /api/v1/articles/<id> and of each line of a bulk request."""
+
+    class Meta:
+        unknown = RAISE  # a misspelt field is an error, not silently lost text
+
+    id = fields.String(metadata={"description": "Optional; must equal the id in the URL (bulk: the article's id)"})
+    title = fields.String(metadata={"description": "Headline (default: the first line of the body)"})
+    body = fields.String(metadata={"description": "Plain text; paragraphs separated by blank lines"})
+    html = fields.String(metadata={"description": "A whole web page instead of `body`: the article text is extracted"})
+    source = fields.String(allow_none=True, metadata={"description": "Outlet; known spellings are normalised"})
+    published = fields.String(allow_none=True, metadata={"description": "Publication date or time (ISO 8601 preferred)"})
+    url = fields.String(allow_none=True)
+    byline = fields.String(allow_none=True)
 
 
 class PassageOut(Schema):
@@ -136,6 +187,32 @@ class ArticleOut(Schema):
     body = fields.String()
     passages = fields.List(fields.Nested(ArticlePassageOut))
     entities = fields.List(fields.Nested(EntityOut))
+
+
+class BulkItemOut(Schema):
+    """What happened to one line of a bulk request."""
+
+    line = fields.Integer(required=True, metadata={"description": "1-based line number in the request body"})
+    ok = fields.Boolean(required=True)
+    id = fields.String(allow_none=True)
+    status = fields.Integer(required=True, metadata={"description": "201 created, 200 replaced, or the error status"})
+    result = fields.String(allow_none=True, metadata={"description": "created or updated (null on error)"})
+    error = fields.Nested(lambda: ErrorDetail(), allow_none=True)
+
+
+class BulkOut(Schema):
+    took_ms = fields.Float(required=True)
+    errors = fields.Boolean(required=True, metadata={"description": "True when at least one line failed"})
+    created = fields.Integer(required=True)
+    updated = fields.Integer(required=True)
+    failed = fields.Integer(required=True)
+    items = fields.List(fields.Nested(BulkItemOut), required=True)
+
+
+class FacetValuesOut(Schema):
+    name = fields.String(required=True)
+    prefix = fields.String(required=True)
+    values = fields.List(fields.Nested(FacetValueOut), required=True)
 
 
 class HealthOut(Schema):

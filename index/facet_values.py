@@ -1,0 +1,100 @@
+"""Facet value search, for type-ahead: which sources, people, organisations or places
+start with what the user has typed, and in how many articles of the archive each appears.
+
+    facet_values(searcher, catalog, values, "person", "erd", 10)
+    -> [FacetValue("Recep Tayyip Erdoğan", 5, "recep tayyip erdogan")]
+
+A prefix matches the start of any word of a value's display name, or of any
+spelling merged into it (so "pashini" finds "Nikol Pashinyan" when "Pashinian"
+was seen), ignoring case and accents ("erd" finds Erdoğan).  Entities are
+counted through the EntityCatalog, so merged spellings are one value and an
+article naming two of them counts once; counts are over live article documents
+of the whole archive, most frequent first.
+
+Counting reads every article's values, so the counts are kept per index
+generation (a commit makes new ones) and shared by every prefix typed until then.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import Counter, OrderedDict
+
+from whoosh.query import Term
+
+from index.analysis import fold
+from index.catalog import EntityCatalog
+from index.facets import FacetValue, SegmentValues
+from index.schema import ARTICLE, ENTITY_FIELDS
+
+FACET_NAMES = ("source", *ENTITY_FIELDS)
+_CACHE_SIZE = 8
+_cache: OrderedDict[tuple, dict[str, Counter]] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def normalise(text: str) -> str:
+    """The comparison form of a name or prefix: folded, punctuation as spaces ("Nagorno-Karabakh" -> "nagorno karabakh")."""
+    return " ".join(re.sub(r"[^\w]+", " ", fold(text)).split())
+
+
+def word_starts(text: str) -> list[str]:
+    """`text` from the start of each of its words: "recep tayyip erdogan" -> [that, "tayyip erdogan", "erdogan"]."""
+    return [text[m.start():] for m in re.finditer(r"\b\w", text)]
+
+
+def matches(prefix: str, names: list[str]) -> bool:
+    """Does a normalised prefix start any word of any of these names?"""
+    if not prefix:
+        return True
+    return any(start.startswith(prefix) for name in names for start in word_starts(normalise(name)))
+
+
+def archive_counts(searcher, catalog: EntityCatalog, values: SegmentValues, cache_key: tuple) -> dict[str, Counter]:
+    """Articles per value for every facet name over the whole archive (cached per `cache_key`).
+
+    Entity values are canonical keys; an article counts once per canonical entity.
+    """
+    with _cache_lock:
+        if cache_key in _cache:
+            _cache.move_to_end(cache_key)
+            return _cache[cache_key]
+    counts: dict[str, Counter] = {name: Counter() for name in FACET_NAMES}
+    for sub, _offset in searcher.leaf_searchers():
+        articles = list(sub.docs_for_query(Term("kind", ARTICLE)))  # live documents only
+        sources = values.values(sub, "source")
+        tables = [values.values(sub, fieldname) for fieldname in ENTITY_FIELDS]
+        for doc in articles:
+            counts["source"].update(set(sources.get(doc, ())))
+            targets = {catalog.canonical.get(key, key) for table in tables for key in table.get(doc, ())}
+            for target in targets:
+                counts[catalog.type_of.get(target, "person")][target] += 1
+    with _cache_lock:
+        _cache[cache_key] = counts
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return counts
+
+
+def facet_values(searcher, catalog: EntityCatalog, values: SegmentValues, name: str, prefix: str = "",
+                 limit: int = 10, cache_key: tuple | None = None) -> list[FacetValue]:
+    """The values of facet `name` matching `prefix`, most frequent first, at most `limit`.
+
+    Raises ValueError for a name that is not one of FACET_NAMES.
+    """
+    if name not in FACET_NAMES:
+        raise ValueError(f"no facet named {name!r}; facets are {', '.join(FACET_NAMES)}")
+    counts = archive_counts(searcher, catalog, values, cache_key or (id(searcher), searcher.reader().generation()))
+    wanted = normalise(prefix)
+    found = []
+    for value, count in counts[name].items():
+        if name == "source":
+            display, names = value, [value]
+        else:
+            display = catalog.display.get(value, value)
+            names = [display, *catalog.members.get(value, [value])]
+        if matches(wanted, names):
+            found.append(FacetValue(display, count, None if name == "source" else value))
+    found.sort(key=lambda v: (-v.count, fold(v.value)))
+    return found[:max(0, limit)]

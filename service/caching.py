@@ -1,0 +1,58 @@
+"""ETags for read responses, and 304 Not Modified for a matching If-None-Match.
+
+An answer depends on the request's URL and on what the index holds, and the
+index changes only by a commit; so the tag is a hash of the index's generation
+(which every commit advances, the same in every worker since it is read from
+disk), the index directory's identity, and the full request path with its
+query string.  The tag is computed *before* the view runs: a matching
+If-None-Match is answered 304 without searching at all, and a response is never
+labelled with a newer generation than the data it was built from.
+
+`init_app` hooks this in for the endpoints listed in ETAG_ENDPOINTS; responses
+also say `Cache-Control: no-cache` so caches keep them but revalidate each time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import Flask, Response, g, request
+
+from service.archive import get_index
+
+ETAG_ENDPOINTS = {
+    "api.Search", "api.ArticleView", "api.SearchCsv", "api.SearchNdjson", "api.SearchAtom", "api.FacetValues",
+}
+
+
+def current_etag() -> str:
+    """The tag the current GET request's answer will carry."""
+    index = get_index()
+    identity = index.path.stat().st_ino
+    raw = f"{identity}:{index.generation()}:{request.full_path}".encode("utf-8")
+    return hashlib.sha256(raw).hexdigest()[:32]
+
+
+def _before():
+    if request.method not in ("GET", "HEAD") or request.endpoint not in ETAG_ENDPOINTS:
+        return None
+    g.etag = current_etag()
+    if request.if_none_match.contains(g.etag) or request.if_none_match.star_tag:
+        response = Response(status=304)
+        response.set_etag(g.etag)
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+    return None
+
+
+def _after(response: Response) -> Response:
+    etag = g.pop("etag", None)
+    if etag and response.status_code == 200:
+        response.set_etag(etag)
+        response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_before)
+    app.after_request(_after)

@@ -1,0 +1,102 @@
+"""The API's description: the OpenAPI document and the browsable docs page.
+
+flask-smorest builds /api/v1/openapi.json from the marshmallow schemas the
+views validate with, and serves Swagger UI at /api/docs.  Swagger UI's
+JavaScript and CSS come from the `swagger-ui-bundle` package and are served by
+this app under /api/docs/assets/, so the page works offline (no CDN).
+
+`init_app` runs after every blueprint is registered and completes the document:
+the bearer-key security scheme, and an entry for every route flask-smorest does
+not describe itself (the HTML pages, the docs page, the document itself), made
+from the view's docstring and the rule's parameters, so that every URL the app
+serves is in the document (tests/test_openapi.py checks it).
+"""
+
+from __future__ import annotations
+
+import inspect
+
+from flask import Blueprint, Flask
+from flask_smorest import Api
+from flask_smorest.spec.plugins import FlaskPlugin
+from swagger_ui_bundle import swagger_ui_path
+
+DOCS_PATH = "/api/docs"
+ASSETS_URL = DOCS_PATH + "/assets/"
+SECURITY_SCHEME = "bearerKey"
+STATIC_ENDPOINT_SUFFIX = "static"
+
+CONFIG = {
+    "OPENAPI_SWAGGER_UI_PATH": "/docs",  # under OPENAPI_URL_PREFIX (/api): /api/docs
+    "OPENAPI_SWAGGER_UI_URL": ASSETS_URL,
+    # No validator badge: it would send the document to an outside service.
+    "OPENAPI_SWAGGER_UI_CONFIG": {"validatorUrl": None, "deepLinking": True, "displayRequestDuration": True},
+}
+
+assets = Blueprint("swagger_ui", __name__, static_folder=swagger_ui_path, static_url_path="/assets",
+                   url_prefix=DOCS_PATH)
+
+# Media types of the routes described here (everything else is HTML).
+MEDIA_TYPES = {"api-docs.openapi_json": "application/json"}
+TAGS = {"pages": "The search page and article pages, for people.",
+        "api-docs": "This description and its browsable page."}
+
+
+def is_static(endpoint: str) -> bool:
+    """Static files (CSS, JavaScript, Swagger UI's assets) are files, not API routes."""
+    return endpoint == STATIC_ENDPOINT_SUFFIX or endpoint.endswith("." + STATIC_ENDPOINT_SUFFIX)
+
+
+def openapi_path(rule) -> str:
+    return FlaskPlugin.flaskpath2openapi(rule.rule)
+
+
+def described_methods(rule) -> set[str]:
+    return {m for m in rule.methods if m not in ("HEAD", "OPTIONS")}
+
+
+def _operation(app: Flask, rule, method: str) -> dict:
+    """An OpenAPI operation for a route flask-smorest does not know, from its view's docstring."""
+    view = app.view_functions[rule.endpoint]
+    doc = inspect.getdoc(getattr(view, "view_class", view)) or rule.endpoint
+    summary, _, description = doc.partition("\n")
+    media = MEDIA_TYPES.get(rule.endpoint, "text/html")
+    schema = {"type": "object"} if media == "application/json" else {"type": "string"}
+    tag = rule.endpoint.split(".")[0]
+    responses = {"200": {"description": summary.strip(), "content": {media: {"schema": schema}}}}
+    if rule.arguments:
+        responses["404"] = {"description": "Not found", "content": {"text/html": {"schema": {"type": "string"}}}}
+    operation = {"tags": [tag], "summary": summary.strip(), "responses": responses}
+    if description.strip():
+        operation["description"] = description.strip()
+    return operation
+
+
+def describe_other_routes(app: Flask, api: Api) -> None:
+    """Add every non-static route missing from the document (pages, docs) to it."""
+    spec = api.spec.to_dict()
+    paths = spec.get("paths", {})
+    tags = {t["name"] for t in spec.get("tags", [])}
+    for rule in app.url_map.iter_rules():
+        if is_static(rule.endpoint):
+            continue
+        described = paths.get(openapi_path(rule), {})
+        operations = {m.lower(): _operation(app, rule, m) for m in described_methods(rule) if m.lower() not in described}
+        if not operations:
+            continue
+        tag = rule.endpoint.split(".")[0]
+        if tag not in tags:
+            api.spec.tag({"name": tag, "description": TAGS.get(tag, "")})
+            tags.add(tag)
+        api.spec.path(rule=rule, operations=operations)
+
+
+def init_app(app: Flask, api: Api) -> None:
+    """Serve Swagger UI's assets, declare the key scheme, describe the remaining routes. Call last."""
+    app.register_blueprint(assets)
+    api.spec.components.security_scheme(SECURITY_SCHEME, {
+        "type": "http", "scheme": "bearer",
+        "description": "An API key from `newsindex keys create`, sent as `Authorization: Bearer KEY`. "
+                       "Writes need the write scope; reads need a key only when NEWSINDEX_REQUIRE_READ_KEY=1.",
+    })
+    describe_other_routes(app, api)
