@@ -24,6 +24,7 @@ import csv
 import io
 import json
 from dataclasses import dataclass, replace
+from datetime import datetime, timezone
 from typing import Iterable, Iterator
 
 from index import Hit, Index, SearchRequest, SearchResult
@@ -88,13 +89,20 @@ def _rows(index: Index, base: ExportRequest, first: SearchResult, limit: int) ->
         result = index.search(replace(base, page=page))
 
 
+def utc_iso(moment: datetime | None) -> str | None:
+    """RFC 3339 with the offset, as the JSON API writes it (stored dates are UTC)."""
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).isoformat()
+
+
 def row(hit: Hit) -> dict:
     """One exported article: metadata, score, best passage as text, entities by type."""
     return {
         "id": hit.id,
         "title": hit.title,
         "source": hit.source,
-        "published": hit.published.isoformat() if hit.published else None,
+        "published": utc_iso(hit.published),
         "url": hit.url,
         "score": hit.score,
         "passage": hit.passages[0].text if hit.passages else None,

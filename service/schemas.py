@@ -7,12 +7,23 @@ from the behaviour.  `SearchArgs` loads straight into an `index.SearchRequest`.
 
 from __future__ import annotations
 
+from datetime import timezone
+
 from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from index import SearchRequest
 from index.searching import MATCHES, SORT_ALIASES, SORTS
 
 MAX_PER_PAGE = 100
+
+
+class UtcDateTime(fields.DateTime):
+    """An RFC 3339 date-time: stored dates carry no zone and are UTC, so the offset is written out."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return super()._serialize(value, attr, obj, **kwargs)
 
 
 class SearchArgs(Schema):
@@ -114,7 +125,7 @@ class HitOut(Schema):
     title_html = fields.String()
     source = fields.String(allow_none=True)
     date = fields.Function(lambda hit: hit.published.date().isoformat() if hit.published else None, allow_none=True)
-    published = fields.DateTime(allow_none=True)
+    published = UtcDateTime(allow_none=True)
     url = fields.String(allow_none=True)
     byline = fields.String(allow_none=True)
     score = fields.Float(allow_none=True, metadata={"description": "Relevance score (null when sorted by date)"})
@@ -180,7 +191,7 @@ class ArticleOut(Schema):
     title = fields.String(required=True)
     summary = fields.String(allow_none=True)
     source = fields.String(allow_none=True)
-    published = fields.DateTime(allow_none=True)
+    published = UtcDateTime(allow_none=True)
     date = fields.Function(lambda a: a.published.date().isoformat() if a.published else None, allow_none=True)
     url = fields.String(allow_none=True)
     byline = fields.String(allow_none=True)
