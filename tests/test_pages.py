@@ -249,6 +249,6 @@ def test_csp_allows_only_the_apps_own_scripts_and_styles(client):
 def test_page_with_its_assets_weighs_under_150_kb(client):
     page = client.get("/?q=Putin")
     assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', text(page))
-    assert sorted(a.split("/")[-1] for a in assets) == ["app.js", "style.css"]
+    assert sorted(a.split("/")[-1] for a in assets) == ["app.js", "favicon.svg", "style.css"]
     weight = len(page.data) + sum(len(client.get(a).data) for a in assets)
     assert weight < 150_000
