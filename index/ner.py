@@ -260,27 +260,37 @@ def _typed_ents(doc) -> list[tuple[int, int, int, int, str]]:
         joined = last_kind if ent.start - last_end == 1 and prev in {"and", ",", "or"} else None
         kind = _GAZ.retype(ent.text, ent.label_, prev, joined)
         last_end, last_kind = ent.end, kind
-        if kind is not None:
-            out.append((ent.start, ent.end, ent.start_char, ent.end_char, kind))
+        out.append((ent.start, ent.end, ent.start_char, ent.end_char, kind))
     return _consistent(doc, out)
 
 
-def _consistent(doc, ents: list[tuple[int, int, int, int, str]]) -> list[tuple[int, int, int, int, str]]:
-    """Make the types of repeated names in one text agree.
+def _consistent(doc, ents: list[tuple[int, int, int, int, str | None]]) -> list[tuple[int, int, int, int, str]]:
+    """Make the types of repeated names in one text agree; drop untyped mentions.
+
+    ``ents`` holds every model entity, with type None for those not kept (MISC,
+    demonyms, dates ...).
 
     * A one-word mention equal to the last word of a multi-word person in the
       same text is that person ("Recep Tayyip Erdoğan ... Erdoğan said").
-    * Otherwise one type per name: the majority type, ties going to the first
-      mention ("Erdoğan met Erdogan" both fold to "Erdogan").
+    * Otherwise one type per name: the majority of its typed mentions, ties
+      going to the first ("Erdoğan met Erdogan": both fold to "Erdogan", and a
+      mention the model filed as MISC follows the typed ones). A name with no
+      typed mention stays out.
     """
     surnames = {doc[e - 1].text for s, e, _, _, kind in ents if kind == "person" and e - s > 1}
     votes: dict[str, list[str]] = {}
     for s, e, _, _, kind in ents:
-        votes.setdefault(doc[s:e].text, []).append(kind)
+        if kind is not None:
+            votes.setdefault(doc[s:e].text, []).append(kind)
     best = {name: max(kinds, key=lambda k: (kinds.count(k), -kinds.index(k))) for name, kinds in votes.items()}
-    for name in surnames & best.keys():
+    for name in surnames:
         best[name] = "person"
-    return [(s, e, cs, ce, best[doc[s:e].text]) for s, e, cs, ce, _ in ents]
+    out = []
+    for s, e, cs, ce, _ in ents:
+        kind = best.get(doc[s:e].text)
+        if kind is not None:
+            out.append((s, e, cs, ce, kind))
+    return out
 
 
 # --------------------------------------------------------------------------

@@ -130,6 +130,8 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "index" / "models" / "ner")
     ap.add_argument("--label-map", choices=("conll", "onto"), default="conll",
                     help="train on CoNLL labels (added to md's ner) or on md's own labels (PER->PERSON, LOC->GPE, MISC->NORP)")
+    ap.add_argument("--init", type=Path, default=None,
+                    help="continue from this checkpoint (e.g. training/ner/out/best) instead of md's ner")
     ap.add_argument("--work", type=Path, default=OUT, help="checkpoints and converted data")
     ap.add_argument("--ship-only", action="store_true",
                     help="skip training: re-ship training/ner/out/best and rebuild the gazetteer")
@@ -146,7 +148,11 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
 
     md = md_model_path()
-    nlp = spacy.load(md, exclude=["tok2vec", "tagger", "parser", "senter", "attribute_ruler", "lemmatizer"])
+    if args.init:
+        nlp = spacy.load(args.init)
+        nlp.vocab.vectors.from_disk(md / "vocab", exclude=["strings"])
+    else:
+        nlp = spacy.load(md, exclude=["tok2vec", "tagger", "parser", "senter", "attribute_ruler", "lemmatizer"])
     assert nlp.pipe_names == ["ner"], nlp.pipe_names
     ner = nlp.get_pipe("ner")
     label_map = ONTO if args.label_map == "onto" else None
