@@ -160,6 +160,16 @@ def test_facet_filter_box_narrows_the_list(page):
     assert all("kalb" in t.lower() for t in values.all_inner_texts())
 
 
+def test_facet_filter_box_offers_values_beyond_the_list_from_the_facet_endpoint(page):
+    page.goto("/?q=Kalbajar")
+    assert page.locator('section[data-facet="place"] .facet-values', has_text="Yerevan").count() == 0
+    page.locator("#filter-place").fill("yer")
+    suggestion = page.locator("#suggest-place a", has_text="Yerevan")
+    suggestion.wait_for()
+    suggestion.click()
+    page.wait_for_url(re.compile(r"q=Kalbajar&place=Yerevan"))
+
+
 def test_open_article_at_its_passage_then_step_with_n_and_p(page):
     page.goto("/?q=Kalbajar")
     link = page.locator(".hit .passage .plink").first
