@@ -82,8 +82,12 @@ NDJSON = "application/x-ndjson"
 
 
 def read_endpoint(func):
-    """Document a read: optional key, ETag and 304, 401/403 when read keys are required."""
-    func = api.doc(security=READ_SECURITY, parameters=[IF_NONE_MATCH])(func)
+    """Document a read: optional key, 304, 401/403 when read keys are required.
+
+    (If-None-Match is declared on the route, or with api.doc on a view without
+    arguments: flask-smorest lets a view's own `parameters` replace its arguments'.)
+    """
+    func = api.doc(security=READ_SECURITY)(func)
     func = api.alt_response(304, description="Not Modified: If-None-Match matched the current ETag")(func)
     func = api.alt_response(401, schema=ErrorOut, description="NEWSINDEX_REQUIRE_READ_KEY=1 and no key, or an unknown one")(func)
     return api.alt_response(403, schema=ErrorOut, description="NEWSINDEX_REQUIRE_READ_KEY=1 and the key lacks read scope")(func)
@@ -102,7 +106,7 @@ def write_endpoint(func):
 # -- search ---------------------------------------------------------------------------------
 
 
-@api.route("/search")
+@api.route("/search", parameters=[IF_NONE_MATCH])
 class Search(MethodView):
     @read_endpoint
     @api.arguments(SearchArgs, location="query", as_kwargs=False)
@@ -143,7 +147,7 @@ EXPORT_HEADERS = {
 }
 
 
-@api.route("/search.csv")
+@api.route("/search.csv", parameters=[IF_NONE_MATCH])
 class SearchCsv(MethodView):
     @read_endpoint
     @api.arguments(ExportArgs, location="query", as_kwargs=False)
@@ -160,7 +164,7 @@ class SearchCsv(MethodView):
         return streamed(export, exports.csv_lines, "text/csv", "newsindex-search.csv")
 
 
-@api.route("/search.ndjson")
+@api.route("/search.ndjson", parameters=[IF_NONE_MATCH])
 class SearchNdjson(MethodView):
     @read_endpoint
     @api.arguments(ExportArgs, location="query", as_kwargs=False)
@@ -178,7 +182,7 @@ class SearchNdjson(MethodView):
         return streamed(export, exports.ndjson_lines, NDJSON, "newsindex-search.ndjson")
 
 
-@api.route("/search.atom")
+@api.route("/search.atom", parameters=[IF_NONE_MATCH])
 class SearchAtom(MethodView):
     @read_endpoint
     @api.arguments(FeedArgs, location="query", as_kwargs=False)
@@ -204,11 +208,10 @@ class SearchAtom(MethodView):
         return Response(xml, mimetype="application/atom+xml")
 
 
-@api.route("/facets/<string:name>")
+@api.route("/facets/<string:name>", parameters=[IF_NONE_MATCH, {
+    "in": "path", "name": "name", "required": True, "schema": {"type": "string", "enum": list(FACET_NAMES)}}])
 class FacetValues(MethodView):
     @read_endpoint
-    @api.doc(parameters=[{"in": "path", "name": "name", "required": True,
-                          "schema": {"type": "string", "enum": list(FACET_NAMES)}}])
     @api.arguments(FacetValuesArgs, location="query")
     @api.response(200, FacetValuesOut, headers=ETAG_HEADER)
     @api.alt_response(400, schema=ErrorOut, description="Invalid parameter")
@@ -231,6 +234,7 @@ class FacetValues(MethodView):
 @api.route("/articles/<string:article_id>")
 class ArticleView(MethodView):
     @read_endpoint
+    @api.doc(parameters=[IF_NONE_MATCH])
     @api.response(200, ArticleOut, headers=ETAG_HEADER)
     @api.alt_response(404, schema=ErrorOut, description="No article with that id")
     def get(self, article_id: str):

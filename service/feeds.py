@@ -14,6 +14,7 @@ or, for an article without a date, the time of the index's last commit.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 
 from feedgen.feed import FeedGenerator
@@ -25,7 +26,16 @@ TAG_AUTHORITY = "newsindex"
 
 def entry_id(article_id: str) -> str:
     """A stable, globally unique id for an article's entry (RFC 4151 tag URI)."""
-    return f"tag:{TAG_AUTHORITY},2026:article:{article_id}"
+    return f"tag:{TAG_AUTHORITY},2026:article:{xml_text(article_id)}"
+
+
+# Characters XML 1.0 cannot carry at all (a query may contain them; text rarely does).
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def xml_text(text: str) -> str:
+    """`text` without the characters XML cannot hold."""
+    return NOT_XML.sub("", text)
 
 
 def category_scheme(kind: str) -> str:
@@ -46,7 +56,8 @@ def atom_feed(result: SearchResult, *, self_url: str, page_url: str, article_url
     search page showing the same search.
     """
     fallback = _aware(last_commit) if last_commit else datetime.now(timezone.utc)
-    title = f"newsindex: {result.query}" if result.query.strip() else "newsindex: newest articles"
+    query = xml_text(result.query).strip()
+    title = f"newsindex: {query}" if query else "newsindex: newest articles"
     feed = FeedGenerator()
     feed.id(self_url)
     feed.title(title)
@@ -65,7 +76,7 @@ def atom_feed(result: SearchResult, *, self_url: str, page_url: str, article_url
 def _add_entry(feed: FeedGenerator, hit: Hit, page_url: str, fallback: datetime) -> None:
     entry = feed.add_entry(order="append")  # feedgen prepends by default; hits are already newest first
     entry.id(entry_id(hit.id))
-    entry.title(hit.title or hit.id)
+    entry.title(xml_text(hit.title or hit.id))
     # One link only: feedgen 1.0 drops rel and type from entry links, so a second
     # link would be a second "alternate", which Atom forbids.
     entry.link(href=hit.url or page_url, rel="alternate")
@@ -74,11 +85,11 @@ def _add_entry(feed: FeedGenerator, hit: Hit, page_url: str, fallback: datetime)
     if hit.published:
         entry.published(when)
     if hit.byline:
-        entry.author({"name": hit.byline})
+        entry.author({"name": xml_text(hit.byline)})
     if hit.passages:
-        entry.summary(hit.passages[0].text)
+        entry.summary(xml_text(hit.passages[0].text))
     if hit.source:
-        entry.category(term=hit.source, label=hit.source, scheme=category_scheme("source"))
+        entry.category(term=xml_text(hit.source), label=xml_text(hit.source), scheme=category_scheme("source"))
     for kind in ("person", "org", "place"):
         for name in hit.entities.get(kind, []):
-            entry.category(term=name, label=name, scheme=category_scheme(kind))
+            entry.category(term=xml_text(name), label=xml_text(name), scheme=category_scheme(kind))
