@@ -248,7 +248,10 @@ def why_matched(hit) -> list[dict]:
     """What made an article match: the API's `matched` where present, else the marked words and where."""
     matched = getattr(hit, "matched", None)
     if matched:
-        return [{"term": m.get("term"), "fields": list(m.get("fields") or []), "via": m.get("via")} for m in matched]
+        def field_of(m, name):
+            return m.get(name) if isinstance(m, dict) else getattr(m, name, None)
+        return [{"term": field_of(m, "term"), "fields": list(field_of(m, "fields") or []), "via": field_of(m, "via")}
+                for m in matched]
     found: dict[str, list[str]] = {}
     for where, html in [("title", hit.title_html)] + [("passage", p.html) for p in hit.passages]:
         for word in _MARK.findall(html):
