@@ -23,13 +23,15 @@ from whoosh.matching import WrappingMatcher
 from whoosh.sorting import FieldFacet, MultiFacet
 
 from index.aliases import Aliases
-from index.analysis import terms as analysis_terms
+from index.analysis import fold, terms as analysis_terms
 from index.article import Article
 from index.catalog import EntityCatalog
 from index.errors import InvalidQuery
 from index.facets import FacetValue, SegmentValues, entity_facets, plain_facets
 from index.highlight import highlight
 from index.schema import ARTICLE, ENTITY_FIELDS, PASSAGE
+from index.scoring import (ARTICLE_FIELDS, DEFAULT as DEFAULT_PARAMS, PASSAGE_FIELDS, AliasOr, Match, Params,
+                           query_units, rank, score_documents)
 
 SORTS = ("relevance", "newest", "oldest")
 SORT_ALIASES = {"date": "newest", "score": "relevance"}
@@ -102,6 +104,7 @@ class Hit:
     score: float | None
     passages: list[PassageHit]
     entities: dict[str, list[str]]
+    matched: list[dict] = field(default_factory=list)  # [{"term", "fields", "via"}]: why this matched
 
 
 @dataclass
@@ -134,6 +137,7 @@ class SearchContext:
     max_query_length: int = 1000
     max_query_terms: int = 64
     allow_leading_wildcards: bool = False
+    params: Params = DEFAULT_PARAMS
 
 
 class _DocnumCollector(collectors.WrappingCollector):
@@ -161,7 +165,24 @@ def parse_query(text: str, schema, ctx: SearchContext, match: str = "auto") -> Q
     except Exception as exc:  # Whoosh raises assorted errors on odd syntax
         raise InvalidQuery(f"q could not be parsed: {exc}") from None
     _check_query(parsed, ctx)
-    return parsed
+    return bind_negations(parsed)
+
+
+def bind_negations(node: Q.Query) -> Q.Query:
+    """Make NOT exclude in every match mode.
+
+    With OR as the default group, `pashinian NOT putin` parses as
+    Or([pashinian, Not(putin)]), which finds every article without putin.  An Or
+    with NOT clauses becomes AndNot(Or(the others), Or(the negated)).
+    """
+    node = node.apply(bind_negations) if not node.is_leaf() else node
+    if isinstance(node, Q.Or):
+        negated = [c.query for c in node.subqueries if isinstance(c, Q.Not)]
+        positive = [c for c in node.subqueries if not isinstance(c, Q.Not)]
+        if negated and positive:
+            keep = positive[0] if len(positive) == 1 else node.__class__(positive, boost=node.boost)
+            return Q.AndNot(keep, negated[0] if len(negated) == 1 else Q.Or(negated))
+    return node
 
 
 def _check_query(parsed: Q.Query, ctx: SearchContext) -> None:
@@ -219,7 +240,7 @@ def expand_aliases(parsed: Q.Query, aliases: Aliases, catalog: EntityCatalog) ->
                         for t in named if t and t != words]
         keys = catalog.keys_for(entry.name)
         alternatives += [Q.Term(f, k) for f in ENTITY_FIELDS for k in keys]
-        return Q.Or([node, *alternatives])
+        return AliasOr([node, *alternatives], via=entry.name)
 
     rewritten = rewrite(parsed)
     return rewritten, [{"term": term, "to": names} for term, names in expanded.items()]
@@ -299,36 +320,62 @@ def search(request: SearchRequest, ctx: SearchContext) -> SearchResult:
 
     limit = request.page * request.per_page
     sort = "newest" if request.is_browse and request.sort == "relevance" else request.sort
+    units = query_units(text_query, request.q) if text_query is not None else []
+    partial = False
+    matches: dict[int, Match] = {}
     if sort == "relevance":
-        top = collectors.TopCollector(limit=limit, usequality=False)
+        docnums, page_docs, matches = _rank(article_query, units, request, ctx)
     else:
-        by_date = MultiFacet([FieldFacet("dated", reverse=True), FieldFacet("published", reverse=(sort == "newest"))])
-        top = collectors.SortingCollector(by_date, limit=limit)
+        docnums, page_docs, partial = _collect_by_date(article_query, sort, limit, request, ctx)
+
+    terms = highlight_terms(text_query, searcher) if text_query is not None else set()
+    best = _best_passages(page_docs, units, ctx, request.passages) if text_query is not None else {}
+    hits = []
+    for docnum, score in page_docs:
+        stored = searcher.stored_fields(docnum)
+        hit = _make_hit(stored, score if sort == "relevance" and text_query is not None else None,
+                        best.get(stored["article_id"], []), terms, ctx.catalog)
+        hit.matched = describe_match(matches.get(docnum), units, hit)
+        hits.append(hit)
+
+    facets: dict[str, list[FacetValue]] = {}
+    if request.facets:
+        counts = ctx.values.count(searcher, docnums)
+        facets = plain_facets(counts, request.facet_limit)
+        facets.update(entity_facets(searcher, docnums, ctx.values, ctx.catalog, request.facet_limit))
+    return SearchResult(
+        query=request.q, total=len(docnums), page=request.page, per_page=request.per_page,
+        hits=hits, facets=facets, partial=partial, took_ms=round((time.perf_counter() - started) * 1000, 2),
+        expanded=expanded,
+    )
+
+
+def _rank(article_query: Q.Query, units, request: SearchRequest, ctx: SearchContext):
+    """Whoosh finds the matching articles; index.scoring orders them. Returns (all docnums, page, matches)."""
+    searcher = ctx.searcher
+    docnums = list(searcher.docs_for_query(article_query))
+    if not units:  # browse, or only filters and entity clauses: newest first among equals
+        return docnums, [(d, 0.0) for d in sorted(docnums, reverse=True)][
+            (request.page - 1) * request.per_page:request.page * request.per_page], {}
+    scores, matches = score_documents(searcher, units, docnums, ARTICLE_FIELDS, ctx.params,
+                                      coordinate=request.match == "auto")
+    ranked = rank(scores)
+    return docnums, ranked[(request.page - 1) * request.per_page:request.page * request.per_page], matches
+
+
+def _collect_by_date(article_query: Q.Query, sort: str, limit: int, request: SearchRequest, ctx: SearchContext):
+    """One collector pass sorted by date: (all docnums, page, whether the time limit cut it short)."""
+    by_date = MultiFacet([FieldFacet("dated", reverse=True), FieldFacet("published", reverse=(sort == "newest"))])
+    top = collectors.SortingCollector(by_date, limit=limit)
     recorder = _DocnumCollector(top)
     timed = collectors.TimeLimitCollector(recorder, timelimit=ctx.time_limit, use_alarm=False)
     partial = False
     try:
-        searcher.search_with_collector(article_query, timed)
+        ctx.searcher.search_with_collector(article_query, timed)
     except collectors.TimeLimit:
         partial = True
-    results = top.results()
-    page_hits = list(results)[(request.page - 1) * request.per_page:limit]
-
-    terms = highlight_terms(text_query, searcher) if text_query is not None else set()
-    best = _best_passages(page_hits, text_query, filters, ctx, request.passages) if text_query is not None else {}
-    hits = [_make_hit(h, best.get(h["article_id"], []), terms, ctx.catalog, sort == "relevance" and text_query is not None)
-            for h in page_hits]
-
-    facets: dict[str, list[FacetValue]] = {}
-    if request.facets:
-        counts = ctx.values.count(searcher, recorder.docnums)
-        facets = plain_facets(counts, request.facet_limit)
-        facets.update(entity_facets(searcher, recorder.docnums, ctx.values, ctx.catalog, request.facet_limit))
-    return SearchResult(
-        query=request.q, total=len(set(recorder.docnums)), page=request.page, per_page=request.per_page,
-        hits=hits, facets=facets, partial=partial, took_ms=round((time.perf_counter() - started) * 1000, 2),
-        expanded=expanded,
-    )
+    page = [(hit.docnum, hit.score) for hit in list(top.results())[(request.page - 1) * request.per_page:limit]]
+    return list(dict.fromkeys(recorder.docnums)), page, partial
 
 
 def highlight_terms(text_query: Q.Query, searcher) -> set[str]:
@@ -340,23 +387,57 @@ def highlight_terms(text_query: Q.Query, searcher) -> set[str]:
     return found
 
 
-def _best_passages(page_hits, text_query, filters, ctx: SearchContext, per_article: int) -> dict[str, list]:
-    """For the articles on the page, their best-scoring passages for the query."""
-    if not page_hits or per_article < 1:
+def _best_passages(page_docs, units, ctx: SearchContext, per_article: int) -> dict[str, list]:
+    """For the articles on the page, their best-scoring passages for the query (same scoring as articles)."""
+    if not page_docs or per_article < 1 or not units:
         return {}
-    ids = [hit["article_id"] for hit in page_hits]
-    query = Q.And([_to_passages(text_query), FilterOnly(Q.Term("kind", PASSAGE)),
-                   FilterOnly(Q.Or([Q.Term("article_id", i) for i in ids]))])
+    searcher = ctx.searcher
+    ids = [searcher.stored_fields(d)["article_id"] for d, _ in page_docs]
+    candidates = set(searcher.docs_for_query(Q.And([Q.Term("kind", PASSAGE),
+                                                      Q.Or([Q.Term("article_id", i) for i in ids])])))
+    passage_units = query_units(_to_passages(_units_query(units)))
+    scores, _ = score_documents(searcher, passage_units, candidates, PASSAGE_FIELDS, ctx.params)
     best: dict[str, list] = {}
-    for hit in ctx.searcher.search(query, limit=None):
-        bucket = best.setdefault(hit["article_id"], [])
+    for docnum, score in rank(scores):
+        if score <= 0:
+            break
+        stored = searcher.stored_fields(docnum)
+        bucket = best.setdefault(stored["article_id"], [])
         if len(bucket) < per_article:
-            bucket.append((hit["position"], hit["text"], hit.score))
+            bucket.append((stored["position"], stored["text"], score))
     return best
 
 
-def _make_hit(hit, passages, terms: set[str], catalog: EntityCatalog, scored: bool) -> Hit:
-    article = Article.from_dict(json.loads(hit["data"]))
+def _units_query(units) -> Q.Query:
+    """The units back as one Or query (their alternatives), for renaming to passage text."""
+    return Q.Or([AliasOr(u.alternatives, via=u.via) if len(u.alternatives) > 1 else u.alternatives[0]
+                 for u in units])
+
+
+def describe_match(match: Match | None, units, hit: "Hit") -> list[dict]:
+    """Why an article matched, in words: each query term or phrase, the fields it was found in, the alias used."""
+    if match is None:
+        return []
+    names = [fold(n) for kind in hit.entities.values() for n in kind]
+    described = []
+    for unit in units:
+        found = match.fields.get(unit.label)
+        if not found:
+            continue
+        fields = []
+        if "title" in found:
+            fields.append("title")
+        if found & {"body", "text"}:
+            fields.append("passage")
+        label = fold(unit.label.strip('"'))
+        if "entity" in found or any(label == n or label in n.split() or (" " in label and label in n) for n in names):
+            fields.append("entity")
+        described.append({"term": unit.label, "fields": fields, "via": match.via.get(unit.label)})
+    return described
+
+
+def _make_hit(stored: dict, score: float | None, passages, terms: set[str], catalog: EntityCatalog) -> Hit:
+    article = Article.from_dict(json.loads(stored["data"]))
     if not passages and article.passages:
         lead = article.passages[0]
         passages = [(lead.position, lead.text, None)]
@@ -370,7 +451,7 @@ def _make_hit(hit, passages, terms: set[str], catalog: EntityCatalog, scored: bo
     return Hit(
         id=article.id, title=article.title, title_html=highlight(article.title, terms),
         source=article.source, published=article.published, url=article.url, byline=article.byline,
-        score=round(hit.score, 4) if scored and hit.score is not None else None,
+        score=round(score, 4) if score is not None else None,
         passages=[PassageHit(position=p, html=highlight(text, terms), text=text,
                              score=round(s, 4) if s is not None else None) for p, text, s in passages],
         entities=entities,
