@@ -55,7 +55,7 @@ def url_with(endpoint: str = "pages.search", drop: tuple[str, ...] = (), toggle:
     arguments set single values (None removes; use `**{"from": ...}` for dates).
     Any change but a page turn goes back to page 1.
     """
-    args = MultiDict(request.args)
+    args = MultiDict([(k, v) for k, v in request.args.items(multi=True) if _is_carried(k)])
     for name in drop:
         args.poplist(name)
     if toggle or remove:
@@ -72,9 +72,14 @@ def url_with(endpoint: str = "pages.search", drop: tuple[str, ...] = (), toggle:
     return url_for(endpoint, **args.to_dict(flat=False))
 
 
+def _is_carried(name: str) -> bool:
+    """Whether a query argument is passed on in links: not one that url_for or a route takes itself."""
+    return not name.startswith("_") and name not in ("endpoint", "article_id", "values")
+
+
 def search_args(exclude: tuple[str, ...] = ()) -> dict[str, list[str]]:
     """The current search's arguments, for links that carry it along (to an article and back)."""
-    return {k: v for k, v in request.args.to_dict(flat=False).items() if k not in exclude}
+    return {k: v for k, v in request.args.to_dict(flat=False).items() if k not in exclude and _is_carried(k)}
 
 
 # -- the date histogram ------------------------------------------------------------------

@@ -165,6 +165,13 @@ def test_a_new_query_keeps_the_filters(client):
     assert '<input type="hidden" name="place" value="Armenia">' in form and 'name="page"' not in form
 
 
+def test_arguments_named_like_url_for_parameters_are_not_carried(client):
+    odd = "q=Kalbajar&endpoint=x&_anchor=y&article_id=z"
+    for url in (f"/?{odd}", f"/articles/{article_id_for(client, 'Kalbajar')}?{odd}"):
+        response = client.get(url)
+        assert response.status_code == 200 and "endpoint=" not in text(response)
+
+
 def test_bad_parameter_on_page_is_a_400_page(client):
     response = client.get("/?per_page=100000")
     assert response.status_code == 400 and response.mimetype == "text/html"
