@@ -38,7 +38,7 @@ def server(seed_copy):
         try:
             urllib.request.urlopen(base + "/healthz", timeout=2)
             break
-        except (urllib.error.URLError, ConnectionError):
+        except (urllib.error.URLError, OSError):  # not listening yet, or too busy to answer
             time.sleep(0.2)
     yield base
     proc.terminate()
