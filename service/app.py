@@ -17,7 +17,7 @@ from flask_smorest import Api
 
 from config.settings import Settings
 from index.aliases import load_aliases
-from service import archive, auth, caching, cors, docs, errors
+from service import archive, auth, caching, cors, docs, errors, limits, metrics
 from service.schemas import ErrorOut
 from service.api import api as api_blueprint
 from service.api import health as health_blueprint
@@ -46,7 +46,6 @@ def create_app(settings: Settings | None = None) -> Flask:
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/api",
         OPENAPI_JSON_PATH="v1/openapi.json",
-        **docs.CONFIG,
     )
     app.json.sort_keys = False
     archive.init_app(app)
@@ -58,6 +57,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.register_blueprint(api_blueprint)
     api.register_blueprint(health_blueprint)
     app.register_blueprint(pages_blueprint)
+    limits.init_app(app)  # rate limits on searches and writes, when NEWSINDEX_RATE_LIMIT is set
+    metrics.init_app(app, api)  # /metrics, and request counts and latencies
     docs.init_app(app, api)  # after every route exists: describes the ones flask-smorest does not
     errors.init_app(app)  # last: our handlers replace flask-smorest's
     return app

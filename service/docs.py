@@ -1,9 +1,13 @@
 """The API's description: the OpenAPI document and the browsable docs page.
 
 flask-smorest builds /api/v1/openapi.json from the marshmallow schemas the
-views validate with, and serves Swagger UI at /api/docs.  Swagger UI's
+views validate with; this module serves Swagger UI at /api/docs.  Swagger UI's
 JavaScript and CSS come from the `swagger-ui-bundle` package and are served by
-this app under /api/docs/assets/, so the page works offline (no CDN).
+this app under /api/docs/assets/, so the page works offline (no CDN).  The page
+is ours rather than flask-smorest's because that one starts Swagger UI with an
+inline script, which the app's Content-Security-Policy rightly forbids: ours
+loads docs_static/swagger-init.js and sends its own policy (Swagger UI sets
+inline styles, so styles may be inline; scripts may not).
 
 `init_app` runs after every blueprint is registered and completes the document:
 the bearer-key security scheme, and an entry for every route flask-smorest does
@@ -16,30 +20,55 @@ from __future__ import annotations
 
 import inspect
 
-from flask import Blueprint, Flask
+from pathlib import Path
+
+from flask import Blueprint, Flask, render_template_string, url_for
 from flask_smorest import Api
 from flask_smorest.spec.plugins import FlaskPlugin
 from swagger_ui_bundle import swagger_ui_path
 
 DOCS_PATH = "/api/docs"
-ASSETS_URL = DOCS_PATH + "/assets/"
 SECURITY_SCHEME = "bearerKey"
 STATIC_ENDPOINT_SUFFIX = "static"
 
-CONFIG = {
-    "OPENAPI_SWAGGER_UI_PATH": "/docs",  # under OPENAPI_URL_PREFIX (/api): /api/docs
-    "OPENAPI_SWAGGER_UI_URL": ASSETS_URL,
-    # No validator badge: it would send the document to an outside service.
-    "OPENAPI_SWAGGER_UI_CONFIG": {"validatorUrl": None, "deepLinking": True, "displayRequestDuration": True},
-}
 
 assets = Blueprint("swagger_ui", __name__, static_folder=swagger_ui_path, static_url_path="/assets",
                    url_prefix=DOCS_PATH)
+page = Blueprint("docs", __name__, static_folder=Path(__file__).parent / "docs_static", static_url_path="/static",
+                 url_prefix=DOCS_PATH)
+
+DOCS_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+            "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+            "frame-ancestors 'none'")
+
+PAGE = """<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>newsindex API</title>
+  <link rel="icon" type="image/png" href="{{ url_for('swagger_ui.static', filename='favicon-32x32.png') }}">
+  <link rel="stylesheet" href="{{ url_for('swagger_ui.static', filename='swagger-ui.css') }}">
+</head>
+<body>
+  <div id="swagger-ui" data-spec-url="{{ spec_url }}"></div>
+  <script src="{{ url_for('swagger_ui.static', filename='swagger-ui-bundle.js') }}"></script>
+  <script src="{{ url_for('docs.static', filename='swagger-init.js') }}"></script>
+</body>
+</html>
+"""
+
+
+@page.route("")
+def docs_page():
+    """The browsable API description (Swagger UI, served from this app: works offline)."""
+    html = render_template_string(PAGE, spec_url=url_for("api-docs.openapi_json"))
+    return html, 200, {"Content-Security-Policy": DOCS_CSP, "X-Content-Type-Options": "nosniff"}
 
 # Media types of the routes described here (everything else is HTML).
 MEDIA_TYPES = {"api-docs.openapi_json": "application/json"}
 TAGS = {"pages": "The search page and article pages, for people.",
-        "api-docs": "This description and its browsable page."}
+        "api-docs": "This description.", "docs": "The browsable page of this description."}
 
 
 def is_static(endpoint: str) -> bool:
@@ -94,6 +123,7 @@ def describe_other_routes(app: Flask, api: Api) -> None:
 def init_app(app: Flask, api: Api) -> None:
     """Serve Swagger UI's assets, declare the key scheme, describe the remaining routes. Call last."""
     app.register_blueprint(assets)
+    app.register_blueprint(page)
     api.spec.components.security_scheme(SECURITY_SCHEME, {
         "type": "http", "scheme": "bearer",
         "description": "An API key from `newsindex keys create`, sent as `Authorization: Bearer KEY`. "
