@@ -250,7 +250,9 @@ class Index:
         changed = []
         for article in articles:
             checksum = _checksum(article)
-            stored = searcher.document(doc_id=article.id, kind=ARTICLE)
+            # doc_id alone names the article (passages are "id#n"): one term lookup, where
+            # adding kind=article would intersect with the posting list of every article.
+            stored = searcher.document(doc_id=article.id)
             if stored and stored.get("checksum") == checksum:
                 report.unchanged += 1
                 report.ids.append(article.id)

@@ -1,0 +1,158 @@
+"""Ingest benchmark: Reuters-21578 (replicated to reach scale) through newsindex's real
+pipeline, beside raw Whoosh indexing the same documents with the same schema, in the same run.
+
+    .venv/bin/python bench/ingest.py                          # 1x, entities off, with the raw baseline
+    .venv/bin/python bench/ingest.py --replicate 40 --baseline off --index /tmp/ni-40x --json
+    .venv/bin/python bench/ingest.py --entities on --replicate 1
+
+newsindex side: records -> `article_from_record` -> `Index.ingest` (passages, entities
+when on, checksums, one commit per `ingest_batch_size` articles, segment merges), timed
+from the first record read to the last commit.  Raw side: the same Whoosh documents,
+built beforehand and untimed, added by one `writer(limitmb=256)` and committed once:
+what Whoosh alone costs for this data, so the ratio is the price of everything we add.
+
+Each side runs in its own interpreter, so its peak memory (VmHWM from /proc/self/status)
+is its own.  With --json the last line is one JSON object: articles_per_s,
+raw_articles_per_s, ratio, passages, index_mb, peak_mb (and more).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import pstats
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.scale import dir_mb, reuters_records, run_side, vm_hwm_mb, vm_rss_mb  # noqa: E402
+from config.settings import Settings  # noqa: E402
+from index import Index, Skipped, article_from_record  # noqa: E402
+from index.errors import InvalidArticle  # noqa: E402
+
+SCRIPT = Path(__file__).resolve()
+
+
+def articles(replicate: int, outlets):
+    """Articles (or Skipped, as the CLI would report them) from the replicated corpus."""
+    for record in reuters_records(replicate):
+        try:
+            yield article_from_record(record, outlets, origin=f"reuters:{record['id']}")
+        except InvalidArticle as exc:
+            yield Skipped(f"reuters:{record['id']}", str(exc))
+
+
+def side_ours(where: Path, replicate: int, entities: bool, profile: str | None) -> dict:
+    """Ingest through Index.ingest; returns rates, passages, size and peak memory."""
+    settings = Settings(index_dir=where, keys_file=where.parent / "keys.json", entities=entities)
+    with Index.open(where, create=True, settings=settings) as index:
+        if index.stats()["articles"]:
+            stats = index.stats()
+            return {"reused": True, "articles": stats["articles"], "passages": stats["passages"],
+                    "index_mb": round(dir_mb(where), 1), "segments": stats["segments"]}
+        profiler = cProfile.Profile() if profile else None
+        started = time.perf_counter()
+        if profiler:
+            profiler.enable()
+        report = index.ingest(articles(replicate, index.outlets))
+        if profiler:
+            profiler.disable()
+            profiler.dump_stats(profile)
+        seconds = time.perf_counter() - started
+        stats = index.stats()
+    return {"seconds": round(seconds, 2), "articles": report.added, "passages": report.passages,
+            "skipped": len(report.skipped), "segments": stats["segments"],
+            "articles_per_s": round(report.added / seconds, 1), "passages_per_s": round(report.passages / seconds, 1),
+            "index_mb": round(dir_mb(where), 1), "peak_mb": round(vm_hwm_mb(), 1)}
+
+
+def side_raw(where: Path, replicate: int) -> dict:
+    """Raw Whoosh: the same documents (built untimed), one writer, one commit."""
+    from whoosh import index as whoosh_index
+
+    from index.engine import _checksum, _documents
+    from index.outlets import load_outlets
+    from index.passages import split_passages
+    from index.schema import NewsSchema
+
+    outlets = load_outlets(Settings().outlets_file)
+    docs, n_articles, n_passages = [], 0, 0
+    for item in articles(replicate, outlets):
+        if isinstance(item, Skipped):
+            continue
+        item.passages = split_passages(item.body)
+        docs.extend(_documents(item, _checksum(item)))
+        n_articles += 1
+        n_passages += len(item.passages)
+    before_mb = vm_rss_mb()
+    where.mkdir(parents=True, exist_ok=True)
+    ix = whoosh_index.create_in(str(where), NewsSchema())
+    started = time.perf_counter()
+    writer = ix.writer(limitmb=256)
+    for doc in docs:
+        writer.add_document(**doc)
+    writer.commit()
+    seconds = time.perf_counter() - started
+    return {"seconds": round(seconds, 2), "articles": n_articles, "passages": n_passages,
+            "articles_per_s": round(n_articles / seconds, 1), "passages_per_s": round(n_passages / seconds, 1),
+            "index_mb": round(dir_mb(where), 1), "peak_mb": round(vm_hwm_mb(), 1),
+            "growth_mb": round(vm_hwm_mb() - before_mb, 1)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--replicate", type=int, default=1, help="copies of Reuters (distinct ids, dates +1 year each)")
+    parser.add_argument("--entities", choices=("on", "off"), default="off", help="entity extraction (default off)")
+    parser.add_argument("--baseline", choices=("on", "off"), default="on", help="raw Whoosh beside ours (default on)")
+    parser.add_argument("--index", type=Path, help="keep the index here (an index that already holds articles is reused)")
+    parser.add_argument("--profile", help="write a cProfile of the newsindex side to this file")
+    parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+    parser.add_argument("--side", choices=("ours", "raw"), help=argparse.SUPPRESS)
+    parser.add_argument("--where", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.side == "ours":
+        print(json.dumps(side_ours(args.where, args.replicate, args.entities == "on", args.profile)))
+        return 0
+    if args.side == "raw":
+        print(json.dumps(side_raw(args.where, args.replicate)))
+        return 0
+
+    with tempfile.TemporaryDirectory(prefix="newsindex-ingest-") as tmp:
+        ours_dir = args.index or Path(tmp) / "ours"
+        common = ["--replicate", str(args.replicate)]
+        extra = ["--profile", args.profile] if args.profile else []
+        ours = run_side(SCRIPT, ["--side", "ours", "--where", str(ours_dir), "--entities", args.entities, *common, *extra])
+        raw = run_side(SCRIPT, ["--side", "raw", "--where", str(Path(tmp) / "raw"), *common]) \
+            if args.baseline == "on" else {}
+    out = {
+        "replicate": args.replicate, "entities": args.entities,
+        "articles": ours.get("articles"), "passages": ours.get("passages"),
+        "articles_per_s": ours.get("articles_per_s"), "passages_per_s": ours.get("passages_per_s"),
+        "raw_articles_per_s": raw.get("articles_per_s"), "raw_passages_per_s": raw.get("passages_per_s"),
+        "ratio": round(ours["articles_per_s"] / raw["articles_per_s"], 3) if raw and ours.get("articles_per_s") else None,
+        "index_mb": ours.get("index_mb"), "raw_index_mb": raw.get("index_mb"),
+        "peak_mb": ours.get("peak_mb"), "raw_peak_mb": raw.get("peak_mb"), "raw_writer_growth_mb": raw.get("growth_mb"),
+        "seconds": ours.get("seconds"), "raw_seconds": raw.get("seconds"), "segments": ours.get("segments"),
+        "reused": ours.get("reused", False),
+    }
+    print(f"newsindex: {out['articles']} articles, {out['passages']} passages in {out['seconds']} s: "
+          f"{out['articles_per_s']} articles/s, {out['passages_per_s']} passages/s; "
+          f"index {out['index_mb']} MB, peak {out['peak_mb']} MB")
+    if raw:
+        print(f"raw Whoosh: {raw['articles_per_s']} articles/s, {raw['passages_per_s']} passages/s in {raw['seconds']} s; "
+              f"index {raw['index_mb']} MB, peak {raw['peak_mb']} MB (writer +{raw['growth_mb']} MB)")
+        print(f"ratio (ours / raw, articles/s): {out['ratio']}")
+    if args.json:
+        print(json.dumps(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

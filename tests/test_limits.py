@@ -1,0 +1,127 @@
+"""Bounded query cost: pathological queries answer at once, with a 400 or `"partial": true`.
+
+Nothing here measures time: each test checks the answer's shape, and that the app
+still answers an ordinary search afterwards (the worker survived).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import make_settings
+from test_api import assert_error
+
+
+@pytest.fixture
+def slow_client(seed_dir, monkeypatch):
+    """An app whose every query outlasts its time limit right after its first match.
+
+    Whoosh's TimeLimitCollector is stopped by a timer thread; here the timer has
+    already fired when collection starts, and the collector is greedy, so it takes
+    exactly one match and stops: what a query past its limit does, without a clock.
+    """
+    from whoosh import collectors
+
+    from service.app import create_app
+
+    prepare = collectors.TimeLimitCollector.prepare
+
+    def expired(self, top_searcher, q, context):
+        prepare(self, top_searcher, q, context)
+        if self.timer is not None:
+            self.timer.cancel()
+        self.greedy, self.timedout = True, True
+
+    monkeypatch.setattr(collectors.TimeLimitCollector, "prepare", expired)
+    return create_app(make_settings(seed_dir)).test_client()
+
+
+@pytest.fixture
+def big_vocabulary(empty_index):
+    """An index holding 1,210 distinct made-up words zqaaa ... zqkkj (more than the expansion cap)."""
+    from index import Article
+    words = [f"zq{a}{b}{c}" for a in "abcdefghijk" for b in "abcdefghijk" for c in "abcdefghij"]
+    sentences = ". ".join(" ".join(words[i:i + 10]) for i in range(0, len(words), 10))
+    empty_index.ingest([Article(id="vocab", title="Vocabulary", body=sentences + ".")])
+    return empty_index
+
+
+def search(client, **params):
+    return client.get("/api/v1/search", query_string=params)
+
+
+def assert_still_serving(client) -> None:
+    response = search(client, q="Kalbajar")
+    assert response.status_code == 200 and response.get_json()["total"] == 2
+
+
+def test_leading_wildcard_is_refused(client):
+    response = search(client, q="*stan")
+    assert assert_error(response, 400)["code"] == "invalid_query"
+    assert "leading wildcard" in response.get_json()["error"]["message"]
+    assert_still_serving(client)
+
+
+def test_a_500_term_query_is_refused(client):
+    response = search(client, q=" ".join(f"word{i}" for i in range(500)))
+    assert_error(response, 400)
+    assert "terms" in response.get_json()["error"]["message"] or "longer" in response.get_json()["error"]["message"]
+    assert_still_serving(client)
+
+
+def test_too_many_terms_within_the_length_limit_is_refused(client):
+    response = search(client, q=" ".join(f"w{i}" for i in range(100)))  # 100 terms, under 1000 characters
+    assert assert_error(response, 400)["code"] == "invalid_query"
+    assert "at most 64" in response.get_json()["error"]["message"]
+
+
+def test_an_overlong_query_is_refused(client):
+    assert assert_error(search(client, q="a" * 1001), 400)["code"] == "invalid_query"
+
+
+def test_huge_fuzzy_query_is_refused_or_partial(slow_client):
+    # Every one-letter word within three edits: the expansions either pass the cap (400) or the
+    # search stops at the time limit and says so.
+    response = search(slow_client, q=" ".join(f"{c}~3" for c in "abcdefghijklmnopqrst"))
+    assert response.status_code in (200, 400), response.data
+    if response.status_code == 400:
+        assert assert_error(response, 400)["code"] == "invalid_query"
+    else:
+        assert response.get_json()["partial"] is True
+    assert search(slow_client, q="Kalbajar").status_code == 200
+
+
+def test_fuzzy_expansion_past_the_cap_is_refused(big_vocabulary):
+    from index import InvalidQuery, SearchRequest
+    with pytest.raises(InvalidQuery, match="more than 1024 words"):
+        big_vocabulary.search(SearchRequest(q="zqaaa~3"))
+    assert big_vocabulary.search(SearchRequest(q="zqaaa~1")).total == 1  # a small expansion runs
+
+
+def test_prefix_expansion_past_the_cap_is_refused(big_vocabulary):
+    from index import InvalidQuery, SearchRequest
+    with pytest.raises(InvalidQuery, match="more than 1024 words"):
+        big_vocabulary.search(SearchRequest(q="zq*"))
+    assert big_vocabulary.search(SearchRequest(q="zqab*")).total == 1
+
+
+@pytest.mark.parametrize("params", [
+    {"q": "the OR and OR of"},                    # ranked by relevance
+    {"q": "the OR and OR of", "sort": "newest"},  # sorted by date
+    {},                                           # browse
+], ids=["relevance", "newest", "browse"])
+def test_time_limit_returns_what_it_has_with_partial_true(slow_client, params):
+    body = search(slow_client, **params).get_json()
+    assert body["partial"] is True
+    assert len(body["results"]) == 1  # what it had collected, not an error
+
+
+def test_normal_searches_are_not_partial(client):
+    assert search(client, q="the OR and OR of").get_json()["partial"] is False
+
+
+def test_deep_pages_point_to_exports(client):
+    response = search(client, q="Kalbajar", page=101, per_page=100)
+    assert assert_error(response, 400)["code"] == "invalid_parameter"
+    assert "export" in response.get_json()["error"]["message"]
+    assert search(client, q="Kalbajar", page=100, per_page=100).status_code == 200

@@ -1,0 +1,73 @@
+"""One searcher per worker: reused across requests, replaced only after a commit it cannot see."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import make_settings
+from index import Article, Index, SearchRequest
+
+TEGH = Article(id="tegh-1", title="Ceasefire holds in Tegh corridor",
+               body="Peacekeepers said the Tegh corridor stayed open on Monday.")
+
+
+def test_the_searcher_is_reused_across_searches(seed_index):
+    first = seed_index.searcher()
+    seed_index.search(SearchRequest(q="Kalbajar"))
+    seed_index.search(SearchRequest(q="ceasefire", sort="newest"))
+    seed_index.search(SearchRequest())
+    assert seed_index.searcher() is first
+
+
+def test_a_write_by_another_writer_is_seen_by_the_open_searcher(seed_copy):
+    settings = make_settings(seed_copy, entities=False)
+    with Index.open(seed_copy, settings=settings) as reader, Index.open(seed_copy, settings=settings) as writer:
+        before = reader.searcher()
+        assert reader.search(SearchRequest(q="Tegh")).total == 0
+        writer.put(TEGH)  # another worker (another Index) commits after the searcher was opened
+        assert [hit.id for hit in reader.search(SearchRequest(q="Tegh")).hits] == ["tegh-1"]
+        after = reader.searcher()
+        assert after is not before
+        reader.search(SearchRequest(q="corridor"))
+        assert reader.searcher() is after  # and the new one is kept in turn
+
+
+def test_a_deletion_by_another_writer_is_seen(seed_copy):
+    settings = make_settings(seed_copy, entities=False)
+    with Index.open(seed_copy, settings=settings) as reader, Index.open(seed_copy, settings=settings) as writer:
+        hit = reader.search(SearchRequest(q="Kalbajar")).hits[0]
+        writer.delete([hit.id])
+        assert hit.id not in {h.id for h in reader.search(SearchRequest(q="Kalbajar")).hits}
+
+
+@pytest.fixture
+def app_and_index(seed_copy):
+    from service.app import create_app
+    from service.archive import get_index
+    app = create_app(make_settings(seed_copy, entities=False))
+    with app.app_context():
+        index = get_index()
+    return app, index
+
+
+def test_the_app_keeps_one_searcher_across_requests(app_and_index):
+    app, index = app_and_index
+    client = app.test_client()
+    assert client.get("/api/v1/search", query_string={"q": "Kalbajar"}).status_code == 200
+    searcher = index.searcher()
+    for q in ("ceasefire", "Erdogan", "", "\"joint centre\""):
+        assert client.get("/api/v1/search", query_string={"q": q}).status_code == 200
+    assert client.get("/").status_code == 200
+    assert index.searcher() is searcher
+
+
+def test_the_app_sees_a_write_made_after_its_searcher_was_opened(app_and_index, seed_copy):
+    app, index = app_and_index
+    client = app.test_client()
+    assert client.get("/api/v1/search", query_string={"q": "Tegh"}).get_json()["total"] == 0
+    opened = index.searcher()
+    with Index.open(seed_copy, settings=make_settings(seed_copy, entities=False)) as other_worker:
+        other_worker.put(TEGH)
+    body = client.get("/api/v1/search", query_string={"q": "Tegh"}).get_json()
+    assert [hit["id"] for hit in body["results"]] == ["tegh-1"]
+    assert index.searcher() is not opened
