@@ -1,0 +1,331 @@
+"""Query benchmark: a fixed, seeded query mix through (a) the search function the API uses,
+(b) raw Whoosh doing the equivalent search, highlights and facets on one open searcher,
+and (c) HTTP against gunicorn beside a bare Flask endpoint under the same gunicorn settings.
+
+    .venv/bin/python bench/query.py                        # builds Reuters 1x (entities off) in /tmp first
+    .venv/bin/python bench/query.py --index /tmp/ni-1x --json
+    .venv/bin/python bench/query.py --index /tmp/ni-28x --http off --queries 400
+
+The mix (seed 7): single words, two words, phrases, three words, 13-word natural-language
+queries, date ranges, entity filters (when the index has entities), and the empty-query
+browse, all with facets on and 10 results.  (a) and (b) alternate query by query on the
+same process, so machine noise hits both alike; the ratio is (a) / (b).
+
+HTTP: `wrk` (Debian: `apt-get install -y wrk`) drives 127.0.0.1 only, for a bounded time
+(--http-seconds, default 10) with 8 connections, cycling through the mix's URLs; the bare
+app answers `{"hello": "world"}` from Flask under the same gunicorn settings (sync workers,
+one per core).  Without wrk the HTTP part is skipped and the script says so.
+
+With --json the last line is one JSON object: p50_ms, p95_ms, raw_p50_ms, ratio_p50,
+http_rps, bare_rps, http_ratio, and figures per query kind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from whoosh import query as Q  # noqa: E402
+from whoosh.qparser import MultifieldParser, OrGroup  # noqa: E402
+from whoosh.sorting import FieldFacet  # noqa: E402
+
+from bench.scale import summarise  # noqa: E402
+from config.settings import Settings  # noqa: E402
+from index import Index, SearchRequest  # noqa: E402
+
+SCRIPT = Path(__file__).resolve()
+WORDS = ("oil", "bank", "trade", "prices", "dollar", "wheat", "coffee", "gold", "shares", "profit", "rates",
+         "loan", "tax", "sugar", "grain", "yen", "export", "imports", "strike", "merger", "dividend", "debt",
+         "crude", "copper", "earnings", "budget", "deficit", "tariff", "bonds", "growth")
+PHRASES = ("interest rates", "trade deficit", "crude oil", "central bank", "stock exchange", "net profit",
+           "money supply", "federal reserve", "oil prices", "tender offer")
+LONG = ("what did the central bank say about interest rates and the dollar after the trade figures",
+        "how much wheat and grain did the soviet union buy from the united states this year",
+        "which oil companies raised crude prices after the opec meeting in geneva last week")
+KINDS = ("single", "two_words", "phrase", "three_words", "long", "date_filter", "entity_filter", "browse")
+
+
+def query_mix(n: int, index: Index, seed: int = 7) -> list[tuple[str, SearchRequest]]:
+    """`n` (kind, request) pairs, the same for a given seed and index."""
+    rng = random.Random(seed)
+    entities = [name for name, _ in _top_entities(index, 30)]
+    mix = []
+    for i in range(n):
+        kind = KINDS[i % len(KINDS)]
+        if kind == "entity_filter" and not entities:
+            kind = "two_words"
+        request = SearchRequest(per_page=10, facets=True)
+        if kind == "single":
+            request.q = rng.choice(WORDS)
+        elif kind == "two_words":
+            request.q = " ".join(rng.sample(WORDS, 2))
+        elif kind == "phrase":
+            request.q = f'"{rng.choice(PHRASES)}"'
+        elif kind == "three_words":
+            request.q = " ".join(rng.sample(WORDS, 3))
+        elif kind == "long":
+            request.q = rng.choice(LONG)
+        elif kind == "date_filter":
+            year = rng.choice((1987, 1988, 1990, 1995, 2000, 2005))
+            request.q, request.date_from, request.date_to = rng.choice(WORDS), date(year, 1, 1), date(year, 6, 30)
+        elif kind == "entity_filter":
+            request.q, request.entity = rng.choice(WORDS), [rng.choice(entities)]
+        mix.append((kind, request))
+    return mix
+
+
+def _top_entities(index: Index, n: int) -> list[tuple[str, int]]:
+    try:
+        values = index.facet_values("place", "", n) + index.facet_values("org", "", n)
+    except Exception:  # an index without entities
+        return []
+    return [(v.value, v.count) for v in values][:n]
+
+
+class RawWhoosh:
+    """The equivalent search in raw Whoosh: BM25F over title and body, facets by grouping, highlights."""
+
+    FACETS = ("source", "month", "person", "org", "place")
+
+    def __init__(self, index: Index):
+        self.searcher = index._ix.searcher()  # one open searcher, as a tuned Whoosh app would keep
+        self.parser = MultifieldParser(["title", "body"], self.searcher.schema, group=OrGroup)
+        self.groups = {name: FieldFacet(name, allow_overlap=name in ("person", "org", "place"))
+                       for name in self.FACETS}
+
+    def search(self, request: SearchRequest):
+        clauses = [Q.Term("kind", "article")]
+        if request.date_from or request.date_to:
+            from datetime import datetime, time as dtime
+            clauses.append(Q.DateRange("published", datetime.combine(request.date_from, dtime.min),
+                                       datetime.combine(request.date_to, dtime.max)))
+        text = self.parser.parse(request.q) if request.q.strip() else None
+        query = Q.And([text, *clauses]) if text is not None else Q.And(clauses)
+        if text is None:
+            results = self.searcher.search(query, limit=10, sortedby="published", reverse=True, groupedby=self.groups)
+        else:
+            results = self.searcher.search(query, limit=10, groupedby=self.groups)
+        facets = {name: results.groups(name) for name in self.FACETS}
+        ids = [hit["article_id"] for hit in results]
+        if text is not None and ids:  # best passages of the shown articles, highlighted
+            passages = _renamed(text)
+            passage_query = Q.And([passages, Q.Term("kind", "passage"), Q.Or([Q.Term("article_id", i) for i in ids])])
+            seen: dict[str, int] = {}
+            for hit in self.searcher.search(passage_query, limit=None, terms=True):
+                if seen.get(hit["article_id"], 0) < 3:
+                    seen[hit["article_id"]] = seen.get(hit["article_id"], 0) + 1
+                    hit.highlights("text")
+        return len(results), facets
+
+
+def _renamed(text_query: Q.Query) -> Q.Query:
+    def rename(node):
+        if getattr(node, "fieldname", None) in ("title", "body"):
+            node = node.copy()
+            node.fieldname = "text"
+            return node
+        return node.apply(rename)
+    return rename(text_query)
+
+
+def measure_function(index: Index, mix, rounds: int) -> dict:
+    """Time (a) and (b) alternately over the mix; returns per-side and per-kind figures."""
+    raw = RawWhoosh(index)
+    ours_ms, raw_ms = [], []
+    by_kind: dict[str, tuple[list, list]] = {k: ([], []) for k in KINDS}
+    partial = 0
+    for kind, request in mix[:len(KINDS)]:  # warm both: caches and the OS page cache
+        index.search(request), raw.search(request)
+    for _ in range(rounds):
+        for kind, request in mix:
+            started = time.perf_counter()
+            result = index.search(request)
+            ours = (time.perf_counter() - started) * 1000
+            partial += result.partial
+            started = time.perf_counter()
+            raw.search(request)
+            theirs = (time.perf_counter() - started) * 1000
+            ours_ms.append(ours), raw_ms.append(theirs)
+            by_kind[kind][0].append(ours), by_kind[kind][1].append(theirs)
+    kinds = {k: {"ours": summarise(a), "raw": summarise(b)} for k, (a, b) in by_kind.items() if a}
+    return {"ours": summarise(ours_ms), "raw": summarise(raw_ms), "kinds": kinds, "partial": partial}
+
+
+# -- HTTP ------------------------------------------------------------------------------
+
+BARE_APP = '''
+from flask import Flask, jsonify
+app = Flask(__name__)
+@app.get("/hello")
+def hello():
+    return jsonify(hello="world")
+'''
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _serve(app: str, env: dict, cwd: Path) -> tuple[subprocess.Popen, str]:
+    """gunicorn with newsindex's config file (same workers, timeouts), on a free loopback port."""
+    port = _free_port()
+    env = dict(os.environ, **env, NEWSINDEX_HOST="127.0.0.1", NEWSINDEX_PORT=str(port))
+    cmd = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "config" / "gunicorn.conf.py"),
+           "--access-logfile", "/dev/null", "--chdir", str(cwd), app]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"gunicorn {app} exited: {proc.stderr.read().decode()[-2000:]}")
+        try:
+            urllib.request.urlopen(base + ("/hello" if "bare" in app else "/healthz"), timeout=2)
+            return proc, base
+        except OSError:
+            time.sleep(0.2)
+    proc.terminate()
+    raise RuntimeError(f"gunicorn {app} did not answer within 60 s")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def wrk(base: str, paths: list[str], seconds: int, connections: int = 8) -> dict:
+    """Requests/s and latency percentiles from wrk, cycling through `paths` on 127.0.0.1."""
+    assert base.startswith("http://127.0.0.1:"), "the load generator targets loopback only"
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        lua_paths = ", ".join(json.dumps(p) for p in paths)
+        script.write(f"""
+local paths = {{{lua_paths}}}
+local i = 0
+request = function()
+  i = i % #paths + 1
+  return wrk.format("GET", paths[i])
+end
+done = function(summary, latency, requests)
+  io.write(string.format("JSON {{\\"requests\\": %d, \\"seconds\\": %f, \\"errors\\": %d, \\"non2xx\\": %d, "
+    .. "\\"p50_ms\\": %f, \\"p99_ms\\": %f}}\\n",
+    summary.requests, summary.duration / 1e6,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.errors.status, latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+end
+""")
+    out = subprocess.run(["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",
+                          "-s", script.name, base], capture_output=True, text=True, timeout=seconds + 60)
+    os.unlink(script.name)
+    line = next(l for l in out.stdout.splitlines() if l.startswith("JSON "))
+    stats = json.loads(line[5:])
+    stats["rps"] = round(stats["requests"] / stats["seconds"], 1)
+    return stats
+
+
+def measure_http(index_dir: Path, mix, seconds: int) -> dict:
+    if shutil.which("wrk") is None:
+        print("wrk is missing: HTTP part skipped (Debian: apt-get install -y wrk)", file=sys.stderr)
+        return {}
+    paths = [_url(request) for _, request in mix]
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="newsindex-bare-") as tmp:
+        Path(tmp, "bare_app.py").write_text(BARE_APP)
+        proc, base = _serve("bare_app:app", {}, Path(tmp))
+        try:
+            wrk(base, ["/hello"], 2)  # warm-up
+            results["bare"] = wrk(base, ["/hello"], seconds)
+        finally:
+            _stop(proc)
+    proc, base = _serve("service.app:create_app()", {"NEWSINDEX_INDEX_DIR": str(index_dir)}, ROOT)
+    try:
+        wrk(base, paths, 2)
+        results["search"] = wrk(base, paths, seconds)
+    finally:
+        _stop(proc)
+    return results
+
+
+def _url(request: SearchRequest) -> str:
+    params = {"q": request.q, "per_page": request.per_page}
+    if request.date_from:
+        params["from"], params["to"] = request.date_from.isoformat(), request.date_to.isoformat()
+    if request.entity:
+        params["entity"] = request.entity[0]
+    return "/api/v1/search?" + urllib.parse.urlencode(params)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--index", type=Path, help="reuse this index (default: build Reuters 1x, entities off)")
+    parser.add_argument("--queries", type=int, default=200, help="queries in the mix (default 200)")
+    parser.add_argument("--rounds", type=int, default=2, help="times the mix is run (default 2)")
+    parser.add_argument("--http", choices=("on", "off"), default="on", help="the HTTP part with wrk (default on)")
+    parser.add_argument("--http-seconds", type=int, default=10, help="seconds per wrk run (default 10)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="newsindex-query-") as tmp:
+        index_dir = args.index
+        if index_dir is None:
+            index_dir = Path(tmp) / "index"
+            print("building Reuters 1x (entities off) ...", file=sys.stderr)
+            subprocess.run([sys.executable, str(ROOT / "bench" / "ingest.py"), "--baseline", "off",
+                            "--index", str(index_dir)], check=True, stdout=subprocess.DEVNULL)
+        settings = Settings(index_dir=index_dir, keys_file=Path(tmp) / "keys.json")
+        with Index.open(index_dir, settings=settings) as index:
+            stats = index.stats()
+            mix = query_mix(args.queries, index)
+            fn = measure_function(index, mix, args.rounds)
+        http = measure_http(index_dir, mix, args.http_seconds) if args.http == "on" else {}
+
+    out = {
+        "articles": stats["articles"], "passages": stats["passages"], "segments": stats["segments"],
+        "p50_ms": fn["ours"]["p50_ms"], "p95_ms": fn["ours"]["p95_ms"], "p99_ms": fn["ours"]["p99_ms"],
+        "raw_p50_ms": fn["raw"]["p50_ms"], "raw_p95_ms": fn["raw"]["p95_ms"], "raw_p99_ms": fn["raw"]["p99_ms"],
+        "ratio_p50": round(fn["ours"]["p50_ms"] / fn["raw"]["p50_ms"], 3) if fn["raw"]["p50_ms"] else None,
+        "two_words_p95_ms": fn["kinds"].get("two_words", {}).get("ours", {}).get("p95_ms"),
+        "partial": fn["partial"],
+        "http_rps": http.get("search", {}).get("rps"), "bare_rps": http.get("bare", {}).get("rps"),
+        "http_ratio": round(http["search"]["rps"] / http["bare"]["rps"], 3) if http else None,
+        "http_p50_ms": http.get("search", {}).get("p50_ms"), "http_p99_ms": http.get("search", {}).get("p99_ms"),
+        "http_errors": (http["search"]["errors"] + http["search"]["non2xx"]) if http else None,
+        "kinds": {k: {"p50_ms": v["ours"]["p50_ms"], "p95_ms": v["ours"]["p95_ms"],
+                      "raw_p50_ms": v["raw"]["p50_ms"], "raw_p95_ms": v["raw"]["p95_ms"]}
+                  for k, v in fn["kinds"].items()},
+    }
+    print(f"index: {out['articles']} articles, {out['passages']} passages, {out['segments']} segments")
+    print(f"{'kind':<14} {'p50':>8} {'p95':>8} {'raw p50':>8} {'raw p95':>8}")
+    for kind, v in out["kinds"].items():
+        print(f"{kind:<14} {v['p50_ms']:>8} {v['p95_ms']:>8} {v['raw_p50_ms']:>8} {v['raw_p95_ms']:>8}")
+    print(f"search function: p50 {out['p50_ms']} ms, p95 {out['p95_ms']} ms; raw Whoosh p50 {out['raw_p50_ms']} ms, "
+          f"p95 {out['raw_p95_ms']} ms; ratio p50 {out['ratio_p50']}; partial answers {out['partial']}")
+    if http:
+        print(f"HTTP: {out['http_rps']} req/s (p50 {out['http_p50_ms']} ms, p99 {out['http_p99_ms']} ms, "
+              f"errors {out['http_errors']}); bare Flask {out['bare_rps']} req/s; ratio {out['http_ratio']}")
+    if args.json:
+        print(json.dumps(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
