@@ -128,3 +128,13 @@ def test_fold_accents_is_one_to_one():
 def test_missing_model_raises_clear_error(tmp_path):
     with pytest.raises(ner.ModelNotFoundError, match=str(tmp_path)):
         ner.load_model(tmp_path)
+
+
+def test_two_processes_give_the_same_mentions():
+    texts = [
+        "Troops withdrew from Kalbajar and Lachin.",
+        "Turkish President Recep Tayyip Erdoğan met Vladimir Putin in Sochi.",
+        "Fighting broke out again in Nagorno-Karabakh on Sunday.",
+        "Reuters reported from London.",
+    ] * 2
+    assert extract_mentions(texts, n_process=2, batch_size=2) == extract_mentions(texts, n_process=1)
