@@ -148,7 +148,12 @@ def customize_tokenizer(nlp: "Language") -> None:
 
 
 def load_model(model_dir: Path | None = None) -> "Language":
-    """Load the NER pipeline once per process (thread-safe) and return it."""
+    """Load the NER pipeline once per process (thread-safe) and return it.
+
+    With ``model_dir`` given, load that directory without caching it (and
+    without touching the cached gazetteer). Raises ``ModelNotFoundError``
+    naming the missing path.
+    """
     global _NLP, _GAZ
     if _NLP is not None and model_dir is None:
         return _NLP
@@ -253,7 +258,7 @@ _GAZ: Gazetteer = Gazetteer()
 
 def _typed_ents(doc) -> list[tuple[int, int, int, int, str]]:
     """(start token, end token, start char, end char, type) of a Doc's kept entities."""
-    out: list[tuple[int, int, int, int, str]] = []
+    out: list[tuple[int, int, int, int, str | None]] = []
     last_end, last_kind = -10, None
     for ent in doc.ents:
         prev = doc[ent.start - 1].text if ent.start > 0 else ""
