@@ -34,14 +34,21 @@ ENTITY_TYPES = ("person", "org", "place")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+EXPORT_PAGE = 500  # hits fetched per search while exporting: fewer, larger pages re-rank less
+
+
 @dataclass
 class ExportRequest(SearchRequest):
-    """A SearchRequest allowed to page up to `limit` results (the interactive window bounds only the API)."""
+    """A SearchRequest allowed to page up to `limit` results in pages of EXPORT_PAGE.
+
+    The interactive bounds (per_page, results window) exist to keep the JSON
+    API's pages small; an export is the way to take everything, so it has its own.
+    """
 
     limit: int = 10_000
 
     def check(self, max_per_page: int = 100, max_window: int = 10_000) -> None:
-        super().check(max_per_page, max(max_window, self.limit))
+        super().check(max(max_per_page, EXPORT_PAGE), max(max_window, self.limit))
 
 
 @dataclass
@@ -64,7 +71,7 @@ class Export:
 
 def start_export(index: Index, request: SearchRequest, limit: int) -> Export:
     """Run the first page now (raising InvalidQuery for a bad search) and stream the rest lazily."""
-    per_page = max(1, min(100, index.settings.max_per_page, limit))
+    per_page = max(1, min(EXPORT_PAGE, limit))
     base = ExportRequest(**{**vars(request), "page": 1, "per_page": per_page, "facets": False, "passages": 1},
                          limit=limit)
     first = index.search(base)
