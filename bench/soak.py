@@ -1,0 +1,240 @@
+"""Soak test: mixed searches and writes against a real gunicorn on 127.0.0.1 for a bounded time,
+at about 80% of the peak measured just before; errors, p99 over time, worker memory at start
+and end, and a check that every acknowledged write is searchable at the end.
+
+    .venv/bin/python bench/soak.py --index /tmp/ni-1x              # 5 minutes (default)
+    .venv/bin/python bench/soak.py --minutes 1 --json              # seeds copy, one minute
+
+The index is copied first (the soak writes to the copy, never to the original; without
+--index the five seed articles are used).  A write key is made in a temporary keys file.
+One request in --write-every (default 20) is a `PUT /api/v1/articles/soak-N` whose body
+carries a made-up word found nowhere else; at the end each acknowledged write must be
+found by searching for its word.  Targets: 0 errors, worker memory growth under 10%.
+Only 127.0.0.1 is contacted; everything stops at the deadline (requests time out at 10 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.query import _serve, _stop, _url, query_mix  # noqa: E402
+from bench.scale import summarise, vm_rss_mb  # noqa: E402
+from config.settings import Settings  # noqa: E402
+from index import Index  # noqa: E402
+from service import auth  # noqa: E402
+
+SEEDS = ROOT.parent / "shared" / "corpus" / "seeds"
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def word_for(n: int) -> str:
+    """A made-up, letters-only word per write (`soakq` + n in base 26): one term, found nowhere else."""
+    digits = ""
+    while True:
+        n, r = divmod(n, 26)
+        digits = LETTERS[r] + digits
+        if n == 0:
+            return "soakq" + digits
+
+
+class Client:
+    """A keep-alive HTTP connection to 127.0.0.1, reopened after an error."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.conn = None
+
+    def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
+        if self.conn is None:
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        try:
+            self.conn.request(method, path, body=body, headers=headers or {})
+            response = self.conn.getresponse()
+            return response.status, response.read()
+        except (OSError, http.client.HTTPException):
+            self.conn.close()
+            self.conn = None
+            raise
+
+
+def worker_pids(master: int) -> list[int]:
+    try:
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    except OSError:
+        return []
+    return [int(pid) for pid in children]
+
+
+def closed_loop_peak(port: int, paths: list[str], seconds: float, threads: int = 8) -> float:
+    """Requests/s with `threads` clients sending back to back: the peak the soak rate is taken from."""
+    done = [0]
+    deadline = time.monotonic() + seconds
+    lock = threading.Lock()
+
+    def run(offset: int) -> None:
+        client, i = Client(port), offset
+        while time.monotonic() < deadline:
+            client.request("GET", paths[i % len(paths)])
+            i += 1
+            with lock:
+                done[0] += 1
+
+    pool = [threading.Thread(target=run, args=(k * 7,)) for k in range(threads)]
+    started = time.monotonic()
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    return done[0] / (time.monotonic() - started)
+
+
+def soak(port: int, paths: list[str], key: str, rate: float, seconds: float, write_every: int,
+         window: float, threads: int = 8) -> dict:
+    """Open-loop load at `rate` requests/s for `seconds`; returns errors, windows and acknowledged writes."""
+    started = time.monotonic()
+    deadline = started + seconds
+    interval = 1.0 / rate
+    lock = threading.Lock()
+    state = {"next": 0, "errors": [], "latencies": [], "acked": []}
+
+    def run() -> None:
+        client = Client(port)
+        while True:
+            with lock:
+                n = state["next"]
+                state["next"] += 1
+            due = started + n * interval
+            if due >= deadline or time.monotonic() >= deadline:  # bounded even when the server falls behind
+                return
+            time.sleep(max(0.0, due - time.monotonic()))
+            is_write = n % write_every == write_every - 1
+            begun = time.monotonic()
+            try:
+                if is_write:
+                    word = word_for(n)
+                    body = json.dumps({"title": f"Soak article {n}",
+                                       "body": f"This soak test article carries the word {word}. It was written "
+                                               f"while searches ran.", "source": "Soak"}).encode()
+                    status, _ = client.request("PUT", f"/api/v1/articles/soak-{n}", body,
+                                               {"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+                else:
+                    status, _ = client.request("GET", paths[n % len(paths)])
+            except Exception as exc:  # a refused or timed-out connection is an error to report
+                status = f"{type(exc).__name__}"
+            elapsed = (time.monotonic() - begun) * 1000
+            with lock:
+                state["latencies"].append((begun - started, elapsed, "write" if is_write else "search"))
+                ok = isinstance(status, int) and status < 400
+                if not ok:
+                    state["errors"].append((n, status))
+                elif is_write:
+                    state["acked"].append((n, word))
+
+    pool = [threading.Thread(target=run) for _ in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    windows = []
+    for w in range(int(seconds // window) + 1):
+        ms = [lat for at, lat, _ in state["latencies"] if w * window <= at < (w + 1) * window]
+        if ms:
+            windows.append({"from_s": int(w * window), **summarise(ms)})
+    return {"requests": len(state["latencies"]), "errors": state["errors"], "windows": windows,
+            "acked": state["acked"], "seconds": round(time.monotonic() - started, 1),
+            "searches": summarise([lat for _, lat, kind in state["latencies"] if kind == "search"]),
+            "writes": summarise([lat for _, lat, kind in state["latencies"] if kind == "write"])}
+
+
+def check_writes(port: int, acked: list[tuple[int, str]]) -> list[int]:
+    """The acknowledged writes that a search for their word does not find."""
+    client, missing = Client(port), []
+    for n, word in acked:
+        status, body = client.request("GET", "/api/v1/search?" + urllib.parse.urlencode({"q": word, "facets": "false"}))
+        ids = [hit["id"] for hit in json.loads(body)["results"]] if status == 200 else []
+        if ids != [f"soak-{n}"]:
+            missing.append(n)
+    return missing
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--index", type=Path, help="index to copy and soak (default: the five seed articles)")
+    parser.add_argument("--minutes", type=float, default=5.0, help="length of the soak (default 5)")
+    parser.add_argument("--load", type=float, default=0.8, help="fraction of the measured peak (default 0.8)")
+    parser.add_argument("--write-every", type=int, default=20, help="one request in N is a write (default 20)")
+    parser.add_argument("--entities", choices=("on", "off"), default="off", help="entity extraction on writes")
+    parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="newsindex-soak-") as tmp:
+        index_dir, keys = Path(tmp) / "index", Path(tmp) / "keys.json"
+        if args.index:
+            shutil.copytree(args.index, index_dir)
+        else:
+            subprocess.run([sys.executable, "-m", "service", "ingest", str(SEEDS), "--index", str(index_dir),
+                            "--no-entities"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        key = auth.create_key(keys, "soak", "write")
+        with Index.open(index_dir, settings=Settings(index_dir=index_dir, keys_file=keys)) as index:
+            paths = [_url(request) for _, request in query_mix(200, index)]
+        env = {"NEWSINDEX_INDEX_DIR": str(index_dir), "NEWSINDEX_KEYS_FILE": str(keys),
+               "NEWSINDEX_ENTITIES": "1" if args.entities == "on" else "0"}
+        proc, base = _serve("service.app:create_app()", env, ROOT)
+        port = int(base.rsplit(":", 1)[1])
+        try:
+            closed_loop_peak(port, paths, 3)  # warm every worker's searcher and caches
+            peak = closed_loop_peak(port, paths, 10)
+            rate = max(1.0, peak * args.load)
+            workers = worker_pids(proc.pid)
+            memory_start = {pid: round(vm_rss_mb(pid), 1) for pid in workers}
+            print(f"peak {peak:.1f} req/s; soaking at {rate:.1f} req/s for {args.minutes:g} min "
+                  f"(1 write in {args.write_every}) on {base}", file=sys.stderr)
+            result = soak(port, paths, key, rate, args.minutes * 60, args.write_every, window=30)
+            memory_end = {pid: round(vm_rss_mb(pid), 1) for pid in workers}
+            alive = [pid for pid in workers if Path(f"/proc/{pid}").exists()]
+            missing = check_writes(port, result["acked"])
+        finally:
+            _stop(proc)
+
+    growth = {pid: round(100 * (memory_end[pid] - memory_start[pid]) / memory_start[pid], 1)
+              for pid in workers if memory_start.get(pid)}
+    out = {
+        "minutes": args.minutes, "peak_rps": round(peak, 1), "target_rps": round(rate, 1),
+        "achieved_rps": round(result["requests"] / result["seconds"], 1), "requests": result["requests"],
+        "errors": len(result["errors"]), "error_samples": result["errors"][:5],
+        "writes_acked": len(result["acked"]), "writes_missing": len(missing),
+        "search_latency": result["searches"], "write_latency": result["writes"],
+        "p99_over_time": [(w["from_s"], w["p99_ms"]) for w in result["windows"]],
+        "worker_mb_start": list(memory_start.values()), "worker_mb_end": list(memory_end.values()),
+        "worker_growth_pct": list(growth.values()), "workers_alive": f"{len(alive)}/{len(workers)}",
+    }
+    print(f"{out['requests']} requests at {out['achieved_rps']} req/s (target {out['target_rps']}, peak "
+          f"{out['peak_rps']}); errors {out['errors']}; writes acknowledged {out['writes_acked']}, "
+          f"not searchable {out['writes_missing']}")
+    print(f"search p50/p95/p99 {result['searches']['p50_ms']}/{result['searches']['p95_ms']}/"
+          f"{result['searches']['p99_ms']} ms; write p50/p99 {result['writes']['p50_ms']}/{result['writes']['p99_ms']} ms")
+    print("p99 per 30 s window (ms): " + ", ".join(f"{t}s {p}" for t, p in out["p99_over_time"]))
+    print(f"worker memory (MB) start {out['worker_mb_start']} end {out['worker_mb_end']} "
+          f"growth % {out['worker_growth_pct']}; workers alive {out['workers_alive']}")
+    if args.json:
+        print(json.dumps(out))
+    return 0 if not result["errors"] and not missing else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
