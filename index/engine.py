@@ -39,6 +39,7 @@ from index.outlets import Outlets, load_outlets
 from index.passages import split_passages
 from index.schema import ARTICLE, ENTITY_FIELDS, PASSAGE, NewsSchema
 from index.highlight import highlight
+from index.related import RelatedArticle, related
 from index.searching import SearchContext, SearchRequest, SearchResult, highlight_terms, parse_query, search
 
 log = logging.getLogger(__name__)
@@ -166,6 +167,10 @@ class Index:
             if parsed is not NullQuery:
                 terms = highlight_terms(parsed, ctx.searcher)
         return lambda text: highlight(text, terms)
+
+    def related(self, article_id: str, limit: int = 5) -> list[RelatedArticle]:
+        """The articles most similar to one article, best first (never itself). Raises NotFound."""
+        return related(self.searcher(), article_id, limit)
 
     def get(self, article_id: str) -> Article:
         """The stored article. Raises NotFound."""

@@ -26,6 +26,7 @@ word rank first but the rest are still found.
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -42,11 +43,12 @@ PASSAGE_FIELDS = ("text",)
 class Params:
     """The free parameters of the ranking; the defaults are what the API uses (tuned on SciFact)."""
 
-    k1: float = 1.2
+    k1: float = 1.5
     b: float = 0.75
-    field_weights: tuple[tuple[str, float], ...] = (("title", 1.0), ("body", 1.0), ("text", 1.0))
+    field_weights: tuple[tuple[str, float], ...] = (("title", 3.0), ("body", 1.0), ("text", 1.0))
     coord: float = 1.0  # exponent of the coordination factor (0 turns it off)
-    proximity: float = 0.0  # weight of the bonus for adjacent query words found adjacent
+    coord_max_units: int = 3  # longer queries are descriptions, not lists of required words
+    proximity: float = 0.6  # bonus (in idf units) for adjacent query words found next to each other
     proximity_slop: int = 1
     entity_score: float = 1.0  # an alias's entity clause scores like one occurrence of a word
 
@@ -100,6 +102,10 @@ def _label(node: Q.Query, text: str) -> str:
     """The unit as the user typed it (terms carry their position in the query string)."""
     start, end = getattr(node, "startchar", None), getattr(node, "endchar", None)
     if isinstance(node, Q.Phrase):
+        from index.analysis import terms
+        for quoted in re.findall(r'"([^"]+)"', text or ""):
+            if terms(quoted) == list(node.words):
+                return f'"{quoted}"'
         return '"' + " ".join(node.words) + '"'
     if start is not None and end is not None and end > start and text:
         return text[start:end].strip('"')
@@ -314,7 +320,7 @@ def score_documents(searcher, units: list[Unit], candidates, fields: tuple[str, 
     if params.proximity > 0:
         _add_proximity(searcher, units, candidates, fields, stats, params, totals)
     asked = len(units)
-    if coordinate and params.coord > 0 and asked > 1:
+    if coordinate and params.coord > 0 and 1 < asked <= params.coord_max_units:
         for d in totals:
             totals[d] *= (hits[d] / asked) ** params.coord
     scores = {d: totals.get(d, 0.0) for d in candidates}
@@ -322,13 +328,21 @@ def score_documents(searcher, units: list[Unit], candidates, fields: tuple[str, 
 
 
 def _add_proximity(searcher, units, candidates, fields, stats, params, totals) -> None:
-    """Add a bonus for each pair of consecutive query words found within `proximity_slop` of each other."""
+    """Add a bonus for each pair of consecutive query words found within `proximity_slop` of each other.
+
+    The bonus is the pair's saturated frequency in the main text field times
+    `proximity`: a fixed weight, because a pair's own idf would let one rare
+    bigram outweigh every word of the query.
+    """
     words = [u for u in units if len(u.words) == 1 and isinstance(u.alternatives[0], Q.Term)]
+    main = fields[-1]
+    avg, k1, b = stats.avg_length(main), params.k1, params.b
     for left, right in zip(words, words[1:]):
-        pair = Q.Phrase(fields[-1], [left.words[0], right.words[0]], slop=params.proximity_slop)
-        scores, _ = _score_alternative(searcher, pair, fields, candidates, stats, params)
-        for d, s in scores.items():
-            totals[d] += params.proximity * s
+        pair = Q.Phrase(main, [left.words[0], right.words[0]], slop=params.proximity_slop)
+        freqs, _ = _phrase_freqs(searcher, pair, candidates)
+        for d, tf in freqs.items():
+            t = tf / (1 - b + b * stats.length(d, main) / avg)
+            totals[d] += params.proximity * t * (k1 + 1) / (k1 + t)
 
 
 def rank(scores: dict[int, float]) -> list[tuple[int, float]]:

@@ -30,6 +30,7 @@ from index.errors import InvalidQuery
 from index.facets import FacetValue, SegmentValues, entity_facets, plain_facets
 from index.highlight import highlight
 from index.schema import ARTICLE, ENTITY_FIELDS, PASSAGE
+from index.suggest import suggest
 from index.scoring import (ARTICLE_FIELDS, DEFAULT as DEFAULT_PARAMS, PASSAGE_FIELDS, AliasOr, Match, Params,
                            query_units, rank, score_documents)
 
@@ -346,8 +347,23 @@ def search(request: SearchRequest, ctx: SearchContext) -> SearchResult:
     return SearchResult(
         query=request.q, total=len(docnums), page=request.page, per_page=request.per_page,
         hits=hits, facets=facets, partial=partial, took_ms=round((time.perf_counter() - started) * 1000, 2),
-        expanded=expanded,
+        expanded=expanded, suggestion=_suggestion(request, ctx, filters, len(docnums)) if text_query is not None else None,
     )
+
+
+def _suggestion(request: SearchRequest, ctx: SearchContext, filters: list[Q.Query], original_total: int) -> dict | None:
+    """{"q": corrected query, "total": articles it finds with the same filters}, or None."""
+    corrected = suggest(ctx.searcher, request.q)
+    if not corrected:
+        return None
+    try:
+        parsed = parse_query(corrected, ctx.searcher.schema, ctx, request.match)
+    except InvalidQuery:
+        return None
+    query = Q.And([parsed, FilterOnly(Q.Term("kind", ARTICLE)), *_filters_only(filters)])
+    total = sum(1 for _ in ctx.searcher.docs_for_query(query))
+    # Worth showing only when it finds more: a word that is merely absent ("where") is no typo.
+    return {"q": corrected, "total": total} if total > original_total else None
 
 
 def _rank(article_query: Q.Query, units, request: SearchRequest, ctx: SearchContext):

@@ -35,6 +35,7 @@ from service.schemas import (
     FACET_NAMES, ArticleIn, ArticleOut, BulkOut, ErrorOut, ExportArgs, FacetValuesArgs, FacetValuesOut, FeedArgs,
     HealthOut, SearchArgs, SearchOut,
 )
+from service.schemas import RelatedArgs, RelatedOut
 
 
 class Parser(FlaskParser):
@@ -271,6 +272,17 @@ class ArticleView(MethodView):
         """Remove the article with this id (and its passages)."""
         writes.delete_article(get_index(), article_id)
         return "", 204
+
+
+@api.route("/articles/<string:article_id>/related")
+class RelatedView(MethodView):
+    @read_endpoint
+    @api.arguments(RelatedArgs, location="query", as_kwargs=True)
+    @api.response(200, RelatedOut)
+    @api.alt_response(404, schema=ErrorOut, description="No article with that id")
+    def get(self, article_id: str, limit: int):
+        """The articles most similar to this one (by its key terms), best first; never itself or a duplicate."""
+        return {"id": article_id, "related": get_index().related(article_id, limit)}
 
 
 @api.route("/articles/bulk")

@@ -131,6 +131,7 @@ class HitOut(Schema):
     score = fields.Float(allow_none=True, metadata={"description": "Relevance score (null when sorted by date)"})
     passages = fields.List(fields.Nested(PassageOut))
     entities = fields.Nested(EntitiesByType)
+    matched = fields.List(fields.Nested(lambda: MatchedOut()), metadata={"description": "Why this matched"})
 
 
 class FacetValueOut(Schema):
@@ -246,3 +247,27 @@ class ErrorOut(Schema):
         unknown = INCLUDE
 
     error = fields.Nested(ErrorDetail, required=True)
+
+
+class MatchedOut(Schema):
+    term = fields.String(required=True, metadata={"description": "A query word or phrase, as typed"})
+    fields_ = fields.List(fields.String(), data_key="fields", attribute="fields",
+                          metadata={"description": "Where it was found: title, passage, entity"})
+    via = fields.String(allow_none=True, metadata={"description": "The alias whose expansion made it match"})
+
+
+class RelatedArgs(Schema):
+    limit = fields.Integer(load_default=5, validate=validate.Range(min=1, max=50, error="limit must be between 1 and 50"))
+
+
+class RelatedItemOut(Schema):
+    id = fields.String(required=True)
+    title = fields.String(required=True)
+    source = fields.String(allow_none=True)
+    published = fields.DateTime(allow_none=True)
+    score = fields.Float()
+
+
+class RelatedOut(Schema):
+    id = fields.String(required=True, metadata={"description": "The article the others are related to"})
+    related = fields.List(fields.Nested(RelatedItemOut), required=True)
