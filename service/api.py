@@ -20,6 +20,7 @@ and every error comes out in the one shape (service/errors.py).
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from urllib.parse import urlencode
 
 from flask import Response, current_app, request, stream_with_context, url_for
 from flask.views import MethodView
@@ -55,12 +56,22 @@ api = ApiBlueprint("api", __name__, url_prefix="/api/v1", description="Search, r
 health = ApiBlueprint("health", __name__, description="Liveness for load balancers and scripts.")
 
 
+def with_query(url: str, args: dict[str, list[str]]) -> str:
+    """`url` with a query string of `args` (repeated values kept, order kept).
+
+    Not url_for(**args): a query argument named like one of url_for's own
+    (`endpoint`, `_anchor`, `_method`...) would be taken for it.
+    """
+    query = urlencode([(name, value) for name, values in args.items() for value in values])
+    return f"{url}?{query}" if query else url
+
+
 def page_links(result: SearchResult) -> dict[str, str | None]:
     """URLs of the next and previous pages of the same search, or None at either end."""
     args = request.args.to_dict(flat=False)
 
     def link(page: int) -> str:
-        return url_for(request.endpoint, **{**args, "page": page}, **(request.view_args or {}))
+        return with_query(request.path, {**args, "page": [str(page)]})
 
     return {
         "next": link(result.page + 1) if result.page < result.pages else None,
@@ -145,6 +156,8 @@ EXPORT_HEADERS = {
     "X-Total-Count": {"description": "Articles the search matches", "schema": {"type": "integer"}},
     "X-Export-Limit": {"description": "Most articles one export returns (NEWSINDEX_EXPORT_MAX)", "schema": {"type": "integer"}},
     "X-Export-Truncated": {"description": "true when the export stopped at the limit", "schema": {"type": "string", "enum": ["true", "false"]}},
+    "X-Search-Partial": {"description": "Present (true) when the query time limit cut the search short",
+                         "schema": {"type": "string", "enum": ["true"]}},
 }
 
 
@@ -202,7 +215,7 @@ class SearchAtom(MethodView):
         xml = feeds.atom_feed(
             result,
             self_url=request.url,
-            page_url=url_for("pages.search", _external=True, **request.args.to_dict(flat=False)),
+            page_url=with_query(url_for("pages.search", _external=True), request.args.to_dict(flat=False)),
             article_url=lambda article_id: url_for("pages.article", article_id=article_id, _external=True),
             last_commit=datetime.fromtimestamp(last_commit, timezone.utc) if last_commit else None,
         )

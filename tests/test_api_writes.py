@@ -218,3 +218,4 @@ def test_etag_changes_with_a_write_and_304_until_then(writable):
     after = client.get("/api/v1/search?q=Putin", headers={"If-None-Match": etag})
     assert after.status_code == 200 and after.headers["ETag"] != etag
     assert after.get_json()["total"] == first.get_json()["total"] + 1
+

@@ -1,4 +1,4 @@
-"""Read-side conventions: CSV and NDJSON exports, Atom feeds, facet value search, CORS."""
+"""Read-side conventions: paging links, CSV and NDJSON exports, Atom feeds, facet value search, CORS."""
 
 from __future__ import annotations
 
@@ -32,6 +32,16 @@ def read_ndjson(response) -> list[dict]:
         assert response.status_code == 200, response.data
         assert response.mimetype == "application/x-ndjson"
         return [json.loads(line) for line in response.get_data(as_text=True).splitlines()]
+
+
+# -- paging links --------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["endpoint", "_anchor", "_method", "_scheme", "_external", "values"])
+def test_query_arguments_named_like_url_for_options_are_carried_not_obeyed(client, name):
+    response = client.get(f"/api/v1/search?per_page=1&{name}=x")
+    assert response.status_code == 200
+    assert response.get_json()["next"] == f"/api/v1/search?per_page=1&{name}=x&page=2"
+    with client.get(f"/api/v1/search.atom?{name}=x") as feed:
+        assert feed.status_code == 200
 
 
 # -- exports -------------------------------------------------------------------------------
