@@ -174,7 +174,7 @@ def bind_negations(node: Q.Query) -> Q.Query:
 
     With OR as the default group, `pashinian NOT putin` parses as
     Or([pashinian, Not(putin)]), which finds every article without putin.  An Or
-    with NOT clauses becomes AndNot(Or(the others), Or(the negated)).
+    with NOT clauses becomes And([Or(the others), Not(Or(the negated))]).
     """
     node = node.apply(bind_negations) if not node.is_leaf() else node
     if isinstance(node, Q.Or):
@@ -182,7 +182,8 @@ def bind_negations(node: Q.Query) -> Q.Query:
         positive = [c for c in node.subqueries if not isinstance(c, Q.Not)]
         if negated and positive:
             keep = positive[0] if len(positive) == 1 else node.__class__(positive, boost=node.boost)
-            return Q.AndNot(keep, negated[0] if len(negated) == 1 else Q.Or(negated))
+            # And+Not, not AndNot: Whoosh's AndNotMatcher lets some excluded documents through.
+            return Q.And([keep, Q.Not(negated[0] if len(negated) == 1 else Q.Or(negated))])
     return node
 
 
