@@ -17,6 +17,7 @@ URL, in the Flask config for one shared budget).
 from __future__ import annotations
 
 import ipaddress
+import math
 import time
 
 from flask import Flask, current_app, request
@@ -55,7 +56,8 @@ def is_exempt() -> bool:
 
 def on_breach(limit: RequestLimit) -> None:
     """Answer 429 in the one error shape, telling the client when to retry."""
-    retry_after = max(1, int(limit.reset_at - time.time() + 0.999))
+    # reset_at is a whole second rounded up: clamp to the window, so "1/minute" never says 61 s.
+    retry_after = min(limit.limit.get_expiry(), max(1, math.ceil(limit.reset_at - time.time())))
     raise ApiError(429, "rate_limited",
                    f"too many requests: the limit is {limit.limit}; retry after {retry_after} s",
                    headers={"Retry-After": str(retry_after)})
