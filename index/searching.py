@@ -326,7 +326,7 @@ def search(request: SearchRequest, ctx: SearchContext) -> SearchResult:
     partial = False
     matches: dict[int, Match] = {}
     if sort == "relevance":
-        docnums, page_docs, matches = _rank(article_query, units, request, ctx)
+        docnums, page_docs, matches, partial = _rank(article_query, units, request, ctx)
     else:
         docnums, page_docs, partial = _collect_by_date(article_query, sort, limit, request, ctx)
 
@@ -368,16 +368,26 @@ def _suggestion(request: SearchRequest, ctx: SearchContext, filters: list[Q.Quer
 
 
 def _rank(article_query: Q.Query, units, request: SearchRequest, ctx: SearchContext):
-    """Whoosh finds the matching articles; index.scoring orders them. Returns (all docnums, page, matches)."""
+    """Whoosh finds the matching articles (under the time limit); index.scoring orders them.
+
+    Returns (all docnums, page, matches, partial).
+    """
     searcher = ctx.searcher
-    docnums = list(searcher.docs_for_query(article_query))
+    recorder = _DocnumCollector(collectors.UnsortedCollector())
+    timed = collectors.TimeLimitCollector(recorder, timelimit=ctx.time_limit, use_alarm=False)
+    partial = False
+    try:
+        searcher.search_with_collector(article_query, timed)
+    except collectors.TimeLimit:  # rank what was found in time, and say the result is partial
+        partial = True
+    docnums = list(dict.fromkeys(recorder.docnums))
     if not units:  # browse, or only filters and entity clauses: newest first among equals
         return docnums, [(d, 0.0) for d in sorted(docnums, reverse=True)][
-            (request.page - 1) * request.per_page:request.page * request.per_page], {}
+            (request.page - 1) * request.per_page:request.page * request.per_page], {}, partial
     scores, matches = score_documents(searcher, units, docnums, ARTICLE_FIELDS, ctx.params,
                                       coordinate=request.match == "auto")
     ranked = rank(scores)
-    return docnums, ranked[(request.page - 1) * request.per_page:request.page * request.per_page], matches
+    return docnums, ranked[(request.page - 1) * request.per_page:request.page * request.per_page], matches, partial
 
 
 def _collect_by_date(article_query: Q.Query, sort: str, limit: int, request: SearchRequest, ctx: SearchContext):
