@@ -237,7 +237,9 @@ class Index:
         report = IngestReport()
         batch_size = batch_size or self.settings.ingest_batch_size
         iterator: Iterator = iter(items)
-        while batch := list(islice(iterator, batch_size)):
+        batch = list(islice(iterator, batch_size))
+        while batch:
+            upcoming = list(islice(iterator, batch_size))
             articles = []
             for item in batch:
                 if isinstance(item, Skipped):
@@ -246,11 +248,14 @@ class Index:
                     articles.append(item)
             # Within one batch, the last version of an id wins.
             articles = list({a.id: a for a in articles}.values())
-            self._write_batch(articles, report)
+            # Every batch is committed (and so durable), but segments are merged only
+            # after the last one: merging at every commit rewrote the index over and over.
+            self._write_batch(articles, report, merge=not upcoming)
+            batch = upcoming
         report.seconds = time.perf_counter() - started
         return report
 
-    def _write_batch(self, articles: list[Article], report: IngestReport) -> None:
+    def _write_batch(self, articles: list[Article], report: IngestReport, merge: bool = True) -> None:
         searcher = self.searcher()
         changed = []
         for article in articles:
@@ -266,11 +271,16 @@ class Index:
         if not changed:
             return
         self.prepare([a for a, _, _ in changed])
-        with self._writer() as writer:
+        writer = self._writer()
+        try:
             for article, checksum, existed in changed:
                 writer.delete_by_term("article_id", article.id)
                 for doc in _documents(article, checksum):
                     writer.add_document(**doc)
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit(merge=merge)
         for article, _, existed in changed:
             report.updated += existed
             report.added += not existed
