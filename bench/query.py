@@ -291,7 +291,9 @@ def main(argv: list[str] | None = None) -> int:
             print("building Reuters 1x (entities off) ...", file=sys.stderr)
             subprocess.run([sys.executable, str(ROOT / "bench" / "ingest.py"), "--baseline", "off",
                             "--index", str(index_dir)], check=True, stdout=subprocess.DEVNULL)
-        settings = Settings(index_dir=index_dir, keys_file=Path(tmp) / "keys.json")
+        # The result cache is off for (a): every query is computed, as raw Whoosh computes it.
+        # HTTP (c) runs with the service's defaults, cache on, as a newsroom would.
+        settings = Settings(index_dir=index_dir, keys_file=Path(tmp) / "keys.json", result_cache_size=0)
         with Index.open(index_dir, settings=settings) as index:
             stats = index.stats()
             mix = query_mix(args.queries, index)

@@ -14,6 +14,7 @@ process commits, never one searcher per request.
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 import json
 import logging
 import threading
@@ -79,6 +80,7 @@ class Index:
         self._catalog: tuple[int, EntityCatalog] | None = None
         self._counts: tuple[int, dict] | None = None
         self.values = SegmentValues()
+        self._results: OrderedDict[tuple, SearchResult] = OrderedDict()
         self.outlets: Outlets = load_outlets(settings.outlets_file)
         self.aliases: Aliases = load_aliases(settings.aliases)
 
@@ -154,9 +156,29 @@ class Index:
         )
 
     def search(self, request: SearchRequest) -> SearchResult:
-        """Rank, facet and highlight; raises InvalidQuery for requests that cannot run."""
+        """Rank, facet and highlight; raises InvalidQuery for requests that cannot run.
+
+        Complete results are kept in a small LRU cache until the next commit (the
+        same idea as Elasticsearch's request cache): a newsroom asks the same
+        searches (the front page's browse, a breaking story's name) over and over.
+        """
         request.check(self.settings.max_per_page, self.settings.max_results_window)
-        return search(request, self.context())
+        ctx = self.context()
+        if self.settings.result_cache_size <= 0:
+            return search(request, ctx)
+        key = (ctx.searcher.reader().generation(), repr(request))
+        with self._lock:
+            cached = self._results.get(key)
+            if cached is not None:
+                self._results.move_to_end(key)
+                return cached
+        result = search(request, ctx)
+        if not result.partial:  # a cut-short answer is not worth repeating
+            with self._lock:
+                self._results[key] = result
+                while len(self._results) > self.settings.result_cache_size:
+                    self._results.popitem(last=False)
+        return result
 
     def highlighter(self, q: str) -> Callable[[str], str]:
         """A function that HTML-escapes text and marks the words `q` matches (for an article view)."""
