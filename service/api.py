@@ -22,7 +22,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from urllib.parse import urlencode
 
-from flask import Response, current_app, request, stream_with_context, url_for
+from flask import Response, current_app, g, request, stream_with_context, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from webargs.flaskparser import FlaskParser
@@ -133,6 +133,7 @@ class Search(MethodView):
         result, use the CSV or NDJSON export.
         """
         result = run_search(search_request)
+        g.partial = result.partial  # a cut-short answer is not kept for the next asker
         links = page_links(result)
         headers = {}
         rels = [f'<{url}>; rel="{"prev" if rel == "previous" else rel}"' for rel, url in links.items() if url]

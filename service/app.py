@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json.sort_keys = False
     archive.init_app(app)
     auth.init_app(app)  # first: a 304 or a CORS answer must not skip the key check
+    limits.init_app(app)  # rate limits on searches and writes (NEWSINDEX_RATE_LIMIT), before any cached answer
     caching.init_app(app)
     cors.init_app(app, settings.cors_origins)
 
@@ -57,7 +58,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.register_blueprint(api_blueprint)
     api.register_blueprint(health_blueprint)
     app.register_blueprint(pages_blueprint)
-    limits.init_app(app)  # rate limits on searches and writes, when NEWSINDEX_RATE_LIMIT is set
     metrics.init_app(app, api)  # /metrics, and request counts and latencies
     docs.init_app(app, api)  # after every route exists: describes the ones flask-smorest does not
     errors.init_app(app)  # last: our handlers replace flask-smorest's
