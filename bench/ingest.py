@@ -67,6 +67,7 @@ def side_ours(where: Path, replicate: int, entities: bool, profile: str | None) 
         stats = index.stats()
     return {"seconds": round(seconds, 2), "articles": report.added, "passages": report.passages,
             "skipped": len(report.skipped), "segments": stats["segments"],
+            "entity_seconds": round(report.entity_seconds, 2), "entity_share": round(report.entity_seconds / seconds, 3),
             "articles_per_s": round(report.added / seconds, 1), "passages_per_s": round(report.passages / seconds, 1),
             "index_mb": round(dir_mb(where), 1), "peak_mb": round(vm_hwm_mb(), 1)}
 
@@ -108,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--replicate", type=int, default=1, help="copies of Reuters (distinct ids, dates +1 year each)")
-    parser.add_argument("--entities", choices=("on", "off"), default="off", help="entity extraction (default off)")
+    parser.add_argument("--entities", choices=("on", "off", "both"), default="off",
+                        help="entity extraction (default off); both: ours with and without, in one run")
     parser.add_argument("--baseline", choices=("on", "off"), default="on", help="raw Whoosh beside ours (default on)")
     parser.add_argument("--index", type=Path, help="keep the index here (an index that already holds articles is reused)")
     parser.add_argument("--profile", help="write a cProfile of the newsindex side to this file")
@@ -128,7 +130,12 @@ def main(argv: list[str] | None = None) -> int:
         ours_dir = args.index or Path(tmp) / "ours"
         common = ["--replicate", str(args.replicate)]
         extra = ["--profile", args.profile] if args.profile else []
-        ours = run_side(SCRIPT, ["--side", "ours", "--where", str(ours_dir), "--entities", args.entities, *common, *extra])
+        with_entities = {}
+        if args.entities == "both":
+            with_entities = run_side(SCRIPT, ["--side", "ours", "--where", str(Path(tmp) / "entities"),
+                                              "--entities", "on", *common])
+        ours = run_side(SCRIPT, ["--side", "ours", "--where", str(ours_dir),
+                                 "--entities", "on" if args.entities == "on" else "off", *common, *extra])
         raw = run_side(SCRIPT, ["--side", "raw", "--where", str(Path(tmp) / "raw"), *common]) \
             if args.baseline == "on" else {}
     out = {
@@ -142,6 +149,13 @@ def main(argv: list[str] | None = None) -> int:
         "seconds": ours.get("seconds"), "raw_seconds": raw.get("seconds"), "segments": ours.get("segments"),
         "reused": ours.get("reused", False),
     }
+    if with_entities:
+        out["entities_articles_per_s"] = with_entities.get("articles_per_s")
+        out["entities_ratio"] = round(with_entities["articles_per_s"] / ours["articles_per_s"], 3)
+        out["entity_share"] = with_entities.get("entity_share")
+        out["entities_peak_mb"] = with_entities.get("peak_mb")
+        print(f"with entities: {with_entities['articles_per_s']} articles/s ({out['entities_ratio']}x the rate "
+              f"without); {100 * with_entities['entity_share']:.0f}% of that ingest in entity extraction")
     print(f"newsindex: {out['articles']} articles, {out['passages']} passages in {out['seconds']} s: "
           f"{out['articles_per_s']} articles/s, {out['passages_per_s']} passages/s; "
           f"index {out['index_mb']} MB, peak {out['peak_mb']} MB")

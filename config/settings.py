@@ -39,7 +39,7 @@ class Settings:
     outlets_file: Path = _setting(CONFIG_DIR / "outlets.toml", "Known news outlets: spellings mapped to one display name.")
     aliases: Path = _setting(CONFIG_DIR / "aliases.toml", "Editorial alias file: names that are one entity.")
     entities: bool = _setting(True, "Extract named entities at ingest (off saves time in benchmarks).")
-    ner_processes: int = _setting(1, "Processes used for entity extraction during a batch ingest.")
+    ner_processes: int = _setting(os.cpu_count() or 1, "Processes used for entity extraction during a batch ingest.")
     max_per_page: int = _setting(100, "Largest accepted per_page.")
     max_results_window: int = _setting(10_000, "Largest page * per_page; deeper results are for exports.")
     query_time_limit: float = _setting(2.0, "Seconds a query may run before it returns partial results.")
