@@ -58,7 +58,7 @@ def cli():
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--entities/--no-entities", default=None, help="Extract named entities (default: on).")
-@click.option("--batch-size", type=int, default=None, help="Articles per commit (default 500).")
+@click.option("--batch-size", type=int, default=None, help="Articles per commit (default NEWSINDEX_INGEST_BATCH_SIZE, 2000).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--progress", is_flag=True,
               help="Print one JSON line per committed batch, with the ids it committed.")
