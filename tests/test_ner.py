@@ -16,7 +16,7 @@ from index.ner import Mention, extract_mentions, extract_mentions_from_tokens  #
 DEV = ROOT.parent / "shared" / "eval" / "ner" / "conll2003-dev.txt"
 
 # Measured micro F1 (PER/ORG/LOC) on the first 300 dev sentences: 0.947 (see
-# bench/RESULTS_NER.md). The floor is a regression guard well below it.
+# bench/RESULTS.md ("Entity extraction")). The floor is a regression guard well below it.
 DEV300_FLOOR = 0.85
 
 
@@ -60,7 +60,7 @@ def test_accented_and_plain_spelling_get_the_same_type():
     # NER runs on folded text, so "Erdoğan" and "Erdogan" are the same name to
     # the model; within one text they always get one type. (Without context,
     # "Erdoğan met Erdogan" is not reliably a person for this CoNLL-1996-trained
-    # model: see bench/RESULTS_NER.md.)
+    # model: see bench/RESULTS.md ("Entity extraction").)
     text = "President Erdoğan met Erdogan supporters."
     (mentions,) = extract_mentions([text])
     assert [(m.text, m.type) for m in mentions] == [("Erdoğan", "person"), ("Erdogan", "person")]
