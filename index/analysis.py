@@ -2,7 +2,9 @@
 
 One analyzer chain for every full-text field, so a word is turned into the same
 term wherever it is seen: split on word characters, lower-case, fold accents
-(Erdoğan -> erdogan), drop English stop words, then Porter-stem.  `fold` is the
+(Erdoğan -> erdogan), drop English stop words, then stem with Snowball's English
+(Porter2) stemmer, which measured better than Whoosh's Porter on SciFact and does
+not stem "running" to "runn".  `fold` is the
 same folding for plain strings (entity keys, facet prefixes).
 """
 
@@ -13,7 +15,6 @@ from functools import lru_cache
 
 from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
 from whoosh.analysis.analyzers import Analyzer
-from whoosh.lang.porter import stem
 from whoosh.support.charset import accent_map
 
 # Words (with inner apostrophes or dots: "don't", "U.S") and numbers.
@@ -27,7 +28,7 @@ def text_analyzer() -> Analyzer:
         | LowercaseFilter()
         | CharsetFilter(accent_map)
         | StopFilter(minsize=1)
-        | StemFilter(stemfn=stem, cachesize=50_000)
+        | StemFilter(lang="en", cachesize=50_000)
     )
 
 

@@ -189,7 +189,8 @@ class Index:
             parsed = parse_query(q, ctx.searcher.schema, ctx)
             if parsed is not NullQuery:
                 terms = highlight_terms(parsed, ctx.searcher)
-        return lambda text: highlight(text, terms)
+        analyzer = self.searcher().schema["text"].analyzer  # the index's own, whatever version built it
+        return lambda text: highlight(text, terms, analyzer)
 
     def related(self, article_id: str, limit: int = 5) -> list[RelatedArticle]:
         """The articles most similar to one article, best first (never itself). Raises NotFound."""

@@ -17,12 +17,16 @@ from index.analysis import text_analyzer
 _ANALYZER = text_analyzer()
 
 
-def marked_spans(text: str, terms: Collection[str]) -> list[tuple[int, int]]:
-    """Character spans of the words of `text` whose index term is in `terms`, adjacent ones joined."""
+def marked_spans(text: str, terms: Collection[str], analyzer=None) -> list[tuple[int, int]]:
+    """Character spans of the words of `text` whose index term is in `terms`, adjacent ones joined.
+
+    `analyzer` should be the one the index was built with (its schema's), so that
+    an index made by an older version still highlights what it matches.
+    """
     spans: list[tuple[int, int]] = []
     if not terms:
         return spans
-    for token in _ANALYZER(text, chars=True, mode="index", removestops=True):
+    for token in (analyzer or _ANALYZER)(text, chars=True, mode="index", removestops=True):
         if token.text not in terms:
             continue
         if spans and text[spans[-1][1]:token.startchar].strip() == "":
@@ -32,10 +36,10 @@ def marked_spans(text: str, terms: Collection[str]) -> list[tuple[int, int]]:
     return spans
 
 
-def highlight(text: str, terms: Collection[str]) -> str:
+def highlight(text: str, terms: Collection[str], analyzer=None) -> str:
     """`text` as safe HTML with every matched word inside <mark>...</mark>."""
     out, last = [], 0
-    for start, end in marked_spans(text, terms):
+    for start, end in marked_spans(text, terms, analyzer):
         out.append(escape(text[last:start], quote=False))
         out.append(f"<mark>{escape(text[start:end], quote=False)}</mark>")
         last = end

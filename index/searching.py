@@ -336,7 +336,7 @@ def search(request: SearchRequest, ctx: SearchContext) -> SearchResult:
     for docnum, score in page_docs:
         stored = searcher.stored_fields(docnum)
         hit = _make_hit(stored, score if sort == "relevance" and text_query is not None else None,
-                        best.get(stored["article_id"], []), terms, ctx.catalog)
+                        best.get(stored["article_id"], []), terms, ctx.catalog, searcher.schema["text"].analyzer)
         hit.matched = describe_match(matches.get(docnum), units, hit)
         hits.append(hit)
 
@@ -463,7 +463,8 @@ def describe_match(match: Match | None, units, hit: "Hit") -> list[dict]:
     return described
 
 
-def _make_hit(stored: dict, score: float | None, passages, terms: set[str], catalog: EntityCatalog) -> Hit:
+def _make_hit(stored: dict, score: float | None, passages, terms: set[str], catalog: EntityCatalog,
+              analyzer=None) -> Hit:
     article = Article.from_dict(json.loads(stored["data"]))
     if not passages and article.passages:
         lead = article.passages[0]
@@ -476,10 +477,10 @@ def _make_hit(stored: dict, score: float | None, passages, terms: set[str], cata
         if name not in entities[kind]:
             entities[kind].append(name)
     return Hit(
-        id=article.id, title=article.title, title_html=highlight(article.title, terms),
+        id=article.id, title=article.title, title_html=highlight(article.title, terms, analyzer),
         source=article.source, published=article.published, url=article.url, byline=article.byline,
         score=round(score, 4) if score is not None else None,
-        passages=[PassageHit(position=p, html=highlight(text, terms), text=text,
+        passages=[PassageHit(position=p, html=highlight(text, terms, analyzer), text=text,
                              score=round(s, 4) if s is not None else None) for p, text, s in passages],
         entities=entities,
     )
