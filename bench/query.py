@@ -47,6 +47,7 @@ from whoosh.sorting import FieldFacet  # noqa: E402
 from bench.scale import summarise  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from index import Index, SearchRequest  # noqa: E402
+from index.searching import to_passages  # noqa: E402
 
 SCRIPT = Path(__file__).resolve()
 WORDS = ("oil", "bank", "trade", "prices", "dollar", "wheat", "coffee", "gold", "shares", "profit", "rates",
@@ -123,7 +124,7 @@ class RawWhoosh:
         facets = {name: results.groups(name) for name in self.FACETS}
         ids = [hit["article_id"] for hit in results]
         if text is not None and ids:  # best passages of the shown articles, highlighted
-            passages = _renamed(text)
+            passages = to_passages(text)  # the same rewrite the search function does
             passage_query = Q.And([passages, Q.Term("kind", "passage"), Q.Or([Q.Term("article_id", i) for i in ids])])
             seen: dict[str, int] = {}
             for hit in self.searcher.search(passage_query, limit=None, terms=True):
@@ -131,16 +132,6 @@ class RawWhoosh:
                     seen[hit["article_id"]] = seen.get(hit["article_id"], 0) + 1
                     hit.highlights("text")
         return len(results), facets
-
-
-def _renamed(text_query: Q.Query) -> Q.Query:
-    def rename(node):
-        if getattr(node, "fieldname", None) in ("title", "body"):
-            node = node.copy()
-            node.fieldname = "text"
-            return node
-        return node.apply(rename)
-    return rename(text_query)
 
 
 def measure_function(index: Index, mix, rounds: int) -> dict:

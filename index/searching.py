@@ -248,7 +248,7 @@ def expand_aliases(parsed: Q.Query, aliases: Aliases, catalog: EntityCatalog) ->
     return rewritten, [{"term": term, "to": names} for term, names in expanded.items()]
 
 
-def _to_passages(text_query: Q.Query) -> Q.Query:
+def to_passages(text_query: Q.Query) -> Q.Query:
     """The same query over passage text: title and body clauses become `text` clauses."""
     def rename(node: Q.Query) -> Q.Query:
         if getattr(node, "fieldname", None) in ("title", "body"):
@@ -408,7 +408,7 @@ def _collect_by_date(article_query: Q.Query, sort: str, limit: int, request: Sea
 def highlight_terms(text_query: Q.Query, searcher) -> set[str]:
     """The index terms a query matches in text fields (prefixes and fuzzy terms expanded)."""
     found = set()
-    for fieldname, btext in _to_passages(text_query).existing_terms(searcher.reader(), phrases=True, expand=True):
+    for fieldname, btext in to_passages(text_query).existing_terms(searcher.reader(), phrases=True, expand=True):
         if fieldname == "text":
             found.add(btext.decode("utf-8") if isinstance(btext, bytes) else btext)
     return found
@@ -422,7 +422,7 @@ def _best_passages(page_docs, units, ctx: SearchContext, per_article: int) -> di
     ids = [searcher.stored_fields(d)["article_id"] for d, _ in page_docs]
     candidates = set(searcher.docs_for_query(Q.And([Q.Term("kind", PASSAGE),
                                                       Q.Or([Q.Term("article_id", i) for i in ids])])))
-    passage_units = query_units(_to_passages(_units_query(units)))
+    passage_units = query_units(to_passages(_units_query(units)))
     scores, _ = score_documents(searcher, passage_units, candidates, PASSAGE_FIELDS, ctx.params)
     best: dict[str, list] = {}
     for docnum, score in rank(scores):
