@@ -41,7 +41,8 @@ from index.passages import split_passages
 from index.schema import ARTICLE, ENTITY_FIELDS, PASSAGE, NewsSchema
 from index.highlight import highlight
 from index.related import RelatedArticle, related
-from index.searching import SearchContext, SearchRequest, SearchResult, highlight_terms, parse_query, search
+from index.searching import (SearchContext, SearchRequest, SearchResult, highlight_terms, parse_query, phrase_pairs,
+                             search)
 
 log = logging.getLogger(__name__)
 
@@ -184,13 +185,14 @@ class Index:
     def highlighter(self, q: str) -> Callable[[str], str]:
         """A function that HTML-escapes text and marks the words `q` matches (for an article view)."""
         terms: set[str] = set()
+        pairs: set[tuple[str, str]] = set()
         if q.strip():
             ctx = self.context()
             parsed = parse_query(q, ctx.searcher.schema, ctx)
             if parsed is not NullQuery:
-                terms = highlight_terms(parsed, ctx.searcher)
+                terms, pairs = highlight_terms(parsed, ctx.searcher), phrase_pairs(parsed)
         analyzer = self.searcher().schema["text"].analyzer  # the index's own, whatever version built it
-        return lambda text: highlight(text, terms, analyzer)
+        return lambda text: highlight(text, terms, analyzer, pairs)
 
     def related(self, article_id: str, limit: int = 5) -> list[RelatedArticle]:
         """The articles most similar to one article, best first (never itself). Raises NotFound."""

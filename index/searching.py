@@ -331,12 +331,14 @@ def search(request: SearchRequest, ctx: SearchContext) -> SearchResult:
         docnums, page_docs, partial = _collect_by_date(article_query, sort, limit, request, ctx)
 
     terms = highlight_terms(text_query, searcher) if text_query is not None else set()
+    pairs = phrase_pairs(text_query) if text_query is not None else set()
     best = _best_passages(page_docs, units, ctx, request.passages) if text_query is not None else {}
     hits = []
     for docnum, score in page_docs:
         stored = searcher.stored_fields(docnum)
         hit = _make_hit(stored, score if sort == "relevance" and text_query is not None else None,
-                        best.get(stored["article_id"], []), terms, ctx.catalog, searcher.schema["text"].analyzer)
+                        best.get(stored["article_id"], []), terms, ctx.catalog, searcher.schema["text"].analyzer,
+                        pairs)
         hit.matched = describe_match(matches.get(docnum), units, hit)
         hits.append(hit)
 
@@ -405,6 +407,12 @@ def _collect_by_date(article_query: Q.Query, sort: str, limit: int, request: Sea
     return list(dict.fromkeys(recorder.docnums)), page, partial
 
 
+def phrase_pairs(text_query: Q.Query) -> set[tuple[str, str]]:
+    """Consecutive words of every phrase in the query, so a phrase is marked as one span."""
+    return {pair for node in text_query.leaves() if isinstance(node, Q.Phrase)
+            for pair in zip(node.words, node.words[1:])}
+
+
 def highlight_terms(text_query: Q.Query, searcher) -> set[str]:
     """The index terms a query matches in text fields (prefixes and fuzzy terms expanded)."""
     found = set()
@@ -464,7 +472,7 @@ def describe_match(match: Match | None, units, hit: "Hit") -> list[dict]:
 
 
 def _make_hit(stored: dict, score: float | None, passages, terms: set[str], catalog: EntityCatalog,
-              analyzer=None) -> Hit:
+              analyzer=None, pairs: set[tuple[str, str]] = frozenset()) -> Hit:
     article = Article.from_dict(json.loads(stored["data"]))
     if not passages and article.passages:
         lead = article.passages[0]
@@ -477,10 +485,10 @@ def _make_hit(stored: dict, score: float | None, passages, terms: set[str], cata
         if name not in entities[kind]:
             entities[kind].append(name)
     return Hit(
-        id=article.id, title=article.title, title_html=highlight(article.title, terms, analyzer),
+        id=article.id, title=article.title, title_html=highlight(article.title, terms, analyzer, pairs),
         source=article.source, published=article.published, url=article.url, byline=article.byline,
         score=round(score, 4) if score is not None else None,
-        passages=[PassageHit(position=p, html=highlight(text, terms, analyzer), text=text,
+        passages=[PassageHit(position=p, html=highlight(text, terms, analyzer, pairs), text=text,
                              score=round(s, 4) if s is not None else None) for p, text, s in passages],
         entities=entities,
     )
