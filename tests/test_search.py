@@ -131,3 +131,24 @@ def test_script_in_article_is_escaped(empty_index, tmp_path):
     assert "<script>" not in hit.passages[0].html
     assert "&lt;script&gt;" in hit.passages[0].html
     assert "&lt;b&gt;" in hit.title_html
+
+
+def test_date_ranges_whole_and_partial_months_and_open_ends(empty_index, tmp_path):
+    import json
+    days = ["2020-10-31", "2020-11-01", "2020-11-15", "2020-11-30", "2020-12-01", "2021-01-13"]
+    path = tmp_path / "d.jsonl"
+    path.write_text("\n".join(json.dumps({"id": d, "title": d, "body": f"Ceasefire news of {d}.", "published": d})
+                              for d in days), encoding="utf-8")
+    empty_index.ingest(read_articles([path], empty_index.outlets))
+
+    def ids(**kwargs):
+        return sorted(h.id for h in search(empty_index, per_page=100, **kwargs).hits)
+
+    assert ids(date_from=date(2020, 11, 1), date_to=date(2020, 11, 30)) == days[1:4]
+    assert ids(date_from=date(2020, 11, 2), date_to=date(2020, 11, 30)) == days[2:4]
+    assert ids(date_from=date(2020, 11, 1), date_to=date(2020, 11, 29)) == days[1:3]
+    assert ids(date_from=date(2020, 11, 15)) == days[2:]
+    assert ids(date_to=date(2020, 11, 15)) == days[:3]
+    assert ids(q="ceasefire", date_from=date(2020, 12, 1), date_to=date(2020, 12, 31)) == ["2020-12-01"]
+    assert ids(date_from=date(2022, 1, 1)) == []
+    assert ids(date_from=date(2020, 11, 10), date_to=date(2020, 11, 12)) == []
