@@ -224,11 +224,19 @@ def _check_request() -> None:
     """Writes need a write key; reads need a read key only when NEWSINDEX_REQUIRE_READ_KEY is on."""
     from flask import current_app, request
 
-    if request.blueprint not in PROTECTED_BLUEPRINTS or request.method == "OPTIONS":
+    if request.method == "OPTIONS":
+        return
+    require_read = current_app.config["SETTINGS"].require_read_key
+    if request.blueprint == "pages" and require_read:
+        # A browser cannot send a bearer key: with read keys required, the pages are closed too.
+        from service.errors import ApiError
+        raise ApiError(401, "unauthorized", "this archive requires an API key to read it "
+                       "(NEWSINDEX_REQUIRE_READ_KEY=1), so the search page is closed; use the API with a key")
+    if request.blueprint not in PROTECTED_BLUEPRINTS:
         return
     if request.method in WRITE_METHODS:
         require("write")
-    elif current_app.config["SETTINGS"].require_read_key:
+    elif require_read:
         require("read")
 
 

@@ -162,6 +162,10 @@ def test_read_key_required_when_configured(keyed):
     assert_error(client.get(f"/api/v1/articles/{article_id}", headers={"If-None-Match": etag}), 401)
     assert client.get("/healthz").status_code == 200  # load balancers need no key
     assert client.get("/api/v1/openapi.json").status_code == 200
+    # The search page cannot send a key, so it is closed too, with a page that says why.
+    page = client.get("/?q=Kalbajar")
+    assert page.status_code == 401 and b"requires an API key" in page.data
+    assert client.get(f"/articles/{article_id}").status_code == 401
 
 
 def test_keys_are_never_logged(keyed, caplog):
