@@ -207,10 +207,27 @@ class Statistics:
 
 
 def _postings(reader, fieldname: str, text: str, candidates) -> dict[int, float]:
-    """docnum -> term frequency of `text` in `fieldname`, for candidate documents only."""
+    """docnum -> term frequency of `text` in `fieldname`, for candidate documents only.
+
+    Few candidates against a long posting list (a page's passages, a filtered
+    search) skip through it; otherwise it is read from end to end.
+    """
     if (fieldname, text) not in reader:
         return {}
-    return {d: w for d, w in reader.postings(fieldname, text).items_as("weight") if d in candidates}
+    matcher = reader.postings(fieldname, text)
+    if len(candidates) * 16 >= reader.doc_frequency(fieldname, text):
+        return {d: w for d, w in matcher.items_as("weight") if d in candidates}
+    found: dict[int, float] = {}
+    for docnum in sorted(candidates):
+        if not matcher.is_active():
+            break
+        if matcher.id() < docnum:
+            matcher.skip_to(docnum)
+            if not matcher.is_active():
+                break
+        if matcher.id() == docnum:
+            found[docnum] = matcher.weight()
+    return found
 
 
 def _phrase_freqs(searcher, phrase: Q.Phrase, candidates) -> tuple[dict[int, float], int]:

@@ -467,8 +467,10 @@ def _best_passages(page_docs, units, ctx: SearchContext, per_article: int) -> di
         return {}
     searcher = ctx.searcher
     ids = [searcher.stored_fields(d)["article_id"] for d, _ in page_docs]
-    candidates = set(searcher.docs_for_query(Q.And([Q.Term("kind", PASSAGE),
-                                                      Q.Or([Q.Term("article_id", i) for i in ids])])))
+    # The page's articles and their passages share `article_id`; dropping the article documents
+    # leaves the passages without walking the posting list of every passage in the index.
+    candidates = set(searcher.docs_for_query(Q.Or([Q.Term("article_id", i) for i in ids])))
+    candidates -= {d for d, _ in page_docs}
     passage_units = query_units(to_passages(_units_query(units)))
     scores, _ = score_documents(searcher, passage_units, candidates, PASSAGE_FIELDS, ctx.params)
     best: dict[str, list] = {}
