@@ -14,11 +14,11 @@ process commits, never one searcher per request.
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
 import json
 import logging
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -38,9 +38,9 @@ from index.errors import IndexBusy, NotFound
 from index.facets import SegmentValues
 from index.outlets import Outlets, load_outlets
 from index.passages import split_passages
-from index.schema import ARTICLE, ENTITY_FIELDS, PASSAGE, NewsSchema
 from index.highlight import highlight
 from index.related import RelatedArticle, related
+from index.schema import ARTICLE, ENTITY_FIELDS, PASSAGE, NewsSchema
 from index.searching import (SearchContext, SearchRequest, SearchResult, highlight_terms, parse_query, phrase_pairs,
                              search)
 
@@ -200,7 +200,7 @@ class Index:
 
     def get(self, article_id: str) -> Article:
         """The stored article. Raises NotFound."""
-        stored = self.searcher().document(doc_id=article_id, kind=ARTICLE)
+        stored = _stored_article(self.searcher(), article_id)
         if not stored:
             raise NotFound(f"no article with id {article_id!r}")
         return Article.from_dict(json.loads(stored["data"]))
@@ -217,7 +217,7 @@ class Index:
         return facet_values(searcher, self.catalog(), self.values, name, prefix, limit, cache_key=key)
 
     def exists(self, article_id: str) -> bool:
-        return self.searcher().document(doc_id=article_id, kind=ARTICLE) is not None
+        return _stored_article(self.searcher(), article_id) is not None
 
     def stats(self) -> dict:
         searcher = self.searcher()
@@ -292,9 +292,7 @@ class Index:
         changed = []
         for article in articles:
             checksum = _checksum(article)
-            # doc_id alone names the article (passages are "id#n"): one term lookup, where
-            # adding kind=article would intersect with the posting list of every article.
-            stored = searcher.document(doc_id=article.id)
+            stored = _stored_article(searcher, article.id)
             if stored and stored.get("checksum") == checksum:
                 report.unchanged += 1
                 report.ids.append(article.id)
@@ -303,21 +301,13 @@ class Index:
         if not changed:
             return
         report.entity_seconds += self.prepare([a for a, _, _ in changed])
-        writer = self._writer()
-        try:
-            for article, checksum, existed in changed:
-                writer.delete_by_term("article_id", article.id)
-                for doc in _documents(article, checksum):
-                    writer.add_document(**doc)
-        except BaseException:
-            writer.cancel()
-            raise
         if not merge:
-            writer.commit(merge=False)
+            commit = {"merge": False}
         elif len(changed) < TINY_SEGMENT_DOCS:  # a small write (API bulk, a short ingest): no big merge
-            writer.commit(mergetype=merge_tiny_segments)
+            commit = {"mergetype": merge_tiny_segments}
         else:  # the end of a bulk load: Whoosh's policy merges the load's segments
-            writer.commit()
+            commit = {}
+        self._replace([(article, checksum) for article, checksum, _ in changed], **commit)
         for article, _, existed in changed:
             report.updated += existed
             report.added += not existed
@@ -329,16 +319,24 @@ class Index:
         """Create or replace one article and commit. Returns True if it was created."""
         existed = self.exists(article.id)
         self.prepare([article])
+        self._replace([(article, _checksum(article))], mergetype=merge_tiny_segments)
+        return not existed
+
+    def _replace(self, articles: list[tuple[Article, str]], **commit) -> None:
+        """Write (article, checksum) pairs over any earlier version, then commit with `commit`'s options.
+
+        All or nothing: an error before the commit cancels the writer.
+        """
         writer = self._writer()
         try:
-            writer.delete_by_term("article_id", article.id)
-            for doc in _documents(article, _checksum(article)):
-                writer.add_document(**doc)
+            for article, checksum in articles:
+                writer.delete_by_term("article_id", article.id)
+                for doc in _documents(article, checksum):
+                    writer.add_document(**doc)
         except BaseException:
             writer.cancel()
             raise
-        writer.commit(mergetype=merge_tiny_segments)
-        return not existed
+        writer.commit(**commit)
 
     def delete(self, ids: Iterable[str]) -> int:
         """Remove articles (and their passages). Returns how many existed."""
@@ -349,10 +347,6 @@ class Index:
                 writer.delete_by_term("article_id", article_id)
             writer.commit(mergetype=merge_tiny_segments)
         return len(ids)
-
-    def optimize(self) -> None:
-        """Merge all segments into one (after a large bulk load)."""
-        self._writer().commit(optimize=True)
 
 
 TINY_SEGMENT_DOCS = 1_000
@@ -377,6 +371,16 @@ def merge_tiny_segments(writer, segments):
         writer.add_reader(reader)
         reader.close()
     return [seg for seg in segments if seg.doc_count_all() >= TINY_SEGMENT_DOCS]
+
+
+def _stored_article(searcher, article_id: str) -> dict | None:
+    """The stored fields of an article, or None.
+
+    Looked up by `doc_id` alone (one term): adding `kind=article` to the lookup
+    would intersect with the posting list of every article in the index.
+    """
+    stored = searcher.document(doc_id=article_id)
+    return stored if stored and stored.get("kind") == ARTICLE else None
 
 
 def _checksum(article: Article) -> str:
