@@ -71,6 +71,11 @@ class EntityCatalog:
             catalog.display[target] = entry.name if entry else (best_name(names) if names else target)
         return catalog
 
+    def type_and_name(self, entity) -> tuple[str, str]:
+        """How the archive shows one article's entity: (type, display name) after merging."""
+        target = self.canonical.get(entity.key, entity.key)
+        return self.type_of.get(target, entity.type), self.display.get(target, entity.name)
+
     def resolve(self, name: str) -> str | None:
         """The canonical key for a display name or any spelling of it, or None if unknown."""
         key = entity_key(name)

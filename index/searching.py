@@ -520,9 +520,7 @@ def _make_hit(stored: dict, score: float | None, passages, terms: set[str], cata
         passages = [(lead.position, lead.text, None)]
     entities: dict[str, list[str]] = {t: [] for t in ENTITY_FIELDS}
     for entity in article.entities:
-        target = catalog.canonical.get(entity.key, entity.key)
-        kind = catalog.type_of.get(target, entity.type)
-        name = catalog.display.get(target, entity.name)
+        kind, name = catalog.type_and_name(entity)
         if name not in entities[kind]:
             entities[kind].append(name)
     return Hit(

@@ -358,9 +358,7 @@ def article(article_id: str):
     catalog = index.catalog()
     entities: dict[str, list] = {"person": [], "org": [], "place": []}
     for entity in found.entities:
-        target = catalog.canonical.get(entity.key, entity.key)
-        kind = catalog.type_of.get(target, entity.type)
-        name = catalog.display.get(target, entity.name)
+        kind, name = catalog.type_and_name(entity)
         if all(name != e[0] for e in entities[kind]):
             entities[kind].append((name, entity.mentions))
     for kind in entities:
