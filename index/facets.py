@@ -32,7 +32,8 @@ class SegmentValues:
     """Per-segment cache of docnum -> field values, for article documents only."""
 
     def __init__(self) -> None:
-        self._cache: dict[tuple[str, str], dict[int, tuple[str, ...]]] = {}
+        # (segment id, field) -> docnum -> values; (segment id, "kind") -> its article docnums.
+        self._cache: dict[tuple[str, str], dict | frozenset] = {}
         self._lock = threading.Lock()
 
     def values(self, subsearcher, fieldname: str) -> dict[int, tuple[str, ...]]:
@@ -42,7 +43,7 @@ class SegmentValues:
         cached = self._cache.get(cache_key)
         if cached is not None:
             return cached
-        articles = set(subsearcher.docs_for_query(Term("kind", ARTICLE)))
+        articles = self._articles(subsearcher, cache_key[0])
         values: dict[int, list[str]] = {}
         if fieldname in reader.indexed_field_names():
             for btext in reader.lexicon(fieldname):
@@ -56,6 +57,16 @@ class SegmentValues:
                 self._cache.clear()
             self._cache[cache_key] = frozen
         return frozen
+
+    def _articles(self, subsearcher, segment_id: str) -> frozenset[int]:
+        """The segment's article documents, read once for all its fields."""
+        cache_key = (segment_id, "kind")
+        cached = self._cache.get(cache_key)
+        if cached is None:
+            cached = frozenset(subsearcher.docs_for_query(Term("kind", ARTICLE)))
+            with self._lock:
+                self._cache[cache_key] = cached
+        return cached
 
     def count(self, searcher, docnums, fields=("source", "month")) -> dict[str, Counter]:
         """Counter of values per field over the given global document numbers."""
