@@ -129,7 +129,8 @@ def run_trial(workdir: Path, corpus: Path, bodies: dict[str, str], batch_size: i
     index_dir = workdir / "index"
     batches = -(-len(bodies) // batch_size)
     trial = Trial(killed_after_commits=rng.randint(0, batches - 1))
-    trial.delay = rng.uniform(0, 1.0) if trial.killed_after_commits == 0 else rng.uniform(0, 0.3)
+    fraction = rng.random()  # how far into the next batch the kill falls
+    started = time.monotonic()
     proc = subprocess.Popen(ingest_command(corpus, index_dir, batch_size), cwd=ROOT, env=environment(),
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     lines: list[str] = []
@@ -139,6 +140,10 @@ def run_trial(workdir: Path, corpus: Path, bodies: dict[str, str], batch_size: i
         if proc.poll() is not None:
             break
         time.sleep(0.002)
+    # Kill within the next batch: a fraction of the time one batch has taken so far (before the
+    # first commit, of a second: start-up), so a faster ingest is still killed mid-way.
+    per_batch = (time.monotonic() - started) / trial.killed_after_commits if trial.killed_after_commits else 1.0
+    trial.delay = fraction * per_batch
     time.sleep(trial.delay)
     trial.finished_before_kill = proc.poll() is not None
     if not trial.finished_before_kill:
