@@ -35,12 +35,12 @@ from index.catalog import EntityCatalog
 from index.documents import Skipped
 from index.entities import extract_entities
 from index.errors import IndexBusy, NotFound
-from index.facets import SegmentValues
 from index.outlets import Outlets, load_outlets
 from index.passages import split_passages
 from index.highlight import highlight
 from index.related import RelatedArticle, related
 from index.schema import ARTICLE, ENTITY_FIELDS, PASSAGE, NewsSchema
+from index.segments import SegmentArrays
 from index.searching import (SearchContext, SearchRequest, SearchResult, highlight_terms, parse_query, phrase_pairs,
                              search)
 
@@ -81,7 +81,7 @@ class Index:
         self._searcher = None
         self._catalog: tuple[int, EntityCatalog] | None = None
         self._counts: tuple[int, dict] | None = None
-        self.values = SegmentValues()
+        self.arrays = SegmentArrays(settings.postings_cache)
         self._results: OrderedDict[tuple, SearchResult] = OrderedDict()
         self.outlets: Outlets = load_outlets(settings.outlets_file)
         self.aliases: Aliases = load_aliases(settings.aliases)
@@ -152,7 +152,7 @@ class Index:
     def context(self) -> SearchContext:
         s = self.settings
         return SearchContext(
-            searcher=self.searcher(), catalog=self.catalog(), values=self.values, aliases=self.aliases,
+            searcher=self.searcher(), catalog=self.catalog(), arrays=self.arrays, aliases=self.aliases,
             time_limit=s.query_time_limit, max_query_length=s.max_query_length,
             max_query_terms=s.max_query_terms, allow_leading_wildcards=s.allow_leading_wildcards,
         )
@@ -196,7 +196,7 @@ class Index:
 
     def related(self, article_id: str, limit: int = 5) -> list[RelatedArticle]:
         """The articles most similar to one article, best first (never itself). Raises NotFound."""
-        return related(self.searcher(), article_id, limit)
+        return related(self.searcher(), self.arrays, article_id, limit)
 
     def get(self, article_id: str) -> Article:
         """The stored article. Raises NotFound."""
@@ -214,7 +214,7 @@ class Index:
         from index.facet_values import facet_values
         searcher = self.searcher()
         key = (str(self.path.resolve()), searcher.reader().generation())
-        return facet_values(searcher, self.catalog(), self.values, name, prefix, limit, cache_key=key)
+        return facet_values(searcher, self.catalog(), self.arrays, name, prefix, limit, cache_key=key)
 
     def exists(self, article_id: str) -> bool:
         return _stored_article(self.searcher(), article_id) is not None

@@ -1,7 +1,7 @@
 """Facet value search, for type-ahead: which sources, people, organisations or places
 start with what the user has typed, and in how many articles of the archive each appears.
 
-    facet_values(searcher, catalog, values, "person", "erd", 10)
+    facet_values(searcher, catalog, arrays, "person", "erd", 10)
     -> [FacetValue("Recep Tayyip Erdoğan", 5, "recep tayyip erdogan")]
 
 A prefix matches the start of any word of a value's display name, or of any
@@ -25,8 +25,10 @@ from whoosh.query import Term
 
 from index.analysis import fold
 from index.catalog import EntityCatalog
-from index.facets import FacetValue, SegmentValues
+from index.facets import FacetValue, facet_counts
+from index.matching import matching_docs
 from index.schema import ARTICLE, ENTITY_FIELDS
+from index.segments import SegmentArrays
 
 FACET_NAMES = ("source", *ENTITY_FIELDS)
 _CACHE_SIZE = 8
@@ -51,7 +53,7 @@ def matches(prefix: str, names: list[str]) -> bool:
     return any(start.startswith(prefix) for name in names for start in word_starts(normalise(name)))
 
 
-def archive_counts(searcher, catalog: EntityCatalog, values: SegmentValues, cache_key: tuple) -> dict[str, Counter]:
+def archive_counts(searcher, catalog: EntityCatalog, arrays: SegmentArrays, cache_key: tuple) -> dict[str, Counter]:
     """Articles per value for every facet name over the whole archive (cached per `cache_key`).
 
     Entity values are canonical keys; an article counts once per canonical entity.
@@ -60,16 +62,12 @@ def archive_counts(searcher, catalog: EntityCatalog, values: SegmentValues, cach
         if cache_key in _cache:
             _cache.move_to_end(cache_key)
             return _cache[cache_key]
+    articles, _ = matching_docs(searcher, arrays, Term("kind", ARTICLE))
+    found = facet_counts(searcher, arrays, articles, catalog, fields=("source",))
     counts: dict[str, Counter] = {name: Counter() for name in FACET_NAMES}
-    for sub, _offset in searcher.leaf_searchers():
-        articles = list(sub.docs_for_query(Term("kind", ARTICLE)))  # live documents only
-        sources = values.values(sub, "source")
-        tables = [values.values(sub, fieldname) for fieldname in ENTITY_FIELDS]
-        for doc in articles:
-            counts["source"].update(set(sources.get(doc, ())))
-            targets = {catalog.canonical.get(key, key) for table in tables for key in table.get(doc, ())}
-            for target in targets:
-                counts[catalog.type_of.get(target, "person")][target] += 1
+    counts["source"] = found["source"]
+    for target, count in found["entity"].items():
+        counts[catalog.type_of.get(target, "person")][target] = count
     with _cache_lock:
         _cache[cache_key] = counts
         while len(_cache) > _CACHE_SIZE:
@@ -77,7 +75,7 @@ def archive_counts(searcher, catalog: EntityCatalog, values: SegmentValues, cach
     return counts
 
 
-def facet_values(searcher, catalog: EntityCatalog, values: SegmentValues, name: str, prefix: str = "",
+def facet_values(searcher, catalog: EntityCatalog, arrays: SegmentArrays, name: str, prefix: str = "",
                  limit: int = 10, cache_key: tuple | None = None) -> list[FacetValue]:
     """The values of facet `name` matching `prefix`, most frequent first, at most `limit`.
 
@@ -85,7 +83,7 @@ def facet_values(searcher, catalog: EntityCatalog, values: SegmentValues, name: 
     """
     if name not in FACET_NAMES:
         raise ValueError(f"no facet named {name!r}; facets are {', '.join(FACET_NAMES)}")
-    counts = archive_counts(searcher, catalog, values, cache_key or (id(searcher), searcher.reader().generation()))
+    counts = archive_counts(searcher, catalog, arrays, cache_key or (id(searcher), searcher.reader().generation()))
     wanted = normalise(prefix)
     found = []
     for value, count in counts[name].items():

@@ -1,24 +1,28 @@
 """Facet counting over a result set: source, month and entities, counted by article.
 
 Whoosh's own grouping walks every matching document's terms on every query.
-Segments never change once written, so this module reads each segment's values
-once (per field, from its postings), keeps them, and a query's facet counts are
-then a pass over the matching document numbers.  Entity counts are folded
-through the EntityCatalog so merged spellings count once per article.
+Here each segment's values are read once into arrays (index.segments: pairs of
+article docnum and value number), and a query's counts are a numpy pass: mark
+the matching documents, keep the pairs whose document is marked, count the
+value numbers.  Entity values are mapped through the EntityCatalog first, so
+merged spellings count once per article.
+
+    counts = facet_counts(searcher, arrays, docnums, catalog)    # field -> Counter
+    plain_facets(counts, 20); entity_facets(counts, catalog, 20)
 """
 
 from __future__ import annotations
 
-import bisect
-import threading
 from collections import Counter
 from dataclasses import dataclass
 
-from whoosh.query import Term
+import numpy as np
 
 from index.catalog import EntityCatalog
-from index.schema import ARTICLE, ENTITY_FIELDS
+from index.schema import ENTITY_FIELDS
+from index.segments import SegmentArrays, segment_key
 
+PLAIN_FIELDS = ("source", "month")
 
 
 @dataclass(frozen=True)
@@ -28,82 +32,85 @@ class FacetValue:
     key: str | None = None  # entity key, for entity facets
 
 
-class SegmentValues:
-    """Per-segment cache of docnum -> field values, for article documents only."""
-
-    def __init__(self) -> None:
-        # (segment id, field) -> docnum -> values; (segment id, "kind") -> its article docnums.
-        self._cache: dict[tuple[str, str], dict | frozenset] = {}
-        self._lock = threading.Lock()
-
-    def values(self, subsearcher, fieldname: str) -> dict[int, tuple[str, ...]]:
-        reader = subsearcher.reader()
-        segment = reader.segment() if hasattr(reader, "segment") else None
-        cache_key = (segment.segment_id() if segment else str(id(reader)), fieldname)
-        cached = self._cache.get(cache_key)
-        if cached is not None:
-            return cached
-        articles = self._articles(subsearcher, cache_key[0])
-        values: dict[int, list[str]] = {}
-        if fieldname in reader.indexed_field_names():
-            for btext in reader.lexicon(fieldname):
-                text = btext.decode("utf-8")
-                for docnum in reader.postings(fieldname, btext).all_ids():
-                    if docnum in articles:
-                        values.setdefault(docnum, []).append(text)
-        frozen = {doc: tuple(vals) for doc, vals in values.items()}
-        with self._lock:
-            if len(self._cache) > 4096:
-                self._cache.clear()
-            self._cache[cache_key] = frozen
-        return frozen
-
-    def _articles(self, subsearcher, segment_id: str) -> frozenset[int]:
-        """The segment's article documents, read once for all its fields."""
-        cache_key = (segment_id, "kind")
-        cached = self._cache.get(cache_key)
-        if cached is None:
-            cached = frozenset(subsearcher.docs_for_query(Term("kind", ARTICLE)))
-            with self._lock:
-                self._cache[cache_key] = cached
-        return cached
-
-    def count(self, searcher, docnums, fields=("source", "month")) -> dict[str, Counter]:
-        """Counter of values per field over the given global document numbers."""
-        leaves = searcher.leaf_searchers()
-        offsets = [offset for _, offset in leaves]
-        docs = sorted(docnums)
-        counts = {f: Counter() for f in fields}
-        for i, (sub, offset) in enumerate(leaves):
-            end = offsets[i + 1] if i + 1 < len(offsets) else None
-            lo = bisect.bisect_left(docs, offset)
-            hi = bisect.bisect_left(docs, end) if end is not None else len(docs)
-            if lo == hi:
-                continue
-            for fieldname in fields:
-                table = self.values(sub, fieldname)
-                counter = counts[fieldname]
-                for doc in docs[lo:hi]:
-                    counter.update(table.get(doc - offset, ()))
-        return counts
-
-
-def entity_facets(searcher, docnums, values: SegmentValues, catalog: EntityCatalog, limit: int) -> dict[str, list[FacetValue]]:
-    """Person, org and place facets: canonical entities with their number of matching articles."""
-    per_article: dict[str, set[int]] = {}
-    leaves = searcher.leaf_searchers()
-    offsets = [offset for _, offset in leaves]
-    for doc in docnums:
-        i = bisect.bisect_right(offsets, doc) - 1
-        sub, offset = leaves[i]
+def facet_counts(searcher, arrays: SegmentArrays, docnums: np.ndarray, catalog: EntityCatalog,
+                 fields: tuple[str, ...] = PLAIN_FIELDS) -> dict[str, Counter]:
+    """Articles per value: `fields` by their values, and "entity" by canonical entity key."""
+    docnums = np.asarray(docnums, dtype=np.int64)
+    counts = {f: Counter() for f in (*fields, "entity")}
+    targets = _Targets.of(catalog)
+    entity_totals = []
+    for sub, offset, local in _by_segment(searcher, docnums):
+        reader = sub.reader()
+        chosen = np.zeros(reader.doc_count_all(), dtype=bool)
+        chosen[local] = True
+        for fieldname in fields:
+            docs, numbers, names = arrays.values(reader, fieldname)
+            found = np.bincount(numbers[chosen[docs]], minlength=len(names))
+            counts[fieldname].update({names[i]: int(found[i]) for i in np.flatnonzero(found)})
+        pairs = []
         for fieldname in ENTITY_FIELDS:
-            for key in values.values(sub, fieldname).get(doc - offset, ()):
-                target = catalog.canonical.get(key, key)
-                per_article.setdefault(target, set()).add(doc)
+            docs, numbers, names = arrays.values(reader, fieldname)
+            keep = chosen[docs]
+            if keep.any():
+                mapped = targets.numbers(segment_key(reader), fieldname, names)
+                pairs.append(docs[keep].astype(np.int64) * targets.size + mapped[numbers[keep]])
+        if pairs:  # one per (article, canonical entity), however many spellings the article used
+            entity_totals.append(np.unique(np.concatenate(pairs)) % targets.size)
+    if entity_totals:
+        found = np.bincount(np.concatenate(entity_totals), minlength=targets.size)
+        counts["entity"].update({targets.keys[i]: int(found[i]) for i in np.flatnonzero(found)})
+    return counts
+
+
+class _Targets:
+    """Canonical entity keys numbered, and each segment's entity values mapped to them (per catalog)."""
+
+    size = 1 << 24  # room for every canonical entity; a pair is docnum * size + target
+
+    def __init__(self, catalog: EntityCatalog):
+        self.catalog = catalog
+        self.number: dict[str, int] = {}
+        self.keys: list[str] = []
+        self._mapped: dict[tuple, np.ndarray] = {}
+
+    @classmethod
+    def of(cls, catalog: EntityCatalog) -> "_Targets":
+        found = catalog.__dict__.get("_facet_targets")
+        if found is None:
+            found = catalog.__dict__["_facet_targets"] = cls(catalog)
+        return found
+
+    def numbers(self, segment: str, fieldname: str, names: list[str]) -> np.ndarray:
+        key = (segment, fieldname)
+        if key not in self._mapped:
+            canonical = self.catalog.canonical
+            self._mapped[key] = np.fromiter((self._number(canonical.get(n, n)) for n in names),
+                                            dtype=np.int64, count=len(names))
+        return self._mapped[key]
+
+    def _number(self, target: str) -> int:
+        if target not in self.number:
+            self.number[target] = len(self.keys)
+            self.keys.append(target)
+        return self.number[target]
+
+
+def _by_segment(searcher, docnums: np.ndarray):
+    """(subsearcher, offset, local docnums) for each segment holding some of the sorted global `docnums`."""
+    leaves = searcher.leaf_searchers()
+    offsets = [offset for _, offset in leaves] + [np.iinfo(np.int64).max]
+    bounds = np.searchsorted(docnums, offsets)
+    for i, (sub, offset) in enumerate(leaves):
+        if bounds[i + 1] > bounds[i]:
+            yield sub, offset, docnums[bounds[i]:bounds[i + 1]] - offset
+
+
+def entity_facets(counts: dict[str, Counter], catalog: EntityCatalog, limit: int) -> dict[str, list[FacetValue]]:
+    """Person, org and place facets: canonical entities with their number of matching articles."""
     grouped: dict[str, list[FacetValue]] = {f: [] for f in ENTITY_FIELDS}
-    for target, docs in per_article.items():
+    for target, count in counts["entity"].items():
         kind = catalog.type_of.get(target, "person")
-        grouped[kind].append(FacetValue(catalog.display.get(target, target), len(docs), target))
+        grouped[kind].append(FacetValue(catalog.display.get(target, target), count, target))
     for kind in grouped:
         grouped[kind] = sorted(grouped[kind], key=lambda v: (-v.count, v.value.lower()))[:limit]
     return grouped

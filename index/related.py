@@ -17,7 +17,8 @@ from whoosh import query as Q
 from index.analysis import fold
 from index.errors import NotFound
 from index.schema import ARTICLE
-from index.scoring import ARTICLE_FIELDS, DEFAULT, Params, Unit, rank, score_documents
+from index.scoring import ARTICLE_FIELDS, DEFAULT, Params, Unit, score_documents
+from index.segments import SegmentArrays
 
 KEY_TERMS = 20  # terms taken from the article to find its neighbours
 
@@ -35,7 +36,8 @@ def _content(data: dict) -> str:
     return fold(f"{data.get('title') or ''}\n{data.get('body') or ''}")
 
 
-def related(searcher, article_id: str, limit: int = 5, params: Params = DEFAULT) -> list[RelatedArticle]:
+def related(searcher, arrays: SegmentArrays, article_id: str, limit: int = 5,
+            params: Params = DEFAULT) -> list[RelatedArticle]:
     """Up to `limit` articles most similar to `article_id`, best first. Raises NotFound."""
     docnum = searcher.document_number(doc_id=article_id, kind=ARTICLE)
     if docnum is None:
@@ -52,10 +54,10 @@ def related(searcher, article_id: str, limit: int = 5, params: Params = DEFAULT)
     units = [Unit(label=t, alternatives=[Q.Term("body", t)], words=(t,)) for t in terms]
     query = Q.And([Q.Or([Q.Term(f, t) for t in terms for f in ARTICLE_FIELDS]), Q.Term("kind", ARTICLE)])
     candidates = set(searcher.docs_for_query(query)) - {docnum}
-    scores, _ = score_documents(searcher, units, candidates, ARTICLE_FIELDS, params, coordinate=False)
+    scored = score_documents(searcher, arrays, units, candidates, ARTICLE_FIELDS, params, coordinate=False)
     content = _content(own)
     found: list[RelatedArticle] = []
-    for other, score in rank(scores):
+    for other, score in scored.ranked():
         if score <= 0 or len(found) >= limit:
             break
         data = json.loads(searcher.stored_fields(other)["data"])

@@ -20,7 +20,8 @@ by coordination: (units matched / units asked) ** coord, so articles with every
 word rank first but the rest are still found.
 
     units = query_units(parsed_query, user_text)
-    scores, matched = score_documents(searcher, units, candidates, fields, params)
+    scored = score_documents(searcher, arrays, units, candidates, fields, params)
+    scored.ranked(0, 10)  # [(docnum, score)], best first;  scored.match(docnum): what matched
 """
 
 from __future__ import annotations
@@ -30,9 +31,11 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+import numpy as np
 from whoosh import query as Q
 
 from index.schema import ARTICLE, ENTITY_FIELDS, PASSAGE
+from index.segments import SegmentArrays, global_array, global_postings
 
 TEXT_FIELDS = ("title", "body", "text")
 ARTICLE_FIELDS = ("title", "body")
@@ -176,7 +179,6 @@ class Statistics:
         self.reader = reader
         self.articles = max(1, reader.doc_frequency("kind", ARTICLE))
         self.passages = max(1, reader.doc_frequency("kind", PASSAGE))
-        self._lengths: dict[str, dict[int, int]] = defaultdict(dict)
         self._avg: dict[str, float] = {}
 
     @classmethod
@@ -195,56 +197,216 @@ class Statistics:
             self._avg[fieldname] = max(1.0, self.reader.field_length(fieldname) / self.count(fieldname))
         return self._avg[fieldname]
 
-    def length(self, docnum: int, fieldname: str) -> int:
-        cache = self._lengths[fieldname]
-        if docnum not in cache:
-            cache[docnum] = self.reader.doc_field_length(docnum, fieldname, 0)
-        return cache[docnum]
-
     def idf(self, df: int, fieldname: str) -> float:
         n = self.count(fieldname)
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
 
-def _postings(reader, fieldname: str, text: str, candidates) -> dict[int, float]:
-    """docnum -> term frequency of `text` in `fieldname`, for candidate documents only.
+class Scorer:
+    """Scores one set of candidate documents (a sorted array of global docnums), all at once.
 
-    Few candidates against a long posting list (a page's passages, a filtered
-    search) skip through it; otherwise it is read from end to end.
+    Every quantity is an array aligned with the candidates: a term's postings are
+    located in it with one `searchsorted`, so a query costs a few numpy passes over
+    its posting lists rather than a Python step per matching document.
     """
-    if (fieldname, text) not in reader:
-        return {}
-    matcher = reader.postings(fieldname, text)
-    if len(candidates) * 16 >= reader.doc_frequency(fieldname, text):
-        return {d: w for d, w in matcher.items_as("weight") if d in candidates}
-    found: dict[int, float] = {}
-    for docnum in sorted(candidates):
-        if not matcher.is_active():
+
+    def __init__(self, searcher, arrays: SegmentArrays, candidates, fields: tuple[str, ...], params: Params,
+                 deadline=None):
+        self.searcher = searcher
+        self.deadline = deadline
+        self.partial = False  # set when the deadline stopped a step early
+        self.arrays = arrays
+        self.docs = np.unique(np.asarray(list(candidates) if isinstance(candidates, (set, frozenset)) else candidates,
+                                         dtype=np.int64))
+        self.fields = fields
+        self.params = params
+        self.stats = Statistics.of(searcher.reader())
+        self._norms: dict[str, np.ndarray] = {}
+
+    def expired(self) -> bool:
+        if self.deadline is not None and self.deadline.expired():
+            self.partial = True
+        return self.partial
+
+    def locate(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(positions in the candidates, which of `ids` are candidates)."""
+        pos = np.searchsorted(self.docs, ids)
+        found = pos < len(self.docs)
+        found[found] = self.docs[pos[found]] == ids[found]
+        return pos[found], found
+
+    def norm(self, fieldname: str) -> np.ndarray:
+        """BM25's length normalisation of `fieldname` for each candidate."""
+        if fieldname not in self._norms:
+            lengths = global_array(self.searcher, self.arrays, "lengths", fieldname)[self.docs]
+            b = self.params.b
+            self._norms[fieldname] = 1 - b + b * lengths / self.stats.avg_length(fieldname)
+        return self._norms[fieldname]
+
+    def saturate(self, pseudo: np.ndarray) -> np.ndarray:
+        k1 = self.params.k1
+        return pseudo * (k1 + 1) / (k1 + pseudo)
+
+    def postings(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """(candidate positions, frequencies) of a term in a field."""
+        ids, weights = global_postings(self.searcher, self.arrays, fieldname, text)
+        pos, found = self.locate(ids)
+        return pos, weights[found]
+
+    def bm25f(self, freqs: dict[str, tuple[np.ndarray, np.ndarray]], df: int) -> np.ndarray:
+        """BM25F over the fields in `freqs` (field -> (positions, frequencies)), one idf for the unit."""
+        pseudo = np.zeros(len(self.docs))
+        for fieldname, (pos, tf) in freqs.items():
+            pseudo[pos] += self.params.weight(fieldname) * tf / self.norm(fieldname)[pos]
+        return self.stats.idf(df, self.fields[-1]) * self.saturate(pseudo)
+
+    def phrase_freqs(self, phrase: Q.Phrase, positions: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, int]:
+        """(candidate positions, phrase frequencies, documents with the phrase anywhere).
+
+        With `positions`, only those candidates are checked (skipping through the
+        phrase's matcher) and the document count is not known (0).
+        """
+        matcher = phrase.matcher(self.searcher)
+        found_pos, found_tf, df = [], [], 0
+        if positions is None:
+            while matcher.is_active():
+                if df % 1024 == 1023 and self.expired():
+                    break
+                df += 1
+                docnum = matcher.id()
+                at = np.searchsorted(self.docs, docnum)
+                if at < len(self.docs) and self.docs[at] == docnum:
+                    found_pos.append(at)
+                    found_tf.append(_span_count(matcher))
+                matcher.next()
+        else:
+            for at in np.sort(positions):
+                docnum = int(self.docs[at])
+                if not matcher.is_active():
+                    break
+                if matcher.id() < docnum:
+                    matcher.skip_to(docnum)
+                    if not matcher.is_active():
+                        break
+                if matcher.id() == docnum:
+                    found_pos.append(at)
+                    found_tf.append(_span_count(matcher))
+        return np.asarray(found_pos, dtype=np.int64), np.asarray(found_tf, dtype=np.float64), df
+
+
+def _span_count(matcher) -> float:
+    try:
+        return float(len(matcher.spans())) or 1.0
+    except Exception:  # a matcher without spans still says the phrase is there
+        return 1.0
+
+
+@dataclass
+class Scored:
+    """The outcome of score_documents: candidates, their scores, and the evidence of what matched."""
+
+    docs: np.ndarray
+    scores: np.ndarray
+    evidence: dict[str, list[tuple[str, np.ndarray, bool]]]  # unit label -> (field, positions, via alias)
+    vias: dict[str, str]
+    partial: bool = False  # the deadline passed before every unit was scored
+
+    def ranked(self, start: int = 0, stop: int | None = None) -> list[tuple[int, float]]:
+        """(docnum, score) best first; equal scores in index order, so results are stable."""
+        order = np.lexsort((self.docs, -self.scores))[start:stop]
+        return [(int(self.docs[i]), float(self.scores[i])) for i in order]
+
+    def match(self, docnum: int) -> Match | None:
+        """What matched in one candidate, or None."""
+        at = np.searchsorted(self.docs, docnum)
+        if at >= len(self.docs) or self.docs[at] != docnum:
+            return None
+        found = Match()
+        for label, pieces in self.evidence.items():
+            for fieldname, positions, via in pieces:
+                hit = np.searchsorted(positions, at)
+                if hit < len(positions) and positions[hit] == at:
+                    found.fields[label].add(fieldname)
+                    if via:
+                        found.via[label] = self.vias[label]
+        return found if found.fields else None
+
+
+def score_documents(searcher, arrays: SegmentArrays, units: list[Unit], candidates,
+                    fields: tuple[str, ...] = ARTICLE_FIELDS, params: Params = DEFAULT, coordinate: bool = True,
+                    exact_top: int | None = None, deadline=None) -> Scored:
+    """Score every candidate document (docnums) for the units.
+
+    A candidate that matches no unit (say, only through a filter) scores 0.  The
+    proximity bonus is bounded, so with `exact_top` it is computed only for the
+    candidates that could still reach the top `exact_top` with it; the others keep
+    their score without it, which cannot change who is in that top.  Past the
+    `deadline` (index.matching.Deadline) the remaining units are skipped and the
+    result says it is partial.
+    """
+    scorer = Scorer(searcher, arrays, candidates, fields, params, deadline)
+    n = len(scorer.docs)
+    totals = np.zeros(n)
+    hits = np.zeros(n)
+    evidence: dict[str, list] = defaultdict(list)
+    vias: dict[str, str] = {}
+    for number, unit in enumerate(units):
+        if number and scorer.expired():
             break
-        if matcher.id() < docnum:
-            matcher.skip_to(docnum)
-            if not matcher.is_active():
-                break
-        if matcher.id() == docnum:
-            found[docnum] = matcher.weight()
-    return found
+        best = np.zeros(n)
+        for index, alt in enumerate(unit.alternatives):
+            scores, where = _score_alternative(scorer, alt)
+            np.maximum(best, scores, out=best)
+            via = index > 0 and bool(unit.via)
+            for fieldname, positions in where:
+                evidence[unit.label].append((fieldname, np.unique(positions), via))
+            if via:
+                vias[unit.label] = unit.via
+        totals += best
+        hits += best > 0
+    coord = np.ones(n)
+    asked = len(units)
+    if coordinate and params.coord > 0 and 1 < asked <= params.coord_max_units:
+        coord = (hits / asked) ** params.coord
+    if params.proximity > 0 and not scorer.expired():
+        _add_proximity(scorer, units, totals, coord, exact_top)
+    return Scored(scorer.docs, totals * coord, dict(evidence), vias, scorer.partial)
 
 
-def _phrase_freqs(searcher, phrase: Q.Phrase, candidates) -> tuple[dict[int, float], int]:
-    """docnum -> how often the phrase occurs (candidates only), and in how many documents it occurs."""
-    found: dict[int, float] = {}
-    df = 0
-    matcher = phrase.matcher(searcher)
-    while matcher.is_active():
-        docnum = matcher.id()
-        df += 1
-        if docnum in candidates:
-            try:
-                found[docnum] = float(len(matcher.spans())) or 1.0
-            except Exception:  # a matcher without spans still says the phrase is there
-                found[docnum] = 1.0
-        matcher.next()
-    return found, df
+def _score_alternative(scorer: Scorer, alt: Q.Query) -> tuple[np.ndarray, list[tuple[str, np.ndarray]]]:
+    """Scores of one alternative of a unit for every candidate, and where it matched (field, positions)."""
+    reader = scorer.searcher.reader()
+    n = len(scorer.docs)
+    fieldname = getattr(alt, "fieldname", None)
+    if fieldname in ENTITY_FIELDS:
+        pos, _ = scorer.postings(fieldname, alt.text)
+        scores = np.zeros(n)
+        scores[pos] = scorer.stats.idf(reader.doc_frequency(fieldname, alt.text), scorer.fields[-1]) \
+            * scorer.params.entity_score
+        return scores, [("entity", pos)]
+    if isinstance(alt, Q.Phrase):
+        freqs, where, df = {}, [], 0
+        for f in scorer.fields:
+            pos, tf, found_in = scorer.phrase_freqs(Q.Phrase(f, alt.words, slop=alt.slop))
+            freqs[f] = (pos, tf)
+            where.append((f, pos))
+            df = max(df, found_in)
+        # A phrase is rarer than any of its words, so its idf ranks it above the words scattered.
+        return scorer.bm25f(freqs, df), where
+    if isinstance(alt, Q.Term):
+        texts = [alt.text]
+    elif isinstance(alt, Q.MultiTerm):
+        texts = _expansions(alt, reader)
+    else:
+        return np.zeros(n), []
+    best = np.zeros(n)
+    where = []
+    for text in texts:
+        freqs = {f: scorer.postings(f, text) for f in scorer.fields}
+        df = max((reader.doc_frequency(f, text) for f in scorer.fields), default=0)
+        where.extend((f, pos) for f, (pos, _) in freqs.items())
+        np.maximum(best, scorer.bm25f(freqs, df), out=best)
+    return best, where
 
 
 def _expansions(node: Q.Query, reader, limit: int = 64) -> list[str]:
@@ -256,112 +418,39 @@ def _expansions(node: Q.Query, reader, limit: int = 64) -> list[str]:
     return words
 
 
-def _bm25f(stats: Statistics, freqs: dict[str, dict[int, float]], df: int, params: Params, idf_field: str) -> dict[int, float]:
-    """BM25F over the fields in `freqs` (field -> docnum -> frequency), one idf for the unit."""
-    idf = stats.idf(df, idf_field)
-    pseudo: dict[int, float] = defaultdict(float)
-    for fieldname, by_doc in freqs.items():
-        weight, avg = params.weight(fieldname), stats.avg_length(fieldname)
-        for docnum, tf in by_doc.items():
-            norm = 1 - params.b + params.b * stats.length(docnum, fieldname) / avg
-            pseudo[docnum] += weight * tf / norm
-    k1 = params.k1
-    return {d: idf * t * (k1 + 1) / (k1 + t) for d, t in pseudo.items()}
-
-
-def _score_alternative(searcher, alt: Q.Query, fields: tuple[str, ...], candidates, stats: Statistics,
-                       params: Params) -> tuple[dict[int, float], dict[int, set[str]]]:
-    """Scores and matched fields of one alternative of a unit, over `fields`."""
-    reader = searcher.reader()
-    fieldname = getattr(alt, "fieldname", None)
-    where: dict[int, set[str]] = defaultdict(set)
-    if fieldname in ENTITY_FIELDS:
-        docs = _postings(reader, fieldname, alt.text, candidates)
-        idf = stats.idf(reader.doc_frequency(fieldname, alt.text), fields[-1])
-        for d in docs:
-            where[d].add("entity")
-        return {d: idf * params.entity_score for d in docs}, where
-    if isinstance(alt, Q.Term):
-        texts = [alt.text]
-    elif isinstance(alt, Q.MultiTerm):
-        texts = _expansions(alt, reader)
-    elif isinstance(alt, Q.Phrase):
-        freqs, df = {}, 0
-        for f in fields:
-            phrase = Q.Phrase(f, alt.words, slop=alt.slop)
-            freqs[f], found_in = _phrase_freqs(searcher, phrase, candidates)
-            df = max(df, found_in)
-            for d in freqs[f]:
-                where[d].add(f)
-        # A phrase is rarer than any of its words, so its idf ranks it above the words scattered.
-        return _bm25f(stats, freqs, df, params, fields[-1]), where
-    else:
-        return {}, where
-    best: dict[int, float] = {}
-    for text in texts:
-        freqs = {f: _postings(reader, f, text, candidates) for f in fields}
-        df = max((reader.doc_frequency(f, text) for f in fields), default=0)
-        for f, docs in freqs.items():
-            for d in docs:
-                where[d].add(f)
-        for d, s in _bm25f(stats, freqs, df, params, fields[-1]).items():
-            best[d] = max(best.get(d, 0.0), s)
-    return best, where
-
-
-def score_documents(searcher, units: list[Unit], candidates, fields: tuple[str, ...] = ARTICLE_FIELDS,
-                    params: Params = DEFAULT, coordinate: bool = True) -> tuple[dict[int, float], dict[int, Match]]:
-    """Score every candidate document (docnums) for the units; return scores and what matched.
-
-    A candidate that matches no unit (say, only through a filter) scores 0.
-    """
-    candidates = candidates if isinstance(candidates, (set, frozenset)) else set(candidates)
-    stats = Statistics.of(searcher.reader())
-    totals: dict[int, float] = defaultdict(float)
-    hits: dict[int, int] = defaultdict(int)
-    matches: dict[int, Match] = {}
-    for unit in units:
-        best: dict[int, float] = {}
-        for index, alt in enumerate(unit.alternatives):
-            scores, where = _score_alternative(searcher, alt, fields, candidates, stats, params)
-            for d, s in scores.items():
-                if s > best.get(d, -1.0):
-                    best[d] = s
-                match = matches.setdefault(d, Match())
-                match.fields[unit.label].update(where.get(d, ()))
-                if index > 0 and unit.via:
-                    match.via[unit.label] = unit.via
-        for d, s in best.items():
-            totals[d] += s
-            hits[d] += 1
-    if params.proximity > 0:
-        _add_proximity(searcher, units, candidates, fields, stats, params, totals)
-    asked = len(units)
-    if coordinate and params.coord > 0 and 1 < asked <= params.coord_max_units:
-        for d in totals:
-            totals[d] *= (hits[d] / asked) ** params.coord
-    scores = {d: totals.get(d, 0.0) for d in candidates}
-    return scores, matches
-
-
-def _add_proximity(searcher, units, candidates, fields, stats, params, totals) -> None:
+def _add_proximity(scorer: Scorer, units, totals: np.ndarray, coord: np.ndarray, exact_top: int | None) -> None:
     """Add a bonus for each pair of consecutive query words found within `proximity_slop` of each other.
 
     The bonus is the pair's saturated frequency in the main text field times
     `proximity`: a fixed weight, because a pair's own idf would let one rare
-    bigram outweigh every word of the query.
+    bigram outweigh every word of the query.  A pair cannot occur more often in a
+    document than its rarer word, which bounds the bonus; only candidates whose
+    bound could lift them into the top `exact_top` are checked for the pair.
     """
+    params = scorer.params
     words = [u for u in units if len(u.words) == 1 and isinstance(u.alternatives[0], Q.Term)]
-    main = fields[-1]
-    avg, k1, b = stats.avg_length(main), params.k1, params.b
-    for left, right in zip(words, words[1:]):
+    main = scorer.fields[-1]
+    pairs = list(zip(words, words[1:]))
+    if not pairs:
+        return
+    norm = scorer.norm(main)
+    bounds = []
+    for left, right in pairs:
+        tf = [np.zeros(len(scorer.docs)) for _ in range(2)]
+        for counts, word in zip(tf, (left, right)):
+            pos, freq = scorer.postings(main, word.words[0])
+            counts[pos] = freq
+        bounds.append(params.proximity * scorer.saturate(np.minimum(*tf) / norm))
+    check = np.ones(len(scorer.docs), dtype=bool)
+    if exact_top is not None and exact_top < len(scorer.docs):
+        lower = totals * coord
+        threshold = -np.partition(-lower, exact_top - 1)[exact_top - 1]
+        check = (totals + sum(bounds)) * coord >= threshold
+    for (left, right), bound in zip(pairs, bounds):
+        positions = np.flatnonzero(check & (bound > 0))
+        if not len(positions):
+            continue
         pair = Q.Phrase(main, [left.words[0], right.words[0]], slop=params.proximity_slop)
-        freqs, _ = _phrase_freqs(searcher, pair, candidates)
-        for d, tf in freqs.items():
-            t = tf / (1 - b + b * stats.length(d, main) / avg)
-            totals[d] += params.proximity * t * (k1 + 1) / (k1 + t)
-
-
-def rank(scores: dict[int, float]) -> list[tuple[int, float]]:
-    """Documents best first; equal scores in index order, so results are stable."""
-    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+        pos, tf, _ = scorer.phrase_freqs(pair, positions)
+        if len(pos):
+            totals[pos] += params.proximity * scorer.saturate(tf / norm[pos])

@@ -17,10 +17,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time as dtime
 from typing import Any
 
-from whoosh import collectors, query as Q
+import numpy as np
+from whoosh import query as Q
 from whoosh.qparser import AndGroup, FieldAliasPlugin, FuzzyTermPlugin, MultifieldParser, OrGroup
-from whoosh.matching import WrappingMatcher
-from whoosh.sorting import FieldFacet, MultiFacet
 from whoosh.util.times import datetime_to_long
 
 from index.aliases import Aliases
@@ -28,12 +27,14 @@ from index.analysis import fold, terms as analysis_terms
 from index.article import Article
 from index.catalog import EntityCatalog
 from index.errors import InvalidQuery
-from index.facets import FacetValue, SegmentValues, entity_facets, plain_facets
+from index.facets import FacetValue, entity_facets, facet_counts, plain_facets
 from index.highlight import highlight
-from index.schema import ARTICLE, ENTITY_FIELDS, PASSAGE
+from index.matching import Deadline, FilterOnly, matching_docs
+from index.schema import ARTICLE, ENTITY_FIELDS
+from index.segments import SegmentArrays, global_array, global_postings
 from index.suggest import suggest
 from index.scoring import (ARTICLE_FIELDS, DEFAULT as DEFAULT_PARAMS, PASSAGE_FIELDS, AliasOr, Match, Params,
-                           query_units, rank, score_documents)
+                           query_units, score_documents)
 
 SORTS = ("relevance", "newest", "oldest")
 SORT_ALIASES = {"date": "newest", "score": "relevance"}
@@ -133,39 +134,13 @@ class SearchContext:
 
     searcher: Any
     catalog: EntityCatalog
-    values: SegmentValues
+    arrays: SegmentArrays
     aliases: Aliases
     time_limit: float = 2.0
     max_query_length: int = 1000
     max_query_terms: int = 64
     allow_leading_wildcards: bool = False
     params: Params = DEFAULT_PARAMS
-
-
-class _DocnumCollector(collectors.WrappingCollector):
-    """Records every matching document number while the child collects the page.
-
-    With `published` bounds it also drops documents published outside them, read
-    from the `published` column: the exact edges of a date range that the month
-    terms of `date_filter` only approximate.
-    """
-
-    def __init__(self, child, published: tuple[int, int] | None = None):
-        super().__init__(child)
-        self.docnums: list[int] = []
-        self.published = published
-        self._column = None
-
-    def set_subsearcher(self, subsearcher, offset):
-        super().set_subsearcher(subsearcher, offset)
-        if self.published:
-            self._column = subsearcher.reader().column_reader("published", translate=False)
-
-    def collect(self, sub_docnum):
-        if self.published and not self.published[0] <= self._column[sub_docnum] <= self.published[1]:
-            return None
-        self.docnums.append(self.offset + sub_docnum)
-        return self.child.collect(sub_docnum)
 
 
 def published_bounds(request: SearchRequest) -> tuple[int, int] | None:
@@ -313,34 +288,6 @@ def build_filters(request: SearchRequest, catalog: EntityCatalog, reader) -> lis
     return clauses
 
 
-class FilterOnly(Q.WrappingQuery):
-    """A clause that narrows the matches but adds nothing to their scores.
-
-    Unlike ConstantScoreQuery it does not materialise every matching id first,
-    so a filter such as `kind:article` costs nothing on a large index.
-    """
-
-    def _rewrap(self, child):
-        return self.__class__(child)
-
-    def matcher(self, searcher, context=None):
-        return _ZeroScore(self.child.matcher(searcher, context))
-
-
-class _ZeroScore(WrappingMatcher):
-    def _replacement(self, newchild):
-        return self.__class__(newchild)
-
-    def score(self):
-        return 0.0
-
-    def supports_block_quality(self):
-        return False
-
-    def max_quality(self):
-        return 0.0
-
-
 def _filters_only(clauses: list[Q.Query]) -> list[Q.Query]:
     return [FilterOnly(c) for c in clauses]
 
@@ -383,9 +330,9 @@ def search(request: SearchRequest, ctx: SearchContext) -> SearchResult:
 
     facets: dict[str, list[FacetValue]] = {}
     if request.facets:
-        counts = ctx.values.count(searcher, docnums)
+        counts = facet_counts(searcher, ctx.arrays, docnums, ctx.catalog)
         facets = plain_facets(counts, request.facet_limit)
-        facets.update(entity_facets(searcher, docnums, ctx.values, ctx.catalog, request.facet_limit))
+        facets.update(entity_facets(counts, ctx.catalog, request.facet_limit))
     return SearchResult(
         query=request.q, total=len(docnums), page=request.page, per_page=request.per_page,
         hits=hits, facets=facets, partial=partial, took_ms=round((time.perf_counter() - started) * 1000, 2),
@@ -403,47 +350,38 @@ def _suggestion(request: SearchRequest, ctx: SearchContext, filters: list[Q.Quer
     except InvalidQuery:
         return None
     query = Q.And([parsed, FilterOnly(Q.Term("kind", ARTICLE)), *_filters_only(filters)])
-    total = sum(1 for _ in ctx.searcher.docs_for_query(query))
+    total = len(matching_docs(ctx.searcher, ctx.arrays, query)[0])
     # Worth showing only when it finds more: a word that is merely absent ("where") is no typo.
     return {"q": corrected, "total": total} if total > original_total else None
 
 
 def _rank(article_query: Q.Query, units, request: SearchRequest, ctx: SearchContext):
-    """Whoosh finds the matching articles (under the time limit); index.scoring orders them.
+    """Find the matching articles (index.matching, under the time limit); index.scoring orders them.
 
     Returns (all docnums, page, matches, partial).
     """
     searcher = ctx.searcher
-    recorder = _DocnumCollector(collectors.UnsortedCollector(), published_bounds(request))
-    timed = collectors.TimeLimitCollector(recorder, timelimit=ctx.time_limit, use_alarm=False)
-    partial = False
-    try:
-        searcher.search_with_collector(article_query, timed)
-    except collectors.TimeLimit:  # rank what was found in time, and say the result is partial
-        partial = True
-    docnums = list(dict.fromkeys(recorder.docnums))
+    deadline = Deadline(ctx.time_limit)
+    docnums, partial = matching_docs(searcher, ctx.arrays, article_query, deadline, published_bounds(request))
+    start, stop = (request.page - 1) * request.per_page, request.page * request.per_page
     if not units:  # browse, or only filters and entity clauses: newest first among equals
-        return docnums, [(d, 0.0) for d in sorted(docnums, reverse=True)][
-            (request.page - 1) * request.per_page:request.page * request.per_page], {}, partial
-    scores, matches = score_documents(searcher, units, docnums, ARTICLE_FIELDS, ctx.params,
-                                      coordinate=request.match == "auto")
-    ranked = rank(scores)
-    return docnums, ranked[(request.page - 1) * request.per_page:request.page * request.per_page], matches, partial
+        return docnums, [(int(d), 0.0) for d in docnums[::-1][start:stop]], {}, partial
+    scored = score_documents(searcher, ctx.arrays, units, docnums, ARTICLE_FIELDS, ctx.params,
+                             coordinate=request.match == "auto", exact_top=stop, deadline=deadline)
+    page = scored.ranked(start, stop)
+    return docnums, page, {d: scored.match(d) for d, _ in page}, partial or scored.partial
 
 
 def _collect_by_date(article_query: Q.Query, sort: str, limit: int, request: SearchRequest, ctx: SearchContext):
-    """One collector pass sorted by date: (all docnums, page, whether the time limit cut it short)."""
-    by_date = MultiFacet([FieldFacet("dated", reverse=True), FieldFacet("published", reverse=(sort == "newest"))])
-    top = collectors.SortingCollector(by_date, limit=limit)
-    recorder = _DocnumCollector(top, published_bounds(request))
-    timed = collectors.TimeLimitCollector(recorder, timelimit=ctx.time_limit, use_alarm=False)
-    partial = False
-    try:
-        ctx.searcher.search_with_collector(article_query, timed)
-    except collectors.TimeLimit:
-        partial = True
-    page = [(hit.docnum, hit.score) for hit in list(top.results())[(request.page - 1) * request.per_page:limit]]
-    return list(dict.fromkeys(recorder.docnums)), page, partial
+    """The matches sorted by date, dated articles first: (all docnums, page, whether the time limit cut it short)."""
+    searcher = ctx.searcher
+    docnums, partial = matching_docs(searcher, ctx.arrays, article_query, Deadline(ctx.time_limit),
+                                     published_bounds(request))
+    published = global_array(searcher, ctx.arrays, "published")[docnums]
+    dated = np.isin(docnums, global_postings(searcher, ctx.arrays, "dated", "1")[0], assume_unique=True)
+    order = np.lexsort((docnums, -published if sort == "newest" else published, ~dated))
+    page = [(int(docnums[i]), 0.0) for i in order[(request.page - 1) * request.per_page:limit]]
+    return docnums, page, partial
 
 
 def phrase_pairs(text_query: Q.Query) -> set[tuple[str, str]]:
@@ -472,9 +410,9 @@ def _best_passages(page_docs, units, ctx: SearchContext, per_article: int) -> di
     candidates = set(searcher.docs_for_query(Q.Or([Q.Term("article_id", i) for i in ids])))
     candidates -= {d for d, _ in page_docs}
     passage_units = query_units(to_passages(_units_query(units)))
-    scores, _ = score_documents(searcher, passage_units, candidates, PASSAGE_FIELDS, ctx.params)
+    scored = score_documents(searcher, ctx.arrays, passage_units, candidates, PASSAGE_FIELDS, ctx.params)
     best: dict[str, list] = {}
-    for docnum, score in rank(scores):
+    for docnum, score in scored.ranked():
         if score <= 0:
             break
         stored = searcher.stored_fields(docnum)
