@@ -20,7 +20,7 @@ import numpy as np
 
 from index.catalog import EntityCatalog
 from index.schema import ENTITY_FIELDS
-from index.segments import SegmentArrays, segment_key
+from index.segments import SegmentArrays, by_segment, segment_key
 
 PLAIN_FIELDS = ("source", "month")
 
@@ -39,7 +39,7 @@ def facet_counts(searcher, arrays: SegmentArrays, docnums: np.ndarray, catalog: 
     counts = {f: Counter() for f in (*fields, "entity")}
     targets = _Targets.of(catalog)
     entity_totals = []
-    for sub, offset, local in _by_segment(searcher, docnums):
+    for sub, offset, local in by_segment(searcher, docnums):
         reader = sub.reader()
         chosen = np.zeros(reader.doc_count_all(), dtype=bool)
         chosen[local] = True
@@ -93,16 +93,6 @@ class _Targets:
             self.number[target] = len(self.keys)
             self.keys.append(target)
         return self.number[target]
-
-
-def _by_segment(searcher, docnums: np.ndarray):
-    """(subsearcher, offset, local docnums) for each segment holding some of the sorted global `docnums`."""
-    leaves = searcher.leaf_searchers()
-    offsets = [offset for _, offset in leaves] + [np.iinfo(np.int64).max]
-    bounds = np.searchsorted(docnums, offsets)
-    for i, (sub, offset) in enumerate(leaves):
-        if bounds[i + 1] > bounds[i]:
-            yield sub, offset, docnums[bounds[i]:bounds[i + 1]] - offset
 
 
 def entity_facets(counts: dict[str, Counter], catalog: EntityCatalog, limit: int) -> dict[str, list[FacetValue]]:

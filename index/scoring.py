@@ -35,7 +35,7 @@ import numpy as np
 from whoosh import query as Q
 
 from index.schema import ARTICLE, ENTITY_FIELDS, PASSAGE
-from index.segments import SegmentArrays, global_array, global_postings
+from index.segments import SegmentArrays, by_segment, global_array, global_postings
 
 TEXT_FIELDS = ("title", "body", "text")
 ARTICLE_FIELDS = ("title", "body")
@@ -180,6 +180,7 @@ class Statistics:
         self.articles = max(1, reader.doc_frequency("kind", ARTICLE))
         self.passages = max(1, reader.doc_frequency("kind", PASSAGE))
         self._avg: dict[str, float] = {}
+        self._df: dict[tuple[str, str], int] = {}
 
     @classmethod
     def of(cls, reader) -> "Statistics":
@@ -196,6 +197,13 @@ class Statistics:
         if fieldname not in self._avg:
             self._avg[fieldname] = max(1.0, self.reader.field_length(fieldname) / self.count(fieldname))
         return self._avg[fieldname]
+
+    def df(self, fieldname: str, text: str) -> int:
+        """Documents (deleted ones included, as Whoosh counts) holding a term."""
+        key = (fieldname, text)
+        if key not in self._df:
+            self._df[key] = self.reader.doc_frequency(fieldname, text)
+        return self._df[key]
 
     def idf(self, df: int, fieldname: str) -> float:
         n = self.count(fieldname)
@@ -260,38 +268,52 @@ class Scorer:
             pseudo[pos] += self.params.weight(fieldname) * tf / self.norm(fieldname)[pos]
         return self.stats.idf(df, self.fields[-1]) * self.saturate(pseudo)
 
-    def phrase_freqs(self, phrase: Q.Phrase, positions: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, int]:
-        """(candidate positions, phrase frequencies, documents with the phrase anywhere).
-
-        With `positions`, only those candidates are checked (skipping through the
-        phrase's matcher) and the document count is not known (0).
-        """
+    def phrase_freqs(self, phrase: Q.Phrase) -> tuple[np.ndarray, np.ndarray, int]:
+        """(candidate positions, phrase frequencies, documents with the phrase anywhere)."""
         matcher = phrase.matcher(self.searcher)
         found_pos, found_tf, df = [], [], 0
-        if positions is None:
-            while matcher.is_active():
-                if df % 1024 == 1023 and self.expired():
-                    break
-                df += 1
-                docnum = matcher.id()
-                at = np.searchsorted(self.docs, docnum)
-                if at < len(self.docs) and self.docs[at] == docnum:
-                    found_pos.append(at)
-                    found_tf.append(_span_count(matcher))
-                matcher.next()
-        else:
-            for at in np.sort(positions):
-                docnum = int(self.docs[at])
-                if not matcher.is_active():
-                    break
-                if matcher.id() < docnum:
-                    matcher.skip_to(docnum)
-                    if not matcher.is_active():
-                        break
-                if matcher.id() == docnum:
-                    found_pos.append(at)
-                    found_tf.append(_span_count(matcher))
+        while matcher.is_active():
+            if df % 1024 == 1023 and self.expired():
+                break
+            df += 1
+            docnum = matcher.id()
+            at = np.searchsorted(self.docs, docnum)
+            if at < len(self.docs) and self.docs[at] == docnum:
+                found_pos.append(at)
+                found_tf.append(_span_count(matcher))
+            matcher.next()
         return np.asarray(found_pos, dtype=np.int64), np.asarray(found_tf, dtype=np.float64), df
+
+    def pair_freqs(self, left: str, right: str, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(candidate positions, occurrences of `left` followed by `right` within the slop) in the main field.
+
+        Read from the two words' positions in the given candidates only, segment by
+        segment; counts what Whoosh's Phrase(slop) would: pairs 1..slop words apart.
+        """
+        fieldname, slop = self.fields[-1], self.params.proximity_slop
+        positions = np.sort(positions)
+        found_pos, found_tf = [], []
+        for sub, offset, local in by_segment(self.searcher, self.docs[positions]):
+            reader = sub.reader()
+            if (fieldname, left) not in reader or (fieldname, right) not in reader:
+                continue
+            lefts, rights = reader.postings(fieldname, left), reader.postings(fieldname, right)
+            for docnum in local.tolist():
+                if not (_move_to(lefts, docnum) and _move_to(rights, docnum)):
+                    continue
+                after = set(rights.value_as("positions"))
+                count = sum(1 for p in lefts.value_as("positions") for gap in range(1, slop + 1) if p + gap in after)
+                if count:
+                    found_pos.append(np.searchsorted(self.docs, docnum + offset))
+                    found_tf.append(count)
+        return np.asarray(found_pos, dtype=np.int64), np.asarray(found_tf, dtype=np.float64)
+
+
+def _move_to(matcher, docnum: int) -> bool:
+    """Skip a posting matcher to `docnum`; True if the term is in that document."""
+    if matcher.is_active() and matcher.id() < docnum:
+        matcher.skip_to(docnum)
+    return matcher.is_active() and matcher.id() == docnum
 
 
 def _span_count(matcher) -> float:
@@ -381,7 +403,7 @@ def _score_alternative(scorer: Scorer, alt: Q.Query) -> tuple[np.ndarray, list[t
     if fieldname in ENTITY_FIELDS:
         pos, _ = scorer.postings(fieldname, alt.text)
         scores = np.zeros(n)
-        scores[pos] = scorer.stats.idf(reader.doc_frequency(fieldname, alt.text), scorer.fields[-1]) \
+        scores[pos] = scorer.stats.idf(scorer.stats.df(fieldname, alt.text), scorer.fields[-1]) \
             * scorer.params.entity_score
         return scores, [("entity", pos)]
     if isinstance(alt, Q.Phrase):
@@ -403,7 +425,7 @@ def _score_alternative(scorer: Scorer, alt: Q.Query) -> tuple[np.ndarray, list[t
     where = []
     for text in texts:
         freqs = {f: scorer.postings(f, text) for f in scorer.fields}
-        df = max((reader.doc_frequency(f, text) for f in scorer.fields), default=0)
+        df = max((scorer.stats.df(f, text) for f in scorer.fields), default=0)
         where.extend((f, pos) for f, (pos, _) in freqs.items())
         np.maximum(best, scorer.bm25f(freqs, df), out=best)
     return best, where
@@ -440,7 +462,8 @@ def _add_proximity(scorer: Scorer, units, totals: np.ndarray, coord: np.ndarray,
         for counts, word in zip(tf, (left, right)):
             pos, freq = scorer.postings(main, word.words[0])
             counts[pos] = freq
-        bounds.append(params.proximity * scorer.saturate(np.minimum(*tf) / norm))
+        # A pair occurs at most (rarer word's count) x slop times.
+        bounds.append(params.proximity * scorer.saturate(np.minimum(*tf) * params.proximity_slop / norm))
     check = np.ones(len(scorer.docs), dtype=bool)
     if exact_top is not None and exact_top < len(scorer.docs):
         lower = totals * coord
@@ -450,7 +473,6 @@ def _add_proximity(scorer: Scorer, units, totals: np.ndarray, coord: np.ndarray,
         positions = np.flatnonzero(check & (bound > 0))
         if not len(positions):
             continue
-        pair = Q.Phrase(main, [left.words[0], right.words[0]], slop=params.proximity_slop)
-        pos, tf, _ = scorer.phrase_freqs(pair, positions)
+        pos, tf = scorer.pair_freqs(left.words[0], right.words[0], positions)
         if len(pos):
             totals[pos] += params.proximity * scorer.saturate(tf / norm[pos])

@@ -407,8 +407,8 @@ def _best_passages(page_docs, units, ctx: SearchContext, per_article: int) -> di
     ids = [searcher.stored_fields(d)["article_id"] for d, _ in page_docs]
     # The page's articles and their passages share `article_id`; dropping the article documents
     # leaves the passages without walking the posting list of every passage in the index.
-    candidates = set(searcher.docs_for_query(Q.Or([Q.Term("article_id", i) for i in ids])))
-    candidates -= {d for d, _ in page_docs}
+    candidates, _ = matching_docs(searcher, ctx.arrays, Q.Or([Q.Term("article_id", i) for i in ids]))
+    candidates = np.setdiff1d(candidates, [d for d, _ in page_docs])
     passage_units = query_units(to_passages(_units_query(units)))
     scored = score_documents(searcher, ctx.arrays, passage_units, candidates, PASSAGE_FIELDS, ctx.params)
     best: dict[str, list] = {}

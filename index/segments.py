@@ -14,7 +14,7 @@ segment once and keeps it:
 
 Postings are read block by block (Whoosh's W3 format pickles up to 128 ids and
 weights per block) instead of posting by posting, and kept in an LRU bounded by
-`max_postings` entries.  Everything is keyed by segment id (and deletions where
+`max_postings` postings (each list also counts ENTRY_COST for its overhead).  Everything is keyed by segment id (and deletions where
 they matter), so a commit that adds a segment leaves the rest of the cache warm.
 """
 
@@ -33,6 +33,7 @@ from index.schema import ARTICLE
 
 _BYTE_TO_LENGTH = np.asarray(_length_byte_cache, dtype=np.float32)
 _EMPTY = (np.zeros(0, np.int32), np.zeros(0, np.float32))
+ENTRY_COST = 64  # a cached list's own overhead, in postings (8 bytes each), so many short lists count too
 
 
 def segment_key(reader) -> str:
@@ -71,7 +72,7 @@ def read_postings(reader, fieldname: str, text: str) -> tuple[np.ndarray, np.nda
 class SegmentArrays:
     """The per-segment array cache shared by every search of one Index (thread-safe)."""
 
-    def __init__(self, max_postings: int = 20_000_000) -> None:
+    def __init__(self, max_postings: int = 10_000_000) -> None:
         self.max_postings = max_postings
         self._postings: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._held = 0  # postings held in the LRU
@@ -99,10 +100,10 @@ class SegmentArrays:
         with self._lock:
             if key not in self._postings:
                 self._postings[key] = found
-                self._held += len(found[0])
+                self._held += len(found[0]) + ENTRY_COST
                 while self._held > self.max_postings and len(self._postings) > 1:
                     _, (old, _) = self._postings.popitem(last=False)
-                    self._held -= len(old)
+                    self._held -= len(old) + ENTRY_COST
         return found
 
     # -- per-document arrays ------------------------------------------------------
@@ -204,6 +205,16 @@ def global_postings(searcher, arrays: SegmentArrays, fieldname: str, text: str) 
     if not ids:
         return np.zeros(0, np.int64), np.zeros(0, np.float32)
     return np.concatenate(ids), np.concatenate(weights)
+
+
+def by_segment(searcher, docnums: np.ndarray):
+    """(subsearcher, offset, local docnums) for each segment holding some of the sorted global `docnums`."""
+    leaves = searcher.leaf_searchers()
+    offsets = [offset for _, offset in leaves] + [np.iinfo(np.int64).max]
+    bounds = np.searchsorted(docnums, offsets)
+    for i, (sub, offset) in enumerate(leaves):
+        if bounds[i + 1] > bounds[i]:
+            yield sub, offset, docnums[bounds[i]:bounds[i + 1]] - offset
 
 
 def global_array(searcher, arrays: SegmentArrays, what: str, fieldname: str = "") -> np.ndarray:
