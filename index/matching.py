@@ -3,10 +3,10 @@
 Whoosh's matchers decide a Boolean query one document at a time, in Python;
 on a million-passage archive a two-word OR visits tens of thousands of
 documents that way.  Here the common query nodes become boolean masks over a
-segment's documents (a term is its posting list, AND is `&`, OR is `|`, NOT is
-`~`), built from the cached arrays of index.segments.  Nodes this module does
-not know (and phrases, which need positions) ask Whoosh for their documents in
-that segment, so the answer is always the one Whoosh would give.
+segment's documents (a term or phrase is its posting list, AND is `&`, OR is
+`|`, NOT is `~`), built from the cached arrays of index.segments.  Nodes this
+module does not know ask Whoosh for their documents in that segment, so the
+answer is always the one Whoosh would give.
 
 The clock is checked between segments: past the deadline the segments already
 done are the answer, and the caller reports it as partial.
@@ -21,7 +21,7 @@ from whoosh import query as Q
 from whoosh.matching import WrappingMatcher
 
 from index.scoring import AliasOr
-from index.segments import SegmentArrays
+from index.segments import SegmentArrays, phrase_key
 
 
 class FilterOnly(Q.WrappingQuery):
@@ -92,6 +92,8 @@ def _mask(node: Q.Query, sub, arrays: SegmentArrays) -> np.ndarray:
     size = reader.doc_count_all()
     if isinstance(node, Q.Term):
         return _terms_mask(reader, arrays, node.fieldname, [node.text], size)
+    if isinstance(node, Q.Phrase):
+        return _terms_mask(reader, arrays, node.fieldname, [phrase_key(node)], size)
     if isinstance(node, Q.MultiTerm) and not isinstance(node, Q.Phrase):
         texts = [t.decode("utf-8") if isinstance(t, bytes) else t for t in node._btexts(reader)]
         return _terms_mask(reader, arrays, node.fieldname, texts, size)
@@ -117,7 +119,7 @@ def _mask(node: Q.Query, sub, arrays: SegmentArrays) -> np.ndarray:
         return np.zeros(size, dtype=bool)
     if isinstance(node, Q.Every) and not node.fieldname:
         return np.ones(size, dtype=bool)
-    # Phrases and anything else: Whoosh's own matcher, in this segment only.
+    # Anything else: Whoosh's own matcher, in this segment only.
     mask = np.zeros(size, dtype=bool)
     ids = np.fromiter(sub.docs_for_query(node), dtype=np.int64)
     mask[ids] = True

@@ -35,7 +35,7 @@ import numpy as np
 from whoosh import query as Q
 
 from index.schema import ARTICLE, ENTITY_FIELDS, PASSAGE
-from index.segments import SegmentArrays, by_segment, global_array, global_postings
+from index.segments import SegmentArrays, by_segment, global_array, global_postings, phrase_key
 
 TEXT_FIELDS = ("title", "body", "text")
 ARTICLE_FIELDS = ("title", "body")
@@ -269,20 +269,10 @@ class Scorer:
         return self.stats.idf(df, self.fields[-1]) * self.saturate(pseudo)
 
     def phrase_freqs(self, phrase: Q.Phrase) -> tuple[np.ndarray, np.ndarray, int]:
-        """(candidate positions, phrase frequencies, documents with the phrase anywhere)."""
-        matcher = phrase.matcher(self.searcher)
-        found_pos, found_tf, df = [], [], 0
-        while matcher.is_active():
-            if df % 1024 == 1023 and self.expired():
-                break
-            df += 1
-            docnum = matcher.id()
-            at = np.searchsorted(self.docs, docnum)
-            if at < len(self.docs) and self.docs[at] == docnum:
-                found_pos.append(at)
-                found_tf.append(_span_count(matcher))
-            matcher.next()
-        return np.asarray(found_pos, dtype=np.int64), np.asarray(found_tf, dtype=np.float64), df
+        """(candidate positions, phrase frequencies, live documents with the phrase anywhere)."""
+        ids, counts = global_postings(self.searcher, self.arrays, phrase.fieldname, phrase_key(phrase))
+        pos, found = self.locate(ids)
+        return pos, counts[found].astype(np.float64), len(ids)
 
     def pair_freqs(self, left: str, right: str, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(candidate positions, occurrences of `left` followed by `right` within the slop) in the main field.
@@ -314,13 +304,6 @@ def _move_to(matcher, docnum: int) -> bool:
     if matcher.is_active() and matcher.id() < docnum:
         matcher.skip_to(docnum)
     return matcher.is_active() and matcher.id() == docnum
-
-
-def _span_count(matcher) -> float:
-    try:
-        return float(len(matcher.spans())) or 1.0
-    except Exception:  # a matcher without spans still says the phrase is there
-        return 1.0
 
 
 @dataclass

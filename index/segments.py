@@ -6,7 +6,7 @@ match of a million-passage one.  A segment never changes once written (only
 its deletions grow), so this module reads what searching needs from each
 segment once and keeps it:
 
-    postings(reader, field, text)  ->  (local docnums, term frequencies)
+    postings(reader, field, text)  ->  (local docnums, term frequencies); a phrase when text is a tuple of words
     lengths(reader, field)         ->  field length of every document
     published(reader)              ->  the `published` column (int64 max when undated)
     kind(reader, kind)             ->  which live documents are articles / passages
@@ -33,6 +33,8 @@ from index.schema import ARTICLE
 
 _BYTE_TO_LENGTH = np.asarray(_length_byte_cache, dtype=np.float32)
 _EMPTY = (np.zeros(0, np.int32), np.zeros(0, np.float32))
+_BIG_ENDIAN = {"Q": ">u8", "q": ">i8", "I": ">u4", "i": ">i4"}  # Whoosh's numeric column type codes
+UNCACHED_FIELDS = frozenset({"doc_id", "article_id"})  # one document per term: nothing to gain
 ENTRY_COST = 64  # a cached list's own overhead, in postings (8 bytes each), so many short lists count too
 
 
@@ -42,31 +44,106 @@ def segment_key(reader) -> str:
     return segment.segment_id() if segment is not None else f"reader-{id(reader)}"
 
 
+def _leaf_matcher(reader, fieldname: str, text: str):
+    """Whoosh's raw matcher for a term (deleted documents included), or None if absent."""
+    if (fieldname, text) not in reader:
+        return None
+    btext = reader._text_to_bytes(fieldname, text)
+    return reader._terms.matcher(fieldname, btext, reader.schema[fieldname].format)
+
+
+def _blocks(matcher):
+    """(docnums, weights, values) of each block of a W3 posting list, decoded a block at a time."""
+    while matcher.is_active():
+        raw = matcher._postfile.get(matcher._dataoffset, matcher._nextoffset - matcher._dataoffset)
+        block_ids, block_weights, values = loads(zlib.decompress(raw) if matcher._compression else raw)
+        count = matcher._blocklength
+        ids = np.asarray(block_ids, dtype=np.int64)
+        if not matcher._byteids:
+            ids = np.cumsum(ids)
+        if block_weights is None:
+            weights = np.ones(count, np.float32)
+        elif isinstance(block_weights, float):
+            weights = np.full(count, block_weights, np.float32)
+        else:
+            weights = np.asarray(block_weights, dtype=np.float32)
+        yield ids, weights, values
+        matcher._next_block()
+
+
 def read_postings(reader, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
     """All postings of a term in one leaf reader, deleted documents included: (docnums, weights)."""
-    if (fieldname, text) not in reader:
+    matcher = _leaf_matcher(reader, fieldname, text)
+    if matcher is None:
         return _EMPTY
-    btext = reader._text_to_bytes(fieldname, text)
-    matcher = reader._terms.matcher(fieldname, btext, reader.schema[fieldname].format)
     if not isinstance(matcher, W3LeafMatcher):  # short lists are stored inline in the term info
         pairs = list(matcher.items_as("weight"))
         return (np.fromiter((d for d, _ in pairs), np.int32, len(pairs)),
                 np.fromiter((w for _, w in pairs), np.float32, len(pairs)))
-    ids, weights = [], []
-    while matcher.is_active():
-        raw = matcher._postfile.get(matcher._dataoffset, matcher._nextoffset - matcher._dataoffset)
-        block_ids, block_weights, _ = loads(zlib.decompress(raw) if matcher._compression else raw)
-        count = matcher._blocklength
-        block = np.asarray(block_ids, dtype=np.int64)
-        ids.append(block if matcher._byteids else np.cumsum(block))
-        if block_weights is None:
-            weights.append(np.ones(count, np.float32))
-        elif isinstance(block_weights, float):
-            weights.append(np.full(count, block_weights, np.float32))
-        else:
-            weights.append(np.asarray(block_weights, dtype=np.float32))
-        matcher._next_block()
-    return np.concatenate(ids).astype(np.int32), np.concatenate(weights)
+    blocks = list(_blocks(matcher))
+    return (np.concatenate([ids for ids, _, _ in blocks]).astype(np.int32),
+            np.concatenate([weights for _, weights, _ in blocks]))
+
+
+def read_positions(reader, fieldname: str, text: str, wanted: np.ndarray) -> dict[int, list[int]]:
+    """docnum -> word positions of a term, for the `wanted` (sorted) documents that hold it."""
+    matcher = _leaf_matcher(reader, fieldname, text)
+    found: dict[int, list[int]] = {}
+    if matcher is None or not len(wanted):
+        return found
+    decode = reader.schema[fieldname].format.decode_positions
+    if not isinstance(matcher, W3LeafMatcher):
+        wanted_set = set(wanted.tolist())
+        for docnum in matcher.all_ids():
+            if docnum in wanted_set:
+                found[docnum] = decode(matcher.value())
+        return found
+    for ids, _, values in _blocks(matcher):
+        for i in np.flatnonzero(np.isin(ids, wanted, assume_unique=True)):
+            found[int(ids[i])] = decode(values[i])
+    return found
+
+
+def phrase_key(phrase) -> tuple:
+    """How a Whoosh Phrase is named to `SegmentArrays.postings`: its words, and its slop unless exact."""
+    return tuple(phrase.words) + ((phrase.slop,) if phrase.slop != 1 else ())
+
+
+def read_phrase(reader, fieldname: str, words: tuple[str, ...], slop: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """A phrase's postings in one leaf reader, as if it were a term: (docnums, occurrences).
+
+    Documents holding every word are found from the posting lists; the words'
+    positions are then read for those documents only.  An exact phrase (slop 1)
+    counts the starts where each word follows the one before; other slops ask
+    Whoosh's span matcher.
+    """
+    if slop != 1:
+        from whoosh.query import Phrase
+        from whoosh.searching import Searcher
+        matcher = Phrase(fieldname, list(words), slop=slop).matcher(Searcher(reader, closereader=False))
+        ids, counts = [], []
+        while matcher.is_active():
+            ids.append(matcher.id())
+            counts.append(len(matcher.spans()) or 1)
+            matcher.next()
+        return np.asarray(ids, dtype=np.int32), np.asarray(counts, dtype=np.float32)
+    common = None
+    for word in words:
+        ids = read_postings(reader, fieldname, word)[0]
+        common = ids if common is None else common[np.isin(common, ids, assume_unique=True)]
+        if not len(common):
+            return _EMPTY
+    positions = [read_positions(reader, fieldname, word, common) for word in dict.fromkeys(words)]
+    by_word = dict(zip(dict.fromkeys(words), positions))
+    ids, counts = [], []
+    for docnum in common.tolist():
+        first = by_word[words[0]][docnum]
+        later = [set(by_word[w][docnum]) for w in words[1:]]
+        count = sum(1 for p in first if all(p + i in rest for i, rest in enumerate(later, 1)))
+        if count:
+            ids.append(docnum)
+            counts.append(count)
+    return np.asarray(ids, dtype=np.int32), np.asarray(counts, dtype=np.float32)
 
 
 class SegmentArrays:
@@ -81,9 +158,17 @@ class SegmentArrays:
 
     # -- postings ----------------------------------------------------------------
 
-    def postings(self, reader, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """(local docnums, weights) of a term's live postings in one leaf reader."""
-        ids, weights = self._raw_postings(reader, fieldname, text)
+    def postings(self, reader, fieldname: str, text: str | tuple) -> tuple[np.ndarray, np.ndarray]:
+        """(local docnums, weights) of a term's live postings in one leaf reader.
+
+        `text` may also be a phrase: a tuple of words, optionally ending with a
+        slop other than 1 (`("crude", "oil")`, `("oil", "price", 3)`); its weights
+        are its occurrences.
+        """
+        if fieldname in UNCACHED_FIELDS:
+            ids, weights = read_postings(reader, fieldname, text)
+        else:
+            ids, weights = self._raw_postings(reader, fieldname, text)
         if len(ids) and reader.has_deletions():
             keep = self.live(reader)[ids]
             ids, weights = ids[keep], weights[keep]
@@ -96,7 +181,11 @@ class SegmentArrays:
             if found is not None:
                 self._postings.move_to_end(key)
                 return found
-        found = read_postings(reader, fieldname, text)
+        if isinstance(text, tuple):
+            slop = text[-1] if isinstance(text[-1], int) else 1
+            found = read_phrase(reader, fieldname, tuple(w for w in text if isinstance(w, str)), slop)
+        else:
+            found = read_postings(reader, fieldname, text)
         with self._lock:
             if key not in self._postings:
                 self._postings[key] = found
@@ -159,7 +248,15 @@ class SegmentArrays:
                 return np.zeros(count, dtype=np.int64)
             column = reader.column_reader("published", translate=False)
             top = np.iinfo(np.int64).max  # Whoosh stores "no date" as the column type's maximum
-            return np.fromiter((min(v or 0, top) for v in column), dtype=np.int64, count=count)
+            try:  # a fixed-width big-endian column: read in one go
+                stored = min(count, column._count)
+                raw = np.frombuffer(column._dbfile.get(column._basepos, stored * column._fixedlen),
+                                    dtype=_BIG_ENDIAN[column._typecode]).astype(np.uint64)
+                values = np.full(count, top, dtype=np.int64)
+                values[:stored] = np.minimum(raw, np.uint64(top)).astype(np.int64)
+                return values
+            except (AttributeError, KeyError):
+                return np.fromiter((min(v or 0, top) for v in column), dtype=np.int64, count=count)
         return self._cached((segment_key(reader), "published"), build)
 
     def values(self, reader, fieldname: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -194,7 +291,7 @@ class SegmentArrays:
 # -- the same, across every segment of a searcher, in global document numbers ----------
 
 
-def global_postings(searcher, arrays: SegmentArrays, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+def global_postings(searcher, arrays: SegmentArrays, fieldname: str, text: str | tuple) -> tuple[np.ndarray, np.ndarray]:
     """(global docnums, weights) of a term's live postings in every segment, in docnum order."""
     ids, weights = [], []
     for sub, offset in searcher.leaf_searchers():
