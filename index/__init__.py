@@ -11,6 +11,7 @@ Flask service and the benchmarks use only these names:
     errors           NotFound, InvalidQuery, InvalidArticle, IndexBusy, AliasFileError
 """
 
+import index.whoosh_fixes  # noqa: F401  (first: every Whoosh file opened after it reads without copying)
 from index.article import Article, Entity, Passage
 from index.documents import Skipped, article_from_record, read_articles
 from index.engine import Index, IngestReport

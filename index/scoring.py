@@ -364,7 +364,7 @@ def score_documents(searcher, arrays: SegmentArrays, units: list[Unit], candidat
             np.maximum(best, scores, out=best)
             via = index > 0 and bool(unit.via)
             for fieldname, positions in where:
-                evidence[unit.label].append((fieldname, np.unique(positions), via))
+                evidence[unit.label].append((fieldname, positions, via))  # sorted: from docnum order
             if via:
                 vias[unit.label] = unit.via
         totals += best

@@ -31,7 +31,7 @@ from index.facets import FacetValue, entity_facets, facet_counts, plain_facets
 from index.highlight import highlight
 from index.matching import Deadline, FilterOnly, matching_docs
 from index.schema import ARTICLE, ENTITY_FIELDS
-from index.segments import SegmentArrays, global_array, global_postings
+from index.segments import SegmentArrays, by_segment, global_array, global_postings, read_postings
 from index.suggest import suggest
 from index.scoring import (ARTICLE_FIELDS, DEFAULT as DEFAULT_PARAMS, PASSAGE_FIELDS, AliasOr, Match, Params,
                            query_units, score_documents)
@@ -404,11 +404,7 @@ def _best_passages(page_docs, units, ctx: SearchContext, per_article: int) -> di
     if not page_docs or per_article < 1 or not units:
         return {}
     searcher = ctx.searcher
-    ids = [searcher.stored_fields(d)["article_id"] for d, _ in page_docs]
-    # The page's articles and their passages share `article_id`; dropping the article documents
-    # leaves the passages without walking the posting list of every passage in the index.
-    candidates, _ = matching_docs(searcher, ctx.arrays, Q.Or([Q.Term("article_id", i) for i in ids]))
-    candidates = np.setdiff1d(candidates, [d for d, _ in page_docs])
+    candidates = np.setdiff1d(passages_of(searcher, [d for d, _ in page_docs]), [d for d, _ in page_docs])
     passage_units = query_units(to_passages(_units_query(units)))
     scored = score_documents(searcher, ctx.arrays, passage_units, candidates, PASSAGE_FIELDS, ctx.params)
     best: dict[str, list] = {}
@@ -420,6 +416,23 @@ def _best_passages(page_docs, units, ctx: SearchContext, per_article: int) -> di
         if len(bucket) < per_article:
             bucket.append((stored["position"], stored["text"], score))
     return best
+
+
+def passages_of(searcher, article_docnums: list[int]) -> np.ndarray:
+    """Global docnums of the documents sharing `article_id` with these articles (their passages, themselves).
+
+    An article and its passages are written by one writer into one segment, and
+    merges move whole segments, so each is looked up in its article's segment only.
+    """
+    found = []
+    for sub, offset, local in by_segment(searcher, np.sort(np.asarray(article_docnums, dtype=np.int64))):
+        reader = sub.reader()
+        for docnum in local.tolist():
+            ids, _ = read_postings(reader, "article_id", reader.stored_fields(docnum)["article_id"])
+            if reader.has_deletions():
+                ids = ids[~np.isin(ids, list(reader.deleted_docs_set))]
+            found.append(ids.astype(np.int64) + offset)
+    return np.concatenate(found) if found else np.zeros(0, np.int64)
 
 
 def _units_query(units) -> Q.Query:

@@ -18,6 +18,7 @@ from whoosh import query as Q
 
 from index.analysis import text_analyzer
 from index.schema import ARTICLE
+from index.scoring import Statistics
 
 RARE = 1  # a word in at most this many articles may be a typo
 FACTOR = 3  # the correction must be this many times more frequent
@@ -26,7 +27,8 @@ _ANALYZER = text_analyzer()
 
 
 def _articles_with(reader, term: str) -> int:
-    return max(reader.doc_frequency("body", term), reader.doc_frequency("title", term))
+    stats = Statistics.of(reader)  # document frequencies remembered per reader, shared with scoring
+    return max(stats.df("body", term), stats.df("title", term))
 
 
 def _surface(searcher, term: str) -> str:
