@@ -288,11 +288,11 @@ class Index:
         return report
 
     def _write_batch(self, articles: list[Article], report: IngestReport, merge: bool = True) -> None:
-        searcher = self.searcher()
+        stored_by_id = self._stored_articles([a.id for a in articles])
         changed = []
         for article in articles:
             checksum = _checksum(article)
-            stored = _stored_article(searcher, article.id)
+            stored = stored_by_id.get(article.id)
             if stored and stored.get("checksum") == checksum:
                 report.unchanged += 1
                 report.ids.append(article.id)
@@ -314,6 +314,23 @@ class Index:
             report.passages += len(article.passages)
             report.without_date += article.published is None
             report.ids.append(article.id)
+
+    def _stored_articles(self, ids: list[str]) -> dict[str, dict]:
+        """Stored fields of the live articles among `ids`, by id.
+
+        Each segment's set of article ids is read once and kept (segments do not
+        change), so checking a batch costs a set lookup per id and segment rather
+        than a term lookup in every segment's dictionary.
+        """
+        found = {}
+        for sub, _ in self.searcher().leaf_searchers():
+            present = self.arrays.article_ids(sub.reader())
+            for article_id in ids:
+                if article_id in present and article_id not in found:
+                    stored = _stored_article(sub, article_id)
+                    if stored is not None:
+                        found[article_id] = stored
+        return found
 
     def put(self, article: Article) -> bool:
         """Create or replace one article and commit. Returns True if it was created."""

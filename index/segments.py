@@ -282,6 +282,14 @@ class SegmentArrays:
             return np.concatenate(docs), np.concatenate(numbers), names
         return self._cached((segment_key(reader), "values", fieldname), build)
 
+    def article_ids(self, reader) -> frozenset[str]:
+        """The article ids present in a segment (deleted ones included), from its `article_id` terms."""
+        def build():
+            if "article_id" not in reader.indexed_field_names():
+                return frozenset()
+            return frozenset(t.decode("utf-8") for t in reader.lexicon("article_id"))
+        return self._cached((segment_key(reader), "article_ids"), build)
+
     def stats(self) -> dict:
         """How much the cache holds (for metrics and the soak's memory report)."""
         return {"postings_lists": len(self._postings), "postings": self._held, "arrays": len(self._other)}
