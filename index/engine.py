@@ -26,7 +26,7 @@ from typing import Callable, Iterable, Iterator
 
 from whoosh import index as whoosh_index
 from whoosh.index import LockError
-from whoosh.query import NullQuery, Term
+from whoosh.query import NullQuery
 
 from config.settings import Settings
 from index.aliases import Aliases, load_aliases
@@ -224,8 +224,9 @@ class Index:
         size = sum(p.stat().st_size for p in self.path.iterdir() if p.is_file())
         gen = searcher.reader().generation()
         if self._counts is None or self._counts[0] != gen:
-            # Counted from live documents (doc_frequency would include deleted ones), once per commit.
-            self._counts = (gen, {kind: sum(1 for _ in searcher.docs_for_query(Term("kind", kind)))
+            # Live documents (doc_frequency would include deleted ones), from each segment's cached kind mask.
+            self._counts = (gen, {kind: sum(int(self.arrays.kind(sub.reader(), kind).sum())
+                                            for sub, _ in searcher.leaf_searchers())
                                   for kind in (ARTICLE, PASSAGE)})
         counts = self._counts[1]
         return {
