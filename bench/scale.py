@@ -4,6 +4,7 @@ peak memory, percentiles, and raw Whoosh doing the same work as newsindex.
     reuters_records(replicate)   Reuters-21578 records, copied N times with distinct
                                  ids (r{copy}-{id}) and dates shifted by whole years
     vm_hwm_mb / vm_rss_mb        peak / current resident memory of a process (/proc)
+    private_mb                   its own part of that (anonymous pages, not the mapped index)
     percentile, summarise        p50/p95/p99 of a list of milliseconds
     run_side                     run one side of a benchmark in a fresh interpreter,
                                  so its peak memory is its own
@@ -63,6 +64,11 @@ def vm_hwm_mb(pid: int | str = "self") -> float:
 
 def vm_rss_mb(pid: int | str = "self") -> float:
     return _status_mb("VmRSS", pid)
+
+
+def private_mb(pid: int | str = "self") -> float:
+    """Resident memory of the process's own (RssAnon): RSS less the shared, memory-mapped index pages."""
+    return _status_mb("RssAnon", pid)
 
 
 def percentile(values: list[float], pct: float) -> float:

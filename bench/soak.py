@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.query import _serve, _stop, _url, query_mix  # noqa: E402
-from bench.scale import summarise, vm_rss_mb  # noqa: E402
+from bench.scale import private_mb, summarise, vm_rss_mb  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from index import Index  # noqa: E402
 from service import auth  # noqa: E402
@@ -202,10 +202,12 @@ def main(argv: list[str] | None = None) -> int:
             rate = max(1.0, peak * args.load)
             workers = worker_pids(proc.pid)
             memory_start = {pid: round(vm_rss_mb(pid), 1) for pid in workers}
+            private_start = {pid: round(private_mb(pid), 1) for pid in workers}
             print(f"peak {peak:.1f} req/s; soaking at {rate:.1f} req/s for {args.minutes:g} min "
                   f"(1 write in {args.write_every}) on {base}", file=sys.stderr)
             result = soak(port, paths, key, rate, args.minutes * 60, args.write_every, window=30)
             memory_end = {pid: round(vm_rss_mb(pid), 1) for pid in workers}
+            private_end = {pid: round(private_mb(pid), 1) for pid in workers}
             alive = [pid for pid in workers if Path(f"/proc/{pid}").exists()]
             missing = check_writes(port, result["acked"])
         finally:
@@ -213,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
 
     growth = {pid: round(100 * (memory_end[pid] - memory_start[pid]) / memory_start[pid], 1)
               for pid in workers if memory_start.get(pid)}
+    private_growth = {pid: round(100 * (private_end[pid] - private_start[pid]) / private_start[pid], 1)
+                      for pid in workers if private_start.get(pid)}
     out = {
         "minutes": args.minutes, "peak_rps": round(peak, 1), "target_rps": round(rate, 1),
         "achieved_rps": round(result["requests"] / result["seconds"], 1), "requests": result["requests"],
@@ -222,6 +226,8 @@ def main(argv: list[str] | None = None) -> int:
         "p99_over_time": [(w["from_s"], w["p99_ms"]) for w in result["windows"]],
         "worker_mb_start": list(memory_start.values()), "worker_mb_end": list(memory_end.values()),
         "worker_growth_pct": list(growth.values()), "workers_alive": f"{len(alive)}/{len(workers)}",
+        "worker_private_mb_start": list(private_start.values()), "worker_private_mb_end": list(private_end.values()),
+        "worker_private_growth_pct": list(private_growth.values()),
     }
     print(f"{out['requests']} requests at {out['achieved_rps']} req/s (target {out['target_rps']}, peak "
           f"{out['peak_rps']}); errors {out['errors']}; writes acknowledged {out['writes_acked']}, "
@@ -231,6 +237,8 @@ def main(argv: list[str] | None = None) -> int:
     print("p99 per 30 s window (ms): " + ", ".join(f"{t}s {p}" for t, p in out["p99_over_time"]))
     print(f"worker memory (MB) start {out['worker_mb_start']} end {out['worker_mb_end']} "
           f"growth % {out['worker_growth_pct']}; workers alive {out['workers_alive']}")
+    print(f"worker private memory (MB, RssAnon: RSS less the mapped index) start {out['worker_private_mb_start']} "
+          f"end {out['worker_private_mb_end']} growth % {out['worker_private_growth_pct']}")
     if args.json:
         print(json.dumps(out))
     return 0 if not result["errors"] and not missing else 1

@@ -2,11 +2,11 @@
 
 The query is parsed with Whoosh's syntax (words, "phrases", AND/OR/NOT,
 `field:value`) over article titles and bodies and ranked with BM25F.  Filters
-(source, entities, dates) are added as constant-score clauses so they narrow
-without changing scores.  One pass over the matches gives the page, the exact
-total and the document numbers that facets are counted from, under a time limit.
-Then, for the articles on the page only, the same query runs over their passages
-to pick and highlight the best one to three.
+(source, entities, dates) are added as clauses that narrow without scoring.
+index.matching finds every matching article (the exact total, and the document
+numbers facets are counted from) under a time limit; index.scoring ranks them;
+index.facets counts them.  Then, for the articles on the page only, the same
+query runs over their passages to pick and highlight the best one to three.
 """
 
 from __future__ import annotations
