@@ -40,7 +40,7 @@ from index.passages import split_passages
 from index.highlight import highlight
 from index.related import RelatedArticle, related
 from index.schema import ARTICLE, ENTITY_FIELDS, PASSAGE, NewsSchema
-from index.segments import SegmentArrays
+from index.segments import SegmentArrays, segment_key
 from index.searching import (SearchContext, SearchRequest, SearchResult, highlight_terms, parse_query, phrase_pairs,
                              search)
 
@@ -125,24 +125,27 @@ class Index:
     # -- reading --------------------------------------------------------------
 
     def searcher(self):
-        """The shared searcher, refreshed first if another writer has committed since."""
+        """The shared searcher, replaced first if another writer has committed since.
+
+        A new searcher, not refresh(): refresh() reuses the reader of a segment whose
+        deletions changed, and would still find a replaced article.  The old one is
+        not closed here, since a search that began before the commit may still be
+        reading it; it is closed when garbage-collected, once nothing holds it.
+        Cached arrays of segments that merges have removed are dropped.
+        """
         with self._lock:
-            if self._searcher is None:
+            if self._searcher is None or not self._searcher.up_to_date():
                 self._searcher = self._ix.searcher()
-            elif not self._searcher.up_to_date():
-                # A new searcher, not refresh(): refresh() reuses the reader of a segment
-                # whose deletions changed, and would still find a replaced article.
-                self._searcher.close()
-                self._searcher = self._ix.searcher()
+                self.arrays.retain({segment_key(sub.reader()) for sub, _ in self._searcher.leaf_searchers()})
             return self._searcher
 
     def generation(self) -> int:
         """A number that changes with every commit (for caches and ETags)."""
         return self.searcher().reader().generation()
 
-    def catalog(self) -> EntityCatalog:
-        """The archive's entity catalog, rebuilt once per commit."""
-        searcher = self.searcher()
+    def catalog(self, searcher=None) -> EntityCatalog:
+        """The archive's entity catalog (of `searcher`, by default the current one), rebuilt once per commit."""
+        searcher = searcher or self.searcher()
         gen = searcher.reader().generation()
         with self._lock:
             if self._catalog is None or self._catalog[0] != gen:
@@ -151,8 +154,9 @@ class Index:
 
     def context(self) -> SearchContext:
         s = self.settings
+        searcher = self.searcher()  # once: a commit meanwhile must not give the catalog another one
         return SearchContext(
-            searcher=self.searcher(), catalog=self.catalog(), arrays=self.arrays, aliases=self.aliases,
+            searcher=searcher, catalog=self.catalog(searcher), arrays=self.arrays, aliases=self.aliases,
             time_limit=s.query_time_limit, max_query_length=s.max_query_length,
             max_query_terms=s.max_query_terms, allow_leading_wildcards=s.allow_leading_wildcards,
         )
@@ -214,7 +218,7 @@ class Index:
         from index.facet_values import facet_values
         searcher = self.searcher()
         key = (str(self.path.resolve()), searcher.reader().generation())
-        return facet_values(searcher, self.catalog(), self.arrays, name, prefix, limit, cache_key=key)
+        return facet_values(searcher, self.catalog(searcher), self.arrays, name, prefix, limit, cache_key=key)
 
     def exists(self, article_id: str) -> bool:
         return _stored_article(self.searcher(), article_id) is not None

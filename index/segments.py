@@ -290,6 +290,14 @@ class SegmentArrays:
             return frozenset(t.decode("utf-8") for t in reader.lexicon("article_id"))
         return self._cached((segment_key(reader), "article_ids"), build)
 
+    def retain(self, segments: set[str]) -> None:
+        """Forget everything cached for segments not in `segments` (merged away or deleted)."""
+        with self._lock:
+            for key in [k for k in self._postings if k[0] not in segments]:
+                self._held -= len(self._postings.pop(key)[0]) + ENTRY_COST
+            for key in [k for k in self._other if k[0] not in segments]:
+                del self._other[key]
+
     def stats(self) -> dict:
         """How much the cache holds (for metrics and the soak's memory report)."""
         return {"postings_lists": len(self._postings), "postings": self._held, "arrays": len(self._other)}

@@ -71,3 +71,15 @@ def test_the_app_sees_a_write_made_after_its_searcher_was_opened(app_and_index, 
     body = client.get("/api/v1/search", query_string={"q": "Tegh"}).get_json()
     assert [hit["id"] for hit in body["results"]] == ["tegh-1"]
     assert index.searcher() is not opened
+
+
+def test_a_search_under_way_keeps_its_searcher_when_another_worker_commits(seed_copy):
+    """The soak found this: a commit between two lookups of the shared searcher closed the one in use (500)."""
+    from index.searching import search
+    settings = make_settings(seed_copy, entities=False)
+    with Index.open(seed_copy, settings=settings) as reader, Index.open(seed_copy, settings=settings) as writer:
+        under_way = reader.context()  # a search has taken the searcher and catalog
+        writer.put(TEGH)
+        assert reader.searcher() is not under_way.searcher  # the next lookup replaces the shared one...
+        assert search(SearchRequest(q="Kalbajar"), under_way).total == 2  # ...and the old one still reads
+        assert reader.search(SearchRequest(q="Tegh")).total == 1
