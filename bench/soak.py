@@ -1,6 +1,7 @@
 """Soak test: mixed searches and writes against a real gunicorn on 127.0.0.1 for a bounded time,
-at about 80% of the peak measured just before; errors, p99 over time, worker memory at start
-and end, and a check that every acknowledged write is searchable at the end.
+at about 80% of the peak of the same mix (writes included) measured just before; errors, p99
+over time, worker memory at start and end, and a check that every acknowledged write is
+searchable at the end.
 
     .venv/bin/python bench/soak.py --index /tmp/ni-1x              # 5 minutes (default)
     .venv/bin/python bench/soak.py --minutes 1 --json              # seeds copy, one minute
@@ -79,31 +80,60 @@ def worker_pids(master: int) -> list[int]:
     return [int(pid) for pid in children]
 
 
-def closed_loop_peak(port: int, paths: list[str], seconds: float, threads: int = 8) -> float:
-    """Requests/s with `threads` clients sending back to back: the peak the soak rate is taken from."""
+class Mix:
+    """The soak's requests: request n is a write when n % write_every == write_every - 1, else a search."""
+
+    def __init__(self, paths: list[str], key: str, write_every: int, prefix: str = "soak"):
+        self.paths, self.key, self.write_every, self.prefix = paths, key, write_every, prefix
+
+    def send(self, client: Client, n: int) -> tuple[int | str, str, str | None]:
+        """Send request n; (status or exception name, "write" or "search", the write's word)."""
+        if n % self.write_every != self.write_every - 1:
+            try:
+                return client.request("GET", self.paths[n % len(self.paths)])[0], "search", None
+            except Exception as exc:  # a refused or timed-out connection is an error to report
+                return type(exc).__name__, "search", None
+        word = word_for(n) + self.prefix.replace("-", "")
+        body = json.dumps({"title": f"Soak article {n}",
+                           "body": f"This soak test article carries the word {word}. It was written "
+                                   f"while searches ran.", "source": "Soak"}).encode()
+        try:
+            status, _ = client.request("PUT", f"/api/v1/articles/{self.prefix}-{n}", body,
+                                       {"Authorization": f"Bearer {self.key}", "Content-Type": "application/json"})
+        except Exception as exc:
+            status = type(exc).__name__
+        return status, "write", word
+
+
+def closed_loop_peak(port: int, mix: Mix, seconds: float, threads: int = 8) -> tuple[float, list]:
+    """Requests/s of the soak's own mix (writes included) with `threads` clients back to back.
+
+    Returns the rate the soak's target is taken from, and the writes acknowledged meanwhile.
+    """
     done = [0]
+    acked = []
     deadline = time.monotonic() + seconds
     lock = threading.Lock()
 
     def run(offset: int) -> None:
-        client, i = Client(port), offset
+        client, n = Client(port), offset
         while time.monotonic() < deadline:
-            client.request("GET", paths[i % len(paths)])
-            i += 1
+            status, kind, word = mix.send(client, n)
             with lock:
                 done[0] += 1
-
-    pool = [threading.Thread(target=run, args=(k * 7,)) for k in range(threads)]
+                if kind == "write" and isinstance(status, int) and status < 400:
+                    acked.append((f"{mix.prefix}-{n}", word))
+            n += threads
+    pool = [threading.Thread(target=run, args=(k,)) for k in range(threads)]
     started = time.monotonic()
     for t in pool:
         t.start()
     for t in pool:
         t.join()
-    return done[0] / (time.monotonic() - started)
+    return done[0] / (time.monotonic() - started), acked
 
 
-def soak(port: int, paths: list[str], key: str, rate: float, seconds: float, write_every: int,
-         window: float, threads: int = 8) -> dict:
+def soak(port: int, mix: Mix, rate: float, seconds: float, window: float, threads: int = 8) -> dict:
     """Open-loop load at `rate` requests/s for `seconds`; returns errors, windows and acknowledged writes."""
     started = time.monotonic()
     deadline = started + seconds
@@ -121,28 +151,15 @@ def soak(port: int, paths: list[str], key: str, rate: float, seconds: float, wri
             if due >= deadline or time.monotonic() >= deadline:  # bounded even when the server falls behind
                 return
             time.sleep(max(0.0, due - time.monotonic()))
-            is_write = n % write_every == write_every - 1
             begun = time.monotonic()
-            try:
-                if is_write:
-                    word = word_for(n)
-                    body = json.dumps({"title": f"Soak article {n}",
-                                       "body": f"This soak test article carries the word {word}. It was written "
-                                               f"while searches ran.", "source": "Soak"}).encode()
-                    status, _ = client.request("PUT", f"/api/v1/articles/soak-{n}", body,
-                                               {"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
-                else:
-                    status, _ = client.request("GET", paths[n % len(paths)])
-            except Exception as exc:  # a refused or timed-out connection is an error to report
-                status = f"{type(exc).__name__}"
+            status, kind, word = mix.send(client, n)
             elapsed = (time.monotonic() - begun) * 1000
             with lock:
-                state["latencies"].append((begun - started, elapsed, "write" if is_write else "search"))
-                ok = isinstance(status, int) and status < 400
-                if not ok:
+                state["latencies"].append((begun - started, elapsed, kind))
+                if not (isinstance(status, int) and status < 400):
                     state["errors"].append((n, status))
-                elif is_write:
-                    state["acked"].append((n, word))
+                elif kind == "write":
+                    state["acked"].append((f"{mix.prefix}-{n}", word))
 
     pool = [threading.Thread(target=run) for _ in range(threads)]
     for t in pool:
@@ -160,14 +177,14 @@ def soak(port: int, paths: list[str], key: str, rate: float, seconds: float, wri
             "writes": summarise([lat for _, lat, kind in state["latencies"] if kind == "write"])}
 
 
-def check_writes(port: int, acked: list[tuple[int, str]]) -> list[int]:
-    """The acknowledged writes that a search for their word does not find."""
+def check_writes(port: int, acked: list[tuple[str, str]]) -> list[str]:
+    """The acknowledged writes (article id, word) that a search for their word does not find."""
     client, missing = Client(port), []
-    for n, word in acked:
+    for article_id, word in acked:
         status, body = client.request("GET", "/api/v1/search?" + urllib.parse.urlencode({"q": word, "facets": "false"}))
         ids = [hit["id"] for hit in json.loads(body)["results"]] if status == 200 else []
-        if ids != [f"soak-{n}"]:
-            missing.append(n)
+        if ids != [article_id]:
+            missing.append(article_id)
     return missing
 
 
@@ -197,19 +214,19 @@ def main(argv: list[str] | None = None) -> int:
         proc, base = _serve("service.app:create_app()", env, ROOT)
         port = int(base.rsplit(":", 1)[1])
         try:
-            closed_loop_peak(port, paths, 3)  # warm every worker's searcher and caches
-            peak = closed_loop_peak(port, paths, 10)
+            closed_loop_peak(port, Mix(paths, key, 10**9), 3)  # warm every worker's searcher and caches
+            peak, peak_acked = closed_loop_peak(port, Mix(paths, key, args.write_every, "soak-peak"), 10)
             rate = max(1.0, peak * args.load)
             workers = worker_pids(proc.pid)
             memory_start = {pid: round(vm_rss_mb(pid), 1) for pid in workers}
             private_start = {pid: round(private_mb(pid), 1) for pid in workers}
             print(f"peak {peak:.1f} req/s; soaking at {rate:.1f} req/s for {args.minutes:g} min "
                   f"(1 write in {args.write_every}) on {base}", file=sys.stderr)
-            result = soak(port, paths, key, rate, args.minutes * 60, args.write_every, window=30)
+            result = soak(port, Mix(paths, key, args.write_every), rate, args.minutes * 60, window=30)
             memory_end = {pid: round(vm_rss_mb(pid), 1) for pid in workers}
             private_end = {pid: round(private_mb(pid), 1) for pid in workers}
             alive = [pid for pid in workers if Path(f"/proc/{pid}").exists()]
-            missing = check_writes(port, result["acked"])
+            missing = check_writes(port, peak_acked + result["acked"])
         finally:
             _stop(proc)
 
@@ -221,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         "minutes": args.minutes, "peak_rps": round(peak, 1), "target_rps": round(rate, 1),
         "achieved_rps": round(result["requests"] / result["seconds"], 1), "requests": result["requests"],
         "errors": len(result["errors"]), "error_samples": result["errors"][:5],
-        "writes_acked": len(result["acked"]), "writes_missing": len(missing),
+        "writes_acked": len(peak_acked) + len(result["acked"]), "writes_missing": len(missing),
         "search_latency": result["searches"], "write_latency": result["writes"],
         "p99_over_time": [(w["from_s"], w["p99_ms"]) for w in result["windows"]],
         "worker_mb_start": list(memory_start.values()), "worker_mb_end": list(memory_end.values()),
