@@ -149,7 +149,7 @@ class Index:
         gen = searcher.reader().generation()
         with self._lock:
             if self._catalog is None or self._catalog[0] != gen:
-                self._catalog = (gen, EntityCatalog.build(searcher.reader(), self.aliases))
+                self._catalog = (gen, EntityCatalog.build(searcher.reader(), self.aliases, self.arrays))
             return self._catalog[1]
 
     def context(self) -> SearchContext:

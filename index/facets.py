@@ -4,7 +4,8 @@ Whoosh's own grouping walks every matching document's terms on every query.
 Here each segment's values are read once into arrays (index.segments: pairs of
 article docnum and value number), and a query's counts are a numpy pass: mark
 the matching documents, keep the pairs whose document is marked, count the
-value numbers.  Entity values are mapped through the EntityCatalog first, so
+value numbers.  Entity values are mapped through the EntityCatalog first (one
+array per catalog, from archive-wide value numbers to canonical entities), so
 merged spellings count once per article.
 
     counts = facet_counts(searcher, arrays, docnums, catalog)    # field -> Counter
@@ -20,7 +21,7 @@ import numpy as np
 
 from index.catalog import EntityCatalog
 from index.schema import ENTITY_FIELDS
-from index.segments import SegmentArrays, by_segment, segment_key
+from index.segments import SegmentArrays, by_segment
 
 PLAIN_FIELDS = ("source", "month")
 
@@ -37,7 +38,6 @@ def facet_counts(searcher, arrays: SegmentArrays, docnums: np.ndarray, catalog: 
     """Articles per value: `fields` by their values, and "entity" by canonical entity key."""
     docnums = np.asarray(docnums, dtype=np.int64)
     counts = {f: Counter() for f in (*fields, "entity")}
-    targets = _Targets.of(catalog)
     entity_totals = []
     for sub, offset, local in by_segment(searcher, docnums):
         reader = sub.reader()
@@ -49,50 +49,47 @@ def facet_counts(searcher, arrays: SegmentArrays, docnums: np.ndarray, catalog: 
             counts[fieldname].update({names[i]: int(found[i]) for i in np.flatnonzero(found)})
         pairs = []
         for fieldname in ENTITY_FIELDS:
-            docs, numbers, names = arrays.values(reader, fieldname)
+            docs, keys = arrays.key_numbers(reader, fieldname)
+            targets = _targets(catalog, arrays)  # after key_numbers, which may have numbered new values
             keep = chosen[docs]
             if keep.any():
-                mapped = targets.numbers(segment_key(reader), fieldname, names)
-                pairs.append(docs[keep].astype(np.int64) * targets.size + mapped[numbers[keep]])
+                pairs.append(docs[keep].astype(np.int64) * TARGETS + targets.of_key[keys[keep]])
         if pairs:  # one per (article, canonical entity), however many spellings the article used
-            entity_totals.append(np.unique(np.concatenate(pairs)) % targets.size)
+            entity_totals.append(np.unique(np.concatenate(pairs)) % TARGETS)
     if entity_totals:
-        found = np.bincount(np.concatenate(entity_totals), minlength=targets.size)
-        counts["entity"].update({targets.keys[i]: int(found[i]) for i in np.flatnonzero(found)})
+        targets = _targets(catalog, arrays)
+        found = np.bincount(np.concatenate(entity_totals))
+        counts["entity"].update({targets.names[i]: int(found[i]) for i in np.flatnonzero(found)})
     return counts
 
 
+TARGETS = 1 << 24  # room for every canonical entity; a pair is docnum * TARGETS + target number
+
+
+@dataclass
 class _Targets:
-    """Canonical entity keys numbered, and each segment's entity values mapped to them (per catalog)."""
+    """Canonical entities numbered, and `of_key`: archive-wide value number -> canonical entity number."""
 
-    size = 1 << 24  # room for every canonical entity; a pair is docnum * size + target
+    names: list[str]
+    of_key: np.ndarray
 
-    def __init__(self, catalog: EntityCatalog):
-        self.catalog = catalog
-        self.number: dict[str, int] = {}
-        self.keys: list[str] = []
-        self._mapped: dict[tuple, np.ndarray] = {}
 
-    @classmethod
-    def of(cls, catalog: EntityCatalog) -> "_Targets":
-        found = catalog.__dict__.get("_facet_targets")
-        if found is None:
-            found = catalog.__dict__["_facet_targets"] = cls(catalog)
-        return found
-
-    def numbers(self, segment: str, fieldname: str, names: list[str]) -> np.ndarray:
-        key = (segment, fieldname)
-        if key not in self._mapped:
-            canonical = self.catalog.canonical
-            self._mapped[key] = np.fromiter((self._number(canonical.get(n, n)) for n in names),
-                                            dtype=np.int64, count=len(names))
-        return self._mapped[key]
-
-    def _number(self, target: str) -> int:
-        if target not in self.number:
-            self.number[target] = len(self.keys)
-            self.keys.append(target)
-        return self.number[target]
+def _targets(catalog: EntityCatalog, arrays: SegmentArrays) -> _Targets:
+    """The catalog's canonical entities as numbers for every value `arrays` has numbered (kept on the catalog)."""
+    found = catalog.__dict__.get("_facet_targets")
+    if found is None or len(found.of_key) < arrays.key_count:  # new values since: number them too
+        number: dict[str, int] = {}
+        names: list[str] = []
+        of_key = np.zeros(arrays.key_count, dtype=np.int64)
+        for i in range(arrays.key_count):
+            key = arrays.key_name(i)
+            target = catalog.canonical.get(key, key)
+            if target not in number:
+                number[target] = len(names)
+                names.append(target)
+            of_key[i] = number[target]
+        found = catalog.__dict__["_facet_targets"] = _Targets(names, of_key)
+    return found
 
 
 def entity_facets(counts: dict[str, Counter], catalog: EntityCatalog, limit: int) -> dict[str, list[FacetValue]]:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import threading
 import zlib
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from pickle import loads
 
 import numpy as np
@@ -154,7 +154,10 @@ class SegmentArrays:
         self._postings: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._held = 0  # postings held in the LRU
         self._other: dict[tuple, object] = {}
-        self._lock = threading.Lock()
+        self._numbers: dict[str, int] = {}  # archive-wide numbers of field values (key_numbers)
+        self._names: list[str] = []
+        self._sums: dict[str, tuple[dict, Counter]] = {}  # summed_term_counts, per field
+        self._lock = threading.RLock()
 
     # -- postings ----------------------------------------------------------------
 
@@ -289,6 +292,62 @@ class SegmentArrays:
                 return frozenset()
             return frozenset(t.decode("utf-8") for t in reader.lexicon("article_id"))
         return self._cached((segment_key(reader), "article_ids"), build)
+
+    def key_numbers(self, reader, fieldname: str) -> tuple[np.ndarray, np.ndarray]:
+        """`values` of a field with each value as an archive-wide number (see `key_name`): (docnums, numbers).
+
+        The numbers never change, so a new entity catalog maps every segment's values
+        with one array lookup instead of a dictionary lookup per value and segment.
+        """
+        def build():
+            docs, numbers, names = self.values(reader, fieldname)
+            with self._lock:
+                mapped = np.fromiter((self._key_number(n) for n in names), dtype=np.int64, count=len(names))
+            return docs, mapped[numbers] if len(names) else np.zeros(0, np.int64)
+        return self._cached((segment_key(reader), "keys", fieldname), build)
+
+    def _key_number(self, name: str) -> int:
+        if name not in self._numbers:
+            self._numbers[name] = len(self._names)
+            self._names.append(name)
+        return self._numbers[name]
+
+    def key_name(self, number: int) -> str:
+        return self._names[number]
+
+    @property
+    def key_count(self) -> int:
+        return len(self._names)
+
+    def summed_term_counts(self, leaf_readers, fieldname: str) -> Counter:
+        """Documents per term of a field over all these segments, updated by the segments that changed.
+
+        After a commit most segments are the same; their counts are not summed again.
+        """
+        with self._lock:
+            previous = self._sums.get(fieldname)
+        wanted = {segment_key(leaf): leaf for leaf in leaf_readers}
+        if previous is None:
+            previous = ({}, Counter())
+        held, total = dict(previous[0]), Counter(previous[1])
+        for key in [k for k in held if k not in wanted]:
+            total.subtract(held.pop(key))
+        for key, leaf in wanted.items():
+            if key not in held:
+                held[key] = self.term_counts(leaf, fieldname)
+                total.update(held[key])
+        total = +total  # drop terms whose count fell to zero
+        with self._lock:
+            self._sums[fieldname] = (held, total)
+        return total
+
+    def term_counts(self, reader, fieldname: str) -> dict[str, int]:
+        """Every term of a field in one segment with the number of documents holding it (deleted ones too)."""
+        def build():
+            if fieldname not in reader.indexed_field_names():
+                return {}
+            return {btext.decode("utf-8"): info.doc_frequency() for btext, info in reader.iter_field(fieldname)}
+        return self._cached((segment_key(reader), "terms", fieldname), build)
 
     def retain(self, segments: set[str]) -> None:
         """Forget everything cached for segments not in `segments` (merged away or deleted)."""
