@@ -31,3 +31,10 @@ keepalive = 5
 accesslog = "-"
 errorlog = "-"
 loglevel = _settings.log_level
+
+
+def post_worker_init(worker):
+    """Each worker reads its index's arrays in the background as it starts (service/archive.py)."""
+    if _settings.warm:
+        from service.archive import warm_in_background
+        warm_in_background(worker.wsgi)

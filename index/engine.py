@@ -40,7 +40,7 @@ from index.passages import split_passages
 from index.highlight import highlight
 from index.related import RelatedArticle, related
 from index.schema import ARTICLE, ENTITY_FIELDS, PASSAGE, NewsSchema
-from index.segments import SegmentArrays, segment_key
+from index.segments import SegmentArrays, global_array, segment_key
 from index.searching import (SearchContext, SearchRequest, SearchResult, highlight_terms, parse_query, phrase_pairs,
                              search)
 
@@ -138,6 +138,20 @@ class Index:
                 self._searcher = self._ix.searcher()
                 self.arrays.retain({segment_key(sub.reader()) for sub, _ in self._searcher.leaf_searchers()})
             return self._searcher
+
+    def warm(self) -> None:
+        """Read every segment's arrays and the entity catalog now, so that the first searches do not.
+
+        On a million passages this is tens of seconds of reading per process; the
+        service does it in a background thread as each worker starts.
+        """
+        started = time.perf_counter()
+        searcher = self.searcher()
+        self.search(SearchRequest(per_page=1))  # catalog, facet values, dates of every segment
+        for fieldname in ("title", "body", "text"):
+            global_array(searcher, self.arrays, "lengths", fieldname)
+        log.info("index warmed in %.1f s (%d segments)", time.perf_counter() - started,
+                 len(searcher.leaf_searchers()))
 
     def generation(self) -> int:
         """A number that changes with every commit (for caches and ETags)."""

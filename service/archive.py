@@ -32,3 +32,21 @@ def get_index() -> Index:
 
 def init_app(app: Flask) -> None:
     app.extensions["newsindex"] = {}
+
+
+def warm_in_background(app: Flask) -> threading.Thread:
+    """Open this process's index and read its arrays in a daemon thread (see Index.warm).
+
+    Called by gunicorn as each worker starts (config/gunicorn.conf.py), so a large
+    archive's first searches are not the ones that pay for reading it.
+    """
+    def run() -> None:
+        with app.app_context():
+            try:
+                get_index().warm()
+            except Exception:  # a missing or broken index is reported by the first request instead
+                app.logger.exception("warming the index failed")
+
+    thread = threading.Thread(target=run, name="newsindex-warm", daemon=True)
+    thread.start()
+    return thread

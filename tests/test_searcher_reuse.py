@@ -83,3 +83,16 @@ def test_a_search_under_way_keeps_its_searcher_when_another_worker_commits(seed_
         assert reader.searcher() is not under_way.searcher  # the next lookup replaces the shared one...
         assert search(SearchRequest(q="Kalbajar"), under_way).total == 2  # ...and the old one still reads
         assert reader.search(SearchRequest(q="Tegh")).total == 1
+
+
+def test_warming_reads_the_arrays_a_first_search_would(seed_copy):
+    settings = make_settings(seed_copy, entities=False)
+    with Index.open(seed_copy, settings=settings) as index:
+        assert index.arrays.stats()["arrays"] == 0
+        index.warm()
+        warmed = index.arrays.stats()["arrays"]
+        searcher = index.searcher()
+        assert warmed > 0 and index._catalog is not None
+        assert index.search(SearchRequest(q="Kalbajar")).total == 2
+        assert index.searcher() is searcher  # warming used the worker's one searcher
+
