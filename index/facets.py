@@ -14,6 +14,8 @@ merged spellings count once per article.
 
 from __future__ import annotations
 
+import hashlib
+import heapq
 from collections import Counter
 from dataclasses import dataclass
 
@@ -47,15 +49,9 @@ def facet_counts(searcher, arrays: SegmentArrays, docnums: np.ndarray, catalog: 
             docs, numbers, names = arrays.values(reader, fieldname)
             found = np.bincount(numbers[chosen[docs]], minlength=len(names))
             counts[fieldname].update({names[i]: int(found[i]) for i in np.flatnonzero(found)})
-        pairs = []
-        for fieldname in ENTITY_FIELDS:
-            docs, keys = arrays.key_numbers(reader, fieldname)
-            targets = _targets(catalog, arrays)  # after key_numbers, which may have numbered new values
-            keep = chosen[docs]
-            if keep.any():
-                pairs.append(docs[keep].astype(np.int64) * TARGETS + targets.of_key[keys[keep]])
-        if pairs:  # one per (article, canonical entity), however many spellings the article used
-            entity_totals.append(np.unique(np.concatenate(pairs)) % TARGETS)
+        docs, entities = _entity_pairs(reader, arrays, catalog)
+        if len(docs):
+            entity_totals.append(entities[chosen[docs]])
     if entity_totals:
         targets = _targets(catalog, arrays)
         found = np.bincount(np.concatenate(entity_totals))
@@ -72,6 +68,24 @@ class _Targets:
 
     names: list[str]
     of_key: np.ndarray
+    digest: str = ""  # the same for two catalogs that map every value alike
+
+
+def _entity_pairs(reader, arrays: SegmentArrays, catalog: EntityCatalog) -> tuple[np.ndarray, np.ndarray]:
+    """A segment's (article docnum, canonical entity number) pairs, each pair once.
+
+    An article that names one entity in two spellings (or as a person and an org)
+    counts once.  Kept per segment until the catalog maps entities differently
+    (most commits leave the mapping as it was, so the pairs are reused).
+    """
+    keyed = [arrays.key_numbers(reader, fieldname) for fieldname in ENTITY_FIELDS]
+    targets = _targets(catalog, arrays)  # after key_numbers, which may have numbered new values
+
+    def build():
+        pairs = np.unique(np.concatenate([docs.astype(np.int64) * TARGETS + targets.of_key[keys]
+                                          for docs, keys in keyed]))
+        return pairs // TARGETS, pairs % TARGETS
+    return arrays.versioned(reader, "entity_pairs", targets.digest, build)
 
 
 def _targets(catalog: EntityCatalog, arrays: SegmentArrays) -> _Targets:
@@ -88,18 +102,22 @@ def _targets(catalog: EntityCatalog, arrays: SegmentArrays) -> _Targets:
                 number[target] = len(names)
                 names.append(target)
             of_key[i] = number[target]
-        found = catalog.__dict__["_facet_targets"] = _Targets(names, of_key)
+        digest = hashlib.blake2b(of_key.tobytes(), digest_size=16).hexdigest()
+        found = catalog.__dict__["_facet_targets"] = _Targets(names, of_key, digest)
     return found
 
 
 def entity_facets(counts: dict[str, Counter], catalog: EntityCatalog, limit: int) -> dict[str, list[FacetValue]]:
     """Person, org and place facets: canonical entities with their number of matching articles."""
-    grouped: dict[str, list[FacetValue]] = {f: [] for f in ENTITY_FIELDS}
+    by_kind: dict[str, list[tuple[int, str]]] = {f: [] for f in ENTITY_FIELDS}
     for target, count in counts["entity"].items():
-        kind = catalog.type_of.get(target, "person")
-        grouped[kind].append(FacetValue(catalog.display.get(target, target), count, target))
-    for kind in grouped:
-        grouped[kind] = sorted(grouped[kind], key=lambda v: (-v.count, v.value.lower()))[:limit]
+        by_kind[catalog.type_of.get(target, "person")].append((count, target))
+    grouped: dict[str, list[FacetValue]] = {}
+    for kind, found in by_kind.items():
+        # Only the entities that can be in the top `limit` (ties included) are named and sorted.
+        floor = heapq.nlargest(limit, (count for count, _ in found))[-1:] or [0]
+        top = [FacetValue(catalog.display.get(t, t), c, t) for c, t in found if c >= floor[0]]
+        grouped[kind] = sorted(top, key=lambda v: (-v.count, v.value.lower()))[:limit]
     return grouped
 
 

@@ -40,8 +40,12 @@ ENTRY_COST = 64  # a cached list's own overhead, in postings (8 bytes each), so 
 
 def segment_key(reader) -> str:
     """A name for the segment behind a leaf reader (id(reader) for readers without one)."""
-    segment = reader.segment() if hasattr(reader, "segment") else None
-    return segment.segment_id() if segment is not None else f"reader-{id(reader)}"
+    key = reader.__dict__.get("_newsindex_segment")
+    if key is None:
+        segment = reader.segment() if hasattr(reader, "segment") else None
+        key = reader.__dict__["_newsindex_segment"] = (
+            segment.segment_id() if segment is not None else f"reader-{id(reader)}")
+    return key
 
 
 def _leaf_matcher(reader, fieldname: str, text: str):
@@ -180,6 +184,7 @@ class SegmentArrays:
         self._numbers: dict[str, int] = {}  # archive-wide numbers of field values (key_numbers)
         self._names: list[str] = []
         self._sums: dict[str, tuple[dict, Counter]] = {}  # summed_term_counts, per field
+        self._versioned: dict[tuple, tuple[str, object]] = {}  # (segment, what) -> (version, array)
         self._lock = threading.RLock()
 
     # -- postings ----------------------------------------------------------------
@@ -315,6 +320,16 @@ class SegmentArrays:
             return frozenset(t.decode("utf-8") for t in reader.lexicon("article_id"))
         return self._cached((segment_key(reader), "article_ids"), build)
 
+    def versioned(self, reader, what: str, version: str, build):
+        """One array per segment that depends on something else (`version`): rebuilt when that changes."""
+        key = (segment_key(reader), what)
+        found = self._versioned.get(key)
+        if found is None or found[0] != version:
+            found = (version, build())
+            with self._lock:
+                self._versioned[key] = found
+        return found[1]
+
     def key_numbers(self, reader, fieldname: str) -> tuple[np.ndarray, np.ndarray]:
         """`values` of a field with each value as an archive-wide number (see `key_name`): (docnums, numbers).
 
@@ -376,8 +391,9 @@ class SegmentArrays:
         with self._lock:
             for key in [k for k in self._postings if k[0] not in segments]:
                 self._held -= len(self._postings.pop(key)[0]) + ENTRY_COST
-            for key in [k for k in self._other if k[0] not in segments]:
-                del self._other[key]
+            for cache in (self._other, self._versioned):
+                for key in [k for k in cache if k[0] not in segments]:
+                    del cache[key]
 
     def stats(self) -> dict:
         """How much the cache holds (for metrics and the soak's memory report)."""
@@ -388,8 +404,31 @@ class SegmentArrays:
 # -- the same, across every segment of a searcher, in global document numbers ----------
 
 
+GLOBAL_POSTINGS_HELD = 4_000_000  # postings of joined lists kept per searcher (32 MB)
+
+
 def global_postings(searcher, arrays: SegmentArrays, fieldname: str, text: str | tuple) -> tuple[np.ndarray, np.ndarray]:
-    """(global docnums, weights) of a term's live postings in every segment, in docnum order."""
+    """(global docnums, weights) of a term's live postings in every segment, in docnum order.
+
+    Joining a few hundred segments' lists costs more than the arithmetic on them,
+    so joined lists are kept on the searcher (until the next commit replaces it).
+    """
+    held = searcher.__dict__.setdefault("_newsindex_postings", OrderedDict())
+    key = (fieldname, text)
+    with arrays._lock:
+        if key in held:
+            held.move_to_end(key)
+            return held[key]
+    found = _join_postings(searcher, arrays, fieldname, text)
+    with arrays._lock:
+        held[key] = found
+        total = sum(len(ids) for ids, _ in held.values())
+        while total > GLOBAL_POSTINGS_HELD and len(held) > 1:
+            total -= len(held.popitem(last=False)[1][0])
+    return found
+
+
+def _join_postings(searcher, arrays: SegmentArrays, fieldname: str, text: str | tuple):
     ids, weights = [], []
     for sub, offset in searcher.leaf_searchers():
         local, w = arrays.postings(sub.reader(), fieldname, text)
