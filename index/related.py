@@ -18,6 +18,7 @@ from index.analysis import fold
 from index.errors import NotFound
 from index.schema import ARTICLE
 from index.scoring import ARTICLE_FIELDS, DEFAULT, Params, Unit, score_documents
+from index.matching import matching_docs
 from index.segments import SegmentArrays
 
 KEY_TERMS = 20  # terms taken from the article to find its neighbours
@@ -53,7 +54,8 @@ def related(searcher, arrays: SegmentArrays, article_id: str, limit: int = 5,
         return []
     units = [Unit(label=t, alternatives=[Q.Term("body", t)], words=(t,)) for t in terms]
     query = Q.And([Q.Or([Q.Term(f, t) for t in terms for f in ARTICLE_FIELDS]), Q.Term("kind", ARTICLE)])
-    candidates = set(searcher.docs_for_query(query)) - {docnum}
+    found, _ = matching_docs(searcher, arrays, query)
+    candidates = found[found != docnum]
     scored = score_documents(searcher, arrays, units, candidates, ARTICLE_FIELDS, params, coordinate=False)
     content = _content(own)
     found: list[RelatedArticle] = []

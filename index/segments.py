@@ -4,18 +4,26 @@ Whoosh walks posting lists one document at a time in Python, which is fine for
 the top ten of a small archive and far too slow for ranking and faceting every
 match of a million-passage one.  A segment never changes once written (only
 its deletions grow), so this module reads what searching needs from each
-segment once and keeps it:
+segment once and keeps it (SegmentArrays, one per Index):
 
     postings(reader, field, text)  ->  (local docnums, term frequencies); a phrase when text is a tuple of words
     lengths(reader, field)         ->  field length of every document
     published(reader)              ->  the `published` column (int64 max when undated)
     kind(reader, kind)             ->  which live documents are articles / passages
     values(reader, field)          ->  (docnum, value number) pairs of an article field, and the value strings
+    key_numbers(reader, field)     ->  the same values as archive-wide numbers (entity facets)
+    summed_term_counts(leaves, f)  ->  documents per term over all segments (the entity catalog)
 
 Postings are read block by block (Whoosh's W3 format pickles up to 128 ids and
 weights per block) instead of posting by posting, and kept in an LRU bounded by
-`max_postings` postings (each list also counts ENTRY_COST for its overhead).  Everything is keyed by segment id (and deletions where
-they matter), so a commit that adds a segment leaves the rest of the cache warm.
+`max_postings` postings (each list also counts ENTRY_COST for its overhead).
+Everything is keyed by segment id (and deletions where they matter), so a
+commit that adds a segment leaves the rest warm; `retain` forgets segments that
+merges removed.  global_postings and global_array give the same across every
+segment of a searcher, in global document numbers.
+
+This reads Whoosh's W3 codec below its public API (pinned: Whoosh-Reloaded
+2.7.x); tests/test_segments.py checks every reader here against Whoosh's own.
 """
 
 from __future__ import annotations
