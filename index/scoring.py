@@ -224,8 +224,8 @@ class Scorer:
         self.deadline = deadline
         self.partial = False  # set when the deadline stopped a step early
         self.arrays = arrays
-        self.docs = np.unique(np.asarray(list(candidates) if isinstance(candidates, (set, frozenset)) else candidates,
-                                         dtype=np.int64))
+        docs = np.asarray(list(candidates) if isinstance(candidates, (set, frozenset)) else candidates, dtype=np.int64)
+        self.docs = docs if len(docs) < 2 or bool(np.all(docs[1:] > docs[:-1])) else np.unique(docs)
         self.fields = fields
         self.params = params
         self.stats = Statistics.of(searcher.reader())
@@ -318,7 +318,11 @@ class Scored:
 
     def ranked(self, start: int = 0, stop: int | None = None) -> list[tuple[int, float]]:
         """(docnum, score) best first; equal scores in index order, so results are stable."""
-        order = np.lexsort((self.docs, -self.scores))[start:stop]
+        within = np.arange(len(self.docs))
+        if stop is not None and stop < len(self.docs):  # only the top `stop` (and ties) need sorting
+            floor = -np.partition(-self.scores, stop - 1)[stop - 1]
+            within = np.flatnonzero(self.scores >= floor)
+        order = within[np.lexsort((self.docs[within], -self.scores[within]))][start:stop]
         return [(int(self.docs[i]), float(self.scores[i])) for i in order]
 
     def match(self, docnum: int) -> Match | None:

@@ -459,14 +459,15 @@ def by_segment(searcher, docnums: np.ndarray):
 
 
 def global_array(searcher, arrays: SegmentArrays, what: str, fieldname: str = "") -> np.ndarray:
-    """A per-document array (`lengths` of a field, `published`) over the whole searcher.
+    """A per-document array (`lengths` of a field, `published`, `live`) over the whole searcher.
 
     Kept on the searcher, which lives until the next commit.
     """
     cache = searcher.__dict__.setdefault("_newsindex_arrays", {})
     key = (what, fieldname)
     if key not in cache:
-        parts = [arrays.lengths(sub.reader(), fieldname) if what == "lengths" else arrays.published(sub.reader())
-                 for sub, _ in searcher.leaf_searchers()]
+        read = {"lengths": lambda r: arrays.lengths(r, fieldname), "published": arrays.published,
+                "live": arrays.live}[what]
+        parts = [read(sub.reader()) for sub, _ in searcher.leaf_searchers()]
         cache[key] = np.concatenate(parts) if parts else np.zeros(0)
     return cache[key]

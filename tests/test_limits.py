@@ -31,6 +31,7 @@ def slow_client(tmp_path, monkeypatch):
             index.ingest(read_articles([seed], index.outlets))
         assert index.stats()["segments"] == 5
     monkeypatch.setattr(Deadline, "expired", lambda self: True)
+    monkeypatch.setattr("index.matching.CHUNK_DOCS", 1)  # each segment a chunk, as in a large archive
     return create_app(settings).test_client()
 
 
