@@ -102,8 +102,15 @@ def _targets(catalog: EntityCatalog, arrays: SegmentArrays) -> _Targets:
                 number[target] = len(names)
                 names.append(target)
             of_key[i] = number[target]
-        digest = hashlib.blake2b(of_key.tobytes(), digest_size=16).hexdigest()
-        found = catalog.__dict__["_facet_targets"] = _Targets(names, of_key, digest)
+        # A commit that only adds values (new entities) maps the old ones as before: the segments'
+        # pairs stay valid, so the version stays; a changed merge anywhere makes a new one.
+        last = arrays.__dict__.get("_facet_targets")
+        if last is not None and np.array_equal(of_key[:len(last.of_key)], last.of_key):
+            digest = last.digest
+        else:
+            digest = hashlib.blake2b(of_key.tobytes(), digest_size=16).hexdigest()
+        found = catalog.__dict__["_facet_targets"] = arrays.__dict__["_facet_targets"] = \
+            _Targets(names, of_key, digest)
     return found
 
 
