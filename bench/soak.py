@@ -5,6 +5,7 @@ searchable at the end.
 
     .venv/bin/python bench/soak.py --index /tmp/ni-1x              # 5 minutes (default)
     .venv/bin/python bench/soak.py --minutes 1 --json              # seeds copy, one minute
+    .venv/bin/python bench/soak.py --index /tmp/ni-24x --settle 180  # a million passages: let workers warm first
 
 The index is copied first (the soak writes to the copy, never to the original; without
 --index the five seed articles are used).  A write key is made in a temporary keys file.
@@ -196,6 +197,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--load", type=float, default=0.8, help="fraction of the measured peak (default 0.8)")
     parser.add_argument("--write-every", type=int, default=20, help="one request in N is a write (default 20)")
     parser.add_argument("--entities", choices=("on", "off"), default="off", help="entity extraction on writes")
+    parser.add_argument("--settle", type=float, default=0.0,
+                        help="seconds to wait after start-up, for the workers to warm a large index (default 0)")
     parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     args = parser.parse_args(argv)
 
@@ -214,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         proc, base = _serve("service.app:create_app()", env, ROOT)
         port = int(base.rsplit(":", 1)[1])
         try:
+            time.sleep(args.settle)  # each worker warms its index in the background as it starts
             closed_loop_peak(port, Mix(paths, key, 10**9), 3)  # warm every worker's searcher and caches
             peak, peak_acked = closed_loop_peak(port, Mix(paths, key, args.write_every, "soak-peak"), 10)
             rate = max(1.0, peak * args.load)
