@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import json
-import pstats
 import sys
 import tempfile
 import time

@@ -13,7 +13,7 @@ are counted (index/catalog.py), so the result does not depend on ingest order.
 from __future__ import annotations
 
 import logging
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Sequence
 
