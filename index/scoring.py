@@ -35,7 +35,8 @@ import numpy as np
 from whoosh import query as Q
 
 from index.schema import ARTICLE, ENTITY_FIELDS, PASSAGE
-from index.segments import SegmentArrays, by_segment, global_array, global_postings, phrase_key
+from index.segments import (SegmentArrays, by_segment, global_array, global_postings, phrase_key,
+                            read_positions)
 
 TEXT_FIELDS = ("title", "body", "text")
 ARTICLE_FIELDS = ("title", "body")
@@ -281,29 +282,18 @@ class Scorer:
         segment; counts what Whoosh's Phrase(slop) would: pairs 1..slop words apart.
         """
         fieldname, slop = self.fields[-1], self.params.proximity_slop
-        positions = np.sort(positions)
         found_pos, found_tf = [], []
-        for sub, offset, local in by_segment(self.searcher, self.docs[positions]):
+        for sub, offset, local in by_segment(self.searcher, self.docs[np.sort(positions)]):
             reader = sub.reader()
-            if (fieldname, left) not in reader or (fieldname, right) not in reader:
-                continue
-            lefts, rights = reader.postings(fieldname, left), reader.postings(fieldname, right)
-            for docnum in local.tolist():
-                if not (_move_to(lefts, docnum) and _move_to(rights, docnum)):
-                    continue
-                after = set(rights.value_as("positions"))
-                count = sum(1 for p in lefts.value_as("positions") for gap in range(1, slop + 1) if p + gap in after)
+            lefts = read_positions(reader, fieldname, left, local)
+            rights = read_positions(reader, fieldname, right, local) if lefts else {}
+            for docnum in lefts.keys() & rights.keys():
+                after = set(rights[docnum])
+                count = sum(1 for p in lefts[docnum] for gap in range(1, slop + 1) if p + gap in after)
                 if count:
                     found_pos.append(np.searchsorted(self.docs, docnum + offset))
                     found_tf.append(count)
         return np.asarray(found_pos, dtype=np.int64), np.asarray(found_tf, dtype=np.float64)
-
-
-def _move_to(matcher, docnum: int) -> bool:
-    """Skip a posting matcher to `docnum`; True if the term is in that document."""
-    if matcher.is_active() and matcher.id() < docnum:
-        matcher.skip_to(docnum)
-    return matcher.is_active() and matcher.id() == docnum
 
 
 @dataclass

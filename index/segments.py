@@ -64,9 +64,23 @@ def _leaf_matcher(reader, fieldname: str, text: str):
     return reader._terms.matcher(fieldname, btext, reader.schema[fieldname].format)
 
 
-def _blocks(matcher):
-    """(docnums, weights, values) of each block of a W3 posting list, decoded a block at a time."""
+def _blocks(matcher, wanted: np.ndarray | None = None):
+    """(docnums, weights, values) of each block of a W3 posting list, decoded a block at a time.
+
+    With `wanted` (sorted docnums), blocks holding none of them are skipped undecoded
+    (a block's header says its last docnum).
+    """
+    last = -1  # the last docnum of the block before
     while matcher.is_active():
+        if wanted is not None:
+            at = np.searchsorted(wanted, last, side="right")
+            if at == len(wanted):
+                return
+            if wanted[at] > matcher._maxid:
+                last = matcher._maxid
+                matcher._next_block()
+                continue
+        last = matcher._maxid
         raw = matcher._postfile.get(matcher._dataoffset, matcher._nextoffset - matcher._dataoffset)
         block_ids, block_weights, values = loads(zlib.decompress(raw) if matcher._compression else raw)
         count = matcher._blocklength
@@ -104,13 +118,13 @@ def read_positions(reader, fieldname: str, text: str, wanted: np.ndarray) -> dic
     if matcher is None or not len(wanted):
         return found
     decode = reader.schema[fieldname].format.decode_positions
-    if not isinstance(matcher, W3LeafMatcher):
+    if not isinstance(matcher, W3LeafMatcher):  # a list inline in the term info: (docnum, value) pairs
         wanted_set = set(wanted.tolist())
-        for docnum in matcher.all_ids():
+        for docnum, value in matcher.all_items():
             if docnum in wanted_set:
-                found[docnum] = decode(matcher.value())
+                found[docnum] = decode(value)
         return found
-    for ids, _, values in _blocks(matcher):
+    for ids, _, values in _blocks(matcher, wanted):
         for i in np.flatnonzero(np.isin(ids, wanted, assume_unique=True)):
             found[int(ids[i])] = decode(values[i])
     return found
