@@ -358,13 +358,16 @@ class Index:
         self._replace([(article, _checksum(article))], mergetype=merge_tiny_segments)
         return not existed
 
-    def _replace(self, articles: list[tuple[Article, str]], **commit) -> None:
-        """Write (article, checksum) pairs over any earlier version, then commit with `commit`'s options.
+    def _replace(self, articles: list[tuple[Article, str]], remove: Iterable[str] = (), **commit) -> None:
+        """Write (article, checksum) pairs over any earlier version, remove the `remove` ids,
+        then commit with `commit`'s options.
 
         All or nothing: an error before the commit cancels the writer.
         """
         writer = self._writer()
         try:
+            for article_id in remove:
+                writer.delete_by_term("article_id", article_id)
             for article, checksum in articles:
                 writer.delete_by_term("article_id", article.id)
                 for doc in _documents(article, checksum):
@@ -378,10 +381,7 @@ class Index:
         """Remove articles (and their passages). Returns how many existed."""
         ids = [i for i in ids if self.exists(i)]
         if ids:
-            writer = self._writer()
-            for article_id in ids:
-                writer.delete_by_term("article_id", article_id)
-            writer.commit(mergetype=merge_tiny_segments)
+            self._replace([], remove=ids, mergetype=merge_tiny_segments)
         return len(ids)
 
 

@@ -31,7 +31,7 @@ from index.facets import FacetValue, entity_facets, facet_counts, plain_facets
 from index.highlight import highlight
 from index.matching import Deadline, FilterOnly, matching_docs
 from index.schema import ARTICLE, ENTITY_FIELDS
-from index.segments import SegmentArrays, by_segment, global_array, global_postings, read_postings
+from index.segments import SegmentArrays, by_segment, global_array, global_postings
 from index.suggest import suggest
 from index.scoring import (ARTICLE_FIELDS, DEFAULT as DEFAULT_PARAMS, PASSAGE_FIELDS, AliasOr, Match, Params,
                            query_units, score_documents)
@@ -263,8 +263,8 @@ def date_filter(reader, date_from: date | None, date_to: date | None) -> Q.Query
 
     One term per month (one posting list each): Whoosh's own DateRange expands
     into thousands of numeric terms and cost about 200-500 ms on Reuters.  The
-    exact day at either edge is then checked per document by the collector
-    (`published_bounds`), so the answer is exact.
+    exact day at either edge is then checked per document by index.matching
+    (with `published_bounds`), so the answer is exact.
     """
     first = date_from.strftime("%Y-%m") if date_from else ""
     last = date_to.strftime("%Y-%m") if date_to else "9999-99"
@@ -404,7 +404,7 @@ def _best_passages(page_docs, units, ctx: SearchContext, per_article: int) -> di
     if not page_docs or per_article < 1 or not units:
         return {}
     searcher = ctx.searcher
-    candidates = np.setdiff1d(passages_of(searcher, [d for d, _ in page_docs]), [d for d, _ in page_docs])
+    candidates = np.setdiff1d(passages_of(searcher, ctx.arrays, [d for d, _ in page_docs]), [d for d, _ in page_docs])
     passage_units = query_units(to_passages(_units_query(units)))
     scored = score_documents(searcher, ctx.arrays, passage_units, candidates, PASSAGE_FIELDS, ctx.params)
     best: dict[str, list] = {}
@@ -418,7 +418,7 @@ def _best_passages(page_docs, units, ctx: SearchContext, per_article: int) -> di
     return best
 
 
-def passages_of(searcher, article_docnums: list[int]) -> np.ndarray:
+def passages_of(searcher, arrays: SegmentArrays, article_docnums: list[int]) -> np.ndarray:
     """Global docnums of the documents sharing `article_id` with these articles (their passages, themselves).
 
     An article and its passages are written by one writer into one segment, and
@@ -428,9 +428,7 @@ def passages_of(searcher, article_docnums: list[int]) -> np.ndarray:
     for sub, offset, local in by_segment(searcher, np.sort(np.asarray(article_docnums, dtype=np.int64))):
         reader = sub.reader()
         for docnum in local.tolist():
-            ids, _ = read_postings(reader, "article_id", reader.stored_fields(docnum)["article_id"])
-            if reader.has_deletions():
-                ids = ids[~np.isin(ids, list(reader.deleted_docs_set))]
+            ids, _ = arrays.postings(reader, "article_id", reader.stored_fields(docnum)["article_id"])
             found.append(ids.astype(np.int64) + offset)
     return np.concatenate(found) if found else np.zeros(0, np.int64)
 
