@@ -22,7 +22,7 @@ import numpy as np
 from whoosh import query as Q
 from whoosh.matching import WrappingMatcher
 
-from index.scoring import AliasOr
+from index.scoring import AliasOr, expansions
 from index.segments import SegmentArrays, global_array, global_postings, phrase_key
 
 
@@ -132,10 +132,8 @@ def _mask(node: Q.Query, chunk: _Chunk) -> np.ndarray:
         return _terms_mask(chunk, node.fieldname, [node.text])
     if isinstance(node, Q.Phrase):
         return _terms_mask(chunk, node.fieldname, [phrase_key(node)])
-    if isinstance(node, Q.MultiTerm) and not isinstance(node, Q.Phrase):
-        reader = chunk.searcher.reader()
-        return _terms_mask(chunk, node.fieldname,
-                           [t.decode("utf-8") if isinstance(t, bytes) else t for t in node._btexts(reader)])
+    if isinstance(node, Q.MultiTerm):
+        return _terms_mask(chunk, node.fieldname, expansions(node, chunk.searcher.reader(), limit=None))
     if type(node) is Q.And:
         mask = np.ones(size, dtype=bool)
         for child in node.subqueries:

@@ -395,7 +395,7 @@ def _score_alternative(scorer: Scorer, alt: Q.Query) -> tuple[np.ndarray, list[t
     if isinstance(alt, Q.Term):
         texts = [alt.text]
     elif isinstance(alt, Q.MultiTerm):
-        texts = _expansions(alt, reader)
+        texts = expansions(alt, reader)
     else:
         return np.zeros(n), []
     best = np.zeros(n)
@@ -408,11 +408,12 @@ def _score_alternative(scorer: Scorer, alt: Q.Query) -> tuple[np.ndarray, list[t
     return best, where
 
 
-def _expansions(node: Q.Query, reader, limit: int = 64) -> list[str]:
+def expansions(node: Q.Query, reader, limit: int | None = 64) -> list[str]:
+    """The index words a prefix, wildcard or fuzzy term stands for (the first `limit`; None: all)."""
     words = []
     for btext in node._btexts(reader):
         words.append(btext.decode("utf-8") if isinstance(btext, bytes) else btext)
-        if len(words) >= limit:
+        if limit is not None and len(words) >= limit:
             break
     return words
 
