@@ -251,12 +251,11 @@ class SegmentArrays:
     # -- per-document arrays ------------------------------------------------------
 
     def _cached(self, key: tuple, build):
+        """Kept until `retain` drops the segment (key[0]) after a merge removed it."""
         found = self._other.get(key)
         if found is None:
             found = build()
             with self._lock:
-                if len(self._other) > 8192:  # segments come and go with merges; forget old ones
-                    self._other.clear()
                 self._other[key] = found
         return found
 
@@ -267,7 +266,7 @@ class SegmentArrays:
             deleted = list(reader.deleted_docs_set) if reader.has_deletions() else []
             live[np.asarray(deleted, dtype=np.int64)] = False
             return live
-        return self._cached((segment_key(reader), "live", reader.doc_count_all() - reader.doc_count()), build)
+        return self.versioned(reader, "live", reader.doc_count_all() - reader.doc_count(), build)
 
     def kind(self, reader, kind: str = ARTICLE) -> np.ndarray:
         """True for each live document of this kind (article or passage)."""
@@ -275,7 +274,7 @@ class SegmentArrays:
             mask = np.zeros(reader.doc_count_all(), dtype=bool)
             mask[self._raw_postings(reader, "kind", kind)[0]] = True
             return mask & self.live(reader)
-        return self._cached((segment_key(reader), "kind", kind, reader.doc_count_all() - reader.doc_count()), build)
+        return self.versioned(reader, f"kind:{kind}", reader.doc_count_all() - reader.doc_count(), build)
 
     def lengths(self, reader, fieldname: str) -> np.ndarray:
         """Length of `fieldname` in every document (as Whoosh stores it: one byte, log-scaled)."""
@@ -342,8 +341,9 @@ class SegmentArrays:
             return frozenset(t.decode("utf-8") for t in reader.lexicon("article_id"))
         return self._cached((segment_key(reader), "article_ids"), build)
 
-    def versioned(self, reader, what: str, version: str, build):
-        """One array per segment that depends on something else (`version`): rebuilt when that changes."""
+    def versioned(self, reader, what: str, version, build):
+        """One array per segment that depends on something else (`version`: the catalog's mapping, the
+        number of deletions): rebuilt when that changes, the old one dropped."""
         key = (segment_key(reader), what)
         found = self._versioned.get(key)
         if found is None or found[0] != version:
