@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Score newsindex's entity extraction on a CoNLL-2003 file.
 
-Runs the real extraction code (``index.ner.extract_mentions_from_tokens``: the
+Runs the real extraction code (``index.ingest.ner.extract_mentions_from_tokens``: the
 model, tokens, accent folding and gazetteer corrections ingest uses) over the
 file's own tokens and prints entity-level precision / recall / F1 per type
 (PER, ORG, LOC) and micro over the three, exact span match as in conlleval.
@@ -26,8 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from index import ner  # noqa: E402
-from index.ner import extract_mentions, extract_mentions_from_tokens, load_model  # noqa: E402
+from index.ingest import ner  # noqa: E402
+from index.ingest.ner import extract_mentions, extract_mentions_from_tokens, load_model  # noqa: E402
 
 TYPES = ("PER", "ORG", "LOC")
 TYPE_TO_TAG = {"person": "PER", "org": "ORG", "place": "LOC"}

@@ -54,8 +54,8 @@ def articles(replicate: int, outlets):
 
 def reuse_entities_for_copies() -> None:
     """Make Index.ingest extract entities once per distinct text and reuse them for copies."""
-    import index.engine
-    from index.entities import extract_entities
+    import index.facade
+    from index.ingest.entities import extract_entities
 
     known: dict[tuple[str, str], list] = {}
 
@@ -67,7 +67,7 @@ def reuse_entities_for_copies() -> None:
         for article in articles:
             article.entities = known[(article.title, article.body)]
 
-    index.engine.extract_entities = extract_once
+    index.facade.extract_entities = extract_once
 
 
 def side_ours(where: Path, replicate: int, entities: str, profile: str | None) -> dict:
@@ -101,10 +101,10 @@ def side_raw(where: Path, replicate: int) -> dict:
     """Raw Whoosh: the same documents (built untimed), one writer, one commit."""
     from whoosh import index as whoosh_index
 
-    from index.engine import _checksum, _documents
-    from index.outlets import load_outlets
-    from index.passages import split_passages
-    from index.schema import NewsSchema
+    from index.facade import _checksum, _documents
+    from index.ingest.outlets import load_outlets
+    from index.ingest.passages import split_passages
+    from index.store.schema import NewsSchema
 
     outlets = load_outlets(Settings().outlets_file)
     docs, n_articles, n_passages = [], 0, 0

@@ -47,7 +47,7 @@ from whoosh.sorting import FieldFacet  # noqa: E402
 from bench.scale import summarise  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from index import Index, SearchRequest  # noqa: E402
-from index.searching import to_passages  # noqa: E402
+from index.search.searching import to_passages  # noqa: E402
 
 SCRIPT = Path(__file__).resolve()
 WORDS = ("oil", "bank", "trade", "prices", "dollar", "wheat", "coffee", "gold", "shares", "profit", "rates",

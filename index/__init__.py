@@ -11,12 +11,12 @@ Flask service and the benchmarks use only these names:
     errors           NotFound, InvalidQuery, InvalidArticle, IndexBusy, AliasFileError
 """
 
-import index.whoosh_fixes  # noqa: F401  (first: every Whoosh file opened after it reads without copying)
+import index.store.whoosh_io  # noqa: F401  (first: every Whoosh file opened after it reads without copying)
 from index.article import Article, Entity, Passage
-from index.documents import Skipped, article_from_record, read_articles
-from index.engine import Index, IngestReport
+from index.ingest.documents import Skipped, article_from_record, read_articles
+from index.facade import Index, IngestReport
 from index.errors import AliasFileError, IndexBusy, InvalidArticle, InvalidQuery, NotFound
-from index.searching import Hit, SearchRequest, SearchResult
+from index.search.searching import Hit, SearchRequest, SearchResult
 
 __all__ = [
     "AliasFileError", "Article", "Entity", "Hit", "Index", "IndexBusy", "IngestReport", "InvalidArticle",

@@ -16,7 +16,7 @@ from flask import Flask
 from flask_smorest import Api
 
 from config.settings import Settings
-from index.aliases import load_aliases
+from index.text.aliases import load_aliases
 from service import archive, auth, caching, cors, docs, errors, limits, metrics
 from service.schemas import ErrorOut
 from service.api import api as api_blueprint

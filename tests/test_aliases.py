@@ -7,7 +7,7 @@ import json
 import pytest
 
 from index import AliasFileError, Index, SearchRequest, read_articles
-from index.aliases import load_aliases
+from index.text.aliases import load_aliases
 from service.app import create_app
 
 from conftest import make_settings

@@ -9,8 +9,8 @@ import pytest
 
 from config.settings import Settings
 from index import Skipped, read_articles
-from index.outlets import load_outlets
-from index.passages import split_passages, split_sentences
+from index.ingest.outlets import load_outlets
+from index.ingest.passages import split_passages, split_sentences
 
 from conftest import SEEDS
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from index import SearchRequest
-from index.aliases import Aliases, AliasEntry, entity_key
-from index.entities import build_entities
+from index.text.aliases import Aliases, AliasEntry, entity_key
+from index.ingest.entities import build_entities
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Highlighting and analysis on short strings, no index needed."""
 
-from index.analysis import fold, terms
-from index.highlight import highlight
+from index.text.analysis import fold, terms
+from index.text.highlight import highlight
 
 
 def test_accent_folding_matches_both_spellings():

@@ -20,7 +20,7 @@ def slow_client(tmp_path, monkeypatch):
     (and one query unit) and stops: what a query past its limit does, without a clock.
     """
     from index import Index, read_articles
-    from index.matching import Deadline
+    from index.search.matching import Deadline
     from service.app import create_app
 
     from conftest import SEEDS
@@ -31,7 +31,7 @@ def slow_client(tmp_path, monkeypatch):
             index.ingest(read_articles([seed], index.outlets))
         assert index.stats()["segments"] == 5
     monkeypatch.setattr(Deadline, "expired", lambda self: True)
-    monkeypatch.setattr("index.matching.CHUNK_DOCS", 1)  # each segment a chunk, as in a large archive
+    monkeypatch.setattr("index.search.matching.CHUNK_DOCS", 1)  # each segment a chunk, as in a large archive
     return create_app(settings).test_client()
 
 

@@ -1,4 +1,4 @@
-"""Tests of index.ner against the real shipped model (no mocks)."""
+"""Tests of index.ingest.ner against the real shipped model (no mocks)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from index import ner  # noqa: E402
-from index.ner import Mention, extract_mentions, extract_mentions_from_tokens  # noqa: E402
+from index.ingest import ner  # noqa: E402
+from index.ingest.ner import Mention, extract_mentions, extract_mentions_from_tokens  # noqa: E402
 
 DEV = ROOT.parent / "shared" / "eval" / "ner" / "conll2003-dev.txt"
 

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 
 from index import Index, article_from_record
-from index.facets import FacetValue
+from index.search.facets import FacetValue
 from service.archive import get_index
 from service.pages import histogram, page_numbers, quick_ranges
 

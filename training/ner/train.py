@@ -5,7 +5,7 @@ Route (see README.md): take the ``ner`` component of the pip-installed
 md static vectors as an input feature), add the CoNLL labels PER/ORG/LOC/MISC,
 and keep training it on the CoNLL-2003 train split. The dev split picks the
 best checkpoint (micro F1 over PER/ORG/LOC). The result is written to
-``index/models/ner/`` *without* the 41 MB vectors table: ``index.ner`` loads
+``index/models/ner/`` *without* the 41 MB vectors table: ``index.ingest.ner`` loads
 the vectors from the installed md package at run time.
 
 Usage (from the repo root)::
@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from index.ner import (  # noqa: E402  (after sys.path tweak)
+from index.ingest.ner import (  # noqa: E402  (after sys.path tweak)
     GAZETTEER_FILE,
     md_model_path,
     customize_tokenizer,

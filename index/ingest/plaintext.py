@@ -18,9 +18,9 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
-from index.analysis import fold
-from index.dates import dateline_date, find_date
-from index.outlets import Outlets
+from index.text.analysis import fold
+from index.ingest.dates import dateline_date, find_date
+from index.ingest.outlets import Outlets
 
 # A headline is short and does not read as a sentence; a longer first line is a standfirst.
 MAX_TITLE_WORDS = 25

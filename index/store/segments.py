@@ -37,7 +37,7 @@ import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.util.numeric import _length_byte_cache
 
-from index.schema import ARTICLE
+from index.store.schema import ARTICLE
 
 _BYTE_TO_LENGTH = np.asarray(_length_byte_cache, dtype=np.float32)
 _EMPTY = (np.zeros(0, np.int32), np.zeros(0, np.float32))

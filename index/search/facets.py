@@ -1,7 +1,7 @@
 """Facet counting over a result set: source, month and entities, counted by article.
 
 Whoosh's own grouping walks every matching document's terms on every query.
-Here each segment's values are read once into arrays (index.segments: pairs of
+Here each segment's values are read once into arrays (index.store.segments: pairs of
 article docnum and value number), and a query's counts are a numpy pass: mark
 the matching documents, keep the pairs whose document is marked, count the
 value numbers.  Entity values are mapped through the EntityCatalog first (one
@@ -21,9 +21,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.catalog import EntityCatalog
-from index.schema import ENTITY_FIELDS
-from index.segments import SegmentArrays, by_segment
+from index.search.catalog import EntityCatalog
+from index.store.schema import ENTITY_FIELDS
+from index.store.segments import SegmentArrays, by_segment
 
 PLAIN_FIELDS = ("source", "month")
 

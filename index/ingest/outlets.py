@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from index.analysis import fold
+from index.text.analysis import fold
 
 
 @dataclass(frozen=True)

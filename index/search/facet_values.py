@@ -23,12 +23,12 @@ from collections import Counter, OrderedDict
 
 from whoosh.query import Term
 
-from index.analysis import fold
-from index.catalog import EntityCatalog
-from index.facets import FacetValue, facet_counts
-from index.matching import matching_docs
-from index.schema import ARTICLE, ENTITY_FIELDS
-from index.segments import SegmentArrays
+from index.text.analysis import fold
+from index.search.catalog import EntityCatalog
+from index.search.facets import FacetValue, facet_counts
+from index.search.matching import matching_docs
+from index.store.schema import ARTICLE, ENTITY_FIELDS
+from index.store.segments import SegmentArrays
 
 FACET_NAMES = ("source", *ENTITY_FIELDS)
 _CACHE_SIZE = 8

@@ -14,7 +14,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.analysis import fold
+from index.text.analysis import fold
 from index.article import ENTITY_TYPES
 from index.errors import AliasFileError
 
@@ -60,7 +60,7 @@ class Aliases:
     def by_terms(self) -> dict[tuple[str, ...], AliasEntry]:
         """Entries by the index terms of each of their names (for query expansion), built once."""
         if self._by_terms is None:
-            from index.analysis import terms
+            from index.text.analysis import terms
             self._by_terms = {tuple(terms(n)): e for e in self.entries for n in e.names if terms(n)}
         return self._by_terms
 

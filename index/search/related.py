@@ -14,12 +14,12 @@ from datetime import datetime
 
 from whoosh import query as Q
 
-from index.analysis import fold
+from index.text.analysis import fold
 from index.errors import NotFound
-from index.schema import ARTICLE
-from index.scoring import ARTICLE_FIELDS, DEFAULT, Params, Unit, score_documents
-from index.matching import matching_docs
-from index.segments import SegmentArrays
+from index.store.schema import ARTICLE
+from index.search.scoring import ARTICLE_FIELDS, DEFAULT, Params, Unit, score_documents
+from index.search.matching import matching_docs
+from index.store.segments import SegmentArrays
 
 KEY_TERMS = 20  # terms taken from the article to find its neighbours
 

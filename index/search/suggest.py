@@ -16,9 +16,9 @@ import re
 
 from whoosh import query as Q
 
-from index.analysis import text_analyzer
-from index.schema import ARTICLE
-from index.scoring import Statistics
+from index.text.analysis import text_analyzer
+from index.store.schema import ARTICLE
+from index.search.scoring import Statistics
 
 RARE = 1  # a word in at most this many articles may be a typo
 FACTOR = 3  # the correction must be this many times more frequent

@@ -3,9 +3,9 @@
 The query is parsed with Whoosh's syntax (words, "phrases", AND/OR/NOT,
 `field:value`) over article titles and bodies and ranked with BM25F.  Filters
 (source, entities, dates) are added as clauses that narrow without scoring.
-index.matching finds every matching article (the exact total, and the document
-numbers facets are counted from) under a time limit; index.scoring ranks them;
-index.facets counts them.  Then, for the articles on the page only, the same
+index.search.matching finds every matching article (the exact total, and the document
+numbers facets are counted from) under a time limit; index.search.scoring ranks them;
+index.search.facets counts them.  Then, for the articles on the page only, the same
 query runs over their passages to pick and highlight the best one to three.
 """
 
@@ -22,18 +22,18 @@ from whoosh import query as Q
 from whoosh.qparser import AndGroup, FieldAliasPlugin, FuzzyTermPlugin, MultifieldParser, OrGroup
 from whoosh.util.times import datetime_to_long
 
-from index.aliases import Aliases
-from index.analysis import fold, terms as analysis_terms
+from index.text.aliases import Aliases
+from index.text.analysis import fold, terms as analysis_terms
 from index.article import Article
-from index.catalog import EntityCatalog
+from index.search.catalog import EntityCatalog
 from index.errors import InvalidQuery
-from index.facets import FacetValue, entity_facets, facet_counts, plain_facets
-from index.highlight import highlight
-from index.matching import Deadline, FilterOnly, matching_docs
-from index.schema import ARTICLE, ENTITY_FIELDS
-from index.segments import SegmentArrays, by_segment, global_array, global_postings
-from index.suggest import suggest
-from index.scoring import (ARTICLE_FIELDS, DEFAULT as DEFAULT_PARAMS, PASSAGE_FIELDS, AliasOr, Match, Params,
+from index.search.facets import FacetValue, entity_facets, facet_counts, plain_facets
+from index.text.highlight import highlight
+from index.search.matching import Deadline, FilterOnly, matching_docs
+from index.store.schema import ARTICLE, ENTITY_FIELDS
+from index.store.segments import SegmentArrays, by_segment, global_array, global_postings
+from index.search.suggest import suggest
+from index.search.scoring import (ARTICLE_FIELDS, DEFAULT as DEFAULT_PARAMS, PASSAGE_FIELDS, AliasOr, Match, Params,
                            query_units, score_documents)
 
 SORTS = ("relevance", "newest", "oldest")
@@ -263,7 +263,7 @@ def date_filter(reader, date_from: date | None, date_to: date | None) -> Q.Query
 
     One term per month (one posting list each): Whoosh's own DateRange expands
     into thousands of numeric terms and cost about 200-500 ms on Reuters.  The
-    exact day at either edge is then checked per document by index.matching
+    exact day at either edge is then checked per document by index.search.matching
     (with `published_bounds`), so the answer is exact.
     """
     first = date_from.strftime("%Y-%m") if date_from else ""
@@ -356,7 +356,7 @@ def _suggestion(request: SearchRequest, ctx: SearchContext, filters: list[Q.Quer
 
 
 def _rank(article_query: Q.Query, units, request: SearchRequest, ctx: SearchContext):
-    """Find the matching articles (index.matching, under the time limit); index.scoring orders them.
+    """Find the matching articles (index.search.matching, under the time limit); index.search.scoring orders them.
 
     Returns (all docnums, page, matches, partial).
     """

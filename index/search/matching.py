@@ -4,7 +4,7 @@ Whoosh's matchers decide a Boolean query one document at a time, in Python;
 on a million-passage archive a two-word OR visits tens of thousands of
 documents that way.  Here the common query nodes become boolean masks over the
 documents (a term or phrase is its posting list, AND is `&`, OR is `|`, NOT is
-`~`), built from the cached arrays of index.segments.  Nodes this module does
+`~`), built from the cached arrays of index.store.segments.  Nodes this module does
 not know ask Whoosh for their documents, segment by segment, so the answer is
 always the one Whoosh would give.
 
@@ -22,8 +22,8 @@ import numpy as np
 from whoosh import query as Q
 from whoosh.matching import WrappingMatcher
 
-from index.scoring import AliasOr, expansions
-from index.segments import SegmentArrays, global_array, global_postings, phrase_key
+from index.search.scoring import AliasOr, expansions
+from index.store.segments import SegmentArrays, global_array, global_postings, phrase_key
 
 
 class FilterOnly(Q.WrappingQuery):

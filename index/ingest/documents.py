@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from index.article import Article, content_id
-from index.dates import parse_date
+from index.ingest.dates import parse_date
 from index.errors import InvalidArticle
-from index.outlets import Outlets
-from index.plaintext import parse_plain_text
+from index.ingest.outlets import Outlets
+from index.ingest.plaintext import parse_plain_text
 
 log = logging.getLogger(__name__)
 

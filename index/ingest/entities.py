@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from index.aliases import Aliases, entity_key
+from index.text.aliases import Aliases, entity_key
 from index.article import Article, Entity
 
 log = logging.getLogger(__name__)
@@ -123,7 +123,7 @@ def extract_entities(articles: Sequence[Article], aliases: Aliases, n_process: i
     One model call for the whole batch (the model batches internally, and uses
     `n_process` processes), then the mentions are regrouped per article.
     """
-    from index.ner import extract_mentions  # lazy: loading the model takes a second
+    from index.ingest.ner import extract_mentions  # lazy: loading the model takes a second
 
     texts, spans = [], []
     for article in articles:

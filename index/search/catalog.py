@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from index.aliases import Aliases, entity_key
-from index.entities import best_name
-from index.schema import ENTITY_FIELDS
-from index.segments import SegmentArrays
+from index.text.aliases import Aliases, entity_key
+from index.ingest.entities import best_name
+from index.store.schema import ENTITY_FIELDS
+from index.store.segments import SegmentArrays
 
 
 @dataclass

@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from whoosh import query as Q
 
-from index.schema import ARTICLE, ENTITY_FIELDS, PASSAGE
-from index.segments import (SegmentArrays, by_segment, global_array, global_postings, phrase_key,
+from index.store.schema import ARTICLE, ENTITY_FIELDS, PASSAGE
+from index.store.segments import (SegmentArrays, by_segment, global_array, global_postings, phrase_key,
                             read_positions)
 
 TEXT_FIELDS = ("title", "body", "text")
@@ -106,7 +106,7 @@ def _label(node: Q.Query, text: str) -> str:
     """The unit as the user typed it (terms carry their position in the query string)."""
     start, end = getattr(node, "startchar", None), getattr(node, "endchar", None)
     if isinstance(node, Q.Phrase):
-        from index.analysis import terms
+        from index.text.analysis import terms
         for quoted in re.findall(r'"([^"]+)"', text or ""):
             if terms(quoted) == list(node.words):
                 return f'"{quoted}"'
@@ -340,7 +340,7 @@ def score_documents(searcher, arrays: SegmentArrays, units: list[Unit], candidat
     proximity bonus is bounded, so with `exact_top` it is computed only for the
     candidates that could still reach the top `exact_top` with it; the others keep
     their score without it, which cannot change who is in that top.  Past the
-    `deadline` (index.matching.Deadline) the remaining units are skipped and the
+    `deadline` (index.search.matching.Deadline) the remaining units are skipped and the
     result says it is partial.
     """
     scorer = Scorer(searcher, arrays, candidates, fields, params, deadline)

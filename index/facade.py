@@ -29,19 +29,19 @@ from whoosh.index import LockError
 from whoosh.query import NullQuery
 
 from config.settings import Settings
-from index.aliases import Aliases, load_aliases
+from index.text.aliases import Aliases, load_aliases
 from index.article import Article
-from index.catalog import EntityCatalog
-from index.documents import Skipped
-from index.entities import extract_entities
+from index.search.catalog import EntityCatalog
+from index.ingest.documents import Skipped
+from index.ingest.entities import extract_entities
 from index.errors import IndexBusy, NotFound
-from index.outlets import Outlets, load_outlets
-from index.passages import split_passages
-from index.highlight import highlight
-from index.related import RelatedArticle, related
-from index.schema import ARTICLE, ENTITY_FIELDS, PASSAGE, NewsSchema
-from index.segments import SegmentArrays, global_array, segment_key
-from index.searching import (SearchContext, SearchRequest, SearchResult, highlight_terms, parse_query, phrase_pairs,
+from index.ingest.outlets import Outlets, load_outlets
+from index.ingest.passages import split_passages
+from index.text.highlight import highlight
+from index.search.related import RelatedArticle, related
+from index.store.schema import ARTICLE, ENTITY_FIELDS, PASSAGE, NewsSchema
+from index.store.segments import SegmentArrays, global_array, segment_key
+from index.search.searching import (SearchContext, SearchRequest, SearchResult, highlight_terms, parse_query, phrase_pairs,
                              search)
 
 log = logging.getLogger(__name__)
@@ -229,7 +229,7 @@ class Index:
         Accent- and case-insensitive; counts are articles of the whole archive,
         most frequent first (index/facet_values.py).  Raises ValueError for an unknown name.
         """
-        from index.facet_values import facet_values
+        from index.search.facet_values import facet_values
         searcher = self.searcher()
         key = (str(self.path.resolve()), searcher.reader().generation())
         return facet_values(searcher, self.catalog(searcher), self.arrays, name, prefix, limit, cache_key=key)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, SchemaClass
 
-from index.analysis import keyword_analyzer, text_analyzer
+from index.text.analysis import keyword_analyzer, text_analyzer
 
 ARTICLE = "article"
 PASSAGE = "passage"

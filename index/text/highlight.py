@@ -12,7 +12,7 @@ from __future__ import annotations
 from html import escape
 from typing import Collection
 
-from index.analysis import text_analyzer
+from index.text.analysis import text_analyzer
 
 _ANALYZER = text_analyzer()
 

@@ -1,0 +1,1 @@
+"""Ingest: files -> articles -> passages + entities.  Knows nothing of storage or search."""

@@ -1,0 +1,1 @@
+"""Search over a snapshot of the store: parse, match, score, facet, pick passages."""

@@ -1,0 +1,1 @@
+"""Storage: the only code that touches Whoosh (schema, writing, segment reading, snapshots)."""
