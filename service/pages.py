@@ -355,12 +355,10 @@ def article(article_id: str):
     q = request.args.get("q", "")
     mark = index.highlighter(q)
     passages = [(p.position, mark(p.text)) for p in found.passages]
-    catalog = index.catalog()
     entities: dict[str, list] = {"person": [], "org": [], "place": []}
-    for entity in found.entities:
-        kind, name = catalog.type_and_name(entity)
-        if all(name != e[0] for e in entities[kind]):
-            entities[kind].append((name, entity.mentions))
+    for entity in found.entities:  # named and typed as the archive names them (Index.get)
+        if all(entity.name != e[0] for e in entities[entity.type]):
+            entities[entity.type].append((entity.name, entity.mentions))
     for kind in entities:
         entities[kind].sort(key=lambda e: (-e[1], e[0].lower()))
     return render_template("article.html", article=found, title_html=mark(found.title), passages=passages,

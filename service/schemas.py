@@ -12,7 +12,7 @@ from datetime import timezone
 from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from index import SearchRequest
-from index.search.searching import MATCHES, SORT_ALIASES, SORTS
+from index.query import MATCHES, SORT_ALIASES, SORTS
 
 MAX_PER_PAGE = 100
 

@@ -2,9 +2,9 @@
 
 Every write runs the same pipeline as `newsindex ingest` (article_from_record,
 then Index.put / Index.ingest: passages, entities) and returns only after the
-Whoosh commit, and after the files it wrote are flushed to disk (fsync), so a
-2xx means the article is durable and every search that starts afterwards finds
-it.  Writers in other gunicorn workers are serialised by Whoosh's lock;
+backend's commit, which is durable when it returns (index/store/writer.py
+fsyncs), so a 2xx means the article is on disk and every search that starts
+afterwards finds it.  Writers in other gunicorn workers are serialised by Whoosh's lock;
 waiting for it is bounded (NEWSINDEX_WRITE_LOCK_TIMEOUT) and ends in IndexBusy,
 which the error handlers turn into 503 with Retry-After.
 
@@ -16,10 +16,8 @@ lines are committed in batches of NEWSINDEX_INGEST_BATCH_SIZE.
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from marshmallow import ValidationError
 
@@ -50,37 +48,14 @@ def put_article(index: Index, article_id: str, body: dict) -> tuple[Article, boo
     """
     check_article_id(article_id)
     article = article_from_body(body, index, article_id)
-    started = time.time()
     created = index.put(article)
-    sync_index(index.path, since=started)
     return index.get(article_id), created
 
 
 def delete_article(index: Index, article_id: str) -> None:
     """Remove one article. Raises ApiError 404 when there is no such article, IndexBusy (503)."""
-    started = time.time()
     if not index.delete([article_id]):
         raise ApiError(404, "not_found", f"no article with id {article_id!r}")
-    sync_index(index.path, since=started)
-
-
-def sync_index(path: Path, since: float) -> None:
-    """fsync the index files written since `since`, then the directory, so a commit survives power loss."""
-    for entry in os.scandir(path):
-        try:
-            if entry.is_file() and entry.stat().st_mtime >= since - 1:
-                fd = os.open(entry.path, os.O_RDONLY)
-                try:
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
-        except FileNotFoundError:  # a merge removed it meanwhile
-            continue
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 # -- bulk -------------------------------------------------------------------------------
@@ -167,7 +142,6 @@ def bulk_write(index: Index, data: bytes, batch_size: int) -> BulkReport:
         raise ApiError(400, "invalid_body", "the body holds no articles; send one JSON article per line (NDJSON)")
     written: list[BulkItem] = []
     seen: set[str] = set()  # an id repeated in one body: the first line creates, later ones replace
-    since = time.time()
     for start in range(0, len(articles), batch_size):
         batch = articles[start:start + batch_size]
         existed = []
@@ -186,7 +160,5 @@ def bulk_write(index: Index, data: bytes, batch_size: int) -> BulkReport:
             created = not was_there
             written.append(BulkItem(number, True, 201 if created else 200, article.id,
                                     "created" if created else "updated"))
-    if articles:
-        sync_index(index.path, since=since)
     items = sorted([*written, *failures], key=lambda item: item.line)
     return BulkReport(items=items, took_ms=(time.perf_counter() - started) * 1000)

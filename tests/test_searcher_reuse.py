@@ -12,24 +12,24 @@ TEGH = Article(id="tegh-1", title="Ceasefire holds in Tegh corridor",
 
 
 def test_the_searcher_is_reused_across_searches(seed_index):
-    first = seed_index.searcher()
+    first = seed_index.backend.searcher()
     seed_index.search(SearchRequest(q="Kalbajar"))
     seed_index.search(SearchRequest(q="ceasefire", sort="newest"))
     seed_index.search(SearchRequest())
-    assert seed_index.searcher() is first
+    assert seed_index.backend.searcher() is first
 
 
 def test_a_write_by_another_writer_is_seen_by_the_open_searcher(seed_copy):
     settings = make_settings(seed_copy, entities=False)
     with Index.open(seed_copy, settings=settings) as reader, Index.open(seed_copy, settings=settings) as writer:
-        before = reader.searcher()
+        before = reader.backend.searcher()
         assert reader.search(SearchRequest(q="Tegh")).total == 0
         writer.put(TEGH)  # another worker (another Index) commits after the searcher was opened
         assert [hit.id for hit in reader.search(SearchRequest(q="Tegh")).hits] == ["tegh-1"]
-        after = reader.searcher()
+        after = reader.backend.searcher()
         assert after is not before
         reader.search(SearchRequest(q="corridor"))
-        assert reader.searcher() is after  # and the new one is kept in turn
+        assert reader.backend.searcher() is after  # and the new one is kept in turn
 
 
 def test_a_deletion_by_another_writer_is_seen(seed_copy):
@@ -54,23 +54,23 @@ def test_the_app_keeps_one_searcher_across_requests(app_and_index):
     app, index = app_and_index
     client = app.test_client()
     assert client.get("/api/v1/search", query_string={"q": "Kalbajar"}).status_code == 200
-    searcher = index.searcher()
+    searcher = index.backend.searcher()
     for q in ("ceasefire", "Erdogan", "", "\"joint centre\""):
         assert client.get("/api/v1/search", query_string={"q": q}).status_code == 200
     assert client.get("/").status_code == 200
-    assert index.searcher() is searcher
+    assert index.backend.searcher() is searcher
 
 
 def test_the_app_sees_a_write_made_after_its_searcher_was_opened(app_and_index, seed_copy):
     app, index = app_and_index
     client = app.test_client()
     assert client.get("/api/v1/search", query_string={"q": "Tegh"}).get_json()["total"] == 0
-    opened = index.searcher()
+    opened = index.backend.searcher()
     with Index.open(seed_copy, settings=make_settings(seed_copy, entities=False)) as other_worker:
         other_worker.put(TEGH)
     body = client.get("/api/v1/search", query_string={"q": "Tegh"}).get_json()
     assert [hit["id"] for hit in body["results"]] == ["tegh-1"]
-    assert index.searcher() is not opened
+    assert index.backend.searcher() is not opened
 
 
 def test_a_search_under_way_keeps_its_searcher_when_another_worker_commits(seed_copy):
@@ -78,9 +78,9 @@ def test_a_search_under_way_keeps_its_searcher_when_another_worker_commits(seed_
     from index.search.searching import search
     settings = make_settings(seed_copy, entities=False)
     with Index.open(seed_copy, settings=settings) as reader, Index.open(seed_copy, settings=settings) as writer:
-        under_way = reader.context()  # a search has taken the searcher and catalog
+        under_way = reader.backend.context()  # a search has taken the searcher and catalog
         writer.put(TEGH)
-        assert reader.searcher() is not under_way.searcher  # the next lookup replaces the shared one...
+        assert reader.backend.searcher() is not under_way.searcher  # the next lookup replaces the shared one...
         assert search(SearchRequest(q="Kalbajar"), under_way).total == 2  # ...and the old one still reads
         assert reader.search(SearchRequest(q="Tegh")).total == 1
 
@@ -88,11 +88,11 @@ def test_a_search_under_way_keeps_its_searcher_when_another_worker_commits(seed_
 def test_warming_reads_the_arrays_a_first_search_would(seed_copy):
     settings = make_settings(seed_copy, entities=False)
     with Index.open(seed_copy, settings=settings) as index:
-        assert index.arrays.stats()["arrays"] == 0
+        assert index.backend.arrays.stats()["arrays"] == 0
         index.warm()
-        warmed = index.arrays.stats()["arrays"]
-        searcher = index.searcher()
-        assert warmed > 0 and index._catalog is not None
+        warmed = index.backend.arrays.stats()["arrays"]
+        searcher = index.backend.searcher()
+        assert warmed > 0 and index.backend._catalog is not None
         assert index.search(SearchRequest(q="Kalbajar")).total == 2
-        assert index.searcher() is searcher  # warming used the worker's one searcher
+        assert index.backend.searcher() is searcher  # warming used the worker's one searcher
 

@@ -48,13 +48,13 @@ def reuters_index(tmp_path_factory):
         article.body += " Updated later."
         index.put(article)
     index.delete([a.id for a in articles[100:110]])
-    assert index.searcher().reader().has_deletions() and index.stats()["articles"] == 390
+    assert index.backend.searcher().reader().has_deletions() and index.stats()["articles"] == 390
     yield index
     index.close()
 
 
 def leaves(index):
-    return [(sub.reader(), sub, offset) for sub, offset in index.searcher().leaf_searchers()]
+    return [(sub.reader(), sub, offset) for sub, offset in index.backend.searcher().leaf_searchers()]
 
 
 def test_the_index_has_several_segments_and_long_posting_lists(reuters_index):
@@ -94,7 +94,7 @@ def test_phrase_postings_are_whooshs(reuters_index, fieldname, words, slop):
 
 
 def test_lengths_and_dates_are_the_columns(reuters_index):
-    searcher = reuters_index.searcher()
+    searcher = reuters_index.backend.searcher()
     arrays = SegmentArrays()
     reader = searcher.reader()
     for fieldname in ("title", "body", "text"):
@@ -113,7 +113,7 @@ QUERIES = ["oil", "oil prices", '"crude oil"', "oil AND NOT gulf", "wheat OR cor
 @pytest.mark.parametrize("q", QUERIES)
 @pytest.mark.parametrize("match", ["auto", "all"])
 def test_matching_finds_what_whoosh_finds(reuters_index, q, match):
-    ctx = reuters_index.context()
+    ctx = reuters_index.backend.context()
     searcher = ctx.searcher
     parsed = parse_query(q, searcher.schema, ctx, match)
     filters = build_filters(SearchRequest(source=["Reuters"]), ctx.catalog, searcher.reader())
@@ -125,7 +125,7 @@ def test_matching_finds_what_whoosh_finds(reuters_index, q, match):
 
 @pytest.mark.parametrize("q", ["oil prices", "bank rates cut", "trade deficit japan", "said the"])
 def test_proximity_is_only_skipped_where_it_cannot_change_the_top(reuters_index, q):
-    ctx: SearchContext = reuters_index.context()
+    ctx: SearchContext = reuters_index.backend.context()
     searcher = ctx.searcher
     parsed = parse_query(q, searcher.schema, ctx)
     docs, _ = matching_docs(searcher, ctx.arrays, Q.And([parsed, FilterOnly(Q.Term("kind", "article"))]))

@@ -25,7 +25,8 @@ from whoosh.query import Term
 
 from index.text.analysis import fold
 from index.search.catalog import EntityCatalog
-from index.search.facets import FacetValue, facet_counts
+from index.query import FacetValue
+from index.search.facets import facet_counts
 from index.search.matching import matching_docs
 from index.store.schema import ARTICLE, ENTITY_FIELDS
 from index.store.segments import SegmentArrays

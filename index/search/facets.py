@@ -21,18 +21,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from index.query import FacetValue
 from index.search.catalog import EntityCatalog
 from index.store.schema import ENTITY_FIELDS
 from index.store.segments import SegmentArrays, by_segment
 
 PLAIN_FIELDS = ("source", "month")
-
-
-@dataclass(frozen=True)
-class FacetValue:
-    value: str  # what a filter takes (display name, or "2020-11")
-    count: int  # number of matching articles
-    key: str | None = None  # entity key, for entity facets
 
 
 def facet_counts(searcher, arrays: SegmentArrays, docnums: np.ndarray, catalog: EntityCatalog,

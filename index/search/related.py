@@ -16,21 +16,13 @@ from whoosh import query as Q
 
 from index.text.analysis import fold
 from index.errors import NotFound
+from index.query import RelatedArticle
 from index.store.schema import ARTICLE
 from index.search.scoring import ARTICLE_FIELDS, DEFAULT, Params, Unit, score_documents
 from index.search.matching import matching_docs
 from index.store.segments import SegmentArrays
 
 KEY_TERMS = 20  # terms taken from the article to find its neighbours
-
-
-@dataclass
-class RelatedArticle:
-    id: str
-    title: str
-    source: str | None
-    published: datetime | None
-    score: float
 
 
 def _content(data: dict) -> str:

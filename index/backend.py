@@ -1,0 +1,64 @@
+"""The engine behind the Index facade: what a storage-and-search backend must do.
+
+The facade (index/facade.py) owns everything that understands articles:
+parsing, passages, entities, aliases, checksums.  A backend receives finished
+articles and answers searches; it never parses a file or runs a model.  Two
+implement this protocol:
+
+    index.backends.whoosh.WhooshBackend          embedded, on one disk (the default)
+    index.backends.opensearch.OpenSearchBackend  an OpenSearch cluster
+
+Every write is all or nothing and durable when the call returns; every read
+sees every write acknowledged before it started.  Errors are the ones in
+index/errors.py (NotFound, InvalidQuery, IndexBusy, Unavailable).
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterable, Protocol, Sequence
+
+from index.article import Article
+from index.query import FacetValue, RelatedArticle, SearchRequest, SearchResult
+
+
+class Backend(Protocol):
+    name: str
+
+    def write(self, articles: Sequence[Article], checksums: Sequence[str], remove: Iterable[str] = ()) -> None:
+        """Store each article (replacing any with its id) with its checksum, remove the `remove` ids, commit."""
+
+    def checksums(self, ids: Sequence[str]) -> dict[str, str]:
+        """The stored checksum of each of `ids` that exists (what an unchanged re-ingest is checked against)."""
+
+    def get(self, article_id: str) -> Article | None:
+        """The stored article as written, or None."""
+
+    def delete(self, ids: Iterable[str]) -> int:
+        """Remove these articles; returns how many existed."""
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        """Rank, facet and highlight (request already checked). Raises InvalidQuery."""
+
+    def facet_values(self, name: str, prefix: str, limit: int) -> list[FacetValue]:
+        """Values of a facet with a word starting with `prefix`, with their article counts over the archive."""
+
+    def related(self, article_id: str, limit: int) -> list[RelatedArticle]:
+        """The articles most similar to one article, best first. Raises NotFound."""
+
+    def highlighter(self, q: str) -> Callable[[str], str]:
+        """A function that HTML-escapes text and marks what `q` matches in it."""
+
+    def catalog(self):
+        """The archive's entity catalog (index/search/catalog.py): canonical names and types."""
+
+    def generation(self) -> int:
+        """A number that changes with every commit (caches and ETags)."""
+
+    def stats(self) -> dict:
+        """articles, passages, segments, generation, size_bytes, last_commit."""
+
+    def warm(self) -> None:
+        """Read what the first searches would otherwise read."""
+
+    def close(self) -> None:
+        ...

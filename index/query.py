@@ -1,0 +1,118 @@
+"""What a search asks and what it answers: the contract every backend honours.
+
+`SearchRequest` is checked once here (`check`), whatever backend runs it;
+`SearchResult` with its `Hit`s, `PassageHit`s and `FacetValue`s is what the
+service turns into JSON, HTML, CSV and Atom.  Plain data: nothing here knows
+Whoosh, OpenSearch or HTTP.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from index.errors import InvalidQuery
+
+SORTS = ("relevance", "newest", "oldest")
+SORT_ALIASES = {"date": "newest", "score": "relevance"}
+MATCHES = ("auto", "all", "any")
+
+
+@dataclass
+class SearchRequest:
+    """What to search for. Every field has a browse-friendly default."""
+
+    q: str = ""
+    source: list[str] = field(default_factory=list)
+    entity: list[str] = field(default_factory=list)
+    person: list[str] = field(default_factory=list)
+    org: list[str] = field(default_factory=list)
+    place: list[str] = field(default_factory=list)
+    date_from: date | None = None
+    date_to: date | None = None
+    sort: str = "relevance"
+    match: str = "auto"
+    page: int = 1
+    per_page: int = 10
+    facets: bool = True
+    facet_limit: int = 20
+    passages: int = 3
+
+    def check(self, max_per_page: int = 100, max_window: int = 10_000) -> None:
+        """Raise InvalidQuery (naming the parameter) for values no search can honour."""
+        self.sort = SORT_ALIASES.get(self.sort, self.sort)
+        if self.sort not in SORTS:
+            raise InvalidQuery(f"sort must be one of {', '.join(SORTS)}", "sort")
+        if self.match not in MATCHES:
+            raise InvalidQuery(f"match must be one of {', '.join(MATCHES)}", "match")
+        if self.page < 1:
+            raise InvalidQuery("page must be 1 or more", "page")
+        if not 1 <= self.per_page <= max_per_page:
+            raise InvalidQuery(f"per_page must be between 1 and {max_per_page}", "per_page")
+        if self.page * self.per_page > max_window:
+            raise InvalidQuery(
+                f"page * per_page must not exceed {max_window}; use the CSV or NDJSON export to take every result",
+                "page")
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise InvalidQuery("from must not be after to", "from")
+
+    @property
+    def is_browse(self) -> bool:
+        return not self.q.strip()
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    value: str  # what a filter takes (display name, or "2020-11")
+    count: int  # number of matching articles
+    key: str | None = None  # entity key, for entity facets
+
+
+@dataclass
+class PassageHit:
+    position: int
+    html: str  # escaped text with <mark> highlights
+    text: str
+    score: float | None = None
+
+
+@dataclass
+class Hit:
+    id: str
+    title: str
+    title_html: str
+    source: str | None
+    published: datetime | None
+    url: str | None
+    byline: str | None
+    score: float | None
+    passages: list[PassageHit]
+    entities: dict[str, list[str]]
+    matched: list[dict] = field(default_factory=list)  # [{"term", "fields", "via"}]: why this matched
+
+
+@dataclass
+class SearchResult:
+    query: str
+    total: int
+    page: int
+    per_page: int
+    hits: list[Hit]
+    facets: dict[str, list[FacetValue]]
+    partial: bool = False
+    took_ms: float = 0.0
+    suggestion: dict | None = None
+    expanded: list[dict] = field(default_factory=list)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+@dataclass
+class RelatedArticle:
+    id: str
+    title: str
+    source: str | None
+    published: datetime | None
+    score: float
