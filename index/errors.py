@@ -37,3 +37,7 @@ class IndexBusy(IndexError_):
 
 class AliasFileError(IndexError_):
     """The editorial alias file is malformed; the message names file, line and problem."""
+
+
+class IndexFull(IndexError_):
+    """The disk holding the index is full; the write left the index as it was."""

@@ -130,12 +130,14 @@ class Index:
 
     # -- writing --------------------------------------------------------------
 
-    def ingest(self, items: Iterable[Article | Skipped], batch_size: int | None = None) -> IngestReport:
+    def ingest(self, items: Iterable[Article | Skipped], batch_size: int | None = None,
+               processes: int = 1) -> IngestReport:
         """Add or replace articles, committing once per batch; Skipped items are reported.
 
         Re-ingesting an article with the same id replaces it (never a duplicate); one
         whose content is unchanged is left as it is.  Raises IndexBusy when the lock
-        cannot be had; batches committed before that stay committed.
+        cannot be had; batches committed before that stay committed.  `processes`
+        write a large batch's segments in parallel (the CLI's bulk ingest).
         """
         started = time.perf_counter()
         report = IngestReport()
@@ -152,14 +154,12 @@ class Index:
                     articles.append(item)
             # Within one batch, the last version of an id wins.
             articles = list({a.id: a for a in articles}.values())
-            # Every batch is committed (and so durable), but segments are merged only
-            # after the last one: merging at every commit rewrote the index over and over.
-            self._write_batch(articles, report, merge=not upcoming)
+            self._write_batch(articles, report, processes)
             batch = upcoming
         report.seconds = time.perf_counter() - started
         return report
 
-    def _write_batch(self, articles: list[Article], report: IngestReport, merge: bool = True) -> None:
+    def _write_batch(self, articles: list[Article], report: IngestReport, processes: int = 1) -> None:
         stored = self.backend.checksums([a.id for a in articles])
         changed = []
         for article in articles:
@@ -172,8 +172,9 @@ class Index:
         if not changed:
             return
         report.entity_seconds += self._prepare([a for a, _, _ in changed])
-        self.backend.write([a for a, _, _ in changed], [s for _, s, _ in changed], merge=merge)
-        for article, _, existed in changed:
+        existing = self.backend.write([a for a, _, _ in changed], [s for _, s, _ in changed], processes=processes)
+        for article, _, _ in changed:
+            existed = article.id in existing
             report.updated += existed
             report.added += not existed
             report.passages += len(article.passages)
@@ -185,11 +186,9 @@ class Index:
         return prepare(articles, self.aliases, entities=s.entities, ner_processes=s.ner_processes)
 
     def put(self, article: Article) -> bool:
-        """Create or replace one article and commit. Returns True if it was created."""
-        existed = self.exists(article.id)
+        """Create or replace one article and commit. Returns True if it was created (decided under the lock)."""
         self._prepare([article])
-        self.backend.write([article], [checksum(article)])
-        return not existed
+        return article.id not in self.backend.write([article], [checksum(article)])
 
     def delete(self, ids: Iterable[str]) -> int:
         """Remove articles (and their passages). Returns how many existed."""
