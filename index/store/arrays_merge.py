@@ -78,13 +78,28 @@ def merge_arrays(sources: list[tuple[SegmentData, np.ndarray]]) -> tuple[dict[st
         for key, names in data.meta.get("entity_forms", {}).items():
             forms.setdefault(key, Counter()).update(names)
     meta["entity_forms"] = {key: dict(names) for key, names in forms.items()}
-    vocab = np.unique(np.concatenate([np.asarray(d.vocab) for d, _ in sources])) if sources else np.zeros(0, "S1")
+    vocab = _vocabulary(sources, article_lives, passage_lives)
     arrays["vocab"] = vocab
     for fieldname in TEXT_FIELDS:
         maps = passage_maps if fieldname == "text" else article_maps
         lives = passage_lives if fieldname == "text" else article_lives
         arrays.update(_merge_field(fieldname, sources, maps, lives, vocab))
     return arrays, meta
+
+
+def _vocabulary(sources, article_lives, passage_lives) -> np.ndarray:
+    """The sorted terms that live documents of the sources still hold (in any field)."""
+    kept = []
+    for (data, _), article_live, passage_live in zip(sources, article_lives, passage_lives):
+        used = np.zeros(len(data.vocab), dtype=bool)
+        for fieldname in TEXT_FIELDS:
+            live = passage_live if fieldname == "text" else article_live
+            off = np.asarray(data[f"{fieldname}.term_off"], dtype=np.int64)
+            docs = np.asarray(data[f"{fieldname}.docs"], dtype=np.int64)
+            if len(docs):
+                used[np.repeat(np.arange(len(off) - 1), np.diff(off))[live[docs]]] = True
+        kept.append(np.asarray(data.vocab)[used])
+    return np.unique(np.concatenate(kept)) if kept else np.zeros(0, "S1")
 
 
 def _map(live: np.ndarray, base: int) -> np.ndarray:
