@@ -51,6 +51,8 @@ class Settings:
     allow_leading_wildcards: bool = _setting(False, "Allow queries such as *stan (expensive: they walk the vocabulary).")
     write_lock_timeout: float = _setting(10.0, "Seconds a write waits for the index lock before answering 503.")
     ingest_batch_size: int = _setting(2000, "Articles written per commit during a batch ingest.")
+    ingest_processes: int = _setting(os.cpu_count() or 1, "Processes writing a batch ingest's segments in parallel.")
+    merge: str = _setting("background", "How segments are merged: background (a merger process), inline (before a write returns) or off.")
     keys_file: Path = _setting(Path("var/keys.json"), "API keys file (hashes only).")
     require_read_key: bool = _setting(False, "Require an API key with read scope for searches.")
     max_bulk_bytes: int = _setting(16 * 1024 * 1024, "Largest accepted request body, in bytes (bulk NDJSON).")

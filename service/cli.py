@@ -79,7 +79,7 @@ def ingest(paths, entities, batch_size, as_json, progress, settings):
             if progress:
                 report = ingest_with_progress(index, items, batch_size or settings.ingest_batch_size)
             else:
-                report = index.ingest(items, batch_size=batch_size)
+                report = index.ingest(items, batch_size=batch_size, processes=settings.ingest_processes)
         except IndexBusy as exc:
             raise click.ClickException(f"{exc}; is another ingest running?") from None
     if as_json:
@@ -104,7 +104,7 @@ def ingest_with_progress(index, items, batch_size: int):
     number = 0
     while batch := list(islice(iterator, batch_size)):
         number += 1
-        report = index.ingest(batch, batch_size=len(batch))
+        report = index.ingest(batch, batch_size=len(batch), processes=index.settings.ingest_processes)
         for name in ("added", "updated", "unchanged", "passages", "without_date", "seconds"):
             setattr(total, name, getattr(total, name) + getattr(report, name))
         total.skipped += report.skipped

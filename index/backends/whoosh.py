@@ -49,7 +49,8 @@ class WhooshBackend:
 
     @classmethod
     def open(cls, path: Path, settings: Settings, aliases: Aliases, create: bool = False) -> "WhooshBackend":
-        return cls(Store.open(path, create=create, write_lock_timeout=settings.write_lock_timeout), settings, aliases)
+        store = Store.open(path, create=create, write_lock_timeout=settings.write_lock_timeout, merge=settings.merge)
+        return cls(store, settings, aliases)
 
     def close(self) -> None:
         self.store.close()
@@ -126,6 +127,10 @@ class WhooshBackend:
               processes: int = 1) -> set[str]:
         """One commit; returns the ids (written or removed) that existed before it."""
         return self.store.write(articles, checksums, remove, processes=processes)
+
+    def merge(self) -> int:
+        """Merge segments as the policy asks, now; returns how many merges were made."""
+        return self.store.merge(wait=True)
 
     def delete(self, ids: Iterable[str]) -> int:
         ids = list(dict.fromkeys(ids))

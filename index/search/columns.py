@@ -40,6 +40,8 @@ class Names:
 
 SOURCES = Names()
 ENTITY_KEYS = Names()
+FAMILIES = Names()
+TAGS = Names()  # "kind\tvalue"
 
 
 def _segment_cache(data) -> dict:
@@ -53,24 +55,37 @@ def _numbers(data, meta_key: str, names: Names) -> np.ndarray:
     return cache[meta_key]
 
 
-# -- sources -------------------------------------------------------------------------------
+# -- sources and families: one value per article ------------------------------------------------
 
 
-def source_column(snapshot) -> np.ndarray:
-    """Archive-wide source number of every article (-1 without a source)."""
+def value_column(snapshot, column: str, meta_key: str, names: Names) -> np.ndarray:
+    """Archive-wide value number of every article for an article column (-1 without a value)."""
     def build():
         parts = []
         for part in snapshot.parts:
-            local = np.asarray(part.data["source"], dtype=np.int64)
-            numbers = _numbers(part.data, "sources", SOURCES)
+            local = np.asarray(part.data[column], dtype=np.int64)
+            numbers = _numbers(part.data, meta_key, names)
             parts.append(np.where(local >= 0, numbers[np.maximum(local, 0)] if len(numbers) else -1, -1))
         return np.concatenate(parts) if parts else np.zeros(0, np.int64)
-    return snapshot.derived("source_column", build)
+    return snapshot.derived(("column", column), build)
+
+
+def source_column(snapshot) -> np.ndarray:
+    return value_column(snapshot, "source", "sources", SOURCES)
+
+
+def family_column(snapshot) -> np.ndarray:
+    return value_column(snapshot, "family", "families", FAMILIES)
 
 
 def source_mask(snapshot, sources: list[str]) -> np.ndarray:
     wanted = [SOURCES.number[s] for s in sources if s in SOURCES.number]
     return np.isin(source_column(snapshot), wanted)
+
+
+def family_mask(snapshot, families: list[str]) -> np.ndarray:
+    wanted = [FAMILIES.number[f] for f in families if f in FAMILIES.number]
+    return np.isin(family_column(snapshot), wanted)
 
 
 # -- months ------------------------------------------------------------------------------------
@@ -94,32 +109,56 @@ def month_name(number: int) -> str:
 # -- entities ----------------------------------------------------------------------------------
 
 
-def _pairs_by_key(data) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(entity key numbers sorted, where each starts, articles) of a segment: entity -> articles."""
+PAIRS = {  # (article array, value array, value names in meta, archive-wide numbering)
+    "entity": ("entity_article", "entity_key", "entity_keys", ENTITY_KEYS),
+    "tag": ("tag_article", "tag_value", "tags", TAGS),
+}
+
+
+def _pairs_by_value(data, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """(archive-wide value numbers, sorted; their articles) of a segment's (article, value) pairs."""
     cache = _segment_cache(data)
-    if "pairs_by_key" not in cache:
-        keys = _numbers(data, "entity_keys", ENTITY_KEYS)[np.asarray(data["entity_key"], dtype=np.int64)] \
-            if len(data["entity_key"]) else np.zeros(0, np.int64)
-        order = np.argsort(keys, kind="stable")
-        cache["pairs_by_key"] = (keys[order], np.asarray(data["entity_article"], dtype=np.int64)[order])
-    sorted_keys, articles = cache["pairs_by_key"]
-    return sorted_keys, articles, None
+    if ("pairs", kind) not in cache:
+        article_key, value_key, names_key, names = PAIRS[kind]
+        local = np.asarray(data[value_key], dtype=np.int64)
+        values = _numbers(data, names_key, names)[local] if len(local) else np.zeros(0, np.int64)
+        order = np.argsort(values, kind="stable")
+        cache[("pairs", kind)] = (values[order], np.asarray(data[article_key], dtype=np.int64)[order])
+    return cache[("pairs", kind)]
 
 
-def entity_mask(snapshot, keys: tuple[str, ...]) -> np.ndarray:
-    """Articles naming any of these entity keys (any type)."""
+def pair_mask(snapshot, kind: str, values: tuple[str, ...]) -> np.ndarray:
+    """Articles holding any of these values (entity keys of any type, or tags)."""
     def build():
+        names = PAIRS[kind][3]
         mask = np.zeros(snapshot.articles, dtype=bool)
-        wanted = np.asarray(sorted(ENTITY_KEYS.number[k] for k in keys if k in ENTITY_KEYS.number), dtype=np.int64)
+        wanted = np.asarray(sorted(names.number[v] for v in values if v in names.number), dtype=np.int64)
         if not len(wanted):
             return mask
         for i, part in enumerate(snapshot.parts):
-            sorted_keys, articles, _ = _pairs_by_key(part.data)
-            lo, hi = np.searchsorted(sorted_keys, wanted), np.searchsorted(sorted_keys, wanted, side="right")
+            sorted_values, articles = _pairs_by_value(part.data, kind)
+            lo, hi = np.searchsorted(sorted_values, wanted), np.searchsorted(sorted_values, wanted, side="right")
             for a, b in zip(lo, hi):
                 mask[articles[a:b] + snapshot.article_base[i]] = True
         return mask
-    return snapshot.derived(("entity_mask", keys), build)
+    return snapshot.derived((kind, "mask", values), build)
+
+
+def entity_mask(snapshot, keys: tuple[str, ...]) -> np.ndarray:
+    return pair_mask(snapshot, "entity", keys)
+
+
+def tag_counts(snapshot, chosen: np.ndarray) -> dict[str, int]:
+    """Tag ("kind\tvalue") -> chosen articles carrying it (`chosen`: a mask over articles)."""
+    found = []
+    for i, part in enumerate(snapshot.parts):
+        values, articles = _pairs_by_value(part.data, "tag")
+        if len(values):
+            found.append(values[chosen[articles + snapshot.article_base[i]]])
+    if not found:
+        return {}
+    counts = np.bincount(np.concatenate(found))
+    return {TAGS.names[i]: int(counts[i]) for i in np.flatnonzero(counts)}
 
 
 def entity_targets(catalog) -> tuple[np.ndarray, list[str], str]:
@@ -156,7 +195,7 @@ _LAST: dict = {}
 
 def entity_pairs(part, catalog) -> tuple[np.ndarray, np.ndarray]:
     """A segment's (local article, canonical entity number) pairs, each pair once."""
-    sorted_keys, articles, _ = _pairs_by_key(part.data)  # first: it may number new keys
+    sorted_keys, articles = _pairs_by_value(part.data, "entity")  # first: it may number new keys
     of_key, _, version = entity_targets(catalog)
     cache = _segment_cache(part.data)
     kept = cache.get("entity_pairs")

@@ -17,8 +17,9 @@ from datetime import datetime, time as dtime
 import numpy as np
 from whoosh.util.times import datetime_to_long
 
-from index.query import SearchRequest, SearchResult
-from index.search.columns import entity_catalog
+from index.query import FacetValue, SearchRequest, SearchResult
+from index.search.collapse import family_name, representatives
+from index.search.columns import entity_catalog, family_column, family_mask, pair_mask, tag_counts
 from index.search.expand import Limits
 from index.search.facets import entity_facets, facet_counts, plain_facets
 from index.search.matching import Deadline, filter_mask, matching
@@ -58,10 +59,16 @@ def published_bounds(request: SearchRequest) -> tuple[int, int] | None:
 
 
 def filters(request: SearchRequest, ctx: Context) -> np.ndarray:
-    """Live articles passing the request's filters: sources are alternatives, every entity must appear."""
+    """Live articles passing the request's filters: sources are alternatives, every entity and tag must appear."""
     names = [*request.entity, *request.person, *request.org, *request.place]
-    return filter_mask(ctx.snapshot, request.source, [ctx.catalog.keys_for(n) for n in names],
+    mask = filter_mask(ctx.snapshot, request.source, [ctx.catalog.keys_for(n) for n in names],
                        published_bounds(request))
+    for tag in request.tag:
+        kind, _, value = tag.partition(":")
+        mask &= pair_mask(ctx.snapshot, "tag", (f"{kind}\t{value}",))
+    if request.family:
+        mask &= family_mask(ctx.snapshot, request.family)
+    return mask
 
 
 def search(request: SearchRequest, ctx: Context) -> SearchResult:
@@ -72,45 +79,75 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
     plan = make_plan(request, snapshot, ctx.schema, ctx.limits, ctx.aliases, ctx.catalog)
     allowed = filters(request, ctx)
     found = matching(plan.tree, snapshot, ctx.limits, allowed, deadline)
-    start, stop = (request.page - 1) * request.per_page, request.page * request.per_page
     sort = "newest" if request.is_browse and request.sort == "relevance" else request.sort
-    scored, partial = None, False
-    if sort != "relevance":
-        page = _by_date(snapshot, found, sort, start, stop)
-    elif not plan.units:  # only filters and entity clauses: the newest additions first
-        page = [(int(o), 0.0) for o in found[::-1][start:stop]]
-    else:
+    scored = None
+    if plan.units:
+        stop = request.page * request.per_page if sort == "relevance" and not request.collapse else None
         scored = score(snapshot, plan.units, params=ctx.params, limits=ctx.limits,
                        coordinate=request.match == "auto", candidates=found, exact_top=stop, deadline=deadline)
-        page = scored.ranked(found, start, stop)
-        partial = scored.partial
-    partial = partial or deadline.cut
+    all_words = scored.holding(found, len(plan.units)) if scored is not None else None
+    pool = found
+    if sort != "relevance" and all_words is not None and all_words.any():
+        pool = found[all_words]  # by date, only the articles that hold every word: not every one-word match
+    page, versions, paged = _page(snapshot, pool, sort, scored, request)
     best = best_passages(snapshot, plan, [o for o, _ in page], request.passages, ctx.params) if plan.units else {}
     hits = []
-    for ordinal, value in page:
-        hit, _ = make_hit(snapshot, ordinal, value if scored is not None else None, best.get(ordinal, []),
-                          plan if plan.tree is not None else None, ctx.catalog, ctx.analyzer)
+    for (ordinal, value), count in zip(page, versions):
+        hit, article = make_hit(snapshot, ordinal, value if scored is not None and sort == "relevance" else None,
+                                best.get(ordinal, []), plan if plan.tree is not None else None, ctx.catalog,
+                                ctx.analyzer)
         hit.matched = describe_match(snapshot, ordinal, plan.units, hit) if scored is not None else []
+        hit.family, hit.versions = family_name(snapshot, ordinal), count
+        hit.tags = dict(getattr(article, "tags", None) or {})
         hits.append(hit)
-    facets = {}
-    if request.facets:
-        counts = facet_counts(snapshot, found, ctx.catalog)
-        facets = plain_facets(counts, request.facet_limit)
-        facets.update(entity_facets(counts, ctx.catalog, request.facet_limit))
+    facets = _facets(snapshot, found, ctx, request) if request.facets else {}
     suggestion = _suggestion(request, ctx, allowed, len(found)) if plan.tree is not None else None
     return SearchResult(
         query=request.q, total=len(found), page=request.page, per_page=request.per_page, hits=hits,
-        facets=facets, partial=partial, took_ms=round((time.perf_counter() - started) * 1000, 2),
-        expanded=plan.expanded, suggestion=suggestion,
+        facets=facets, partial=deadline.cut or (scored is not None and scored.partial),
+        took_ms=round((time.perf_counter() - started) * 1000, 2), expanded=plan.expanded, suggestion=suggestion,
+        total_all_words=int(all_words.sum()) if all_words is not None else None, stories=paged,
     )
 
 
-def _by_date(snapshot, found: np.ndarray, sort: str, start: int, stop: int) -> list[tuple[int, float]]:
-    """Dated articles first, newest (or oldest) first, then in the order they were added."""
-    published = snapshot.article_column("published")[found]
-    dated = published != np.iinfo(np.int64).max
-    order = np.lexsort((found, -published if sort == "newest" else published, ~dated))
-    return [(int(found[i]), 0.0) for i in order[start:stop]]
+def _page(snapshot, pool: np.ndarray, sort: str, scored, request: SearchRequest):
+    """(the page's (ordinal, score) pairs, each one's versions, how many results are paged through)."""
+    start, stop = (request.page - 1) * request.per_page, request.page * request.per_page
+    if sort == "relevance" and scored is not None:
+        better = -scored.of(pool)
+    elif sort == "relevance":  # only filters and entity clauses: the newest additions first
+        better = -pool.astype(np.float64)
+    else:
+        published = snapshot.article_column("published")[pool]
+        dated = published != np.iinfo(np.int64).max
+        better = np.where(dated, -published.astype(np.float64) if sort == "newest" else published, np.inf)
+    versions = np.ones(len(pool), dtype=np.int64)
+    if request.collapse and len(pool) and (family_column(snapshot)[pool] >= 0).any():
+        heads, versions = representatives(snapshot, pool, better)
+        better, pool = better[np.searchsorted(pool, heads)], heads
+    order = _top(pool, better, start, stop)
+    scores = scored.of(pool[order]) if scored is not None else np.zeros(len(order))
+    return [(int(pool[i]), float(v)) for i, v in zip(order, scores)], versions[order].tolist(), len(pool)
+
+
+def _top(ordinals: np.ndarray, better: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """Positions of the `start:stop` best (smallest `better`, then smallest ordinal); only the top is sorted."""
+    within = np.arange(len(ordinals))
+    if stop < len(ordinals):
+        floor = np.partition(better, stop - 1)[stop - 1]
+        within = np.flatnonzero(better <= floor)
+    return within[np.lexsort((ordinals[within], better[within]))][start:stop]
+
+
+def _facets(snapshot, found: np.ndarray, ctx: Context, request: SearchRequest) -> dict:
+    counts = facet_counts(snapshot, found, ctx.catalog)
+    facets = plain_facets(counts, request.facet_limit)
+    facets.update(entity_facets(counts, ctx.catalog, request.facet_limit))
+    chosen = np.zeros(snapshot.articles, dtype=bool)
+    chosen[found] = True
+    tags = sorted(tag_counts(snapshot, chosen).items(), key=lambda item: (-item[1], item[0]))[:request.facet_limit]
+    facets["tag"] = [FacetValue(tag.split("\t", 1)[1], count, tag.split("\t", 1)[0]) for tag, count in tags]
+    return facets
 
 
 def _suggestion(request: SearchRequest, ctx: Context, allowed: np.ndarray, original_total: int) -> dict | None:

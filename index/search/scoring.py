@@ -172,12 +172,18 @@ class Scored:
     scores: np.ndarray
     docs: np.ndarray | None = None
     partial: bool = False
+    units_found: np.ndarray | None = None  # how many of the units each document holds
+
+    def _at(self, candidates: np.ndarray) -> np.ndarray:
+        return candidates if self.docs is None else np.searchsorted(self.docs, candidates)
 
     def of(self, candidates: np.ndarray) -> np.ndarray:
         """Scores of these candidates (which must be in the space)."""
-        if self.docs is None:
-            return self.scores[candidates]
-        return self.scores[np.searchsorted(self.docs, candidates)]
+        return self.scores[self._at(candidates)]
+
+    def holding(self, candidates: np.ndarray, units: int) -> np.ndarray:
+        """True for each candidate that holds every one of `units` units."""
+        return self.units_found[self._at(candidates)] >= units
 
     def ranked(self, candidates: np.ndarray, start: int = 0, stop: int | None = None) -> list[tuple[int, float]]:
         """(ordinal, score) of the candidates, best first; equal scores in ordinal order."""
@@ -220,7 +226,7 @@ def score(snapshot, units: list[Unit], fields: tuple[str, ...] = ARTICLE_FIELDS,
         pool = scorer.place(np.asarray(candidates, dtype=np.int64))[0] if candidates is not None \
             else np.arange(scorer.size)
         _add_proximity(scorer, units, totals, coord, pool, exact_top)
-    return Scored(totals * coord if coord is not None else totals, scorer.docs, scorer.partial)
+    return Scored(totals * coord if coord is not None else totals, scorer.docs, scorer.partial, hits)
 
 
 def _add_proximity(scorer: Scorer, units: list[Unit], totals: np.ndarray, coord, pool: np.ndarray, exact_top) -> None:

@@ -100,7 +100,7 @@ class SegmentBuilder:
             self.entity_pairs.append((ordinal, entity.key, ENTITY_TYPES.index(entity.type)))
             self.forms.setdefault(entity.key, Counter())[entity.name] += 1
         for kind, values in (getattr(article, "tags", None) or {}).items():
-            for value in values:
+            for value in dict.fromkeys(values):
                 self.tag_pairs.append((ordinal, f"{kind}\t{value}"))
         for passage, passage_tokens in zip(article.passages, tokens.passages):
             self.doc_kind.append(1)

@@ -13,6 +13,7 @@ and kept while their segment lives.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -34,19 +35,36 @@ from index.store.snapshot import Snapshot, make_part
 log = logging.getLogger(__name__)
 
 
+def rebuild_arrays(ix, segment) -> tuple[dict, dict]:
+    """A segment's arrays made again from the articles stored in it (for segments written without them)."""
+    builder = SegmentBuilder()
+    reader = whoosh_io.segment_reader(ix, segment)
+    try:
+        for docnum in range(segment.doc_count_all()):
+            stored = reader.stored_fields(docnum)
+            if stored.get("kind") == ARTICLE:
+                article = Article.from_dict(json.loads(stored["data"]))
+                builder.add(article, analyse_article(article))
+    finally:
+        reader.close()
+    return builder.build()
+
+
 class Store:
     """See the module docstring."""
 
-    def __init__(self, path: Path, ix, write_lock_timeout: float = 10.0):
+    def __init__(self, path: Path, ix, write_lock_timeout: float = 10.0, merge: str = "background"):
         self.path = Path(path)
         self.ix = ix
         self.write_lock_timeout = write_lock_timeout
+        self.merge_mode = merge  # "background" (a merger process), "inline" (before write() returns) or "off"
         self._lock = threading.RLock()
         self._snapshot: Snapshot | None = None
         self._readers: dict[str, object] = {}
 
     @classmethod
-    def open(cls, path: str | Path, create: bool = False, write_lock_timeout: float = 10.0) -> "Store":
+    def open(cls, path: str | Path, create: bool = False, write_lock_timeout: float = 10.0,
+             merge: str = "background") -> "Store":
         """Open the index at `path`, creating it if asked. Raises FileNotFoundError without one."""
         path = Path(path)
         from whoosh import index as whoosh_index
@@ -62,7 +80,7 @@ class Store:
         else:
             raise FileNotFoundError(f"no index at {path}; run `newsindex ingest PATH` first")
         writer.arrays_dir(path).mkdir(exist_ok=True)
-        return cls(path, ix, write_lock_timeout)
+        return cls(path, ix, write_lock_timeout, merge)
 
     def close(self) -> None:
         with self._lock:
@@ -133,17 +151,7 @@ class Store:
         except (FileNotFoundError, ValueError) as exc:
             log.warning("rebuilding the arrays of segment %s (%s)", key, exc)
         built = writer.arrays_dir(self.path) / f"build-{key}-{os.getpid()}"
-        builder = SegmentBuilder()
-        reader = whoosh_io.segment_reader(self.ix, segment)
-        try:
-            for docnum in range(segment.doc_count_all()):
-                stored = reader.stored_fields(docnum)
-                if stored.get("kind") == ARTICLE:
-                    article = Article.from_dict(__import__("json").loads(stored["data"]))
-                    builder.add(article, analyse_article(article))
-        finally:
-            reader.close()
-        save(built, *builder.build())
+        save(built, *rebuild_arrays(self.ix, segment))
         shutil.rmtree(directory, ignore_errors=True)
         try:
             os.replace(built, directory)
@@ -189,4 +197,16 @@ class Store:
         existed = writer.write(self.ix, self.path, self.write_lock_timeout, list(zip(articles, checksums)),
                                remove, processes=processes)
         writer.sweep(self.path)
+        self.merge(wait=self.merge_mode == "inline")
         return existed
+
+    def merge(self, wait: bool = False) -> int:
+        """Merge segments as the policy asks (index/store/merging.py): now, or in a background process."""
+        from index.store import merging
+        if self.merge_mode == "off" and not wait:
+            return 0
+        if wait:
+            return merging.merge_until_done(self, self.write_lock_timeout)
+        if merging.needs_merge(self):
+            merging.start_background(self.path)
+        return 0
