@@ -7,7 +7,7 @@ import pickle
 import pytest
 
 from index.text import spelling
-from index.text.analysis import STOP_WORDS, is_stop, terms, text_analyzer
+from index.text.analysis import STOP_WORDS, exact_analyzer, exact_terms, is_stop, terms, text_analyzer
 
 ANALYZER = text_analyzer()
 
@@ -141,12 +141,28 @@ def test_other_initialisms():
     assert terms("a.m.") != terms("am")  # lower-case initialisms keep their dots
 
 
+# -- exact words, to check a quote --------------------------------------------------
+
+def test_exact_terms_fold_spelling_but_do_not_stem():
+    assert terms("interest rates rose") == terms("interest rate rose")  # the index stems...
+    assert exact_terms("interest rates rose") != exact_terms("interest rate rose")  # ...a quote check need not
+    assert exact_terms("the monitoring centre") == ["the", "monitoring", "center"] == exact_terms("the monitoring center")
+    assert exact_terms("cease-fire") == exact_terms("ceasefire") == ["ceasefire"]
+
+
+def test_the_exact_analyzer_has_the_same_positions():
+    text = "U.S. officials said the cease-fire agreements will be monitored"
+    stemmed = [t.pos for t in ANALYZER(text, positions=True, mode="index")]
+    exact = [t.pos for t in exact_analyzer()(text, positions=True, mode="index")]
+    assert exact == stemmed
+
+
 # -- Whoosh plumbing ---------------------------------------------------------------
 
 def test_the_analyzer_pickles_small_and_equal():
     data = pickle.dumps(ANALYZER)
     assert len(data) < 500  # the word lists stay in the module, not in the index's TOC
-    assert pickle.loads(data) == ANALYZER
+    assert pickle.loads(data) == ANALYZER != exact_analyzer()
 
 
 def test_a_prefix_term_is_folded_as_one_word():

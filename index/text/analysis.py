@@ -40,7 +40,11 @@ Position rule (what phrase search relies on):
   does not match the hyphenated spelling ("wi-fi network"), nor the reverse.
 
 `fold` is the same folding for plain strings (entity keys, facet prefixes);
-`terms` is what a search for a string looks up (query mode).
+`terms` is what a search for a string looks up (query mode).  `exact_analyzer()`
+and `exact_terms` give the same tokens and positions with the folded spelling
+instead of the stem ("monitoring", not "monitor"), so a search can check that a
+quote's words are really there word for word ("interest rates rose" and not
+"interest rate rose", which share their stems).
 """
 
 from __future__ import annotations
@@ -105,7 +109,7 @@ def _term(folded: str) -> str:
 
 
 def _events(value: str):
-    """(term, MAIN or ALT, startchar, endchar, unit number) for each token of `value`, in order."""
+    """(term, spelling, MAIN or ALT, startchar, endchar, unit) for each token of `value`, in order."""
     matches = _UNIT.finditer(value)
     pending = None
     unit = 0
@@ -123,9 +127,9 @@ def _events(value: str):
         parts = spelling.split(folded)
         if parts:  # a listed closed compound: its parts, and itself as the closed form
             cut = max(start + 1, end - len(parts[1]))
-            yield _term(parts[0]), MAIN, start, cut, unit
-            yield term, ALT, start, end, unit
-            yield _term(parts[1]), MAIN, cut, end, unit
+            yield _term(parts[0]), parts[0], MAIN, start, cut, unit
+            yield term, folded, ALT, start, end, unit
+            yield _term(parts[1]), parts[1], MAIN, cut, end, unit
             continue
         if spelling.starts_compound(folded):  # maybe a listed open compound: look at the next word
             pending = next(matches, None)
@@ -133,24 +137,25 @@ def _events(value: str):
                 second, second_term = word(pending.group())
                 closed = spelling.joined(folded, second)
                 if closed:
-                    yield term, MAIN, start, end, unit
-                    yield _term(closed), ALT, start, pending.end(), unit
-                    yield second_term, MAIN, pending.start(), pending.end(), unit
+                    yield term, folded, MAIN, start, end, unit
+                    yield _term(closed), closed, ALT, start, pending.end(), unit
+                    yield second_term, second, MAIN, pending.start(), pending.end(), unit
                     pending = None
                     continue
-        yield term, MAIN, start, end, unit
+        yield term, folded, MAIN, start, end, unit
 
 
 def _hyphenated(text: str, start: int, end: int, unit: int):
     """The tokens of a hyphenated compound: its parts, and its closed form after the first."""
     parts = [(p.group(), start + p.start(), start + p.end()) for p in _WORD.finditer(text)]
     folded = [word(p[0]) for p in parts]
-    yield folded[0][1], MAIN, parts[0][1], parts[0][2], unit
+    yield folded[0][1], folded[0][0], MAIN, parts[0][1], parts[0][2], unit
     spellings = [f[0] for f in folded]
     if all(s.isalnum() for s in spellings) and not all(s.isdigit() for s in spellings):
-        yield _term("".join(spellings)), ALT, start, end, unit
-    for (_, part_start, part_end), (_, term) in zip(parts[1:], folded[1:]):
-        yield term, MAIN, part_start, part_end, unit
+        closed = spelling.american("".join(spellings))
+        yield _term(closed), closed, ALT, start, end, unit
+    for (_, part_start, part_end), (part, term) in zip(parts[1:], folded[1:]):
+        yield term, part, MAIN, part_start, part_end, unit
 
 
 class TextAnalyzer(Analyzer):
@@ -161,13 +166,16 @@ class TextAnalyzer(Analyzer):
 
     is_morph = True
 
+    def __init__(self, exact: bool = False):
+        self.exact = exact  # spellings instead of stems: "monitoring" stays monitoring, centre -> center
+
     def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
                  start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         token.stopped = False
         token.boost = 1.0
         if not tokenize:  # a prefix, wildcard or fuzzy term: the whole string, folded as one word
-            token.text = word(value)[1]
+            token.text = word(value)[0 if self.exact else 1]
             if keeporiginal:
                 token.original = value
             token.pos = start_pos
@@ -178,10 +186,11 @@ class TextAnalyzer(Analyzer):
         if mode == "query":
             events = _query_events(list(events))
         pos = start_pos - 1
-        for term, kind, start, end, _ in events:
+        exact = self.exact
+        for term, folded, kind, start, end, _ in events:
             if kind == MAIN:
                 pos += 1
-            token.text = term
+            token.text = folded if exact else term
             if keeporiginal:
                 token.original = value[start:end]
             if positions:
@@ -193,16 +202,21 @@ class TextAnalyzer(Analyzer):
 
 def _query_events(events: list) -> list:
     """Query mode: the main tokens, or the closed form alone when the whole text is one compound."""
-    if events and events[0][4] == events[-1][4]:
-        closed = [e for e in events if e[1] == ALT]
+    if events and events[0][5] == events[-1][5]:
+        closed = [e for e in events if e[2] == ALT]
         if closed:
-            return [(closed[0][0], MAIN, *closed[0][2:])]
-    return [e for e in events if e[1] == MAIN]
+            return [(*closed[0][:2], MAIN, *closed[0][3:])]
+    return [e for e in events if e[2] == MAIN]
 
 
 def text_analyzer() -> Analyzer:
     """The analyzer of title, body and passage text."""
     return TextAnalyzer()
+
+
+def exact_analyzer() -> Analyzer:
+    """The same tokens and positions with folded spellings instead of stems (for checking a quote word for word)."""
+    return TextAnalyzer(exact=True)
 
 
 def keyword_analyzer() -> Analyzer:
@@ -211,6 +225,7 @@ def keyword_analyzer() -> Analyzer:
 
 
 _ANALYZER = TextAnalyzer()
+_EXACT = TextAnalyzer(exact=True)
 
 # Whoosh's English stop list (the one the index used to drop), as index terms.
 STOP_WORDS: frozenset[str] = frozenset(word(w)[1] for w in _WHOOSH_STOP_WORDS)
@@ -233,3 +248,8 @@ def fold(text: str) -> str:
 def terms(text: str) -> list[str]:
     """The index terms a search for `text` looks up, in order (query mode: see the module docstring)."""
     return [t.text for t in _ANALYZER(text, mode="query")]
+
+
+def exact_terms(text: str) -> list[str]:
+    """`terms` without stemming: what a quote's words are, spelling folded, to check a match word for word."""
+    return [t.text for t in _EXACT(text, mode="query")]
