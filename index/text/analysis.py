@@ -16,28 +16,34 @@ SPRINT", "US DLR"): there, too, "US" is the name, which every such headline in
 Reuters-21578 means.  Other initialisms in capitals lose their dots ("U.K." =
 "UK" -> `uk`); lower-case ones keep them ("a.m." is not "am").
 
-Compounds.  A word written with hyphens (cease-fire, Nagorno-Karabakh), a
-listed compound written closed (ceasefire) and a listed pair written open
-(cease fire) all give the same tokens (lists: index/text/data/).
+Compounds.  A hyphenated word (cease-fire, Nagorno-Karabakh) is also indexed
+closed; a compound of the list in index/text/data/ (cease-fire, health care)
+is one word whether written hyphenated, open or closed.
 
-Position rule (what phrase search relies on):
+Position rule (what phrase search relies on).  Tokens sharing a position are
+alternatives for one word; the first at a position is the main one.
 
-- Index mode (`mode="index"`, and any mode but "query"): every word takes the
-  next position, stop words included.  A compound's *parts* take consecutive
-  positions, as if the hyphen were a space; its *closed form* is one extra token
-  at the position of the first part, emitted right after the first part, whose
-  characters span the whole compound.  So "a cease-fire now", "a cease fire now"
-  and "a ceasefire now" each index a@0 cease@1 ceasefir@1 fire@2 now@3.  A token
-  whose position equals the previous token's is such an alternative.  An
-  unlisted closed word (wifi) is one token; a hyphenated one gets its closed form
-  when its parts are letters or digits and not all digits (F-16 -> f16, not 1986-87).
-- Query mode (`mode="query"`): one token per position, the parts, never the
-  extra closed form, so a phrase is the query's tokens in order and matches the
-  compound in every listed spelling.  One exception: a query text that is, as a
-  whole, one compound gives its closed form alone ("cease-fire" -> [ceasefir]), a
-  single term that every spelling of the compound has, listed or not.
-  Limitation: inside a longer phrase, an unlisted closed word ("wifi network")
-  does not match the hyphenated spelling ("wi-fi network"), nor the reverse.
+- Every word takes the next position, stop words included.
+- A listed compound, in any spelling, takes ONE position: its closed form is the
+  main token (characters: the whole compound), and when it is written hyphenated
+  or open its parts follow as alternatives at that same position.  So
+  "a cease-fire now", "a cease fire now" and "a ceasefire now" all give
+  a@0 ceasefir@1 now@2 (the first two with ceas@1 and fire@1 too), and a phrase
+  through it matches in every spelling.  A closed word is never split ("fire"
+  does not find "ceasefire", "mark" does not find "benchmark").
+- Any other hyphenated word keeps its parts at consecutive positions, as if the
+  hyphen were a space, and its closed form is an extra token at the position of
+  the first part, emitted right after it, spanning the whole word:
+  "Nagorno-Karabakh talks" gives nagorno@0 nagornokarabakh@0 karabakh@1 talk@2
+  (when its parts are letters or digits and not all digits: F-16 -> f16, not 1986-87).
+- Query mode (`mode="query"`) gives the main tokens only, one per position, so a
+  phrase is the query's tokens in order.  A query text that is, as a whole, one
+  unlisted hyphenated word gives its closed form alone ("wi-fi" -> [wifi]), a
+  single term found in both spellings.  Limitations: inside a longer phrase, an
+  unlisted compound matches only the spelling the quote uses (hyphenated or
+  open vs. closed); and since a listed compound's parts share its position, a
+  quote that skips its second part ("health costs") also matches it written
+  open or hyphenated ("health care costs").
 
 `fold` is the same folding for plain strings (entity keys, facet prefixes);
 `terms` is what a search for a string looks up (query mode).  `exact_analyzer()`
@@ -124,33 +130,33 @@ def _events(value: str):
             yield from _hyphenated(text, start, end, unit)
             continue
         folded, term = word(text)
-        parts = spelling.split(folded)
-        if parts:  # a listed closed compound: its parts, and itself as the closed form
-            cut = max(start + 1, end - len(parts[1]))
-            yield _term(parts[0]), parts[0], MAIN, start, cut, unit
-            yield term, folded, ALT, start, end, unit
-            yield _term(parts[1]), parts[1], MAIN, cut, end, unit
-            continue
         if spelling.starts_compound(folded):  # maybe a listed open compound: look at the next word
             pending = next(matches, None)
             if pending is not None and value[end:pending.start()].isspace() and not _HYPHEN.search(pending.group()):
                 second, second_term = word(pending.group())
                 closed = spelling.joined(folded, second)
                 if closed:
-                    yield term, folded, MAIN, start, end, unit
-                    yield _term(closed), closed, ALT, start, pending.end(), unit
-                    yield second_term, second, MAIN, pending.start(), pending.end(), unit
+                    yield _term(closed), closed, MAIN, start, pending.end(), unit
+                    yield term, folded, ALT, start, end, unit
+                    yield second_term, second, ALT, pending.start(), pending.end(), unit
                     pending = None
                     continue
         yield term, folded, MAIN, start, end, unit
 
 
 def _hyphenated(text: str, start: int, end: int, unit: int):
-    """The tokens of a hyphenated compound: its parts, and its closed form after the first."""
+    """The tokens of a hyphenated word: a listed compound's closed form with its parts as alternatives,
+    or else the parts at their own positions with the closed form after the first."""
     parts = [(p.group(), start + p.start(), start + p.end()) for p in _WORD.finditer(text)]
     folded = [word(p[0]) for p in parts]
-    yield folded[0][1], folded[0][0], MAIN, parts[0][1], parts[0][2], unit
     spellings = [f[0] for f in folded]
+    closed = spelling.joined(*spellings) if len(spellings) == 2 else None
+    if closed:
+        yield _term(closed), closed, MAIN, start, end, unit
+        for (_, part_start, part_end), (part, term) in zip(parts, folded):
+            yield term, part, ALT, part_start, part_end, unit
+        return
+    yield folded[0][1], folded[0][0], MAIN, parts[0][1], parts[0][2], unit
     if all(s.isalnum() for s in spellings) and not all(s.isdigit() for s in spellings):
         closed = spelling.american("".join(spellings))
         yield _term(closed), closed, ALT, start, end, unit
@@ -202,11 +208,12 @@ class TextAnalyzer(Analyzer):
 
 def _query_events(events: list) -> list:
     """Query mode: the main tokens, or the closed form alone when the whole text is one compound."""
-    if events and events[0][5] == events[-1][5]:
+    main = [e for e in events if e[2] == MAIN]
+    if len(main) > 1 and events[0][5] == events[-1][5]:  # one unlisted hyphenated word: its parts...
         closed = [e for e in events if e[2] == ALT]
-        if closed:
+        if closed:  # ...and its closed form, which finds both spellings
             return [(*closed[0][:2], MAIN, *closed[0][3:])]
-    return [e for e in events if e[2] == MAIN]
+    return main
 
 
 def text_analyzer() -> Analyzer:

@@ -2,10 +2,9 @@
 
 Loaded once per process from the derived lists in `index/text/data/` (their
 sources and licences are in its README): `american(word)` gives the one spelling
-that British, Canadian, Australian and American forms share, `split(word)` the
-two parts of a closed compound that may also be written open or hyphenated
-("ceasefire" -> cease, fire), and `joined(first, second)` the closed form of
-an open pair ("cease", "fire" -> "ceasefire").  Words are compared folded
+that British, Canadian, Australian and American forms share, and
+`joined(first, second)` the closed form of a compound that may be written open,
+hyphenated or closed ("cease", "fire" -> "ceasefire").  Words are compared folded
 (lower case, no accents), as the analyzer sees them.
 """
 
@@ -31,9 +30,8 @@ def variants() -> dict[str, str]:
 
 
 @lru_cache(maxsize=1)
-def compounds() -> tuple[dict[str, tuple[str, str]], dict[str, dict[str, str]]]:
-    """(closed form -> parts, first part -> {second part: closed form}), plurals included."""
-    closed: dict[str, tuple[str, str]] = {}
+def compounds() -> dict[str, dict[str, str]]:
+    """First part -> {second part: closed form}, in American spelling, plurals included."""
     opened: dict[str, dict[str, str]] = {}
     for first, second in _rows("compounds.tsv"):
         first, second = american(first), american(second)
@@ -41,9 +39,8 @@ def compounds() -> tuple[dict[str, tuple[str, str]], dict[str, dict[str, str]]]:
         if not second.endswith("s"):
             forms.append((second + "s", first + second + "s"))
         for part, whole in forms:
-            closed.setdefault(whole, (first, part))
             opened.setdefault(first, {}).setdefault(part, whole)
-    return closed, opened
+    return opened
 
 
 def american(word: str) -> str:
@@ -51,17 +48,12 @@ def american(word: str) -> str:
     return variants().get(word, word)
 
 
-def split(word: str) -> tuple[str, str] | None:
-    """The two parts of a listed closed compound, or None."""
-    return compounds()[0].get(word)
-
-
 def joined(first: str, second: str) -> str | None:
     """The closed form of a listed open compound `first second`, or None."""
-    seconds = compounds()[1].get(first)
+    seconds = compounds().get(first)
     return seconds.get(second) if seconds else None
 
 
 def starts_compound(word: str) -> bool:
     """Whether `word` is the first part of some listed compound (cheap test before a look-ahead)."""
-    return word in compounds()[1]
+    return word in compounds()

@@ -20,7 +20,7 @@ prise/prize) are left out, since folding them would merge different words; so
 is a spelling that would map to two different words.
 
 Compounds (two parts, each at least three letters and neither a particle such as
-"off" or "out", so "coop" is never split into "co" + "op"):
+"off" or "out", so "co op" never becomes "coop"):
 - WordNet synsets that hold both an open or hyphenated lemma and its closed form
   (health_care / healthcare, whistle-blower / whistleblower);
 - WordNet hyphenated nouns and adjectives whose closed form is a SCOWL word
