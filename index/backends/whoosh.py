@@ -124,9 +124,12 @@ class WhooshBackend:
         return self.store.checksums(ids)
 
     def write(self, articles: Sequence[Article], checksums: Sequence[str], remove: Iterable[str] = (),
-              processes: int = 1) -> set[str]:
+              processes: int = 1, expect: dict[str, str] | None = None) -> set[str]:
         """One commit; returns the ids (written or removed) that existed before it."""
-        return self.store.write(articles, checksums, remove, processes=processes)
+        return self.store.write(articles, checksums, remove, processes=processes, expect=expect)
+
+    def pending(self, limit: int) -> list[tuple[str, str]]:
+        return self.store.pending(limit)
 
     def merge(self) -> int:
         """Merge segments as the policy asks, now; returns how many merges were made."""

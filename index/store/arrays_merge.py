@@ -60,6 +60,7 @@ def merge_arrays(sources: list[tuple[SegmentData, np.ndarray]]) -> tuple[dict[st
         "article_doc": np.flatnonzero(doc_kind == 0).astype(np.int32),
         "passage_doc": np.flatnonzero(doc_kind == 1).astype(np.int32),
         "published": np.concatenate([np.asarray(d["published"])[live] for (d, _), live in zip(sources, article_lives)]),
+        "pending": np.concatenate([np.asarray(d["pending"])[live] for (d, _), live in zip(sources, article_lives)]),
         "passage_article": np.concatenate([amap[np.asarray(d["passage_article"])[live]] for (d, _), live, amap
                                            in zip(sources, passage_lives, article_maps)]).astype(np.int32),
         "passage_position": np.concatenate([np.asarray(d["passage_position"])[live]

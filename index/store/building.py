@@ -8,7 +8,8 @@ so that searching is array arithmetic over memory-mapped files:
     ordinals   articles and passages are numbered apart (article 0, 1, ...;
                passage 0, 1, ...) in Whoosh's document order; `*_doc` maps
                them to Whoosh document numbers, `doc_kind`/`doc_ordinal` back
-    columns    published, source, family (articles); article and position (passages)
+    columns    published, pending (entities still to extract), source, family (articles);
+               article and position (passages)
     pairs      (article, value) pairs: entities by type, editorial tags
     postings   per text field (title, body, source_text, byline over articles; text over passages),
                CSR over the segment's sorted vocabulary: for term t, postings
@@ -76,6 +77,7 @@ class SegmentBuilder:
     doc_kind: list[int] = field(default_factory=list)  # 0 article, 1 passage
     doc_ordinal: list[int] = field(default_factory=list)
     published: list[int] = field(default_factory=list)
+    pending: list[bool] = field(default_factory=list)
     sources: list[str | None] = field(default_factory=list)
     families: list[str | None] = field(default_factory=list)
     passage_article: list[int] = field(default_factory=list)
@@ -92,6 +94,7 @@ class SegmentBuilder:
         self.doc_kind.append(0)
         self.doc_ordinal.append(ordinal)
         self.published.append(datetime_to_long(article.published) if article.published else UNDATED)
+        self.pending.append(not article.enriched)
         self.sources.append(article.source or None)
         self.families.append(getattr(article, "family", None))
         for name in ARTICLE_FIELDS:
@@ -118,6 +121,7 @@ class SegmentBuilder:
             "article_doc": np.flatnonzero(doc_kind == 0).astype(np.int32),
             "passage_doc": np.flatnonzero(doc_kind == 1).astype(np.int32),
             "published": np.asarray(self.published, dtype=np.int64),
+            "pending": np.asarray(self.pending, dtype=bool),
             "passage_article": np.asarray(self.passage_article, dtype=np.int32),
             "passage_position": np.asarray(self.passage_position, dtype=np.int32),
         }

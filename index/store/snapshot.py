@@ -105,10 +105,15 @@ class Snapshot:
         return self.derived("passage_live", lambda: _concat([p.passage_live for p in self.parts], bool))
 
     def counts(self) -> dict:
-        """Live articles and passages."""
+        """Live articles and passages, and the articles whose entities are still to be extracted."""
         return self.derived("counts", lambda: {
             "articles": int(sum(int(p.article_live.sum()) for p in self.parts)),
-            "passages": int(sum(int(p.passage_live.sum()) for p in self.parts))})
+            "passages": int(sum(int(p.passage_live.sum()) for p in self.parts)),
+            "pending": int(self.pending_articles().sum())})
+
+    def pending_articles(self) -> np.ndarray:
+        """A mask of the live articles waiting for enrichment."""
+        return self.derived("pending", lambda: self.article_column("pending").astype(bool) & self.live_articles())
 
     def avg_length(self, fieldname: str) -> float:
         """Average field length over articles (title, body) or passages (text), deleted included as Whoosh counts."""

@@ -22,9 +22,11 @@ import time
 from pathlib import Path
 from typing import Iterable, Sequence
 
+import numpy as np
 from whoosh.index import EmptyIndexError, LockError
 
 from index.article import Article
+from index.errors import Stale
 from index.store import whoosh_io, writer
 from index.store.analyzed import analyse_article
 from index.store.building import SegmentBuilder, save
@@ -172,6 +174,15 @@ class Store:
                     return int(snap.article_base[i]) + ordinal, reader.stored_fields(docnum)
         return None
 
+    def pending(self, limit: int) -> list[tuple[str, str]]:
+        """(id, checksum) of up to `limit` articles waiting for enrichment, oldest first."""
+        snap = self.snapshot()
+        found = []
+        for ordinal in np.flatnonzero(snap.pending_articles())[:limit]:
+            stored = snap.stored(int(ordinal))
+            found.append((stored["article_id"], stored.get("checksum") or ""))
+        return found
+
     def checksums(self, ids: Sequence[str]) -> dict[str, str]:
         """Stored checksums of the live articles among `ids`."""
         snap = self.snapshot()
@@ -192,10 +203,22 @@ class Store:
     # -- writing -------------------------------------------------------------------
 
     def write(self, articles: Sequence[Article], checksums: Sequence[str], remove: Iterable[str] = (),
-              processes: int = 1) -> set[str]:
-        """One commit (index/store/writer.py); returns the ids that existed before it."""
+              processes: int = 1, expect: dict[str, str] | None = None) -> set[str]:
+        """One commit (index/store/writer.py); returns the ids that existed before it.
+
+        With `expect` (id -> checksum), the commit happens only if each of those
+        articles is still stored with that checksum (checked under the lock);
+        otherwise it raises Stale naming the ones that changed, and nothing is written.
+        """
+        def check() -> None:
+            snap = self.snapshot()  # under the lock: the newest generation, which nobody can change now
+            changed = [i for i, checksum in expect.items()
+                       if (found := self.find(i, snap)) is None or found[1].get("checksum") != checksum]
+            if changed:
+                raise Stale(changed)
+
         existed = writer.write(self.ix, self.path, self.write_lock_timeout, list(zip(articles, checksums)),
-                               remove, processes=processes)
+                               remove, processes=processes, check=check if expect else None)
         writer.sweep(self.path)
         self.merge(wait=self.merge_mode == "inline")
         return existed

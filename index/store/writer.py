@@ -43,11 +43,12 @@ def arrays_dir(path: Path) -> Path:
 
 
 def write(ix, path: Path, timeout: float, articles: Sequence[tuple[Article, str]], remove: Iterable[str] = (),
-          processes: int = 1) -> set[str]:
+          processes: int = 1, check=None) -> set[str]:
     """Write (article, checksum) pairs over any earlier versions and remove `remove`, in one commit.
 
-    Returns the ids (of both) that existed before.  Raises IndexBusy when the lock
-    cannot be had in `timeout` seconds, IndexFull when the disk is full.
+    Returns the ids (of both) that existed before.  `check()` runs under the lock
+    before anything changes and may raise to cancel.  Raises IndexBusy when the
+    lock cannot be had in `timeout` seconds, IndexFull when the disk is full.
     """
     remove = list(remove)
     if not articles and not remove:
@@ -63,7 +64,8 @@ def write(ix, path: Path, timeout: float, articles: Sequence[tuple[Article, str]
                 os.replace(built_dir, arrays_dir(path) / whoosh_io.segment_key(segment))
             retire(path, {whoosh_io.segment_key(s) for s in segments})
 
-        existed, _ = whoosh_io.commit(ix, timeout, add=[s for s, _ in built], delete_ids=ids, before_toc=place_arrays)
+        existed, _ = whoosh_io.commit(ix, timeout, add=[s for s, _ in built], delete_ids=ids, before_toc=place_arrays,
+                                      check=check)
         sync(path, since=started)
         return existed
     except OSError as exc:
