@@ -223,14 +223,24 @@ def block_bounds(term_off: np.ndarray, tfs: np.ndarray, lengths: np.ndarray) -> 
     return maxtf, minlen
 
 
+LISTS = ("ids", "entity_keys", "entity_forms", "tags", "sources", "families")  # kept in files of their own
+
+
 def save(directory: Path, arrays: dict[str, np.ndarray], meta: dict) -> None:
-    """Write a segment's arrays into `directory` atomically (a temporary folder renamed into place)."""
+    """Write a segment's arrays into `directory` atomically (a temporary folder renamed into place).
+
+    The value lists of `meta` go to files of their own (`ids.json`, ...), read only when
+    needed: opening a segment reads its small `meta.json` and maps its arrays, nothing more.
+    """
     directory = Path(directory)
     temporary = directory.with_name(directory.name + ".tmp")
     temporary.mkdir(parents=True, exist_ok=True)
     for name, array in arrays.items():
         np.save(temporary / f"{name}.npy", array, allow_pickle=False)
-    (temporary / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    for name in LISTS:
+        (temporary / f"{name}.json").write_text(json.dumps(meta.get(name, []), ensure_ascii=False), encoding="utf-8")
+    small = {k: v for k, v in meta.items() if k not in LISTS}
+    (temporary / "meta.json").write_text(json.dumps(small, ensure_ascii=False), encoding="utf-8")
     for entry in os.scandir(temporary):
         _fsync(entry.path)
     _fsync(str(temporary))

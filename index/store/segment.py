@@ -20,10 +20,33 @@ from pathlib import Path
 
 import numpy as np
 
-from index.store.building import BLOCK, FORMAT, TEXT_FIELDS, quantise
+from index.store.building import BLOCK, FORMAT, LISTS, TEXT_FIELDS, quantise
 
 _EMPTY_I = np.zeros(0, np.int32)
 _EMPTY_U = np.zeros(0, np.uint16)
+
+
+class Meta(dict):
+    """A segment's metadata: the small part read on open, each value list (building.LISTS) on first use."""
+
+    def __init__(self, directory: Path, small: dict):
+        super().__init__(small)
+        self._directory = directory
+        self._lock = threading.Lock()
+
+    def __missing__(self, key: str):
+        if key not in LISTS:
+            raise KeyError(key)
+        with self._lock:
+            if not dict.__contains__(self, key):
+                dict.__setitem__(self, key, json.loads((self._directory / f"{key}.json").read_text(encoding="utf-8")))
+        return dict.__getitem__(self, key)
+
+    def get(self, key: str, default=None):
+        try:
+            return self[key]
+        except KeyError:
+            return default
 
 
 class SegmentData:
@@ -34,7 +57,7 @@ class SegmentData:
         self.id = segment_id
         self._arrays: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
-        self.meta = json.loads((self.directory / "meta.json").read_text(encoding="utf-8"))
+        self.meta = Meta(self.directory, json.loads((self.directory / "meta.json").read_text(encoding="utf-8")))
         if self.meta.get("format") != FORMAT:
             raise ValueError(f"segment arrays in {self.directory} have format {self.meta.get('format')}, not {FORMAT}")
         self.articles: int = self.meta["articles"]
