@@ -52,6 +52,18 @@ def rebuild_arrays(ix, segment) -> tuple[dict, dict]:
     return builder.build()
 
 
+def _folder_size(path: Path) -> int:
+    """Bytes of every file below `path`; files a merge or a commit removes meanwhile are skipped."""
+    total = 0
+    for folder, _, names in os.walk(path):
+        for name in names:
+            try:
+                total += os.stat(os.path.join(folder, name)).st_size
+            except FileNotFoundError:
+                continue
+    return total
+
+
 class Store:
     """See the module docstring."""
 
@@ -195,8 +207,7 @@ class Store:
 
     def stats(self) -> dict:
         snap = self.snapshot()
-        size = sum(p.stat().st_size for p in self.path.iterdir() if p.is_file())
-        size += sum(f.stat().st_size for f in writer.arrays_dir(self.path).rglob("*") if f.is_file())
+        size = _folder_size(self.path)
         return {**snap.counts(), "segments": len(snap.parts), "generation": snap.generation, "size_bytes": size,
                 "last_commit": max((p.stat().st_mtime for p in self.path.glob("*.toc")), default=None)}
 
