@@ -58,7 +58,7 @@ class WhooshBackend:
     # -- reading --------------------------------------------------------------
 
     def context(self) -> Context:
-        return Context(self.store.snapshot(), self.store.ix.schema, self.aliases, self.limits)
+        return Context(self.store.snapshot(), self.store.schema, self.aliases, self.limits)
 
     def search(self, request: SearchRequest) -> SearchResult:
         ctx = self.context()

@@ -39,8 +39,16 @@ class Meta(dict):
             raise KeyError(key)
         with self._lock:
             if not dict.__contains__(self, key):
-                dict.__setitem__(self, key, json.loads((self._directory / f"{key}.json").read_text(encoding="utf-8")))
+                dict.__setitem__(self, key, json.loads(self._file(f"{key}.json").read_text(encoding="utf-8")))
         return dict.__getitem__(self, key)
+
+    def _file(self, name: str) -> Path:
+        """The file in the segment's folder, or in the folder it was retired to (a merge replaced it since)."""
+        path = self._directory / name
+        if path.exists():
+            return path
+        retired = sorted(self._directory.parent.glob(f"gone-{self._directory.name}-*"))
+        return retired[-1] / name if retired else path
 
     def get(self, key: str, default=None):
         try:
@@ -65,7 +73,8 @@ class SegmentData:
         # Mapped all at once: a merge may remove the folder later, and mapped files outlive their names.
         for entry in self.directory.iterdir():
             if entry.suffix == ".npy":
-                self._arrays[entry.stem] = np.load(entry, mmap_mode="r", allow_pickle=False)
+                # A plain ndarray over the map: numpy's memmap subclass costs a Python call per slice.
+                self._arrays[entry.stem] = np.load(entry, mmap_mode="r", allow_pickle=False).view(np.ndarray)
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self._arrays[name]

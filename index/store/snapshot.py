@@ -187,17 +187,17 @@ class Snapshot:
             if bounds[i + 1] > bounds[i]:
                 yield i, part, (ordinals[bounds[i]:bounds[i + 1]] - bases[i]).astype(np.int64)
 
-    def locate(self, ordinal: int, passages: bool = False) -> tuple[Part, int]:
-        """The part holding a global article (or passage) ordinal, and the local ordinal."""
+    def locate(self, ordinal: int, passages: bool = False) -> tuple[int, Part, int]:
+        """(part number, part, local ordinal) of a global article (or passage) ordinal."""
         bases = self.passage_base if passages else self.article_base
         i = int(np.searchsorted(bases, ordinal, side="right")) - 1
-        return self.parts[i], ordinal - int(bases[i])
+        return i, self.parts[i], ordinal - int(bases[i])
 
     # -- stored fields ----------------------------------------------------------------
 
     def stored(self, ordinal: int) -> dict:
         """Whoosh's stored fields of an article."""
-        part, local = self.locate(ordinal)
+        _, part, local = self.locate(ordinal)
         return self._readers(part.segment).stored_fields(int(part.data["article_doc"][local]))
 
     def terms(self):

@@ -72,6 +72,7 @@ class Store:
         self.ix = ix
         self.write_lock_timeout = write_lock_timeout
         self.merge_mode = merge  # "background" (a merger process), "inline" (before write() returns) or "off"
+        self.schema = ix.schema  # read once: Whoosh unpickles the TOC (and fresh analyzers) on every `ix.schema`
         self._lock = threading.RLock()
         self._snapshot: Snapshot | None = None
         self._readers: dict[str, object] = {}
