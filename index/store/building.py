@@ -37,7 +37,7 @@ from whoosh.util.times import datetime_to_long
 from index.article import Article
 from index.store.analyzed import ArticleTokens
 
-FORMAT = 1  # bump when the layout below changes: older segments are rebuilt from Whoosh
+FORMAT = 2  # bump when the layout below changes: older segments are rebuilt from Whoosh
 ARTICLE_FIELDS = ("title", "body", "source_text", "byline")
 PASSAGE_FIELDS = ("text",)
 TEXT_FIELDS = ARTICLE_FIELDS + PASSAGE_FIELDS
