@@ -156,6 +156,10 @@ def main() -> None:
     ap.add_argument("--extra", type=Path, nargs="*", default=[],
                     help="DocBins of extra (e.g. teacher-labelled, pseudo.py) sentences to train on with train; "
                          "tokens without a label are missing, not O")
+    ap.add_argument("--md-weight", type=float, default=0.0,
+                    help="before shipping, move the weights this fraction of the way back to md's ner "
+                         "(every array of the same shape: tok2vec and hidden layer; the output layer "
+                         "stays), as in WiSE-FT; 0 = off")
     ap.add_argument("--ship-only", action="store_true",
                     help="skip training: re-ship WORK/best (or re-average WORK/seed-*/best) and rebuild the gazetteer")
     args = ap.parse_args()
@@ -171,7 +175,9 @@ def main() -> None:
                 print(f"seed {seed}: {run} already holds a finished run of {args.steps} updates; kept", flush=True)
                 continue
             train_one(args, seed, run)
-    if len(runs) == 1:
+    if len(runs) == 1 and args.ship_only and args.init:
+        src, dev_f, note = args.init, float("nan"), {"from": str(args.init)}
+    elif len(runs) == 1:
         log = json.loads((work / "train_log.json").read_text())
         best = max(log, key=lambda r: r["micro"])
         src, dev_f, note = work / "best", best["micro"], {"best_step": best["step"]}
@@ -181,6 +187,10 @@ def main() -> None:
         note = {"soup_of": [str(run.relative_to(work)) for run in runs],
                 "best_steps": [max(json.loads((run / "train_log.json").read_text()),
                                    key=lambda r: r["micro"])["step"] for run in runs]}
+    if args.md_weight:
+        work.mkdir(parents=True, exist_ok=True)
+        dev_f = toward_md(src, args.md_weight, work / "wise")
+        src, note = work / "wise", {**note, "md_weight": args.md_weight}
     print(f"total {(time.time() - t0) / 60:.1f} min", flush=True)
     ship(src, args.out, dev_f, note)
 
@@ -274,6 +284,34 @@ def soup(srcs: list[Path], dst: Path) -> float:
            for d in to_docs(nlp, read_conll(DATA / "conll2003-dev.txt"))]
     res = evaluate(nlp, dev)
     print("soup of", ", ".join(str(s) for s in srcs), json.dumps({k: round(v["f"], 4) for k, v in res.items()}),
+          flush=True)
+    if dst.exists():
+        shutil.rmtree(dst)
+    nlp.to_disk(dst)
+    return res["micro"]["f"]
+
+
+def toward_md(src: Path, alpha: float, dst: Path) -> float:
+    """Interpolate a fine-tuned checkpoint with md's original ner: (1 - alpha) * tuned + alpha * md.
+
+    Only arrays of the same shape are mixed (the tok2vec and the hidden layer);
+    the output layer, which has rows for the added CoNLL labels, stays as tuned.
+    Returns the dev micro F1 of the result, which is written to ``dst``.
+    """
+    md = spacy.load(md_model_path(), exclude=["tok2vec", "tagger", "parser", "senter", "attribute_ruler", "lemmatizer"])
+    nlp = spacy.load(src)
+    nlp.vocab.vectors.from_disk(md_model_path() / "vocab", exclude=["strings"])
+    customize_tokenizer(nlp)
+    mixed = 0
+    for a, b in zip(md.get_pipe("ner").model.walk(), nlp.get_pipe("ner").model.walk()):
+        for name in b.param_names:
+            if b.has_param(name) and a.has_param(name) and a.get_param(name).shape == b.get_param(name).shape:
+                b.set_param(name, (1 - alpha) * b.get_param(name) + alpha * a.get_param(name))
+                mixed += 1
+    dev = [Example(Doc(nlp.vocab, words=[t.text for t in d]), d)
+           for d in to_docs(nlp, read_conll(DATA / "conll2003-dev.txt"))]
+    res = evaluate(nlp, dev)
+    print(f"md weight {alpha}: {mixed} arrays mixed; dev", json.dumps({k: round(v["f"], 4) for k, v in res.items()}),
           flush=True)
     if dst.exists():
         shutil.rmtree(dst)
