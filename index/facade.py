@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from config.settings import Settings
+from index import enrichment
 from index.article import Article
 from index.backend import Backend
 from index.errors import NotFound
@@ -41,11 +42,13 @@ class IngestReport:
     seconds: float = 0.0
     entity_seconds: float = 0.0  # of `seconds`, the time spent extracting entities
     ids: list[str] = field(default_factory=list)
+    entities_pending: int = 0  # articles of the index whose entities the enricher has still to extract
 
     def summary(self) -> str:
+        pending = f"; entities pending for {self.entities_pending}" if self.entities_pending else ""
         return (f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, "
                 f"{len(self.skipped)} skipped; {self.passages} passages; "
-                f"{self.without_date} without a date; {self.seconds:.2f} s")
+                f"{self.without_date} without a date; {self.seconds:.2f} s{pending}")
 
 
 class Index:
@@ -156,6 +159,9 @@ class Index:
             articles = list({a.id: a for a in articles}.values())
             self._write_batch(articles, report, processes)
             batch = upcoming
+        if report.added or report.updated:
+            self._after_write()
+        report.entities_pending = self.stats().get("pending", 0)
         report.seconds = time.perf_counter() - started
         return report
 
@@ -182,13 +188,27 @@ class Index:
             report.ids.append(article.id)
 
     def _prepare(self, articles: list[Article]) -> float:
+        """Passages now; entities now (NEWSINDEX_ENRICH=inline) or later, by the enricher."""
         s = self.settings
-        return prepare(articles, self.aliases, entities=s.entities, ner_processes=s.ner_processes)
+        later = s.entities and s.enrich == "background"
+        for article in articles:
+            article.enriched = not later
+        return prepare(articles, self.aliases, entities=s.entities and not later, ner_processes=s.ner_processes)
+
+    def _after_write(self) -> None:
+        if self.settings.entities and self.settings.enrich == "background":
+            enrichment.start_background(self.path, self.settings.as_env())
 
     def put(self, article: Article) -> bool:
         """Create or replace one article and commit. Returns True if it was created (decided under the lock)."""
         self._prepare([article])
-        return article.id not in self.backend.write([article], [checksum(article)])
+        created = article.id not in self.backend.write([article], [checksum(article)])
+        self._after_write()
+        return created
+
+    def enrich(self) -> int:
+        """Extract the entities of every pending article now, in this process; returns how many."""
+        return enrichment.enrich_pending(self)
 
     def delete(self, ids: Iterable[str]) -> int:
         """Remove articles (and their passages). Returns how many existed."""

@@ -117,6 +117,24 @@ def ingest_with_progress(index, items, batch_size: int):
 
 
 @cli.command()
+@click.option("--wait/--background", default=True, help="Extract now and wait (default), or start the background enricher.")
+@settings_options
+def enrich(wait, settings):
+    """Extract the entities of articles ingested with NEWSINDEX_ENRICH=background that are still pending.
+
+    Example: newsindex enrich
+    """
+    with open_index(settings) as index:
+        if not wait:
+            from index.enrichment import start_background
+            start_background(index.path, settings.as_env())
+            click.echo(f"{index.stats()['pending']} articles pending; the enricher runs in the background")
+            return
+        done = index.enrich()
+    click.echo(f"Enriched {done} articles in {settings.index_dir}")
+
+
+@cli.command()
 @click.argument("query", default="")
 @click.option("--source", multiple=True, help="Only this source (repeatable).")
 @click.option("--entity", multiple=True, help="Only articles naming this entity (repeatable: all must match).")

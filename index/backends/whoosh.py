@@ -58,7 +58,7 @@ class WhooshBackend:
     # -- reading --------------------------------------------------------------
 
     def context(self) -> Context:
-        return Context(self.store.snapshot(), self.store.ix.schema, self.aliases, self.limits)
+        return Context(self.store.snapshot(), self.aliases, self.limits)
 
     def search(self, request: SearchRequest) -> SearchResult:
         ctx = self.context()
@@ -96,7 +96,7 @@ class WhooshBackend:
 
     def highlighter(self, q: str) -> Callable[[str], str]:
         ctx = self.context()
-        plan = make_plan(SearchRequest(q=q), ctx.snapshot, ctx.schema, self.limits, self.aliases, ctx.catalog)
+        plan = make_plan(SearchRequest(q=q), ctx.snapshot, self.limits, self.aliases, ctx.catalog)
         terms, pairs, analyzer = plan.highlight, plan.pairs, ctx.analyzer
         return lambda text: highlight(text, terms, analyzer, pairs)
 
@@ -124,9 +124,12 @@ class WhooshBackend:
         return self.store.checksums(ids)
 
     def write(self, articles: Sequence[Article], checksums: Sequence[str], remove: Iterable[str] = (),
-              processes: int = 1) -> set[str]:
+              processes: int = 1, expect: dict[str, str] | None = None) -> set[str]:
         """One commit; returns the ids (written or removed) that existed before it."""
-        return self.store.write(articles, checksums, remove, processes=processes)
+        return self.store.write(articles, checksums, remove, processes=processes, expect=expect)
+
+    def pending(self, limit: int) -> list[tuple[str, str]]:
+        return self.store.pending(limit)
 
     def merge(self) -> int:
         """Merge segments as the policy asks, now; returns how many merges were made."""

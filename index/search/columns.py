@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections import Counter, defaultdict
 
 import numpy as np
+
+from index.search.catalog import EntityCatalog
 
 UNDATED = np.iinfo(np.int64).max
 _DAY_US = 86_400_000_000
@@ -79,13 +82,13 @@ def family_column(snapshot) -> np.ndarray:
 
 
 def source_mask(snapshot, sources: list[str]) -> np.ndarray:
-    wanted = [SOURCES.number[s] for s in sources if s in SOURCES.number]
-    return np.isin(source_column(snapshot), wanted)
+    column = source_column(snapshot)  # first: numbers the values
+    return np.isin(column, [SOURCES.number[s] for s in sources if s in SOURCES.number])
 
 
 def family_mask(snapshot, families: list[str]) -> np.ndarray:
-    wanted = [FAMILIES.number[f] for f in families if f in FAMILIES.number]
-    return np.isin(family_column(snapshot), wanted)
+    column = family_column(snapshot)
+    return np.isin(column, [FAMILIES.number[f] for f in families if f in FAMILIES.number])
 
 
 # -- months ------------------------------------------------------------------------------------
@@ -132,11 +135,11 @@ def pair_mask(snapshot, kind: str, values: tuple[str, ...]) -> np.ndarray:
     def build():
         names = PAIRS[kind][3]
         mask = np.zeros(snapshot.articles, dtype=bool)
+        pairs = [_pairs_by_value(part.data, kind) for part in snapshot.parts]  # first: numbers the values
         wanted = np.asarray(sorted(names.number[v] for v in values if v in names.number), dtype=np.int64)
         if not len(wanted):
             return mask
-        for i, part in enumerate(snapshot.parts):
-            sorted_values, articles = _pairs_by_value(part.data, kind)
+        for i, (sorted_values, articles) in enumerate(pairs):
             lo, hi = np.searchsorted(sorted_values, wanted), np.searchsorted(sorted_values, wanted, side="right")
             for a, b in zip(lo, hi):
                 mask[articles[a:b] + snapshot.article_base[i]] = True
@@ -229,10 +232,6 @@ ENTITY_TYPES = ("person", "org", "place")
 
 def entity_catalog(snapshot, aliases):
     """The snapshot's entity catalog (index/search/catalog.py), from every segment's entity counts."""
-    from collections import Counter, defaultdict
-
-    from index.search.catalog import EntityCatalog
-
     def build():
         type_counts: dict[str, Counter] = defaultdict(Counter)
         forms: dict[str, Counter] = defaultdict(Counter)

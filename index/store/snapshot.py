@@ -49,12 +49,9 @@ def make_part(segment, data: SegmentData, previous: Part | None = None) -> Part:
     if previous is not None and previous.deleted == deleted:
         return Part(segment, data, deleted, previous.article_live, previous.passage_live)
     article_live = np.ones(data.articles, dtype=bool)
-    passage_live = np.ones(data.passages, dtype=bool)
-    if deleted:
-        docs = np.fromiter(segment.deleted_docs(), dtype=np.int64, count=deleted)
-        kinds, ordinals = data["doc_kind"][docs], data["doc_ordinal"][docs]
-        article_live[ordinals[kinds == 0]] = False
-        passage_live[ordinals[kinds == 1]] = False
+    if deleted:  # a Whoosh document number is the article's ordinal; its passages go with it
+        article_live[np.fromiter(segment.deleted_docs(), dtype=np.int64, count=deleted)] = False
+    passage_live = article_live[data["passage_article"]] if deleted else np.ones(data.passages, dtype=bool)
     return Part(segment, data, deleted, article_live, passage_live)
 
 
@@ -105,10 +102,15 @@ class Snapshot:
         return self.derived("passage_live", lambda: _concat([p.passage_live for p in self.parts], bool))
 
     def counts(self) -> dict:
-        """Live articles and passages."""
+        """Live articles and passages, and the articles whose entities are still to be extracted."""
         return self.derived("counts", lambda: {
             "articles": int(sum(int(p.article_live.sum()) for p in self.parts)),
-            "passages": int(sum(int(p.passage_live.sum()) for p in self.parts))})
+            "passages": int(sum(int(p.passage_live.sum()) for p in self.parts)),
+            "pending": int(self.pending_articles().sum())})
+
+    def pending_articles(self) -> np.ndarray:
+        """A mask of the live articles waiting for enrichment."""
+        return self.derived("pending", lambda: self.article_column("pending").astype(bool) & self.live_articles())
 
     def avg_length(self, fieldname: str) -> float:
         """Average field length over articles (title, body) or passages (text), deleted included as Whoosh counts."""
@@ -182,18 +184,18 @@ class Snapshot:
             if bounds[i + 1] > bounds[i]:
                 yield i, part, (ordinals[bounds[i]:bounds[i + 1]] - bases[i]).astype(np.int64)
 
-    def locate(self, ordinal: int, passages: bool = False) -> tuple[Part, int]:
-        """The part holding a global article (or passage) ordinal, and the local ordinal."""
+    def locate(self, ordinal: int, passages: bool = False) -> tuple[int, Part, int]:
+        """(part number, part, local ordinal) of a global article (or passage) ordinal."""
         bases = self.passage_base if passages else self.article_base
         i = int(np.searchsorted(bases, ordinal, side="right")) - 1
-        return self.parts[i], ordinal - int(bases[i])
+        return i, self.parts[i], ordinal - int(bases[i])
 
     # -- stored fields ----------------------------------------------------------------
 
     def stored(self, ordinal: int) -> dict:
         """Whoosh's stored fields of an article."""
-        part, local = self.locate(ordinal)
-        return self._readers(part.segment).stored_fields(int(part.data["article_doc"][local]))
+        _, part, local = self.locate(ordinal)
+        return self._readers(part.segment).stored_fields(local)
 
     def terms(self):
         """Every term of every segment (sorted per segment; a term may repeat across segments)."""

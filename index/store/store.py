@@ -22,13 +22,15 @@ import time
 from pathlib import Path
 from typing import Iterable, Sequence
 
+import numpy as np
 from whoosh.index import EmptyIndexError, LockError
 
 from index.article import Article
-from index.store import whoosh_io, writer
+from index.errors import Stale
+from index.store import merging, whoosh_io, writer
 from index.store.analyzed import analyse_article
 from index.store.building import SegmentBuilder, save
-from index.store.schema import ARTICLE, NewsSchema
+from index.store.schema import NewsSchema
 from index.store.segment import SegmentData
 from index.store.snapshot import Snapshot, make_part
 
@@ -41,13 +43,23 @@ def rebuild_arrays(ix, segment) -> tuple[dict, dict]:
     reader = whoosh_io.segment_reader(ix, segment)
     try:
         for docnum in range(segment.doc_count_all()):
-            stored = reader.stored_fields(docnum)
-            if stored.get("kind") == ARTICLE:
-                article = Article.from_dict(json.loads(stored["data"]))
-                builder.add(article, analyse_article(article))
+            article = Article.from_dict(json.loads(reader.stored_fields(docnum)["data"]))
+            builder.add(article, analyse_article(article))
     finally:
         reader.close()
     return builder.build()
+
+
+def _folder_size(path: Path) -> int:
+    """Bytes of every file below `path`; files a merge or a commit removes meanwhile are skipped."""
+    total = 0
+    for folder, _, names in os.walk(path):
+        for name in names:
+            try:
+                total += os.stat(os.path.join(folder, name)).st_size
+            except FileNotFoundError:
+                continue
+    return total
 
 
 class Store:
@@ -166,11 +178,19 @@ class Store:
             reader = self._reader(part.segment)
             if ("doc_id", article_id) not in reader:
                 continue
-            for docnum in reader.postings("doc_id", article_id).all_ids():
-                kind, ordinal = int(part.data["doc_kind"][docnum]), int(part.data["doc_ordinal"][docnum])
-                if kind == 0 and part.article_live[ordinal]:
-                    return int(snap.article_base[i]) + ordinal, reader.stored_fields(docnum)
+            for docnum in reader.postings("doc_id", article_id).all_ids():  # an article's docnum is its ordinal
+                if docnum < len(part.article_live) and part.article_live[docnum]:
+                    return int(snap.article_base[i]) + docnum, reader.stored_fields(docnum)
         return None
+
+    def pending(self, limit: int) -> list[tuple[str, str]]:
+        """(id, checksum) of up to `limit` articles waiting for enrichment, oldest first."""
+        snap = self.snapshot()
+        found = []
+        for ordinal in np.flatnonzero(snap.pending_articles())[:limit]:
+            stored = snap.stored(int(ordinal))
+            found.append((stored["article_id"], stored.get("checksum") or ""))
+        return found
 
     def checksums(self, ids: Sequence[str]) -> dict[str, str]:
         """Stored checksums of the live articles among `ids`."""
@@ -184,25 +204,35 @@ class Store:
 
     def stats(self) -> dict:
         snap = self.snapshot()
-        size = sum(p.stat().st_size for p in self.path.iterdir() if p.is_file())
-        size += sum(f.stat().st_size for f in writer.arrays_dir(self.path).rglob("*") if f.is_file())
+        size = _folder_size(self.path)
         return {**snap.counts(), "segments": len(snap.parts), "generation": snap.generation, "size_bytes": size,
                 "last_commit": max((p.stat().st_mtime for p in self.path.glob("*.toc")), default=None)}
 
     # -- writing -------------------------------------------------------------------
 
     def write(self, articles: Sequence[Article], checksums: Sequence[str], remove: Iterable[str] = (),
-              processes: int = 1) -> set[str]:
-        """One commit (index/store/writer.py); returns the ids that existed before it."""
+              processes: int = 1, expect: dict[str, str] | None = None) -> set[str]:
+        """One commit (index/store/writer.py); returns the ids that existed before it.
+
+        With `expect` (id -> checksum), the commit happens only if each of those
+        articles is still stored with that checksum (checked under the lock);
+        otherwise it raises Stale naming the ones that changed, and nothing is written.
+        """
+        def check() -> None:
+            snap = self.snapshot()  # under the lock: the newest generation, which nobody can change now
+            changed = [i for i, checksum in expect.items()
+                       if (found := self.find(i, snap)) is None or found[1].get("checksum") != checksum]
+            if changed:
+                raise Stale(changed)
+
         existed = writer.write(self.ix, self.path, self.write_lock_timeout, list(zip(articles, checksums)),
-                               remove, processes=processes)
+                               remove, processes=processes, check=check if expect else None)
         writer.sweep(self.path)
         self.merge(wait=self.merge_mode == "inline")
         return existed
 
     def merge(self, wait: bool = False) -> int:
         """Merge segments as the policy asks (index/store/merging.py): now, or in a background process."""
-        from index.store import merging
         if self.merge_mode == "off" and not wait:
             return 0
         if wait:

@@ -189,12 +189,13 @@ def segment_files(folder: str, key: str) -> list[str]:
 
 
 def commit(ix, timeout: float, add: Iterable = (), delete_ids: Iterable[str] = (),
-           replace: tuple[list, object, dict] | None = None, before_toc=None) -> tuple[set[str], int]:
+           replace: tuple[list, object, dict] | None = None, before_toc=None, check=None) -> tuple[set[str], int]:
     """One new generation: delete `delete_ids` (every document with that article_id), add side segments.
 
     `replace` = (old segments, merged segment, {old segment key: [new docnum of each old docnum or -1]})
     swaps merged segments for their merge, carrying over deletions made since the
     merge began; it is skipped (returning no change) if an old segment is gone.
+    `check()` runs first under the lock and may raise to cancel the commit;
     `before_toc(segments)` runs under the lock just before the TOC is written.
     Returns (ids that existed, new generation).  Raises IndexBusy.
     """
@@ -203,6 +204,8 @@ def commit(ix, timeout: float, add: Iterable = (), delete_ids: Iterable[str] = (
     except LockError:
         raise IndexBusy(f"the index is locked by another writer (waited {timeout:g} s)") from None
     try:
+        if check is not None:
+            check()
         existed = set()
         for article_id in delete_ids:
             if writer.delete_by_term("article_id", article_id):
