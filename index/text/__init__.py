@@ -1,0 +1,1 @@
+"""Text models beside the index: sentence embeddings for semantic ranking (`index.text.embeddings`)."""
