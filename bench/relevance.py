@@ -22,7 +22,8 @@ A BEIR folder holds `corpus.jsonl` or `corpus.jsonl.gz` (`_id`, `title`, `text`)
 `query-id corpus-id score` (`qrels-test.tsv`, `qrels.tsv` or `qrels/test.tsv`).
 `--index DIR` keeps the index in DIR and reuses it on the next run (ingest costs
 about a minute on SciFact; with `--news` and `--beir` both, DIR holds one index per
-corpus, in `beir` and `news`).  With `--json` the last output line is one JSON object:
+corpus, in `beir` and `news`); `--runs FILE` keeps newsindex's rankings, with scores, for
+bench/fusion.py.  With `--json` the last output line is one JSON object:
 ``{"ndcg@10", "recall@100", "mrr@10", "baseline": {...}, "queries", "seconds"}`` for one
 set, and ``{set name: that object, ...}`` when several are run.
 """
@@ -89,12 +90,18 @@ def articles(beir: BeirSet, outlets) -> Iterator[Article | Skipped]:
             yield Skipped(f"{beir.name}:{doc_id}", str(exc))
 
 
-def run_newsindex(index, beir: BeirSet, match: str = "auto") -> dict[str, list[str]]:
-    """Article ids ranked by `Index.search` for every query, as the API would rank them."""
+def run_newsindex(index, beir: BeirSet, match: str = "auto", scores: dict | None = None) -> dict[str, list[str]]:
+    """Article ids ranked by `Index.search` for every query, as the API would rank them.
+
+    With a `scores` dict, each query's [[id, score], ...] is kept in it as well.
+    """
     runs = {}
     for qid, text in beir.queries.items():
         request = SearchRequest(q=text, per_page=DEPTH, facets=False, match=match)
-        runs[qid] = [hit.id for hit in index.search(request).hits]
+        hits = index.search(request).hits
+        runs[qid] = [hit.id for hit in hits]
+        if scores is not None:
+            scores[qid] = [[hit.id, hit.score] for hit in hits]
     return runs
 
 
@@ -121,8 +128,11 @@ def ratio(ours: dict[str, float], base: dict[str, float]) -> dict[str, float | N
     return {k: round(ours[k] / base[k], 3) if base[k] else None for k in ours}
 
 
-def measure(sets: list[BeirSet], index_dir: Path | None, match: str) -> dict[str, dict]:
-    """Ingest the corpus the sets share once, then score newsindex and the baseline on each set."""
+def measure(sets: list[BeirSet], index_dir: Path | None, match: str, runs: dict | None = None) -> dict[str, dict]:
+    """Ingest the corpus the sets share once, then score newsindex and the baseline on each set.
+
+    With a `runs` dict, newsindex's ranked [id, score] pairs are kept in it, by set and query.
+    """
     figures = {}
     started = time.perf_counter()
     with temporary_index(index_dir, entities=False) as (index, reused):
@@ -134,7 +144,8 @@ def measure(sets: list[BeirSet], index_dir: Path | None, match: str) -> dict[str
             print(f"ingested {sets[0].name}: {report.summary()} ({ingest.seconds:.1f} s)")
         for beir in sets:
             with Timer() as searching:
-                ours = evaluate(run_newsindex(index, beir, match), beir.qrels)
+                kept = runs.setdefault(beir.name, {}) if runs is not None else None
+                ours = evaluate(run_newsindex(index, beir, match, kept), beir.qrels)
             figures[beir.name] = {**ours, "searching": searching.seconds}
     for beir in sets:
         with Timer() as baseline_time:
@@ -161,20 +172,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="end with one JSON line of figures")
     parser.add_argument("--index", type=Path, help="keep the index here and reuse it when it exists")
     parser.add_argument("--match", default="auto", choices=MATCHES, help="match mode of every query (default auto)")
+    parser.add_argument("--runs", type=Path, help="write newsindex's ranked ids and scores here (JSON), for bench/fusion.py")
     args = parser.parse_args(argv)
     if not args.beir and not args.news:
         parser.error("give --beir FOLDER, --news SET, or both")
 
-    figures = {}
+    figures, runs = {}, {}
     if args.beir:
         beir = read_beir(args.beir)
         where = args.index / "beir" if args.index and args.news else args.index
-        figures.update(measure([beir], where, args.match))
+        figures.update(measure([beir], where, args.match, runs))
     if args.news:
         articles_by_id = news_sets.even_articles(args.reuters)
         names = list(news_sets.SETS) if args.news == "all" else [args.news]
         where = args.index / "news" if args.index and args.beir else args.index
-        figures.update(measure([news_sets.load(name, articles_by_id) for name in names], where, args.match))
+        figures.update(measure([news_sets.load(name, articles_by_id) for name in names], where, args.match, runs))
+    if args.runs:
+        args.runs.write_text(json.dumps(runs))
     if args.json:
         print(json.dumps(next(iter(figures.values())) if len(figures) == 1 else figures))
     return 0
