@@ -149,10 +149,12 @@ class Encoder:
         self.tokenizer.enable_truncation(max_length=MAX_TOKENS)
         self.tokenizer.no_padding()
 
-    def token_ids(self, texts: list[str]) -> list[list[int]]:
-        """Word-piece ids of each text, [CLS] ... [SEP], at most MAX_TOKENS."""
+    def token_ids(self, texts: list[str], max_tokens: int = MAX_TOKENS) -> list[list[int]]:
+        """Word-piece ids of each text, [CLS] ... [SEP], at most `max_tokens` (2 to MAX_TOKENS)."""
         clean = [text[:MAX_CHARS] if isinstance(text, str) else "" for text in texts]
-        return [encoding.ids for encoding in self.tokenizer.encode_batch(clean)]
+        ids = [encoding.ids for encoding in self.tokenizer.encode_batch(clean)]
+        keep = min(MAX_TOKENS, max(2, int(max_tokens)))
+        return [i if len(i) <= keep else i[:keep - 1] + i[-1:] for i in ids]
 
     def forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """Mean-pooled, L2-normalised sentence vectors of a padded (batch, length) id array."""
@@ -187,8 +189,12 @@ class Encoder:
         pooled = (x * weights).sum(1) / np.maximum(weights.sum(1), 1.0)
         return normalise(pooled)
 
-    def encode(self, texts: list[str], batch_size: int = 32, threads: int = 1) -> np.ndarray:
+    def encode(self, texts: list[str], batch_size: int = 32, threads: int = 1,
+               max_tokens: int = MAX_TOKENS) -> np.ndarray:
         """(len(texts), DIM) float32 unit vectors, in the order given.
+
+        `max_tokens` cuts texts shorter than the model's 256 word pieces: the time is
+        about proportional to the word pieces encoded.
 
         Texts are sorted by length and batched with their neighbours, so a batch is
         padded only to its own longest text.  `threads` batches run at once, each on
@@ -201,7 +207,7 @@ class Encoder:
         out = np.zeros((len(texts), DIM), dtype=np.float32)
         if not texts:
             return out
-        ids = self.token_ids(texts)
+        ids = self.token_ids(texts, max_tokens)
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         size = max(1, int(batch_size))
         batches = [order[start:start + size] for start in range(0, len(order), size)]
@@ -246,9 +252,9 @@ def encoder() -> Encoder:
     return _encoder
 
 
-def encode(texts: list[str], batch_size: int = 32, threads: int = 1) -> np.ndarray:
+def encode(texts: list[str], batch_size: int = 32, threads: int = 1, max_tokens: int = MAX_TOKENS) -> np.ndarray:
     """(len(texts), DIM) float32 L2-normalised embeddings of `texts` with the process-wide encoder."""
-    return encoder().encode(texts, batch_size=batch_size, threads=threads)
+    return encoder().encode(texts, batch_size=batch_size, threads=threads, max_tokens=max_tokens)
 
 
 def quantise(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
