@@ -25,7 +25,7 @@ Rankers, each to depth 100, scored with bench/relevance.py's nDCG@10 / Recall@10
   each one's share of their bm25s scores, the T heaviest terms (stemmed, no stop words; query
   terms may be among them), normalised, given weight W against the original query's 1 - W;
   every document rescored by bm25s with those term weights.  The best RM3 setting on each set
-  is fused with the dense rankings by rank too.
+  (`rm3*`) is fused with the dense rankings like bm25s.
 
 `--embed` writes `{scifact,reuters}-UNIT.npy` (float32, one row per text), the row-to-document
 ids, and the query vectors into the cache; `--study` reads them back and prints one table
@@ -38,6 +38,7 @@ import argparse
 import json
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -271,23 +272,25 @@ def study_set(name: str, beir: BeirSet, cache: Path, newsindex: dict | None) -> 
     figures: dict[str, dict] = {}
     as_ids = lambda runs: {q: [ids[d] for d in ranked] for q, ranked in runs.items()}  # noqa: E731
 
-    bm25 = {q: lexical.scores({w: 1.0 for w in lexical.query_terms(beir.queries[q])}) for q in qids}
+    bm25 = {q: lexical.scores(Counter(lexical.query_terms(beir.queries[q]))) for q in qids}  # a repeated word counts twice
     bm25_top = {q: top(s, POOL, positive=True) for q, s in bm25.items()}
     figures["bm25s"] = evaluate(as_ids({q: list(t[:DEPTH]) for q, t in bm25_top.items()}), beir.qrels)
 
-    rm3_top = {}
+    rm3_top, rm3_scores = {}, {}
     for docs, terms, weight in RM3_GRID:
         label = f"rm3-{docs}-{terms}-{weight}"
-        runs = {}
+        runs, scores = {}, {}
         for q in qids:
-            runs[q] = top(lexical.rm3(beir.queries[q], docs, terms, weight), POOL, positive=True)
-        rm3_top[label] = runs
+            scores[q] = lexical.rm3(beir.queries[q], docs, terms, weight)
+            runs[q] = top(scores[q], POOL, positive=True)
+        rm3_top[label], rm3_scores[label] = runs, scores
         figures[label] = evaluate(as_ids({q: list(t[:DEPTH]) for q, t in runs.items()}), beir.qrels)
     best_rm3 = max(rm3_top, key=lambda k: figures[k]["ndcg@10"])
     figures["rm3*"] = {**figures[best_rm3], "setting": best_rm3}
 
     lexical_lists = {"bm25s": (bm25_top, {q: minmax(bm25[q], bm25_top[q]) for q in qids})}
-    lexical_lists["rm3*"] = (rm3_top[best_rm3], None)
+    lexical_lists["rm3*"] = (rm3_top[best_rm3], {q: minmax(rm3_scores[best_rm3][q], rm3_top[best_rm3][q]) for q in qids})
+    del rm3_scores
     if newsindex:
         position = {d: i for i, d in enumerate(ids)}
         ni_top, ni_norm = {}, {}
