@@ -47,7 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import news_sets  # noqa: E402
 from common import BeirSet, read_beir  # noqa: E402
-from relevance import evaluate  # noqa: E402
+from relevance import bm25s_index, evaluate  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT / ".." / "shared"
@@ -152,15 +152,7 @@ class Lexical:
     """bm25s over title + text (relevance.py's baseline), full score vectors, and RM3 on top of it."""
 
     def __init__(self, beir: BeirSet):
-        import bm25s
-        from whoosh.lang.porter import stem
-
-        self.porter = lambda words: [stem(w) for w in words]
-        self.ids = list(beir.corpus)
-        texts = [f"{beir.corpus[i]['title']} {beir.corpus[i]['text']}" for i in self.ids]
-        tokens = bm25s.tokenize(texts, stopwords="en", stemmer=self.porter, show_progress=False)
-        self.retriever = bm25s.BM25()
-        self.retriever.index(tokens, show_progress=False)
+        self.ids, self.retriever, tokens, self.porter = bm25s_index(beir)
         self.doc_tokens = tokens.ids
         self.words = {i: w for w, i in tokens.vocab.items()}
         self.vocab = tokens.vocab

@@ -105,8 +105,8 @@ def run_newsindex(index, beir: BeirSet, match: str = "auto", scores: dict | None
     return runs
 
 
-def run_baseline(beir: BeirSet) -> dict[str, list[str]]:
-    """Plain BM25 (bm25s, Lucene variant, k1=1.5, b=0.75) over title + text of whole documents, OR query."""
+def bm25s_index(beir: BeirSet):
+    """The baseline's bm25s over title + text of every document: (ids, retriever, corpus tokens, stemmer)."""
     import bm25s
     from whoosh.lang.porter import stem
 
@@ -115,8 +115,17 @@ def run_baseline(beir: BeirSet) -> dict[str, list[str]]:
 
     ids = list(beir.corpus)
     texts = [f"{beir.corpus[i]['title']} {beir.corpus[i]['text']}" for i in ids]
+    tokens = bm25s.tokenize(texts, stopwords="en", stemmer=porter, show_progress=False)
     retriever = bm25s.BM25()
-    retriever.index(bm25s.tokenize(texts, stopwords="en", stemmer=porter, show_progress=False), show_progress=False)
+    retriever.index(tokens, show_progress=False)
+    return ids, retriever, tokens, porter
+
+
+def run_baseline(beir: BeirSet) -> dict[str, list[str]]:
+    """Plain BM25 (bm25s, Lucene variant, k1=1.5, b=0.75) over title + text of whole documents, OR query."""
+    import bm25s
+
+    ids, retriever, _, porter = bm25s_index(beir)
     qids = list(beir.queries)
     tokens = bm25s.tokenize([beir.queries[q] for q in qids], stopwords="en", stemmer=porter, show_progress=False)
     k = min(DEPTH, len(ids))
