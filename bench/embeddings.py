@@ -47,7 +47,7 @@ print(json.dumps({"load_seconds": seconds, "rss_before_mb": before["VmRSS"], "rs
 
 
 def sample(path: Path, count: int) -> list[str]:
-    from index.passages import split_passages
+    from index.ingest.passages import split_passages
 
     texts = []
     for record in news_sets.even_articles(path).values():

@@ -76,7 +76,7 @@ def units(beir: BeirSet, unit: str) -> tuple[list[str], list[str]]:
     longer than that, the text past the first window, as "title. " + 170 words every 150
     (with `doc`, every word is seen); psg: newsindex's passages, each as "title. passage".
     """
-    from index.passages import split_passages
+    from index.ingest.passages import split_passages
     from index.text import embeddings
 
     ids = list(beir.corpus)

@@ -22,7 +22,8 @@ PRIVATE_WHOOSH = re.compile(
     r"basepos|fixedlen|typecode|maxid|read_toc|finalize_segment|close_segment|commit_toc|finish|blocklength|"
     r"next_block|doccount|deleted|fieldlengths|segid)\b")
 BENCH_MAY_IMPORT = {"bench/entities.py": {"index.ingest", "index.ingest.ner"},  # the models themselves
-                    "bench/embeddings.py": {"index.text"}}
+                    "bench/embeddings.py": {"index.text", "index.ingest.passages"},
+                    "bench/fusion.py": {"index.text", "index.ingest.passages"}}
 
 
 def python_files(*folders: str) -> list[Path]:
