@@ -30,7 +30,7 @@ from spacy.tokens import Doc, DocBin
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from index.ner import customize_tokenizer, fold_accents, md_model_path  # noqa: E402
+from index.ingest.ner import customize_tokenizer, fold_accents, md_model_path  # noqa: E402
 
 KEEP = {"PER", "ORG", "LOC", "MISC"}
 PARA = re.compile(r"\n\s{2,}|\n\n")
