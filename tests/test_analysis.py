@@ -268,10 +268,24 @@ def test_a_quote_of_common_words_matches_exactly(variant_index, q, expected):
     assert ids(result) == expected and result.total == len(expected)
 
 
-@pytest.mark.xfail(strict=True, reason="needs the search side to hand the query's phrases to "
-                                       "highlight(..., phrases=...) instead of every word of the phrase")
 def test_a_quote_is_highlighted_as_one_span_and_only_where_it_occurs(variant_index):
     hit = found(variant_index, '"will be monitoring"').hits[0]
     html = " ".join(p.html for p in hit.passages)
     assert "<mark>will be monitoring</mark>" in html
     assert "<mark>monitoring</mark> center" not in html.lower()
+
+
+def test_a_quote_matches_word_for_word_not_by_stem(tmp_path):
+    """"interest rates rose" must not find "interest rate rose": the stems match, the words do not."""
+    from conftest import make_settings
+    from index import Index, SearchRequest, article_from_record
+    settings = make_settings(tmp_path / "index", entities=False)
+    with Index.open(settings.index_dir, create=True, settings=settings) as index:
+        index.ingest([article_from_record({"id": "plural", "title": "Rates", "body": "Interest rates rose in May."},
+                                          index.outlets),
+                      article_from_record({"id": "singular", "title": "Rate", "body": "The interest rate rose in May."},
+                                          index.outlets)])
+        quoted = index.search(SearchRequest(q='"interest rates rose"'))
+        assert [h.id for h in quoted.hits] == ["plural"]
+        assert "<mark>Interest rates rose</mark>" in quoted.hits[0].passages[0].html
+        assert index.search(SearchRequest(q="interest rates rose")).total == 2  # unquoted words still stem

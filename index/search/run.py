@@ -28,7 +28,6 @@ from index.search.plan import make_plan, parse
 from index.search.scoring import DEFAULT, Params, score
 from index.search.suggest import suggest
 from index.text.aliases import Aliases
-from index.text.analysis import text_analyzer
 
 
 @dataclass
@@ -44,7 +43,6 @@ class Context:
     def catalog(self):
         return entity_catalog(self.snapshot, self.aliases)
 
-    analyzer = text_analyzer()  # what highlighting finds words with: the arrays' own analyzer
 
 
 def published_bounds(request: SearchRequest) -> tuple[int, int] | None:
@@ -96,8 +94,7 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
     hits = []
     for (ordinal, value), count in zip(page, versions):
         hit, article = make_hit(snapshot, ordinal, value if scored is not None and sort == "relevance" else None,
-                                best.get(ordinal, []), plan if plan.tree is not None else None, ctx.catalog,
-                                ctx.analyzer)
+                                best.get(ordinal, []), plan if plan.tree is not None else None, ctx.catalog)
         hit.matched = describe_match(snapshot, ordinal, plan.units, hit) if scored is not None else []
         hit.family, hit.versions = family_name(snapshot, ordinal), count
         hit.tags = dict(getattr(article, "tags", None) or {})

@@ -250,6 +250,30 @@ def fold(text: str) -> str:
     return " ".join(stripped.lower().split())
 
 
+def spelled_tokens(text: str, start: int = 0) -> list[tuple[str, int, str]]:
+    """(term, position, folded spelling) of every token of `text` in index mode, positions from `start`.
+
+    One pass gives both what a word is searched by (its stem) and how it is spelt,
+    so an index can check a quote word for word without analysing the text twice.
+    """
+    found, pos = [], start - 1
+    for term, folded, kind, _, _, _ in _events(text):
+        if kind == MAIN:
+            pos += 1
+        found.append((term, pos, folded))
+    return found
+
+
+def token_spans(text: str) -> list[tuple[str, int, int, int, str]]:
+    """(term, position, startchar, endchar, spelling) of every token of `text` in index mode (highlighting)."""
+    found, pos = [], -1
+    for term, folded, kind, start, end, _ in _events(text):
+        if kind == MAIN:
+            pos += 1
+        found.append((term, pos, start, end, folded))
+    return found
+
+
 def terms(text: str) -> list[str]:
     """The index terms a search for `text` looks up, in order (query mode: see the module docstring)."""
     return [t.text for t in _ANALYZER(text, mode="query")]

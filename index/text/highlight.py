@@ -13,6 +13,8 @@ Two kinds of match, as a query has them:
   `index.text.analysis.terms` gives them), marked only where the whole phrase
   occurs, word after word by position, each occurrence as one span; the same
   words elsewhere are not marked.
+- `quotes`: (terms, spellings) of quoted phrases matched word for word, marked
+  only where each word is also spelt as quoted ("rates", not "rate").
 
 Marks that touch or are separated only by spaces become one span.
 """
@@ -22,33 +24,42 @@ from __future__ import annotations
 from html import escape
 from typing import Collection, Sequence
 
-from index.text.analysis import is_stop, text_analyzer
-
-_ANALYZER = text_analyzer()
+from index.text.analysis import is_stop, token_spans
 
 
-def _tokens(text: str, analyzer) -> list[tuple[str, int, int, int]]:
-    """(term, position, startchar, endchar) of every token of `text`, alternatives included."""
-    return [(t.text, t.pos, t.startchar, t.endchar)
+def _tokens(text: str, analyzer) -> list[tuple[str, int, int, int, str]]:
+    """(term, position, startchar, endchar, spelling) of every token of `text`, alternatives included."""
+    if analyzer is None:
+        return token_spans(text)
+    return [(t.text, t.pos, t.startchar, t.endchar, t.text)
             for t in analyzer(text, positions=True, chars=True, mode="index", removestops=True)]
 
 
-def _phrase_spans(tokens, phrases: Collection[Sequence[str]]) -> list[tuple[int, int]]:
-    """Character spans of every occurrence of each phrase, by consecutive positions."""
-    at: dict[int, list[tuple[str, int, int]]] = {}
-    for term, pos, start, end in tokens:
-        at.setdefault(pos, []).append((term, start, end))
+def _phrase_spans(tokens, phrases: Collection[Sequence[str]], spellings=None) -> list[tuple[int, int]]:
+    """Character spans of every occurrence of each phrase, by consecutive positions.
+
+    With `spellings` (one sequence per phrase, or None), a word must also be spelt so.
+    """
+    at: dict[int, list[tuple[str, int, int, str]]] = {}
+    for term, pos, start, end, spelt in tokens:
+        at.setdefault(pos, []).append((term, start, end, spelt))
     spans = []
-    for phrase in phrases:
+    for number, phrase in enumerate(phrases):
         if not phrase:
             continue
-        for pos, found in at.items():
-            first = next(((s, e) for t, s, e in found if t == phrase[0]), None)
+        spelt_as = spellings[number] if spellings else None
+
+        def find(position: int, offset: int):
+            return next(((s, e) for t, s, e, w in at.get(position, ())
+                         if t == phrase[offset] and (spelt_as is None or w == spelt_as[offset])), None)
+
+        for pos in at:
+            first = find(pos, 0)
             if first is None:
                 continue
             last = first
-            for offset, term in enumerate(phrase[1:], 1):
-                last = next(((s, e) for t, s, e in at.get(pos + offset, ()) if t == term), None)
+            for offset in range(1, len(phrase)):
+                last = find(pos + offset, offset)
                 if last is None:
                     break
             if last is not None:
@@ -60,7 +71,7 @@ def _pair_spans(tokens, marked: Collection[str], pairs) -> list[tuple[int, int]]
     """Spans joining two marked words that are consecutive words of a phrase, across stop words only."""
     spans, previous = [], None
     last_pos = None
-    for term, pos, start, end in tokens:
+    for term, pos, start, end, _ in tokens:
         if pos == last_pos:
             continue  # an alternative form at the same position
         last_pos = pos
@@ -75,22 +86,23 @@ def _pair_spans(tokens, marked: Collection[str], pairs) -> list[tuple[int, int]]
 
 def marked_spans(text: str, terms: Collection[str], analyzer=None,
                  pairs: Collection[tuple[str, str]] = (), *,
-                 phrases: Collection[Sequence[str]] = ()) -> list[tuple[int, int]]:
+                 phrases: Collection[Sequence[str]] = (),
+                 quotes: Collection[tuple[Sequence[str], Sequence[str]]] = ()) -> list[tuple[int, int]]:
     """Character spans to mark in `text`: every occurrence of `terms`, each whole occurrence of `phrases`.
 
-    `analyzer` should be the one the index was built with (its schema's), so that
-    an index made by an older version still highlights what it matches.  `pairs`
+    `analyzer` (default: the index's own, `index.text.analysis`) finds the words.  `pairs`
     (older callers) are consecutive words of phrases: two marked words forming a
     pair, separated only by stop words, are joined into one span.
     """
-    if not terms and not phrases:
+    if not terms and not phrases and not quotes:
         return []
-    tokens = _tokens(text, analyzer or _ANALYZER)
-    words = set(terms) | {t for phrase in phrases for t in phrase}
+    tokens = _tokens(text, analyzer)
+    words = set(terms) | {t for phrase in phrases for t in phrase} | {t for words, _ in quotes for t in words}
     only_stop_words = all(is_stop(t) for t in words)
     singles = {t for t in terms if only_stop_words or not is_stop(t)}
-    spans = [(start, end) for term, _, start, end in tokens if term in singles]
+    spans = [(start, end) for term, _, start, end, _ in tokens if term in singles]
     spans += _phrase_spans(tokens, phrases)
+    spans += _phrase_spans(tokens, [w for w, _ in quotes], [s for _, s in quotes])
     if pairs:
         spans += _pair_spans(tokens, singles, pairs)
     merged: list[tuple[int, int]] = []
@@ -103,10 +115,11 @@ def marked_spans(text: str, terms: Collection[str], analyzer=None,
 
 
 def highlight(text: str, terms: Collection[str], analyzer=None, pairs: Collection[tuple[str, str]] = (), *,
-              phrases: Collection[Sequence[str]] = ()) -> str:
+              phrases: Collection[Sequence[str]] = (), quotes: Collection[tuple[Sequence[str], Sequence[str]]] = ()
+              ) -> str:
     """`text` as safe HTML with every match (see `marked_spans`) inside <mark>...</mark>."""
     out, last = [], 0
-    for start, end in marked_spans(text, terms, analyzer, pairs, phrases=phrases):
+    for start, end in marked_spans(text, terms, analyzer, pairs, phrases=phrases, quotes=quotes):
         out.append(escape(text[last:start], quote=False))
         out.append(f"<mark>{escape(text[start:end], quote=False)}</mark>")
         last = end
