@@ -1,7 +1,7 @@
 """The few exceptions callers of index/ need to know (Whoosh's index.py is the model).
 
 The service maps each to one HTTP status: NotFound -> 404, InvalidQuery -> 400,
-IndexBusy -> 503 with Retry-After, InvalidArticle -> 400.
+IndexBusy -> 503 with Retry-After, InvalidArticle -> 400, IndexFull -> 507.
 """
 
 
@@ -37,3 +37,11 @@ class IndexBusy(IndexError_):
 
 class AliasFileError(IndexError_):
     """The editorial alias file is malformed; the message names file, line and problem."""
+
+
+class IndexFull(IndexError_):
+    """The disk holding the index is full (ENOSPC): the write was cancelled, earlier ones are intact."""
+
+    def __init__(self, path):
+        super().__init__(f"no space left on the device holding the index at {path}; the write was not made")
+        self.path = str(path)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from itertools import islice
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -41,6 +42,15 @@ class IngestReport:
     seconds: float = 0.0
     entity_seconds: float = 0.0  # of `seconds`, the time spent extracting entities
     ids: list[str] = field(default_factory=list)
+    outcomes: dict[str, str] = field(default_factory=dict)  # id -> "added", "updated" or "unchanged"
+
+    def add(self, other: "IngestReport") -> None:
+        """Fold another report (one batch's) into this one."""
+        for name in ("added", "updated", "unchanged", "passages", "without_date", "entity_seconds"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.skipped += other.skipped
+        self.ids += other.ids
+        self.outcomes.update(other.outcomes)
 
     def summary(self) -> str:
         return (f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, "
@@ -130,12 +140,16 @@ class Index:
 
     # -- writing --------------------------------------------------------------
 
-    def ingest(self, items: Iterable[Article | Skipped], batch_size: int | None = None) -> IngestReport:
+    def ingest(self, items: Iterable[Article | Skipped], batch_size: int | None = None,
+               on_batch: Callable[[IngestReport], None] | None = None) -> IngestReport:
         """Add or replace articles, committing once per batch; Skipped items are reported.
 
         Re-ingesting an article with the same id replaces it (never a duplicate); one
-        whose content is unchanged is left as it is.  Raises IndexBusy when the lock
-        cannot be had; batches committed before that stay committed.
+        whose content is unchanged is left as it is.  `outcomes` says which of the
+        three happened to each id.  `on_batch`, if given, is called with each batch's
+        own report once that batch is committed (progress, crash-safe id lists).
+        Raises IndexBusy when the lock cannot be had, IndexFull when the disk is full;
+        batches committed before that stay committed.
         """
         started = time.perf_counter()
         report = IngestReport()
@@ -144,17 +158,21 @@ class Index:
         batch = list(islice(iterator, batch_size))
         while batch:
             upcoming = list(islice(iterator, batch_size))
+            batch_report = IngestReport()
             articles = []
             for item in batch:
                 if isinstance(item, Skipped):
-                    report.skipped.append(item)
+                    batch_report.skipped.append(item)
                 else:
                     articles.append(item)
             # Within one batch, the last version of an id wins.
             articles = list({a.id: a for a in articles}.values())
             # Every batch is committed (and so durable), but segments are merged only
             # after the last one: merging at every commit rewrote the index over and over.
-            self._write_batch(articles, report, merge=not upcoming)
+            self._write_batch(articles, batch_report, merge=not upcoming)
+            report.add(batch_report)
+            if on_batch is not None:
+                on_batch(batch_report)
             batch = upcoming
         report.seconds = time.perf_counter() - started
         return report
@@ -167,30 +185,53 @@ class Index:
             if stored.get(article.id) == sum_:
                 report.unchanged += 1
                 report.ids.append(article.id)
+                report.outcomes[article.id] = "unchanged"
                 continue
-            changed.append((article, sum_, article.id in stored))
+            self._keep_first_seen(article, article.id in stored)
+            changed.append((article, sum_))
         if not changed:
             return
-        report.entity_seconds += self._prepare([a for a, _, _ in changed])
-        self.backend.write([a for a, _, _ in changed], [s for _, s, _ in changed], merge=merge)
-        for article, _, existed in changed:
-            report.updated += existed
-            report.added += not existed
+        report.entity_seconds += self._prepare([a for a, _ in changed])
+        existed = self.backend.write([a for a, _ in changed], [s for _, s in changed], merge=merge)
+        if existed is None:  # a backend that does not say: what was stored before the batch
+            existed = set(stored)
+        for article, _ in changed:
+            was_there = article.id in existed
+            report.updated += was_there
+            report.added += not was_there
             report.passages += len(article.passages)
             report.without_date += article.published is None
             report.ids.append(article.id)
+            report.outcomes[article.id] = "updated" if was_there else "added"
+
+    def _keep_first_seen(self, article: Article, exists: bool) -> None:
+        """Stamp a new article with the time it is first stored; an update keeps the stored stamp."""
+        previous = self.backend.get(article.id) if exists else None
+        if previous is not None:
+            article.first_seen = previous.first_seen  # None for articles stored before stamps existed
+        else:
+            article.first_seen = datetime.now(timezone.utc).replace(microsecond=0)
 
     def _prepare(self, articles: list[Article]) -> float:
         s = self.settings
         return prepare(articles, self.aliases, entities=s.entities, ner_processes=s.ner_processes)
 
     def put(self, article: Article) -> bool:
-        """Create or replace one article and commit. Returns True if it was created."""
-        existed = self.exists(article.id)
+        """Create or replace one article and commit. Returns True if it was created (decided under the write lock)."""
+        known = self.exists(article.id)
+        self._keep_first_seen(article, known)
         self._prepare([article])
-        self.backend.write([article], [checksum(article)])
-        return not existed
+        existed = self.backend.write([article], [checksum(article)])
+        return article.id not in existed if existed is not None else not known
 
     def delete(self, ids: Iterable[str]) -> int:
         """Remove articles (and their passages). Returns how many existed."""
         return self.backend.delete(ids)
+
+    def remove(self, ids: Iterable[str]) -> set[str]:
+        """Remove articles in one commit; returns the ids that existed (decided under the write lock)."""
+        live = list(self.backend.checksums(list(dict.fromkeys(ids))))  # unknown ids alone make no commit
+        if not live:
+            return set()
+        existed = self.backend.write([], [], remove=live)
+        return set(live) if existed is None else existed

@@ -16,6 +16,7 @@ from index.errors import InvalidQuery
 SORTS = ("relevance", "newest", "oldest")
 SORT_ALIASES = {"date": "newest", "score": "relevance"}
 MATCHES = ("auto", "all", "any")
+FACETS = ("source", "date", "person", "org", "place")  # "date": articles per month (YYYY-MM)
 
 
 @dataclass
@@ -36,6 +37,7 @@ class SearchRequest:
     per_page: int = 10
     facets: bool = True
     facet_limit: int = 20
+    facet_names: tuple[str, ...] = FACETS  # which facets to count (each is always in the answer, maybe empty)
     passages: int = 3
 
     def check(self, max_per_page: int = 100, max_window: int = 10_000) -> None:
@@ -53,6 +55,8 @@ class SearchRequest:
             raise InvalidQuery(
                 f"page * per_page must not exceed {max_window}; use the CSV or NDJSON export to take every result",
                 "page")
+        if unknown := [name for name in self.facet_names if name not in FACETS]:
+            raise InvalidQuery(f"unknown facet {unknown[0]!r}; facets are {', '.join(FACETS)}", "facets")
         if self.date_from and self.date_to and self.date_from > self.date_to:
             raise InvalidQuery("from must not be after to", "from")
 

@@ -203,12 +203,13 @@ class WhooshBackend:
         return found
 
     def write(self, articles: Sequence[Article], checksums: Sequence[str], remove: Iterable[str] = (),
-              merge: bool = True) -> None:
+              merge: bool = True) -> set[str]:
         """Write articles (and remove ids) in one commit.
 
         `merge=False` (a batch in the middle of a bulk load) leaves segments as they
         are; a small write only folds tiny segments; the end of a bulk load lets
-        Whoosh's policy merge the load's segments.
+        Whoosh's policy merge the load's segments.  Returns the ids that existed
+        before (decided under the write lock).
         """
         if not merge:
             commit = {"merge": False}
@@ -216,8 +217,8 @@ class WhooshBackend:
             commit = {"mergetype": store.merge_tiny_segments}
         else:
             commit = {}
-        store.replace(self._ix, self.path, self.settings.write_lock_timeout, list(zip(articles, checksums)),
-                      remove, **commit)
+        return store.replace(self._ix, self.path, self.settings.write_lock_timeout, list(zip(articles, checksums)),
+                             remove, **commit)
 
     def delete(self, ids: Iterable[str]) -> int:
         ids = [i for i in ids if self.get(i) is not None]

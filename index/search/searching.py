@@ -243,10 +243,10 @@ def search(request: SearchRequest, ctx: SearchContext) -> SearchResult:
         hits.append(hit)
 
     facets: dict[str, list[FacetValue]] = {}
-    if request.facets:
+    if request.facets and request.facet_names:
         counts = facet_counts(searcher, ctx.arrays, docnums, ctx.catalog)
-        facets = plain_facets(counts, request.facet_limit)
-        facets.update(entity_facets(counts, ctx.catalog, request.facet_limit))
+        found = {**plain_facets(counts, request.facet_limit), **entity_facets(counts, ctx.catalog, request.facet_limit)}
+        facets = {name: found.get(name, []) for name in request.facet_names}  # every asked-for key, even empty
     return SearchResult(
         query=request.q, total=len(docnums), page=request.page, per_page=request.per_page,
         hits=hits, facets=facets, partial=partial, took_ms=round((time.perf_counter() - started) * 1000, 2),

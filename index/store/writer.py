@@ -10,6 +10,7 @@ loss.  Waiting for another writer's lock is bounded and ends in IndexBusy.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import time
@@ -19,7 +20,7 @@ from typing import Iterable, Iterator, Sequence
 from whoosh.index import LockError
 
 from index.article import Article
-from index.errors import IndexBusy
+from index.errors import IndexBusy, IndexFull
 from index.store.schema import ARTICLE, ENTITY_FIELDS, PASSAGE
 
 TINY_SEGMENT_DOCS = 1_000
@@ -35,25 +36,41 @@ def open_writer(ix, timeout: float):
 
 
 def replace(ix, path: Path, timeout: float, articles: Sequence[tuple[Article, str]], remove: Iterable[str] = (),
-            **commit) -> None:
+            **commit) -> set[str]:
     """Write (article, checksum) pairs over any earlier version, remove the `remove` ids, commit, fsync.
 
-    All or nothing: an error before the commit cancels the writer.
+    Returns the ids (written or removed) that existed before, as seen under the
+    write lock, so "created" and "deleted" are decided by the one writer.  All or
+    nothing: an error before the commit cancels the writer.  Raises IndexBusy, and
+    IndexFull when the disk is full (nothing of the write is visible; the last
+    commit's table of contents is still the index).
     """
     started = time.time()
     writer = open_writer(ix, timeout)
+    existed: set[str] = set()
     try:
         for article_id in remove:
-            writer.delete_by_term("article_id", article_id)
+            if writer.delete_by_term("article_id", article_id):
+                existed.add(article_id)
         for article, checksum in articles:
-            writer.delete_by_term("article_id", article.id)
+            if writer.delete_by_term("article_id", article.id):
+                existed.add(article.id)
             for doc in documents(article, checksum):
                 writer.add_document(**doc)
-    except BaseException:
-        writer.cancel()
+        writer.commit(**commit)
+        sync_directory(path, since=started)
+    except BaseException as exc:
+        if not writer.is_closed:
+            try:
+                writer.cancel()  # releases the lock, also after a commit that failed half-way
+            except Exception:  # e.g. the disk is still full: at least let the next writer in
+                lock = getattr(writer, "writelock", None)
+                if lock is not None:
+                    lock.release()
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise IndexFull(path) from exc
         raise
-    writer.commit(**commit)
-    sync_directory(path, since=started)
+    return existed
 
 
 def sync_directory(path: Path, since: float) -> None:
