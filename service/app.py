@@ -18,6 +18,7 @@ from flask_smorest import Api
 from config.settings import Settings
 from index.text.aliases import load_aliases
 from service import archive, articles_api, auth, bodies, caching, cors, docs, errors, limits, metrics, timing
+from service.responses import SafeResponse, web_url
 from service.schemas import ErrorOut
 from service.api import api as api_blueprint
 from service.api import health as health_blueprint
@@ -51,6 +52,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     logging.basicConfig(level=settings.log_level.upper())
 
     app = Flask(__name__)
+    app.response_class = SafeResponse  # a lone surrogate in stored text is shown, never a 500
+    app.jinja_env.filters["web_url"] = web_url
     app.config.update(
         SETTINGS=settings,
         MAX_CONTENT_LENGTH=settings.max_bulk_bytes,

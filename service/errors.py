@@ -126,6 +126,12 @@ def init_app(app: Flask) -> None:
         return _respond(ApiError(503, "index_busy", f"{err}; retry shortly",
                                  headers={"Retry-After": str(err.retry_after)}))
 
+    @app.errorhandler(UnicodeError)
+    def handle_bad_text(err: UnicodeError):
+        # Text the ingest edge let through but UTF-8 cannot hold (a lone surrogate): the body's fault.
+        return _respond(ApiError(400, "invalid_article", "the article holds text that is not valid Unicode "
+                                 "(a lone surrogate such as \\ud800)"))
+
     @app.errorhandler(IndexFull)
     def handle_full(err: IndexFull):
         log.error("disk full: %s", err)

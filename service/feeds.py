@@ -26,6 +26,7 @@ from datetime import datetime, timezone
 from feedgen.feed import FeedGenerator
 
 from index import Hit, Index, NotFound, SearchRequest, SearchResult
+from service.responses import web_url
 
 TAG_AUTHORITY = "newsindex"
 # The stamp of an undated article stored before first-seen stamps existed: fixed, so it never moves.
@@ -118,8 +119,8 @@ def entry_time(hit: Hit, first_seen: dict[str, datetime]) -> datetime:
 
 
 def is_web_url(url: str | None) -> bool:
-    """Only http(s) URLs become links (never javascript:, data:, vbscript: ...)."""
-    return bool(url) and url.strip().lower().startswith(("http://", "https://")) and not NOT_XML.search(url)
+    """Only http(s) URLs XML can hold become links (never javascript:, data:, vbscript: ...)."""
+    return web_url(url) is not None and not NOT_XML.search(url)
 
 
 def _add_entry(feed: FeedGenerator, hit: Hit, page_url: str, when: datetime) -> None:
@@ -128,7 +129,7 @@ def _add_entry(feed: FeedGenerator, hit: Hit, page_url: str, when: datetime) -> 
     entry.title(xml_text(hit.title or "").strip() or xml_text(hit.id).strip() or "(untitled)")
     # One link only: feedgen 1.0 drops rel and type from entry links, so a second
     # link would be a second "alternate", which Atom forbids.
-    entry.link(href=hit.url.strip() if is_web_url(hit.url) else page_url, rel="alternate")
+    entry.link(href=web_url(hit.url) if is_web_url(hit.url) else page_url, rel="alternate")
     entry.updated(when)
     if hit.published:
         entry.published(when)

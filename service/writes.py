@@ -37,6 +37,7 @@ from service.schemas import ArticleIn
 RESERVED_IDS = frozenset({"bulk", "bulk-delete", "delete-by-query"})
 MAX_ID_LENGTH = 256
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+INVALID_TEXT = "the article holds text that is not valid Unicode (a lone surrogate such as \\ud800)"
 RESULTS = {"added": ("created", 201), "updated": ("updated", 200), "unchanged": ("unchanged", 200)}
 
 
@@ -216,6 +217,8 @@ def parse_line(number: int, raw: bytes, index: Index, schema: ArticleIn) -> Arti
         return _failure(number, exc.status, exc.code, exc.message, exc.param, article_id)
     except RecursionError:
         return _failure(number, 400, "invalid_json", "line is nested too deeply", None, article_id)
+    except UnicodeError:
+        return _failure(number, 400, "invalid_article", INVALID_TEXT, None, article_id)
 
 
 def parse_bulk(data: bytes, index: Index) -> tuple[list[tuple[int, Article]], list[BulkItem]]:
