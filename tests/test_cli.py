@@ -15,7 +15,8 @@ def test_ingest_then_search(runner, tmp_path):
     assert result.exit_code == 0, result.output
     assert "5 added, 0 updated" in result.output
     again = runner.invoke(cli, ["ingest", str(SEEDS), "--index", str(index), "--no-entities", "--json"])
-    assert json.loads(again.output)["unchanged"] == 5
+    lines = [json.loads(line) for line in again.output.splitlines()]
+    assert lines[0]["batch"] == 1 and lines[-1]["unchanged"] == 5  # batch lines, then the report
     found = runner.invoke(cli, ["search", "Kalbajar", "--index", str(index), "--json"])
     assert found.exit_code == 0
     assert json.loads(found.output)["total"] == 2
