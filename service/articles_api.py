@@ -37,6 +37,17 @@ ID_PARAM = {"in": "path", "name": "article_id", "required": True, "schema": {"ty
             "description": "The article's id (may contain /)", "example": "cms-2021-0042"}
 
 
+# OpenAPI links: what a client (or schemathesis' stateful tests) can do next with a written article.
+ARTICLE_LINKS = {
+    "GetArticle": {"operationId": "getArticle", "parameters": {"article_id": "$response.body#/id"},
+                   "description": "Read the article back"},
+    "PatchArticle": {"operationId": "patchArticle", "parameters": {"article_id": "$response.body#/id"},
+                     "description": "Change some of its fields"},
+    "DeleteArticle": {"operationId": "deleteArticle", "parameters": {"article_id": "$response.body#/id"},
+                      "description": "Remove it"},
+}
+
+
 def require_json() -> None:
     if not request.is_json:
         raise ApiError(415, "unsupported_media_type", "send the article as JSON (Content-Type: application/json)")
@@ -62,6 +73,7 @@ class ArticleCollection(MethodView):
                   headers={"Location": {"description": "Absolute URL of the new article", "schema": {"type": "string"}}})
     @api.alt_response(400, schema=ErrorOut, description="Invalid article (the field is named)")
     @api.alt_response(415, schema=ErrorOut, description="The body is not JSON")
+    @api.doc(responses={201: {"links": ARTICLE_LINKS}})
     def post(self, body: dict):
         """Create an article under a new generated id.
 
@@ -91,6 +103,7 @@ class ArticleView(MethodView):
     @api.alt_response(400, schema=ErrorOut, description="Invalid article (the field is named)")
     @api.alt_response(405, schema=ErrorOut, description="The id names an endpoint (bulk, bulk-delete, delete-by-query)")
     @api.alt_response(415, schema=ErrorOut, description="The body is not JSON")
+    @api.doc(responses={200: {"links": ARTICLE_LINKS}, 201: {"links": ARTICLE_LINKS}})
     def put(self, body: dict, article_id: str):
         """Create or replace the article with this id.
 

@@ -349,7 +349,7 @@ def _related(index, article_id: str) -> list:
         return []
 
 
-@pages.route("/articles/<string:article_id>")
+@pages.route("/articles/<path:article_id>")
 def article(article_id: str):
     """One article, every match of `q` highlighted, each passage with a permalink (#p3)."""
     index = get_index()
