@@ -123,8 +123,7 @@ def oversize(run: Run, limit: int) -> None:
     while run.running:
         run.request("oversize", "POST", "/api/v1/articles/bulk", body=line * (limit // len(line) + 2), headers=auth)
         chunks = iter([line * 512] * (limit // (len(line) * 512) + 2))
-        run.request("oversize", "POST", "/api/v1/articles/bulk", body=chunks,
-                    headers={**auth, "Transfer-Encoding": "chunked"})
+        run.request("oversize", "POST", "/api/v1/articles/bulk", body=chunks, headers=auth)  # sent chunked
 
 
 MALFORMED = [

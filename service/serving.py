@@ -75,6 +75,10 @@ class BufferedBody:
                 break
         body = b"".join(chunks)
         replayed = False
+        # The app now gets a body of known length, however it was sent (chunked has none).
+        scope = {**scope, "headers": [(name, value) for name, value in scope.get("headers") or []
+                                      if name not in (b"content-length", b"transfer-encoding")]
+                 + [(b"content-length", str(len(body)).encode())]}
 
         async def replay():
             nonlocal replayed
