@@ -33,17 +33,23 @@ class BodyError(ValueError):
     """A body or line that is not usable JSON; the message says why (never echoing the data)."""
 
 
-def read_limited(stream, limit: int) -> bytes:
-    """Everything `stream` holds, or ApiError 413 as soon as it holds more than `limit` bytes."""
+def read_limited(stream, limit: int, length: int | None = None) -> bytes:
+    """The body from `stream`: exactly `length` bytes when the request says how many, else
+    everything up to the end of the stream; ApiError 413 as soon as it holds more than `limit`.
+
+    With a known length no byte past it is asked for: a server's raw socket would wait for it.
+    """
+    want = limit + 1 if length is None else length
     parts, size = [], 0
-    while True:
-        chunk = stream.read(min(CHUNK, limit + 1 - size))
+    while size < want:
+        chunk = stream.read(min(CHUNK, want - size))
         if not chunk:
-            return b"".join(parts)
+            break
         parts.append(chunk)
         size += len(chunk)
         if size > limit:
             raise too_large(limit)
+    return b"".join(parts)
 
 
 def too_large(limit: int) -> ApiError:
@@ -62,7 +68,7 @@ def buffer_body() -> None:
         raise too_large(limit)
     if length is None and not environ.get("wsgi.input_terminated"):
         return  # no length and no framing the server vouches for: there is no body to read
-    data = read_limited(environ["wsgi.input"], limit if length is None else min(length, limit))
+    data = read_limited(environ["wsgi.input"], limit, length)
     environ["wsgi.input"] = io.BytesIO(data)
     environ["CONTENT_LENGTH"] = str(len(data))
     environ.pop("HTTP_TRANSFER_ENCODING", None)

@@ -169,7 +169,7 @@ class ArticleIn(Schema):
         unknown = RAISE  # a misspelt field is an error, not silently lost text
 
     id = fields.String(metadata={"description": "Optional; must equal the id in the URL (bulk: the article's id)"})
-    title = fields.String(metadata={"description": "Headline (default: the first line of the body)",
+    title = fields.String(allow_none=True, metadata={"description": "Headline (default: the first line of the body)",
                                     "example": ARTICLE_EXAMPLE["title"]})
     body = fields.String(metadata={"description": "Plain text; paragraphs separated by blank lines",
                                    "example": ARTICLE_EXAMPLE["body"]})
