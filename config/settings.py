@@ -75,7 +75,6 @@ class Settings:
     require_read_key: bool = _setting(False, "Require an API key with read scope for searches.")
     max_bulk_bytes: int = _setting(16 * 1024 * 1024, "Largest accepted request body, in bytes (bulk NDJSON); "
                                                       "a larger one is refused with 413 before anything is written.")
-    max_bulk_ids: int = _setting(10_000, "Most ids one bulk delete may name.")
     export_max: int = _setting(10_000, "Most articles one export returns.")
     cors_origins: str = _setting("", "Comma-separated origins allowed by CORS (none by default).")
     rate_limit: str = _setting("", "Per-client rate limit for search and writes, e.g. '120/minute' (off when empty).")
