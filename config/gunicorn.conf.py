@@ -23,7 +23,8 @@ preload_app = False
 worker_class = "asgi"
 worker_connections = 1000
 
-# The app factory: every worker gets a fresh, fully configured app.
+# The app factory: every worker gets a fresh, fully configured app, which warms
+# its index in the background (service/serving.py; this file imports nothing of ours).
 wsgi_app = "service.serving:create_asgi_app()"
 
 # Larger than the app's own limits (service/timing.py: 8,000 bytes), so that
@@ -44,10 +45,3 @@ accesslog = "-"
 errorlog = "-"
 loglevel = _settings.log_level
 
-
-def post_worker_init(worker):
-    """Each worker reads its index's arrays in the background as it starts (service/archive.py)."""
-    if _settings.warm:
-        from service.archive import warm_in_background
-        app = getattr(worker, "asgi", None) or worker.wsgi
-        warm_in_background(getattr(app, "flask_app", app))

@@ -49,6 +49,7 @@ class Article:
     summary: str | None = None
     origin: str | None = None  # file path (or "api") it came from
     first_seen: datetime | None = None  # UTC time this id was first stored (kept across updates)
+    enriched: bool = True  # False while its entities are still to be extracted (index/enrichment.py)
     passages: list[Passage] = field(default_factory=list)
     entities: list[Entity] = field(default_factory=list)
 

@@ -1,7 +1,7 @@
 """The few exceptions callers of index/ need to know (Whoosh's index.py is the model).
 
 The service maps each to one HTTP status: NotFound -> 404, InvalidQuery -> 400,
-IndexBusy -> 503 with Retry-After, InvalidArticle -> 400, IndexFull -> 507.
+IndexBusy -> 503 with Retry-After, InvalidArticle -> 400.
 """
 
 
@@ -40,8 +40,12 @@ class AliasFileError(IndexError_):
 
 
 class IndexFull(IndexError_):
-    """The disk holding the index is full (ENOSPC): the write was cancelled, earlier ones are intact."""
+    """The disk holding the index is full; the write left the index as it was."""
 
-    def __init__(self, path):
-        super().__init__(f"no space left on the device holding the index at {path}; the write was not made")
-        self.path = str(path)
+
+class Stale(IndexError_):
+    """Articles changed since they were read (a conditional write was refused); `ids` names them."""
+
+    def __init__(self, ids: list[str]):
+        super().__init__(f"changed meanwhile: {', '.join(ids[:5])}")
+        self.ids = ids

@@ -43,9 +43,10 @@ class IngestReport:
     entity_seconds: float = 0.0  # of `seconds`, the time spent extracting entities
     ids: list[str] = field(default_factory=list)
     outcomes: dict[str, str] = field(default_factory=dict)  # id -> "added", "updated" or "unchanged"
+    entities_pending: int = 0  # articles of the index whose entities the enricher has still to extract
 
     def add(self, other: "IngestReport") -> None:
-        """Fold another report (one batch's) into this one."""
+        """Fold one batch's report into this one."""
         for name in ("added", "updated", "unchanged", "passages", "without_date", "entity_seconds"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.skipped += other.skipped
@@ -53,9 +54,10 @@ class IngestReport:
         self.outcomes.update(other.outcomes)
 
     def summary(self) -> str:
+        pending = f"; entities pending for {self.entities_pending}" if self.entities_pending else ""
         return (f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, "
                 f"{len(self.skipped)} skipped; {self.passages} passages; "
-                f"{self.without_date} without a date; {self.seconds:.2f} s")
+                f"{self.without_date} without a date; {self.seconds:.2f} s{pending}")
 
 
 class Index:
@@ -141,15 +143,15 @@ class Index:
     # -- writing --------------------------------------------------------------
 
     def ingest(self, items: Iterable[Article | Skipped], batch_size: int | None = None,
-               on_batch: Callable[[IngestReport], None] | None = None) -> IngestReport:
+               processes: int = 1, on_batch: Callable[["IngestReport"], None] | None = None) -> IngestReport:
         """Add or replace articles, committing once per batch; Skipped items are reported.
 
         Re-ingesting an article with the same id replaces it (never a duplicate); one
-        whose content is unchanged is left as it is.  `outcomes` says which of the
-        three happened to each id.  `on_batch`, if given, is called with each batch's
-        own report once that batch is committed (progress, crash-safe id lists).
-        Raises IndexBusy when the lock cannot be had, IndexFull when the disk is full;
-        batches committed before that stay committed.
+        whose content is unchanged is left as it is; `outcomes` says which of the
+        three happened to each id.  Raises IndexBusy when the lock cannot be had;
+        batches committed before that stay committed.  `processes` write a large
+        batch's segments in parallel (the CLI's bulk ingest).  `on_batch` is called
+        with each batch's own report once it is committed (progress, crash-safe ids).
         """
         started = time.perf_counter()
         report = IngestReport()
@@ -167,17 +169,18 @@ class Index:
                     articles.append(item)
             # Within one batch, the last version of an id wins.
             articles = list({a.id: a for a in articles}.values())
-            # Every batch is committed (and so durable), but segments are merged only
-            # after the last one: merging at every commit rewrote the index over and over.
-            self._write_batch(articles, batch_report, merge=not upcoming)
+            self._write_batch(articles, batch_report, processes)
             report.add(batch_report)
             if on_batch is not None:
                 on_batch(batch_report)
             batch = upcoming
+        if report.added or report.updated:
+            self._after_write()
+        report.entities_pending = self.stats().get("pending", 0)
         report.seconds = time.perf_counter() - started
         return report
 
-    def _write_batch(self, articles: list[Article], report: IngestReport, merge: bool = True) -> None:
+    def _write_batch(self, articles: list[Article], report: IngestReport, processes: int = 1) -> None:
         stored = self.backend.checksums([a.id for a in articles])
         changed = []
         for article in articles:
@@ -188,21 +191,19 @@ class Index:
                 report.outcomes[article.id] = "unchanged"
                 continue
             self._keep_first_seen(article, article.id in stored)
-            changed.append((article, sum_))
+            changed.append((article, sum_, article.id in stored))
         if not changed:
             return
-        report.entity_seconds += self._prepare([a for a, _ in changed])
-        existed = self.backend.write([a for a, _ in changed], [s for _, s in changed], merge=merge)
-        if existed is None:  # a backend that does not say: what was stored before the batch
-            existed = set(stored)
-        for article, _ in changed:
-            was_there = article.id in existed
-            report.updated += was_there
-            report.added += not was_there
+        report.entity_seconds += self._prepare([a for a, _, _ in changed])
+        existing = self.backend.write([a for a, _, _ in changed], [s for _, s, _ in changed], processes=processes)
+        for article, _, _ in changed:
+            existed = article.id in existing
+            report.updated += existed
+            report.added += not existed
             report.passages += len(article.passages)
             report.without_date += article.published is None
             report.ids.append(article.id)
-            report.outcomes[article.id] = "updated" if was_there else "added"
+            report.outcomes[article.id] = "updated" if existed else "added"
 
     def _keep_first_seen(self, article: Article, exists: bool) -> None:
         """Stamp a new article with the time it is first stored; an update keeps the stored stamp."""
@@ -210,19 +211,33 @@ class Index:
         if previous is not None:
             article.first_seen = previous.first_seen  # None for articles stored before stamps existed
         else:
-            article.first_seen = datetime.now(timezone.utc).replace(microsecond=0)
+            article.first_seen = datetime.now(timezone.utc).replace(microsecond=0, tzinfo=None)
 
     def _prepare(self, articles: list[Article]) -> float:
+        """Passages now; entities now (NEWSINDEX_ENRICH=inline) or later, by the enricher."""
         s = self.settings
-        return prepare(articles, self.aliases, entities=s.entities, ner_processes=s.ner_processes)
+        later = s.entities and s.enrich == "background"
+        for article in articles:
+            article.enriched = not later
+        return prepare(articles, self.aliases, entities=s.entities and not later, ner_processes=s.ner_processes)
+
+    def _after_write(self) -> None:
+        if self.settings.entities and self.settings.enrich == "background":
+            from index.enrichment import start_background
+            start_background(self.path, self.settings.as_env())
 
     def put(self, article: Article) -> bool:
-        """Create or replace one article and commit. Returns True if it was created (decided under the write lock)."""
-        known = self.exists(article.id)
-        self._keep_first_seen(article, known)
+        """Create or replace one article and commit. Returns True if it was created (decided under the lock)."""
+        self._keep_first_seen(article, self.exists(article.id))
         self._prepare([article])
-        existed = self.backend.write([article], [checksum(article)])
-        return article.id not in existed if existed is not None else not known
+        created = article.id not in self.backend.write([article], [checksum(article)])
+        self._after_write()
+        return created
+
+    def enrich(self) -> int:
+        """Extract the entities of every pending article now, in this process; returns how many."""
+        from index.enrichment import enrich_pending
+        return enrich_pending(self)
 
     def delete(self, ids: Iterable[str]) -> int:
         """Remove articles (and their passages). Returns how many existed."""
@@ -233,5 +248,4 @@ class Index:
         live = list(self.backend.checksums(list(dict.fromkeys(ids))))  # unknown ids alone make no commit
         if not live:
             return set()
-        existed = self.backend.write([], [], remove=live)
-        return set(live) if existed is None else existed
+        return set(self.backend.write([], [], remove=live))

@@ -58,7 +58,7 @@ class Parser(FlaskParser):
         for location, problems in error.messages.items():
             if location not in ("query", "querystring") or not isinstance(problems, dict):
                 continue
-            unknown = [str(name) for name, text in problems.items() if text == [UNKNOWN_FIELD]]
+            unknown = sorted(str(name) for name, text in problems.items() if text == [UNKNOWN_FIELD])
             if unknown:
                 known = sorted(f.data_key or name for name, f in schema.load_fields.items())
                 names = ", ".join(repr(name) for name in unknown)

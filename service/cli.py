@@ -101,7 +101,8 @@ def ingest(paths, entities, batch_size, as_json, progress, verbose, settings):
     with open_index(settings, create=True) as index:
         with out.Progress(bar, out.estimate_total(paths) if bar else None) as meter:
             try:
-                report = index.ingest(read_articles(paths, index.outlets), batch_size=batch_size, on_batch=on_batch)
+                report = index.ingest(read_articles(paths, index.outlets), batch_size=batch_size,
+                                      processes=settings.ingest_processes, on_batch=on_batch)
             except IndexBusy as exc:
                 raise click.ClickException(f"{exc}; is another ingest running?") from None
             except IndexFull as exc:
@@ -134,6 +135,24 @@ def stats(as_json, settings):
     click.echo(f"segments     {figures['segments']:,}")
     click.echo(f"size         {figures['size_bytes'] / 1e6:,.1f} MB")
     click.echo(f"last commit  {when} (generation {figures['generation']})")
+
+
+@cli.command()
+@click.option("--wait/--background", default=True, help="Extract now and wait (default), or start the background enricher.")
+@settings_options
+def enrich(wait, settings):
+    """Extract the entities of articles ingested with NEWSINDEX_ENRICH=background that are still pending.
+
+    Example: newsindex enrich
+    """
+    with open_index(settings) as index:
+        if not wait:
+            from index.enrichment import start_background
+            start_background(index.path, settings.as_env())
+            click.echo(f"{index.stats()['pending']} articles pending; the enricher runs in the background")
+            return
+        done = index.enrich()
+    click.echo(f"Enriched {done} articles in {settings.index_dir}")
 
 
 @cli.command()

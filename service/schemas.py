@@ -63,6 +63,10 @@ class FilterArgs(Schema):
     person = fields.List(fields.String(), load_default=list, metadata={"description": "Only articles naming this person (repeat: all must match)"})
     org = fields.List(fields.String(), load_default=list, metadata={"description": "Only articles naming this organisation (repeat: all must match)"})
     place = fields.List(fields.String(), load_default=list, metadata={"description": "Only articles naming this place (repeat: all must match)"})
+    tag = fields.List(fields.String(), load_default=list, metadata={
+        "description": "Only articles with this editorial tag, kind:value such as topics:crude (repeat: all must match)"})
+    family = fields.List(fields.String(), load_default=list, metadata={
+        "description": "Only the versions of this story family (its id)"})
     date_from = fields.Date(data_key="from", load_default=None, metadata={
         "description": "Published on or after this day (ISO 8601 date, YYYY-MM-DD; days are UTC)", "example": "2020-11-01"})
     date_to = fields.Date(data_key="to", load_default=None, metadata={
@@ -232,6 +236,7 @@ class FacetsOut(Schema):
     person = fields.List(fields.Nested(FacetValueOut))
     org = fields.List(fields.Nested(FacetValueOut))
     place = fields.List(fields.Nested(FacetValueOut))
+    tag = fields.List(fields.Nested(FacetValueOut), metadata={"description": "Editorial tags, kind:value"})
 
 
 class SuggestionOut(Schema):

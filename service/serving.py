@@ -109,6 +109,9 @@ def create_asgi_app(settings: Settings | None = None):
     # waiting behind long searches gets the interpreter back sooner.
     sys.setswitchinterval(SWITCH_INTERVAL)
     flask_app = create_app(settings)
+    if settings.warm:
+        from service import archive
+        archive.warm_in_background(flask_app)
     app = BufferedBody(WSGIMiddleware(flask_app, workers=settings.threads), settings.max_bulk_bytes)
     app.flask_app = flask_app
     return app

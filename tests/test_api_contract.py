@@ -37,7 +37,7 @@ def ndjson(*records) -> bytes:
 # -- reading -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("query,names", [("size=5", ["size"]), ("q=x&size=5&fields=id", ["size", "fields"]),
+@pytest.mark.parametrize("query,names", [("size=5", ["size"]), ("q=x&size=5&fields=id", ["fields", "size"]),
                                          ("pagee=2", ["pagee"])])
 def test_unknown_query_parameters_are_a_400_naming_them(client, query, names):
     error = assert_error(client.get(f"/api/v1/search?{query}"), 400, names[0])
@@ -59,7 +59,7 @@ def test_facet_size_and_facet_choice(client):
     assert list(body["facets"]) == ["source", "person"]
     assert len(body["facets"]["person"]) == 1 and len(body["facets"]["source"]) == 1
     wide = client.get("/api/v1/search?facet_size=100").get_json()["facets"]
-    assert list(wide) == ["source", "date", "person", "org", "place"] and len(wide["place"]) > 1
+    assert list(wide) == ["source", "date", "person", "org", "place", "tag"] and len(wide["place"]) > 1
     assert client.get("/api/v1/search?facets=false").get_json()["facets"] == {}
     assert_error(client.get("/api/v1/search?facet_size=101"), 400, "facet_size")
     assert_error(client.get("/api/v1/search?facet_size=0"), 400, "facet_size")
@@ -69,12 +69,12 @@ def test_facet_size_and_facet_choice(client):
 
 def test_empty_results_keep_every_facet_key(client, tmp_path):
     none = client.get("/api/v1/search?q=nosuchwordanywhere").get_json()
-    assert none["total"] == 0 and none["facets"] == {k: [] for k in ("source", "date", "person", "org", "place")}
+    assert none["total"] == 0 and none["facets"] == {k: [] for k in ("source", "date", "person", "org", "place", "tag")}
     chosen = client.get("/api/v1/search?q=nosuchwordanywhere&facets=org,place").get_json()
     assert chosen["facets"] == {"org": [], "place": []}
     from service.app import create_app
     empty = create_app(make_settings(tmp_path / "empty", entities=False)).test_client()
-    assert set(empty.get("/api/v1/search").get_json()["facets"]) == {"source", "date", "person", "org", "place"}
+    assert set(empty.get("/api/v1/search").get_json()["facets"]) == {"source", "date", "person", "org", "place", "tag"}
 
 
 @pytest.mark.parametrize("sort", ["date", "score", "NEWEST", "relevance "])

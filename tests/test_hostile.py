@@ -144,26 +144,22 @@ def test_odd_stored_text_never_gives_a_500(tmp_path):
 # -- item 12: disk full --------------------------------------------------------------------
 
 
+def disk_full(*args, **kwargs):
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
 def test_disk_full_is_a_507_naming_the_index_and_every_acknowledged_write_survives(env, monkeypatch):
-    from index.store import writer
+    from index.store import whoosh_io
     app, key, settings = env
     client = app.test_client()
     assert client.put("/api/v1/articles/before", json={"body": "Written before the disk filled."},
                       headers=key).status_code == 201
-    real_commit = writer.sync_directory
-
-    def full(*args, **kwargs):
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(writer, "sync_directory", full)
-    from whoosh.writing import SegmentWriter
-    monkeypatch.setattr(SegmentWriter, "_commit_toc", lambda self, segments: full())
+    monkeypatch.setattr(whoosh_io, "commit", disk_full)  # the commit (segment, TOC) finds no room
     response = client.put("/api/v1/articles/during", json={"body": "Written while the disk is full."}, headers=key)
     error = assert_error_shape(response, 507, "insufficient_storage")
     assert str(settings.index_dir) in error["message"]
-    bulk = client.post("/api/v1/articles/bulk", data=line(1), headers=key)
-    assert_error_shape(bulk, 507, "insufficient_storage")
-    monkeypatch.setattr(writer, "sync_directory", real_commit)
+    assert_error_shape(client.post("/api/v1/articles/bulk", data=line(1), headers=key), 507, "insufficient_storage")
+    assert_error_shape(client.post("/api/v1/articles", json={"body": "x"}, headers=key), 507, "insufficient_storage")
     monkeypatch.undo()
     with Index.open(settings.index_dir, settings=settings) as index:  # the index still opens, with every 2xx write
         assert index.exists("before") and not index.exists("during")
@@ -171,19 +167,14 @@ def test_disk_full_is_a_507_naming_the_index_and_every_acknowledged_write_surviv
 
 
 def test_disk_full_in_the_cli_is_one_clear_line(runner, tmp_path, monkeypatch):
-    from whoosh.writing import SegmentWriter
-
+    from index.store import whoosh_io
     from service.cli import cli
     source = tmp_path / "a.jsonl"
     source.write_text('{"id": "a", "body": "text"}\n')
-
-    def full(self, segments):
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(SegmentWriter, "_commit_toc", full)
+    monkeypatch.setattr(whoosh_io, "commit", disk_full)
     result = runner.invoke(cli, ["ingest", str(source), "--index", str(tmp_path / "index"), "--no-entities"])
     assert result.exit_code == 1
-    assert "no space left" in result.output and str(tmp_path / "index") in result.output
+    assert "is full" in result.output and str(tmp_path / "index") in result.output
     assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
 
 
