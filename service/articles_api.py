@@ -25,10 +25,8 @@ from service.api import ETAG_HEADER, IF_NONE_MATCH, NDJSON, api, read_endpoint, 
 from service.archive import get_index
 from service.errors import ApiError
 from service.links import absolute_for
-from service.schemas import (
-    ARTICLE_EXAMPLE, ArticleIn, ArticleOut, ArticlePatch, BulkDeleteIn, BulkDeleteOut, BulkOut, DeleteByQueryIn,
-    DeleteByQueryOut, ErrorOut, RelatedArgs, RelatedOut,
-)
+from service.schemas import ARTICLE_EXAMPLE, ArticleIn, ArticleOut, ArticlePatch, ErrorOut, RelatedArgs, RelatedOut
+from service.write_schemas import BulkDeleteIn, BulkDeleteOut, BulkOut, DeleteByQueryIn, DeleteByQueryOut
 
 # Media types a bulk body may be labelled with (no label at all is fine too).
 NDJSON_TYPES = {NDJSON, "application/jsonl", "application/x-jsonlines", "application/jsonlines", "text/plain",
