@@ -21,13 +21,14 @@ from index.query import FacetValue, SearchRequest, SearchResult
 from index.search.collapse import family_name, representatives
 from index.search.columns import entity_catalog, family_column, family_mask, pair_mask, tag_counts
 from index.search.expand import Limits
-from index.search.facets import entity_facets, facet_counts, plain_facets
+from index.search.facets import date_histogram, entity_facets, facet_counts, plain_facets
 from index.search.matching import Deadline, filter_mask, matching
 from index.search.passages import best_passages, describe_match, make_hit
 from index.search.plan import make_plan, parse
 from index.search.scoring import DEFAULT, Params, score
 from index.search.suggest import suggest
 from index.text.aliases import Aliases
+from index.text.analysis import text_analyzer
 
 
 @dataclass
@@ -35,7 +36,6 @@ class Context:
     """What a search needs beyond the request: the snapshot and the archive's configuration."""
 
     snapshot: object
-    schema: object
     aliases: Aliases
     limits: Limits = Limits()
     params: Params = DEFAULT
@@ -44,9 +44,7 @@ class Context:
     def catalog(self):
         return entity_catalog(self.snapshot, self.aliases)
 
-    @property
-    def analyzer(self):
-        return self.schema["text"].analyzer
+    analyzer = text_analyzer()  # what highlighting finds words with: the arrays' own analyzer
 
 
 def published_bounds(request: SearchRequest) -> tuple[int, int] | None:
@@ -76,7 +74,7 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
     started = time.perf_counter()
     snapshot = ctx.snapshot
     deadline = Deadline(ctx.limits.time_limit)
-    plan = make_plan(request, snapshot, ctx.schema, ctx.limits, ctx.aliases, ctx.catalog)
+    plan = make_plan(request, snapshot, ctx.limits, ctx.aliases, ctx.catalog)
     allowed = filters(request, ctx)
     found = matching(plan.tree, snapshot, ctx.limits, allowed, deadline)
     sort = "newest" if request.is_browse and request.sort == "relevance" else request.sort
@@ -147,7 +145,11 @@ def _facets(snapshot, found: np.ndarray, ctx: Context, request: SearchRequest) -
     chosen[found] = True
     tags = sorted(tag_counts(snapshot, chosen).items(), key=lambda item: (-item[1], item[0]))[:request.facet_limit]
     facets["tag"] = [FacetValue(tag.split("\t", 1)[1], count, tag.split("\t", 1)[0]) for tag, count in tags]
-    return {name: facets.get(name, []) for name in request.facet_names}  # every asked-for key, even empty
+    facets["histogram"] = date_histogram(snapshot, found)
+    chosen_facets = {name: facets.get(name, []) for name in request.facet_names}  # every asked-for key, even empty
+    if "date" in request.facet_names:
+        chosen_facets["histogram"] = facets["histogram"]  # the date facet's adaptive bars, for the search page
+    return chosen_facets
 
 
 def _suggestion(request: SearchRequest, ctx: Context, allowed: np.ndarray, original_total: int) -> dict | None:
@@ -156,7 +158,7 @@ def _suggestion(request: SearchRequest, ctx: Context, allowed: np.ndarray, origi
     if not corrected:
         return None
     try:
-        tree = parse(corrected, ctx.schema, ctx.limits, request.match)
+        tree = parse(corrected, ctx.limits, request.match)
     except Exception:
         return None
     total = len(matching(tree, ctx.snapshot, ctx.limits, allowed))
