@@ -99,7 +99,7 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
         hit.family, hit.versions = family_name(snapshot, ordinal), count
         hit.tags = dict(getattr(article, "tags", None) or {})
         hits.append(hit)
-    facets = _facets(snapshot, found, ctx, request) if request.facets else {}
+    facets = _facets(snapshot, found, ctx, request) if request.facets and request.facet_names else {}
     suggestion = _suggestion(request, ctx, allowed, len(found)) if plan.tree is not None else None
     return SearchResult(
         query=request.q, total=len(found), page=request.page, per_page=request.per_page, hits=hits,
@@ -157,7 +157,10 @@ def _facets(snapshot, found: np.ndarray, ctx: Context, request: SearchRequest) -
     tags = sorted(tag_counts(snapshot, chosen).items(), key=lambda item: (-item[1], item[0]))[:request.facet_limit]
     facets["tag"] = [FacetValue(tag.split("\t", 1)[1], count, tag.split("\t", 1)[0]) for tag, count in tags]
     facets["histogram"] = date_histogram(snapshot, found)
-    return facets
+    chosen_facets = {name: facets.get(name, []) for name in request.facet_names}  # every asked-for key, even empty
+    if "date" in request.facet_names:
+        chosen_facets["histogram"] = facets["histogram"]  # the date facet's adaptive bars, for the search page
+    return chosen_facets
 
 
 def _suggestion(request: SearchRequest, ctx: Context, allowed: np.ndarray, original_total: int) -> dict | None:
