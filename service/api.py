@@ -17,7 +17,7 @@ query parameter is a 400 naming it, as an unknown field of a body is.
 
 from __future__ import annotations
 
-from flask import Response, current_app, g, request, stream_with_context, url_for
+from flask import Response, current_app, request, stream_with_context, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE
@@ -130,7 +130,6 @@ class Search(MethodView):
         the whole request took.
         """
         result = get_index().search(search_request)
-        g.partial = result.partial  # a cut-short answer is not kept for the next asker
         page_links = links.page_links(result.page, result.pages)
         headers = {}
         if link := links.link_header(page_links):
@@ -243,4 +242,5 @@ class Health(MethodView):
     def get(self):
         """Is the service up, and how much does it hold?"""
         stats = get_index().stats()
-        return {"status": "ok", "articles": stats["articles"], "passages": stats["passages"]}
+        return {"status": "ok", "articles": stats["articles"], "passages": stats["passages"],
+                "entities_pending": stats.get("pending", 0)}

@@ -289,6 +289,8 @@ class HealthOut(Schema):
     status = fields.String()
     articles = fields.Integer()
     passages = fields.Integer()
+    entities_pending = fields.Integer(metadata={"description": "Articles whose entities the background enricher "
+                                                               "has still to extract (they are searchable by their words)"})
 
 
 class ErrorDetail(Schema):
