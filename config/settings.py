@@ -52,6 +52,16 @@ class Settings:
     write_lock_timeout: float = _setting(10.0, "Seconds a write waits for the index lock before answering 503.")
     ingest_batch_size: int = _setting(2000, "Articles written per commit during a batch ingest.")
     keys_file: Path = _setting(Path("var/keys.json"), "API keys file (hashes only).")
+    field_map: str = _setting("", "Extra JSON field names for ingest, as target=field pairs, e.g. 'body=content,title=headline' "
+                              "(targets: id, title, body, html, summary, source, published, url, byline, dateline, or "
+                              "tags.KIND for a tag list); common names are mapped without it.")
+    max_line_bytes: int = _setting(16 * 1024 * 1024, "Longest accepted line of a .jsonl file, in bytes; a longer line is skipped and reported.")
+    max_file_bytes: int = _setting(64 * 1024 * 1024, "Largest .txt, .json or .html file, in bytes (they are read whole).")
+    max_decompressed_bytes: int = _setting(4 * 1024 * 1024 * 1024, "Most bytes one .gz file may expand to; the rest of it is skipped and reported.")
+    max_article_chars: int = _setting(500_000, "Longest accepted article text (title and body, or the html of a page), in characters.")
+    date_min_year: int = _setting(1800, "Earliest plausible publication year; an earlier date is dropped with a warning.")
+    date_max_year: int = _setting(2100, "Latest plausible publication year; a later date is dropped with a warning.")
+    family_threshold: float = _setting(0.5, "Estimated Jaccard similarity of word shingles above which two articles are versions of one story.")
     require_read_key: bool = _setting(False, "Require an API key with read scope for searches.")
     max_bulk_bytes: int = _setting(16 * 1024 * 1024, "Largest accepted request body, in bytes (bulk NDJSON).")
     export_max: int = _setting(10_000, "Most articles one export returns.")

@@ -38,6 +38,7 @@ class IngestReport:
     passages: int = 0
     without_date: int = 0
     skipped: list[Skipped] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # "origin: what was dropped" (a non-http url, a date)
     seconds: float = 0.0
     entity_seconds: float = 0.0  # of `seconds`, the time spent extracting entities
     ids: list[str] = field(default_factory=list)
@@ -150,6 +151,7 @@ class Index:
                     report.skipped.append(item)
                 else:
                     articles.append(item)
+                    report.warnings += [f"{item.origin or item.id}: {w}" for w in item.warnings]
             # Within one batch, the last version of an id wins.
             articles = list({a.id: a for a in articles}.values())
             # Every batch is committed (and so durable), but segments are merged only

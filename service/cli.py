@@ -62,8 +62,9 @@ def cli():
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--progress", is_flag=True,
               help="Print one JSON line per committed batch, with the ids it committed.")
+@click.option("--source", default=None, help="Source of the articles that state none (e.g. --source Reuters).")
 @settings_options
-def ingest(paths, entities, batch_size, as_json, progress, settings):
+def ingest(paths, entities, batch_size, as_json, progress, source, settings):
     """Add or update articles from files and folders (.txt, .json, .jsonl, .html).
 
     With --progress, every commit prints {"batch": n, "committed": [ids], ...}
@@ -75,7 +76,10 @@ def ingest(paths, entities, batch_size, as_json, progress, settings):
     settings = settings.replace(entities=entities)
     with open_index(settings, create=True) as index:
         try:
-            items = read_articles(paths, index.outlets)
+            items = read_articles(paths, index.outlets, source=source, settings=settings)
+        except ValueError as exc:  # a malformed NEWSINDEX_FIELD_MAP
+            raise click.ClickException(f"NEWSINDEX_FIELD_MAP: {exc}") from None
+        try:
             if progress:
                 report = ingest_with_progress(index, items, batch_size or settings.ingest_batch_size)
             else:
@@ -86,11 +90,14 @@ def ingest(paths, entities, batch_size, as_json, progress, settings):
         click.echo(json.dumps({
             "added": report.added, "updated": report.updated, "unchanged": report.unchanged,
             "skipped": [{"path": s.path, "reason": s.reason} for s in report.skipped],
+            "warnings": report.warnings,
             "passages": report.passages, "without_date": report.without_date, "seconds": round(report.seconds, 3),
         }))
         return
     for skipped in report.skipped:
         click.echo(f"skipped {skipped.path}: {skipped.reason}", err=True)
+    for warning in report.warnings:
+        click.echo(f"warning {warning}", err=True)
     click.echo(f"Ingested into {settings.index_dir}: {report.summary()}")
 
 
@@ -108,6 +115,7 @@ def ingest_with_progress(index, items, batch_size: int):
         for name in ("added", "updated", "unchanged", "passages", "without_date", "seconds"):
             setattr(total, name, getattr(total, name) + getattr(report, name))
         total.skipped += report.skipped
+        total.warnings += report.warnings
         total.ids += report.ids
         click.echo(json.dumps({"batch": number, "committed": report.ids, "added": report.added,
                                "updated": report.updated, "unchanged": report.unchanged,
