@@ -92,7 +92,12 @@ class Article:
 
 def utc_naive(value: datetime) -> datetime:
     """A datetime as naive UTC (the form `Article.published` holds)."""
-    return value.astimezone(timezone.utc).replace(tzinfo=None) if value.tzinfo else value
+    if value.tzinfo is None:
+        return value
+    try:
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+    except OverflowError:  # at the calendar's edge (year 1 or 9999)
+        return value.replace(tzinfo=None)
 
 
 def content_id(title: str, body: str) -> str:

@@ -41,8 +41,6 @@ def parse_date(text: str) -> datetime | None:
         return None
     try:
         return to_utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
-    except OverflowError:  # year 1 or 9999 moved past the calendar's edge by its offset
-        return None
     except ValueError:
         pass
     import dateparser  # imported lazily: it takes a moment to load its locale data
@@ -56,16 +54,16 @@ def parse_date(text: str) -> datetime | None:
         )
     except Exception:  # noqa: BLE001  dateparser fails in many ways on odd input; an unreadable date is None
         return None
-    try:
-        return to_utc(value) if value else None
-    except OverflowError:
-        return None
+    return to_utc(value) if value else None
 
 
 def to_utc(value: datetime) -> datetime:
     """A naive datetime in UTC: an aware one is converted, a naive one is taken to be UTC already."""
     if value.tzinfo is not None:
-        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        try:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        except OverflowError:  # year 1 or 9999 pushed past the calendar's edge: implausible anyway
+            value = value.replace(tzinfo=None)
     return value
 
 
