@@ -15,8 +15,8 @@ threshold (NEWSINDEX_FAMILY_THRESHOLD).
     assign_families(articles, lookup, threshold)
                                 -> sets Article.family and Article.signature for a batch
 
-`lookup(band_keys)` answers, for the whole archive, the stored articles sharing
-any of the keys as (article_id, family_id, signature) triples, or quadruples
+`lookup(band_keys)` (called once per batch with all its keys) answers, for the
+whole archive, the stored articles sharing any of the keys as (article_id, family_id, signature) triples, or quadruples
 with the candidate's `published` datetime as the fourth; the batch's own
 articles are candidates for each other too, in batch order.  An article joins
 the family of its most similar candidate over the threshold, published within
@@ -117,35 +117,43 @@ def assign_families(articles: Sequence[Article], lookup: Lookup | None = None,
                     threshold: float = DEFAULT_THRESHOLD, max_gap: timedelta | None = MAX_GAP) -> None:
     """Set `signature` and `family` on each article of a batch, in place (see module docstring).
 
-    An article never counts as its own candidate (re-ingesting it replaces it),
+    `lookup` is called once per batch, with every band key of the batch.  An
+    article never counts as its own candidate (re-ingesting it replaces it),
     and a candidate with an unreadable signature is ignored.
     """
+    sigs = [signature(article) for article in articles]
+    keys_of = [band_keys(sig) for sig in sigs]
+    stored: dict[str, list[tuple]] = {}  # band key -> stored candidates holding it
+    if lookup and articles:
+        for candidate in lookup(sorted({key for keys in keys_of for key in keys})):
+            try:
+                for key in band_keys(candidate[2]):
+                    stored.setdefault(key, []).append(candidate)
+            except (ValueError, TypeError):
+                continue  # an unreadable stored signature: not a candidate
     batch_keys: dict[str, list[int]] = {}  # band key -> positions in this batch seen so far
-    signatures: list[np.ndarray] = []
-    for position, article in enumerate(articles):
-        sig = signature(article)
-        keys = band_keys(sig)
+    for position, (article, sig, keys) in enumerate(zip(articles, sigs, keys_of)):
         best: tuple[float, str] | None = None
-        for candidate in (lookup(keys) if lookup else ()):
+        seen: set[str] = set()
+        for candidate in (c for key in keys for c in stored.get(key, ())):
             other_id, family, other_sig = candidate[:3]
             published = candidate[3] if len(candidate) > 3 else None
-            if other_id == article.id or not family or not _close_in_time(article.published, published, max_gap):
+            if other_id in seen or other_id == article.id or not family:
                 continue
-            try:
-                score = similarity(sig, other_sig)
-            except (ValueError, TypeError):
+            seen.add(other_id)
+            if not _close_in_time(article.published, published, max_gap):
                 continue
+            score = similarity(sig, other_sig)
             if score >= threshold and (best is None or score > best[0]):
                 best = (score, family)
         for other in sorted({p for key in keys for p in batch_keys.get(key, ())}):
             if articles[other].id == article.id or not _close_in_time(article.published, articles[other].published,
                                                                       max_gap):
                 continue
-            score = similarity(sig, signatures[other])
+            score = similarity(sig, sigs[other])
             if score >= threshold and (best is None or score > best[0]):
                 best = (score, articles[other].family)
         article.signature = encode(sig)
         article.family = best[1] if best else article.id
-        signatures.append(sig)
         for key in keys:
             batch_keys.setdefault(key, []).append(position)
