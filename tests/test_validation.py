@@ -163,6 +163,15 @@ def test_long_units_go_to_the_model_in_pieces(monkeypatch):
     assert {"Vladimir Putin", "Ilham Aliyev"} <= names, names
 
 
+def test_a_run_of_text_with_no_full_stop_becomes_bounded_passages():
+    from index.ingest.passages import MAX_WORDS, split_passages
+    article = article_from_record(dict(GOOD, body="word " * 90_000), OUTLETS)  # 450 KB, one "sentence"
+    passages = split_passages(article.body)
+    assert max(len(p.text.split()) for p in passages) <= MAX_WORDS
+    assert sum(len(p.text.split()) for p in passages) == 90_000
+    assert [len(p.text.split()) for p in split_passages("A short one. " + "long " * 300 + "end.")] == [304]
+
+
 # -- 8: urls are http(s) only ---------------------------------------------------------------
 
 @pytest.mark.parametrize("url", ["javascript:alert(1)", "JavaScript:alert(1)", "vbscript:msgbox(1)",

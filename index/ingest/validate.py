@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
@@ -140,7 +141,9 @@ def parse_json(text: str | bytes):
         raise BadJson("invalid JSON: nested too deeply") from None
     except UnicodeDecodeError as exc:
         raise BadJson(f"not UTF-8 (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})") from None
-    except ValueError as exc:  # e.g. "Exceeds the limit (4300 digits) for integer string conversion"
+    except ValueError as exc:  # "Exceeds the limit (4300 digits) for integer string conversion ..."
+        if "digits" in str(exc):
+            raise BadJson(f"invalid JSON: an integer of more than {sys.get_int_max_str_digits():,} digits") from None
         raise BadJson(f"invalid JSON: {exc}") from None
 
 
