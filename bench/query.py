@@ -47,7 +47,6 @@ from whoosh.sorting import FieldFacet  # noqa: E402
 from bench.scale import summarise  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from index import Index, SearchRequest  # noqa: E402
-from index.search.searching import to_passages  # noqa: E402
 
 SCRIPT = Path(__file__).resolve()
 WORDS = ("oil", "bank", "trade", "prices", "dollar", "wheat", "coffee", "gold", "shares", "profit", "rates",
@@ -59,6 +58,17 @@ LONG = ("what did the central bank say about interest rates and the dollar after
         "how much wheat and grain did the soviet union buy from the united states this year",
         "which oil companies raised crude prices after the opec meeting in geneva last week")
 KINDS = ("single", "two_words", "phrase", "three_words", "long", "date_filter", "entity_filter", "browse")
+
+
+def to_passages(text_query):
+    """The same query over passage text: title and body clauses become `text` clauses."""
+    def rename(node):
+        if getattr(node, "fieldname", None) in ("title", "body"):
+            node = node.copy()
+            node.fieldname = "text"
+            return node
+        return node.apply(rename)
+    return rename(text_query)
 
 
 def query_mix(n: int, index: Index, seed: int = 7) -> list[tuple[str, SearchRequest]]:

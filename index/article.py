@@ -59,6 +59,7 @@ class Article:
     byline: str | None = None
     summary: str | None = None
     origin: str | None = None  # file path (or "api") it came from
+    enriched: bool = True  # False while its entities are still to be extracted (index/enrichment.py)
     passages: list[Passage] = field(default_factory=list)
     entities: list[Entity] = field(default_factory=list)
     dateline: str | None = None
@@ -84,6 +85,15 @@ class Article:
         data["entities"] = [Entity(**e) for e in data.get("entities", [])]
         data["tags"] = {k: list(v) for k, v in (data.get("tags") or {}).items()}
         return cls(**data)
+
+    @property
+    def lsh(self) -> list[str]:
+        """The story-family band keys of `signature` (index/ingest/families.py); [] without one."""
+        if not self.signature:
+            return []
+        from index.ingest.families import band_keys  # lazy: numpy and the MinHash parameters
+
+        return band_keys(self.signature)
 
     @property
     def word_count(self) -> int:

@@ -164,6 +164,7 @@ def extract_entities(articles: Sequence[Article], aliases: Aliases, n_process: i
     start = 0
     for article, count in zip(articles, units_per_article):
         article.entities = build_entities(by_unit[start:start + count], aliases)
+        add_dateline_place(article, aliases)  # stated, so kept when the enricher extracts again
         start += count
 
 
