@@ -195,10 +195,9 @@ class Store:
 
     def stats(self) -> dict:
         snap = self.snapshot()
-        size = sum(p.stat().st_size for p in self.path.iterdir() if p.is_file())
-        size += sum(f.stat().st_size for f in writer.arrays_dir(self.path).rglob("*") if f.is_file())
+        size = _bytes_under(self.path, recurse=False) + _bytes_under(writer.arrays_dir(self.path))
         return {**snap.counts(), "segments": len(snap.parts), "generation": snap.generation, "size_bytes": size,
-                "last_commit": max((p.stat().st_mtime for p in self.path.glob("*.toc")), default=None)}
+                "last_commit": max((_mtime(p) for p in self.path.glob("*.toc")), default=None)}
 
     # -- writing -------------------------------------------------------------------
 
@@ -233,3 +232,24 @@ class Store:
         if merging.needs_merge(self):
             merging.start_background(self.path)
         return 0
+
+
+def _bytes_under(folder: Path, recurse: bool = True) -> int:
+    """Bytes of the files in `folder`; a file or folder a merger removes meanwhile counts as gone, not an error."""
+    total = 0
+    for root, dirs, files in os.walk(folder):
+        for name in files:
+            try:
+                total += os.stat(os.path.join(root, name)).st_size
+            except FileNotFoundError:
+                continue
+        if not recurse:
+            break
+    return total
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:  # an older TOC removed by a commit meanwhile
+        return 0.0
