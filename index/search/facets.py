@@ -31,8 +31,11 @@ def facet_counts(snapshot, ordinals: np.ndarray, catalog: EntityCatalog, entitie
     found = np.bincount(sources[sources >= 0])
     counts["source"].update({SOURCES.names[i]: int(found[i]) for i in np.flatnonzero(found)})
     months = month_column(snapshot)[ordinals]
-    values, found = np.unique(months[months >= 0], return_counts=True)
-    counts["month"].update({month_name(int(v)): int(c) for v, c in zip(values, found)})
+    months = months[months >= 0]
+    if len(months):
+        first = int(months.min())
+        found = np.bincount(months - first)
+        counts["month"].update({month_name(first + int(i)): int(found[i]) for i in np.flatnonzero(found)})
     if entities:
         chosen = np.zeros(snapshot.articles, dtype=bool)
         chosen[ordinals] = True

@@ -41,18 +41,15 @@ def best_passages(snapshot, plan: QueryPlan, ordinals: list[int], per_article: i
     candidates = passages_of(snapshot, ordinals)
     candidates = candidates[snapshot.live_passages()[candidates]]
     scored = score(snapshot, plan.units, PASSAGE_FIELDS, params, candidates=candidates)
-    article_base, passage_base = snapshot.article_base, snapshot.passage_base
     best: dict[int, list] = {}
     for passage, value in scored.ranked(candidates):
         if value <= 0:
             break
-        part, local = snapshot.locate(passage, passages=True)
-        i = snapshot.parts.index(part)
-        owner = int(part.data["passage_article"][local]) + int(article_base[i])
+        i, part, local = snapshot.locate(passage, passages=True)
+        owner = int(part.data["passage_article"][local]) + int(snapshot.article_base[i])
         bucket = best.setdefault(owner, [])
         if len(bucket) < per_article:
             bucket.append((int(part.data["passage_position"][local]), value))
-    del passage_base
     return best
 
 

@@ -74,20 +74,20 @@ def _sloppy(words: tuple[str, ...], occurrences: dict, slop: int):
     return np.asarray(found_docs, dtype=np.int64), np.asarray(found_counts, dtype=np.float64)
 
 
-def pair_counts(snapshot, fieldname: str, left: str, right: str, ordinals: np.ndarray,
-                slop: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """(ordinals, times `right` follows `left` within `slop` positions), among the sorted `ordinals`."""
-    left_docs, left_pos = snapshot.positions(fieldname, left, ordinals)
-    if not len(left_docs):
+def occurrence_keys(snapshot, fieldname: str, word: str, ordinals: np.ndarray) -> np.ndarray:
+    """The sorted keys (ordinal << 32 | position) of a word's occurrences within the sorted `ordinals`."""
+    docs, positions = snapshot.positions(fieldname, word, ordinals)
+    return np.sort(_keys(docs, positions))
+
+
+def pair_counts(lefts: np.ndarray, rights: np.ndarray, slop: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """(ordinals, times a `rights` occurrence follows a `lefts` one within `slop` positions), from occurrence keys."""
+    if not len(lefts) or not len(rights):
         return _EMPTY
-    right_docs, right_pos = snapshot.positions(fieldname, right, np.unique(left_docs))
-    if not len(right_docs):
-        return _EMPTY
-    rights = np.unique(_keys(right_docs, right_pos))
-    hits = np.zeros(len(left_docs), dtype=np.int64)
+    hits = np.zeros(len(lefts), dtype=np.int64)
     for gap in range(1, slop + 1):
-        hits += np.isin(_keys(left_docs, left_pos, gap), rights)
-    docs, inverse = np.unique(left_docs, return_inverse=True)
+        hits += np.isin(lefts + gap, rights)
+    docs, inverse = np.unique(lefts >> SHIFT, return_inverse=True)
     counts = np.bincount(inverse, weights=hits)
     keep = counts > 0
     return docs[keep], counts[keep]

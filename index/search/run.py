@@ -28,6 +28,7 @@ from index.search.plan import make_plan, parse
 from index.search.scoring import DEFAULT, Params, score
 from index.search.suggest import suggest
 from index.text.aliases import Aliases
+from index.text.analysis import text_analyzer
 
 
 @dataclass
@@ -35,7 +36,6 @@ class Context:
     """What a search needs beyond the request: the snapshot and the archive's configuration."""
 
     snapshot: object
-    schema: object
     aliases: Aliases
     limits: Limits = Limits()
     params: Params = DEFAULT
@@ -44,9 +44,7 @@ class Context:
     def catalog(self):
         return entity_catalog(self.snapshot, self.aliases)
 
-    @property
-    def analyzer(self):
-        return self.schema["text"].analyzer
+    analyzer = text_analyzer()  # what highlighting finds words with: the arrays' own analyzer
 
 
 def published_bounds(request: SearchRequest) -> tuple[int, int] | None:
@@ -76,7 +74,7 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
     started = time.perf_counter()
     snapshot = ctx.snapshot
     deadline = Deadline(ctx.limits.time_limit)
-    plan = make_plan(request, snapshot, ctx.schema, ctx.limits, ctx.aliases, ctx.catalog)
+    plan = make_plan(request, snapshot, ctx.limits, ctx.aliases, ctx.catalog)
     allowed = filters(request, ctx)
     found = matching(plan.tree, snapshot, ctx.limits, allowed, deadline)
     sort = "newest" if request.is_browse and request.sort == "relevance" else request.sort
@@ -156,7 +154,7 @@ def _suggestion(request: SearchRequest, ctx: Context, allowed: np.ndarray, origi
     if not corrected:
         return None
     try:
-        tree = parse(corrected, ctx.schema, ctx.limits, request.match)
+        tree = parse(corrected, ctx.limits, request.match)
     except Exception:
         return None
     total = len(matching(tree, ctx.snapshot, ctx.limits, allowed))

@@ -29,7 +29,7 @@ import numpy as np
 from index.search.expand import Limits, scored_expansions
 from index.search.plan import Alt, Unit
 from index.search.columns import entity_mask
-from index.search.positions import pair_counts, phrase_counts
+from index.search.positions import occurrence_keys, pair_counts, phrase_counts
 
 ARTICLE_FIELDS = ("title", "body")
 PASSAGE_FIELDS = ("text",)
@@ -260,11 +260,13 @@ def _add_proximity(scorer: Scorer, units: list[Unit], totals: np.ndarray, coord,
         threshold = -np.partition(-lower, exact_top - 1)[exact_top - 1]
         upper = (totals[pool] + sum(bounds)) * (coord[pool] if coord is not None else 1)
         check = upper >= threshold
-    for (left, right), bound in zip(pairs, bounds):
-        chosen = pool[check & (bound > 0)]
-        if not len(chosen):
-            continue
-        ids, counts = pair_counts(scorer.snapshot, main, left, right, scorer.ordinals(chosen), params.proximity_slop)
+    chosen = scorer.ordinals(pool[check & (sum(bounds) > 0)])
+    if not len(chosen):
+        return
+    # Each word's positions are read once, for every candidate that could use them.
+    occurrences = {w: occurrence_keys(scorer.snapshot, main, w, chosen) for w in dict.fromkeys(words)}
+    for left, right in pairs:
+        ids, counts = pair_counts(occurrences[left], occurrences[right], params.proximity_slop)
         if len(ids):
             at, _ = scorer.place(ids)
             totals[at] += params.proximity * scorer.saturate(counts / norm[at])

@@ -20,10 +20,42 @@ from pathlib import Path
 
 import numpy as np
 
-from index.store.building import BLOCK, FORMAT, TEXT_FIELDS, quantise
+from index.store.building import BLOCK, FORMAT, LISTS, TEXT_FIELDS, quantise
 
+_LOADING = threading.Lock()
 _EMPTY_I = np.zeros(0, np.int32)
 _EMPTY_U = np.zeros(0, np.uint16)
+
+
+class Meta(dict):
+    """A segment's metadata: the small part read on open, each value list (building.LISTS) on first use."""
+
+    def __init__(self, directory: Path, small: dict):
+        super().__init__(small)
+        self._directory = directory
+        self._lock = threading.Lock()
+
+    def __missing__(self, key: str):
+        if key not in LISTS:
+            raise KeyError(key)
+        with self._lock:
+            if not dict.__contains__(self, key):
+                dict.__setitem__(self, key, json.loads(self._file(f"{key}.json").read_text(encoding="utf-8")))
+        return dict.__getitem__(self, key)
+
+    def _file(self, name: str) -> Path:
+        """The file in the segment's folder, or in the folder it was retired to (a merge replaced it since)."""
+        path = self._directory / name
+        if path.exists():
+            return path
+        retired = sorted(self._directory.parent.glob(f"gone-{self._directory.name}-*"))
+        return retired[-1] / name if retired else path
+
+    def get(self, key: str, default=None):
+        try:
+            return self[key]
+        except KeyError:
+            return default
 
 
 class SegmentData:
@@ -34,15 +66,19 @@ class SegmentData:
         self.id = segment_id
         self._arrays: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
-        self.meta = json.loads((self.directory / "meta.json").read_text(encoding="utf-8"))
+        self.meta = Meta(self.directory, json.loads((self.directory / "meta.json").read_text(encoding="utf-8")))
         if self.meta.get("format") != FORMAT:
             raise ValueError(f"segment arrays in {self.directory} have format {self.meta.get('format')}, not {FORMAT}")
         self.articles: int = self.meta["articles"]
         self.passages: int = self.meta["passages"]
         # Mapped all at once: a merge may remove the folder later, and mapped files outlive their names.
-        for entry in self.directory.iterdir():
-            if entry.suffix == ".npy":
-                self._arrays[entry.stem] = np.load(entry, mmap_mode="r", allow_pickle=False)
+        # One thread at a time: numpy reads each header with ast.literal_eval, and CPython 3.11.7's AST
+        # constructor raises SystemError ("recursion depth mismatch") when two threads build ASTs at once.
+        with _LOADING:
+            for entry in self.directory.iterdir():
+                if entry.suffix == ".npy":
+                    # A plain ndarray over the map: numpy's memmap subclass costs a Python call per slice.
+                    self._arrays[entry.stem] = np.load(entry, mmap_mode="r", allow_pickle=False).view(np.ndarray)
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self._arrays[name]

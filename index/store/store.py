@@ -27,10 +27,10 @@ from whoosh.index import EmptyIndexError, LockError
 
 from index.article import Article
 from index.errors import Stale
-from index.store import whoosh_io, writer
+from index.store import merging, whoosh_io, writer
 from index.store.analyzed import analyse_article
 from index.store.building import SegmentBuilder, save
-from index.store.schema import ARTICLE, NewsSchema
+from index.store.schema import NewsSchema
 from index.store.segment import SegmentData
 from index.store.snapshot import Snapshot, make_part
 
@@ -43,13 +43,23 @@ def rebuild_arrays(ix, segment) -> tuple[dict, dict]:
     reader = whoosh_io.segment_reader(ix, segment)
     try:
         for docnum in range(segment.doc_count_all()):
-            stored = reader.stored_fields(docnum)
-            if stored.get("kind") == ARTICLE:
-                article = Article.from_dict(json.loads(stored["data"]))
-                builder.add(article, analyse_article(article))
+            article = Article.from_dict(json.loads(reader.stored_fields(docnum)["data"]))
+            builder.add(article, analyse_article(article))
     finally:
         reader.close()
     return builder.build()
+
+
+def _folder_size(path: Path) -> int:
+    """Bytes of every file below `path`; files a merge or a commit removes meanwhile are skipped."""
+    total = 0
+    for folder, _, names in os.walk(path):
+        for name in names:
+            try:
+                total += os.stat(os.path.join(folder, name)).st_size
+            except FileNotFoundError:
+                continue
+    return total
 
 
 class Store:
@@ -168,10 +178,9 @@ class Store:
             reader = self._reader(part.segment)
             if ("doc_id", article_id) not in reader:
                 continue
-            for docnum in reader.postings("doc_id", article_id).all_ids():
-                kind, ordinal = int(part.data["doc_kind"][docnum]), int(part.data["doc_ordinal"][docnum])
-                if kind == 0 and part.article_live[ordinal]:
-                    return int(snap.article_base[i]) + ordinal, reader.stored_fields(docnum)
+            for docnum in reader.postings("doc_id", article_id).all_ids():  # an article's docnum is its ordinal
+                if docnum < len(part.article_live) and part.article_live[docnum]:
+                    return int(snap.article_base[i]) + docnum, reader.stored_fields(docnum)
         return None
 
     def pending(self, limit: int) -> list[tuple[str, str]]:
@@ -195,9 +204,9 @@ class Store:
 
     def stats(self) -> dict:
         snap = self.snapshot()
-        size = _bytes_under(self.path, recurse=False) + _bytes_under(writer.arrays_dir(self.path))
+        size = _folder_size(self.path)
         return {**snap.counts(), "segments": len(snap.parts), "generation": snap.generation, "size_bytes": size,
-                "last_commit": max((_mtime(p) for p in self.path.glob("*.toc")), default=None)}
+                "last_commit": max((p.stat().st_mtime for p in self.path.glob("*.toc")), default=None)}
 
     # -- writing -------------------------------------------------------------------
 
@@ -224,7 +233,6 @@ class Store:
 
     def merge(self, wait: bool = False) -> int:
         """Merge segments as the policy asks (index/store/merging.py): now, or in a background process."""
-        from index.store import merging
         if self.merge_mode == "off" and not wait:
             return 0
         if wait:
@@ -232,24 +240,3 @@ class Store:
         if merging.needs_merge(self):
             merging.start_background(self.path)
         return 0
-
-
-def _bytes_under(folder: Path, recurse: bool = True) -> int:
-    """Bytes of the files in `folder`; a file or folder a merger removes meanwhile counts as gone, not an error."""
-    total = 0
-    for root, dirs, files in os.walk(folder):
-        for name in files:
-            try:
-                total += os.stat(os.path.join(root, name)).st_size
-            except FileNotFoundError:
-                continue
-        if not recurse:
-            break
-    return total
-
-
-def _mtime(path: Path) -> float:
-    try:
-        return path.stat().st_mtime
-    except FileNotFoundError:  # an older TOC removed by a commit meanwhile
-        return 0.0
