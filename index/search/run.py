@@ -21,7 +21,7 @@ from index.query import FacetValue, SearchRequest, SearchResult
 from index.search.collapse import family_name, representatives
 from index.search.columns import entity_catalog, family_column, family_mask, pair_mask, tag_counts
 from index.search.expand import Limits
-from index.search.facets import entity_facets, facet_counts, plain_facets
+from index.search.facets import date_histogram, entity_facets, facet_counts, plain_facets
 from index.search.matching import Deadline, filter_mask, matching
 from index.search.passages import best_passages, describe_match, make_hit
 from index.search.plan import make_plan, parse
@@ -145,6 +145,7 @@ def _facets(snapshot, found: np.ndarray, ctx: Context, request: SearchRequest) -
     chosen[found] = True
     tags = sorted(tag_counts(snapshot, chosen).items(), key=lambda item: (-item[1], item[0]))[:request.facet_limit]
     facets["tag"] = [FacetValue(tag.split("\t", 1)[1], count, tag.split("\t", 1)[0]) for tag, count in tags]
+    facets["histogram"] = date_histogram(snapshot, found)
     return facets
 
 
