@@ -43,8 +43,8 @@ def analyse_article(article: Article) -> ArticleTokens:
         tokens = analyse(passage.text)
         passages.append(tokens)
         body.extend((term, pos + start) for term, pos in tokens)
-        if tokens:
-            start += tokens[-1][1] + 1
+        if tokens:  # the next passage starts after this one's last position (two terms may share one)
+            start += max(pos for _, pos in tokens) + 1
     return ArticleTokens(title=analyse(article.title), body=body, passages=passages,
                          source_text=analyse(article.source or "", analyzer=_KEYWORDS),
                          byline=analyse(article.byline or "", analyzer=_KEYWORDS))
