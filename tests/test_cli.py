@@ -19,8 +19,8 @@ def test_ingest_then_search(runner, tmp_path):
     found = runner.invoke(cli, ["search", "Kalbajar", "--index", str(index), "--json"])
     assert found.exit_code == 0
     assert json.loads(found.output)["total"] == 2
-    text = runner.invoke(cli, ["search", '"joint centre"', "--index", str(index)])
-    assert "1 article(s)" in text.output and "[joint centre]" in text.output
+    text = runner.invoke(cli, ["search", '"joint monitoring centre"', "--index", str(index)])
+    assert "1 article(s)" in text.output and "[joint monitoring centre]" in text.output
 
 
 def test_bad_files_are_reported_and_the_rest_ingested(runner, tmp_path):

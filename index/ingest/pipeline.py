@@ -19,7 +19,7 @@ from index.ingest.passages import split_passages
 from index.text.aliases import Aliases
 
 # Bump when parsing, passages or entities change, so re-ingesting rewrites stored articles.
-PIPELINE_VERSION = "2"  # 2: reflowed text, datelines, tags
+PIPELINE_VERSION = "3"  # 2: analysis keeps stop words, folds spelling variants and compounds; 3: reflowed text, datelines, tags
 
 
 def checksum(article: Article) -> str:
