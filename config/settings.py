@@ -75,6 +75,16 @@ class Settings:
     ingest_processes: int = _setting(os.cpu_count() or 1, "Processes writing a batch ingest's segments in parallel.")
     merge: str = _setting("background", "How segments are merged: background (a merger process), inline (before a write returns) or off.")
     keys_file: Path = _setting(DATA_DIR / "keys.json", "API keys file, hashes only (default: var/keys.json of the checkout).")
+    field_map: str = _setting("", "Extra JSON field names for ingest, as target=field pairs, e.g. 'body=content,title=headline' "
+                              "(targets: id, title, body, html, summary, source, published, url, byline, dateline, or "
+                              "tags.KIND for a tag list); common names are mapped without it.")
+    max_line_bytes: int = _setting(16 * 1024 * 1024, "Longest accepted line of a .jsonl file, in bytes; a longer line is skipped and reported.")
+    max_file_bytes: int = _setting(64 * 1024 * 1024, "Largest .txt, .json or .html file, in bytes (they are read whole).")
+    max_decompressed_bytes: int = _setting(4 * 1024 * 1024 * 1024, "Most bytes one .gz file may expand to; the rest of it is skipped and reported.")
+    max_article_chars: int = _setting(500_000, "Longest accepted article text (title and body, or the html of a page), in characters.")
+    date_min_year: int = _setting(1800, "Earliest plausible publication year; an earlier date is dropped with a warning.")
+    date_max_year: int = _setting(2100, "Latest plausible publication year; a later date is dropped with a warning.")
+    family_threshold: float = _setting(0.5, "Estimated Jaccard similarity of word shingles above which two articles are versions of one story.")
     require_read_key: bool = _setting(False, "Require an API key with read scope for searches.")
     max_bulk_bytes: int = _setting(16 * 1024 * 1024, "Largest accepted request body, in bytes (bulk NDJSON); "
                                                       "a larger one is refused with 413 before anything is written.")

@@ -40,6 +40,7 @@ class IngestReport:
     passages: int = 0
     without_date: int = 0
     skipped: list[Skipped] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # "origin: what was dropped" (a non-http url, a date)
     seconds: float = 0.0
     entity_seconds: float = 0.0  # of `seconds`, the time spent extracting entities
     ids: list[str] = field(default_factory=list)
@@ -168,6 +169,7 @@ class Index:
                     batch_report.skipped.append(item)
                 else:
                     articles.append(item)
+                    report.warnings += [f"{item.origin or item.id}: {w}" for w in item.warnings]
             # Within one batch, the last version of an id wins.
             articles = list({a.id: a for a in articles}.values())
             self._write_batch(articles, batch_report, processes)

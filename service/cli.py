@@ -65,8 +65,9 @@ def cli():
 @click.option("--progress", is_flag=True,
               help="Print one JSON line per committed batch, with the ids it committed, then the summary.")
 @click.option("--verbose", "-v", is_flag=True, help="List every skipped file or line and every warning.")
+@click.option("--source", default=None, help="Source of the articles that state none (e.g. --source Reuters).")
 @settings_options
-def ingest(paths, entities, batch_size, as_json, progress, verbose, settings):
+def ingest(paths, entities, batch_size, as_json, progress, verbose, source, settings):
     """Add or update articles from files and folders (.txt, .json, .jsonl, .html).
 
     On a terminal a progress bar shows the articles committed so far; at the
@@ -101,8 +102,12 @@ def ingest(paths, entities, batch_size, as_json, progress, verbose, settings):
     with open_index(settings, create=True) as index:
         with out.Progress(bar, out.estimate_total(paths) if bar else None) as meter:
             try:
-                report = index.ingest(read_articles(paths, index.outlets), batch_size=batch_size,
-                                      processes=settings.ingest_processes, on_batch=on_batch)
+                items = read_articles(paths, index.outlets, source=source, settings=settings)
+            except ValueError as exc:  # a malformed NEWSINDEX_FIELD_MAP
+                raise click.ClickException(f"NEWSINDEX_FIELD_MAP: {exc}") from None
+            try:
+                report = index.ingest(items, batch_size=batch_size, processes=settings.ingest_processes,
+                                      on_batch=on_batch)
             except IndexBusy as exc:
                 raise click.ClickException(f"{exc}; is another ingest running?") from None
             except IndexFull as exc:

@@ -123,7 +123,12 @@ def _merge_pairs(arrays, meta, sources, article_maps, prefix: str, names_key: st
     arrays[value_key] = np.concatenate(found_values).astype(np.int32) if found_values else np.zeros(0, np.int32)
     if extra:
         arrays[extra] = np.concatenate(found_extra).astype(np.uint8) if found_extra else np.zeros(0, np.uint8)
-    meta[names_key] = names
+    # Keep only the values live articles still hold, numbered as a rebuild would number them.
+    used = np.unique(arrays[value_key])
+    renumber = np.zeros(len(names), dtype=np.int32)
+    renumber[used] = np.arange(len(used), dtype=np.int32)
+    arrays[value_key] = renumber[arrays[value_key]] if len(arrays[value_key]) else arrays[value_key]
+    meta[names_key] = [names[i] for i in used]
 
 
 def _merge_field(fieldname: str, sources, maps, lives, vocab: np.ndarray) -> dict[str, np.ndarray]:
