@@ -25,6 +25,7 @@ from index.backend import Backend
 from index.errors import NotFound
 from index.ingest.documents import Skipped
 from index.ingest.outlets import Outlets, load_outlets
+from index.ingest.families import assign_families
 from index.ingest.pipeline import checksum, prepare
 from index.query import FacetValue, RelatedArticle, SearchRequest, SearchResult
 from index.text.aliases import Aliases, load_aliases
@@ -217,12 +218,14 @@ class Index:
             article.first_seen = datetime.now(timezone.utc).replace(microsecond=0, tzinfo=None)
 
     def _prepare(self, articles: list[Article]) -> float:
-        """Passages now; entities now (NEWSINDEX_ENRICH=inline) or later, by the enricher."""
+        """Passages and story families now; entities now (NEWSINDEX_ENRICH=inline) or later, by the enricher."""
         s = self.settings
         later = s.entities and s.enrich == "background"
         for article in articles:
             article.enriched = not later
-        return prepare(articles, self.aliases, entities=s.entities and not later, ner_processes=s.ner_processes)
+        seconds = prepare(articles, self.aliases, entities=s.entities and not later, ner_processes=s.ner_processes)
+        assign_families(articles, self.backend.family_candidates, threshold=s.family_threshold)
+        return seconds
 
     def _after_write(self) -> None:
         if self.settings.entities and self.settings.enrich == "background":
