@@ -201,7 +201,7 @@ def test_cli_source_option(runner, tmp_path):
     result = runner.invoke(cli, ["ingest", str(path), "--source", "Reuters", "--no-entities", "--json",
                                  "--index", str(tmp_path / "index")])
     assert result.exit_code == 0, result.output
-    report = json.loads(result.output)
+    report = json.loads(result.output.splitlines()[-1])  # JSON lines: batches, then the report
     assert report["added"] == 1 and report["warnings"] == []
     from index import Index
     with Index.open(tmp_path / "index", settings=Settings(index_dir=tmp_path / "index")) as index:

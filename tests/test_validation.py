@@ -54,7 +54,7 @@ def test_invalid_text_in_any_field_skips_only_its_line(tmp_path, field, bad):
     articles, skipped = read(tmp_path, "a.jsonl", "\n".join(lines).encode())
     assert set(articles) == {"good-1", "good-3"}
     (skip,) = skipped
-    assert skip.path.endswith("a.jsonl:2") and field in skip.reason and "not valid text" in skip.reason
+    assert skip.path.endswith("a.jsonl:2") and field in skip.reason and "not valid Unicode text" in skip.reason
     with pytest.raises(InvalidArticle) as raised:  # the API's way in
         article_from_record(record, OUTLETS)
     assert raised.value.field == field

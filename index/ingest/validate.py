@@ -79,7 +79,7 @@ def clean_text(value: str, field: str) -> str:
     value = _NEWLINES.sub("\n", value)
     if match := _FORBIDDEN.search(value):
         raise InvalidArticle(f"{field} contains {describe_char(match.group())} at position {match.start()}: "
-                             "not valid text", field)
+                             "not valid Unicode text", field)
     return unicodedata.normalize("NFC", value)
 
 

@@ -27,12 +27,14 @@ def _span_index(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
 
 
 def _renumber(values_per_source: list[list[str]], columns: list[np.ndarray]) -> tuple[np.ndarray, list[str]]:
-    """Columns of value numbers (-1 for none) renumbered into the sorted union of the sources' values."""
-    names = sorted({v for values in values_per_source for v in values})
+    """Columns of value numbers (-1 for none) renumbered into the sorted values the live rows still use
+    (what a rebuild from the merged articles would number: a deleted article's value is gone)."""
+    used = [np.unique(column[column >= 0]) for column in columns]
+    names = sorted({values[i] for values, numbers in zip(values_per_source, used) for i in numbers.tolist()})
     number = {name: i for i, name in enumerate(names)}
     out = []
     for values, column in zip(values_per_source, columns):
-        mapping = np.asarray([number[v] for v in values] + [-1], dtype=np.int32)
+        mapping = np.asarray([number.get(v, -1) for v in values] + [-1], dtype=np.int32)
         out.append(mapping[np.where(column >= 0, column, len(values))])
     return (np.concatenate(out) if out else np.zeros(0, np.int32)), names
 
