@@ -20,6 +20,7 @@ from index.text.aliases import load_aliases
 from service import archive, auth, caching, cors, docs, errors, limits, metrics
 from service.schemas import ErrorOut
 from service.api import api as api_blueprint
+import service.entities  # noqa: F401,E402  (adds GET /api/v1/entities/<type>/<name> to the API blueprint)
 from service.api import health as health_blueprint
 from service.pages import pages as pages_blueprint
 

