@@ -201,11 +201,14 @@ def summarise(stats: dict[tuple[str, str], TagStats]) -> dict:
         pairs = [(k, v) for k, s in seen.items() for v in s.values]
         wrong = [(k, v) for k, v in pairs if v[0] != expected]
         named = hits = 0
-        split = []
+        split, missed = [], []
         for k, s in seen.items():
             canonical = s.values.most_common(1)[0][0]
             named += len(s.named)
-            hits += sum(canonical in values for values in s.named)
+            found = sum(canonical in values for values in s.named)
+            hits += found
+            if found < len(s.named):
+                missed.append((k[1], len(s.named) - found, len(s.named), canonical[1]))
             if len(s.values) > 1:
                 split.append((k[1], sum(s.values.values()), [f"{n} ({t}) {c}" for (t, n), c in s.values.most_common(4)]))
         tagged = sum(1 for s in stats.values() if s.kind == kind)
@@ -217,6 +220,7 @@ def summarise(stats: dict[tuple[str, str], TagStats]) -> dict:
             "recall": round(hits / named, 3) if named else None, "named": named,
             "split": sorted(split, key=lambda s: -s[1])[:12],
             "wrong_type": [f"{k[1]}: {v[1]} ({v[0]})" for k, v in wrong][:12],
+            "missed": [f"{code} {n} of {of} ({name})" for code, n, of, name in sorted(missed, key=lambda m: -m[1])[:8]],
         }
     seen_all = [s for s in stats.values() if s.values]
     pairs_all = sum(len(s.values) for s in seen_all)
@@ -259,6 +263,8 @@ def print_report(name: str, result: dict) -> None:
             print(f"  split {kind} {code} ({articles}): {'; '.join(values)}")
         for line in result[kind]["wrong_type"]:
             print(f"  wrong type {kind} {line}")
+        if result[kind]["missed"]:
+            print(f"  named but not carried ({kind}): {'; '.join(result[kind]['missed'])}")
 
 
 def main(argv=None) -> None:

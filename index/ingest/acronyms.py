@@ -9,6 +9,8 @@ by its initials after.  Two questions are answered here, on plain strings:
     is_acronym_of("OPEC", "Organization of Petroleum Exporting Countries") -> True
     definitions("... the International Monetary Fund (IMF) said ...")
         -> [("International Monetary Fund", "IMF")]
+    definitions("the International Cocoa Organization (ICCO)")   # Schwartz & Hearst's rule
+        -> [("International Cocoa Organization", "ICCO")]
 
 An acronym is two to eight capitals (dots allowed: "U.N."); it matches a name
 when its letters are the initials of the name's words in order, small words
@@ -71,6 +73,26 @@ def is_acronym_of(acronym: str, name: str) -> bool:
     return match(0, 0)
 
 
+def abbreviates(short: str, full: str) -> bool:
+    """Schwartz & Hearst (2003): do the short form's letters occur in order in the full name,
+    the first at the start of a word and the last within its last word ("ICCO", "International
+    Cocoa Organization")?  Only for an explicit "Full Name (SHORT)" definition."""
+    short_letters, text = letters(short).lower(), full.lower()
+    if len(short_letters) < 2 or not text[:1].isalpha() or short_letters[0] != text[0]:
+        return False
+    position = len(text)
+    for index, char in enumerate(reversed(short_letters)):
+        is_first = index == len(short_letters) - 1
+        while True:
+            position = text.rfind(char, 0, position)
+            if position < 0:
+                return False
+            if not is_first or position == 0 or not text[position - 1].isalnum():
+                break
+    last_word_start = text.rfind(" ") + 1
+    return text.find(short_letters[-1], last_word_start) >= 0
+
+
 def definitions(text: str) -> list[tuple[str, str]]:
     """(full name, short name) pairs the text defines as "Full Name (SHORT)".
 
@@ -85,11 +107,13 @@ def definitions(text: str) -> list[tuple[str, str]]:
         full, short = match.group(1).strip(), match.group(2).strip()
         words = full.split()
         if is_acronym(short):
-            for start in range(len(words) - 1):
-                candidate = " ".join(words[start:])
-                if words[start].lower() not in SMALL_WORDS and is_acronym_of(short, candidate):
-                    found.append((candidate, short))
-                    break
+            starts = [i for i in range(len(words) - 1) if words[i].lower() not in SMALL_WORDS]
+            candidate = next((" ".join(words[i:]) for i in starts if is_acronym_of(short, " ".join(words[i:]))), None)
+            if candidate is None:  # not plain initials ("ICCO"): the shortest run it abbreviates
+                candidate = next((" ".join(words[i:]) for i in reversed(starts)
+                                  if abbreviates(short, " ".join(words[i:]))), None)
+            if candidate:
+                found.append((candidate, short))
         elif short[:1].isupper() and short.lower() != full.lower():
             found.append((full, short))
     return found

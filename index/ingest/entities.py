@@ -12,10 +12,13 @@ passage.  This module folds them into the article's entities:
   name the article also uses (index/ingest/acronyms.py), into the full name;
 * a surname alone into the one longer person name ending so in the same article
   ("Aliyev" -> "Ilham Aliyev"), whatever type the model gave the surname
-  ("Nakasone" is often an ORG to it), unless it is a gazetteer place.
+  ("Nakasone" is often an ORG to it), unless it is a gazetteer place; failing
+  that, a one-word name into the one two-word person name starting so (family
+  name first: "Zhao" -> "Zhao Ziyang").
 
-The full name decides the entity's type: a merged variant's own votes do not
-count.  Each entity keeps its display name (the fullest form seen, accents
+A country named inside an organisation's name ("Bank of Japan", "U.S.
+Treasury") is a place of the article too.  The full name decides the entity's
+type: a merged variant's own votes do not count.  Each entity keeps its display name (the fullest form seen, accents
 kept), the forms seen, its mention count and the passages it occurs in.  Table
 fragments the model takes for names ("Qtly", "Nine Mths", "SEP7") are dropped.
 Merging across the archive happens when facets are counted
@@ -130,6 +133,7 @@ def build_entities(mentions_by_unit: Sequence[Sequence], aliases: Aliases,
     _merge_definitions(groups, texts or [], aliases)
     _merge_acronyms(groups)
     _merge_partial_names(groups)
+    _add_named_countries(groups, aliases)
     entities = []
     for group in groups.values():
         entities.append(Entity(
@@ -198,11 +202,62 @@ def _merge_partial_names(groups: dict[str, _Group]) -> None:
         longer = [g for g in people if g is not short and g.key in groups and len(g.key.split()) > len(words)
                   and g.key.split()[-len(words):] == words]
         # Only the longest candidates count: "Erdogan" -> "Recep Tayyip Erdogan", not "Tayyip Erdogan".
+        if not longer and len(words) == 1:  # a family name written first: "Zhao" for Zhao Ziyang
+            longer = [g for g in people if g is not short and g.key in groups and g.key.split()[0] == words[0]
+                      and len(g.key.split()) == 2]
         if longer and short.key in groups:
             top = max(len(g.key.split()) for g in longer)
             longest = [g for g in longer if len(g.key.split()) == top]
             if len(longest) == 1:
                 _merge(groups, short, longest[0])
+
+
+def _country_in(name: str, aliases: Aliases) -> tuple[str, str, str] | None:
+    """(surface, key, canonical name) of a country named inside an organisation's name, or None.
+
+    "Bank of Japan" -> Japan, "U.S. Agriculture Department" -> United States, "National
+    Westminster Bank USA" -> United States; a code counts only as the press writes one
+    ("U.S.", "USA": not "IT" in "IT Group"), and a country that is also a US state or a
+    large city ("Georgia Pacific") not at all.
+    """
+    from index.ingest.place_names import place_names
+
+    words = name.split()
+    for size in (4, 3, 2, 1):
+        for start in range(len(words) - size + 1):
+            surface = " ".join(words[start:start + size])
+            if size == len(words) or not surface[:1].isupper():
+                continue
+            key = entity_key(surface)
+            entry = aliases.lookup(key)
+            if entry and entry.type == "place":
+                return surface, entry.key, entry.name
+            place = place_names().lookup(key)
+            if place and place.kind == "country" and key not in place_names().shared and _reads_as_country(surface, place):
+                return surface, key, place.name
+    return None
+
+
+def _reads_as_country(surface: str, place) -> bool:
+    """A name, or a code as the press writes one: dotted ("U.S.", "U.K."), three capitals ("USA"), or "US"."""
+    if not place.is_code:
+        return True
+    return "." in surface or surface == "US" or (len(surface) == 3 and surface.isupper())
+
+
+def _add_named_countries(groups: dict[str, _Group], aliases: Aliases) -> None:
+    """A country named inside an organisation's name is a place of the article too ("Bank of Japan")."""
+    for group in [g for g in groups.values() if g.type == "org"]:
+        for form, count in list(group.forms.items()):
+            found = _country_in(form, aliases)
+            if not found:
+                continue
+            surface, key, name = found
+            place = groups.setdefault(key, _Group(key))
+            if not place.forms:
+                place.types["place"] += count
+            place.forms[surface] += count
+            place.units |= group.units
 
 
 def _is_title_case(title: str) -> bool:

@@ -50,8 +50,9 @@ class Place:
 class PlaceNames:
     """Entity key -> Place, for every country, US state and large city name."""
 
-    def __init__(self, places: dict[str, Place]):
+    def __init__(self, places: dict[str, Place], shared: frozenset[str] = frozenset()):
         self._places = places
+        self.shared = shared  # country names that are also a US state's ("georgia")
 
     def lookup(self, key: str) -> Place | None:
         return self._places.get(key)
@@ -127,8 +128,10 @@ def _city_names(countries: dict[str, Place]) -> dict[str, Place]:
 @lru_cache(maxsize=1)
 def _build() -> PlaceNames:
     countries = _country_names()
-    places = {**_city_names(countries), **_state_names(), **countries}
-    return PlaceNames(places)
+    cities, states = _city_names({}), _state_names()
+    places = {**{k: v for k, v in cities.items() if k not in countries}, **states, **countries}
+    shared = frozenset(k for k in countries if not countries[k].is_code and k in states)
+    return PlaceNames(places, shared)
 
 
 def place_names() -> PlaceNames:

@@ -16,8 +16,8 @@ canonical entity's type (with why) and display name.  In order:
 3. **Company suffix**: "Aramco Corp" joins "Aramco" and makes it an organisation.
 4. **Acronyms and short names** learned in articles ("IMF" defined as or used
    beside "International Monetary Fund"; "Petrobras" defined as "Petroleo
-   Brasileiro SA"): the variant joins the full name when at least 4/5 of the
-   articles that expand it agree ("ADB" is the Asian and the African Development
+   Brasileiro SA"): the variant joins the full name (never a person's: that is
+   rule 5) when at least 4/5 of the articles that expand it agree ("ADB" is the Asian and the African Development
    Bank: it stays alone).
 5. **Surnames** (and shorter forms of a name): a key joins a longer person name
    ending with its words when that is the only such name (seen in at least
@@ -31,7 +31,9 @@ canonical entity's type (with why) and display name.  In order:
    stays apart from both; "Baker" stays alone beside James and Howard Baker.  A
    key the model mostly types as an organisation ("Nakasone") joins only if
    articles used it as that person's surname in at least SURNAME_SHARE of its
-   uses; a place never joins.
+   uses; a place never joins.  "Ivan F. Boesky" is "Ivan Boesky" (a middle
+   initial); a family name written first joins its person ("Zhao" -> Zhao
+   Ziyang) only where articles used it so, in SURNAME_SHARE of its uses.
 
 A variant's own type votes do not count for its entity (the full name decides:
 "Nakasone" as ORG does not make Yasuhiro Nakasone an organisation); otherwise an
@@ -46,7 +48,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from index.ingest.acronyms import is_acronym, is_acronym_of
+from index.ingest.acronyms import is_acronym
 from index.ingest.entities import best_name
 from index.ingest.evidence import Evidence
 from index.ingest.place_names import place_names
@@ -57,8 +59,9 @@ AGREEMENT = 0.8  # share of an acronym's expansions that must agree
 SURNAME_SHARE = 0.2  # share of an org-typed key's uses that must be as a person's surname
 COMPARABLE_SHARE = 0.8  # share of a surname's articles that must share the full name's context
 COMPANY_SUFFIXES = frozenset("corp co inc ltd plc sa ag nv corporation company limited llc spa bv gmbh cos".split())
-MERGE_RULES = ("alias", "gazetteer", "company suffix", "acronym", "short name", "surname")
-_VARIANT_RULES = frozenset({"acronym", "short name", "surname"})  # their own type votes do not count
+MERGE_RULES = ("alias", "gazetteer", "company suffix", "acronym", "short name", "middle initial", "surname",
+               "family name")
+_VARIANT_RULES = frozenset({"acronym", "short name", "surname", "family name"})  # their own type votes do not count
 
 
 @dataclass
@@ -186,7 +189,7 @@ class Merger:
             short = self.name_of(variant)
             by_root: dict[str, Counter] = defaultdict(Counter)
             for target, count in targets.items():
-                if target == variant or self._is_surname(variant, target):
+                if target == variant or self._is_person(target):  # people: the surname rule's business
                     continue
                 by_root[self.find(target)][target] += count
             if not by_root:
@@ -198,15 +201,10 @@ class Merger:
                 continue
             target = found.most_common(1)[0][0]
             full = self.name_of(target)
-            rule = "acronym" if is_acronym(short) and is_acronym_of(short, full) else "short name"
+            rule = "acronym" if is_acronym(short) else "short name"
             what = "its acronym" if rule == "acronym" else "a short name for it"
             self.join(variant, target, rule, f"{agreeing} article(s) use {short} as {what} ({full})"
                       + (f"; {total - agreeing} another" if total > agreeing else ""))
-
-    def _is_surname(self, variant: str, target: str) -> bool:
-        words, longer = variant.split(), target.split()
-        return len(longer) > len(words) and longer[-len(words):] == words and \
-            majority(self.type_counts.get(target)) == "person"
 
     def surname_rule(self, keys: list[str]) -> None:
         full_names = [k for k in keys if len(k.split()) > 1 and self._is_person(k)]
@@ -215,6 +213,15 @@ class Merger:
             words = tuple(key.split())
             for start in range(1, len(words)):
                 ending[words[start:]].append(key)
+        for key in full_names:  # "Ivan F. Boesky" is "Ivan Boesky"
+            words = key.split()
+            plain = " ".join(w for i, w in enumerate(words) if len(w) > 1 or i in (0, len(words) - 1))
+            if plain != key and plain in self.type_counts and self._is_person(plain) and not self.is_fixed(key):
+                self.join(key, plain, "middle initial", f"{self.name_of(key)} is {self.name_of(plain)} with a middle initial")
+        starting: dict[str, list[str]] = defaultdict(list)  # "zhao" -> ["zhao ziyang"]: family name first
+        for key in full_names:
+            if len(key.split()) == 2:
+                starting[key.split()[0]].append(key)
         contexts = self._group_contexts(full_names)
         for short in sorted(keys, key=lambda k: (-len(k.split()), k)):
             if self.find(short) != short or self.is_fixed(short):
@@ -224,7 +231,12 @@ class Merger:
                 if self.find(full) != short and self.evidence.articles(full) >= MIN_FULL_NAME_ARTICLES:
                     roots[self.find(full)].append(full)
             kind = majority(self.type_counts[short])
-            if not roots or kind == "place":
+            if kind == "place":
+                continue
+            if not roots:  # "Zhao" for Zhao Ziyang: only where articles used it so
+                firsts = {self.find(f): [f] for f in starting.get(short, []) if self.find(f) != short}
+                if firsts:
+                    self._join_by_use(short, firsts, kind, "family name")
                 continue
             if kind == "person":
                 self._join_by_context(short, roots, contexts)
@@ -253,8 +265,8 @@ class Merger:
         self.join(short, full, "surname", f"the only full name ending so in a comparable context: {count} of its "
                   f"{total} articles share one ({year}, with {self.name_of(other)})")
 
-    def _join_by_use(self, short: str, roots: dict[str, list[str]], kind: str) -> None:
-        """A name the model types org: join a person only if articles used it as that person's surname."""
+    def _join_by_use(self, short: str, roots: dict[str, list[str]], kind: str, what: str = "surname") -> None:
+        """Join a person only if articles used this name as that person's surname (or family name)."""
         links = self.evidence.links.get(short, {})
         used = {f: links[f] for fulls in roots.values() for f in fulls if links.get(f)}
         if len({self.find(f) for f in used}) != 1:
@@ -262,7 +274,7 @@ class Merger:
         count, uses = sum(used.values()), self.evidence.articles(short) + sum(links.values())
         if count >= SURNAME_SHARE * uses:
             full = max(used, key=lambda f: (used[f], f))
-            self.join(short, full, "surname", f"used as the surname of {self.name_of(full)} in {count} of its "
+            self.join(short, full, what, f"used as the {what} of {self.name_of(full)} in {count} of its "
                       f"{uses} articles (the model mostly typed it {kind})")
 
     def _is_person(self, key: str) -> bool:
