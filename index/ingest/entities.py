@@ -5,7 +5,8 @@ passage.  This module folds them into the article's entities:
 
 * spellings: case, accents (Erdogan = Erdoğan), dots (U.S. = US), possessives
   ("Putin's"), a leading "the", and titles before a person's name ("Mr",
-  "President", "Minister of Mines" ...: TITLE_WORDS);
+  "President", "Minister of Mines" ...: TITLE_WORDS; "Mr", "Dr" ... make a
+  mention a person whatever the model said);
 * editorial aliases (config/aliases.toml, index/text/aliases.py);
 * an acronym or a short name the article defines ("the International Monetary
   Fund (IMF)", "Petroleo Brasileiro SA (Petrobras)"), or an acronym of a full
@@ -49,6 +50,7 @@ lt sgt judge justice king queen prince princess sheikh emir sultan pope cardinal
 mines energy finance trade foreign interior defence defense economy agriculture oil labour labor
 of and for the
 """.split())
+HONORIFICS = frozenset("mr mrs ms miss dr sir lord lady dame".split())  # "Mr Nakasone" is a person, whatever the model says
 # Words of financial tables that the model tags as names ("Qtly", "Nine Mths", "N.Z. Dlrs").
 TABLE_WORDS = frozenset("qtly mths mth dlrs dlr shr shrs oper revs cts pct mln bln qtr avg".split())
 _DATE_TOKEN = re.compile(r"^(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\d+$")
@@ -117,7 +119,8 @@ def build_entities(mentions_by_unit: Sequence[Sequence], aliases: Aliases,
     groups: dict[str, _Group] = {}
     for unit, mentions in enumerate(mentions_by_unit):
         for mention in mentions:
-            surface = clean_surface(mention.text, mention.type)
+            kind = "person" if mention.text.split()[0].lower().rstrip(".") in HONORIFICS else mention.type
+            surface = clean_surface(mention.text, kind)
             key = entity_key(surface)
             if len(key) < 2 or not any(c.isalpha() for c in key) or is_junk(key):
                 continue
@@ -128,7 +131,7 @@ def build_entities(mentions_by_unit: Sequence[Sequence], aliases: Aliases,
             if entry:
                 group.fixed_type, group.fixed_name = entry.type, entry.name
             group.forms[surface] += 1
-            group.types[mention.type] += 1
+            group.types[kind] += 1
             group.units.add(unit)
     _merge_definitions(groups, texts or [], aliases)
     _merge_acronyms(groups)
@@ -253,7 +256,9 @@ def _add_named_countries(groups: dict[str, _Group], aliases: Aliases) -> None:
             if not found:
                 continue
             surface, key, name = found
-            place = groups.setdefault(key, _Group(key))
+            place = groups.get(key) or next((g for g in groups.values() if g.type == "place"
+                                             and any(entity_key(f) == key for f in g.forms)), None)
+            place = place or groups.setdefault(key, _Group(key))
             if not place.forms:
                 place.types["place"] += count
             place.forms[surface] += count
