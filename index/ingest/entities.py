@@ -78,8 +78,11 @@ class _Group:
 
 def best_name(forms: Counter) -> str:
     """The fullest form (most words), then the one with accents, then the most frequent."""
+    if len(forms) == 1:
+        return next(iter(forms))
+
     def rank(form: str) -> tuple:
-        return (len(form.split()), sum(ord(c) > 127 for c in form), forms[form], form)
+        return (form.count(" ") + 1, 0 if form.isascii() else sum(ord(c) > 127 for c in form), forms[form], form)
     return max(forms, key=rank)
 
 

