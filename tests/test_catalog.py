@@ -191,3 +191,47 @@ def test_evidence_round_trip():
     assert evidence.articles("ronald reagan") == 1
     assert evidence.links["reagan"] == Counter({"ronald reagan": 1})
     assert evidence.contexts["ronald reagan"] == Counter({("1987", frozenset({"us"})): 1})
+
+
+def test_organisation_names_that_differ_in_small_words_or_are_cut_short_are_one():
+    catalog = catalog_of([
+        *[article(1987, O("organization for economic cooperation and development", "Organisation for Economic Cooperation and Development"))] * 3,
+        article(1987, O("organization of economic cooperation and development", "Organisation of Economic Cooperation and Development")),
+        article(1987, O("economic cooperation and development", "Economic Cooperation and Development")),
+        *[article(1987, O("asian development bank", "Asian Development Bank"))] * 2,
+        *[article(1987, O("african development bank", "African Development Bank"))] * 2,
+        article(1987, O("development bank", "Development Bank")),
+    ])
+    target = catalog.canonical["organization for economic cooperation and development"]
+    assert catalog.canonical["organization of economic cooperation and development"] == target
+    assert catalog.canonical["economic cooperation and development"] == target
+    assert catalog.canonical["development bank"] == "development bank"  # two banks end so (and two words only)
+
+
+def test_an_acronym_the_gazetteer_does_not_know_is_not_a_place():
+    catalog = catalog_of([*[article(1987, L("gatt", "GATT"))] * 3, article(1987, O("gatt", "GATT"))])
+    assert shown(catalog, "gatt") == ("org", "GATT")
+    assert "acronym" in catalog.explain("GATT")["type_reason"]
+
+
+def test_middle_initials_and_rare_longer_forms_are_the_person():
+    catalog = catalog_of([
+        *[article(1987, P("ivan boesky", "Ivan Boesky"), O("sec", "SEC"))] * 3,
+        article(1987, P("ivan f boesky", "Ivan F. Boesky"), O("sec", "SEC")),
+        article(1987, O("boesky corporation", "Boesky Corporation")), article(1987, O("boesky", "Boesky")),
+        *[article(1987, P("gerhard stoltenberg", "Gerhard Stoltenberg"), O("bundesbank", "Bundesbank"))] * 5,
+        article(1987, P("minster gerhard stoltenberg", "Minster Gerhard Stoltenberg"), O("bundesbank", "Bundesbank")),
+    ])
+    assert shown(catalog, "ivan f boesky") == ("person", "Ivan Boesky")
+    assert shown(catalog, "minster gerhard stoltenberg") == ("person", "Gerhard Stoltenberg")
+    assert shown(catalog, "boesky corporation")[0] == "org"  # his company, not him
+    assert catalog.canonical["boesky corporation"] != catalog.canonical["ivan boesky"]
+
+
+def test_a_surname_the_model_mistyped_once_joins_its_person_in_context():
+    catalog = catalog_of([
+        *[article(1987, P("roger douglas", "Roger Douglas"), L("new zealand", "New Zealand"))] * 3,
+        article(1987, O("douglas", "Douglas"), L("new zealand", "New Zealand"), O("treasury", "Treasury")),
+    ])
+    assert shown(catalog, "douglas") == ("person", "Roger Douglas")
+    # Not a name with many articles of its own: "Ford" the company stays the company (see above).

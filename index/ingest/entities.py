@@ -182,11 +182,16 @@ def _alias_key(name: str, aliases: Aliases) -> str:
 
 def _merge_acronyms(groups: dict[str, _Group]) -> None:
     """An acronym joins the one organisation or place of this article whose initials it is ("IMF")."""
+    from index.ingest.place_names import place_names
+
     for short in [g for g in groups.values() if g.type != "person" and not g.fixed_name]:
         forms = [f for f in short.forms if is_acronym(f)]
         if not forms or short.key not in groups:
             continue
+        # "US" is the country, not "United Steelworkers": a country code joins only a place.
+        is_country = place_names().lookup(short.key) is not None
         full = [g for g in groups.values() if g is not short and g.type != "person" and len(g.key.split()) > 1
+                and (g.type == "place" or not is_country)
                 and any(is_acronym_of(a, f) for a in forms for f in g.forms)]
         if len(full) == 1:
             _merge(groups, short, full[0])
@@ -210,7 +215,7 @@ def _merge_partial_names(groups: dict[str, _Group]) -> None:
         # Only the longest candidates count: "Erdogan" -> "Recep Tayyip Erdogan", not "Tayyip Erdogan".
         if not longer and len(words) == 1:  # a family name written first: "Zhao" for Zhao Ziyang
             longer = [g for g in people if g is not short and g.key in groups and g.key.split()[0] == words[0]
-                      and len(g.key.split()) == 2]
+                      and len(g.key.split()) == 2 and any(" " in f for f in g.forms)]  # not "Reagan-Gorbachev"
         if longer and short.key in groups:
             top = max(len(g.key.split()) for g in longer)
             longest = [g for g in longer if len(g.key.split()) == top]

@@ -11,7 +11,8 @@ merging depends on counts of these strings only, never on ingest order:
                       an acronym ("imf>international monetary fund"), a short name
                       defined in the text ("petrobras>petroleo brasileiro sa"), a
                       surname ("nakasone>yasuhiro nakasone") or an editorial alias
-    key#year#a|b|c    a person's context in this article: its year ("-" when
+    key#year#a|b|c    a person's context in this article (or of a short name that
+                      may be a surname the model mistyped): its year ("-" when
                       undated) and its CONTEXT_SIZE most-mentioned organisations and
                       places; identical contexts of one name add up
 
@@ -63,9 +64,20 @@ def entity_evidence(article: Article) -> list[str]:
     others = sorted((e for e in article.entities if e.type != "person"), key=lambda e: (-e.mentions, e.key))
     context = [e.key for e in others[:CONTEXT_SIZE]]
     for entity in article.entities:
-        if entity.type == "person" and context:
-            terms[f"{entity.key}#{year}#{'|'.join(sorted(context))}"] = None
+        if context and (entity.type == "person" or _may_be_a_surname(entity)):
+            others = sorted(k for k in context if k != entity.key)
+            if others:
+                terms[f"{entity.key}#{year}#{'|'.join(others)}"] = None
     return list(terms)
+
+
+def _may_be_a_surname(entity) -> bool:
+    """A one- or two-word name the model did not call a person that may still be one
+    ("Douglas" as ORG): not an acronym, not a gazetteer place."""
+    from index.ingest.place_names import place_names
+
+    return (len(entity.key.split()) <= 2 and not entity.name.isupper()
+            and place_names().lookup(entity.key) is None)
 
 
 def parse_evidence(counts: dict[str, int]) -> Evidence:

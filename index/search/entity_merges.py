@@ -16,30 +16,23 @@ canonical entity's type (with why) and display name.  In order:
 3. **Company suffix**: "Aramco Corp" joins "Aramco" and makes it an organisation.
 4. **Acronyms and short names** learned in articles ("IMF" defined as or used
    beside "International Monetary Fund"; "Petrobras" defined as "Petroleo
-   Brasileiro SA"): the variant joins the full name (never a person's: that is
-   rule 5) when at least 4/5 of the articles that expand it agree ("ADB" is the Asian and the African Development
-   Bank: it stays alone).
-5. **Surnames** (and shorter forms of a name): a key joins a longer person name
-   ending with its words when that is the only such name (seen in at least
-   MIN_FULL_NAME_ARTICLES articles) in a comparable context, and at least
-   COMPARABLE_SHARE of the articles naming it alone are in that context.  An
-   article's context is its period (publication year +-1; undated matches any)
-   and its most-mentioned organisations and places: comparable when one of
-   them was also named with the full name in that period.  "Nicol" of a
-   Karabakh story (2020) never becomes "Peter Nicol" of OPEC stories (1987), and
-   since a key is one entity archive-wide, a "Nicol" used in both kinds of story
-   stays apart from both; "Baker" stays alone beside James and Howard Baker.  A
-   key the model mostly types as an organisation ("Nakasone") joins only if
-   articles used it as that person's surname in at least SURNAME_SHARE of its
-   uses; a place never joins.  "Ivan F. Boesky" is "Ivan Boesky" (a middle
-   initial); a family name written first joins its person ("Zhao" -> Zhao
-   Ziyang) only where articles used it so, in SURNAME_SHARE of its uses.
+   Brasileiro SA"): the variant joins the full name (never a person's: see 6)
+   when at least 4/5 of the articles that expand it agree ("ADB" is the Asian
+   and the African Development Bank: it stays alone).
+5. **Small words and cut names**: organisations whose names differ only in small
+   words are one ("Organisation of/for Economic Cooperation and Development"),
+   and a name of three words or more that ends one organisation's name only
+   (seen in 2+ articles) is that organisation ("Economic Cooperation and Development").
+6. **People's names** (index/search/person_merges.py): middle initials, rare
+   longer forms, surnames in a comparable context, family names written first.
 
 A variant's own type votes do not count for its entity (the full name decides:
 "Nakasone" as ORG does not make Yasuhiro Nakasone an organisation); otherwise an
-entity's type is the majority of its mentions.  A person entity is named by its
-longest full name seen in at least half as many articles as the most
-frequent one ("Ronald Reagan", not "Represenative Clayton Yeutter").
+entity's type is the majority of its mentions, except that an acronym no
+gazetteer knows is not a place ("GATT", often a place to the model).  A person
+entity is named by its longest full name seen in at least half as many
+articles as the most frequent one ("Ronald Reagan", not "Represenative Clayton
+Yeutter").
 """
 
 from __future__ import annotations
@@ -48,19 +41,17 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from index.ingest.acronyms import is_acronym
+from index.ingest.acronyms import SMALL_WORDS, is_acronym
 from index.ingest.entities import best_name
 from index.ingest.evidence import Evidence
 from index.ingest.place_names import place_names
+from index.search.person_merges import PersonRules
 from index.text.aliases import Aliases
 
-MIN_FULL_NAME_ARTICLES = 2
 AGREEMENT = 0.8  # share of an acronym's expansions that must agree
-SURNAME_SHARE = 0.2  # share of an org-typed key's uses that must be as a person's surname
-COMPARABLE_SHARE = 0.8  # share of a surname's articles that must share the full name's context
 COMPANY_SUFFIXES = frozenset("corp co inc ltd plc sa ag nv corporation company limited llc spa bv gmbh cos".split())
 MERGE_RULES = ("alias", "gazetteer", "company suffix", "acronym", "short name", "middle initial", "surname",
-               "family name")
+               "family name", "small words", "rare longer form")
 _VARIANT_RULES = frozenset({"acronym", "short name", "surname", "family name"})  # their own type votes do not count
 
 
@@ -78,10 +69,6 @@ def majority(votes: Mapping[str, int] | None) -> str | None:
     if not votes:
         return None
     return max(sorted(votes), key=lambda t: votes[t])
-
-
-def _years_match(a: str, b: str) -> bool:
-    return a == "-" or b == "-" or (a.isdigit() and b.isdigit() and abs(int(a) - int(b)) <= 1)
 
 
 class Merger:
@@ -129,7 +116,9 @@ class Merger:
         self.gazetteer_rule(keys)
         self.suffix_rule(keys)
         self.acronym_rule()
-        self.surname_rule(keys)
+        self.small_words_rule(keys)
+        self.truncated_name_rule(keys)
+        PersonRules(self).run(keys)
         return self.result()
 
     def aliases_rule(self, keys: list[str]) -> None:
@@ -149,7 +138,7 @@ class Merger:
             place = places.lookup(key)
             if place is None:
                 continue
-            kind = majority(self.type_counts.get(key))
+            kind = self.majority(key)
             is_own_name = place.key == key
             if place.kind == "country" and not place.is_code:
                 allowed = True
@@ -167,6 +156,7 @@ class Merger:
 
     def suffix_rule(self, keys: list[str]) -> None:
         known = set(self.type_counts)
+        surnames = {w for k in keys if self.majority(k) == "person" for w in [k.split()[-1]] if " " in k}
         for key in keys:
             words = key.split()
             cut = len(words)
@@ -175,6 +165,8 @@ class Merger:
             base = " ".join(words[:cut])
             if cut == len(words) or base not in known or self.is_fixed(base) or self.is_fixed(key):
                 continue
+            if base in surnames and self.majority(base) != "org":
+                continue  # "Boesky Corporation" is not Ivan Boesky
             self.join(key, base, "company suffix", f"{base} with a company suffix")
             self.org_evidence.setdefault(self.find(base), key)
 
@@ -189,7 +181,7 @@ class Merger:
             short = self.name_of(variant)
             by_root: dict[str, Counter] = defaultdict(Counter)
             for target, count in targets.items():
-                if target == variant or self._is_person(target):  # people: the surname rule's business
+                if target == variant or self.is_person(target):  # people: the surname rule's business
                     continue
                 by_root[self.find(target)][target] += count
             if not by_root:
@@ -206,97 +198,47 @@ class Merger:
             self.join(variant, target, rule, f"{agreeing} article(s) use {short} as {what} ({full})"
                       + (f"; {total - agreeing} another" if total > agreeing else ""))
 
-    def surname_rule(self, keys: list[str]) -> None:
-        full_names = [k for k in keys if len(k.split()) > 1 and self._is_person(k)]
-        ending: dict[tuple[str, ...], list[str]] = defaultdict(list)
-        for key in full_names:
-            words = tuple(key.split())
-            for start in range(1, len(words)):
-                ending[words[start:]].append(key)
-        for key in full_names:  # "Ivan F. Boesky" is "Ivan Boesky"
+    def small_words_rule(self, keys: list[str]) -> None:
+        """"Organisation of Economic ..." is "Organisation for Economic ...": organisations whose
+        names differ only in small words ("of", "for", "the" ...) are one."""
+        by_words: dict[str, list[str]] = defaultdict(list)
+        for key in keys:
             words = key.split()
-            plain = " ".join(w for i, w in enumerate(words) if len(w) > 1 or i in (0, len(words) - 1))
-            if plain != key and plain in self.type_counts and self._is_person(plain) and not self.is_fixed(key):
-                self.join(key, plain, "middle initial", f"{self.name_of(key)} is {self.name_of(plain)} with a middle initial")
-        starting: dict[str, list[str]] = defaultdict(list)  # "zhao" -> ["zhao ziyang"]: family name first
-        for key in full_names:
-            if len(key.split()) == 2:
-                starting[key.split()[0]].append(key)
-        contexts = self._group_contexts(full_names)
-        for short in sorted(keys, key=lambda k: (-len(k.split()), k)):
-            if self.find(short) != short or self.is_fixed(short):
-                continue
-            roots: dict[str, list[str]] = defaultdict(list)
-            for full in ending.get(tuple(short.split()), []):
-                if self.find(full) != short and self.evidence.articles(full) >= MIN_FULL_NAME_ARTICLES:
-                    roots[self.find(full)].append(full)
-            kind = majority(self.type_counts[short])
-            if kind == "place":
-                continue
-            if not roots:  # "Zhao" for Zhao Ziyang: only where articles used it so
-                firsts = {self.find(f): [f] for f in starting.get(short, []) if self.find(f) != short}
-                if firsts:
-                    self._join_by_use(short, firsts, kind, "family name")
-                continue
-            if kind == "person":
-                self._join_by_context(short, roots, contexts)
-            else:
-                self._join_by_use(short, roots, kind)
+            if len(words) > 2 and self.majority(key) == "org" and not self.is_fixed(key):
+                by_words[" ".join(w for w in words if w not in SMALL_WORDS)].append(key)
+        for same in by_words.values():
+            if len(same) > 1:
+                top = max(same, key=lambda k: (self.evidence.articles(k), k))
+                for key in same:
+                    if key != top:
+                        self.join(key, top, "small words", f"the same name as {self.name_of(top)} but for small words")
 
-    def _join_by_context(self, short: str, roots: dict[str, list[str]], contexts) -> None:
-        """Join the one full name whose context the surname's articles share (see the module docstring)."""
-        comparable: Counter = Counter()
-        example: dict[str, tuple[str, str]] = {}
-        total = 0
-        for (year, others), count in self.evidence.contexts.get(short, {}).items():
-            total += count
-            for root in roots:
-                shared = self._shared(year, others, contexts.get(root, {}))
-                if shared:
-                    comparable[root] += count
-                    example.setdefault(root, shared)
-        if len(comparable) != 1:
-            return  # none, or two people of that name in comparable stories ("Baker")
-        root, count = comparable.most_common(1)[0]
-        if count < COMPARABLE_SHARE * total:
-            return  # the name is also used in unrelated stories: one key cannot mean both
-        full = max(roots[root], key=lambda f: (self.evidence.articles(f), f))
-        year, other = example[root]
-        self.join(short, full, "surname", f"the only full name ending so in a comparable context: {count} of its "
-                  f"{total} articles share one ({year}, with {self.name_of(other)})")
+    def truncated_name_rule(self, keys: list[str]) -> None:
+        """"Economic Cooperation and Development" (a cut span) is the one longer organisation ending so."""
+        orgs = [k for k in keys if self.majority(k) == "org" and not self.is_fixed(k)]
+        ending: dict[tuple[str, ...], set[str]] = defaultdict(set)
+        for key in orgs:
+            words = tuple(key.split())
+            for start in range(1, len(words) - 2):
+                ending[words[start:]].add(key)
+        for key in orgs:
+            longer = {self.find(k) for k in ending.get(tuple(key.split()), ())}
+            if len(longer) == 1 and self.find(key) != next(iter(longer)):
+                full = max(ending[tuple(key.split())], key=lambda k: (self.evidence.articles(k), k))
+                if self.evidence.articles(full) >= 2:
+                    self.join(key, full, "short name", f"the end of one organisation's name only ({self.name_of(full)})")
 
-    def _join_by_use(self, short: str, roots: dict[str, list[str]], kind: str, what: str = "surname") -> None:
-        """Join a person only if articles used this name as that person's surname (or family name)."""
-        links = self.evidence.links.get(short, {})
-        used = {f: links[f] for fulls in roots.values() for f in fulls if links.get(f)}
-        if len({self.find(f) for f in used}) != 1:
-            return
-        count, uses = sum(used.values()), self.evidence.articles(short) + sum(links.values())
-        if count >= SURNAME_SHARE * uses:
-            full = max(used, key=lambda f: (used[f], f))
-            self.join(short, full, what, f"used as the {what} of {self.name_of(full)} in {count} of its "
-                      f"{uses} articles (the model mostly typed it {kind})")
-
-    def _is_person(self, key: str) -> bool:
+    def is_person(self, key: str) -> bool:
         fixed = self.fixed.get(self.find(key))
-        return fixed[0] == "person" if fixed else majority(self.type_counts.get(key)) == "person"
+        return fixed[0] == "person" if fixed else self.majority(key) == "person"
 
-    def _group_contexts(self, full_names: list[str]) -> dict[str, dict[str, set[str]]]:
-        """Canonical root of every full name -> other entity (canonical) -> years named together."""
-        grouped: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-        for key in full_names:
-            for year, others in self.evidence.contexts.get(key, {}):
-                for other in others:
-                    grouped[self.find(key)][self.find(other)].add(year)
-        return grouped
+    def majority(self, key: str) -> str | None:
+        return majority(self.type_counts.get(key))
 
-    def _shared(self, year: str, others, theirs: dict[str, set[str]]) -> tuple[str, str] | None:
-        """(year, other entity) shared by one article's context and a full name's, or None."""
-        for other in sorted(others):
-            for their_year in sorted(theirs.get(self.find(other), ())):
-                if _years_match(year, their_year):
-                    return (year if year != "-" else their_year), other
-        return None
+    def is_place_name(self, key: str) -> bool:
+        """A gazetteer place or an editorial place: never a person's surname."""
+        fixed = self.fixed.get(self.find(key))
+        return (fixed is not None and fixed[0] == "place") or place_names().lookup(key) is not None
 
     # -- the result --------------------------------------------------------------------------------
 
@@ -322,6 +264,8 @@ class Merger:
             else:
                 type_ = majority(votes) or "person"
                 type_why = "majority of mentions (" + ", ".join(f"{t} {n}" for t, n in votes.most_common()) + ")"
+                if type_ == "place" and is_acronym(self.name_of(root)):  # "GATT": no gazetteer place is an acronym
+                    type_, type_why = "org", f"an acronym no gazetteer knows as a place; {type_why}"
                 if type_ == "person":
                     canonical = self._person_key(root, members)
                 name = self.name_of(canonical)
