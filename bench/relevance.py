@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import BeirSet, Timer, read_beir, temporary_index  # noqa: E402
 
 from index import Article, InvalidArticle, SearchRequest, Skipped, article_from_record  # noqa: E402
-from index.query import MATCHES  # noqa: E402
+from index import MATCHES  # noqa: E402
 
 DEPTH = 100  # results taken per query: Recall@100 needs a hundred
 

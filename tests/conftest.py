@@ -21,8 +21,12 @@ SEEDS = SHARED / "corpus" / "seeds"
 
 
 def make_settings(index_dir: Path, **overrides) -> Settings:
-    """Test settings: everything in a temporary directory, nothing from the developer's var/."""
-    base = Settings(index_dir=index_dir, keys_file=index_dir.parent / "keys.json")
+    """Test settings: everything in a temporary directory, nothing from the developer's var/.
+
+    Entities are extracted and segments merged before a write returns (`inline`), so
+    a test sees the finished index; tests of the background steps ask for them.
+    """
+    base = Settings(index_dir=index_dir, keys_file=index_dir.parent / "keys.json", enrich="inline", merge="inline")
     return base.replace(**overrides)
 
 

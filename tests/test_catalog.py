@@ -1,7 +1,7 @@
 """The entity catalog's merge rules, over plain counts (no index): what joins, what stays apart, and why.
 
-`from_counts` takes what any store can count: documents per key and type, and
-evidence strings per article (index/ingest/evidence.py).  The real-index and
+`from_counts` takes what any store can count: articles per key and type, per
+key and name, and per evidence string (index/ingest/evidence.py).  The real-index and
 real-app checks are in tests/test_entity_merging.py.
 """
 
@@ -30,12 +30,14 @@ def article(year: int | None, *entities: tuple[str, str, str, list[str]]) -> Art
 def catalog_of(articles: list[Article], aliases: Aliases = ALIASES) -> EntityCatalog:
     """The catalog of these articles, counted as the store counts them (one document each)."""
     types: dict[str, Counter] = {}
+    forms: dict[str, Counter] = {}
     evidence: Counter = Counter()
     for a in articles:
         for e in a.entities:
             types.setdefault(e.key, Counter())[e.type] += 1
+            forms.setdefault(e.key, Counter())[e.name] += 1
         evidence.update(entity_evidence(a))
-    return EntityCatalog.from_counts(types, evidence, aliases)
+    return EntityCatalog.from_counts(types, forms, aliases, evidence)
 
 
 def P(key, name=None, forms=None):  # noqa: N802  (a person, an org, a place)
@@ -186,8 +188,8 @@ def test_editorial_entry_keeps_its_name_and_gathers_its_surname():
 def test_evidence_round_trip():
     a = article(1987, P("ronald reagan", "Ronald Reagan", ["Ronald Reagan", "Reagan"]), L("us", "U.S."))
     terms = entity_evidence(a)
-    assert {"ronald reagan=Ronald Reagan", "reagan>ronald reagan", "ronald reagan#1987#us"} <= set(terms)
-    evidence = parse_evidence(Counter(terms))
+    assert set(terms) == {"reagan>ronald reagan", "ronald reagan#1987#us"}
+    evidence = parse_evidence(Counter([*terms, "ronald reagan=Ronald Reagan"]))
     assert evidence.articles("ronald reagan") == 1
     assert evidence.links["reagan"] == Counter({"ronald reagan": 1})
     assert evidence.contexts["ronald reagan"] == Counter({("1987", frozenset({"us"})): 1})

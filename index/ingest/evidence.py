@@ -1,12 +1,11 @@
 """What each article tells the archive about its entities: the evidence the catalog merges by.
 
-An article's entities are stored as keys in the `person` / `org` / `place`
-fields (their types); this module adds the rest as plain strings, stored in the
-`entity_forms` keyword field of the article document (index/store/writer.py)
-and summed across the archive by the catalog (index/search/catalog.py), so
-merging depends on counts of these strings only, never on ingest order:
+The store counts, per key, the articles naming it as each type and the names it
+was shown as (index/store/building.py).  This module adds the rest, as plain
+strings the store counts the same way (segment metadata `entity_evidence`),
+summed across the archive by the catalog (index/search/catalog.py), so merging
+depends on counts only, never on ingest order:
 
-    key=Name          the entity was shown as Name ("recep tayyip erdogan=Recep Tayyip Erdoğan")
     variant>key       a spelling with another key was merged into it in this article:
                       an acronym ("imf>international monetary fund"), a short name
                       defined in the text ("petrobras>petroleo brasileiro sa"), a
@@ -20,7 +19,7 @@ merging depends on counts of these strings only, never on ingest order:
     evidence = parse_evidence(summed_counts)  # in the catalog: counts are articles
 
 Keys never contain "=", ">", "#", "|" or "," (index.text.aliases.entity_key),
-and names are stripped of "," and "=", so a term parses one way only.
+so a term parses one way only ("key=Name" terms, the names, are read too).
 """
 
 from __future__ import annotations
@@ -47,15 +46,10 @@ class Evidence:
         return sum(self.names.get(key, {}).values())
 
 
-def _safe(text: str) -> str:
-    return " ".join(text.replace(",", " ").replace("=", " ").split())
-
-
 def entity_evidence(article: Article) -> list[str]:
     """The evidence strings of one article (see the module docstring), each once."""
     terms: dict[str, None] = {}
     for entity in article.entities:
-        terms[f"{entity.key}={_safe(entity.name)}"] = None
         for form in entity.forms:
             variant = entity_key(form)
             if variant and variant != entity.key:

@@ -2,14 +2,15 @@
 
 Every endpoint shows entities through it (facets, filters, type-ahead, search
 hits, exports, feeds, `Index.get`), so a value has one name and one type
-everywhere.  It is built from plain counts, once per index generation:
+everywhere.  It is built from plain counts, once per snapshot of the index:
 
-    catalog = EntityCatalog.from_counts(type_counts, evidence_counts, aliases)
+    catalog = EntityCatalog.from_counts(type_counts, forms, aliases, evidence)
 
-`type_counts` is {key: {"person"|"org"|"place": documents}} (the entity fields'
-term counts) and `evidence_counts` {term: articles} (the `entity_forms` field,
-index/ingest/evidence.py); `read_counts` reads both from a Whoosh reader, and
-any other store can feed the same dicts.  The rules that join keys, each with
+`type_counts` is {key: {"person"|"org"|"place": articles}}, `forms` {key: {name:
+articles}} and `evidence` {string: articles} (merged variants and contexts,
+index/ingest/evidence.py); the store sums them over its segments
+(index/search/columns.py: entity_catalog), and any other store can feed the
+same dicts.  The rules that join keys, each with
 its reason, are in index/search/entity_merges.py; `explain(name)` lists an
 entity's variants and why each was joined (GET /api/v1/entities/<type>/<name>).
 """
@@ -40,23 +41,25 @@ class EntityCatalog:
     aliases: Aliases = field(default_factory=Aliases)
 
     @classmethod
-    def from_counts(cls, type_counts: Mapping[str, Mapping[str, int]], evidence_counts: Mapping[str, int],
-                    aliases: Aliases) -> "EntityCatalog":
-        """Merge keys by the rules of index/search/entity_merges.py over plain counts."""
-        evidence = parse_evidence(evidence_counts)
-        merged = Merger({k: Counter(v) for k, v in type_counts.items()}, evidence, aliases).run()
+    def from_counts(cls, type_counts: Mapping[str, Mapping[str, int]], forms: Mapping[str, Mapping[str, int]],
+                    aliases: Aliases, evidence: Mapping[str, int] | None = None) -> "EntityCatalog":
+        """Merge keys by the rules of index/search/entity_merges.py over plain counts.
+
+        `type_counts`: key -> articles naming it as each type; `forms`: key -> how
+        often each display name was seen; `evidence`: evidence string -> articles
+        (index/ingest/evidence.py: merged variants and contexts).  The store sums them.
+        """
+        parsed = parse_evidence(evidence or {})
+        for key, names in forms.items():
+            parsed.names[key].update(names)
+        merged = Merger({k: Counter(v) for k, v in type_counts.items()}, parsed, aliases).run()
         members: dict[str, list[str]] = defaultdict(list)
         for key, target in merged.canonical.items():
             if key in type_counts or key == target:
                 members[target].append(key)
         return cls(canonical=merged.canonical, type_of=merged.type_of, display=merged.display,
                    members={t: sorted(keys) for t, keys in members.items()}, why=merged.why,
-                   type_why=merged.type_why, votes=merged.votes, evidence=evidence, aliases=aliases)
-
-    @classmethod
-    def build(cls, reader, aliases: Aliases, arrays=None) -> "EntityCatalog":
-        """The catalog of a Whoosh reader (counts read by `read_counts`)."""
-        return cls.from_counts(*read_counts(reader, arrays), aliases)
+                   type_why=merged.type_why, votes=merged.votes, evidence=parsed, aliases=aliases)
 
     def type_and_name(self, entity) -> tuple[str, str]:
         """How the archive shows one article's entity: (type, display name) after merging."""
@@ -123,25 +126,6 @@ class EntityCatalog:
         return {"key": target, "name": self.display.get(target, target), "type": self.type_of.get(target),
                 "type_reason": self.type_why.get(target, ""), "type_votes": dict(votes.most_common()),
                 "articles": sum(v["articles"] for v in variants), "variants": variants}
-
-
-def read_counts(reader, arrays=None) -> tuple[dict[str, Counter], dict[str, int]]:
-    """The catalog's inputs from a Whoosh reader: entity field term counts and evidence term counts.
-
-    Each segment's lexicon is read on its own and the sums kept in `arrays` (when
-    given), updated by the segments a commit adds or removes: Whoosh's merged
-    view looks every term up in every segment, minutes at a million passages.
-    """
-    from index.store.schema import ENTITY_FIELDS
-    from index.store.segments import SegmentArrays
-
-    arrays = arrays or SegmentArrays()
-    leaves = [leaf for leaf, _ in reader.leaf_readers()]
-    type_counts: dict[str, Counter] = defaultdict(Counter)
-    for fieldname in ENTITY_FIELDS:
-        for key, count in arrays.summed_term_counts(leaves, fieldname).items():
-            type_counts[key][fieldname] += count
-    return type_counts, dict(arrays.summed_term_counts(leaves, "entity_forms"))
 
 
 def _by_ending(keys) -> dict[tuple[str, ...], list[str]]:
