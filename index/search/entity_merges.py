@@ -131,6 +131,8 @@ class Merger:
                     self.join(key, entry.key, "alias", f"{source} lists it as a name of {entry.name}")
 
     def gazetteer_rule(self, keys: list[str]) -> None:
+        if not keys:
+            return  # an archive without entities need not read the gazetteer
         places = place_names()
         for key in keys:
             if self.is_fixed(key):
