@@ -237,3 +237,27 @@ def test_a_surname_the_model_mistyped_once_joins_its_person_in_context():
     ])
     assert shown(catalog, "douglas") == ("person", "Roger Douglas")
     # Not a name with many articles of its own: "Ford" the company stays the company (see above).
+
+
+def test_organisation_names_with_other_endings_or_a_spelled_out_acronym_are_one():
+    catalog = catalog_of([
+        *[article(1987, O("food and agriculture organization", "Food and Agriculture Organisation", ["Food and Agriculture Organisation", "FAO"]))] * 2,
+        article(1987, O("food and agricultural organization", "Food and Agricultural Organisation", ["Food and Agricultural Organisation", "FAO"])),
+        article(1987, O("fao", "FAO")),
+        *[article(1987, O("united nations conference on trade and development", "United Nations Conference on Trade and Development"))] * 2,
+        article(1987, O("un conference on trade and development", "U.N. Conference on Trade and Development")),
+    ])
+    assert len({catalog.canonical[k] for k in ("food and agriculture organization", "food and agricultural organization", "fao")}) == 1
+    assert catalog.canonical["un conference on trade and development"] == "united nations conference on trade and development"
+
+
+def test_a_full_name_seen_once_is_a_candidate_only_where_none_is_established():
+    catalog = catalog_of([
+        article(1987, P("jose luis machinea", "Jose Luis Machinea"), L("argentina", "Argentina")),
+        article(1987, O("machinea", "Machinea"), L("argentina", "Argentina")),
+        *[article(1987, P("ronald reagan", "Ronald Reagan"), L("us", "U.S."))] * 2,
+        article(1987, P("athough reagan", "Athough Reagan"), L("us", "U.S.")),
+        article(1987, P("reagan", "Reagan"), L("us", "U.S.")),
+    ])
+    assert shown(catalog, "machinea") == ("person", "Jose Luis Machinea")
+    assert shown(catalog, "reagan") == ("person", "Ronald Reagan")

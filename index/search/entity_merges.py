@@ -14,15 +14,18 @@ canonical entity's type (with why) and display name.  In order:
    or region the model calls a person is a place when its name has two words or
    the city a million people ("Bandar Abbas").  Gazetteer places are places.
 3. **Company suffix**: "Aramco Corp" joins "Aramco" and makes it an organisation.
-4. **Acronyms and short names** learned in articles ("IMF" defined as or used
+4. **Small words, endings, spelled-out acronyms**: organisations whose names
+   differ only in small words or word endings are one ("Organisation of/for
+   Economic Cooperation and Development", "Food and Agriculture/Agricultural
+   Organisation"), as are "U.N. Conference on Trade and Development" and "United
+   Nations Conference ...".
+5. **Acronyms and short names** learned in articles ("IMF" defined as or used
    beside "International Monetary Fund"; "Petrobras" defined as "Petroleo
    Brasileiro SA"): the variant joins the full name (never a person's: see 6)
    when at least 4/5 of the articles that expand it agree ("ADB" is the Asian
-   and the African Development Bank: it stays alone).
-5. **Small words and cut names**: organisations whose names differ only in small
-   words are one ("Organisation of/for Economic Cooperation and Development"),
-   and a name of three words or more that ends one organisation's name only
-   (seen in 2+ articles) is that organisation ("Economic Cooperation and Development").
+   and the African Development Bank: it stays alone).  Then a name of three
+   words or more that ends one organisation's name only (seen in 2+ articles)
+   is that organisation ("Economic Cooperation and Development", a cut span).
 6. **People's names** (index/search/person_merges.py): middle initials, rare
    longer forms, surnames in a comparable context, family names written first.
 
@@ -41,7 +44,9 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from index.ingest.acronyms import SMALL_WORDS, is_acronym
+from whoosh.lang.porter import stem
+
+from index.ingest.acronyms import SMALL_WORDS, is_acronym, is_acronym_of
 from index.ingest.entities import best_name
 from index.ingest.evidence import Evidence
 from index.ingest.place_names import place_names
@@ -115,8 +120,9 @@ class Merger:
         self.aliases_rule(keys)
         self.gazetteer_rule(keys)
         self.suffix_rule(keys)
-        self.acronym_rule()
         self.small_words_rule(keys)
+        self.spelled_out_rule(keys)
+        self.acronym_rule()
         self.truncated_name_rule(keys)
         PersonRules(self).run(keys)
         return self.result()
@@ -201,19 +207,40 @@ class Merger:
                       + (f"; {total - agreeing} another" if total > agreeing else ""))
 
     def small_words_rule(self, keys: list[str]) -> None:
-        """"Organisation of Economic ..." is "Organisation for Economic ...": organisations whose
-        names differ only in small words ("of", "for", "the" ...) are one."""
+        """Organisations whose names differ only in small words or word endings are one:
+        "Organisation of/for Economic ...", "Food and Agriculture/Agricultural Organisation"."""
         by_words: dict[str, list[str]] = defaultdict(list)
         for key in keys:
             words = key.split()
             if len(words) > 2 and self.majority(key) == "org" and not self.is_fixed(key):
-                by_words[" ".join(w for w in words if w not in SMALL_WORDS)].append(key)
+                by_words[" ".join(stem(w) for w in words if w not in SMALL_WORDS)].append(key)
         for same in by_words.values():
             if len(same) > 1:
                 top = max(same, key=lambda k: (self.evidence.articles(k), k))
                 for key in same:
                     if key != top:
-                        self.join(key, top, "small words", f"the same name as {self.name_of(top)} but for small words")
+                        self.join(key, top, "small words", f"the same name as {self.name_of(top)} but for small "
+                                  "words or word endings")
+
+    def spelled_out_rule(self, keys: list[str]) -> None:
+        """"U.N. Conference on Trade ..." is "United Nations Conference on Trade ...": an organisation's
+        name starting with an acronym is the one name starting with its words spelled out."""
+        orgs = [k for k in keys if len(k.split()) > 2 and self.majority(k) == "org" and not self.is_fixed(k)]
+        by_tail: dict[str, list[str]] = defaultdict(list)
+        for key in orgs:
+            words = key.split()
+            for cut in range(2, len(words) - 1):
+                by_tail[" ".join(words[cut:])].append(key)
+        for key in orgs:
+            first = self.name_of(key).split()[0]
+            if not is_acronym(first):
+                continue
+            tail = " ".join(key.split()[1:])
+            spelled = {self.find(k) for k in by_tail.get(tail, ())
+                       if is_acronym_of(first, " ".join(self.name_of(k).split()[:len(k.split()) - len(tail.split())]))}
+            if len(spelled) == 1 and self.find(key) not in spelled:
+                target = next(k for k in by_tail[tail] if self.find(k) in spelled)
+                self.join(key, target, "acronym", f"{first} spelled out: {self.name_of(target)}")
 
     def truncated_name_rule(self, keys: list[str]) -> None:
         """"Economic Cooperation and Development" (a cut span) is the one longer organisation ending so."""

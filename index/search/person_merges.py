@@ -9,8 +9,9 @@ company suffixes and acronyms, over the same union-find:
   no other person's name, is that person ("Minster Gerhard Stoltenberg": a typo
   of a title, not a first name);
 * **surname** (and any shorter form): a key joins a longer person name ending
-  with its words when that is the only such name (seen in at least
-  MIN_FULL_NAME_ARTICLES articles) in a *comparable context*, and at least
+  with its words when that is the only such name (among those seen in at least
+  MIN_FULL_NAME_ARTICLES articles, when there are any: "Athough Reagan", a typo
+  seen once, does not make "Reagan" ambiguous) in a *comparable context*, and at least
   COMPARABLE_SHARE of the key's uses are there: its articles in that context,
   plus the articles that merged it into that name.  An article's context is its
   period (publication year +-1; undated matches any) and its most-mentioned
@@ -67,9 +68,11 @@ class PersonRules:
             if m.find(short) != short or m.is_fixed(short) or m.is_place_name(short):
                 continue
             roots: dict[str, list[str]] = defaultdict(list)
-            for full in ending.get(tuple(short.split()), []):
-                if m.find(full) != short and self.evidence.articles(full) >= MIN_FULL_NAME_ARTICLES:
-                    roots[m.find(full)].append(full)
+            candidates = [f for f in ending.get(tuple(short.split()), []) if m.find(f) != short]
+            established = [f for f in candidates if self.evidence.articles(f) >= MIN_FULL_NAME_ARTICLES]
+            # Names seen once count only where no name is established ("Athough Reagan" beside Ronald Reagan).
+            for full in established or candidates:
+                roots[m.find(full)].append(full)
             kind = m.majority(short)
             if not roots:  # "Zhao" for Zhao Ziyang: only where articles used it so
                 firsts = {m.find(f): [f] for f in starting.get(short, []) if m.find(f) != short}
