@@ -261,3 +261,12 @@ def test_a_full_name_seen_once_is_a_candidate_only_where_none_is_established():
     ])
     assert shown(catalog, "machinea") == ("person", "Jose Luis Machinea")
     assert shown(catalog, "reagan") == ("person", "Ronald Reagan")
+
+
+def test_a_rare_longer_organisation_name_does_not_hide_the_one_a_cut_name_ends():
+    full = O("organization for economic cooperation and development", "Organisation for Economic Cooperation and Development")
+    catalog = catalog_of([*[article(1987, full)] * 5,
+                          article(1987, O("paris based organization for economic cooperation and development",
+                                          "Paris based Organisation for Economic Cooperation and Development")),
+                          article(1987, O("economic cooperation and development", "Economic Cooperation and Development"))])
+    assert len(set(catalog.canonical.values())) == 1

@@ -23,9 +23,11 @@ canonical entity's type (with why) and display name.  In order:
    beside "International Monetary Fund"; "Petrobras" defined as "Petroleo
    Brasileiro SA"): the variant joins the full name (never a person's: see 6)
    when at least 4/5 of the articles that expand it agree ("ADB" is the Asian
-   and the African Development Bank: it stays alone).  Then a name of three
-   words or more that ends one organisation's name only (seen in 2+ articles)
-   is that organisation ("Economic Cooperation and Development", a cut span).
+   and the African Development Bank: it stays alone).  Then a name seen once
+   that ends with an organisation's name seen RARE_RATIO times as often is that
+   organisation ("Paris based Organisation for ..."), and a name of three words
+   or more that ends one organisation's name only (seen in 2+ articles) is that
+   organisation ("Economic Cooperation and Development", a cut span).
 6. **People's names** (index/search/person_merges.py): middle initials, rare
    longer forms, surnames in a comparable context, family names written first.
 
@@ -50,7 +52,7 @@ from index.ingest.acronyms import SMALL_WORDS, is_acronym, is_acronym_of
 from index.ingest.entities import best_name
 from index.ingest.evidence import Evidence
 from index.ingest.place_names import place_names
-from index.search.person_merges import PersonRules
+from index.search.person_merges import RARE_RATIO, PersonRules
 from index.text.aliases import Aliases
 
 AGREEMENT = 0.8  # share of an acronym's expansions that must agree
@@ -243,8 +245,18 @@ class Merger:
                 self.join(key, target, "acronym", f"{first} spelled out: {self.name_of(target)}")
 
     def truncated_name_rule(self, keys: list[str]) -> None:
-        """"Economic Cooperation and Development" (a cut span) is the one longer organisation ending so."""
+        """"Economic Cooperation and Development" (a cut span) is the one longer organisation ending so,
+        once the rare longer forms ("Paris based Organisation for ...", seen once) are joined."""
         orgs = [k for k in keys if self.majority(k) == "org" and not self.is_fixed(k)]
+        known = set(orgs)
+        for key in orgs:  # first the rare longer forms: "Paris based Organisation for Economic ..."
+            words = key.split()
+            if self.evidence.articles(key) != 1:
+                continue
+            tail = next((" ".join(words[i:]) for i in range(1, len(words) - 2) if " ".join(words[i:]) in known), None)
+            if tail and self.evidence.articles(tail) >= RARE_RATIO:
+                self.join(key, tail, "rare longer form", f"seen once, with words before a name seen in "
+                          f"{self.evidence.articles(tail)} articles")
         ending: dict[tuple[str, ...], set[str]] = defaultdict(set)
         for key in orgs:
             words = tuple(key.split())
