@@ -32,6 +32,7 @@ _NAME = r"[A-Z][\w'&.-]*(?:\s+(?:(?:of|for|and|the|on|de|del|des|du|la|y|et|&)\s
 _DEFINITION = re.compile(rf"({_NAME})\s*\(\s*([A-Z][\w.&'-]{{1,24}})\s*\)")
 
 
+@lru_cache(maxsize=1 << 16)
 def is_acronym(text: str) -> bool:
     """Is `text` written as an acronym: 2-8 capitals, dots allowed ("IMF", "U.S.", "AT&T")?"""
     return bool(_ACRONYM.match(text.strip()))

@@ -44,9 +44,10 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Mapping
 
-from whoosh.lang.porter import stem
+from whoosh.lang.porter import stem as porter_stem
 
 from index.ingest.acronyms import SMALL_WORDS, is_acronym, is_acronym_of
 from index.ingest.entities import best_name
@@ -72,6 +73,9 @@ class Merged:
     display: dict[str, str] = field(default_factory=dict)  # canonical key -> name
 
 
+stem = lru_cache(maxsize=1 << 16)(porter_stem)
+
+
 def majority(votes: Mapping[str, int] | None) -> str | None:
     if not votes:
         return None
@@ -89,6 +93,7 @@ class Merger:
         self.why: dict[str, tuple[str, str]] = {}
         self.fixed: dict[str, tuple[str, str, str]] = {}  # root -> (type, name, why)
         self.org_evidence: dict[str, str] = {}  # root -> the company-suffixed name that makes it an org
+        self._majority: dict[str, str | None] = {}
 
     # -- union-find ----------------------------------------------------------------------------
 
@@ -274,7 +279,10 @@ class Merger:
         return fixed[0] == "person" if fixed else self.majority(key) == "person"
 
     def majority(self, key: str) -> str | None:
-        return majority(self.type_counts.get(key))
+        found = self._majority.get(key, "")
+        if found == "":
+            found = self._majority[key] = majority(self.type_counts.get(key))
+        return found
 
     def is_place_name(self, key: str) -> bool:
         """A gazetteer place or an editorial place: never a person's surname."""
