@@ -104,14 +104,17 @@ class Index:
         return self.backend.search(request)
 
     def get(self, article_id: str) -> Article:
-        """The stored article, its entities named and typed as the whole archive names them. Raises NotFound."""
+        """The stored article, its entities keyed, named and typed as the whole archive knows them. Raises NotFound."""
         article = self.backend.get(article_id)
         if article is None:
             raise NotFound(f"no article with id {article_id!r}")
-        catalog = self.backend.catalog()
-        for entity in article.entities:
-            entity.type, entity.name = catalog.type_and_name(entity)
+        article.entities = self.backend.catalog().canonical_entities(article.entities)
         return article
+
+    def entity(self, name: str) -> dict | None:
+        """The entity known by `name` (any spelling): canonical name, key and type, and every
+        variant joined into it with the reason (index/search/catalog.py). None if unknown."""
+        return self.backend.catalog().explain(name)
 
     def exists(self, article_id: str) -> bool:
         return self.backend.get(article_id) is not None

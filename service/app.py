@@ -21,6 +21,7 @@ from service import archive, articles_api, auth, bodies, caching, cors, docs, er
 from service.responses import SafeResponse, web_url
 from service.schemas import ErrorOut
 from service.api import api as api_blueprint
+import service.entities  # noqa: F401,E402  (adds GET /api/v1/entities/<type>/<name> to the API blueprint)
 from service.api import health as health_blueprint
 from service.pages import pages as pages_blueprint
 

@@ -26,6 +26,7 @@ from service.archive import get_index
 
 ETAG_ENDPOINTS = {
     "api.Search", "api.ArticleView", "api.SearchCsv", "api.SearchNdjson", "api.SearchAtom", "api.FacetValues",
+    "api.EntityView",
 }
 
 

@@ -78,3 +78,66 @@ def test_alias_entry_wins_name_and_type():
     aliases = Aliases([AliasEntry("Nikol Pashinyan", "person", ("Pashinian",))])
     (entity,) = build_entities([[M("Pashinian", "org")], [M("Nikol Pashinyan", "person")]], aliases)
     assert (entity.name, entity.type, entity.mentions) == ("Nikol Pashinyan", "person", 2)
+
+
+# -- folding one article: acronyms, titles, surnames, table words --------------------------------
+
+
+def test_acronym_defined_in_the_text_joins_its_full_name():
+    texts = ["", "The International Monetary Fund (IMF) said it would lend more. The IMF board met."]
+    mentions = [[], [M("International Monetary Fund", "org"), M("IMF", "org"), M("IMF", "org")]]
+    (imf,) = build_entities(mentions, Aliases(), texts)
+    assert (imf.key, imf.name, imf.mentions) == ("international monetary fund", "International Monetary Fund", 3)
+    assert set(imf.forms) == {"International Monetary Fund", "IMF"}
+
+
+def test_short_name_defined_in_the_text_takes_the_full_names_type():
+    texts = ["", "Petroleo Brasileiro SA (Petrobras) cut prices. Petrobras said so."]
+    mentions = [[], [M("Petroleo Brasileiro SA", "org"), M("Petrobras", "person"), M("Petrobras", "person")]]
+    (petrobras,) = build_entities(mentions, Aliases(), texts)
+    assert petrobras.type == "org" and petrobras.key == "petroleo brasileiro sa"
+
+
+def test_a_place_in_brackets_is_not_a_short_name():
+    texts = ["", "Citicorp Investment Bank (Singapore) lent the money."]
+    mentions = [[], [M("Citicorp Investment Bank", "org"), M("Singapore", "place")]]
+    assert {e.key for e in build_entities(mentions, Aliases(), texts)} == {"citicorp investment bank", "singapore"}
+
+
+def test_acronym_joins_the_one_expansion_in_the_article_but_not_a_name_containing_it():
+    mentions = [[M("U.S. Securities", "org"), M("U.S.", "place")], [M("United States", "place")]]
+    keys = {e.key: e for e in build_entities(mentions, Aliases())}
+    assert set(keys) == {"us securities", "united states"}
+    assert set(keys["united states"].forms) == {"United States", "U.S."}
+
+
+def test_titles_are_not_part_of_a_name_and_surnames_of_any_type_join():
+    mentions = [[M("Minister of Energy and Mines Subroto", "person")], [M("President Ronald Reagan", "person"),
+                M("Reagan", "org"), M("Mr Nakasone", "org"), M("Yasuhiro Nakasone", "person")]]
+    entities = {e.key: e for e in build_entities(mentions, Aliases())}
+    assert set(entities) == {"subroto", "ronald reagan", "yasuhiro nakasone"}
+    assert entities["yasuhiro nakasone"].type == "person" and "Nakasone" in entities["yasuhiro nakasone"].forms
+
+
+def test_a_place_never_becomes_a_surname():
+    mentions = [[M("Michael Jordan", "person"), M("Jordan", "place")]]
+    assert {e.key for e in build_entities(mentions, Aliases())} == {"michael jordan", "jordan"}
+
+
+def test_table_words_are_not_names():
+    mentions = [[M("Qtly", "person"), M("Nine Mths", "person"), M("N.Z. Dlrs", "person"), M("SEP7", "org"),
+                 M("Ltd", "org"), M("G-7", "org")]]
+    assert [e.name for e in build_entities(mentions, Aliases())] == ["G-7"]
+
+
+def test_a_country_inside_an_organisations_name_is_a_place_too():
+    mentions = [[M("Bank of Japan", "org")], [M("U.S. Agriculture Department", "org"), M("Georgia Pacific Corp", "org")]]
+    entities = {e.key: e.type for e in build_entities(mentions, Aliases())}
+    assert entities == {"bank of japan": "org", "japan": "place", "us agriculture department": "org", "us": "place",
+                        "georgia pacific corp": "org"}
+
+
+def test_dots_and_spellings_fold_into_one_key():
+    assert entity_key("U.S.") == entity_key("US") == "us"
+    assert entity_key("Organisation for Economic Co-operation and Development") == \
+        entity_key("Organization for Economic Cooperation and Development")

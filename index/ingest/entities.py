@@ -1,29 +1,62 @@
 """From entity mentions to an article's entities: one entry per real-world name.
 
-The NER model (index/ner.py) finds mentions in the title and each passage.  This
-module folds their spellings into entities: case and accents (Erdogan =
-Erdoğan), possessives ("Putin's"), a leading "the", editorial aliases
-(index/aliases.py), and a surname alone merged with the full name used elsewhere
-in the same article ("Aliyev" -> "Ilham Aliyev").  Each entity keeps its display
-name (the fullest form seen, accents kept), the forms seen, its mention count,
-and the passages it occurs in.  Merging across the archive happens when facets
-are counted (index/catalog.py), so the result does not depend on ingest order.
+The NER model (index/ingest/ner.py) finds mentions in the title and each
+passage.  This module folds them into the article's entities:
+
+* spellings: case, accents (Erdogan = Erdoğan), dots (U.S. = US), possessives
+  ("Putin's"), a leading "the", and titles before a person's name ("Mr",
+  "President", "Minister of Mines" ...: TITLE_WORDS; "Mr", "Dr" ... make a
+  mention a person whatever the model said);
+* editorial aliases (config/aliases.toml, index/text/aliases.py);
+* an acronym or a short name the article defines ("the International Monetary
+  Fund (IMF)", "Petroleo Brasileiro SA (Petrobras)"), or an acronym of a full
+  name the article also uses (index/ingest/acronyms.py), into the full name;
+* a surname alone into the one longer person name ending so in the same article
+  ("Aliyev" -> "Ilham Aliyev"), whatever type the model gave the surname
+  ("Nakasone" is often an ORG to it), unless it is a gazetteer place; failing
+  that, a one-word name into the one two-word person name starting so (family
+  name first: "Zhao" -> "Zhao Ziyang").
+
+A country named inside an organisation's name ("Bank of Japan", "U.S.
+Treasury") is a place of the article too.  The full name decides the entity's
+type: a merged variant's own votes do not count.  Each entity keeps its display name (the fullest form seen, accents
+kept), the forms seen, its mention count and the passages it occurs in.  Table
+fragments the model takes for names ("Qtly", "Nine Mths", "SEP7") are dropped.
+Merging across the archive happens when facets are counted
+(index/search/catalog.py), from the evidence this leaves (index/ingest/evidence.py),
+so the result does not depend on ingest order.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Sequence
 
 from index.article import Article, Entity
+from index.ingest.acronyms import definitions, is_acronym, is_acronym_of
 from index.ingest.datelines import dateline_place
 from index.text.aliases import Aliases, entity_key
 
 log = logging.getLogger(__name__)
 
 MAX_NER_CHARS = 100_000  # longest text given to the model at once (see ner_pieces)
+# Words before a person's name that are not part of it ("President Reagan", "Minister of Energy and Mines Subroto").
+TITLE_WORDS = frozenset("""
+mr mrs ms miss dr sir lord lady dame president vice minister deputy prime premier chancellor secretary
+treasurer chairman chairwoman governor senator sen rep representative congressman congresswoman
+ambassador commissioner spokesman spokeswoman gen general adm admiral col colonel maj major capt captain
+lt sgt judge justice king queen prince princess sheikh emir sultan pope cardinal bishop rev father
+mines energy finance trade foreign interior defence defense economy agriculture oil labour labor
+of and for the
+""".split())
+HONORIFICS = frozenset("mr mrs ms miss dr sir lord lady dame".split())  # "Mr Nakasone" is a person, whatever the model says
+# Words of financial tables that the model tags as names ("Qtly", "Nine Mths", "N.Z. Dlrs").
+TABLE_WORDS = frozenset("qtly mths mth dlrs dlr shr shrs oper revs cts pct mln bln qtr avg".split())
+_DATE_TOKEN = re.compile(r"^(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\d+$")
+_LONE_WORDS = frozenset("ltd co inc corp plc sa ag nv".split())
 
 
 @dataclass
@@ -40,40 +73,61 @@ class _Group:
         return self.fixed_type or self.types.most_common(1)[0][0]
 
     def absorb(self, other: "_Group") -> None:
+        """Take in a variant: its forms and passages, not its type votes (the full name decides)."""
         self.forms.update(other.forms)
-        self.types.update(other.types)
         self.units |= other.units
 
 
 def best_name(forms: Counter) -> str:
     """The fullest form (most words), then the one with accents, then the most frequent."""
+    if len(forms) == 1:
+        return next(iter(forms))
+
     def rank(form: str) -> tuple:
-        return (len(form.split()), sum(ord(c) > 127 for c in form), forms[form], form)
+        return (form.count(" ") + 1, 0 if form.isascii() else sum(ord(c) > 127 for c in form), forms[form], form)
     return max(forms, key=rank)
 
 
-def _clean_surface(text: str) -> str:
-    text = " ".join(text.split()).strip(" \"'“”‘’.,;:()[]")
+def clean_surface(text: str, type_: str = "") -> str:
+    """A mention as a name: spaces collapsed, quotes, a possessive and a leading "the" gone,
+    acronym dots kept ("U.S."), and for a person the titles before the name ("President")."""
+    text = " ".join(text.split()).strip(" \"'“”‘’,;:()[]")
+    text = text.rstrip(".") + "." if re.search(r"\b[A-Za-z]\.[A-Za-z]\.?$", text) else text.rstrip(".")
     for suffix in ("'s", "’s"):
         if text.endswith(suffix):
             text = text[: -len(suffix)]
     if text.lower().startswith("the "):
         text = text[4:]
+    if type_ == "person":
+        words = text.split()
+        while len(words) > 1 and words[0].lower().rstrip(".") in TITLE_WORDS:
+            words = words[1:]
+        text = " ".join(words)
     return text.strip()
 
 
-def build_entities(mentions_by_unit: Sequence[Sequence], aliases: Aliases) -> list[Entity]:
+def is_junk(key: str) -> bool:
+    """A key that is no name: table words, dates run together ("sep7"), a lone "Ltd"."""
+    words = key.split()
+    return (not words or key in _LONE_WORDS or any(w in TABLE_WORDS for w in words)
+            or any(_DATE_TOKEN.match(w) for w in words))
+
+
+def build_entities(mentions_by_unit: Sequence[Sequence], aliases: Aliases,
+                   texts: Sequence[str] | None = None) -> list[Entity]:
     """Fold mentions into entities.
 
     `mentions_by_unit[0]` are the title's mentions and `mentions_by_unit[i]` those
-    of passage i-1; each mention has `.text` and `.type`.
+    of passage i-1; each mention has `.text` and `.type`.  `texts`, the same units'
+    text, lets definitions like "the International Monetary Fund (IMF)" merge.
     """
     groups: dict[str, _Group] = {}
     for unit, mentions in enumerate(mentions_by_unit):
         for mention in mentions:
-            surface = _clean_surface(mention.text)
+            kind = "person" if mention.text.split()[0].lower().rstrip(".") in HONORIFICS else mention.type
+            surface = clean_surface(mention.text, kind)
             key = entity_key(surface)
-            if len(key) < 2 or not any(c.isalpha() for c in key):
+            if len(key) < 2 or not any(c.isalpha() for c in key) or is_junk(key):
                 continue
             entry = aliases.lookup(key)
             if entry:
@@ -82,9 +136,12 @@ def build_entities(mentions_by_unit: Sequence[Sequence], aliases: Aliases) -> li
             if entry:
                 group.fixed_type, group.fixed_name = entry.type, entry.name
             group.forms[surface] += 1
-            group.types[mention.type] += 1
+            group.types[kind] += 1
             group.units.add(unit)
+    _merge_definitions(groups, texts or [], aliases)
+    _merge_acronyms(groups)
     _merge_partial_names(groups)
+    _add_named_countries(groups, aliases)
     entities = []
     for group in groups.values():
         entities.append(Entity(
@@ -99,20 +156,123 @@ def build_entities(mentions_by_unit: Sequence[Sequence], aliases: Aliases) -> li
     return entities
 
 
+def _merge(groups: dict[str, _Group], short: _Group, full: _Group) -> None:
+    full.absorb(short)
+    del groups[short.key]
+
+
+def _merge_definitions(groups: dict[str, _Group], texts: Sequence[str], aliases: Aliases) -> None:
+    """"Full Name (SHORT)" in the text: the short name's entity joins the full name's."""
+    for text in texts:
+        for full_text, short_text in definitions(text):
+            short = groups.get(_alias_key(short_text, aliases))
+            words = full_text.split()
+            # The capitalised run may start before the name the model found ("Brazil's Petroleo ...").
+            full = next((groups[k] for k in (_alias_key(" ".join(words[i:]), aliases) for i in range(len(words)))
+                         if k in groups), None)
+            # "Citicorp Investment Bank (Singapore)" names a place, not the bank's short name.
+            if short and full and short is not full and not short.fixed_name and full.type == "org" \
+                    and short.type != "place":
+                _merge(groups, short, full)
+
+
+def _alias_key(name: str, aliases: Aliases) -> str:
+    key = entity_key(name)
+    entry = aliases.lookup(key)
+    return entry.key if entry else key
+
+
+def _merge_acronyms(groups: dict[str, _Group]) -> None:
+    """An acronym joins the one organisation or place of this article whose initials it is ("IMF")."""
+    from index.ingest.place_names import place_names
+
+    for short in [g for g in groups.values() if g.type != "person" and not g.fixed_name]:
+        forms = [f for f in short.forms if is_acronym(f)]
+        if not forms or short.key not in groups:
+            continue
+        # "US" is the country, not "United Steelworkers": a country code joins only a place.
+        is_country = place_names().lookup(short.key) is not None
+        full = [g for g in groups.values() if g is not short and g.type != "person" and len(g.key.split()) > 1
+                and (g.type == "place" or not is_country)
+                and any(is_acronym_of(a, f) for a in forms for f in g.forms)]
+        if len(full) == 1:
+            _merge(groups, short, full[0])
+
+
 def _merge_partial_names(groups: dict[str, _Group]) -> None:
-    """Merge "Aliyev" into "Ilham Aliyev" when that is the one longer person name ending so."""
+    """Merge "Aliyev" into "Ilham Aliyev" when that is the one longer person name ending so.
+
+    The short name may have any type from the model ("Nakasone" is often an ORG
+    to it), but a gazetteer place stays a place ("Jordan" beside "Michael Jordan").
+    """
+    from index.ingest.place_names import place_names
+
     people = [g for g in groups.values() if g.type == "person"]
-    for short in sorted(people, key=lambda g: len(g.key.split())):
+    candidates = [g for g in groups.values() if not g.fixed_name
+                  and (g.type != "place" or place_names().lookup(g.key) is None)]
+    for short in sorted(candidates, key=lambda g: len(g.key.split())):
         words = short.key.split()
         longer = [g for g in people if g is not short and g.key in groups and len(g.key.split()) > len(words)
                   and g.key.split()[-len(words):] == words]
         # Only the longest candidates count: "Erdogan" -> "Recep Tayyip Erdogan", not "Tayyip Erdogan".
-        if longer:
+        if not longer and len(words) == 1:  # a family name written first: "Zhao" for Zhao Ziyang
+            longer = [g for g in people if g is not short and g.key in groups and g.key.split()[0] == words[0]
+                      and len(g.key.split()) == 2 and any(" " in f for f in g.forms)]  # not "Reagan-Gorbachev"
+        if longer and short.key in groups:
             top = max(len(g.key.split()) for g in longer)
             longest = [g for g in longer if len(g.key.split()) == top]
-            if len(longest) == 1 and not short.fixed_name:
-                longest[0].absorb(short)
-                del groups[short.key]
+            if len(longest) == 1:
+                _merge(groups, short, longest[0])
+
+
+def _country_in(name: str, aliases: Aliases) -> tuple[str, str, str] | None:
+    """(surface, key, canonical name) of a country named inside an organisation's name, or None.
+
+    "Bank of Japan" -> Japan, "U.S. Agriculture Department" -> United States, "National
+    Westminster Bank USA" -> United States; a code counts only as the press writes one
+    ("U.S.", "USA": not "IT" in "IT Group"), and a country that is also a US state or a
+    large city ("Georgia Pacific") not at all.
+    """
+    from index.ingest.place_names import place_names
+
+    words = name.split()
+    for size in (4, 3, 2, 1):
+        for start in range(len(words) - size + 1):
+            surface = " ".join(words[start:start + size])
+            if size == len(words) or not surface[:1].isupper():
+                continue
+            key = entity_key(surface)
+            entry = aliases.lookup(key)
+            if entry and entry.type == "place":
+                return surface, entry.key, entry.name
+            place = place_names().lookup(key)
+            if place and place.kind == "country" and key not in place_names().shared and _reads_as_country(surface, place):
+                return surface, key, place.name
+    return None
+
+
+def _reads_as_country(surface: str, place) -> bool:
+    """A name, or a code as the press writes one: dotted ("U.S.", "U.K."), three capitals ("USA"), or "US"."""
+    if not place.is_code:
+        return True
+    return "." in surface or surface == "US" or (len(surface) == 3 and surface.isupper())
+
+
+def _add_named_countries(groups: dict[str, _Group], aliases: Aliases) -> None:
+    """A country named inside an organisation's name is a place of the article too ("Bank of Japan")."""
+    for group in [g for g in groups.values() if g.type == "org"]:
+        for form, count in list(group.forms.items()):
+            found = _country_in(form, aliases)
+            if not found:
+                continue
+            surface, key, name = found
+            place = groups.get(key) or next((g for g in groups.values() if g.type == "place"
+                                             and any(entity_key(f) == key for f in g.forms)), None)
+            place = place or groups.setdefault(key, _Group(key))
+            if not place.forms:
+                place.types["place"] += count
+            place.forms[surface] += count
+            place.units |= group.units
 
 
 def _is_title_case(title: str) -> bool:
@@ -147,6 +307,7 @@ def extract_entities(articles: Sequence[Article], aliases: Aliases, n_process: i
     from index.ingest.ner import extract_mentions  # lazy: loading the model takes a second
 
     texts: list[str] = []
+    unit_texts: list[str] = []  # each unit whole, for definitions like "the International Monetary Fund (IMF)"
     pieces_per_unit: list[int] = []
     units_per_article: list[int] = []
     for article in articles:
@@ -155,6 +316,7 @@ def extract_entities(articles: Sequence[Article], aliases: Aliases, n_process: i
         title = "" if _is_title_case(article.title) else article.title
         units = [title] + [p.text for p in article.passages]
         units_per_article.append(len(units))
+        unit_texts.extend(units)
         for unit in units:
             pieces = ner_pieces(unit)
             pieces_per_unit.append(len(pieces))
@@ -163,7 +325,7 @@ def extract_entities(articles: Sequence[Article], aliases: Aliases, n_process: i
     by_unit = [[m for _ in range(n) for m in next(found)] for n in pieces_per_unit]
     start = 0
     for article, count in zip(articles, units_per_article):
-        article.entities = build_entities(by_unit[start:start + count], aliases)
+        article.entities = build_entities(by_unit[start:start + count], aliases, unit_texts[start:start + count])
         add_dateline_place(article, aliases)  # stated, so kept when the enricher extracts again
         start += count
 

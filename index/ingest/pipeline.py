@@ -19,7 +19,9 @@ from index.ingest.passages import split_passages
 from index.text.aliases import Aliases
 
 # Bump when parsing, passages or entities change, so re-ingesting rewrites stored articles.
-PIPELINE_VERSION = "3"  # 2: analysis keeps stop words, folds spelling variants and compounds; 3: reflowed text, datelines, tags
+# 2: analysis keeps stop words, folds spelling variants and compounds; 3: reflowed text, datelines, tags;
+# 4: entity evidence for the archive-wide catalog (index/ingest/evidence.py).
+PIPELINE_VERSION = "4"
 
 
 def checksum(article: Article) -> str:

@@ -1,22 +1,31 @@
-"""The archive's entity catalog: which keys are one entity, of what type, shown how.
+"""The archive's entity catalog: which keys are one entity, of what type, shown how, and why.
 
-Built from the index vocabulary once per searcher generation (cheap: it reads
-lexicons, not documents).  Across the archive, a shorter person name merges into
-the one longest person name that ends with it ("Erdogan" and "Tayyip Erdogan"
-into "Recep Tayyip Erdogan"), an editorial alias into its entry, and an entity's
-type is the type most of its mentions were given.  Facets count by canonical
-entity and filters expand a name to every key merged into it, so merged
-spellings are one facet value, whatever order articles arrived in.
+Every endpoint shows entities through it (facets, filters, type-ahead, search
+hits, exports, feeds, `Index.get`), so a value has one name and one type
+everywhere.  It is built from plain counts, once per snapshot of the index:
+
+    catalog = EntityCatalog.from_counts(type_counts, forms, aliases, evidence)
+
+`type_counts` is {key: {"person"|"org"|"place": articles}}, `forms` {key: {name:
+articles}} and `evidence` {string: articles} (merged variants and contexts,
+index/ingest/evidence.py); the store sums them over its segments
+(index/search/columns.py: entity_catalog), and any other store can feed the
+same dicts.  The rules that join keys, each with
+its reason, are in index/search/entity_merges.py; `explain(name)` lists an
+entity's variants and why each was joined (GET /api/v1/entities/<type>/<name>).
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from typing import Mapping
 
+from index.article import Entity
+from index.ingest.evidence import Evidence, parse_evidence
+from index.ingest.place_names import place_names
+from index.search.entity_merges import Merger
 from index.text.aliases import Aliases, entity_key
-from index.ingest.entities import best_name
-from index.store.schema import ENTITY_FIELDS
 
 
 @dataclass
@@ -25,56 +34,65 @@ class EntityCatalog:
     type_of: dict[str, str] = field(default_factory=dict)  # canonical key -> person | org | place
     display: dict[str, str] = field(default_factory=dict)  # canonical key -> display name
     members: dict[str, list[str]] = field(default_factory=dict)  # canonical key -> every key merged into it
+    why: dict[str, tuple[str, str]] = field(default_factory=dict)  # joined key -> (rule, detail)
+    type_why: dict[str, str] = field(default_factory=dict)  # canonical key -> why this type
+    votes: dict[str, Counter] = field(default_factory=dict)  # canonical key -> type votes that counted
+    evidence: Evidence = field(default_factory=Evidence)
+    aliases: Aliases = field(default_factory=Aliases)
 
     @classmethod
-    def from_counts(cls, type_counts: dict[str, Counter], forms: dict[str, Counter], aliases: Aliases
-                    ) -> "EntityCatalog":
-        """Merge keys as the module docstring says.
+    def from_counts(cls, type_counts: Mapping[str, Mapping[str, int]], forms: Mapping[str, Mapping[str, int]],
+                    aliases: Aliases, evidence: Mapping[str, int] | None = None) -> "EntityCatalog":
+        """Merge keys by the rules of index/search/entity_merges.py over plain counts.
 
         `type_counts`: key -> articles naming it as each type; `forms`: key -> how
-        often each display form was seen.  Plain dicts: the store sums them.
+        often each display name was seen; `evidence`: evidence string -> articles
+        (index/ingest/evidence.py: merged variants and contexts).  The store sums them.
         """
-
-        def majority(counter: Counter) -> str:
-            return counter.most_common(1)[0][0]
-
-        canonical = {key: key for key in type_counts}
-        people = [k for k, c in type_counts.items() if majority(c) == "person"]
-        ending_with = _by_ending(people)
-        for short in people:
-            if aliases.lookup(short):  # an editorial entry is an entity of its own
-                continue
-            longer = ending_with.get(tuple(short.split()), [])
-            if longer:
-                top = max(len(k.split()) for k in longer)
-                longest = [k for k in longer if len(k.split()) == top]
-                if len(longest) == 1:
-                    canonical[short] = longest[0]
+        parsed = parse_evidence(evidence or {})
+        for key, names in forms.items():
+            parsed.names[key].update(names)
+        merged = Merger({k: Counter(v) for k, v in type_counts.items()}, parsed, aliases).run()
         members: dict[str, list[str]] = defaultdict(list)
-        for key, target in canonical.items():
-            members[target].append(key)
-        catalog = cls(canonical=canonical, members=dict(members))
-        for target, keys in members.items():
-            total = Counter()
-            names = Counter()
-            for key in keys:
-                total.update(type_counts[key])
-                names.update(forms.get(key, {}))
-            entry = aliases.lookup(target)
-            catalog.type_of[target] = entry.type if entry else majority(total)
-            catalog.display[target] = entry.name if entry else (best_name(names) if names else target)
-        return catalog
+        for key, target in merged.canonical.items():
+            if key in type_counts or key == target:
+                members[target].append(key)
+        return cls(canonical=merged.canonical, type_of=merged.type_of, display=merged.display,
+                   members={t: sorted(keys) for t, keys in members.items()}, why=merged.why,
+                   type_why=merged.type_why, votes=merged.votes, evidence=parsed, aliases=aliases)
 
     def type_and_name(self, entity) -> tuple[str, str]:
         """How the archive shows one article's entity: (type, display name) after merging."""
         target = self.canonical.get(entity.key, entity.key)
         return self.type_of.get(target, entity.type), self.display.get(target, entity.name)
 
+    def canonical_entities(self, entities: list[Entity]) -> list[Entity]:
+        """An article's entities as the archive shows them: canonical key, name and type, variants merged."""
+        merged: dict[str, Entity] = {}
+        for entity in entities:
+            target = self.canonical.get(entity.key, entity.key)
+            kind, name = self.type_and_name(entity)
+            found = merged.get(target)
+            if found is None:
+                merged[target] = Entity(type=kind, name=name, key=target, forms=list(entity.forms),
+                                        mentions=entity.mentions, passages=list(entity.passages))
+            else:
+                found.forms = sorted(set(found.forms) | set(entity.forms))
+                found.mentions += entity.mentions
+                found.passages = sorted(set(found.passages) | set(entity.passages))
+        return sorted(merged.values(), key=lambda e: (-e.mentions, e.name))
+
     def resolve(self, name: str) -> str | None:
         """The canonical key for a display name or any spelling of it, or None if unknown."""
         key = entity_key(name)
         if key in self.canonical:
             return self.canonical[key]
+        # A name no article used, but the alias file or the gazetteer knows ("America").
+        entry = self.aliases.lookup(key)
+        place = None if entry else place_names().lookup(key)
+        known = entry.key if entry else place.key if place and not place.is_code else None
+        if known in self.canonical:
+            return self.canonical[known]
         # A surname or shorter form never indexed on its own: the one entity whose name ends so.
         if "_ending_with" not in self.__dict__:
             self._ending_with = _by_ending(self.members)
@@ -85,6 +103,29 @@ class EntityCatalog:
         """Every indexed key that means the same entity as `name` (just its own key if unknown)."""
         target = self.resolve(name)
         return sorted(self.members.get(target, [target])) if target else [entity_key(name)]
+
+    def explain(self, name: str) -> dict | None:
+        """An entity's canonical value, type (and why) and every variant joined into it, with the reason.
+
+        None when no entity is known by `name`.  Variants list each key merged
+        into the entity: the names it was seen as, the articles naming it so,
+        and the rule and evidence that joined it ("acronym": "54 article(s) use
+        IMF as its acronym (International Monetary Fund)").
+        """
+        target = self.resolve(name)
+        if target is None or target not in self.members:
+            return None
+        variants = []
+        for key in self.members[target]:
+            names = self.evidence.names.get(key, Counter())
+            rule, detail = self.why.get(key, ("canonical" if key == target else "same spelling", ""))
+            variants.append({"key": key, "names": [n for n, _ in names.most_common(5)],
+                             "articles": sum(names.values()), "reason": rule, "detail": detail})
+        variants.sort(key=lambda v: (v["key"] != target, -v["articles"], v["key"]))
+        votes = self.votes.get(target, Counter())
+        return {"key": target, "name": self.display.get(target, target), "type": self.type_of.get(target),
+                "type_reason": self.type_why.get(target, ""), "type_votes": dict(votes.most_common()),
+                "articles": sum(v["articles"] for v in variants), "variants": variants}
 
 
 def _by_ending(keys) -> dict[tuple[str, ...], list[str]]:

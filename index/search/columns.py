@@ -212,8 +212,8 @@ def entity_pairs(part, catalog) -> tuple[np.ndarray, np.ndarray]:
     return kept[1], kept[2]
 
 
-def _segment_entity_counts(data) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, int]]]:
-    """A segment's {key: {type: articles}} and {key: {form: count}}, computed once."""
+def _segment_entity_counts(data) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, int]], dict[str, int]]:
+    """A segment's {key: {type: articles}}, {key: {form: count}} and {evidence: articles}, computed once."""
     cache = _segment_cache(data)
     if "entity_counts" not in cache:
         keys, types = np.asarray(data["entity_key"], dtype=np.int64), np.asarray(data["entity_type"], dtype=np.int64)
@@ -223,7 +223,7 @@ def _segment_entity_counts(data) -> tuple[dict[str, dict[str, int]], dict[str, d
             names = data.meta["entity_keys"]
             for value, count in zip(combined.tolist(), found.tolist()):
                 counts.setdefault(names[value // 3], {})[ENTITY_TYPES[value % 3]] = count
-        cache["entity_counts"] = (counts, data.meta.get("entity_forms", {}))
+        cache["entity_counts"] = (counts, data.meta.get("entity_forms", {}), data.meta.get("entity_evidence", {}))
     return cache["entity_counts"]
 
 
@@ -235,11 +235,13 @@ def entity_catalog(snapshot, aliases):
     def build():
         type_counts: dict[str, Counter] = defaultdict(Counter)
         forms: dict[str, Counter] = defaultdict(Counter)
+        evidence: Counter = Counter()
         for part in snapshot.parts:
-            counts, seen = _segment_entity_counts(part.data)
+            counts, seen, found = _segment_entity_counts(part.data)
             for key, by_type in counts.items():
                 type_counts[key].update(by_type)
             for key, names in seen.items():
                 forms[key].update(names)
-        return EntityCatalog.from_counts(type_counts, forms, aliases)
+            evidence.update(found)
+        return EntityCatalog.from_counts(type_counts, forms, aliases, evidence)
     return snapshot.derived("catalog", build)

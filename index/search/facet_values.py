@@ -9,7 +9,9 @@ spelling merged into it (so "pashini" finds "Nikol Pashinyan" when "Pashinian"
 was seen), ignoring case and accents ("erd" finds Erdoğan).  Entities are
 counted through the EntityCatalog, so merged spellings are one value and an
 article naming two of them counts once; counts are over live article documents
-of the whole archive, most frequent first.
+of the whole archive.  Values whose name is, or starts with, what was typed come
+first ("saudi" -> Saudi Arabia before "Al Bank Al Saudi Al Fransi"), then those
+with a later word starting so; most frequent first within each.
 
 Counting reads every article's values, so the counts are kept on the snapshot
 (a commit makes new ones) and shared by every prefix typed until then.
@@ -41,6 +43,24 @@ def word_starts(text: str) -> list[str]:
     return [text[m.start():] for m in re.finditer(r"\b\w", text)]
 
 
+def match_tier(prefix: str, display: str, names: list[str]) -> int | None:
+    """How well a normalised prefix matches a value: 0 the whole name (or a variant) is it,
+    1 the name starts with it, 2 a variant starts with it, 3 a later word does; None: no match.
+
+    "saudi": Saudi Arabia (1) before "Al Bank Al Saudi Al Fransi" (3), whatever the counts.
+    """
+    if not prefix:
+        return 0
+    shown, variants = normalise(display), [normalise(n) for n in names]
+    if shown == prefix or prefix in variants:
+        return 0
+    if shown.startswith(prefix):
+        return 1
+    if any(v.startswith(prefix) for v in variants):
+        return 2
+    return 3 if matches(prefix, names) else None
+
+
 def matches(prefix: str, names: list[str]) -> bool:
     """Does a normalised prefix start any word of any of these names?"""
     if not prefix:
@@ -64,7 +84,8 @@ def archive_counts(snapshot, catalog: EntityCatalog) -> dict[str, Counter]:
 
 
 def facet_values(snapshot, catalog: EntityCatalog, name: str, prefix: str = "", limit: int = 10) -> list[FacetValue]:
-    """The values of facet `name` matching `prefix`, most frequent first, at most `limit`.
+    """The values of facet `name` matching `prefix`, at most `limit`: exact and prefix matches
+    of the whole name first (match_tier), most frequent first within each.
 
     Raises ValueError for a name that is not one of FACET_NAMES.
     """
@@ -79,7 +100,8 @@ def facet_values(snapshot, catalog: EntityCatalog, name: str, prefix: str = "", 
         else:
             display = catalog.display.get(value, value)
             names = [display, *catalog.members.get(value, [value])]
-        if matches(wanted, names):
-            found.append(FacetValue(display, count, None if name == "source" else value))
-    found.sort(key=lambda v: (-v.count, fold(v.value)))
-    return found[:max(0, limit)]
+        tier = match_tier(wanted, display, names)
+        if tier is not None:
+            found.append((tier, FacetValue(display, count, None if name == "source" else value)))
+    found.sort(key=lambda item: (item[0], -item[1].count, fold(item[1].value)))
+    return [value for _, value in found[:max(0, limit)]]

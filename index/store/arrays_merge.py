@@ -72,6 +72,10 @@ def merge_arrays(sources: list[tuple[SegmentData, np.ndarray]]) -> tuple[dict[st
         for key, names in data.meta.get("entity_forms", {}).items():
             forms.setdefault(key, Counter()).update(names)
     meta["entity_forms"] = {key: dict(names) for key, names in forms.items()}
+    evidence: Counter = Counter()
+    for data, _ in sources:
+        evidence.update(data.meta.get("entity_evidence", {}))
+    meta["entity_evidence"] = dict(evidence)
     vocab = _vocabulary(sources, article_lives, passage_lives)
     arrays["vocab"] = vocab
     for fieldname in TEXT_FIELDS:

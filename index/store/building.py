@@ -35,10 +35,11 @@ import numpy as np
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.util.times import datetime_to_long
 
+from index.ingest.evidence import entity_evidence
 from index.article import Article
 from index.store.analyzed import ArticleTokens
 
-FORMAT = 4  # bump when the layout below changes: older segments are rebuilt from Whoosh
+FORMAT = 5  # bump when the layout below changes: older segments are rebuilt from Whoosh (4: spellings; 5: entity_evidence)
 ARTICLE_FIELDS = ("title", "body", "source_text", "byline")
 PASSAGE_FIELDS = ("text",)
 TEXT_FIELDS = ARTICLE_FIELDS + PASSAGE_FIELDS
@@ -85,6 +86,7 @@ class SegmentBuilder:
     passage_position: list[int] = field(default_factory=list)
     entity_pairs: list[tuple[int, str, int]] = field(default_factory=list)  # (article, key, type)
     forms: dict[str, Counter] = field(default_factory=dict)
+    evidence: Counter = field(default_factory=Counter)  # index/ingest/evidence.py strings -> articles
     tag_pairs: list[tuple[int, str]] = field(default_factory=list)
     fields: dict[str, _Field] = field(default_factory=lambda: {f: _Field() for f in TEXT_FIELDS})
 
@@ -101,6 +103,7 @@ class SegmentBuilder:
         for entity in article.entities:
             self.entity_pairs.append((ordinal, entity.key, ENTITY_TYPES.index(entity.type)))
             self.forms.setdefault(entity.key, Counter())[entity.name] += 1
+        self.evidence.update(entity_evidence(article))
         for kind, values in (getattr(article, "tags", None) or {}).items():
             for value in dict.fromkeys(values):
                 self.tag_pairs.append((ordinal, f"{kind}\t{value}"))
@@ -127,6 +130,7 @@ class SegmentBuilder:
         arrays["entity_type"] = np.asarray([t for _, _, t in self.entity_pairs], dtype=np.uint8)
         meta["entity_keys"] = keys
         meta["entity_forms"] = {key: dict(counts) for key, counts in self.forms.items()}
+        meta["entity_evidence"] = dict(self.evidence)
         tags = sorted({tag for _, tag in self.tag_pairs})
         tag_number = {tag: i for i, tag in enumerate(tags)}
         arrays["tag_article"] = np.asarray([a for a, _ in self.tag_pairs], dtype=np.int32)
@@ -218,7 +222,7 @@ def block_bounds(term_off: np.ndarray, tfs: np.ndarray, lengths: np.ndarray) -> 
     return maxtf, minlen
 
 
-LISTS = ("ids", "entity_keys", "entity_forms", "tags", "sources", "families")  # kept in files of their own
+LISTS = ("ids", "entity_keys", "entity_forms", "entity_evidence", "tags", "sources", "families")  # files of their own
 
 
 def save(directory: Path, arrays: dict[str, np.ndarray], meta: dict) -> None:

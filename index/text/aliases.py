@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from index.text.analysis import fold
@@ -19,14 +20,36 @@ from index.article import ENTITY_TYPES
 from index.errors import AliasFileError
 
 
+_DOTTED = re.compile(r"^(?:\w\.)+\w?\.?$")
+# British and American spellings of the words organisations are named with: one key.
+_SPELLINGS = {"isation": "ization", "co operat": "cooperat", "defence": "defense", "centre": "center",
+              "labour": "labor"}
+_SPELLING = re.compile(r"isation|\bco operat|\bdefence\b|\bcentre\b|\blabour\b")
+
+
+_POSSESSIVE = re.compile(r"(?:'s|'|s')$")
+_ARTICLE = re.compile(r"^the\s+")
+_SEPARATORS = re.compile(r"[-,/]+")
+_OTHER = re.compile(r"[^\w\s.&']+")
+
+
+@lru_cache(maxsize=1 << 17)
 def entity_key(name: str) -> str:
-    """The folded form an entity is known by: "the Kremlin's" -> "kremlin", "Nagorno-Karabakh" -> "nagorno karabakh"."""
+    """The folded form an entity is known by.
+
+    "the Kremlin's" -> "kremlin", "Nagorno-Karabakh" -> "nagorno karabakh", and
+    acronyms lose their dots: "U.S." -> "us", "U.N." -> "un" (one key with or without them),
+    and British spellings become American ones: "Organisation" -> "organization",
+    "Co-operation" -> "cooperation", "Defence" -> "defense", "Centre" -> "center".
+    """
     key = fold(name)
-    key = re.sub(r"(?:'s|'|s')$", lambda m: "s" if m.group() == "s'" else "", key)
-    key = re.sub(r"^the\s+", "", key)
-    key = re.sub(r"[-,/]+", " ", key)
-    key = re.sub(r"[^\w\s.&']+", "", key)
-    return " ".join(key.split()).strip(" .'")
+    key = _POSSESSIVE.sub(lambda m: "s" if m.group() == "s'" else "", key)
+    key = _ARTICLE.sub("", key)
+    key = _SEPARATORS.sub(" ", key)
+    key = _OTHER.sub("", key)
+    key = " ".join(w.replace(".", "") if _DOTTED.match(w) else w for w in key.split())
+    key = _SPELLING.sub(lambda m: _SPELLINGS[m.group()], key)
+    return key.strip(" .'")
 
 
 @dataclass(frozen=True)

