@@ -35,6 +35,11 @@ class SearchArgs(Schema):
     person = fields.List(fields.String(), load_default=list, metadata={"description": "Only articles naming this person (repeat: all must match)"})
     org = fields.List(fields.String(), load_default=list, metadata={"description": "Only articles naming this organisation"})
     place = fields.List(fields.String(), load_default=list, metadata={"description": "Only articles naming this place"})
+    tag = fields.List(fields.String(validate=validate.Regexp(
+        r"^[^:]+:.+", error="tag must be kind:value, such as topics:crude")), load_default=list, metadata={
+        "description": "Only articles with this editorial tag, kind:value such as topics:crude (repeat: all must match)"})
+    family = fields.List(fields.String(), load_default=list, metadata={
+        "description": "Only the versions of this story family (its id, the `family` of a hit)"})
     date_from = fields.Date(data_key="from", load_default=None, metadata={"description": "Published on or after (YYYY-MM-DD)"})
     date_to = fields.Date(data_key="to", load_default=None, metadata={"description": "Published on or before (YYYY-MM-DD)"})
     sort = fields.String(load_default="relevance", validate=validate.OneOf([*SORTS, *SORT_ALIASES]),
@@ -45,6 +50,9 @@ class SearchArgs(Schema):
     per_page = fields.Integer(load_default=10, validate=validate.Range(
         min=1, max=MAX_PER_PAGE, error=f"per_page must be between 1 and {MAX_PER_PAGE}"))
     facets = fields.Boolean(load_default=True, metadata={"description": "Include facet counts"})
+    collapse = fields.Boolean(load_default=True, metadata={
+        "description": "true (default): one result per story family, the best of its versions, with `versions`; "
+                       "false: every version"})
 
     @validates_schema
     def check_dates(self, data, **kwargs):

@@ -1,0 +1,75 @@
+"""Links of the search page: every state of the page lives in its URL.
+
+`url_with` builds the links that toggle a facet, remove a filter, pick a period
+or turn a page from the current request, so the back button and a pasted link
+always show the same thing.  `api_links` gives the same search as the API's
+exports and feed (the "doors" from the page to /api/v1), keeping only the
+arguments each of those endpoints takes.
+
+    url_with(toggle=("person", "Putin"))        the page with that filter added or removed
+    api_links()                                 {"csv": ..., "ndjson": ..., "atom": ...}
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import request, url_for
+from werkzeug.datastructures import MultiDict
+
+# What the page's own URL may hold that an export or a feed does not take (service/schemas.py
+# ExportArgs and FeedArgs exclude them: paging, page size, facet choice, and sort for a feed).
+NOT_EXPORTED = ("page", "per_page", "facets", "facet_size")
+NOT_IN_FEED = ("page", "per_page", "facets", "facet_size", "sort")
+
+
+def url_with(endpoint: str = "pages.search", drop: tuple[str, ...] = (), toggle: tuple[str, str] | None = None,
+             remove: tuple[str, str] | None = None, **changes) -> str:
+    """The current page's URL with some arguments changed.
+
+    `toggle=("person", "Putin")` adds or removes one value of a repeated filter,
+    `remove` removes one value, `drop` removes whole arguments, and keyword
+    arguments set single values (None removes; use `**{"from": ...}` for dates).
+    Any change but a page turn goes back to page 1.
+    """
+    args = MultiDict([(k, v) for k, v in request.args.items(multi=True) if is_carried(k)])
+    for name in drop:
+        args.poplist(name)
+    if toggle or remove:
+        name, value = toggle or remove
+        values = args.getlist(name)
+        values = [v for v in values if v != value] if value in values else values + ([value] if toggle else [])
+        args.setlist(name, values)
+    for name, value in changes.items():
+        args.poplist(name)
+        if value not in (None, ""):
+            args[name] = value
+    if "page" not in changes:
+        args.poplist("page")
+    return url_for(endpoint, **args.to_dict(flat=False))
+
+
+def is_carried(name: str) -> bool:
+    """Whether a query argument is passed on in links: not one that url_for or a route takes itself."""
+    return not name.startswith("_") and name not in ("endpoint", "article_id", "values")
+
+
+def search_args(exclude: tuple[str, ...] = ()) -> dict[str, list[str]]:
+    """The current search's arguments, for links that carry it along (to an article and back)."""
+    return {k: v for k, v in request.args.to_dict(flat=False).items() if k not in exclude and is_carried(k)}
+
+
+def with_query(path: str, args: dict[str, list[str]]) -> str:
+    """`path` with a query string of `args`, repeated values and order kept."""
+    query = urlencode([(name, value) for name, values in args.items() for value in values])
+    return f"{path}?{query}" if query else path
+
+
+def api_links() -> dict[str, str]:
+    """The current search as a CSV and an NDJSON export and as an Atom feed (newest first)."""
+    exported = search_args(exclude=NOT_EXPORTED)
+    return {
+        "csv": with_query(url_for("api.SearchCsv"), exported),
+        "ndjson": with_query(url_for("api.SearchNdjson"), exported),
+        "atom": with_query(url_for("api.SearchAtom"), search_args(exclude=NOT_IN_FEED)),
+    }
