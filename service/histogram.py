@@ -103,8 +103,8 @@ def histogram(facets: dict, date_from: date | None, date_to: date | None,
     if not found:
         return None
     unit, counts = found
-    keys, key = [], min(counts)
-    while key <= max(counts):
+    keys, key, last = [], min(counts), max(counts)
+    while key <= last:
         keys.append(key)
         key = _following(unit, key)
     peak = max(counts.values())

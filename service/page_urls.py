@@ -12,10 +12,9 @@ arguments each of those endpoints takes.
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
-from flask import request, url_for
-from werkzeug.datastructures import MultiDict
+from flask import g, request, url_for
 
 # What the page's own URL may hold that an export or a feed does not take (service/schemas.py
 # ExportArgs and FeedArgs exclude them: paging, page size, facet choice, and sort for a feed).
@@ -30,23 +29,48 @@ def url_with(endpoint: str = "pages.search", drop: tuple[str, ...] = (), toggle:
     `toggle=("person", "Putin")` adds or removes one value of a repeated filter,
     `remove` removes one value, `drop` removes whole arguments, and keyword
     arguments set single values (None removes; use `**{"from": ...}` for dates).
-    Any change but a page turn goes back to page 1.
+    Any change but a page turn goes back to page 1.  (A page has a hundred of
+    these links, so the request's arguments and the route's path are read once.)
     """
-    args = MultiDict([(k, v) for k, v in request.args.items(multi=True) if is_carried(k)])
+    args = {name: list(values) for name, values in _carried().items()}
     for name in drop:
-        args.poplist(name)
+        args.pop(name, None)
     if toggle or remove:
         name, value = toggle or remove
-        values = args.getlist(name)
+        values = args.get(name, [])
         values = [v for v in values if v != value] if value in values else values + ([value] if toggle else [])
-        args.setlist(name, values)
+        args[name] = values
     for name, value in changes.items():
-        args.poplist(name)
+        args.pop(name, None)
         if value not in (None, ""):
-            args[name] = value
+            args[name] = [value]
     if "page" not in changes:
-        args.poplist("page")
-    return url_for(endpoint, **args.to_dict(flat=False))
+        args.pop("page", None)
+    return with_query(_path(endpoint), args)
+
+
+def article_url(article_id: str, anchor: str | None = None) -> str:
+    """An article's page carrying the current search along (to mark its words and come back)."""
+    query = _cached("article_query", lambda: urlencode(
+        [(k, v) for k, values in _carried().items() for v in values], safe=SAFE))
+    path = _cached("article_path", lambda: url_for("pages.article", article_id="-"))
+    url = path[:-1] + quote(str(article_id), safe="!$&'()*+,/:;=@")  # as the route's string converter quotes it
+    return f"{url}{'?' + query if query else ''}{'#' + anchor if anchor else ''}"
+
+
+def _cached(name: str, make):
+    cache = g.setdefault("_page_urls", {})
+    if name not in cache:
+        cache[name] = make()
+    return cache[name]
+
+
+def _carried() -> dict[str, list[str]]:
+    return _cached("args", lambda: {k: v for k, v in request.args.to_dict(flat=False).items() if is_carried(k)})
+
+
+def _path(endpoint: str) -> str:
+    return _cached(("path", endpoint), lambda: url_for(endpoint))
 
 
 def is_carried(name: str) -> bool:
@@ -59,9 +83,12 @@ def search_args(exclude: tuple[str, ...] = ()) -> dict[str, list[str]]:
     return {k: v for k, v in request.args.to_dict(flat=False).items() if k not in exclude and is_carried(k)}
 
 
+SAFE = "!$'()*,/:;?@"  # left as they are in a query string, as werkzeug's url_for leaves them
+
+
 def with_query(path: str, args: dict[str, list[str]]) -> str:
     """`path` with a query string of `args`, repeated values and order kept."""
-    query = urlencode([(name, value) for name, values in args.items() for value in values])
+    query = urlencode([(name, value) for name, values in args.items() for value in values], safe=SAFE)
     return f"{path}?{query}" if query else path
 
 

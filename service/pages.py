@@ -29,11 +29,11 @@ from flask import Blueprint, current_app, render_template, request, url_for
 from index import SearchRequest, SearchResult
 from service.api import ARGS_PARSER
 from service.archive import get_index
-from service.histogram import histogram, quick_ranges
+from service.histogram import bins, histogram, period, quick_ranges
 from service.page_filters import (
     FILTER_LABELS, active_filters, entity_groups, fixes_for_empty, kind_label, source_group, tag_groups, tag_label,
 )
-from service.page_urls import api_links, search_args, url_with
+from service.page_urls import api_links, article_url, search_args, url_with
 from service.schemas import SearchArgs
 
 pages = Blueprint("pages", __name__, template_folder="templates", static_folder="static",
@@ -107,17 +107,26 @@ def counts(req: SearchRequest, result: SearchResult) -> dict:
 def newest_date(index, req: SearchRequest, result: SearchResult) -> date | None:
     """The day of the newest result: where the date shortcuts count back from.
 
-    The newest as "Newest first" would list it (for several words, the newest
-    article holding all of them), so the shortcuts and that sort agree: the
-    page's own first hit when it is sorted so, else one more small search.
+    Free in most cases: the histogram's last bar when it counts days, or the
+    first hit when the page is newest first.  Otherwise one small search,
+    newest first, within the histogram's last month or year only (so it
+    scores a few matches, not all of them); for several words that is the
+    newest there holding all of them, as "Newest first" would list it.
     """
-    if not result.total:
+    found = bins(result.facets)
+    if not result.total or not found:
         return None
+    unit, counts = found
+    last = max(counts)
+    if unit == "day":
+        return date.fromisoformat(last)
     sort = "newest" if req.is_browse and req.sort == "relevance" else req.sort
-    if sort == "newest" and req.page == 1 and result.hits:
-        hits = result.hits
-    else:
-        hits = index.search(replace(req, sort="newest", page=1, per_page=1, facets=False, passages=0)).hits
+    hits = result.hits if sort == "newest" and req.page == 1 else None
+    if not hits:
+        start, end, _ = period(unit, last)
+        within = replace(req, date_from=max(start, req.date_from or start), date_to=min(end, req.date_to or end),
+                         sort="newest", page=1, per_page=1, facets=False, passages=0)
+        hits = index.search(within).hits
     published = hits[0].published if hits else None
     return published.date() if published else None
 
@@ -163,7 +172,8 @@ def _parse_args() -> SearchRequest:
 
 @pages.app_context_processor
 def helpers():
-    return {"url_with": url_with, "filter_labels": FILTER_LABELS, "kind_label": kind_label, "tag_label": tag_label}
+    return {"url_with": url_with, "article_url": article_url, "filter_labels": FILTER_LABELS, "kind_label": kind_label,
+            "tag_label": tag_label}
 
 
 @pages.app_template_filter("day")
