@@ -24,7 +24,7 @@ import re
 from dataclasses import replace
 from datetime import date, datetime
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request
 
 from index import SearchRequest, SearchResult
 from service.api import ARGS_PARSER
