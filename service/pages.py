@@ -100,7 +100,6 @@ def counts(req: SearchRequest, result: SearchResult) -> dict:
         "every_word": every if every is not None and every != result.total and not quoted_phrase(req.q) else None,
         "stories": result.stories if grouped else None,
         "grouped": grouped,
-        "shown": result.stories if grouped else result.total,
     }
 
 
@@ -116,8 +115,8 @@ def newest_date(index, req: SearchRequest, result: SearchResult) -> date | None:
     found = bins(result.facets)
     if not result.total or not found:
         return None
-    unit, counts = found
-    last = max(counts)
+    unit, per_bin = found
+    last = max(per_bin)
     if unit == "day":
         return date.fromisoformat(last)
     sort = "newest" if req.is_browse and req.sort == "relevance" else req.sort

@@ -222,6 +222,17 @@ def test_two_clicks_pick_a_range_and_escape_cancels(wire_page):
     assert page.locator("#date-from").input_value() == "1987-03-03"
 
 
+def test_a_range_can_be_picked_with_the_keyboard(wire_page):
+    page = wire_page
+    page.goto("/?q=OPEC+oil+output")
+    page.locator('.histogram a[aria-label^="20 Mar 1987:"]').focus()
+    page.keyboard.press("Enter")
+    assert "From 20 Mar 1987" in page.locator(".range-hint").inner_text()  # said aloud: the hint is aria-live
+    page.locator('.histogram a[aria-label^="2 Mar 1987:"]').focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"from=1987-03-02&to=1987-03-20"))
+
+
 def test_versions_open_and_tags_filter(wire_page):
     page = wire_page
     page.goto("/?q=OPEC+oil+output")
