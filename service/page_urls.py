@@ -16,11 +16,7 @@ from urllib.parse import quote, urlencode
 
 from flask import g, request, url_for
 
-# What the page's own URL may hold that an export or a feed does not take (service/schemas.py
-# ExportArgs and FeedArgs exclude them: paging, page size, facet choice, and sort for a feed).
-NOT_EXPORTED = ("page", "per_page", "facets", "facet_size")
-NOT_IN_FEED = ("page", "per_page", "facets", "facet_size", "sort")
-
+from service.schemas import ExportArgs, FeedArgs  # the API's own schemas say what each endpoint takes
 
 def url_with(endpoint: str = "pages.search", drop: tuple[str, ...] = (), toggle: tuple[str, str] | None = None,
              remove: tuple[str, str] | None = None, **changes) -> str:
@@ -93,10 +89,18 @@ def with_query(path: str, args: dict[str, list[str]]) -> str:
 
 
 def api_links() -> dict[str, str]:
-    """The current search as a CSV and an NDJSON export and as an Atom feed (newest first)."""
-    exported = search_args(exclude=NOT_EXPORTED)
+    """The current search as a CSV and an NDJSON export and as an Atom feed (newest first).
+
+    Each link keeps only the parameters its endpoint takes (the API refuses
+    unknown ones, while the page ignores them): no paging or facet choice in an
+    export, no sort either in a feed, and no stray `utm_source`.
+    """
+    def taken(schema) -> dict[str, list[str]]:
+        names = {f.data_key or name for name, f in schema.load_fields.items()} - {"per_page"}
+        return {k: v for k, v in _carried().items() if k in names}
+
     return {
-        "csv": with_query(url_for("api.SearchCsv"), exported),
-        "ndjson": with_query(url_for("api.SearchNdjson"), exported),
-        "atom": with_query(url_for("api.SearchAtom"), search_args(exclude=NOT_IN_FEED)),
+        "csv": with_query(url_for("api.SearchCsv"), taken(ExportArgs())),
+        "ndjson": with_query(url_for("api.SearchNdjson"), taken(ExportArgs())),
+        "atom": with_query(url_for("api.SearchAtom"), taken(FeedArgs())),
     }

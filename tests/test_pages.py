@@ -365,7 +365,8 @@ def test_a_quote_of_common_words_and_a_spelling_pair_keep_the_choice(wire):
 
 
 def test_export_and_feed_links_carry_the_search(wire):
-    page = text(wire.get("/?q=OPEC+oil+output&match=all&tag=topics:crude&sort=newest&per_page=2&page=1"))
+    page = text(wire.get("/?q=OPEC+oil+output&match=all&tag=topics:crude&sort=newest&per_page=2&page=1"
+                         "&utm_source=newsletter"))  # the page ignores what it does not know; the API refuses it
     links = hrefs(page)
     csv_url = next(h for h in links if h.startswith("/api/v1/search.csv?"))
     ndjson_url = next(h for h in links if h.startswith("/api/v1/search.ndjson?"))

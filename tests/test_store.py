@@ -81,7 +81,7 @@ def reference(index, fieldname: str) -> dict[str, dict[tuple[str, int], list[int
                 for term, pos in tokens:
                     postings.setdefault(term, {}).setdefault(key, []).append(pos + (offset if fieldname == "body" else 0))
                 if fieldname == "body" and tokens:
-                    offset += tokens[-1][1] + 1
+                    offset += max(pos for _, pos in tokens) + 1
         found[part.key] = postings
     return found
 

@@ -97,8 +97,8 @@ class WhooshBackend:
     def highlighter(self, q: str) -> Callable[[str], str]:
         ctx = self.context()
         plan = make_plan(SearchRequest(q=q), ctx.snapshot, self.limits, self.aliases, ctx.catalog)
-        terms, pairs, analyzer = plan.highlight, plan.pairs, ctx.analyzer
-        return lambda text: highlight(text, terms, analyzer, pairs)
+        terms, marks = plan.highlight, plan.marks()
+        return lambda text: highlight(text, terms, **marks)
 
     def related(self, article_id: str, limit: int = 5) -> list[RelatedArticle]:
         snapshot = self.store.snapshot()

@@ -19,7 +19,7 @@ from index.ingest.passages import split_passages
 from index.text.aliases import Aliases
 
 # Bump when parsing, passages or entities change, so re-ingesting rewrites stored articles.
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"  # 2: analysis keeps stop words, folds spelling variants and compounds
 
 
 def checksum(article: Article) -> str:

@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time as dtime
 
 import numpy as np
@@ -28,7 +28,6 @@ from index.search.plan import make_plan, parse
 from index.search.scoring import DEFAULT, Params, score
 from index.search.suggest import suggest
 from index.text.aliases import Aliases
-from index.text.analysis import text_analyzer
 
 
 @dataclass
@@ -44,7 +43,6 @@ class Context:
     def catalog(self):
         return entity_catalog(self.snapshot, self.aliases)
 
-    analyzer = text_analyzer()  # what highlighting finds words with: the arrays' own analyzer
 
 
 def published_bounds(request: SearchRequest) -> tuple[int, int] | None:
@@ -79,26 +77,29 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
     found = matching(plan.tree, snapshot, ctx.limits, allowed, deadline)
     sort = "newest" if request.is_browse and request.sort == "relevance" else request.sort
     scored = None
-    if plan.units:
-        stop = request.page * request.per_page if sort == "relevance" and not request.collapse else None
-        scored = score(snapshot, plan.units, params=ctx.params, limits=ctx.limits,
-                       coordinate=request.match == "auto", candidates=found, exact_top=stop, deadline=deadline)
+    stop = request.page * request.per_page
+    if plan.units:  # exact only as deep as the page (a few more when stories collapse); by date, no ranking
+        exact = stop * COLLAPSE_DEPTH if request.collapse else stop
+        scored = _score(snapshot, plan, ctx, request, found, exact if sort == "relevance" else 1, deadline)
     all_words = scored.holding(found, len(plan.units)) if scored is not None else None
     pool = found
     if sort != "relevance" and all_words is not None and all_words.any():
         pool = found[all_words]  # by date, only the articles that hold every word: not every one-word match
     page, versions, paged = _page(snapshot, pool, sort, scored, request)
+    if sort == "relevance" and scored is not None and page and page[-1][1] < scored.exact_floor:
+        # A story's best version lay deeper than the exact top: rank everything exactly.
+        scored = _score(snapshot, plan, ctx, request, found, None, deadline)
+        page, versions, paged = _page(snapshot, pool, sort, scored, request)
     best = best_passages(snapshot, plan, [o for o, _ in page], request.passages, ctx.params) if plan.units else {}
     hits = []
     for (ordinal, value), count in zip(page, versions):
         hit, article = make_hit(snapshot, ordinal, value if scored is not None and sort == "relevance" else None,
-                                best.get(ordinal, []), plan if plan.tree is not None else None, ctx.catalog,
-                                ctx.analyzer)
+                                best.get(ordinal, []), plan if plan.tree is not None else None, ctx.catalog)
         hit.matched = describe_match(snapshot, ordinal, plan.units, hit) if scored is not None else []
         hit.family, hit.versions = family_name(snapshot, ordinal), count
         hit.tags = dict(getattr(article, "tags", None) or {})
         hits.append(hit)
-    facets = _facets(snapshot, found, ctx, request) if request.facets else {}
+    facets = _facets(snapshot, found, ctx, request) if request.facets and request.facet_names else {}
     suggestion = _suggestion(request, ctx, allowed, len(found)) if plan.tree is not None else None
     return SearchResult(
         query=request.q, total=len(found), page=request.page, per_page=request.per_page, hits=hits,
@@ -106,6 +107,16 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
         took_ms=round((time.perf_counter() - started) * 1000, 2), expanded=plan.expanded, suggestion=suggestion,
         total_all_words=int(all_words.sum()) if all_words is not None else None, stories=paged,
     )
+
+
+COLLAPSE_DEPTH = 4  # with stories collapsed, the exact top is this many times the page's depth
+
+
+def _score(snapshot, plan, ctx: Context, request: SearchRequest, found: np.ndarray, exact_top: int | None, deadline):
+    ranked = request.sort == "relevance" or request.is_browse
+    params = ctx.params if ranked else replace(ctx.params, proximity=0.0)  # by date, only which words each holds
+    return score(snapshot, plan.units, params=params, limits=ctx.limits, coordinate=request.match == "auto",
+                 candidates=found, exact_top=exact_top, deadline=deadline)
 
 
 def _page(snapshot, pool: np.ndarray, sort: str, scored, request: SearchRequest):
@@ -146,7 +157,10 @@ def _facets(snapshot, found: np.ndarray, ctx: Context, request: SearchRequest) -
     tags = sorted(tag_counts(snapshot, chosen).items(), key=lambda item: (-item[1], item[0]))[:request.facet_limit]
     facets["tag"] = [FacetValue(tag.split("\t", 1)[1], count, tag.split("\t", 1)[0]) for tag, count in tags]
     facets["histogram"] = date_histogram(snapshot, found)
-    return facets
+    chosen_facets = {name: facets.get(name, []) for name in request.facet_names}  # every asked-for key, even empty
+    if "date" in request.facet_names:
+        chosen_facets["histogram"] = facets["histogram"]  # the date facet's adaptive bars, for the search page
+    return chosen_facets
 
 
 def _suggestion(request: SearchRequest, ctx: Context, allowed: np.ndarray, original_total: int) -> dict | None:
