@@ -198,6 +198,7 @@
     });
     document.addEventListener("pointercancel", function () { drag = null; });
     chart.addEventListener("click", function (event) {
+      if (event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) { return; }  // a new tab, as links do
       var bar = event.target.closest ? event.target.closest("a.bar") : null;
       event.preventDefault();
       if (swallowClick) { swallowClick = false; return; }
