@@ -8,7 +8,7 @@ Requests go through Flask's test client (no network, no server), alternating
 page and API so both see the same caches; medians of `--repeat` runs per query.
 
     .venv/bin/newsindex ingest ../shared/corpus/reuters21578.jsonl.gz --no-entities --index /tmp/reuters-index
-    .venv/bin/python bench/page.py --index /tmp/reuters-index
+    .venv/bin/python bench/page.py --index /tmp/reuters-index [--result-cache 0]
 """
 
 from __future__ import annotations
@@ -85,13 +85,18 @@ def main() -> None:
     parser.add_argument("--index", type=Path, default=Path("/tmp/reuters-index"),
                         help="index directory (built from Reuters if missing)")
     parser.add_argument("--repeat", type=int, default=15, help="runs per query and view")
+    parser.add_argument("--result-cache", type=int, default=None,
+                        help="NEWSINDEX_RESULT_CACHE_SIZE for the run (0: every request searches)")
     args = parser.parse_args()
     if not any(args.index.glob("*.toc")):
         build_index(args.index)
 
     from service.app import create_app
     from service.archive import get_index
-    app = create_app(Settings(index_dir=args.index))
+    settings = Settings(index_dir=args.index)
+    if args.result_cache is not None:
+        settings = settings.replace(result_cache_size=args.result_cache)
+    app = create_app(settings)
     client = app.test_client()
     articles = client.get("/healthz").get_json()["articles"]
     print(f"index {args.index}: {articles} articles; {args.repeat} runs per query and view\n")

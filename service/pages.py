@@ -2,249 +2,133 @@
 
 Arguments are validated by the API's own SearchArgs schema and the search is the
 same Index call, so the page and the JSON can never disagree (Datasette's
-habit).  Every state of the page lives in its URL: `url_with` builds the links
-that toggle a facet, remove a filter, pick a month or turn a page, so the back
-button and a pasted link always show the same thing.
+habit).  Every state of the page lives in its URL (service/page_urls.py), so
+the back button and a pasted link always show the same thing.  The sidebar's
+filters are in service/page_filters.py, the date tools in service/histogram.py.
+
+The results header is honest about counts: how many articles match, how many
+of them hold every word, and, when versions of one story are grouped, how many
+stories; the reader picks best match / all words / any word / exact phrase
+there, and finds the same search as CSV, NDJSON and an Atom feed.
 
 The pages are plain server-rendered HTML that works with JavaScript off;
-`static/app.js` only adds keys, type-ahead and auto-submit.  Every HTML
-response carries a Content-Security-Policy that allows nothing but the app's
-own scripts, styles and requests, so no template may use inline scripts or
-`style` attributes (SVG presentation attributes are fine).
+`static/app.js` only adds keys, type-ahead, auto-submit and range selection on
+the histogram.  Every HTML response carries a Content-Security-Policy that
+allows nothing but the app's own scripts, styles and requests, so no template
+may use inline scripts or `style` attributes (SVG presentation attributes are fine).
 """
 
 from __future__ import annotations
 
 import re
-from calendar import monthrange
-from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from dataclasses import replace
+from datetime import date, datetime
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request
 from marshmallow import EXCLUDE
-from werkzeug.datastructures import MultiDict
 
 from index import SearchRequest, SearchResult
 from service.api import ARGS_PARSER
 from service.archive import get_index
+from service.histogram import bins, histogram, period, quick_ranges
+from service.page_filters import (
+    FILTER_LABELS, active_filters, entity_groups, fixes_for_empty, kind_label, source_group, tag_groups, tag_label,
+)
+from service.page_urls import api_links, article_url, search_args, url_with
 from service.schemas import SearchArgs
 
 pages = Blueprint("pages", __name__, template_folder="templates", static_folder="static",
                   static_url_path="/static")
 
-FILTER_PARAMS = ("source", "person", "org", "place", "entity")
-FILTER_LABELS = {"source": "Source", "person": "Person", "org": "Organisation", "place": "Place", "entity": "Entity"}
-FACETS = (("source", "Sources"), ("person", "People"), ("org", "Organisations"), ("place", "Places"))
-FACET_LIMIT = 50  # values fetched per facet; the first FACET_SHOWN are shown, the rest behind "show more"
-FACET_SHOWN = 8
+FACET_LIMIT = 50  # values fetched per facet; the first few are shown, the rest behind "show more"
 HIT_CHIPS = {"person": 3, "place": 3}  # main people and places shown on a result card
-MAX_MONTH_BARS = 120  # a longer span is drawn by year
+HIT_TAGS = 6  # editorial tags shown on a result card
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
 
-# -- URLs ------------------------------------------------------------------------------
+# -- the results header: counts, match choice, story families -------------------------------
+
+_PHRASE = re.compile(r'^\s*"([^"]+)"\s*$')
+_PLAIN_WORDS = re.compile(r"[\w'’.\-]+(?:\s+[\w'’.\-]+)+")
+_OPERATORS = re.compile(r"\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b")
 
 
-def url_with(endpoint: str = "pages.search", drop: tuple[str, ...] = (), toggle: tuple[str, str] | None = None,
-             remove: tuple[str, str] | None = None, **changes) -> str:
-    """The current page's URL with some arguments changed.
+def quoted_phrase(q: str) -> str | None:
+    """The words of a query that is one quoted phrase (`"joint centre"` -> `joint centre`), else None."""
+    found = _PHRASE.match(q)
+    return found.group(1).strip() if found and len(found.group(1).split()) > 1 else None
 
-    `toggle=("person", "Putin")` adds or removes one value of a repeated filter,
-    `remove` removes one value, `drop` removes whole arguments, and keyword
-    arguments set single values (None removes; use `**{"from": ...}` for dates).
-    Any change but a page turn goes back to page 1.
+
+def match_choices(req: SearchRequest, result: SearchResult) -> dict | None:
+    """The "which articles" control: best match, all words, any word, exact phrase, each with its count if known.
+
+    Only for a query of several words.  Counts come from this very search: with
+    `match=auto` or `any` the matches are the articles with any word and
+    `total_all_words` those with every word; with `match=all` only the latter is known.
     """
-    args = MultiDict([(k, v) for k, v in request.args.items(multi=True) if _is_carried(k)])
-    for name in drop:
-        args.poplist(name)
-    if toggle or remove:
-        name, value = toggle or remove
-        values = args.getlist(name)
-        values = [v for v in values if v != value] if value in values else values + ([value] if toggle else [])
-        args.setlist(name, values)
-    for name, value in changes.items():
-        args.poplist(name)
-        if value not in (None, ""):
-            args[name] = value
-    if "page" not in changes:
-        args.poplist("page")
-    return url_for(endpoint, **args.to_dict(flat=False))
-
-
-def _is_carried(name: str) -> bool:
-    """Whether a query argument is passed on in links: not one that url_for or a route takes itself."""
-    return not name.startswith("_") and name not in ("endpoint", "article_id", "values")
-
-
-def search_args(exclude: tuple[str, ...] = ()) -> dict[str, list[str]]:
-    """The current search's arguments, for links that carry it along (to an article and back)."""
-    return {k: v for k, v in request.args.to_dict(flat=False).items() if k not in exclude and _is_carried(k)}
-
-
-# -- the date histogram ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Bar:
-    """One bar of the histogram: a month (or year), its count, its place in the SVG and its link."""
-
-    label: str
-    count: int
-    start: date
-    end: date
-    x: float
-    y: float
-    width: float
-    height: float
-    href: str | None
-    selected: bool = False
-
-
-@dataclass
-class Histogram:
-    bars: list[Bar]
-    width: int
-    height: int
-    unit: str  # "month" or "year"
-    first: str
-    last: str
-    peak: int = 0
-
-
-def _months(first: str, last: str) -> list[str]:
-    """Every YYYY-MM from `first` to `last`, inclusive."""
-    year, month = map(int, first.split("-"))
-    end = tuple(map(int, last.split("-")))
-    out = []
-    while (year, month) <= end:
-        out.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return out
-
-
-def histogram(months: list, date_from: date | None, date_to: date | None,
-              width: int = 240, height: int = 64) -> Histogram | None:
-    """Bars of matching articles per month (per year over long spans), empty months included.
-
-    `months` is the `date` facet: FacetValues of "YYYY-MM" in date order.  Each
-    non-empty bar links to the search narrowed to its month; the bar of the
-    currently selected month is marked.
-    """
-    counts = {v.value: v.count for v in months if re.fullmatch(r"\d{4}-\d{2}", v.value)}
-    if not counts:
+    q = req.q.strip()
+    phrase = quoted_phrase(q)
+    words = phrase or q
+    if len(words.split()) < 2:
         return None
-    span = _months(min(counts), max(counts))
-    unit = "month"
-    buckets: list[tuple[str, int, date, date]] = []
-    if len(span) > MAX_MONTH_BARS:
-        unit = "year"
-        years: dict[int, int] = {}
-        for key, count in counts.items():
-            years[int(key[:4])] = years.get(int(key[:4]), 0) + count
-        for year in range(min(years), max(years) + 1):
-            buckets.append((str(year), years.get(year, 0), date(year, 1, 1), date(year, 12, 31)))
-    else:
-        for key in span:
-            year, month = map(int, key.split("-"))
-            start = date(year, month, 1)
-            buckets.append((start.strftime("%B %Y"), counts.get(key, 0), start,
-                            date(year, month, monthrange(year, month)[1])))
-    peak = max(count for _, count, _, _ in buckets)
-    # A short span keeps bars a readable width, centred, rather than one bar filling the chart.
-    slot = width / max(len(buckets), 12)
-    offset = (width - slot * len(buckets)) / 2
-    gap = min(2.0, slot * 0.2)
-    bars = []
-    for i, (label, count, start, end) in enumerate(buckets):
-        h = round((height - 2) * count / peak, 2) if count else 0.0
-        href = url_with(**{"from": start.isoformat(), "to": end.isoformat()}) if count else None
-        bars.append(Bar(label, count, start, end, x=round(offset + i * slot, 2), y=round(height - h, 2),
-                        width=round(max(slot - gap, 0.5), 2), height=h, href=href,
-                        selected=(date_from == start and date_to == end)))
-    return Histogram(bars=bars, width=width, height=height, unit=unit, first=buckets[0][0],
-                     last=buckets[-1][0], peak=peak)
+    current = "phrase" if phrase else req.match
+    any_count = result.total if current in ("auto", "any") else None
+    all_count = result.total if current == "all" else result.total_all_words if current != "phrase" else None
+    plain = bool(_PLAIN_WORDS.fullmatch(words)) and not _OPERATORS.search(words)
+    choices = [
+        ("auto", "Best match", any_count, "Articles with every word first, then those with some of them",
+         url_with(q=words, match=None)),
+        ("all", "All words", all_count, "Only articles with every word", url_with(q=words, match="all")),
+        ("any", "Any word", any_count, "Articles with any of the words, best first", url_with(q=words, match="any")),
+    ]
+    if plain or phrase:
+        choices.append(("phrase", "Exact phrase", result.total if phrase else None,
+                        "Only articles with these words together, in this order",
+                        url_with(q=f'"{words}"', match=None)))
+    return {"current": current, "choices": [
+        {"value": value, "label": label, "count": count, "help": help, "href": href, "current": value == current}
+        for value, label, count, help, href in choices]}
 
 
-def quick_ranges(today: date) -> list[tuple[str, str, str]]:
-    """(label, from, to) of the ranges offered next to the date inputs, relative to today."""
-    return [(label, (today - timedelta(days=days)).isoformat(), today.isoformat())
-            for label, days in (("Past 7 days", 7), ("Past 30 days", 30), ("Past year", 365))]
+def counts(req: SearchRequest, result: SearchResult) -> dict:
+    """What the header says: articles, those with every word, and stories when versions are grouped."""
+    grouped = bool(req.collapse and result.stories is not None and result.stories < result.total)
+    every = result.total_all_words
+    return {
+        "articles": result.total,
+        "every_word": every if every is not None and every != result.total and not quoted_phrase(req.q) else None,
+        "stories": result.stories if grouped else None,
+        "grouped": grouped,
+    }
 
 
-# -- facets, chips and fixes ------------------------------------------------------------------
+def newest_date(index, req: SearchRequest, result: SearchResult) -> date | None:
+    """The day of the newest result: where the date shortcuts count back from.
 
-
-@dataclass
-class FacetEntry:
-    value: str
-    count: int | None
-    selected: bool
-    href: str
-
-
-def facet_groups(result: SearchResult, req: SearchRequest, source_counts: list | None) -> list[dict]:
-    """The sidebar: each facet's values with counts, selected ones first and always present.
-
-    `source_counts` are the source counts computed without the source filter (sources
-    are alternatives, so the others stay selectable); None when no source is selected.
+    Free in most cases: the histogram's last bar when it counts days, or the
+    first hit when the page is newest first.  Otherwise one small search,
+    newest first, within the histogram's last month or year only (so it
+    scores a few matches, not all of them); for several words that is the
+    newest there holding all of them, as "Newest first" would list it.
     """
-    groups = []
-    for name, label in FACETS:
-        values = source_counts if name == "source" and source_counts is not None else result.facets.get(name, [])
-        chosen = request.args.getlist(name)
-        entries = [FacetEntry(v.value, v.count, v.value in chosen, url_with(toggle=(name, v.value))) for v in values]
-        seen = {e.value for e in entries}
-        # A filter that is on stays visible (and removable) even if it fell outside the top values.
-        entries += [FacetEntry(v, result.total if name != "source" else None, True, url_with(toggle=(name, v)))
-                    for v in chosen if v not in seen]
-        entries.sort(key=lambda e: not e.selected)
-        if entries:
-            groups.append({"name": name, "label": label, "shown": entries[:FACET_SHOWN],
-                           "more": entries[FACET_SHOWN:], "selected": len(chosen)})
-    return groups
-
-
-def active_filters(req: SearchRequest) -> list[dict]:
-    """Removable chips for every filter in the URL (entities, sources, dates, match)."""
-    chips = [{"label": f"{FILTER_LABELS[name]}: {value}", "href": url_with(remove=(name, value))}
-             for name in FILTER_PARAMS for value in request.args.getlist(name)]
-    if req.date_from or req.date_to:
-        span = f"{req.date_from or '…'} – {req.date_to or '…'}"
-        chips.append({"label": f"Date: {span}", "href": url_with(drop=("from", "to"))})
-    if req.match != "auto":
-        chips.append({"label": f"Match: {req.match}", "href": url_with(match=None)})
-    return chips
-
-
-def fixes_for_empty(req: SearchRequest, result: SearchResult) -> list[dict]:
-    """For a search with no results: the nearest searches that have some, with their counts.
-
-    Each fix drops one filter, switches to `match=any`, or follows the spelling
-    suggestion; only fixes that find something are offered.
-    """
-    index = get_index()
-    candidates: list[tuple[str, str, SearchRequest]] = []
-    for name in FILTER_PARAMS:
-        for value in getattr(req, name):
-            smaller = replace(req, **{name: [v for v in getattr(req, name) if v != value]})
-            candidates.append((f"without {FILTER_LABELS[name].lower()} “{value}”",
-                               url_with(remove=(name, value)), smaller))
-    if req.date_from or req.date_to:
-        candidates.append(("at any date", url_with(drop=("from", "to")), replace(req, date_from=None, date_to=None)))
-    if req.q.strip() and len(req.q.split()) > 1 and req.match != "any":
-        candidates.append(("matching any of the words", url_with(match="any"), replace(req, match="any")))
-    fixes = []
-    for label, href, candidate in candidates[:6]:
-        found = index.search(replace(candidate, page=1, per_page=1, facets=False, passages=0)).total
-        if found:
-            fixes.append({"label": label, "href": href, "total": found})
-    suggestion = getattr(result, "suggestion", None)
-    if suggestion and suggestion.get("q"):
-        fixes.insert(0, {"label": f"for “{suggestion['q']}”", "href": url_with(q=suggestion["q"]),
-                         "total": suggestion.get("total")})
-    return fixes
+    found = bins(result.facets)
+    if not result.total or not found:
+        return None
+    unit, per_bin = found
+    last = max(per_bin)
+    if unit == "day":
+        return date.fromisoformat(last)
+    sort = "newest" if req.is_browse and req.sort == "relevance" else req.sort
+    hits = result.hits if sort == "newest" and req.page == 1 else None
+    if not hits:
+        start, end, _ = period(unit, last)
+        within = replace(req, date_from=max(start, req.date_from or start), date_to=min(end, req.date_to or end),
+                         sort="newest", page=1, per_page=1, facets=False, passages=0)
+        hits = index.search(within).hits
+    published = hits[0].published if hits else None
+    return published.date() if published else None
 
 
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
@@ -289,7 +173,8 @@ def _parse_args() -> SearchRequest:
 
 @pages.app_context_processor
 def helpers():
-    return {"url_with": url_with, "filter_labels": FILTER_LABELS}
+    return {"url_with": url_with, "article_url": article_url, "filter_labels": FILTER_LABELS, "kind_label": kind_label,
+            "tag_label": tag_label}
 
 
 @pages.app_template_filter("day")
@@ -327,15 +212,17 @@ def search():
         source_counts = others.facets.get("source", [])
     settings = current_app.config["SETTINGS"]
     last_page = max(1, min(result.pages, settings.max_results_window // req.per_page))
-    today = date.today()
+    chart = histogram(result.facets, req.date_from, req.date_to,
+                      lambda start, end: url_with(**{"from": start.isoformat(), "to": end.isoformat()}))
+    match = match_choices(req, result)
     return render_template(
-        "search.html", result=result, req=req,
-        facets=facet_groups(result, req, source_counts), chips=active_filters(req),
-        histogram=histogram(result.facets.get("date", []), req.date_from, req.date_to),
-        quick_ranges=quick_ranges(today), fixes=fixes_for_empty(req, result) if not result.hits else [],
+        "search.html", result=result, req=req, counts=counts(req, result), match=match,
+        sources=source_group(result, source_counts), tag_groups=tag_groups(result), facets=entity_groups(result),
+        chips=active_filters(req, match_shown=match is not None), histogram=chart, quick_ranges=quick_ranges(newest_date(index, req, result)),
+        fixes=fixes_for_empty(req, result, quoted_phrase(req.q)) if not result.hits else [],
         why={hit.id: why_matched(hit) for hit in result.hits} if req.q.strip() else {},
-        pager=page_numbers(result.page, last_page), last_page=last_page,
-        carry=search_args(), hit_chips=HIT_CHIPS,
+        pager=page_numbers(result.page, last_page), last_page=last_page, api=api_links(),
+        carry=search_args(), hit_chips=HIT_CHIPS, hit_tags=HIT_TAGS,
         keep=[(k, v) for k, values in search_args(exclude=("q", "page")).items() for v in values],
         first=(result.page - 1) * result.per_page + 1,
     )
@@ -363,7 +250,11 @@ def article(article_id: str):
             entities[entity.type].append((entity.name, entity.mentions))
     for kind in entities:
         entities[kind].sort(key=lambda e: (-e[1], e[0].lower()))
+    family = getattr(found, "family", None)
+    versions = index.search(SearchRequest(family=[family], collapse=False, per_page=1, facets=False,
+                                          passages=0)).total if family else 0
     return render_template("article.html", article=found, title_html=mark(found.title), passages=passages,
                            entities=entities, q=q, back=search_args(), related=_related(index, article_id),
+                           tags=dict(getattr(found, "tags", None) or {}), family=family, versions=versions,
                            keep=[(k, v) for k, values in search_args(exclude=("q", "page")).items() for v in values],
                            matches=sum(html.count("<mark>") for _, html in passages))

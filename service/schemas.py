@@ -63,10 +63,11 @@ class FilterArgs(Schema):
     person = fields.List(fields.String(), load_default=list, metadata={"description": "Only articles naming this person (repeat: all must match)"})
     org = fields.List(fields.String(), load_default=list, metadata={"description": "Only articles naming this organisation (repeat: all must match)"})
     place = fields.List(fields.String(), load_default=list, metadata={"description": "Only articles naming this place (repeat: all must match)"})
-    tag = fields.List(fields.String(), load_default=list, metadata={
+    tag = fields.List(fields.String(validate=validate.Regexp(
+        r"^[^:]+:.+", error="tag must be kind:value, such as topics:crude")), load_default=list, metadata={
         "description": "Only articles with this editorial tag, kind:value such as topics:crude (repeat: all must match)"})
     family = fields.List(fields.String(), load_default=list, metadata={
-        "description": "Only the versions of this story family (its id)"})
+        "description": "Only the versions of this story family (its id, the `family` of a hit)"})
     date_from = fields.Date(data_key="from", load_default=None, metadata={
         "description": "Published on or after this day (ISO 8601 date, YYYY-MM-DD; days are UTC)", "example": "2020-11-01"})
     date_to = fields.Date(data_key="to", load_default=None, metadata={
@@ -107,6 +108,9 @@ class SearchArgs(FilterArgs):
         min=1, max=MAX_FACET_SIZE, error=f"facet_size must be between 1 and {MAX_FACET_SIZE}"),
         metadata={"description": f"Values per facet, most frequent first (1-{MAX_FACET_SIZE}, default 20); "
                                  "the date facet lists every month"})
+    collapse = fields.Boolean(load_default=True, metadata={
+        "description": "true (default): one result per story family, the best of its versions, with `versions`; "
+                       "false: every version"})
 
 
 class ExportArgs(SearchArgs):

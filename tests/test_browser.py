@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import re
 import shutil
+import csv
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from conftest import ROOT
 from index import Index, article_from_record
+from wire_corpus import build_index
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -65,10 +68,27 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture
-def page(browser, base_url):
+@pytest.fixture(scope="module")
+def wire_url(tmp_path_factory, seed_settings):
+    """The real app under werkzeug over the small wire archive of tests/wire_corpus.py (families, tags, 1987 dates)."""
+    from werkzeug.serving import make_server
+
+    from service.app import create_app
+    folder = tmp_path_factory.mktemp("wire-browser")
+    settings = seed_settings.replace(index_dir=folder / "index", entities=False)
+    build_index(folder / "corpus", settings)
+    server = make_server("127.0.0.1", 0, create_app(settings), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+@contextmanager
+def watched_page(browser, base_url):
     """A fresh desktop-sized page; fails the test on a browser error or any request off the app."""
-    context = browser.new_context(viewport=DESKTOP, base_url=base_url)
+    context = browser.new_context(viewport=DESKTOP, base_url=base_url, accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(10_000)
     problems: list[str] = []
@@ -82,6 +102,18 @@ def page(browser, base_url):
     # A 404 from the optional facet value endpoint is expected before it exists.
     real = [p for p in problems if not re.search(r"/api/v1/facets/|404 \(NOT FOUND\)", p)]
     assert not real, real
+
+
+@pytest.fixture
+def page(browser, base_url):
+    with watched_page(browser, base_url) as page:
+        yield page
+
+
+@pytest.fixture
+def wire_page(browser, wire_url):
+    with watched_page(browser, wire_url) as page:
+        yield page
 
 
 def count_of(page) -> str:
@@ -112,13 +144,105 @@ def test_search_then_facet_narrows_and_chip_removes(page):
     assert page.locator(".chips .chip.removable").count() == 1
 
 
-def test_histogram_bar_filters_to_its_month(page):
+def test_histogram_bar_clicked_twice_filters_to_its_day(page):
     page.goto("/")
-    page.locator('.histogram a[aria-label^="November 2020"]').click()
-    page.wait_for_url(re.compile(r"from=2020-11-01&to=2020-11-30"))
+    bar = page.locator('.histogram a[aria-label^="26 Nov 2020"]')
+    bar.click()
+    assert "click the last bar" in page.locator(".range-hint").inner_text()
+    assert page.locator("#date-from").input_value() == "2020-11-26"  # the form follows the choice
+    bar.click()
+    page.wait_for_url(re.compile(r"from=2020-11-26&to=2020-11-26"))
     assert count_of(page).startswith("1 article")
-    assert page.locator("#date-from").input_value() == "2020-11-01"
     assert page.locator('.histogram a[aria-current="true"]').count() == 1
+
+
+def test_without_javascript_a_bar_is_a_link_to_its_own_period(browser, base_url):
+    context = browser.new_context(viewport=DESKTOP, base_url=base_url, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto("/")
+        assert not page.locator(".range-hint").is_visible()
+        page.locator('.histogram a[aria-label^="13 Jan 2021"]').click()
+        page.wait_for_url(re.compile(r"from=2021-01-13&to=2021-01-13"))
+        assert count_of(page).startswith("1 article")
+    finally:
+        context.close()
+
+
+def bar_centre(page, label: str) -> tuple[float, float]:
+    box = page.locator(f'.histogram a[aria-label^="{label}:"]').bounding_box()
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def test_select_a_histogram_range_switch_to_all_words_and_download_the_csv(wire_page):
+    page = wire_page
+    page.goto("/?q=OPEC+oil+output")
+    assert count_of(page).startswith("4 stories (6 articles, 4 with every word)")
+    # drag from 2 March to 20 March: the 20 April cocoa story falls outside
+    page.mouse.move(*bar_centre(page, "2 Mar 1987"))
+    page.mouse.down()
+    page.mouse.move(*bar_centre(page, "10 Mar 1987"), steps=4)
+    assert "2 Mar 1987 to 10 Mar 1987" in page.locator(".range-hint").inner_text()
+    page.mouse.move(*bar_centre(page, "20 Mar 1987"), steps=4)
+    page.mouse.up()
+    page.wait_for_url(re.compile(r"from=1987-03-02&to=1987-03-20"))
+    assert count_of(page).startswith("3 stories (5 articles, 4 with every word)")
+    assert page.locator("#date-to").input_value() == "1987-03-20"
+
+    page.locator("nav.match").get_by_role("link", name=re.compile(r"^All words")).click()
+    page.wait_for_url(re.compile(r"match=all"))
+    assert "from=1987-03-02&to=1987-03-20" in page.url
+    assert count_of(page).startswith("2 stories (4 articles)")
+    assert page.locator('nav.match a[aria-current="true"]').inner_text().startswith("All words")
+    shown = [href.split("/articles/")[1].split("?")[0]
+             for href in page.locator(".hit-title a").evaluate_all("links => links.map(a => a.getAttribute('href'))")]
+
+    with page.expect_download() as info:
+        page.get_by_role("link", name="CSV", exact=True).click()
+    download = info.value
+    assert download.suggested_filename == "newsindex-search.csv"
+    with open(download.path(), newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [row["id"] for row in rows] == shown and len(rows) == 2
+    assert all("OPEC" in row["title"] for row in rows)
+    assert rows[0]["published"].startswith("1987-03-")
+
+
+def test_two_clicks_pick_a_range_and_escape_cancels(wire_page):
+    page = wire_page
+    page.goto("/")
+    first = page.locator('.histogram a[aria-label^="3 Mar 1987:"]')
+    first.click()
+    assert page.locator(".histogram a.inrange").count() == 1
+    page.keyboard.press("Escape")
+    assert page.locator(".histogram a.inrange").count() == 0
+    first.click()
+    page.locator('.histogram a[aria-label^="1 Apr 1987:"]').click()
+    page.wait_for_url(re.compile(r"from=1987-03-03&to=1987-04-01"))
+    assert page.locator("#date-from").input_value() == "1987-03-03"
+
+
+def test_a_range_can_be_picked_with_the_keyboard(wire_page):
+    page = wire_page
+    page.goto("/?q=OPEC+oil+output")
+    page.locator('.histogram a[aria-label^="20 Mar 1987:"]').focus()
+    page.keyboard.press("Enter")
+    assert "From 20 Mar 1987" in page.locator(".range-hint").inner_text()  # said aloud: the hint is aria-live
+    page.locator('.histogram a[aria-label^="2 Mar 1987:"]').focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"from=1987-03-02&to=1987-03-20"))
+
+
+def test_versions_open_and_tags_filter(wire_page):
+    page = wire_page
+    page.goto("/?q=OPEC+oil+output")
+    page.get_by_role("link", name=re.compile(r"2 similar versions of this story")).click()
+    page.wait_for_url(re.compile(r"family=.*collapse=false"))
+    assert page.locator(".hit").count() == 3
+    page.goto("/?q=OPEC+oil+output")
+    page.locator('section[data-facet="tag-topics"] a', has_text="crude").click()
+    page.wait_for_url(re.compile(r"tag=topics%3Acrude|tag=topics:crude"))
+    assert page.locator(".active").get_by_role("link", name="Remove filter Topics: crude").count() == 1
 
 
 def test_entity_chip_on_a_card_adds_a_filter(page):
@@ -205,22 +329,26 @@ def test_script_in_an_article_is_shown_as_text_and_never_runs(page):
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["390px", "1440px"])
-def test_axe_finds_no_serious_issue_and_screenshots_are_written(page, viewport):
+def test_axe_finds_no_serious_issue_and_screenshots_are_written(page, wire_page, viewport):
     from axe_playwright_python.sync_playwright import Axe
     axe = Axe()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.set_viewport_size(viewport)
+    wire_page.set_viewport_size(viewport)
     page.goto("/?q=Kalbajar")
     article_url = page.locator(".hit .passage .plink").first.get_attribute("href")
-    pages = [("search", "/?q=Kalbajar"), ("article", article_url)]
+    pages = [("search", page, "/?q=Kalbajar"), ("article", page, article_url),
+             ("wire", wire_page, "/?q=OPEC+oil+output"), ("wire-versions", wire_page, "/?q=OPEC&collapse=false")]
     if viewport is DESKTOP:
-        pages += [("browse", "/?sort=oldest&per_page=2&page=2"), ("empty", "/?q=Kalbajar&person=Hulusi+Akar")]
-    for name, url in pages:
-        page.goto(url)
-        found = axe.run(page).response["violations"]
+        pages += [("browse", page, "/?sort=oldest&per_page=2&page=2"),
+                  ("empty", page, "/?q=Kalbajar&person=Hulusi+Akar"),
+                  ("wire-range", wire_page, "/?q=OPEC+oil+output&from=1987-03-02&to=1987-03-20&match=all")]
+    for name, tab, url in pages:
+        tab.goto(url)
+        found = axe.run(tab).response["violations"]
         serious = [f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
                    for v in found if v["impact"] in ("serious", "critical")]
         assert not serious, f"{name} at {viewport['width']} px: {serious}"
-        page.screenshot(path=str(SCREENSHOTS / f"{name}-{viewport['width']}.png"), full_page=True)
+        tab.screenshot(path=str(SCREENSHOTS / f"{name}-{viewport['width']}.png"), full_page=True)
         # usable on a phone: nothing wider than the screen
-        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+        assert tab.evaluate("document.documentElement.scrollWidth") <= viewport["width"]

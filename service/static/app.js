@@ -1,5 +1,6 @@
 // newsindex: small progressive enhancements. Every page works without this file:
-// links and forms carry all state in the URL; this adds keys, type-ahead and auto-submit.
+// links and forms carry all state in the URL; this adds keys, type-ahead, auto-submit
+// and range selection on the date histogram.
 (function () {
   "use strict";
   document.documentElement.classList.add("js");
@@ -65,6 +66,7 @@
     return url.pathname + url.search;
   }
   function suggest(input, list, name, prefix, listed) {
+    if (!list || !name) { return; }  // editorial tags: the listed values only
     if (endpointMissing || prefix.length < 2) { list.textContent = ""; return; }
     var api = "/api/v1/facets/" + encodeURIComponent(name) + "?limit=10&prefix=" + encodeURIComponent(prefix);
     fetch(api, { headers: { Accept: "application/json" } }).then(function (response) {
@@ -110,4 +112,111 @@
       timer = setTimeout(function () { suggest(input, list, name, input.value.trim(), listed); }, 150);
     });
   });
+
+  // Date histogram: drag across bars, or click a first and a last bar, to search that range.
+  // Without this, each bar is a plain link to its own day, month or year.
+  var chart = document.querySelector(".histogram svg");
+  var range = document.querySelector("form.daterange");
+  if (chart && range) {
+    var bars = Array.prototype.slice.call(chart.querySelectorAll("a.bar"));
+    var hint = document.querySelector(".histogram .range-hint");
+    var fromInput = range.querySelector("[name=from]");
+    var toInput = range.querySelector("[name=to]");
+    var first = null;  // the bar clicked first, waiting for the last
+    var drag = null;   // {start, end} while the pointer is down
+    var swallowClick = false;
+    var plainHint = hint ? hint.textContent : "";
+
+    var nearest = function (x) {
+      var best = null, distance = Infinity;
+      bars.forEach(function (bar) {
+        var box = bar.getBoundingClientRect();
+        var d = x < box.left ? box.left - x : x > box.right ? x - box.right : 0;
+        if (d < distance) { distance = d; best = bar; }
+      });
+      return best;
+    };
+    var span = function (a, b) {
+      var from = a.dataset.from < b.dataset.from ? a.dataset.from : b.dataset.from;
+      var to = a.dataset.to > b.dataset.to ? a.dataset.to : b.dataset.to;
+      var count = 0;
+      bars.forEach(function (bar) {
+        if (bar.dataset.from >= from && bar.dataset.to <= to) { count += Number(bar.dataset.count); }
+      });
+      var labels = a.dataset.from <= b.dataset.from ? [a.dataset.label, b.dataset.label] : [b.dataset.label, a.dataset.label];
+      return { from: from, to: to, count: count, label: labels[0] === labels[1] ? labels[0] : labels[0] + " to " + labels[1] };
+    };
+    var paint = function (chosen) {
+      bars.forEach(function (bar) {
+        var inside = chosen && bar.dataset.from >= chosen.from && bar.dataset.to <= chosen.to;
+        bar.classList.toggle("inrange", Boolean(inside));
+      });
+      if (chosen) {
+        fromInput.value = chosen.from;
+        toInput.value = chosen.to;
+      }
+    };
+    var say = function (text) { if (hint) { hint.textContent = text; } };
+    var apply = function (chosen) {
+      paint(chosen);
+      say("Searching " + chosen.label + " (" + chosen.count + " articles)…");
+      range.submit();
+    };
+    var cancel = function () {
+      first = null;
+      paint(null);
+      say(plainHint);
+    };
+
+    chart.addEventListener("dragstart", function (event) { event.preventDefault(); });
+    chart.addEventListener("pointerdown", function (event) {
+      if (event.button !== 0) { return; }
+      var bar = nearest(event.clientX);
+      if (!bar) { return; }
+      drag = { start: bar, end: bar };
+      if (event.pointerType === "mouse") { event.preventDefault(); }
+    });
+    document.addEventListener("pointermove", function (event) {
+      if (!drag) { return; }
+      var bar = nearest(event.clientX);
+      if (bar && bar !== drag.end) {
+        drag.end = bar;
+        var chosen = span(drag.start, bar);
+        paint(chosen);
+        say(chosen.label + ": " + chosen.count + " articles (let go to search)");
+      }
+    });
+    document.addEventListener("pointerup", function () {
+      if (!drag) { return; }
+      var done = drag;
+      drag = null;
+      if (done.end !== done.start) {
+        swallowClick = true;
+        first = null;
+        apply(span(done.start, done.end));
+      }
+    });
+    document.addEventListener("pointercancel", function () { drag = null; });
+    chart.addEventListener("click", function (event) {
+      if (event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) { return; }  // a new tab, as links do
+      var bar = event.target.closest ? event.target.closest("a.bar") : null;
+      event.preventDefault();
+      if (swallowClick) { swallowClick = false; return; }
+      if (!bar) { return; }
+      if (!first) {
+        first = bar;
+        var chosen = span(bar, bar);
+        paint(chosen);
+        say("From " + chosen.label + ": click the last bar of the range (this one again for " +
+            chosen.label + " alone; Esc to cancel).");
+        return;
+      }
+      var start = first;
+      first = null;
+      apply(span(start, bar));
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && first) { cancel(); }
+    });
+  }
 })();
