@@ -33,8 +33,9 @@ class Backend(Protocol):
         still stored with those checksums; else it raises Stale naming the others.
         """
 
-    def pending(self, limit: int) -> list[tuple[str, str]]:
-        """(id, checksum) of up to `limit` articles whose entities are still to be extracted, oldest first."""
+    def pending(self, limit: int, vectors: bool = False) -> list[tuple[str, str]]:
+        """(id, checksum) of up to `limit` articles whose entities (`vectors`: or passage vectors) are still
+        to be computed, oldest first."""
 
     def checksums(self, ids: Sequence[str]) -> dict[str, str]:
         """The stored checksum of each of `ids` that exists (what an unchanged re-ingest is checked against)."""

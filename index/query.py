@@ -16,6 +16,7 @@ from index.errors import InvalidQuery
 SORTS = ("relevance", "newest", "oldest")
 SORT_ALIASES = {"date": "newest", "score": "relevance"}
 MATCHES = ("auto", "all", "any")
+MODES = ("hybrid", "lexical")
 
 
 @dataclass
@@ -40,6 +41,7 @@ class SearchRequest:
     facet_limit: int = 20
     passages: int = 3
     collapse: bool = True  # one result per story family, with its number of versions
+    mode: str = "hybrid"  # hybrid: BM25 mixed with passage vectors where the index has them; lexical: BM25 only
 
     def check(self, max_per_page: int = 100, max_window: int = 10_000) -> None:
         """Raise InvalidQuery (naming the parameter) for values no search can honour."""
@@ -48,6 +50,8 @@ class SearchRequest:
             raise InvalidQuery(f"sort must be one of {', '.join(SORTS)}", "sort")
         if self.match not in MATCHES:
             raise InvalidQuery(f"match must be one of {', '.join(MATCHES)}", "match")
+        if self.mode not in MODES:
+            raise InvalidQuery(f"mode must be one of {', '.join(MODES)}", "mode")
         if self.page < 1:
             raise InvalidQuery("page must be 1 or more", "page")
         if not 1 <= self.per_page <= max_per_page:
@@ -111,6 +115,7 @@ class SearchResult:
     expanded: list[dict] = field(default_factory=list)
     total_all_words: int | None = None  # of `total`, the articles holding every word asked (None: no words)
     stories: int | None = None  # story families among the matches: what is paged through when collapsed
+    semantic: str = "off"  # "on": vectors mixed in; "pending": some articles not embedded yet (ranked by words); "off"
 
     @property
     def pages(self) -> int:

@@ -12,7 +12,7 @@ from datetime import timezone
 from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from index import SearchRequest
-from index.query import MATCHES, SORT_ALIASES, SORTS
+from index.query import MATCHES, MODES, SORT_ALIASES, SORTS
 
 MAX_PER_PAGE = 100
 
@@ -41,6 +41,9 @@ class SearchArgs(Schema):
                          metadata={"description": "relevance (default), newest or oldest"})
     match = fields.String(load_default="auto", validate=validate.OneOf(MATCHES),
                           metadata={"description": "auto (all words rank first), all (strict AND) or any (OR)"})
+    mode = fields.String(load_default="hybrid", validate=validate.OneOf(MODES), metadata={"description": (
+        "hybrid (default): BM25 mixed with passage vectors where the index has them, and close articles that share "
+        "no word with a plain query are found too; lexical: BM25 only (NEWSINDEX_SEMANTIC=0 makes every search lexical)")})
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, error="page must be 1 or more"))
     per_page = fields.Integer(load_default=10, validate=validate.Range(
         min=1, max=MAX_PER_PAGE, error=f"per_page must be between 1 and {MAX_PER_PAGE}"))
@@ -155,6 +158,7 @@ class SuggestionOut(Schema):
 class ExpansionOut(Schema):
     term = fields.String(required=True, metadata={"description": "The query word or phrase that is an alias"})
     to = fields.List(fields.String(), required=True, metadata={"description": "The names it was expanded to"})
+    via = fields.String(metadata={"description": "What expanded it: the alias file's entry, \"entity\" (the entity catalog's spellings) or \"feedback\" (words of the top results)"})
 
 
 class SearchOut(Schema):
@@ -169,6 +173,10 @@ class SearchOut(Schema):
     facets = fields.Nested(FacetsOut)
     suggestion = fields.Nested(SuggestionOut, allow_none=True, metadata={"description": "Did you mean ...?"})
     expanded = fields.List(fields.Nested(ExpansionOut), metadata={"description": "Alias expansions applied"})
+    semantic = fields.String(metadata={"description": (
+        "on: passage vectors were mixed into the ranking; pending: some articles are not embedded yet and rank by "
+        "their words alone (all of them right after an ingest: the answer is then lexical); off: lexical only "
+        "(mode=lexical, NEWSINDEX_SEMANTIC=0, a browse or a sort by date)")})
     next = fields.String(allow_none=True)
     previous = fields.String(allow_none=True)
 

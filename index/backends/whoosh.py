@@ -58,7 +58,7 @@ class WhooshBackend:
     # -- reading --------------------------------------------------------------
 
     def context(self) -> Context:
-        return Context(self.store.snapshot(), self.aliases, self.limits)
+        return Context(self.store.snapshot(), self.aliases, self.limits, semantic=self.settings.semantic)
 
     def search(self, request: SearchRequest) -> SearchResult:
         ctx = self.context()
@@ -128,8 +128,8 @@ class WhooshBackend:
         """One commit; returns the ids (written or removed) that existed before it."""
         return self.store.write(articles, checksums, remove, processes=processes, expect=expect)
 
-    def pending(self, limit: int) -> list[tuple[str, str]]:
-        return self.store.pending(limit)
+    def pending(self, limit: int, vectors: bool = False) -> list[tuple[str, str]]:
+        return self.store.pending(limit, vectors)
 
     def merge(self) -> int:
         """Merge segments as the policy asks, now; returns how many merges were made."""

@@ -29,6 +29,15 @@ from index.search.expand import Limits, check_expansion, expansions
 from index.text.aliases import Aliases
 from index.text.analysis import keyword_analyzer, terms as analysis_terms, text_analyzer
 
+# Words a question is made of rather than what it asks about ("who is buying barley" asks for barley
+# and buying): dropped from a query, like the index's own stop words, when other words remain.  Only
+# bare words: inside a phrase every word counts.  Measured on the news sets (bench/RESULTS.md).
+QUESTION_WORDS = (
+    "who whom whose what which where why how does do did doing done was were been being has had having "
+    "would should could shall might must there their they them these those about into than then such "
+    "much many any some its our his her he she i me my also just very what's")
+QUERY_STOP_WORDS = frozenset(STOP_WORDS) | frozenset(t for w in QUESTION_WORDS.split() for t in analysis_terms(w))
+
 # Fields a query may name, and the index field each one searches.
 QUERY_FIELDS = {"title": "title", "body": "body", "text": "body", "source": "source_text", "byline": "byline"}
 TEXT_FIELDS = ("title", "body")
@@ -138,11 +147,11 @@ def bind_negations(node: Q.Query) -> Q.Query:
 def drop_stop_words(node: Q.Query) -> Q.Query:
     """Remove bare stop-word terms (not phrase words) from And/Or; the query itself if all are stop words."""
     leaves = [leaf for leaf in node.leaves() if isinstance(leaf, Q.Term) and leaf.fieldname in TEXT_FIELDS]
-    if not leaves or all(leaf.text in STOP_WORDS for leaf in leaves) and len(leaves) == len(list(node.leaves())):
+    if not leaves or all(leaf.text in QUERY_STOP_WORDS for leaf in leaves) and len(leaves) == len(list(node.leaves())):
         return node
 
     def prune(n: Q.Query) -> Q.Query | None:
-        if isinstance(n, Q.Term) and n.fieldname in TEXT_FIELDS and n.text in STOP_WORDS:
+        if isinstance(n, Q.Term) and n.fieldname in TEXT_FIELDS and n.text in QUERY_STOP_WORDS:
             return None
         if isinstance(n, (Q.And, Q.Or)):
             kept = [c for c in (prune(c) for c in n.subqueries) if c is not None]

@@ -3,6 +3,7 @@
     plan     the query parsed and understood once (plan.py)
     match    every article the query and filters find (matching.py): the exact total
     rank     BM25F with proximity (scoring.py), or by date; only the page is sorted
+    mix      with hybrid on, BM25 mixed with passage vectors, which may add articles (semantic.py)
     facets   counts over every match (facets.py)
     hits     the page's articles, their best passages highlighted, why each matched (passages.py)
     suggest  "did you mean" when a word is rare and a close one is common (suggest.py)
@@ -25,7 +26,8 @@ from index.search.facets import date_histogram, entity_facets, facet_counts, pla
 from index.search.matching import Deadline, filter_mask, matching
 from index.search.passages import best_passages, describe_match, make_hit
 from index.search.plan import make_plan, parse
-from index.search.scoring import DEFAULT, Params, score
+from index.search.scoring import DEFAULT, Params, Scored, score
+from index.search import semantic as dense
 from index.search.suggest import suggest
 from index.text.aliases import Aliases
 from index.text.analysis import text_analyzer
@@ -39,6 +41,8 @@ class Context:
     aliases: Aliases
     limits: Limits = Limits()
     params: Params = DEFAULT
+    semantic: bool = False  # NEWSINDEX_SEMANTIC: passage vectors may be mixed into relevance ranking
+    hybrid: dense.Hybrid = dense.HYBRID
 
     @property
     def catalog(self):
@@ -80,9 +84,15 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
     sort = "newest" if request.is_browse and request.sort == "relevance" else request.sort
     scored = None
     stop = request.page * request.per_page
+    hybrid = ctx.semantic and request.mode == "hybrid" and sort == "relevance" and bool(plan.units)
     if plan.units:  # exact only as deep as the page (a few more when stories collapse); by date, no ranking
         exact = stop * COLLAPSE_DEPTH if request.collapse else stop
+        exact = max(exact, ctx.hybrid.depth) if hybrid else exact
         scored = _score(snapshot, plan, ctx, request, found, exact if sort == "relevance" else 1, deadline)
+    state = "off"
+    if hybrid and not scored.partial:
+        state = dense.status(snapshot)
+        scored, found = _mix(snapshot, plan, request, ctx, scored, found, allowed)
     all_words = scored.holding(found, len(plan.units)) if scored is not None else None
     pool = found
     if sort != "relevance" and all_words is not None and all_words.any():
@@ -109,6 +119,7 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
         facets=facets, partial=deadline.cut or (scored is not None and scored.partial),
         took_ms=round((time.perf_counter() - started) * 1000, 2), expanded=plan.expanded, suggestion=suggestion,
         total_all_words=int(all_words.sum()) if all_words is not None else None, stories=paged,
+        semantic=state,
     )
 
 
@@ -120,6 +131,21 @@ def _score(snapshot, plan, ctx: Context, request: SearchRequest, found: np.ndarr
     params = ctx.params if ranked else replace(ctx.params, proximity=0.0)  # by date, only which words each holds
     return score(snapshot, plan.units, params=params, limits=ctx.limits, coordinate=request.match == "auto",
                  candidates=found, exact_top=exact_top, deadline=deadline)
+
+
+def _mix(snapshot, plan, request: SearchRequest, ctx: Context, scored: Scored, found: np.ndarray,
+         allowed: np.ndarray) -> tuple[Scored, np.ndarray]:
+    """BM25 mixed with the passage vectors (semantic.py): the mixed scores, and the matches with any additions."""
+    plain = dense.is_plain(plan)
+    text = request.q if plain else " ".join(u.label for u in plan.units)
+    cosines = dense.article_cosines(snapshot, dense.query_vector(text))
+    lexical = np.zeros(snapshot.articles)
+    lexical[found] = scored.of(found)
+    add = plain and request.match != "all" and not scored.holding(found, len(plan.units)).any()
+    mixed, added = dense.mix(lexical, found, cosines, allowed, add, ctx.hybrid)
+    units_found = np.zeros(snapshot.articles, dtype=np.int32)
+    units_found[found] = scored.units_found[scored._at(found)]
+    return Scored(mixed, None, scored.partial, units_found, scored.pruned), np.union1d(found, added)
 
 
 def _page(snapshot, pool: np.ndarray, sort: str, scored, request: SearchRequest):

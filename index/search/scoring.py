@@ -79,6 +79,8 @@ def score(snapshot, units: list[Unit], fields: tuple[str, ...] = ARTICLE_FIELDS,
     scorer = Scorer(snapshot, fields, params, limits, candidates)
     totals = np.zeros(scorer.size)
     hits = np.zeros(scorer.size, dtype=np.int32)
+    weights = [scorer.weight_of(u) for u in units] if params.coord_idf else [1.0] * len(units)
+    held = np.zeros(scorer.size) if params.coord_idf else None  # the weight of the units each document holds
     coord_on = coordinate and params.coord > 0 and 1 < len(units) <= params.coord_max_units
     prune = exact_top is not None and not coord_on and len(units) > 1 and candidates is not None
     bounds = [scorer.bound(u) for u in units] if prune else [math.inf] * len(units)
@@ -94,13 +96,18 @@ def score(snapshot, units: list[Unit], fields: tuple[str, ...] = ARTICLE_FIELDS,
         at, scores = scorer.unit(units[number], within)
         totals[at] += scores
         pruned += within is not None
-        if within is None:
-            hits[at] += 1
-        else:  # still count the unit in every document that holds it
-            hits[scorer.place(_holders(scorer, units[number]))[0]] += 1
+        holders = at if within is None else scorer.place(_holders(scorer, units[number]))[0]
+        hits[holders] += 1  # pruned: still count the unit in every document that holds it
+        if held is not None:
+            held[holders] += weights[number]
         if prune and within is None and step + 1 < len(order) and math.isfinite(remaining):
             within = _survivors(scorer, totals, candidates, exact_top, remaining + extra)
-    coord = (hits / len(units)) ** params.coord if coord_on else None
+    if not coord_on:
+        coord = None
+    elif held is not None:
+        coord = (held / (sum(weights) or 1.0)) ** params.coord
+    else:
+        coord = (hits / len(units)) ** params.coord
     if params.proximity > 0 and not partial:
         pool = scorer.place(np.asarray(candidates, dtype=np.int64))[0] if candidates is not None \
             else np.arange(scorer.size)

@@ -231,6 +231,14 @@ class Encoder:
         return out
 
 
+def passage_text(title: str | None, text: str) -> str:
+    """What a passage is embedded as: "title. passage", so a passage that never names its subject still has it."""
+    title = (title or "").strip()
+    if not title:
+        return text
+    return f"{title} {text}" if title[-1] in ".!?:" else f"{title}. {text}"
+
+
 def normalise(vectors: np.ndarray) -> np.ndarray:
     """Rows scaled to length 1 (a zero row stays zero), as float32."""
     vectors = np.asarray(vectors, dtype=np.float32)
