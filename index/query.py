@@ -41,6 +41,7 @@ class SearchRequest:
     facet_limit: int = 20
     passages: int = 3
     collapse: bool = True  # one result per story family, with its number of versions
+    feedback: bool = True  # short queries widened with the words of their best results (index/search/feedback.py)
     mode: str = "hybrid"  # hybrid: BM25 mixed with passage vectors where the index has them; lexical: BM25 only
 
     def check(self, max_per_page: int = 100, max_window: int = 10_000) -> None:

@@ -44,6 +44,9 @@ class SearchArgs(Schema):
     mode = fields.String(load_default="hybrid", validate=validate.OneOf(MODES), metadata={"description": (
         "hybrid (default): BM25 mixed with passage vectors where the index has them, and close articles that share "
         "no word with a plain query are found too; lexical: BM25 only (NEWSINDEX_SEMANTIC=0 makes every search lexical)")})
+    feedback = fields.Boolean(load_default=True, metadata={"description": (
+        "Pseudo-relevance feedback: a query of up to 3 words is widened with the words of its 10 best results, "
+        "listed in expanded with via \"feedback\" (false: the words as typed)")})
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, error="page must be 1 or more"))
     per_page = fields.Integer(load_default=10, validate=validate.Range(
         min=1, max=MAX_PER_PAGE, error=f"per_page must be between 1 and {MAX_PER_PAGE}"))

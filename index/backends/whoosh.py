@@ -23,6 +23,7 @@ from index.query import RelatedArticle, SearchRequest, SearchResult
 from index.search.columns import entity_catalog
 from index.search.expand import Limits
 from index.search.facet_values import facet_values
+from index.search.feedback import FEEDBACK, Feedback
 from index.search.plan import make_plan
 from index.search.related import related
 from index.search.run import Context, search
@@ -58,7 +59,9 @@ class WhooshBackend:
     # -- reading --------------------------------------------------------------
 
     def context(self) -> Context:
-        return Context(self.store.snapshot(), self.aliases, self.limits, semantic=self.settings.semantic)
+        feedback = FEEDBACK if self.settings.feedback else Feedback(max_units=0)
+        return Context(self.store.snapshot(), self.aliases, self.limits, semantic=self.settings.semantic,
+                       feedback=feedback)
 
     def search(self, request: SearchRequest) -> SearchResult:
         ctx = self.context()

@@ -23,11 +23,12 @@ from index.search.collapse import family_name, representatives
 from index.search.columns import entity_catalog, family_column, family_mask, pair_mask, tag_counts
 from index.search.expand import Limits
 from index.search.facets import date_histogram, entity_facets, facet_counts, plain_facets
-from index.search.matching import Deadline, filter_mask, matching
+from index.search.matching import Deadline, filter_mask, matching, term_mask
 from index.search.passages import best_passages, describe_match, make_hit
 from index.search.plan import make_plan, parse
 from index.search.scoring import DEFAULT, Params, Scored, score
 from index.search import semantic as dense
+from index.search.feedback import FEEDBACK, Feedback, expansion
 from index.search.suggest import suggest
 from index.text.aliases import Aliases
 from index.text.analysis import text_analyzer
@@ -43,6 +44,7 @@ class Context:
     params: Params = DEFAULT
     semantic: bool = False  # NEWSINDEX_SEMANTIC: passage vectors may be mixed into relevance ranking
     hybrid: dense.Hybrid = dense.HYBRID
+    feedback: Feedback = FEEDBACK  # max_units 0: no pseudo-relevance feedback (NEWSINDEX_FEEDBACK=0)
 
     @property
     def catalog(self):
@@ -85,10 +87,16 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
     scored = None
     stop = request.page * request.per_page
     hybrid = ctx.semantic and request.mode == "hybrid" and sort == "relevance" and bool(plan.units)
+    units, expanded = plan.units, list(plan.expanded)
+    if sort == "relevance" and 0 < len(plan.units) <= ctx.feedback.max_units and request.feedback \
+            and dense.is_plain(plan):
+        units, found, words = _feedback(snapshot, plan, ctx, request, found, allowed, deadline)
+        if words:
+            expanded.append({"term": request.q, "to": words, "via": "feedback"})
     if plan.units:  # exact only as deep as the page (a few more when stories collapse); by date, no ranking
         exact = stop * COLLAPSE_DEPTH if request.collapse else stop
         exact = max(exact, ctx.hybrid.depth) if hybrid else exact
-        scored = _score(snapshot, plan, ctx, request, found, exact if sort == "relevance" else 1, deadline)
+        scored = _score(snapshot, units, ctx, request, found, exact if sort == "relevance" else 1, deadline)
     state = "off"
     if hybrid and not scored.partial:
         state = dense.status(snapshot)
@@ -100,7 +108,7 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
     page, versions, paged = _page(snapshot, pool, sort, scored, request)
     if sort == "relevance" and scored is not None and page and page[-1][1] < scored.exact_floor:
         # A story's best version lay deeper than the exact top: rank everything exactly.
-        scored = _score(snapshot, plan, ctx, request, found, None, deadline)
+        scored = _score(snapshot, units, ctx, request, found, None, deadline)
         page, versions, paged = _page(snapshot, pool, sort, scored, request)
     best = best_passages(snapshot, plan, [o for o, _ in page], request.passages, ctx.params) if plan.units else {}
     hits = []
@@ -117,7 +125,7 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
     return SearchResult(
         query=request.q, total=len(found), page=request.page, per_page=request.per_page, hits=hits,
         facets=facets, partial=deadline.cut or (scored is not None and scored.partial),
-        took_ms=round((time.perf_counter() - started) * 1000, 2), expanded=plan.expanded, suggestion=suggestion,
+        took_ms=round((time.perf_counter() - started) * 1000, 2), expanded=expanded, suggestion=suggestion,
         total_all_words=int(all_words.sum()) if all_words is not None else None, stories=paged,
         semantic=state,
     )
@@ -126,10 +134,25 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
 COLLAPSE_DEPTH = 4  # with stories collapsed, the exact top is this many times the page's depth
 
 
-def _score(snapshot, plan, ctx: Context, request: SearchRequest, found: np.ndarray, exact_top: int | None, deadline):
+def _feedback(snapshot, plan, ctx: Context, request: SearchRequest, found: np.ndarray, allowed: np.ndarray,
+              deadline) -> tuple[list, np.ndarray, list[str]]:
+    """(the units widened by feedback.py, the matches with the articles its words find, its words)."""
+    first = _score(snapshot, plan.units, ctx, request, found, ctx.feedback.docs, deadline)
+    extra, words = expansion(snapshot, plan.units, first.ranked(found, 0, ctx.feedback.docs), ctx.feedback)
+    if not extra:
+        return plan.units, found, []
+    if ctx.feedback.widen and request.match != "all":
+        mask = np.zeros(snapshot.articles, dtype=bool)
+        for fieldname in ("title", "body"):
+            mask |= term_mask(snapshot, fieldname, [u.alternatives[0].text for u in extra])
+        found = np.union1d(found, np.flatnonzero(mask & allowed))
+    return plan.units + extra, found, words
+
+
+def _score(snapshot, units, ctx: Context, request: SearchRequest, found: np.ndarray, exact_top: int | None, deadline):
     ranked = request.sort == "relevance" or request.is_browse
     params = ctx.params if ranked else replace(ctx.params, proximity=0.0)  # by date, only which words each holds
-    return score(snapshot, plan.units, params=params, limits=ctx.limits, coordinate=request.match == "auto",
+    return score(snapshot, units, params=params, limits=ctx.limits, coordinate=request.match == "auto",
                  candidates=found, exact_top=exact_top, deadline=deadline)
 
 
