@@ -17,6 +17,8 @@ SORTS = ("relevance", "newest", "oldest")
 SORT_ALIASES = {"date": "newest", "score": "relevance"}
 MATCHES = ("auto", "all", "any")
 MODES = ("hybrid", "lexical")
+MAX_RECENCY = 10.0
+RECENCY_HALF_LIFE_DAYS = 30.0
 
 
 @dataclass
@@ -41,6 +43,7 @@ class SearchRequest:
     facet_limit: int = 20
     passages: int = 3
     collapse: bool = True  # one result per story family, with its number of versions
+    recency: float = 0.0  # relevance x (1 + recency x 0.5 ** (days older than the newest article / 30)); 0: off
     feedback: bool = True  # short queries widened with the words of their best results (index/search/feedback.py)
     mode: str = "hybrid"  # hybrid: BM25 mixed with passage vectors where the index has them; lexical: BM25 only
 
@@ -51,6 +54,8 @@ class SearchRequest:
             raise InvalidQuery(f"sort must be one of {', '.join(SORTS)}", "sort")
         if self.match not in MATCHES:
             raise InvalidQuery(f"match must be one of {', '.join(MATCHES)}", "match")
+        if not 0 <= self.recency <= MAX_RECENCY:
+            raise InvalidQuery(f"recency must be between 0 and {MAX_RECENCY}", "recency")
         if self.mode not in MODES:
             raise InvalidQuery(f"mode must be one of {', '.join(MODES)}", "mode")
         if self.page < 1:

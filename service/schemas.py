@@ -44,6 +44,9 @@ class SearchArgs(Schema):
     mode = fields.String(load_default="hybrid", validate=validate.OneOf(MODES), metadata={"description": (
         "hybrid (default): BM25 mixed with passage vectors where the index has them, and close articles that share "
         "no word with a plain query are found too; lexical: BM25 only (NEWSINDEX_SEMANTIC=0 makes every search lexical)")})
+    recency = fields.Float(load_default=0.0, validate=validate.Range(min=0, max=10, error="recency must be between 0 and 10"), metadata={"description": (
+        "Boost recent articles in relevance ranking: each score is multiplied by 1 + recency x 0.5 ** (days "
+        "older than the archive's newest article / 30); 0 (default): pure relevance. Ignored when sorting by date")})
     feedback = fields.Boolean(load_default=True, metadata={"description": (
         "Pseudo-relevance feedback: a query of up to 3 words is widened with the words of its 10 best results, "
         "listed in expanded with via \"feedback\" (false: the words as typed)")})

@@ -18,7 +18,7 @@ from datetime import datetime, time as dtime
 import numpy as np
 from whoosh.util.times import datetime_to_long
 
-from index.query import FacetValue, SearchRequest, SearchResult
+from index.query import RECENCY_HALF_LIFE_DAYS, FacetValue, SearchRequest, SearchResult
 from index.search.collapse import family_name, representatives
 from index.search.columns import entity_catalog, family_column, family_mask, pair_mask, tag_counts
 from index.search.expand import Limits
@@ -96,11 +96,14 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
     if plan.units:  # exact only as deep as the page (a few more when stories collapse); by date, no ranking
         exact = stop * COLLAPSE_DEPTH if request.collapse else stop
         exact = max(exact, ctx.hybrid.depth) if hybrid else exact
+        exact = None if request.recency > 0 else exact  # the boost reorders: every score exact
         scored = _score(snapshot, units, ctx, request, found, exact if sort == "relevance" else 1, deadline)
     state = "off"
     if hybrid and not scored.partial:
         state = dense.status(snapshot)
         scored, found = _mix(snapshot, plan, request, ctx, scored, found, allowed)
+    if scored is not None and request.recency > 0 and sort == "relevance":
+        scored = _boost_recent(snapshot, scored, request.recency)
     all_words = scored.holding(found, len(plan.units)) if scored is not None else None
     pool = found
     if sort != "relevance" and all_words is not None and all_words.any():
@@ -169,6 +172,24 @@ def _mix(snapshot, plan, request: SearchRequest, ctx: Context, scored: Scored, f
     units_found = np.zeros(snapshot.articles, dtype=np.int32)
     units_found[found] = scored.units_found[scored._at(found)]
     return Scored(mixed, None, scored.partial, units_found, scored.pruned), np.union1d(found, added)
+
+
+def _boost_recent(snapshot, scored: Scored, recency: float) -> Scored:
+    """Scores times 1 + recency x 0.5 ** (days older than the archive's newest article / RECENCY_HALF_LIFE_DAYS).
+
+    Undated articles are not boosted; the newest is measured in the archive, not on the clock,
+    so an archive of 1987 works like this morning's.
+    """
+    published = snapshot.article_column("published")
+    dated = published != np.iinfo(np.int64).max
+    if not dated.any():
+        return scored
+    newest = published[dated & snapshot.live_articles()].max(initial=published[dated].min())
+    ordinals = scored.docs if scored.docs is not None else np.arange(len(scored.scores))
+    days = (newest - published[ordinals]) / 86_400_000_000  # published counts microseconds
+    factor = np.where(dated[ordinals], 1 + recency * 0.5 ** (np.maximum(days, 0) / RECENCY_HALF_LIFE_DAYS), 1.0)
+    boosted = np.where(scored.scores > 0, scored.scores * factor, scored.scores)
+    return replace(scored, scores=boosted, exact_floor=-np.inf)
 
 
 def _page(snapshot, pool: np.ndarray, sort: str, scored, request: SearchRequest):

@@ -104,7 +104,13 @@ def is_plain(plan: QueryPlan) -> bool:
         if type(node) in (Q.And, Q.Or):
             return all(plain(child) for child in node.subqueries)
         return False
-    return plan.tree is not None and plain(plan.tree)
+    if plan.tree is None or not plain(plan.tree):
+        return False
+    fields: dict[str, set[str]] = {}  # a plain word is searched in title and body alike; `title:x` is not plain
+    for leaf in plan.tree.leaves():
+        if isinstance(leaf, Q.Term) and not isinstance(leaf, EntityTerm):
+            fields.setdefault(leaf.text, set()).add(leaf.fieldname)
+    return all(found == set(TEXT_FIELDS) for found in fields.values())
 
 
 def _minmax(values: np.ndarray, top: np.ndarray) -> tuple[float, float]:
