@@ -71,7 +71,7 @@ def ingest_command(corpus: Path, index_dir: Path, batch_size: int, progress: boo
 
 
 def environment() -> dict[str, str]:
-    return dict(os.environ, NEWSINDEX_ENTITIES="0", PYTHONUNBUFFERED="1")
+    return dict(os.environ, NEWSINDEX_ENTITIES="0", NEWSINDEX_SEMANTIC="0", PYTHONUNBUFFERED="1")
 
 
 @dataclass
@@ -87,7 +87,7 @@ class Trial:
 
 def check_index(index_dir: Path, bodies: dict[str, str], acknowledged: list[str]) -> list[str]:
     """Problems with the index after a crash (see the module docstring); [] when there are none."""
-    settings = Settings(index_dir=index_dir, entities=False)
+    settings = Settings(index_dir=index_dir, entities=False, semantic=False)
     try:
         index = Index.open(index_dir, settings=settings)
     except FileNotFoundError:

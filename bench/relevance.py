@@ -47,6 +47,14 @@ from index import Article, InvalidArticle, SearchRequest, Skipped, article_from_
 from index import MATCHES  # noqa: E402
 
 DEPTH = 100  # results taken per query: Recall@100 needs a hundred
+# Ranking variants a run can compare (--variants), each as SearchRequest fields; "default" is the API's defaults.
+VARIANTS = {
+    "default": {},
+    "lexical": {"mode": "lexical", "feedback": False},
+    "feedback": {"mode": "lexical", "feedback": True},
+    "hybrid": {"mode": "hybrid", "feedback": False},
+    "hybrid+feedback": {"mode": "hybrid", "feedback": True},
+}
 
 
 def ndcg_at(ranked: list[str], judged: dict[str, int], k: int = 10) -> float:
@@ -90,14 +98,15 @@ def articles(beir: BeirSet, outlets) -> Iterator[Article | Skipped]:
             yield Skipped(f"{beir.name}:{doc_id}", str(exc))
 
 
-def run_newsindex(index, beir: BeirSet, match: str = "auto", scores: dict | None = None) -> dict[str, list[str]]:
+def run_newsindex(index, beir: BeirSet, match: str = "auto", scores: dict | None = None,
+                  variant: str = "default") -> dict[str, list[str]]:
     """Article ids ranked by `Index.search` for every query, as the API would rank them.
 
     With a `scores` dict, each query's [[id, score], ...] is kept in it as well.
     """
     runs = {}
     for qid, text in beir.queries.items():
-        request = SearchRequest(q=text, per_page=DEPTH, facets=False, match=match)
+        request = SearchRequest(q=text, per_page=DEPTH, facets=False, match=match, **VARIANTS[variant])
         hits = index.search(request).hits
         runs[qid] = [hit.id for hit in hits]
         if scores is not None:
@@ -137,14 +146,18 @@ def ratio(ours: dict[str, float], base: dict[str, float]) -> dict[str, float | N
     return {k: round(ours[k] / base[k], 3) if base[k] else None for k in ours}
 
 
-def measure(sets: list[BeirSet], index_dir: Path | None, match: str, runs: dict | None = None) -> dict[str, dict]:
-    """Ingest the corpus the sets share once, then score newsindex and the baseline on each set.
+def measure(sets: list[BeirSet], index_dir: Path | None, match: str, runs: dict | None = None,
+            variants: tuple[str, ...] = ("default",)) -> dict[str, dict]:
+    """Ingest the corpus the sets share once, then score newsindex (each variant) and the baseline on each set.
 
-    With a `runs` dict, newsindex's ranked [id, score] pairs are kept in it, by set and query.
+    The index is built with passage vectors when a variant is hybrid (embedded inline, before
+    the search starts).  With a `runs` dict, newsindex's ranked [id, score] pairs (first variant)
+    are kept in it, by set and query.
     """
     figures = {}
     started = time.perf_counter()
-    with temporary_index(index_dir, entities=False) as (index, reused):
+    semantic = any(v.startswith("hybrid") or v == "default" for v in variants)
+    with temporary_index(index_dir, entities=False, semantic=semantic, enrich="inline") as (index, reused):
         if reused:
             print(f"reusing the index in {index_dir}")
         else:
@@ -152,24 +165,29 @@ def measure(sets: list[BeirSet], index_dir: Path | None, match: str, runs: dict 
                 report = index.ingest(articles(sets[0], index.outlets))
             print(f"ingested {sets[0].name}: {report.summary()} ({ingest.seconds:.1f} s)")
         for beir in sets:
-            with Timer() as searching:
-                kept = runs.setdefault(beir.name, {}) if runs is not None else None
-                ours = evaluate(run_newsindex(index, beir, match, kept), beir.qrels)
-            figures[beir.name] = {**ours, "searching": searching.seconds}
+            figures[beir.name] = {}
+            for n, variant in enumerate(variants):
+                with Timer() as searching:
+                    kept = runs.setdefault(beir.name, {}) if runs is not None and n == 0 else None
+                    ours = evaluate(run_newsindex(index, beir, match, kept, variant), beir.qrels)
+                figures[beir.name][variant] = {**ours, "ms_a_query": round(1000 * searching.seconds / max(1, len(beir.queries)), 1)}
     for beir in sets:
         with Timer() as baseline_time:
             base = evaluate(run_baseline(beir), beir.qrels)
-        searching = figures[beir.name].pop("searching")
-        figures[beir.name] = {**figures[beir.name], "baseline": base, "queries": len(beir.queries),
-                              "seconds": round(time.perf_counter() - started, 1)}
+        by_variant = figures[beir.name]
+        first = by_variant[variants[0]]
+        figures[beir.name] = {**{k: first[k] for k in ("ndcg@10", "recall@100", "mrr@10")}, "baseline": base,
+                              "queries": len(beir.queries), "seconds": round(time.perf_counter() - started, 1)}
+        if len(variants) > 1:
+            figures[beir.name]["variants"] = by_variant
         print(f"{beir.name}: {len(beir.corpus)} documents, {len(beir.queries)} queries with judgements")
-        print(f"{'':12}{'newsindex':>11}{'bm25s':>9}{'ratio':>8}")
-        ours = {k: figures[beir.name][k] for k in ("ndcg@10", "recall@100", "mrr@10")}
-        for key, value in ratio(ours, base).items():
-            shown = f"{value:.3f}" if value is not None else "-"
-            print(f"{key:12}{ours[key]:>11.4f}{base[key]:>9.4f}{shown:>8}")
-        print(f"search {searching:.1f} s ({1000 * searching / max(1, len(beir.queries)):.1f} ms a query), "
-              f"baseline {baseline_time.seconds:.1f} s, total {figures[beir.name]['seconds']} s")
+        print(f"{'':12}" + "".join(f"{v:>17}{'ratio':>7}" for v in variants) + f"{'bm25s':>9}")
+        for key in ("ndcg@10", "recall@100", "mrr@10"):
+            cells = "".join(f"{by_variant[v][key]:>17.4f}{by_variant[v][key] / base[key] if base[key] else 0:>7.3f}"
+                            for v in variants)
+            print(f"{key:12}{cells}{base[key]:>9.4f}")
+        print("ms a query  " + "".join(f"{by_variant[v]['ms_a_query']:>17.1f}{'':>7}" for v in variants)
+              + f"   baseline {baseline_time.seconds:.1f} s, total {figures[beir.name]['seconds']} s")
     return figures
 
 
@@ -182,20 +200,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index", type=Path, help="keep the index here and reuse it when it exists")
     parser.add_argument("--match", default="auto", choices=MATCHES, help="match mode of every query (default auto)")
     parser.add_argument("--runs", type=Path, help="write newsindex's ranked ids and scores here (JSON), for bench/fusion.py")
+    parser.add_argument("--variants", default="default", help=f"comma-separated ranking variants side by side "
+                        f"({', '.join(VARIANTS)}; default: the API's defaults)")
+    parser.add_argument("--vector-cache", type=Path, help="reuse sentence vectors kept by bench/vector_cache.py "
+                        "(the model is deterministic; only ingest time changes)")
     args = parser.parse_args(argv)
     if not args.beir and not args.news:
         parser.error("give --beir FOLDER, --news SET, or both")
 
+    variants = tuple(v.strip() for v in args.variants.split(","))
+    if unknown := [v for v in variants if v not in VARIANTS]:
+        parser.error(f"unknown variants {unknown}; choose from {', '.join(VARIANTS)}")
+    if args.vector_cache:
+        import vector_cache
+        print(f"vector cache: {vector_cache.install(args.vector_cache)} vectors")
     figures, runs = {}, {}
     if args.beir:
         beir = read_beir(args.beir)
         where = args.index / "beir" if args.index and args.news else args.index
-        figures.update(measure([beir], where, args.match, runs))
+        figures.update(measure([beir], where, args.match, runs, variants))
     if args.news:
         articles_by_id = news_sets.even_articles(args.reuters)
         names = list(news_sets.SETS) if args.news == "all" else [args.news]
         where = args.index / "news" if args.index and args.beir else args.index
-        figures.update(measure([news_sets.load(name, articles_by_id) for name in names], where, args.match, runs))
+        figures.update(measure([news_sets.load(name, articles_by_id) for name in names], where, args.match, runs, variants))
     if args.runs:
         args.runs.write_text(json.dumps(runs))
     if args.json:

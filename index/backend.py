@@ -36,8 +36,9 @@ class Backend(Protocol):
     def family_candidates(self, band_keys: list[str]) -> list[tuple]:
         """(id, family, signature, published) of the stored articles sharing any of these story-family band keys."""
 
-    def pending(self, limit: int) -> list[tuple[str, str]]:
-        """(id, checksum) of up to `limit` articles whose entities are still to be extracted, oldest first."""
+    def pending(self, limit: int, vectors: bool = False) -> list[tuple[str, str]]:
+        """(id, checksum) of up to `limit` articles whose entities (`vectors`: or passage vectors) are still
+        to be computed, oldest first."""
 
     def checksums(self, ids: Sequence[str]) -> dict[str, str]:
         """The stored checksum of each of `ids` that exists (what an unchanged re-ingest is checked against)."""

@@ -1,13 +1,16 @@
-"""Enrichment: an article is searchable by its words as soon as it is committed; its entities follow.
+"""Enrichment: an article is searchable by its words as soon as it is committed; entities and vectors follow.
 
-Entity extraction is most of the cost of ingesting news (a neural model over
-every passage), so with NEWSINDEX_ENRICH=background an ingest writes articles
-without entities, marked pending, at the entities-off rate, and an enricher
-extracts them afterwards: a batch of pending articles is read, run through the
-model on every core (index/ingest/entities.py), and written again with their
-entities, unless an article changed meanwhile (then it is left for its new
-version's turn).  One enricher runs per index (an OS file lock), as a
-background process that writes start:
+Entity extraction and passage embeddings are most of the cost of ingesting news
+(neural models over every passage), so with NEWSINDEX_ENRICH=background an ingest
+writes articles without them, at the plain rate, and an enricher adds them
+afterwards: a batch of waiting articles is read, their entities extracted
+(index/ingest/entities.py; articles marked pending) and their passages embedded
+(index/text/embeddings.py, "title. passage" each, int8 with a scale; with
+NEWSINDEX_SEMANTIC on, every article whose passages have no vectors yet, whatever
+NEWSINDEX_ENTITIES says), and they are written again, unless an article changed
+meanwhile (then it is left for its new version's turn).  Until its vectors are
+written an article is found by its words only (index/search/semantic.py).  One
+enricher runs per index (an OS file lock), as a background process that writes start:
 
     python -m index.enrichment INDEX_DIR      (or `newsindex enrich --wait`)
 
@@ -35,22 +38,58 @@ LOCK_NAME = "ENRICHLOCK"
 
 
 def enrich_pending(index, batch: int = BATCH, progress: Callable[[int, int], None] | None = None) -> int:
-    """Extract entities of pending articles until none is left; returns how many were enriched."""
+    """Extract entities and embed passages of waiting articles until none is left; returns how many were enriched."""
     backend, settings = index.backend, index.settings
+    vectors = settings.semantic and embeddings_installed()
     done = 0
     while True:
-        pending = dict(backend.pending(batch))
+        pending = dict(backend.pending(batch, vectors))
         if not pending:
             return done
         articles = [a for a in (backend.get(article_id) for article_id in pending) if a is not None]
         started = time.perf_counter()
-        extract_entities(articles, index.aliases, n_process=settings.ner_processes)
+        waiting = [a for a in articles if not a.enriched]
+        if waiting:
+            extract_entities(waiting, index.aliases, n_process=settings.ner_processes)
         for article in articles:
             article.enriched = True
+        if vectors:  # a rewrite without them would lose them: every article of the batch is embedded
+            embed_articles(articles, threads=settings.embedding_threads)
         done += _write(backend, articles, pending)
         log.info("enriched %d articles in %.1f s", len(articles), time.perf_counter() - started)
         if progress is not None:
-            progress(done, backend.stats().get("pending", 0))
+            stats = backend.stats()
+            progress(done, max(stats.get("pending", 0), stats.get("unembedded", 0) if vectors else 0))
+
+
+def embeddings_installed() -> bool:
+    """Is the sentence model installed? (Without it nothing is embedded and search stays lexical.)"""
+    from index.text import embeddings
+    try:
+        embeddings.model_dir()
+    except embeddings.EmbeddingsUnavailable as exc:
+        log.warning("%s; passages are not embedded", exc)
+        return False
+    return True
+
+
+def embed_articles(articles: list, threads: int = 1) -> float:
+    """Set `article.vectors` = (int8 codes, float32 scales), one row per passage; returns the seconds taken.
+
+    Each passage is embedded as "title. passage" (embeddings.passage_text), so a passage that
+    never names its subject still carries it; index/store/building.py stores them by passage.
+    """
+    from index.text import embeddings
+
+    started = time.perf_counter()
+    texts = [embeddings.passage_text(a.title, p.text) for a in articles for p in a.passages]
+    codes, scales = embeddings.quantise(embeddings.encode(texts, threads=threads)) if texts else (None, None)
+    at = 0
+    for article in articles:
+        count = len(article.passages)
+        article.vectors = (codes[at:at + count], scales[at:at + count]) if count else None
+        at += count
+    return time.perf_counter() - started
 
 
 def _write(backend, articles: list, expected: dict[str, str]) -> int:

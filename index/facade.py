@@ -221,18 +221,22 @@ class Index:
             article.first_seen = datetime.now(timezone.utc).replace(microsecond=0, tzinfo=None)
 
     def _prepare(self, articles: list[Article]) -> float:
-        """Passages and story families now; entities now (NEWSINDEX_ENRICH=inline) or later, by the enricher."""
+        """Passages and story families now; entities and passage vectors now (NEWSINDEX_ENRICH=inline) or
+        later, by the enricher."""
         s = self.settings
         later = s.entities and s.enrich == "background"
         for article in articles:
             article.enriched = not later
         seconds = prepare(articles, self.aliases, entities=s.entities and not later, ner_processes=s.ner_processes)
         assign_families(articles, self.backend.family_candidates, threshold=s.family_threshold)
+        if s.semantic and s.enrich != "background" and enrichment.embeddings_installed():
+            seconds += enrichment.embed_articles(articles, threads=s.embedding_threads)
         return seconds
 
     def _after_write(self) -> None:
-        if self.settings.entities and self.settings.enrich == "background":
-            enrichment.start_background(self.path, self.settings.as_env())
+        s = self.settings
+        if s.enrich == "background" and (s.entities or s.semantic):
+            enrichment.start_background(self.path, s.as_env())
 
     def put(self, article: Article) -> bool:
         """Create or replace one article and commit. Returns True if it was created (decided under the lock)."""

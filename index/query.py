@@ -17,6 +17,9 @@ SORTS = ("relevance", "newest", "oldest")
 SORT_ALIASES = {"date": "newest", "score": "relevance"}
 MATCHES = ("auto", "all", "any")
 FACETS = ("source", "date", "person", "org", "place", "tag")  # "date": articles per month (YYYY-MM)
+MODES = ("hybrid", "lexical")
+MAX_RECENCY = 10.0
+RECENCY_HALF_LIFE_DAYS = 30.0
 
 
 @dataclass
@@ -42,6 +45,9 @@ class SearchRequest:
     facet_names: tuple[str, ...] = FACETS  # which facets to count (each is always in the answer, maybe empty)
     passages: int = 3
     collapse: bool = True  # one result per story family, with its number of versions
+    recency: float = 0.0  # relevance x (1 + recency x 0.5 ** (days older than the newest article / 30)); 0: off
+    feedback: bool = True  # short queries widened with the words of their best results (index/search/feedback.py)
+    mode: str = "hybrid"  # hybrid: BM25 mixed with passage vectors where the index has them; lexical: BM25 only
 
     def check(self, max_per_page: int = 100, max_window: int = 10_000) -> None:
         """Raise InvalidQuery (naming the parameter) for values no search can honour."""
@@ -50,6 +56,10 @@ class SearchRequest:
             raise InvalidQuery(f"sort must be one of {', '.join(SORTS)}", "sort")
         if self.match not in MATCHES:
             raise InvalidQuery(f"match must be one of {', '.join(MATCHES)}", "match")
+        if not 0 <= self.recency <= MAX_RECENCY:
+            raise InvalidQuery(f"recency must be between 0 and {MAX_RECENCY}", "recency")
+        if self.mode not in MODES:
+            raise InvalidQuery(f"mode must be one of {', '.join(MODES)}", "mode")
         if self.page < 1:
             raise InvalidQuery("page must be 1 or more", "page")
         if not 1 <= self.per_page <= max_per_page:
@@ -115,6 +125,7 @@ class SearchResult:
     expanded: list[dict] = field(default_factory=list)
     total_all_words: int | None = None  # of `total`, the articles holding every word asked (None: no words)
     stories: int | None = None  # story families among the matches: what is paged through when collapsed
+    semantic: str = "off"  # "on": vectors mixed in; "pending": some articles not embedded yet (ranked by words); "off"
 
     @property
     def pages(self) -> int:

@@ -12,7 +12,7 @@ from datetime import timezone
 from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from index import SearchRequest
-from index.query import FACETS, MATCHES, SORTS
+from index.query import FACETS, MATCHES, MODES, SORTS
 
 MAX_PER_PAGE = 100
 MAX_FACET_SIZE = 100
@@ -95,6 +95,15 @@ class SearchArgs(FilterArgs):
 
     sort = fields.String(load_default="relevance", validate=validate.OneOf(SORTS),
                          metadata={"description": "relevance (default), newest or oldest"})
+    mode = fields.String(load_default="hybrid", validate=validate.OneOf(MODES), metadata={"description": (
+        "hybrid (default): BM25 mixed with passage vectors where the index has them, and close articles that share "
+        "no word with a plain query are found too; lexical: BM25 only (NEWSINDEX_SEMANTIC=0 makes every search lexical)")})
+    recency = fields.Float(load_default=0.0, validate=validate.Range(min=0, max=10, error="recency must be between 0 and 10"), metadata={"description": (
+        "Boost recent articles in relevance ranking: each score is multiplied by 1 + recency x 0.5 ** (days "
+        "older than the archive's newest article / 30); 0 (default): pure relevance. Ignored when sorting by date")})
+    feedback = fields.Boolean(load_default=True, metadata={"description": (
+        "Pseudo-relevance feedback: a query of up to 3 words is widened with the words of its 10 best results, "
+        "listed in expanded with via \"feedback\" (false: the words as typed)")})
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, error="page must be 1 or more"),
                           metadata={"description": "1-based page number; page * per_page is at most 10,000"})
     per_page = fields.Integer(load_default=10, validate=validate.Range(
@@ -237,6 +246,7 @@ class SuggestionOut(Schema):
 class ExpansionOut(Schema):
     term = fields.String(required=True, metadata={"description": "The query word or phrase that is an alias"})
     to = fields.List(fields.String(), required=True, metadata={"description": "The names it was expanded to"})
+    via = fields.String(metadata={"description": "What expanded it: the alias file's entry, \"entity\" (the entity catalog's spellings) or \"feedback\" (words of the top results)"})
 
 
 class SearchOut(Schema):
@@ -251,6 +261,10 @@ class SearchOut(Schema):
     facets = fields.Nested(FacetsOut)
     suggestion = fields.Nested(SuggestionOut, allow_none=True, metadata={"description": "Did you mean ...?"})
     expanded = fields.List(fields.Nested(ExpansionOut), metadata={"description": "Alias expansions applied"})
+    semantic = fields.String(metadata={"description": (
+        "on: passage vectors were mixed into the ranking; pending: some articles are not embedded yet and rank by "
+        "their words alone (all of them right after an ingest: the answer is then lexical); off: lexical only "
+        "(mode=lexical, NEWSINDEX_SEMANTIC=0, a browse or a sort by date)")})
     next = fields.String(allow_none=True, metadata={"description": "Absolute URL of the next page (null on the last)"})
     previous = fields.String(allow_none=True, metadata={"description": "Absolute URL of the previous page (null on the first)"})
 

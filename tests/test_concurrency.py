@@ -42,7 +42,7 @@ def server(empty_index, tmp_path):
     port = free_port()
     log = open(tmp_path / "gunicorn.log", "wb")
     env = dict(os.environ, NEWSINDEX_INDEX_DIR=str(index_dir), NEWSINDEX_PORT=str(port), NEWSINDEX_HOST="127.0.0.1",
-               NEWSINDEX_WORKERS=str(WORKERS), NEWSINDEX_ENTITIES="0", NEWSINDEX_KEYS_FILE=str(keys_file),
+               NEWSINDEX_WORKERS=str(WORKERS), NEWSINDEX_ENTITIES="0", NEWSINDEX_SEMANTIC="0", NEWSINDEX_KEYS_FILE=str(keys_file),
                NEWSINDEX_WRITE_LOCK_TIMEOUT="30")
     proc = subprocess.Popen([sys.executable, "-m", "service", "serve"], cwd=ROOT, env=env, stdout=log,
                             stderr=subprocess.STDOUT)

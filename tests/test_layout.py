@@ -24,6 +24,8 @@ PRIVATE_WHOOSH = re.compile(
 BENCH_MAY_IMPORT = {"bench/entities.py": {"index.ingest", "index.ingest.ner"},  # the models themselves
                     "bench/embeddings.py": {"index.text", "index.ingest.passages"},
                     "bench/fusion.py": {"index.text", "index.ingest.passages"},
+                    "bench/vector_cache.py": {"index.text", "index.ingest.passages", "index.ingest.documents",
+                                              "index.ingest.outlets", "index.text.embeddings"},
                     # the story-family and reflow steps of ingest, measured on their own (as NER above)
                     "bench/families.py": {"index.ingest", "index.ingest.outlets"},
                     "bench/reflow.py": {"index.ingest.reflow"}}

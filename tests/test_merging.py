@@ -16,7 +16,7 @@ from test_store import reuters_records
 
 
 def open_index(path, merge="off") -> Index:
-    settings = make_settings(path, entities=False, merge=merge)
+    settings = make_settings(path, entities=False, semantic=False, merge=merge)
     return Index.open(settings.index_dir, create=True, settings=settings)
 
 
@@ -54,6 +54,8 @@ def test_merged_arrays_equal_a_rebuild_from_the_merged_articles(twelve_segments)
     merged = max(snapshot.parts, key=lambda p: p.data.articles)
     arrays, meta = rebuild_arrays(store.ix, merged.segment)
     for name, expected in arrays.items():
+        if name in ("embedded", "vectors", "vector_scale"):
+            continue  # passage vectors are not in Whoosh: a rebuild leaves them to the enricher (test_semantic.py)
         assert np.array_equal(np.asarray(merged.data[name]), expected), name
     assert merged.data.meta["ids"] == meta["ids"]
     assert {q: ids_for(index, q) for q in queries} == before

@@ -18,8 +18,20 @@ def test_natural_language_query_finds_the_centre_first(seed_index):
 
 
 def test_match_all_is_strict(seed_index):
-    assert seed_index.search(SearchRequest(q=QUESTION, match="all")).total == 0
+    assert seed_index.search(SearchRequest(q="joint monitoring centre zebra", match="all")).total == 0
     assert seed_index.search(SearchRequest(q="joint monitoring centre", match="all")).total >= 1
+
+
+def test_question_words_ask_for_nothing(seed_index):
+    """ "where", "will", "be" are how a question is asked, not what it asks for: every mode ignores them."""
+    for match in ("all", "auto"):
+        asked = seed_index.search(SearchRequest(q=QUESTION, match=match, mode="lexical", feedback=False))
+        plain = seed_index.search(SearchRequest(q="joint monitoring centre located", match=match, mode="lexical",
+                                                feedback=False))
+        assert asked.total == plain.total >= 1
+        assert [h.id for h in asked.hits] == [h.id for h in plain.hits]
+    only = seed_index.search(SearchRequest(q="who is where", mode="lexical"))  # nothing else: kept as asked
+    assert only.total == seed_index.search(SearchRequest(q="who OR is OR where", mode="lexical")).total
 
 
 def test_match_any_finds_at_least_what_auto_finds(seed_index):

@@ -36,7 +36,7 @@ def reuters_records(n: int, start: int = 0) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def reuters_index(tmp_path_factory):
-    settings = make_settings(tmp_path_factory.mktemp("store") / "index", entities=False)
+    settings = make_settings(tmp_path_factory.mktemp("store") / "index", entities=False, semantic=False)
     index = Index.open(settings.index_dir, create=True, settings=settings)
     records = reuters_records(400)
     for start in range(0, 400, 100):
@@ -171,7 +171,7 @@ def test_a_failed_write_leaves_nothing_behind(reuters_index, monkeypatch):
 
 
 def test_two_creates_of_one_id_exactly_one_is_created(tmp_path):
-    settings = make_settings(tmp_path / "index", entities=False)
+    settings = make_settings(tmp_path / "index", entities=False, semantic=False)
     Index.open(settings.index_dir, create=True, settings=settings).close()
     outcomes = []
 

@@ -24,6 +24,7 @@ from index.query import RelatedArticle, SearchRequest, SearchResult
 from index.search.columns import entity_catalog
 from index.search.expand import Limits
 from index.search.facet_values import facet_values
+from index.search.feedback import FEEDBACK, Feedback
 from index.search.plan import make_plan
 from index.search.related import related
 from index.search.run import Context, search
@@ -59,7 +60,9 @@ class WhooshBackend:
     # -- reading --------------------------------------------------------------
 
     def context(self) -> Context:
-        return Context(self.store.snapshot(), self.aliases, self.limits)
+        feedback = FEEDBACK if self.settings.feedback else Feedback(max_units=0)
+        return Context(self.store.snapshot(), self.aliases, self.limits, semantic=self.settings.semantic,
+                       feedback=feedback)
 
     def search(self, request: SearchRequest) -> SearchResult:
         ctx = self.context()
@@ -129,8 +132,8 @@ class WhooshBackend:
         """One commit; returns the ids (written or removed) that existed before it."""
         return self.store.write(articles, checksums, remove, processes=processes, expect=expect)
 
-    def pending(self, limit: int) -> list[tuple[str, str]]:
-        return self.store.pending(limit)
+    def pending(self, limit: int, vectors: bool = False) -> list[tuple[str, str]]:
+        return self.store.pending(limit, vectors)
 
     def family_candidates(self, band_keys: list[str]) -> list[tuple]:
         found = []

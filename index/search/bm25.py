@@ -43,6 +43,7 @@ class Params:
     field_weights: tuple[tuple[str, float], ...] = (("title", 3.0), ("body", 1.0), ("text", 1.0))
     coord: float = 1.0  # exponent of the coordination factor (0 turns it off)
     coord_max_units: int = 3  # longer queries are descriptions, not lists of required words
+    coord_idf: bool = False  # coordination counts each unit by its idf: missing a rare word costs more
     proximity: float = 0.6  # bonus (in idf units) for adjacent query words found next to each other
     proximity_slop: int = 1
     entity_score: float = 1.0  # an alias's entity clause scores like one occurrence of a word
@@ -153,6 +154,13 @@ class Scorer:
     def unit(self, unit: Unit, within=None) -> tuple[np.ndarray, np.ndarray]:
         """(positions, scores) of a unit: its best alternative for each document."""
         return union_max([self.alternative(alt, within) for alt in unit.alternatives])
+
+    def weight_of(self, unit: Unit) -> float:
+        """A unit's weight in idf-weighted coordination: the idf of what the user typed."""
+        first = unit.alternatives[0]
+        if first.kind == "term":
+            return self.idf(max(self.snapshot.df(f, first.text) for f in self.fields))
+        return self.idf(0) if first.kind == "phrase" else 1.0
 
     def bound(self, unit: Unit) -> float:
         """An upper bound of the unit's score in any document, from the segments' block maxima."""

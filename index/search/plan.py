@@ -29,6 +29,15 @@ from index.search.expand import Limits, check_expansion, expansions
 from index.text.aliases import Aliases
 from index.text.analysis import exact_terms, keyword_analyzer, terms as analysis_terms, text_analyzer
 
+# Words a question is made of rather than what it asks about ("who is buying barley" asks for barley
+# and buying): dropped from a query, like the index's own stop words, when other words remain.  Only
+# bare words: inside a phrase every word counts.  Measured on the news sets (bench/RESULTS.md).
+QUESTION_WORDS = (
+    "who whom whose what which where why how does do did doing done was were been being has had having "
+    "would should could shall might must there their they them these those about into than then such "
+    "much many any some its our his her he she i me my also just very what's")
+QUERY_STOP_WORDS = frozenset(STOP_WORDS) | frozenset(t for w in QUESTION_WORDS.split() for t in analysis_terms(w))
+
 # Fields a query may name, and the index field each one searches.
 QUERY_FIELDS = {"title": "title", "body": "body", "text": "body", "source": "source_text", "byline": "byline"}
 TEXT_FIELDS = ("title", "body")
@@ -66,12 +75,14 @@ class Unit:
     label: str
     alternatives: list[Alt]
     via: str | None = None  # the alias entry that added the other alternatives
+    weight: float = 1.0  # what its scores count for (feedback's added words count for less)
+    extra: bool = False  # added by feedback: ranks, but is not a word the user asked for
 
     @property
     def word(self) -> str | None:
         """The index term of a plain word (for the proximity bonus), else None."""
         first = self.alternatives[0]
-        return first.text if first.kind == "term" else None
+        return first.text if first.kind == "term" and not self.extra else None
 
 
 @dataclass
@@ -153,11 +164,11 @@ def bind_negations(node: Q.Query) -> Q.Query:
 def drop_stop_words(node: Q.Query) -> Q.Query:
     """Remove bare stop-word terms (not phrase words) from And/Or; the query itself if all are stop words."""
     leaves = [leaf for leaf in node.leaves() if isinstance(leaf, Q.Term) and leaf.fieldname in TEXT_FIELDS]
-    if not leaves or all(leaf.text in STOP_WORDS for leaf in leaves) and len(leaves) == len(list(node.leaves())):
+    if not leaves or all(leaf.text in QUERY_STOP_WORDS for leaf in leaves) and len(leaves) == len(list(node.leaves())):
         return node
 
     def prune(n: Q.Query) -> Q.Query | None:
-        if isinstance(n, Q.Term) and n.fieldname in TEXT_FIELDS and n.text in STOP_WORDS:
+        if isinstance(n, Q.Term) and n.fieldname in TEXT_FIELDS and n.text in QUERY_STOP_WORDS:
             return None
         if isinstance(n, (Q.And, Q.Or)):
             kept = [c for c in (prune(c) for c in n.subqueries) if c is not None]
@@ -192,17 +203,18 @@ class EntityTerm(Q.Term):
         self.via = via
 
 
-def expand_aliases(parsed: Q.Query, aliases: Aliases, catalog) -> tuple[Q.Query, list[dict]]:
+def expand_aliases(parsed: Q.Query, aliases: Aliases, catalog, text: str = "") -> tuple[Q.Query, list[dict]]:
     """Let a word or phrase that names an editorial alias find the entity's other names too.
 
     "pashinian" becomes (pashinian OR "Nikol Pashinyan" OR ... OR the entity itself),
-    in the same place in the query, so AND/NOT keep their meaning.
-    Returns the new query and what was expanded: [{"term": ..., "to": [names]}].
+    in the same place in the query, so AND/NOT keep their meaning.  A word or phrase
+    naming an entity the archive knows under several spellings is expanded likewise
+    (`_entity_variants`).  Returns the new query and what was expanded:
+    [{"term": ..., "to": [names]}], with "via": "entity" for the catalog's.
     """
-    if not len(aliases):
-        return parsed, []
-    by_terms = aliases.by_terms()
+    by_terms = aliases.by_terms() if len(aliases) else {}
     expanded: dict[str, list[str]] = {}
+    via_entity: dict[str, list[str]] = {}
 
     def rewrite(node: Q.Query) -> Q.Query:
         words = None
@@ -214,7 +226,7 @@ def expand_aliases(parsed: Q.Query, aliases: Aliases, catalog) -> tuple[Q.Query,
             return node.apply(rewrite)
         entry = by_terms.get(words)
         if entry is None:
-            return node
+            return _entity_variants(node, words, text, catalog, via_entity)
         named = {tuple(analysis_terms(n)): n for n in reversed(entry.names)}
         expanded[named[words].lower()] = entry.names
         alternatives = [Q.Term(node.fieldname, t[0]) if len(t) == 1 else Q.Phrase(node.fieldname, list(t))
@@ -223,7 +235,32 @@ def expand_aliases(parsed: Q.Query, aliases: Aliases, catalog) -> tuple[Q.Query,
         return AliasOr([node, *alternatives], via=entry.name)
 
     rewritten = rewrite(parsed)
-    return rewritten, [{"term": term, "to": names} for term, names in expanded.items()]
+    return rewritten, [{"term": term, "to": names} for term, names in expanded.items()] + [
+        {"term": term, "to": names, "via": "entity"} for term, names in via_entity.items()]
+
+
+def _entity_variants(node: Q.Query, words: tuple[str, ...], text: str, catalog, found: dict) -> Q.Query:
+    """A word or phrase naming an entity of the archive also finds the entity's other spellings.
+
+    Through the entity catalog (index/search/catalog.py): "Volcker" is Paul Volcker when the
+    archive knows one Volcker; every key merged into that entity becomes an alternative
+    (as words or a phrase) together with the entity itself (its articles, however it was
+    written there).  Only when there is something to add: a name that is its own only
+    spelling is left as it is.
+    """
+    start, end = getattr(node, "startchar", None), getattr(node, "endchar", None)
+    typed = text[start:end].strip('"') if text and start is not None and end is not None and end > start \
+        else " ".join(words)
+    target = catalog.resolve(typed) if catalog is not None and typed else None
+    members = catalog.members.get(target, []) if target else []
+    variants = {tuple(analysis_terms(key)) for key in members} - {words, ()}
+    if not variants:
+        return node
+    alternatives = [Q.Term(node.fieldname, t[0]) if len(t) == 1 else Q.Phrase(node.fieldname, list(t))
+                    for t in sorted(variants)]
+    alternatives.append(EntityTerm(tuple(sorted(members)), catalog.display.get(target, target)))
+    found[typed.lower()] = sorted({catalog.display.get(target, target), *members})
+    return AliasOr([node, *alternatives], via=catalog.display.get(target, target))
 
 
 def make_plan(request: SearchRequest, snapshot, limits: Limits, aliases: Aliases, catalog) -> QueryPlan:
@@ -234,7 +271,7 @@ def make_plan(request: SearchRequest, snapshot, limits: Limits, aliases: Aliases
     if parsed is Q.NullQuery:
         return QueryPlan(request.q, None)
     parsed = drop_stop_words(parsed)
-    tree, expanded = expand_aliases(parsed, aliases, catalog)
+    tree, expanded = expand_aliases(parsed, aliases, catalog, request.q)
     units = query_units(tree, request.q, snapshot, limits)
     highlight, phrases = set(), []
     for unit in units:

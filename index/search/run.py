@@ -3,6 +3,7 @@
     plan     the query parsed and understood once (plan.py)
     match    every article the query and filters find (matching.py): the exact total
     rank     BM25F with proximity (scoring.py), or by date; only the page is sorted
+    mix      with hybrid on, BM25 mixed with passage vectors, which may add articles (semantic.py)
     facets   counts over every match (facets.py)
     hits     the page's articles, their best passages highlighted, why each matched (passages.py)
     suggest  "did you mean" when a word is rare and a close one is common (suggest.py)
@@ -17,15 +18,17 @@ from datetime import datetime, time as dtime
 import numpy as np
 from whoosh.util.times import datetime_to_long
 
-from index.query import FacetValue, SearchRequest, SearchResult
+from index.query import RECENCY_HALF_LIFE_DAYS, FacetValue, SearchRequest, SearchResult
 from index.search.collapse import family_name, representatives
 from index.search.columns import entity_catalog, family_column, family_mask, pair_mask, tag_counts
 from index.search.expand import Limits
 from index.search.facets import date_histogram, entity_facets, facet_counts, plain_facets
-from index.search.matching import Deadline, filter_mask, matching
+from index.search.matching import Deadline, filter_mask, matching, term_mask
 from index.search.passages import best_passages, describe_match, make_hit
 from index.search.plan import make_plan, parse
-from index.search.scoring import DEFAULT, Params, score
+from index.search.scoring import DEFAULT, Params, Scored, score
+from index.search import semantic as dense
+from index.search.feedback import FEEDBACK, Feedback, expansion
 from index.search.suggest import suggest
 from index.text.aliases import Aliases
 
@@ -38,6 +41,9 @@ class Context:
     aliases: Aliases
     limits: Limits = Limits()
     params: Params = DEFAULT
+    semantic: bool = False  # NEWSINDEX_SEMANTIC: passage vectors may be mixed into relevance ranking
+    hybrid: dense.Hybrid = dense.HYBRID
+    feedback: Feedback = FEEDBACK  # max_units 0: no pseudo-relevance feedback (NEWSINDEX_FEEDBACK=0)
 
     @property
     def catalog(self):
@@ -78,9 +84,24 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
     sort = "newest" if request.is_browse and request.sort == "relevance" else request.sort
     scored = None
     stop = request.page * request.per_page
+    hybrid = ctx.semantic and request.mode == "hybrid" and sort == "relevance" and bool(plan.units)
+    units, expanded = plan.units, list(plan.expanded)
+    if sort == "relevance" and 0 < len(plan.units) <= ctx.feedback.max_units and request.feedback \
+            and dense.is_plain(plan):
+        units, found, words = _feedback(snapshot, plan, ctx, request, found, allowed, deadline)
+        if words:
+            expanded.append({"term": request.q, "to": words, "via": "feedback"})
     if plan.units:  # exact only as deep as the page (a few more when stories collapse); by date, no ranking
         exact = stop * COLLAPSE_DEPTH if request.collapse else stop
-        scored = _score(snapshot, plan, ctx, request, found, exact if sort == "relevance" else 1, deadline)
+        exact = max(exact, ctx.hybrid.depth) if hybrid else exact
+        exact = None if request.recency > 0 else exact  # the boost reorders: every score exact
+        scored = _score(snapshot, units, ctx, request, found, exact if sort == "relevance" else 1, deadline)
+    state = "off"
+    if hybrid and not scored.partial:
+        state = dense.status(snapshot)
+        scored, found = _mix(snapshot, plan, request, ctx, scored, found, allowed)
+    if scored is not None and request.recency > 0 and sort == "relevance":
+        scored = _boost_recent(snapshot, scored, request.recency)
     all_words = scored.holding(found, len(plan.units)) if scored is not None else None
     pool = found
     if sort != "relevance" and all_words is not None and all_words.any():
@@ -88,7 +109,7 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
     page, versions, paged = _page(snapshot, pool, sort, scored, request)
     if sort == "relevance" and scored is not None and page and page[-1][1] < scored.exact_floor:
         # A story's best version lay deeper than the exact top: rank everything exactly.
-        scored = _score(snapshot, plan, ctx, request, found, None, deadline)
+        scored = _score(snapshot, units, ctx, request, found, None, deadline)
         page, versions, paged = _page(snapshot, pool, sort, scored, request)
     best = best_passages(snapshot, plan, [o for o, _ in page], request.passages, ctx.params) if plan.units else {}
     hits = []
@@ -104,19 +125,68 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
     return SearchResult(
         query=request.q, total=len(found), page=request.page, per_page=request.per_page, hits=hits,
         facets=facets, partial=deadline.cut or (scored is not None and scored.partial),
-        took_ms=round((time.perf_counter() - started) * 1000, 2), expanded=plan.expanded, suggestion=suggestion,
+        took_ms=round((time.perf_counter() - started) * 1000, 2), expanded=expanded, suggestion=suggestion,
         total_all_words=int(all_words.sum()) if all_words is not None else None, stories=paged,
+        semantic=state,
     )
 
 
 COLLAPSE_DEPTH = 4  # with stories collapsed, the exact top is this many times the page's depth
 
 
-def _score(snapshot, plan, ctx: Context, request: SearchRequest, found: np.ndarray, exact_top: int | None, deadline):
+def _feedback(snapshot, plan, ctx: Context, request: SearchRequest, found: np.ndarray, allowed: np.ndarray,
+              deadline) -> tuple[list, np.ndarray, list[str]]:
+    """(the units widened by feedback.py, the matches with the articles its words find, its words)."""
+    first = _score(snapshot, plan.units, ctx, request, found, ctx.feedback.docs, deadline)
+    extra, words = expansion(snapshot, plan.units, first.ranked(found, 0, ctx.feedback.docs), ctx.feedback)
+    if not extra:
+        return plan.units, found, []
+    if ctx.feedback.widen and request.match != "all":
+        mask = np.zeros(snapshot.articles, dtype=bool)
+        for fieldname in ("title", "body"):
+            mask |= term_mask(snapshot, fieldname, [u.alternatives[0].text for u in extra])
+        found = np.union1d(found, np.flatnonzero(mask & allowed))
+    return plan.units + extra, found, words
+
+
+def _score(snapshot, units, ctx: Context, request: SearchRequest, found: np.ndarray, exact_top: int | None, deadline):
     ranked = request.sort == "relevance" or request.is_browse
     params = ctx.params if ranked else replace(ctx.params, proximity=0.0)  # by date, only which words each holds
-    return score(snapshot, plan.units, params=params, limits=ctx.limits, coordinate=request.match == "auto",
+    return score(snapshot, units, params=params, limits=ctx.limits, coordinate=request.match == "auto",
                  candidates=found, exact_top=exact_top, deadline=deadline)
+
+
+def _mix(snapshot, plan, request: SearchRequest, ctx: Context, scored: Scored, found: np.ndarray,
+         allowed: np.ndarray) -> tuple[Scored, np.ndarray]:
+    """BM25 mixed with the passage vectors (semantic.py): the mixed scores, and the matches with any additions."""
+    plain = dense.is_plain(plan)
+    text = request.q if plain else " ".join(u.label for u in plan.units)
+    cosines = dense.article_cosines(snapshot, dense.query_vector(text))
+    lexical = np.zeros(snapshot.articles)
+    lexical[found] = scored.of(found)
+    add = plain and request.match != "all" and not scored.holding(found, len(plan.units)).any()
+    mixed, added = dense.mix(lexical, found, cosines, allowed, add, ctx.hybrid)
+    units_found = np.zeros(snapshot.articles, dtype=np.int32)
+    units_found[found] = scored.units_found[scored._at(found)]
+    return Scored(mixed, None, scored.partial, units_found, scored.pruned), np.union1d(found, added)
+
+
+def _boost_recent(snapshot, scored: Scored, recency: float) -> Scored:
+    """Scores times 1 + recency x 0.5 ** (days older than the archive's newest article / RECENCY_HALF_LIFE_DAYS).
+
+    Undated articles are not boosted; the newest is measured in the archive, not on the clock,
+    so an archive of 1987 works like this morning's.
+    """
+    published = snapshot.article_column("published")
+    dated = published != np.iinfo(np.int64).max
+    if not dated.any():
+        return scored
+    newest = published[dated & snapshot.live_articles()].max(initial=published[dated].min())
+    ordinals = scored.docs if scored.docs is not None else np.arange(len(scored.scores))
+    days = (newest - published[ordinals]) / 86_400_000_000  # published counts microseconds
+    factor = np.where(dated[ordinals], 1 + recency * 0.5 ** (np.maximum(days, 0) / RECENCY_HALF_LIFE_DAYS), 1.0)
+    boosted = np.where(scored.scores > 0, scored.scores * factor, scored.scores)
+    return replace(scored, scores=boosted, exact_floor=-np.inf)
 
 
 def _page(snapshot, pool: np.ndarray, sort: str, scored, request: SearchRequest):

@@ -79,9 +79,12 @@ def score(snapshot, units: list[Unit], fields: tuple[str, ...] = ARTICLE_FIELDS,
     scorer = Scorer(snapshot, fields, params, limits, candidates)
     totals = np.zeros(scorer.size)
     hits = np.zeros(scorer.size, dtype=np.int32)
-    coord_on = coordinate and params.coord > 0 and 1 < len(units) <= params.coord_max_units
+    asked = [u for u in units if not u.extra]  # feedback's added words rank, but are not counted as asked
+    weights = [scorer.weight_of(u) if params.coord_idf and not u.extra else float(not u.extra) for u in units]
+    held = np.zeros(scorer.size) if params.coord_idf else None  # the weight of the units each document holds
+    coord_on = coordinate and params.coord > 0 and 1 < len(asked) <= params.coord_max_units
     prune = exact_top is not None and not coord_on and len(units) > 1 and candidates is not None
-    bounds = [scorer.bound(u) for u in units] if prune else [math.inf] * len(units)
+    bounds = [scorer.bound(u) * u.weight for u in units] if prune else [math.inf] * len(units)
     order = sorted(range(len(units)), key=lambda i: -bounds[i])
     extra = largest_bonus(scorer, units) if prune else 0.0
     remaining = sum(b for b in bounds if math.isfinite(b))
@@ -92,15 +95,21 @@ def score(snapshot, units: list[Unit], fields: tuple[str, ...] = ARTICLE_FIELDS,
             break
         remaining -= bounds[number] if math.isfinite(bounds[number]) else 0
         at, scores = scorer.unit(units[number], within)
-        totals[at] += scores
+        totals[at] += scores * units[number].weight if units[number].weight != 1.0 else scores
         pruned += within is not None
-        if within is None:
-            hits[at] += 1
-        else:  # still count the unit in every document that holds it
-            hits[scorer.place(_holders(scorer, units[number]))[0]] += 1
+        if not units[number].extra:
+            holders = at if within is None else scorer.place(_holders(scorer, units[number]))[0]
+            hits[holders] += 1  # pruned: still count the unit in every document that holds it
+            if held is not None:
+                held[holders] += weights[number]
         if prune and within is None and step + 1 < len(order) and math.isfinite(remaining):
             within = _survivors(scorer, totals, candidates, exact_top, remaining + extra)
-    coord = (hits / len(units)) ** params.coord if coord_on else None
+    if not coord_on:
+        coord = None
+    elif held is not None:
+        coord = (held / (sum(weights) or 1.0)) ** params.coord
+    else:
+        coord = (hits / len(asked)) ** params.coord
     if params.proximity > 0 and not partial:
         pool = scorer.place(np.asarray(candidates, dtype=np.int64))[0] if candidates is not None \
             else np.arange(scorer.size)

@@ -13,7 +13,7 @@ from collections import Counter
 
 import numpy as np
 
-from index.store.building import FORMAT, TEXT_FIELDS, block_bounds, quantise
+from index.store.building import DIM, FORMAT, TEXT_FIELDS, block_bounds, quantise
 from index.store.segment import SegmentData
 
 
@@ -54,6 +54,12 @@ def merge_arrays(sources: list[tuple[SegmentData, np.ndarray]]) -> tuple[dict[st
     arrays = {
         "published": np.concatenate([np.asarray(d["published"])[live] for (d, _), live in zip(sources, article_lives)]),
         "pending": np.concatenate([np.asarray(d["pending"])[live] for (d, _), live in zip(sources, article_lives)]),
+        "embedded": np.concatenate([np.asarray(d["embedded"])[live] for (d, _), live in zip(sources, article_lives)]),
+        # A passage's vector goes where the passage goes: the live passages of each source, in order.
+        "vectors": np.concatenate([np.asarray(d["vectors"])[live] for (d, _), live in zip(sources, passage_lives)]
+                                  ).reshape(-1, DIM),
+        "vector_scale": np.concatenate([np.asarray(d["vector_scale"])[live]
+                                        for (d, _), live in zip(sources, passage_lives)]).astype(np.float32),
         "passage_article": np.concatenate([amap[np.asarray(d["passage_article"])[live]] for (d, _), live, amap
                                            in zip(sources, passage_lives, article_maps)]).astype(np.int32),
         "passage_position": np.concatenate([np.asarray(d["passage_position"])[live]

@@ -18,6 +18,10 @@ so that searching is array arithmetic over memory-mapped files:
                per block of BLOCK postings the largest tf and the shortest length,
                for top-k pruning
     lengths    tokens per field and ordinal (exact; scored as Whoosh quantises them)
+    vectors    per passage, its sentence embedding as int8 codes (passages x DIM) and a float32
+               scale (0 while it has none); per article, `embedded` (every passage has its vector).
+               They come from `article.vectors` (codes, scales), which the enricher sets
+               (index/enrichment.py); an article written without them is embedded later
 
 Everything is derived from the articles written; nothing here is ever updated
 in place: a segment's arrays live and die with the segment.
@@ -39,11 +43,12 @@ from index.ingest.evidence import entity_evidence
 from index.article import Article
 from index.store.analyzed import ArticleTokens
 
-FORMAT = 5  # bump when the layout below changes: older segments are rebuilt from Whoosh (4: spellings; 5: entity_evidence)
+FORMAT = 6  # bump when the layout below changes: older segments are rebuilt from Whoosh (4: spellings; 5: entity_evidence; 6: passage vectors)
 ARTICLE_FIELDS = ("title", "body", "source_text", "byline")
 PASSAGE_FIELDS = ("text",)
 TEXT_FIELDS = ARTICLE_FIELDS + PASSAGE_FIELDS
 ENTITY_TYPES = ("person", "org", "place")
+DIM = 384  # the width of a passage vector (index/text/embeddings.py)
 BLOCK = 128
 MAX_TERM_BYTES = 64  # longer tokens (hashes, glued junk) are left out of the arrays
 UNDATED = np.iinfo(np.int64).max
@@ -88,6 +93,9 @@ class SegmentBuilder:
     forms: dict[str, Counter] = field(default_factory=dict)
     evidence: Counter = field(default_factory=Counter)  # index/ingest/evidence.py strings -> articles
     tag_pairs: list[tuple[int, str]] = field(default_factory=list)
+    embedded: list[bool] = field(default_factory=list)
+    codes: list[np.ndarray] = field(default_factory=list)  # per article: (its passages, DIM) int8
+    scales: list[np.ndarray] = field(default_factory=list)  # per article: (its passages,) float32, 0 = none
     fields: dict[str, _Field] = field(default_factory=lambda: {f: _Field() for f in TEXT_FIELDS})
 
     def add(self, article: Article, tokens: ArticleTokens) -> None:
@@ -107,6 +115,10 @@ class SegmentBuilder:
         for kind, values in (getattr(article, "tags", None) or {}).items():
             for value in dict.fromkeys(values):
                 self.tag_pairs.append((ordinal, f"{kind}\t{value}"))
+        codes, scales = _vectors(article)
+        self.embedded.append(bool(len(scales) == 0 or scales.all()))
+        self.codes.append(codes)
+        self.scales.append(scales)
         for passage, passage_tokens in zip(article.passages, tokens.passages):
             self.fields["text"].add(len(self.passage_article), passage_tokens)
             self.passage_article.append(ordinal)
@@ -117,6 +129,9 @@ class SegmentBuilder:
         arrays = {
             "published": np.asarray(self.published, dtype=np.int64),
             "pending": np.asarray(self.pending, dtype=bool),
+            "embedded": np.asarray(self.embedded, dtype=bool),
+            "vectors": np.concatenate(self.codes) if self.codes else np.zeros((0, DIM), np.int8),
+            "vector_scale": np.concatenate(self.scales) if self.scales else np.zeros(0, np.float32),
             "passage_article": np.asarray(self.passage_article, dtype=np.int32),
             "passage_position": np.asarray(self.passage_position, dtype=np.int32),
         }
@@ -150,6 +165,17 @@ class SegmentBuilder:
                                    np.asarray(collected.lengths, dtype=np.int64), spellings))
         meta["ids"] = self.ids
         return arrays, meta
+
+
+def _vectors(article: Article) -> tuple[np.ndarray, np.ndarray]:
+    """(int8 codes, scales) of the article's passages from `article.vectors`; zeros (no vector) without them."""
+    count = len(article.passages)
+    found = getattr(article, "vectors", None)
+    if found is not None:
+        codes, scales = np.asarray(found[0], dtype=np.int8), np.asarray(found[1], dtype=np.float32)
+        if codes.shape == (count, DIM) and scales.shape == (count,):
+            return codes, scales
+    return np.zeros((count, DIM), np.int8), np.zeros(count, np.float32)
 
 
 def _numbered(values: list[str | None]) -> tuple[np.ndarray, list[str]]:

@@ -106,11 +106,20 @@ class Snapshot:
         return self.derived("counts", lambda: {
             "articles": int(sum(int(p.article_live.sum()) for p in self.parts)),
             "passages": int(sum(int(p.passage_live.sum()) for p in self.parts)),
-            "pending": int(self.pending_articles().sum())})
+            "pending": int(self.pending_articles().sum()),
+            "unembedded": int(self.unembedded_articles().sum())})
 
     def pending_articles(self) -> np.ndarray:
         """A mask of the live articles waiting for enrichment."""
         return self.derived("pending", lambda: self.article_column("pending").astype(bool) & self.live_articles())
+
+    def unembedded_articles(self) -> np.ndarray:
+        """A mask of the live articles whose passages have no vectors yet (index/enrichment.py embeds them)."""
+        return self.derived("unembedded", lambda: ~self.article_column("embedded").astype(bool) & self.live_articles())
+
+    def to_enrich(self, vectors: bool) -> np.ndarray:
+        """A mask of the live articles the enricher has work on: entities pending, or (`vectors`) vectors missing."""
+        return self.pending_articles() | self.unembedded_articles() if vectors else self.pending_articles()
 
     def avg_length(self, fieldname: str) -> float:
         """Average field length over articles (title, body) or passages (text), deleted included as Whoosh counts."""

@@ -183,11 +183,11 @@ class Store:
                     return int(snap.article_base[i]) + docnum, reader.stored_fields(docnum)
         return None
 
-    def pending(self, limit: int) -> list[tuple[str, str]]:
-        """(id, checksum) of up to `limit` articles waiting for enrichment, oldest first."""
+    def pending(self, limit: int, vectors: bool = False) -> list[tuple[str, str]]:
+        """(id, checksum) of up to `limit` articles waiting for enrichment (`vectors`: or for embeddings), oldest first."""
         snap = self.snapshot()
         found = []
-        for ordinal in np.flatnonzero(snap.pending_articles())[:limit]:
+        for ordinal in np.flatnonzero(snap.to_enrich(vectors))[:limit]:
             stored = snap.stored(int(ordinal))
             found.append((stored["article_id"], stored.get("checksum") or ""))
         return found

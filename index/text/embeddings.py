@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -151,7 +152,7 @@ class Encoder:
 
     def token_ids(self, texts: list[str], max_tokens: int = MAX_TOKENS) -> list[list[int]]:
         """Word-piece ids of each text, [CLS] ... [SEP], at most `max_tokens` (2 to MAX_TOKENS)."""
-        clean = [text[:MAX_CHARS] if isinstance(text, str) else "" for text in texts]
+        clean = [_valid(text[:MAX_CHARS]) if isinstance(text, str) else "" for text in texts]
         ids = [encoding.ids for encoding in self.tokenizer.encode_batch(clean)]
         keep = min(MAX_TOKENS, max(2, int(max_tokens)))
         return [i if len(i) <= keep else i[:keep - 1] + i[-1:] for i in ids]
@@ -229,6 +230,23 @@ class Encoder:
                 with ThreadPoolExecutor(max_workers=int(threads)) as pool:
                     list(pool.map(run, batches))
         return out
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _valid(text: str) -> str:
+    """`text` with any lone surrogate (JSON's "\\ud800", stored before validation existed) as U+FFFD:
+    the tokenizer takes only valid Unicode."""
+    return text if text.isascii() else _SURROGATE.sub("\ufffd", text)
+
+
+def passage_text(title: str | None, text: str) -> str:
+    """What a passage is embedded as: "title. passage", so a passage that never names its subject still has it."""
+    title = (title or "").strip()
+    if not title:
+        return text
+    return f"{title} {text}" if title[-1] in ".!?:" else f"{title}. {text}"
 
 
 def normalise(vectors: np.ndarray) -> np.ndarray:

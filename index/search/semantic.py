@@ -1,0 +1,154 @@
+"""Hybrid retrieval: passage vectors beside BM25, mixed into one ranking.
+
+Every passage the enricher has embedded (index/enrichment.py) has an int8 vector
+with a scale in its segment's arrays (index/store/building.py).  For a search:
+
+    query      the query's own vector (index/text/embeddings.py), kept per process by text
+    cosines    the query against every live passage, exactly (int8 codes times the query,
+               a chunk at a time, times each passage's scale); an article scores its best passage
+    mix        over the lexical top `depth` and the dense top `depth`: weight x the cosine
+               plus (1 - weight) x the BM25 score, each min-max normalised over its own top
+               (bench/fusion.py measured this against reciprocal rank fusion: it won on every set)
+    additions  when no article holds every word of a plain query (words only: no quotes, fields,
+               wildcards or NOT; match auto or any), the dense top whose best passage is close
+               (cosine >= min_cosine) joins the results: "car maker job cuts" finds "automobile
+               manufacturer layoffs".  A query whose words all meet somewhere (a name, a topic)
+               keeps exactly the articles its words find, re-ranked
+
+An article whose passages are not embedded yet is mixed as if its cosine agreed
+with its words (its normalised BM25 stands in for both halves), so a search made
+before the enricher has finished ranks those articles by their words, never below
+a vector that is merely missing; the answer says `semantic: "pending"` then.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+from whoosh import query as Q
+
+from index.search.plan import TEXT_FIELDS, AliasOr, EntityTerm, QueryPlan
+
+CHUNK = 8192  # passages converted to float32 at once (12 MB)
+_QUERIES: OrderedDict = OrderedDict()
+_QUERIES_HELD = 1024
+_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Hybrid:
+    """The free parameters of the mix (defaults measured on the news sets and SciFact, bench/RESULTS.md)."""
+
+    weight: float = 0.3  # share of the cosine in the mix; the BM25 score has the rest
+    depth: int = 100  # how far down each ranking the mix looks
+    min_cosine: float = 0.3  # an article found by its vector alone is at least this close to the query
+
+
+HYBRID = Hybrid()
+
+
+def query_vector(text: str) -> np.ndarray:
+    """The query's unit vector (384 float32), kept per process for the last _QUERIES_HELD texts."""
+    from index.text import embeddings
+
+    with _LOCK:
+        found = _QUERIES.get(text)
+        if found is not None:
+            _QUERIES.move_to_end(text)
+            return found
+    found = embeddings.encode([text])[0]
+    with _LOCK:
+        _QUERIES[text] = found
+        while len(_QUERIES) > _QUERIES_HELD:
+            _QUERIES.popitem(last=False)
+    return found
+
+
+def status(snapshot) -> str:
+    """"on" when every live article is embedded, else "pending" (the enricher is at work)."""
+    return "pending" if snapshot.counts()["unembedded"] else "on"
+
+
+def article_cosines(snapshot, query: np.ndarray) -> np.ndarray:
+    """Every article's best passage cosine with the query; -inf for deleted or unembedded articles."""
+    best = np.full(snapshot.articles, -np.inf, dtype=np.float32)
+    query = np.asarray(query, dtype=np.float32)
+    for i, part in enumerate(snapshot.parts):
+        data = part.data
+        codes, scale = data["vectors"], data["vector_scale"]
+        if not len(scale):
+            continue
+        cosines = np.empty(len(scale), dtype=np.float32)
+        for start in range(0, len(scale), CHUNK):
+            cosines[start:start + CHUNK] = codes[start:start + CHUNK].astype(np.float32) @ query
+        cosines *= scale
+        cosines[(scale == 0) | ~part.passage_live] = -np.inf
+        owners = np.asarray(data["passage_article"])  # sorted: an article's passages are together
+        starts = np.flatnonzero(np.concatenate([[True], owners[1:] != owners[:-1]]))
+        best[owners[starts] + snapshot.article_base[i]] = np.maximum.reduceat(cosines, starts)
+    return best
+
+
+def is_plain(plan: QueryPlan) -> bool:
+    """A query of plain words (alias expansions allowed): no phrase, field, wildcard, fuzzy term or NOT."""
+    def plain(node) -> bool:
+        if isinstance(node, EntityTerm):
+            return True
+        if isinstance(node, Q.Term):
+            return node.fieldname in TEXT_FIELDS
+        if isinstance(node, AliasOr):
+            return plain(node.subqueries[0])
+        if type(node) in (Q.And, Q.Or):
+            return all(plain(child) for child in node.subqueries)
+        return False
+    if plan.tree is None or not plain(plan.tree):
+        return False
+    fields: dict[str, set[str]] = {}  # a plain word is searched in title and body alike; `title:x` is not plain
+    for leaf in plan.tree.leaves():
+        if isinstance(leaf, Q.Term) and not isinstance(leaf, EntityTerm):
+            fields.setdefault(leaf.text, set()).add(leaf.fieldname)
+    return all(found == set(TEXT_FIELDS) for found in fields.values())
+
+
+def _minmax(values: np.ndarray, top: np.ndarray) -> tuple[float, float]:
+    """(low, span) of `values` over `top`; a lone or flat top is scaled by its value (it normalises to 1)."""
+    if not len(top):
+        return 0.0, 1.0
+    low, high = float(values[top].min()), float(values[top].max())
+    if high <= low:
+        low = min(0.0, low)
+    return low, (high - low) or 1.0
+
+
+def mix(lexical: np.ndarray, found: np.ndarray, cosines: np.ndarray, allowed: np.ndarray, add: bool,
+        params: Hybrid = HYBRID) -> tuple[np.ndarray, np.ndarray]:
+    """(every article's mixed score, the articles added by their vectors alone).
+
+    `lexical` holds BM25 scores over every article (exact for the lexical top
+    `params.depth` of `found`), `cosines` what `article_cosines` gives, `allowed`
+    the filters' mask; `add` lets articles outside `found` join (is_plain).
+    Scores are comparable only among `found` and the additions.
+    """
+    depth = params.depth
+    lex_top = found[np.argsort(-lexical[found], kind="stable")[:depth]]
+    low, span = _minmax(lexical, lex_top)
+    lex_norm = (lexical - low) / span
+    eligible = np.flatnonzero(allowed & np.isfinite(cosines))
+    dense_top = eligible[np.argsort(-cosines[eligible], kind="stable")[:depth]]
+    dlow, dspan = _minmax(cosines, dense_top)
+    dense_norm = np.clip((cosines - dlow) / dspan, 0.0, 1.0)
+    in_found = np.zeros(len(lexical), dtype=bool)
+    in_found[found] = True
+    added = dense_top[~in_found[dense_top] & (cosines[dense_top] >= params.min_cosine)] if add \
+        else np.zeros(0, np.int64)
+    union = np.union1d(lex_top, added)
+    union = np.union1d(union, dense_top[in_found[dense_top]])
+    mixed = (1 - params.weight) * np.minimum(lex_norm, 0.0)  # below the lexical top: their words' order
+    lex_part = np.clip(lex_norm[union], 0.0, 1.0)
+    lex_part[~in_found[union]] = 0.0
+    dense_part = np.where(np.isfinite(cosines[union]), dense_norm[union], lex_part)  # not embedded yet
+    mixed[union] = (1 - params.weight) * lex_part + params.weight * dense_part
+    return mixed, np.sort(added)

@@ -1,0 +1,68 @@
+"""Query understanding for news: feedback words, entity spellings, recency as an optional signal."""
+
+from __future__ import annotations
+
+from conftest import make_settings
+from index import Index, SearchRequest, article_from_record
+
+
+def test_feedback_words_are_reported_and_rank_without_finding_more(seed_index):
+    plain = seed_index.search(SearchRequest(q="Kalbajar", feedback=False, mode="lexical"))
+    widened = seed_index.search(SearchRequest(q="Kalbajar", mode="lexical"))
+    assert plain.total == widened.total == 2  # the words it adds rank the matches; they find nothing more
+    assert not any(e.get("via") == "feedback" for e in plain.expanded)
+    feedback = [e for e in widened.expanded if e.get("via") == "feedback"]
+    assert len(feedback) == 1
+    assert feedback[0]["term"] == "Kalbajar"
+    words = feedback[0]["to"]
+    assert 0 < len(words) <= 10 and "kalbajar" not in words
+    assert all(w == w.lower() and len(w) > 2 for w in words)
+    # highlighting marks what was asked, not what feedback added
+    marked = " ".join(p.html for h in widened.hits for p in h.passages)
+    assert "<mark>Kalbajar</mark>" in marked and f"<mark>{words[0]}</mark>" not in marked.lower()
+
+
+def test_no_feedback_for_long_or_quoted_queries(seed_index):
+    for q in ('"joint centre"', "joint monitoring centre in the region of Kalbajar", "title:ceasefire"):
+        result = seed_index.search(SearchRequest(q=q))
+        assert not any(e.get("via") == "feedback" for e in result.expanded), q
+
+
+def test_feedback_in_the_api(client):
+    body = client.get("/api/v1/search?q=Kalbajar").get_json()
+    assert any(e.get("via") == "feedback" and e["to"] for e in body["expanded"])
+    off = client.get("/api/v1/search?q=Kalbajar&feedback=false").get_json()
+    assert not any(e.get("via") == "feedback" for e in off["expanded"])
+
+
+def test_a_name_finds_the_entity_under_its_other_spellings(seed_index):
+    result = seed_index.search(SearchRequest(q="Erdogan", mode="lexical"))
+    entity = [e for e in result.expanded if e.get("via") == "entity"]
+    assert entity, result.expanded
+    assert any("Erdo" in name and " " in name for name in entity[0]["to"])  # the full name is among them
+    assert result.total >= 1
+
+
+def _dated(index, days: list[str]) -> None:
+    body = "The port of Rotterdam reopened after the storm; shipping resumed on the river."
+    index.ingest([article_from_record({"id": f"d{n}", "title": "Port reopens", "body": body, "published": day},
+                                      index.outlets) for n, day in enumerate(days)])
+
+
+def test_recency_boost_ranks_the_newest_first_and_is_off_by_default(tmp_path):
+    settings = make_settings(tmp_path / "index", entities=False, semantic=False)
+    with Index.open(settings.index_dir, create=True, settings=settings) as index:
+        _dated(index, ["2020-01-01", "2020-06-01", "2020-03-01"])  # the same text: the same relevance
+        plain = index.search(SearchRequest(q="port reopened", collapse=False))
+        assert [h.id for h in plain.hits] == ["d0", "d1", "d2"]  # ties in archive order: no recency
+        recent = index.search(SearchRequest(q="port reopened", recency=1.0, collapse=False))
+        assert [h.id for h in recent.hits] == ["d1", "d2", "d0"]
+        assert recent.hits[0].score > plain.hits[0].score
+        by_date = index.search(SearchRequest(q="port reopened", sort="oldest", recency=5.0, collapse=False))
+        assert [h.id for h in by_date.hits] == ["d0", "d2", "d1"]
+
+
+def test_recency_is_checked_by_the_api(client):
+    assert client.get("/api/v1/search?q=Kalbajar&recency=0.5").status_code == 200
+    bad = client.get("/api/v1/search?q=Kalbajar&recency=-1")
+    assert bad.status_code == 400 and bad.get_json()["error"]["param"] == "recency"

@@ -1,0 +1,168 @@
+"""Hybrid search: passage vectors from the enricher, mixed with BM25, found by meaning as well as by words.
+
+A small corpus written here: one article about an automobile manufacturer's layoffs
+that shares no word with "car maker job cuts", and others that share some.
+"""
+
+from __future__ import annotations
+
+import fcntl
+
+import numpy as np
+import pytest
+
+from conftest import make_settings
+from index import Index, SearchRequest, article_from_record
+from index.enrichment import LOCK_NAME
+from index.text import embeddings
+
+CORPUS = [
+    {"id": "auto", "title": "Automobile manufacturer announces layoffs",
+     "body": "The automobile manufacturer said it will lay off 2,000 workers at its assembly plants "
+             "as demand for vehicles falls."},
+    {"id": "mine", "title": "Job cuts at the mine",
+     "body": "The mining company cuts 300 jobs as copper prices fall."},
+    {"id": "wheat", "title": "Wheat harvest",
+     "body": "Farmers expect a record wheat harvest this summer after heavy rains in the plains."},
+    {"id": "bank", "title": "Central bank holds rates",
+     "body": "The central bank kept interest rates unchanged and said inflation was easing."},
+]
+QUERY = "car maker job cuts"
+
+
+def _ids(result) -> list[str]:
+    return [hit.id for hit in result.hits]
+
+
+def _ingest(index, records) -> None:
+    index.ingest([article_from_record(r, index.outlets) for r in records])
+
+
+@pytest.fixture
+def hybrid_index(tmp_path):
+    settings = make_settings(tmp_path / "index", entities=False)  # inline: embedded before the write returns
+    with Index.open(settings.index_dir, create=True, settings=settings) as index:
+        _ingest(index, CORPUS)
+        yield index
+
+
+def test_a_query_sharing_no_word_finds_the_article_only_with_hybrid_on(hybrid_index, tmp_path):
+    hybrid = hybrid_index.search(SearchRequest(q=QUERY))
+    assert hybrid.semantic == "on"
+    assert "auto" in _ids(hybrid)
+    assert "mine" in _ids(hybrid)  # the article holding the words is still there
+    lexical = hybrid_index.search(SearchRequest(q=QUERY, mode="lexical"))
+    assert lexical.semantic == "off"
+    assert "auto" not in _ids(lexical) and "mine" in _ids(lexical)
+    assert hybrid.total == lexical.total + 1
+    # NEWSINDEX_SEMANTIC=0: every search is lexical, whatever the request asks
+    settings = hybrid_index.settings.replace(semantic=False)
+    with Index.open(hybrid_index.path, settings=settings) as off:
+        result = off.search(SearchRequest(q=QUERY))
+        assert result.semantic == "off" and "auto" not in _ids(result)
+
+
+def test_queries_whose_words_meet_keep_exactly_their_matches(hybrid_index):
+    for q in ("wheat", "job cuts", '"central bank"', "title:wheat", "wheat NOT rains"):
+        hybrid, lexical = (hybrid_index.search(SearchRequest(q=q, mode=m)) for m in ("hybrid", "lexical"))
+        assert sorted(_ids(hybrid)) == sorted(_ids(lexical)), q
+        assert hybrid.total == lexical.total, q
+    strict = hybrid_index.search(SearchRequest(q=QUERY, match="all"))
+    assert strict.total == 0  # match=all stays strict: nothing is added by meaning
+
+
+def test_hybrid_reranks_by_meaning(hybrid_index):
+    result = hybrid_index.search(SearchRequest(q="falling demand for vehicles"))
+    assert _ids(result)[0] == "auto"
+
+
+def test_mode_is_checked_and_reported_by_the_api(client):
+    body = client.get("/api/v1/search?q=Kalbajar&mode=lexical").get_json()
+    assert body["semantic"] == "off"
+    assert client.get("/api/v1/search?q=Kalbajar").get_json()["semantic"] in ("on", "pending")
+    bad = client.get("/api/v1/search?q=Kalbajar&mode=semantic")
+    assert bad.status_code == 400
+    assert bad.get_json()["error"]["param"] == "mode"
+
+
+def _vectors_by_article(index) -> dict[str, tuple[list[str], np.ndarray, np.ndarray]]:
+    """id -> (passage texts as embedded, int8 codes, scales) read from the live snapshot's arrays."""
+    snapshot = index.backend.store.snapshot()
+    found = {}
+    for i, part in enumerate(snapshot.parts):
+        ids = part.data.meta["ids"]
+        owners = np.asarray(part.data["passage_article"])
+        for local in np.flatnonzero(part.article_live):
+            rows = np.flatnonzero(owners == local)
+            article = index.get(ids[local])
+            texts = [embeddings.passage_text(article.title, p.text) for p in article.passages]
+            found[ids[local]] = (texts, np.asarray(part.data["vectors"])[rows],
+                                 np.asarray(part.data["vector_scale"])[rows])
+    return found
+
+
+def _check_vectors_follow_their_passages(index) -> None:
+    for article_id, (texts, codes, scales) in _vectors_by_article(index).items():
+        assert len(texts) == len(codes) == len(scales), article_id
+        assert (scales > 0).all(), article_id
+        expected = embeddings.encode(texts)
+        got = embeddings.dequantise(codes, scales)
+        assert np.allclose((got * expected).sum(1), 1.0, atol=0.01), article_id
+
+
+def test_vectors_follow_their_passages_through_reingest_merge_and_delete(tmp_path):
+    settings = make_settings(tmp_path / "index", entities=False, merge="off")
+    long_body = " ".join(f"Sentence {n} of the long report says the harbour reopened after the storm." for n in range(40))
+    with Index.open(settings.index_dir, create=True, settings=settings) as index:
+        for record in CORPUS:  # one segment each
+            _ingest(index, [record])
+        _ingest(index, [{"id": "long", "title": "Harbour reopens", "body": long_body}])
+        assert len(index.get("long").passages) > 1
+        _check_vectors_follow_their_passages(index)
+        before = _vectors_by_article(index)["wheat"]
+        _ingest(index, [CORPUS[2]])  # unchanged: skipped, its vectors kept
+        assert np.array_equal(_vectors_by_article(index)["wheat"][1], before[1])
+        _ingest(index, [dict(CORPUS[1], body="The mining company hires 300 miners as copper prices rise.")])
+        index.delete(["bank"])
+        _check_vectors_follow_their_passages(index)
+        assert index.backend.merge() >= 0
+        snapshot = index.backend.store.snapshot()
+        index.backend.store.merge_mode = "inline"
+        from index.store import merging
+        assert merging.merge(index.backend.store, snapshot.parts)  # everything into one segment
+        assert len(index.backend.store.snapshot().parts) == 1
+        _check_vectors_follow_their_passages(index)
+        assert set(_vectors_by_article(index)) == {"auto", "mine", "wheat", "long"}
+        assert "auto" in _ids(index.search(SearchRequest(q=QUERY)))
+        assert "bank" not in _ids(index.search(SearchRequest(q="interest rates inflation easing")))
+
+
+def test_a_search_before_the_vectors_are_ready_answers_by_words_and_says_so(tmp_path):
+    settings = make_settings(tmp_path / "index", entities=False, enrich="background")
+    settings.index_dir.mkdir(parents=True)
+    with open(settings.index_dir / LOCK_NAME, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # as if an enricher were at work: none is started, nothing embedded
+        with Index.open(settings.index_dir, create=True, settings=settings) as index:
+            _ingest(index, CORPUS)
+            assert index.stats()["unembedded"] == 4
+            early = index.search(SearchRequest(q=QUERY))
+            lexical = index.search(SearchRequest(q=QUERY, mode="lexical"))
+            assert early.semantic == "pending"
+            assert _ids(early) == _ids(lexical) and early.total == lexical.total
+            fcntl.flock(lock, fcntl.LOCK_UN)
+            assert index.enrich() == 4  # what the enricher process does
+            assert index.stats()["unembedded"] == 0
+            ready = index.search(SearchRequest(q=QUERY))
+            assert ready.semantic == "on" and "auto" in _ids(ready)
+
+
+def test_entities_off_does_not_stop_the_enricher_embedding(tmp_path):
+    settings = make_settings(tmp_path / "index", entities=False, enrich="background")
+    with Index.open(settings.index_dir, create=True, settings=settings) as index:
+        _ingest(index, CORPUS[:1])
+        import time
+        deadline = time.monotonic() + 180  # the enricher process loads the model, then writes
+        while index.stats()["unembedded"] and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert index.stats()["unembedded"] == 0
+        assert index.search(SearchRequest(q="auto")).semantic == "on"
