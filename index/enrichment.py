@@ -4,10 +4,10 @@ Entity extraction and passage embeddings are most of the cost of ingesting news
 (neural models over every passage), so with NEWSINDEX_ENRICH=background an ingest
 writes articles without them, at the plain rate, and an enricher adds them
 afterwards: a batch of waiting articles is read, their entities extracted
-(index/ingest/entities.py; articles marked pending) and their passages embedded
-(index/text/embeddings.py, "title. passage" each, int8 with a scale; with
-NEWSINDEX_SEMANTIC on, every article whose passages have no vectors yet, whatever
-NEWSINDEX_ENTITIES says), and they are written again, unless an article changed
+(index/ingest/entities.py; articles marked pending) and they are written again;
+then, with NEWSINDEX_SEMANTIC on, the passages of every article that has no vectors
+yet are embedded (index/text/embeddings.py, "title. passage" each, int8 with a
+scale; whatever NEWSINDEX_ENTITIES says) and written again, unless an article changed
 meanwhile (then it is left for its new version's turn).  Until its vectors are
 written an article is found by its words only (index/search/semantic.py).  One
 enricher runs per index (an OS file lock), as a background process that writes start:
@@ -38,28 +38,36 @@ LOCK_NAME = "ENRICHLOCK"
 
 
 def enrich_pending(index, batch: int = BATCH, progress: Callable[[int, int], None] | None = None) -> int:
-    """Extract entities and embed passages of waiting articles until none is left; returns how many were enriched."""
+    """Extract entities, then embed passages, of waiting articles until none is left; returns the rewrites.
+
+    Entities go first over the whole backlog: NER costs a fraction of the sentence model,
+    so facets are complete long before the vectors (an article's vectors are written in
+    the second pass, with the entities it has by then).
+    """
     backend, settings = index.backend, index.settings
     vectors = settings.semantic and embeddings_installed()
     done = 0
-    while True:
-        pending = dict(backend.pending(batch, vectors))
-        if not pending:
-            return done
-        articles = [a for a in (backend.get(article_id) for article_id in pending) if a is not None]
-        started = time.perf_counter()
-        waiting = [a for a in articles if not a.enriched]
-        if waiting:
-            extract_entities(waiting, index.aliases, n_process=settings.ner_processes)
-        for article in articles:
-            article.enriched = True
-        if vectors:  # a rewrite without them would lose them: every article of the batch is embedded
-            embed_articles(articles, threads=settings.embedding_threads)
-        done += _write(backend, articles, pending)
-        log.info("enriched %d articles in %.1f s", len(articles), time.perf_counter() - started)
-        if progress is not None:
-            stats = backend.stats()
-            progress(done, max(stats.get("pending", 0), stats.get("unembedded", 0) if vectors else 0))
+    for embedding in (False, True) if vectors else (False,):
+        while True:
+            pending = dict(backend.pending(batch, embedding))
+            if not pending:
+                break
+            articles = [a for a in (backend.get(article_id) for article_id in pending) if a is not None]
+            started = time.perf_counter()
+            waiting = [a for a in articles if not a.enriched]
+            if waiting:
+                extract_entities(waiting, index.aliases, n_process=settings.ner_processes)
+            for article in articles:
+                article.enriched = True
+            if embedding:  # a rewrite without them would lose them: every article of the batch is embedded
+                embed_articles(articles, threads=settings.embedding_threads)
+            done += _write(backend, articles, pending)
+            log.info("enriched %d articles in %.1f s%s", len(articles), time.perf_counter() - started,
+                     " (vectors)" if embedding else "")
+            if progress is not None:
+                stats = backend.stats()
+                progress(done, max(stats.get("pending", 0), stats.get("unembedded", 0) if vectors else 0))
+    return done
 
 
 def embeddings_installed() -> bool:
