@@ -172,7 +172,7 @@ def percentile(values: list[float], q: float) -> float | None:
 
 def build_index(folder: Path, corpus: Path | None, limit: int) -> None:
     from index import Index, read_articles
-    settings = Settings(index_dir=folder, entities=False)
+    settings = Settings(index_dir=folder, entities=False, semantic=False)
     with Index.open(folder, create=True, settings=settings) as index:
         if corpus is None:
             index.ingest(read_articles([SEEDS], index.outlets))
@@ -225,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     port = free_port()
     env = dict(os.environ, NEWSINDEX_INDEX_DIR=str(index_dir), NEWSINDEX_KEYS_FILE=str(work / "keys.json"),
                NEWSINDEX_PORT=str(port), NEWSINDEX_HOST="127.0.0.1", NEWSINDEX_WORKERS=str(args.workers),
-               NEWSINDEX_MAX_BULK_BYTES=str(args.max_bulk_bytes), NEWSINDEX_ENTITIES="0")
+               NEWSINDEX_MAX_BULK_BYTES=str(args.max_bulk_bytes), NEWSINDEX_ENTITIES="0", NEWSINDEX_SEMANTIC="0")
     from service.auth import create_key
     key = create_key(work / "keys.json", "attack", "write")
     log = open(work / "gunicorn.log", "wb")

@@ -66,7 +66,8 @@ def run_mode(entities: bool, body: bytes, ids: list[str], workers: int) -> dict:
     key = create_key(work / "keys.json", "bench", "write")
     port = free_port()
     env = dict(os.environ, NEWSINDEX_INDEX_DIR=str(work / "index"), NEWSINDEX_KEYS_FILE=str(work / "keys.json"),
-               NEWSINDEX_PORT=str(port), NEWSINDEX_WORKERS=str(workers), NEWSINDEX_ENTITIES="1" if entities else "0")
+               NEWSINDEX_PORT=str(port), NEWSINDEX_WORKERS=str(workers), NEWSINDEX_ENTITIES="1" if entities else "0",
+               NEWSINDEX_SEMANTIC="0")
     log = open(work / "gunicorn.log", "wb")
     server = subprocess.Popen([sys.executable, "-m", "service", "serve"], cwd=ROOT, env=env,
                               stdout=log, stderr=subprocess.STDOUT)

@@ -62,7 +62,7 @@ def with_copied_entities(items, known: dict):
 
 def side_ours(where: Path, replicate: int, entities: str, profile: str | None) -> dict:
     """Ingest through Index.ingest; returns rates, passages, size and peak memory."""
-    settings = Settings(index_dir=where, keys_file=where.parent / "keys.json", entities=entities != "off",
+    settings = Settings(index_dir=where, keys_file=where.parent / "keys.json", entities=entities != "off", semantic=False,
                         merge="inline")
     if entities == "replicated":
         return side_replicated(where, replicate, settings)

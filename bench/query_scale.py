@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index", type=Path, required=True, help="an index built by bench/ingest.py")
     parser.add_argument("--queries", type=int, default=20, help="queries per kind (default 20)")
     args = parser.parse_args(argv)
-    index = Index.open(args.index, settings=Settings(index_dir=args.index, result_cache_size=0, entities=False))
+    index = Index.open(args.index, settings=Settings(index_dir=args.index, result_cache_size=0, entities=False, semantic=False))
     rng = random.Random(7)
     mixes = {"single": rng.sample(WORDS, min(args.queries, len(WORDS))),
              "two_words": [" ".join(rng.sample(WORDS, 2)) for _ in range(args.queries)],

@@ -210,10 +210,11 @@ def main(argv: list[str] | None = None) -> int:
             subprocess.run([sys.executable, "-m", "service", "ingest", str(SEEDS), "--index", str(index_dir),
                             "--no-entities"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
         key = auth.create_key(keys, "soak", "write")
-        with Index.open(index_dir, settings=Settings(index_dir=index_dir, keys_file=keys)) as index:
+        with Index.open(index_dir, settings=Settings(index_dir=index_dir, keys_file=keys, semantic=False)) as index:
             paths = [_url(request) for _, request in query_mix(200, index)]
         env = {"NEWSINDEX_INDEX_DIR": str(index_dir), "NEWSINDEX_KEYS_FILE": str(keys),
-               "NEWSINDEX_ENTITIES": "1" if args.entities == "on" else "0"}
+               "NEWSINDEX_ENTITIES": "1" if args.entities == "on" else "0",
+               "NEWSINDEX_SEMANTIC": "0"}  # lexical: embedding a 1M-passage archive takes hours of CPU
         proc, base = _serve("service.app:create_app()", env, ROOT)
         port = int(base.rsplit(":", 1)[1])
         try:

@@ -99,7 +99,8 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
     state = "off"
     if hybrid and not scored.partial:
         state = dense.status(snapshot)
-        scored, found = _mix(snapshot, plan, request, ctx, scored, found, allowed)
+        if dense.any_embedded(snapshot):  # else the mix would rank by words alone: the query is not encoded
+            scored, found = _mix(snapshot, plan, request, ctx, scored, found, allowed)
     if scored is not None and request.recency > 0 and sort == "relevance":
         scored = _boost_recent(snapshot, scored, request.recency)
     all_words = scored.holding(found, len(plan.units)) if scored is not None else None

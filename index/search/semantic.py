@@ -72,6 +72,12 @@ def status(snapshot) -> str:
     return "pending" if snapshot.counts()["unembedded"] else "on"
 
 
+def any_embedded(snapshot) -> bool:
+    """Has any live article its vectors yet? (Right after an ingest none has: the search is lexical.)"""
+    counts = snapshot.counts()
+    return counts["unembedded"] < counts["articles"]
+
+
 def article_cosines(snapshot, query: np.ndarray) -> np.ndarray:
     """Every article's best passage cosine with the query; -inf for deleted or unembedded articles."""
     best = np.full(snapshot.articles, -np.inf, dtype=np.float32)
@@ -79,7 +85,7 @@ def article_cosines(snapshot, query: np.ndarray) -> np.ndarray:
     for i, part in enumerate(snapshot.parts):
         data = part.data
         codes, scale = data["vectors"], data["vector_scale"]
-        if not len(scale):
+        if not len(scale) or not scale.any():  # a segment written before the enricher reached it
             continue
         cosines = np.empty(len(scale), dtype=np.float32)
         for start in range(0, len(scale), CHUNK):
