@@ -39,9 +39,6 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory, seed_dir, seed_settings):
     """The real app under werkzeug's threaded server, over a private copy of the seeds."""
-    from werkzeug.serving import make_server
-
-    from service.app import create_app
     path = tmp_path_factory.mktemp("browser") / "index"
     shutil.copytree(seed_dir, path)
     settings = seed_settings.replace(index_dir=path)
@@ -51,6 +48,14 @@ def base_url(tmp_path_factory, seed_dir, seed_settings):
             "body": "Kalbajar residents pasted <script>document.title = 'owned'; alert(1)</script> into the form.\n\n"
                     "An image <img src=x onerror=alert(2)> followed, then Kalbajar again.",
         }, index.outlets))
+    yield from serve(settings)
+
+
+def serve(settings):
+    """The real app under werkzeug on a free loopback port, for as long as the fixture lives."""
+    from werkzeug.serving import make_server
+
+    from service.app import create_app
     server = make_server("127.0.0.1", 0, create_app(settings), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -71,18 +76,10 @@ def browser():
 @pytest.fixture(scope="module")
 def wire_url(tmp_path_factory, seed_settings):
     """The real app under werkzeug over the small wire archive of tests/wire_corpus.py (families, tags, 1987 dates)."""
-    from werkzeug.serving import make_server
-
-    from service.app import create_app
     folder = tmp_path_factory.mktemp("wire-browser")
     settings = seed_settings.replace(index_dir=folder / "index", entities=False)
     build_index(folder / "corpus", settings)
-    server = make_server("127.0.0.1", 0, create_app(settings), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    yield from serve(settings)
 
 
 @contextmanager
