@@ -28,7 +28,8 @@ BENCH_MAY_IMPORT = {"bench/entities.py": {"index.ingest", "index.ingest.ner"},  
                                               "index.ingest.outlets", "index.text.embeddings"},
                     # the story-family and reflow steps of ingest, measured on their own (as NER above)
                     "bench/families.py": {"index.ingest", "index.ingest.outlets"},
-                    "bench/reflow.py": {"index.ingest.reflow"}}
+                    "bench/reflow.py": {"index.ingest.reflow"},
+                    "bench/quotes.py": {"index.text.analysis"}}  # what folding makes of a span
 
 
 def python_files(*folders: str) -> list[Path]:
