@@ -203,7 +203,8 @@ class EntityTerm(Q.Term):
         self.via = via
 
 
-def expand_aliases(parsed: Q.Query, aliases: Aliases, catalog, text: str = "") -> tuple[Q.Query, list[dict]]:
+def expand_aliases(parsed: Q.Query, aliases: Aliases, catalog, text: str = "",
+                   snapshot=None) -> tuple[Q.Query, list[dict]]:
     """Let a word or phrase that names an editorial alias find the entity's other names too.
 
     "pashinian" becomes (pashinian OR "Nikol Pashinyan" OR ... OR the entity itself),
@@ -226,7 +227,7 @@ def expand_aliases(parsed: Q.Query, aliases: Aliases, catalog, text: str = "") -
             return node.apply(rewrite)
         entry = by_terms.get(words)
         if entry is None:
-            return _entity_variants(node, words, text, catalog, via_entity)
+            return _entity_variants(node, words, text, catalog, via_entity, snapshot)
         named = {tuple(analysis_terms(n)): n for n in reversed(entry.names)}
         expanded[named[words].lower()] = entry.names
         alternatives = [Q.Term(node.fieldname, t[0]) if len(t) == 1 else Q.Phrase(node.fieldname, list(t))
@@ -239,21 +240,32 @@ def expand_aliases(parsed: Q.Query, aliases: Aliases, catalog, text: str = "") -
         {"term": term, "to": names, "via": "entity"} for term, names in via_entity.items()]
 
 
-def _entity_variants(node: Q.Query, words: tuple[str, ...], text: str, catalog, found: dict) -> Q.Query:
+ENTITY_SHARE = 0.2  # a one-word query names an entity when that entity is this share of the word's articles
+SHORTEST_VARIANT = 3  # letters of the shortest one-word variant searched as a word ("jp" would find "J.P. Morgan")
+
+
+def _entity_variants(node: Q.Query, words: tuple[str, ...], text: str, catalog, found: dict,
+                     snapshot=None) -> Q.Query:
     """A word or phrase naming an entity of the archive also finds the entity's other spellings.
 
     Through the entity catalog (index/search/catalog.py): "Volcker" is Paul Volcker when the
     archive knows one Volcker; every key merged into that entity becomes an alternative
     (as words or a phrase) together with the entity itself (its articles, however it was
     written there).  Only when there is something to add: a name that is its own only
-    spelling is left as it is.
+    spelling is left as it is.  A common word is not a name: one word expands only when
+    the entity is named in at least ENTITY_SHARE of the articles holding the word ("bank"
+    is in thousands, the entity "Bank" in a few), and a variant of one or two letters (a
+    country code) is left to the entity's own articles, never searched as a word.
     """
     start, end = getattr(node, "startchar", None), getattr(node, "endchar", None)
     typed = text[start:end].strip('"') if text and start is not None and end is not None and end > start \
         else " ".join(words)
     target = catalog.resolve(typed) if catalog is not None and typed else None
     members = catalog.members.get(target, []) if target else []
+    if not members or (len(words) == 1 and not _names_entity(words[0], target, catalog, snapshot)):
+        return node
     variants = {tuple(analysis_terms(key)) for key in members} - {words, ()}
+    variants = {v for v in variants if len(v) > 1 or len(v[0]) >= SHORTEST_VARIANT}
     if not variants:
         return node
     alternatives = [Q.Term(node.fieldname, t[0]) if len(t) == 1 else Q.Phrase(node.fieldname, list(t))
@@ -261,6 +273,15 @@ def _entity_variants(node: Q.Query, words: tuple[str, ...], text: str, catalog, 
     alternatives.append(EntityTerm(tuple(sorted(members)), catalog.display.get(target, target)))
     found[typed.lower()] = sorted({catalog.display.get(target, target), *members})
     return AliasOr([node, *alternatives], via=catalog.display.get(target, target))
+
+
+def _names_entity(word: str, target: str, catalog, snapshot) -> bool:
+    """Is this one word mostly the entity's name in the archive, not a common word?"""
+    if snapshot is None:
+        return True
+    named = sum(catalog.votes.get(target, {}).values())
+    holding = max((snapshot.df(fieldname, word) for fieldname in TEXT_FIELDS), default=0)
+    return named >= ENTITY_SHARE * holding
 
 
 def make_plan(request: SearchRequest, snapshot, limits: Limits, aliases: Aliases, catalog) -> QueryPlan:
@@ -271,7 +292,7 @@ def make_plan(request: SearchRequest, snapshot, limits: Limits, aliases: Aliases
     if parsed is Q.NullQuery:
         return QueryPlan(request.q, None)
     parsed = drop_stop_words(parsed)
-    tree, expanded = expand_aliases(parsed, aliases, catalog, request.q)
+    tree, expanded = expand_aliases(parsed, aliases, catalog, request.q, snapshot)
     units = query_units(tree, request.q, snapshot, limits)
     highlight, phrases = set(), []
     for unit in units:
