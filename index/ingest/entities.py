@@ -56,7 +56,9 @@ HONORIFICS = frozenset("mr mrs ms miss dr sir lord lady dame".split())  # "Mr Na
 # Words of financial tables that the model tags as names ("Qtly", "Nine Mths", "N.Z. Dlrs").
 TABLE_WORDS = frozenset("qtly mths mth dlrs dlr shr shrs oper revs cts pct mln bln qtr avg".split())
 _DATE_TOKEN = re.compile(r"^(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\d+$")
-_LONE_WORDS = frozenset("ltd co inc corp plc sa ag nv".split())
+# Alone, these are the word, not a name: "Ltd", or "the Bank said" (which bank is the article's to say).
+_LONE_WORDS = frozenset("""ltd co inc corp plc sa ag nv bank banks company government ministry group committee
+board agency department exchange council commission court""".split())
 
 
 @dataclass
