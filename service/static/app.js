@@ -95,6 +95,8 @@
     var name = input.dataset.facetFilter;
     var list = section.querySelector(".facet-suggest");
     var more = section.querySelector("details.more");
+    // Values of this search that match come first; the archive's other values (the endpoint) after them.
+    if (list) { section.appendChild(list); }
     var items = Array.prototype.slice.call(section.querySelectorAll(".facet-values li"));
     var timer = null;
     input.closest(".facet-filter").hidden = false;
