@@ -18,6 +18,7 @@ from typing import Any, Mapping
 
 CONFIG_DIR = Path(__file__).resolve().parent
 PREFIX = "NEWSINDEX_"
+BACKENDS = ("whoosh", "opensearch")
 
 
 class SettingsError(ValueError):
@@ -33,6 +34,11 @@ class Settings:
     """Everything newsindex can be configured with (see README, "Configuration")."""
 
     index_dir: Path = _setting(Path("var/index"), "Directory of the Whoosh index.")
+    backend: str = _setting("whoosh", "Where articles are stored and searched: whoosh (embedded, on this disk) or opensearch (a cluster).")
+    opensearch_url: str = _setting("http://127.0.0.1:9251", "OpenSearch node URL(s), comma-separated, used when NEWSINDEX_BACKEND=opensearch.")
+    opensearch_prefix: str = _setting("newsindex-", "Prefix of newsindex's OpenSearch index names (<prefix>articles, <prefix>meta).")
+    opensearch_shards: int = _setting(1, "Primary shards of a new OpenSearch index.")
+    opensearch_replicas: int = _setting(1, "Replicas of each shard of a new OpenSearch index (1: any one node may fail).")
     host: str = _setting("127.0.0.1", "Address gunicorn binds to.")
     port: int = _setting(8000, "Port gunicorn binds to.")
     workers: int = _setting(os.cpu_count() or 2, "Number of gunicorn worker processes.")
@@ -74,6 +80,10 @@ class Settings:
                 values[f.name] = _parse(name, environ[name], f.default)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
+
+    def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise SettingsError(f"NEWSINDEX_BACKEND={self.backend!r}: expected one of {', '.join(BACKENDS)}")
 
     def replace(self, **changes: Any) -> "Settings":
         """A copy with some fields changed (None leaves a field as it is)."""

@@ -45,7 +45,15 @@ class EntityCatalog:
         for form, count in arrays.summed_term_counts(leaves, "entity_forms").items():
             key, _, name = form.partition("=")
             forms[key][name] += count
+        return cls.from_counts(type_counts, forms, aliases)
 
+    @classmethod
+    def from_counts(cls, type_counts: dict[str, Counter], forms: dict[str, Counter], aliases: Aliases) -> "EntityCatalog":
+        """Merge entity keys, given how often each key was seen as each type and each key's display forms.
+
+        type_counts: key -> Counter(person/org/place -> count); forms: key -> Counter(display name -> count).
+        Shared by every backend: Whoosh reads the counts from its lexicons, OpenSearch from aggregations.
+        """
         def majority(counter: Counter) -> str:
             return counter.most_common(1)[0][0]
 

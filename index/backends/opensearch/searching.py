@@ -1,0 +1,213 @@
+"""One search over OpenSearch: a SearchRequest in, one request out, a SearchResult back.
+
+The request carries everything at once: the query over articles (query.py)
+with the filters as non-scoring clauses, a nested query over the passages of
+the page's articles whose inner_hits are their best one to three passages,
+facets as aggregations (source terms, a month date_histogram, entity keys
+merged through the catalog by entities.py), and the "did you mean" suggester
+(suggest.py).  Highlighting is ours (index/text/highlight.py): OpenSearch says
+which passages matched, we escape them and mark the words, as the Whoosh
+backend does, so both backends produce the same HTML.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, time as dtime
+from html import escape
+
+from opensearchpy import OpenSearch
+
+from index.article import ENTITY_TYPES, Entity
+from index.backends.opensearch import suggest
+from index.backends.opensearch.connection import Names, check_shards, translated
+from index.backends.opensearch.entities import entity_aggregation, entity_facets
+from index.backends.opensearch.query import Limits, QueryPlan, plan_query
+from index.query import FacetValue, Hit, PassageHit, SearchRequest, SearchResult
+from index.search.catalog import EntityCatalog
+from index.text.aliases import Aliases
+from index.text.analysis import fold
+from index.text.highlight import highlight
+
+HIT_SOURCE = ["title", "lead", "data"]
+
+
+@dataclass
+class Context:
+    client: OpenSearch
+    names: Names
+    catalog: EntityCatalog
+    aliases: Aliases
+    limits: Limits
+    time_limit: float = 2.0
+
+
+def filters(request: SearchRequest, catalog: EntityCatalog) -> list[dict]:
+    """Sources are alternatives (any of them); every entity named must appear; dates are inclusive days."""
+    clauses: list[dict] = []
+    if request.source:
+        clauses.append({"terms": {"source": list(request.source)}})
+    for name in [*request.entity, *request.person, *request.org, *request.place]:
+        clauses.append({"terms": {"entity": catalog.keys_for(name)}})
+    if request.date_from or request.date_to:
+        bounds = {}
+        if request.date_from:
+            bounds["gte"] = datetime.combine(request.date_from, dtime.min).isoformat()
+        if request.date_to:
+            bounds["lte"] = datetime.combine(request.date_to, dtime.max).isoformat(timespec="milliseconds")
+        clauses.append({"range": {"published": bounds}})
+    return clauses
+
+
+def sort_of(request: SearchRequest, plan: QueryPlan | None) -> tuple[str, list]:
+    sort = "newest" if plan is None and request.sort == "relevance" else request.sort
+    if sort == "relevance":
+        return sort, [{"_score": "desc"}, {"added": "asc"}]
+    order = "desc" if sort == "newest" else "asc"
+    return sort, [{"published": {"order": order, "missing": "_last"}}, {"added": "asc"}]
+
+
+def search(request: SearchRequest, ctx: Context) -> SearchResult:
+    started = time.perf_counter()
+    plan = None if request.is_browse else plan_query(request.q, request.match, ctx.aliases, ctx.catalog, ctx.limits)
+    narrowing = filters(request, ctx.catalog)
+    matching = {"bool": {"must": [plan.article_clause()] if plan else [{"match_all": {}}], "filter": narrowing}}
+    query = matching
+    if plan is not None and request.passages > 0:
+        best = {"nested": {"path": "passages", "query": plan.passage_clause(), "score_mode": "max",
+                           "ignore_unmapped": True,
+                           "inner_hits": {"size": request.passages,
+                                          "_source": ["passages.position", "passages.text"]}}}
+        # Optional and worthless to the score: it only brings each hit's best passages.
+        query = {"bool": {"must": [matching], "should": [{"constant_score": {"filter": best, "boost": 0}}]}}
+    sort, order = sort_of(request, plan)
+    body = {
+        "query": query,
+        "from": (request.page - 1) * request.per_page,
+        "size": request.per_page,
+        "sort": order,
+        "track_total_hits": True,
+        "_source": HIT_SOURCE,
+        "timeout": f"{max(1, int(ctx.time_limit * 1000))}ms",
+    }
+    if request.facets:
+        body["aggs"] = {
+            "source": {"terms": {"field": "source", "size": request.facet_limit,
+                                 "order": [{"_count": "desc"}, {"_key": "asc"}]}},
+            "date": {"date_histogram": {"field": "published", "calendar_interval": "month", "format": "yyyy-MM",
+                                        "min_doc_count": 1}},
+            "entity": entity_aggregation(),
+        }
+    words = suggest.candidates(request.q) if plan is not None else []
+    if words:
+        body["suggest"], counts = suggest.parts(words)
+        body.setdefault("aggs", {}).update(counts)
+    with translated("search"):
+        response = ctx.client.search(index=ctx.names.articles, body=body)
+    check_shards(response, "search")
+
+    hits = [_hit(raw, plan, ctx.catalog, scored=sort == "relevance" and plan is not None)
+            for raw in response["hits"]["hits"]]
+    total = response["hits"]["total"]["value"]
+    facets: dict[str, list[FacetValue]] = {}
+    if request.facets:
+        aggs = response["aggregations"]
+        facets["source"] = [FacetValue(b["key"], b["doc_count"]) for b in aggs["source"]["buckets"]]
+        facets["date"] = [FacetValue(b["key_as_string"], b["doc_count"]) for b in aggs["date"]["buckets"]
+                          if b["doc_count"]]
+        keys = {b["key"]: b["doc_count"] for b in aggs["entity"]["buckets"]}
+        facets.update(entity_facets(ctx.client, ctx.names, matching, keys, ctx.catalog, request.facet_limit))
+    suggestion = None
+    if words:
+        suggestion = _suggestion(request, ctx, words, response, narrowing, total)
+    return SearchResult(
+        query=request.q, total=total, page=request.page, per_page=request.per_page, hits=hits, facets=facets,
+        partial=bool(response.get("timed_out")), took_ms=round((time.perf_counter() - started) * 1000, 2),
+        suggestion=suggestion, expanded=plan.expanded if plan else [],
+    )
+
+
+def count(ctx: Context, q: str, match: str, narrowing: list[dict]) -> int:
+    plan = plan_query(q, match, ctx.aliases, ctx.catalog, ctx.limits)
+    query = {"bool": {"must": [plan.article_clause() if plan else {"match_all": {}}], "filter": narrowing}}
+    with translated("search"):
+        response = ctx.client.count(index=ctx.names.articles, body={"query": query})
+    return int(response["count"])
+
+
+def _suggestion(request: SearchRequest, ctx: Context, words, response: dict, narrowing, total: int) -> dict | None:
+    corrected = suggest.corrected_query(ctx.client, ctx.names, request.q, words, response)
+    if not corrected:
+        return None
+    try:
+        found = count(ctx, corrected, request.match, narrowing)
+    except Exception:  # a correction that cannot be searched is no suggestion
+        return None
+    # Worth showing only when it finds more: a word that is merely absent ("where") is no typo.
+    return {"q": corrected, "total": found} if found > total else None
+
+
+def _hit(raw: dict, plan: QueryPlan | None, catalog: EntityCatalog, scored: bool) -> Hit:
+    source = raw["_source"]
+    data = source.get("data") or {}
+    terms = plan.highlight if plan else ()
+    pairs = plan.pairs if plan else set()
+
+    def marked(text: str) -> str:
+        return highlight(text, terms, None, pairs) if plan else escape(text, quote=False)
+
+    passages = []
+    inner = raw.get("inner_hits", {}).get("passages", {}).get("hits", {}).get("hits", [])
+    for passage in inner:
+        text = passage["_source"]["text"]
+        passages.append(PassageHit(position=passage["_source"]["position"], html=marked(text), text=text,
+                                   score=round(passage["_score"], 4) if passage.get("_score") is not None else None))
+    if not passages and source.get("lead"):
+        lead = source["lead"]
+        passages.append(PassageHit(position=lead["position"], html=marked(lead["text"]), text=lead["text"]))
+    entities: dict[str, list[str]] = {t: [] for t in ENTITY_TYPES}
+    for item in data.get("entities") or []:
+        kind, name = catalog.type_and_name(Entity(**item))
+        if name not in entities[kind]:
+            entities[kind].append(name)
+    published = data.get("published")
+    title = source.get("title") or ""
+    hit = Hit(
+        id=raw["_id"], title=title, title_html=marked(title), source=data.get("source"),
+        published=datetime.fromisoformat(published) if published else None, url=data.get("url"),
+        byline=data.get("byline"), score=round(raw["_score"], 4) if scored and raw.get("_score") is not None else None,
+        passages=passages, entities=entities,
+    )
+    hit.matched = describe_match(raw.get("matched_queries") or [], plan, hit) if plan else []
+    return hit
+
+
+def describe_match(names: list[str], plan: QueryPlan, hit: Hit) -> list[dict]:
+    """Why an article matched: each unit with the fields it was found in and the alias used (as the Whoosh backend)."""
+    found: dict[int, set[str]] = {}
+    via: dict[int, bool] = {}
+    for name in names:
+        number, _, rest = name.partition(":")
+        if not number.startswith("u"):
+            continue
+        fieldname, _, how = rest.partition(":")
+        found.setdefault(int(number[1:]), set()).add(fieldname)
+        via[int(number[1:])] = via.get(int(number[1:]), False) or how == "via"
+    entity_names = [fold(n) for kind in hit.entities.values() for n in kind]
+    described = []
+    for unit in plan.units:
+        fields_found = found.get(unit.number)
+        if not fields_found:
+            continue
+        fields = []
+        if "title" in fields_found:
+            fields.append("title")
+        if "body" in fields_found:
+            fields.append("passage")
+        label = fold(unit.label.strip('"'))
+        if "entity" in fields_found or any(label == n or label in n.split() or (" " in label and label in n)
+                                           for n in entity_names):
+            fields.append("entity")
+        described.append({"term": unit.label, "fields": fields, "via": unit.via if via.get(unit.number) else None})
+    return described

@@ -1,0 +1,178 @@
+"""Writing articles to OpenSearch: Article <-> document, bulk writes acknowledged by the cluster.
+
+Each article is one document (mapping.py), its passages nested in it, so an
+article and its passages are replaced together.  A write is a bulk request with
+`refresh=wait_for`: it returns once every copy of each shard in sync (primary
+and replicas) has the documents in its translog, which is fsynced before the
+answer (`index.translog.durability: request`, OpenSearch's default), and once
+they are visible to searches.  So an acknowledged write survives the loss of a
+node and is found by every search that starts after it.  Items a shard could
+not take (a node leaving, a primary being moved) are retried a few times; if
+some still fail the write raises Unavailable and is not acknowledged (retrying
+it is safe: documents are written by id).
+
+After the articles, the archive's meta document is written again: its version
+is the generation (a number that changes with every commit), read by every
+worker for its caches and ETags, and its `last_commit` the time of the write.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Iterable, Sequence
+
+from opensearchpy import OpenSearch
+
+from index.article import ENTITY_TYPES, Article
+from index.backends.opensearch.connection import Names, translated
+from index.errors import InvalidArticle, Unavailable
+from index.text.analysis import fold
+
+log = logging.getLogger(__name__)
+
+META_ID = "state"
+TEXT_FIELDS = ("title", "body", "passages")
+RETRIES = 4  # further tries of the items a shard could not take
+RETRY_PAUSE = 1.0  # seconds, doubled at each try
+BULK_TIMEOUT = "30s"  # how long a shard may wait for its primary to be available
+# opensearch-py reads `timeout` as its own request timeout unless `request_timeout` is given too.
+REQUEST_TIMEOUT = 90
+
+
+def content_hash(title: str | None, body: str | None) -> str:
+    """Folded title and body: two articles with the same hash are exact duplicates."""
+    import hashlib
+    return hashlib.sha1(fold(f"{title or ''}\n{body or ''}").encode("utf-8")).hexdigest()
+
+
+def document(article: Article, checksum: str, added: int) -> dict:
+    """The OpenSearch document of one article (see mapping.py)."""
+    keys = {t: sorted({e.key for e in article.entities if e.type == t}) for t in ENTITY_TYPES}
+    data = article.to_dict()
+    for name in TEXT_FIELDS:
+        data.pop(name, None)
+    passages = [{"position": p.position, "text": p.text,
+                 "entity": sorted({e.key for e in article.entities if p.position in e.passages})}
+                for p in article.passages]
+    lead = article.passages[0] if article.passages else None
+    return {
+        "id": article.id,
+        "title": article.title,
+        "body": article.body,
+        "source": article.source or None,
+        "source_text": article.source or None,
+        "byline": article.byline or None,
+        "published": article.published.isoformat() if article.published else None,
+        **keys,
+        "entity": sorted({e.key for e in article.entities}),
+        "entity_forms": sorted({f"{e.key}={e.name}" for e in article.entities}),
+        "family": getattr(article, "family", None) or article.id,
+        "checksum": checksum,
+        "content_hash": content_hash(article.title, article.body),
+        "added": added,
+        "passage_count": len(article.passages),
+        "passages": passages,
+        "lead": {"position": lead.position, "text": lead.text} if lead else None,
+        "data": data,
+    }
+
+
+def article_from_source(source: dict) -> Article:
+    """The Article a document was written from."""
+    data = dict(source.get("data") or {})
+    data["title"] = source.get("title") or ""
+    data["body"] = source.get("body") or ""
+    data["passages"] = [{"position": p["position"], "text": p["text"]} for p in source.get("passages") or []]
+    known = Article.__dataclass_fields__
+    return Article.from_dict({k: v for k, v in data.items() if k in known})
+
+
+def write(client: OpenSearch, names: Names, articles: Sequence[Article], checksums: Sequence[str],
+          remove: Iterable[str] = ()) -> dict[str, str]:
+    """Index the articles and delete the `remove` ids in one bulk request; wait until acknowledged.
+
+    Returns {id: result} ("created", "updated", "deleted", "not_found").  Raises
+    Unavailable when the cluster cannot take some of it after retries.
+    """
+    added = time.time_ns()
+    actions: list[tuple[dict, dict | None]] = []
+    for article_id in remove:
+        actions.append(({"delete": {"_index": names.articles, "_id": article_id}}, None))
+    for i, (article, checksum) in enumerate(zip(articles, checksums)):
+        actions.append(({"index": {"_index": names.articles, "_id": article.id}},
+                        document(article, checksum, added + i)))
+    results = _bulk(client, actions)
+    bump(client, names)
+    return results
+
+
+def _bulk(client: OpenSearch, actions: list[tuple[dict, dict | None]]) -> dict[str, str]:
+    results: dict[str, str] = {}
+    pending = actions
+    pause = RETRY_PAUSE
+    for attempt in range(RETRIES + 1):
+        if not pending:
+            break
+        body: list[dict] = []
+        for action, doc in pending:
+            body.append(action)
+            if doc is not None:
+                body.append(doc)
+        with translated("write"):
+            response = client.bulk(body=body, refresh="wait_for", timeout=BULK_TIMEOUT, request_timeout=REQUEST_TIMEOUT)
+        failed = []
+        for (action, doc), item in zip(pending, response["items"]):
+            (op, outcome), = item.items()
+            status = outcome.get("status", 500)
+            if status < 300 or (op == "delete" and status == 404):
+                results[outcome["_id"]] = outcome.get("result", "")
+            elif status == 400:
+                error = outcome.get("error") or {}
+                raise InvalidArticle(f"article {outcome.get('_id')!r} was refused: {error.get('reason', error)}")
+            else:
+                failed.append((action, doc, outcome.get("error")))
+        if failed:
+            log.warning("%d of %d bulk items failed (try %d): %s", len(failed), len(pending), attempt + 1,
+                        failed[0][2])
+            if attempt < RETRIES:
+                time.sleep(pause)
+                pause *= 2
+        pending = [(a, d) for a, d, _ in failed]
+    if pending:
+        raise Unavailable(f"the search cluster did not acknowledge {len(pending)} of {len(actions)} writes")
+    return results
+
+
+def bump(client: OpenSearch, names: Names) -> None:
+    """Write the meta document again: its version is the new generation."""
+    with translated("write"):
+        client.index(index=names.meta, id=META_ID, body={"last_commit": time.time()},
+                     timeout=BULK_TIMEOUT, request_timeout=REQUEST_TIMEOUT)
+
+
+def generation(client: OpenSearch, names: Names) -> tuple[int, float | None]:
+    """(generation, time of the last commit) from the meta document (a real-time get)."""
+    with translated("read"):
+        found = client.get(index=names.meta, id=META_ID, ignore=404)
+    if not found.get("found"):
+        return 0, None
+    return int(found["_version"]), (found.get("_source") or {}).get("last_commit")
+
+
+def checksums(client: OpenSearch, names: Names, ids: Sequence[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for start in range(0, len(ids), 1000):
+        chunk = list(ids[start:start + 1000])
+        with translated("read"):
+            response = client.mget(index=names.articles, body={"ids": chunk}, _source_includes=["checksum"])
+        for doc in response["docs"]:
+            if doc.get("found"):
+                found[doc["_id"]] = (doc.get("_source") or {}).get("checksum") or ""
+    return found
+
+
+def get(client: OpenSearch, names: Names, article_id: str) -> Article | None:
+    with translated("read"):
+        found = client.get(index=names.articles, id=article_id, ignore=404)
+    return article_from_source(found["_source"]) if found.get("found") else None
