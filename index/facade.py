@@ -130,6 +130,14 @@ class Index:
     def stats(self) -> dict:
         return self.backend.stats()
 
+    def identity(self) -> str:
+        """What tells this archive from another once kept in the same place (for ETags).
+
+        The Whoosh index directory's inode; a backend with no directory says its own (OpenSearch: the index uuid).
+        """
+        own = getattr(self.backend, "identity", None)
+        return own() if own else str(self.path.stat().st_ino)
+
     def warm(self) -> None:
         """Read what the first searches would otherwise read (workers do it in the background as they start)."""
         self.backend.warm()

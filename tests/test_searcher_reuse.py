@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import make_settings
+from conftest import BOTH, make_settings
 from index import Article, Index, SearchRequest
+
+pytestmark = BOTH
 
 TEGH = Article(id="tegh-1", title="Ceasefire holds in Tegh corridor",
                body="Peacekeepers said the Tegh corridor stayed open on Monday.")
 
 
+@pytest.mark.whoosh_only  # Whoosh searchers and arrays
 def test_the_searcher_is_reused_across_searches(seed_index):
     first = seed_index.backend.searcher()
     seed_index.search(SearchRequest(q="Kalbajar"))
@@ -19,6 +22,7 @@ def test_the_searcher_is_reused_across_searches(seed_index):
     assert seed_index.backend.searcher() is first
 
 
+@pytest.mark.whoosh_only  # Whoosh searchers and arrays
 def test_a_write_by_another_writer_is_seen_by_the_open_searcher(seed_copy):
     settings = make_settings(seed_copy, entities=False)
     with Index.open(seed_copy, settings=settings) as reader, Index.open(seed_copy, settings=settings) as writer:
@@ -50,6 +54,7 @@ def app_and_index(seed_copy):
     return app, index
 
 
+@pytest.mark.whoosh_only  # Whoosh searchers and arrays
 def test_the_app_keeps_one_searcher_across_requests(app_and_index):
     app, index = app_and_index
     client = app.test_client()
@@ -61,6 +66,7 @@ def test_the_app_keeps_one_searcher_across_requests(app_and_index):
     assert index.backend.searcher() is searcher
 
 
+@pytest.mark.whoosh_only  # Whoosh searchers and arrays
 def test_the_app_sees_a_write_made_after_its_searcher_was_opened(app_and_index, seed_copy):
     app, index = app_and_index
     client = app.test_client()
@@ -73,6 +79,7 @@ def test_the_app_sees_a_write_made_after_its_searcher_was_opened(app_and_index, 
     assert index.backend.searcher() is not opened
 
 
+@pytest.mark.whoosh_only  # Whoosh searchers and arrays
 def test_a_search_under_way_keeps_its_searcher_when_another_worker_commits(seed_copy):
     """The soak found this: a commit between two lookups of the shared searcher closed the one in use (500)."""
     from index.search.searching import search
@@ -85,6 +92,7 @@ def test_a_search_under_way_keeps_its_searcher_when_another_worker_commits(seed_
         assert reader.search(SearchRequest(q="Tegh")).total == 1
 
 
+@pytest.mark.whoosh_only  # Whoosh searchers and arrays
 def test_warming_reads_the_arrays_a_first_search_would(seed_copy):
     settings = make_settings(seed_copy, entities=False)
     with Index.open(seed_copy, settings=settings) as index:

@@ -57,7 +57,7 @@ class OpenSearchBackend:
         self._lock = threading.Lock()
         self._results: OrderedDict[tuple, SearchResult] = OrderedDict()
         self._stats: tuple[int, dict] | None = None
-        self._facet_counts: tuple[int, dict] | None = None
+        self._uuid: str | None = None
 
     @classmethod
     def open(cls, settings: Settings, aliases: Aliases, create: bool = False) -> "OpenSearchBackend":
@@ -91,6 +91,14 @@ class OpenSearchBackend:
 
     def close(self) -> None:
         self.client.close()
+
+    def identity(self) -> str:
+        """The articles index's uuid: a re-created index is another archive (ETags)."""
+        if self._uuid is None:
+            with translated("read"):
+                found = self.client.indices.get_settings(index=self.names.articles, name="index.uuid")
+            self._uuid = next(iter(found.values()))["settings"]["index"]["uuid"]
+        return self._uuid
 
     def drop(self) -> None:
         """Delete this archive's indexes (tests and benches)."""
