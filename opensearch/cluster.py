@@ -135,6 +135,18 @@ def start_node(n: int) -> None:
     proc = subprocess.Popen(command(n), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             cwd=home, start_new_session=True)
     pid_file(n).write_text(f"{proc.pid}\n")
+    deadline = time.time() + 10  # until the child has exec'd java (before, /proc shows our own command line)
+    while time.time() < deadline and not running_pid(n) and _alive(proc.pid):
+        time.sleep(0.05)
+
+
+def died(n: int) -> bool:
+    """Node n was started here (pid file) but its process is gone."""
+    try:
+        pid = int(pid_file(n).read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return False
+    return not _alive(pid)
 
 
 def stop_node(n: int, timeout: float = 60) -> None:
@@ -187,7 +199,7 @@ def wait(status: str = "green", nodes: int | None = None, limit: float = WAIT) -
         if state and not state.get("timed_out") and state.get("number_of_nodes") == nodes:
             return state
         for n in range(1, NODES + 1):
-            if pid_file(n).exists() and not running_pid(n):
+            if died(n):
                 raise SystemExit(f"{node_name(n)} died while starting; see {RUN_DIR / node_name(n) / 'node.log'}")
         time.sleep(1)
     raise SystemExit(f"the cluster did not reach {status} with {nodes} nodes in {limit:g} s: {state}")
@@ -197,7 +209,7 @@ def wait_answers(n: int, limit: float = WAIT) -> None:
     """Wait until node n itself answers HTTP and has joined a cluster with an elected manager."""
     deadline = time.time() + limit
     while time.time() < deadline:
-        if not running_pid(n):
+        if died(n):
             raise SystemExit(f"{node_name(n)} died while starting; see {RUN_DIR / node_name(n) / 'node.log'}")
         try:
             with urllib.request.urlopen(f"{http_url(n)}/_cluster/health?local=true", timeout=5) as response:

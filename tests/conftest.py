@@ -136,7 +136,7 @@ def _backend_of_test(request):
     made, seed = set(_created), _seed_prefixes
     _current["backend"] = "whoosh"
     _created.clear()
-    if name == "opensearch" and made - seed:
+    if made - seed:
         _drop(cluster_urls(), ",".join(f"{p}*" for p in sorted(made - seed)))
 
 

@@ -25,7 +25,7 @@ from opensearchpy import exceptions as os_errors
 from config.settings import Settings
 from index.article import Article
 from index.backends.opensearch import writing
-from index.backends.opensearch.connection import Names, check_shards, connect, translated
+from index.backends.opensearch.connection import Names, connect, search as run_search, translated
 from index.backends.opensearch.entities import Catalogs, entity_facets
 from index.backends.opensearch.mapping import article_index_body, meta_index_body
 from index.backends.opensearch.query import Limits, plan_query
@@ -168,9 +168,7 @@ class OpenSearchBackend:
                 "must_not": [{"term": {"content_hash": own["_source"]["content_hash"]}}],
             }},
         }
-        with translated("search"):
-            response = self.client.search(index=self.names.articles, body=body)
-        check_shards(response, "search")
+        response = run_search(self.client, self.names.articles, body)
         found = []
         for hit in response["hits"]["hits"]:
             data = hit["_source"].get("data") or {}

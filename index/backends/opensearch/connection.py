@@ -12,6 +12,7 @@ service answers 503 with Retry-After), a query OpenSearch refuses is
 from __future__ import annotations
 
 import logging
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator
@@ -50,8 +51,9 @@ def connect(settings: Settings) -> OpenSearch:
         timeout=REQUEST_TIMEOUT,
         max_retries=RETRIES,
         retry_on_timeout=True,
-        retry_on_status=(502, 503, 504),
+        retry_on_status=(502, 504),  # not 503: a red index is no reason to set a node aside
         http_compress=False,
+        pool_maxsize=16,  # threads of one worker (and the search thread of a test) share the client
     )
 
 
@@ -90,6 +92,26 @@ def translated(what: str) -> Iterator[None]:
             log.warning("OpenSearch %s failed with %s: %s", what, status, _reason(exc))
             raise Unavailable(f"the search cluster could not complete the {what}: {_reason(exc)}") from None
         raise
+
+
+READ_TRIES = 3  # a search that fails while a node leaves is run again (its fetch phase cannot move to a replica)
+
+
+def search(client: OpenSearch, index: str, body: dict, what: str = "search", **params) -> dict:
+    """Run a search, again after a short pause when the cluster could not answer; raise Unavailable at last."""
+    pause = 0.5
+    for attempt in range(READ_TRIES):
+        try:
+            with translated(what):
+                response = client.search(index=index, body=body, **params)
+            check_shards(response, what)
+            return response
+        except Unavailable:
+            if attempt == READ_TRIES - 1:
+                raise
+            time.sleep(pause)
+            pause *= 2
+    raise AssertionError("unreachable")
 
 
 def check_shards(response: dict, what: str) -> None:

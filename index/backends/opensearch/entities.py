@@ -25,7 +25,7 @@ from collections import Counter, defaultdict
 from opensearchpy import OpenSearch
 
 from index.article import ENTITY_TYPES
-from index.backends.opensearch.connection import Names, check_shards, translated
+from index.backends.opensearch.connection import Names, search as run_search
 from index.query import FacetValue
 from index.search.catalog import EntityCatalog
 from index.text.aliases import Aliases
@@ -46,9 +46,7 @@ def all_terms(client: OpenSearch, index: str, fieldname: str, query: dict | None
         if after:
             composite["after"] = after
         body = {"size": 0, "query": query or {"match_all": {}}, "aggs": {"values": {"composite": composite}}}
-        with translated("read"):
-            response = client.search(index=index, body=body, request_cache=True)
-        check_shards(response, "read")
+        response = run_search(client, index, body, "read", request_cache=True)
         agg = response["aggregations"]["values"]
         for bucket in agg["buckets"]:
             counts[bucket["key"]["v"]] = bucket["doc_count"]
@@ -143,8 +141,5 @@ def entity_facets(client: OpenSearch, names: Names, query: dict, key_counts: dic
 def _exact_counts(client: OpenSearch, names: Names, query: dict, keys_of: dict[str, list[str]]) -> dict[str, int]:
     targets = list(keys_of)
     aggs = {f"e{i}": {"filter": {"terms": {"entity": keys_of[t]}}} for i, t in enumerate(targets)}
-    with translated("search"):
-        response = client.search(index=names.articles, body={"size": 0, "query": query, "aggs": aggs,
-                                                              "track_total_hits": False})
-    check_shards(response, "search")
+    response = run_search(client, names.articles, {"size": 0, "query": query, "aggs": aggs, "track_total_hits": False})
     return {t: response["aggregations"][f"e{i}"]["doc_count"] for i, t in enumerate(targets)}

@@ -21,7 +21,7 @@ from opensearchpy import OpenSearch
 
 from index.article import ENTITY_TYPES, Entity
 from index.backends.opensearch import suggest
-from index.backends.opensearch.connection import Names, check_shards, translated
+from index.backends.opensearch.connection import Names, search as run_search, translated
 from index.backends.opensearch.entities import entity_aggregation, entity_facets
 from index.backends.opensearch.query import Limits, QueryPlan, plan_query
 from index.query import FacetValue, Hit, PassageHit, SearchRequest, SearchResult
@@ -103,9 +103,7 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
     if words:
         body["suggest"], counts = suggest.parts(words)
         body.setdefault("aggs", {}).update(counts)
-    with translated("search"):
-        response = ctx.client.search(index=ctx.names.articles, body=body)
-    check_shards(response, "search")
+    response = run_search(ctx.client, ctx.names.articles, body)
 
     hits = [_hit(raw, plan, ctx.catalog, scored=sort == "relevance" and plan is not None)
             for raw in response["hits"]["hits"]]

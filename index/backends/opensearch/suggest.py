@@ -15,7 +15,7 @@ import re
 
 from opensearchpy import OpenSearch
 
-from index.backends.opensearch.connection import Names, translated
+from index.backends.opensearch.connection import Names, search as run_search
 from index.search.suggest import FACTOR, MIN_LENGTH, RARE, WORD
 from index.text.analysis import terms as analysed
 
@@ -81,8 +81,7 @@ def surface(client: OpenSearch, names: Names, term: str) -> str:
             "title": {"number_of_fragments": 1, "fragment_size": 100},
             "body": {"number_of_fragments": 1, "fragment_size": 100}}},
     }
-    with translated("search"):
-        response = client.search(index=names.articles, body=body)
+    response = run_search(client, names.articles, body)
     for hit in response["hits"]["hits"]:
         for fragments in hit.get("highlight", {}).values():
             found = re.search(f"{MARK_START}(.*?){MARK_END}", fragments[0])
