@@ -10,7 +10,7 @@ OR query (every document containing any word), tokenised with English stop
 words and the Porter stemmer.  Both are scored with nDCG@10 (linear gain, as
 pytrec_eval), Recall@100 and MRR@10 over the queries that have judgements.
 
-    python bench/relevance.py --beir ../shared/eval/scifact [--json] [--index DIR]
+    python bench/relevance.py --beir ../shared/eval/scifact [--json] [--index DIR] [--backend whoosh|opensearch|both]
 
 A BEIR folder holds `corpus.jsonl` or `corpus.jsonl.gz` (`_id`, `title`, `text`),
 `queries.jsonl` (`_id`, `text`) and a TSV of judgements with the header
@@ -18,6 +18,12 @@ A BEIR folder holds `corpus.jsonl` or `corpus.jsonl.gz` (`_id`, `title`, `text`)
 `--index DIR` keeps the index in DIR and reuses it on the next run (ingest costs
 about a minute on SciFact).  With `--json` the last output line is one JSON object:
 ``{"ndcg@10", "recall@100", "mrr@10", "baseline": {...}, "queries", "seconds"}``.
+
+`--backend opensearch` runs newsindex over the local OpenSearch cluster (`make
+opensearch`; NEWSINDEX_OPENSEARCH_URL for another) instead of the embedded
+Whoosh index; `--backend both` runs both in one run, and the JSON then has a
+`backends` object with each one's figures.  With `--keep` the OpenSearch index
+(bench-<corpus>-) is left for the next run to reuse.
 """
 
 from __future__ import annotations
@@ -32,7 +38,8 @@ from typing import Iterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import BeirSet, Timer, read_beir, temporary_index  # noqa: E402
+from backends import bench_index  # noqa: E402
+from common import BeirSet, Timer, read_beir  # noqa: E402
 
 from index import Article, InvalidArticle, SearchRequest, Skipped, article_from_record  # noqa: E402
 from index.query import MATCHES  # noqa: E402
@@ -111,38 +118,55 @@ def ratio(ours: dict[str, float], base: dict[str, float]) -> dict[str, float | N
     return {k: round(ours[k] / base[k], 3) if base[k] else None for k in ours}
 
 
+def run_backend(backend: str, beir: BeirSet, args) -> tuple[dict, float]:
+    """Ingest (unless reused) and search through one backend: (figures, search seconds)."""
+    with bench_index(backend, args.index if backend == "whoosh" else None, name=beir.name.lower(),
+                     keep=args.keep, entities=False) as (index, reused):
+        if reused:
+            print(f"{backend}: reusing the index")
+        else:
+            with Timer() as ingest:
+                report = index.ingest(articles(beir, index.outlets))
+            print(f"{backend}: ingested {beir.name}: {report.summary()} ({ingest.seconds:.1f} s)")
+        with Timer() as searching:
+            figures = evaluate(run_newsindex(index, beir, args.match), beir.qrels)
+    return figures, searching.seconds
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--beir", required=True, type=Path, help="a BEIR-format folder")
     parser.add_argument("--json", action="store_true", help="end with one JSON line of figures")
-    parser.add_argument("--index", type=Path, help="keep the index here and reuse it when it exists")
+    parser.add_argument("--index", type=Path, help="keep the Whoosh index here and reuse it when it exists")
     parser.add_argument("--match", default="auto", choices=MATCHES, help="match mode of every query (default auto)")
+    parser.add_argument("--backend", default="whoosh", choices=("whoosh", "opensearch", "both"),
+                        help="the backend newsindex runs on (both: one after the other, in one run)")
+    parser.add_argument("--keep", action="store_true", help="leave the OpenSearch index for the next run")
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
     beir = read_beir(args.beir)
-    with temporary_index(args.index, entities=False) as (index, reused):
-        if reused:
-            print(f"reusing the index in {args.index}")
-        else:
-            with Timer() as ingest:
-                report = index.ingest(articles(beir, index.outlets))
-            print(f"ingested {beir.name}: {report.summary()} ({ingest.seconds:.1f} s)")
-        with Timer() as searching:
-            ours = evaluate(run_newsindex(index, beir, args.match), beir.qrels)
+    backends = ("whoosh", "opensearch") if args.backend == "both" else (args.backend,)
+    results = {backend: run_backend(backend, beir, args) for backend in backends}
     with Timer() as baseline_time:
         base = evaluate(run_baseline(beir), beir.qrels)
     seconds = round(time.perf_counter() - started, 1)
 
     print(f"{beir.name}: {len(beir.corpus)} documents, {len(beir.queries)} queries with judgements")
-    print(f"{'':12}{'newsindex':>11}{'bm25s':>9}{'ratio':>8}")
-    for key, value in ratio(ours, base).items():
-        shown = f"{value:.3f}" if value is not None else "-"
-        print(f"{key:12}{ours[key]:>11.4f}{base[key]:>9.4f}{shown:>8}")
-    print(f"search {searching.seconds:.1f} s ({1000 * searching.seconds / max(1, len(beir.queries)):.1f} ms a query), "
-          f"baseline {baseline_time.seconds:.1f} s, total {seconds} s")
+    print(f"{'':12}" + "".join(f"{b:>12}{'ratio':>8}" for b in backends) + f"{'bm25s':>9}")
+    for key in base:
+        cells = "".join(f"{results[b][0][key]:>12.4f}{ratio(results[b][0], base)[key] or 0:>8.3f}" for b in backends)
+        print(f"{key:12}{cells}{base[key]:>9.4f}")
+    for backend, (_, search_seconds) in results.items():
+        print(f"{backend}: search {search_seconds:.1f} s "
+              f"({1000 * search_seconds / max(1, len(beir.queries)):.1f} ms a query)")
+    print(f"baseline {baseline_time.seconds:.1f} s, total {seconds} s")
     if args.json:
-        print(json.dumps({**ours, "baseline": base, "queries": len(beir.queries), "seconds": seconds}))
+        first = results[backends[0]][0]
+        out = {**first, "baseline": base, "queries": len(beir.queries), "seconds": seconds}
+        if len(backends) > 1:
+            out["backends"] = {b: figures for b, (figures, _) in results.items()}
+        print(json.dumps(out))
     return 0
 
 

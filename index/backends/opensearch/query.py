@@ -33,7 +33,11 @@ from index.text.analysis import fold, terms as analysed
 
 SCHEMA = NewsSchema()  # parsing only: the same syntax and analysis as the embedded backend
 ARTICLE_TEXT = ("title", "body")
-TITLE_WEIGHT = 3.0  # title boost, as the Whoosh backend's BM25F field weight
+# A unit scores its best field (and alternative) plus 0.3 of the others (dis_max), title and body
+# alike: on SciFact nDCG@10 0.694, against 0.665 for the sum of both fields and 0.602 for the
+# sum with the title boosted 3x as the Whoosh backend's BM25F weighs it (bench/RESULTS.md).
+TITLE_WEIGHT = 1.0
+TIE_BREAKER = 0.3
 COORD_UNITS = 3  # in `auto` mode, a query of 2-3 units ranks the articles with every one of them first
 COORD_BOOST = 1000.0
 
@@ -85,7 +89,7 @@ class Unit:
         clauses = self.clauses(fields, named)
         if not clauses:
             return {"match_none": {}}
-        return clauses[0] if len(clauses) == 1 else {"bool": {"should": clauses, "minimum_should_match": 1}}
+        return clauses[0] if len(clauses) == 1 else {"dis_max": {"queries": clauses, "tie_breaker": TIE_BREAKER}}
 
 
 def _leaf(kind: str, target: str, text: str, boost: float, name: str | None, maxdist: int = 1,

@@ -1,0 +1,192 @@
+#!/usr/bin/env python
+"""The OpenSearch backend at scale: ingest Reuters replicated to a million passages, then query
+latency through newsindex's search function and over HTTP, with all nodes up and with one stopped.
+
+    python3 opensearch/cluster.py start      # (NEWSINDEX_CLUSTER_HEAP=1g for this size)
+    .venv/bin/python bench/opensearch_scale.py --replicate 24 --keep --json
+
+1. Ingest (skipped when the index bench-reuters<N>x- exists and --keep left it):
+   Reuters x N through `Index.ingest` (the real pipeline: passages, checksums,
+   one bulk write a batch, acknowledged with refresh=wait_for), entities
+   extracted on the first copy and reused for the others (as bench/ingest.py
+   --entities replicated), into an index of --shards primaries with --replicas.
+2. Search function: seeded single-word, two-word and phrase queries (the words of
+   bench/query.py) through `Index.search` with facets on and the result cache
+   off, a first pass and a second: p50/p95 of each kind.
+3. HTTP: gunicorn (config/gunicorn.conf.py, NEWSINDEX_BACKEND=opensearch) answers
+   the same two-word queries at /api/v1/search, one at a time: p50/p95.
+4. One node stopped (`cluster.py stop-node`): 2 and 3 again, on a yellow cluster;
+   then the node is started again and the cluster waited for until green.
+
+No raw-Whoosh side: bench/query_scale.py measures the Whoosh backend at the
+same size.  Prints one JSON object with --json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.backends import CLUSTER, opensearch_settings  # noqa: E402
+from bench.ingest import articles  # noqa: E402
+from bench.query import PHRASES, WORDS, _serve, _stop  # noqa: E402
+from index import Index, SearchRequest  # noqa: E402
+
+
+def percentiles(times: list[float]) -> dict:
+    times = sorted(times)
+    return {"p50_ms": round(statistics.median(times), 1), "p95_ms": round(times[int(0.95 * (len(times) - 1))], 1),
+            "n": len(times)}
+
+
+def reuse_entities_for_copies() -> None:
+    """Extract entities once per distinct text; copies reuse them (bench/ingest.py's --entities replicated)."""
+    import index.ingest.pipeline as pipeline
+    extract = pipeline.extract_entities
+    known: dict[tuple[str, str], list] = {}
+
+    def extract_once(batch, aliases, n_process=1):
+        fresh = [a for a in batch if (a.title, a.body) not in known]
+        if fresh:
+            extract(fresh, aliases, n_process=n_process)
+            known.update(((a.title, a.body), a.entities) for a in fresh)
+        for article in batch:
+            article.entities = known[(article.title, article.body)]
+
+    pipeline.extract_entities = extract_once
+
+
+def ingest(index: Index, replicate: int, entities: bool) -> dict:
+    if entities:
+        reuse_entities_for_copies()
+    started = time.perf_counter()
+    report = index.ingest(articles(replicate, index.outlets))
+    seconds = time.perf_counter() - started
+    return {"seconds": round(seconds, 1), "articles": report.added, "passages": report.passages,
+            "articles_per_s": round(report.added / seconds, 1), "passages_per_s": round(report.passages / seconds, 1),
+            "entity_seconds": round(report.entity_seconds, 1)}
+
+
+def queries(count: int) -> dict[str, list[str]]:
+    rng = random.Random(7)
+    return {"single": rng.sample(WORDS, min(count, len(WORDS))),
+            "two_words": [" ".join(rng.sample(WORDS, 2)) for _ in range(count)],
+            "phrase": [f'"{p}"' for p in PHRASES][:count]}
+
+
+def function_latency(index: Index, mixes: dict[str, list[str]]) -> dict:
+    out = {}
+    for name in ("first", "second"):
+        for kind, qs in mixes.items():
+            times = []
+            for q in qs:
+                started = time.perf_counter()
+                index.search(SearchRequest(q=q))
+                times.append((time.perf_counter() - started) * 1000)
+            out[kind if name == "second" else f"{kind}_first"] = percentiles(times)
+    started = time.perf_counter()
+    index.search(SearchRequest())
+    out["browse_ms"] = round((time.perf_counter() - started) * 1000, 1)
+    return out
+
+
+def http_latency(base: str, qs: list[str], rounds: int = 2) -> dict:
+    times, failed = [], 0
+    for _ in range(rounds):
+        for q in qs:
+            url = f"{base}/api/v1/search?{urllib.parse.urlencode({'q': q})}"
+            started = time.perf_counter()
+            try:
+                with urllib.request.urlopen(url, timeout=60) as response:
+                    response.read()
+            except OSError:
+                failed += 1
+                continue
+            times.append((time.perf_counter() - started) * 1000)
+    return {**percentiles(times), "failed": failed}
+
+
+def cluster(*args: str) -> str:
+    done = subprocess.run([sys.executable, str(CLUSTER), *args], capture_output=True, text=True, check=True)
+    return done.stdout
+
+
+def health(index: Index) -> str:
+    return index.backend.client.cluster.health()["status"]
+
+
+def measure(index: Index, settings, mixes, http_rounds: int) -> dict:
+    out = {"cluster": health(index), "function": function_latency(index, mixes)}
+    env = {"NEWSINDEX_BACKEND": "opensearch", "NEWSINDEX_OPENSEARCH_URL": settings.opensearch_url,
+           "NEWSINDEX_OPENSEARCH_PREFIX": settings.opensearch_prefix, "NEWSINDEX_RESULT_CACHE_SIZE": "0",
+           "NEWSINDEX_WORKERS": "2", "NEWSINDEX_INDEX_DIR": str(settings.index_dir)}
+    proc, base = _serve("service.app:create_app()", env, ROOT)
+    try:
+        http_latency(base, mixes["two_words"][:5], rounds=1)  # both workers open their connection
+        out["http_two_words"] = http_latency(base, mixes["two_words"], rounds=http_rounds)
+    finally:
+        _stop(proc)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--replicate", type=int, default=24, help="copies of Reuters (24: about a million passages)")
+    parser.add_argument("--shards", type=int, default=3)
+    parser.add_argument("--replicas", type=int, default=1)
+    parser.add_argument("--entities", choices=("replicated", "off"), default="replicated")
+    parser.add_argument("--queries", type=int, default=20, help="queries per kind (default 20)")
+    parser.add_argument("--http-rounds", type=int, default=2)
+    parser.add_argument("--stop-node", type=int, default=2, help="the node to stop (0: none)")
+    parser.add_argument("--keep", action="store_true", help="leave the index for the next run")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+
+    settings = opensearch_settings(f"reuters{args.replicate}x", opensearch_shards=args.shards,
+                                   opensearch_replicas=args.replicas, entities=args.entities != "off",
+                                   result_cache_size=0)
+    out: dict = {"replicate": args.replicate, "shards": args.shards, "replicas": args.replicas,
+                 "entities": args.entities, "prefix": settings.opensearch_prefix}
+    index = Index.open(create=True, settings=settings)
+    try:
+        if index.stats()["articles"] == 0:
+            out["ingest"] = ingest(index, args.replicate, args.entities != "off")
+            print(json.dumps({"ingest": out["ingest"]}), flush=True)
+        stats = index.stats()
+        out.update(articles=stats["articles"], passages=stats["passages"], index_mb=round(stats["size_bytes"] / 2**20),
+                   segments=stats["segments"])
+        started = time.perf_counter()
+        index.warm()  # the entity catalog, as a worker builds it at start
+        out["warm_s"] = round(time.perf_counter() - started, 1)
+        mixes = queries(args.queries)
+        out["all_nodes"] = measure(index, settings, mixes, args.http_rounds)
+        print(json.dumps({"all_nodes": out["all_nodes"]}), flush=True)
+        if args.stop_node:
+            cluster("stop-node", str(args.stop_node))
+            try:
+                time.sleep(5)  # the cluster notices the node has gone
+                out["one_node_stopped"] = measure(index, settings, mixes, args.http_rounds)
+            finally:
+                cluster("start-node", str(args.stop_node))
+                cluster("wait", "green")
+    finally:
+        if not args.keep:
+            index.backend.drop()
+        index.close()
+    print(json.dumps(out) if args.json else json.dumps(out, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
