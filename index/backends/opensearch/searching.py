@@ -101,8 +101,7 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
         }
     words = suggest.candidates(request.q) if plan is not None else []
     if words:
-        body["suggest"], counts = suggest.parts(words)
-        body.setdefault("aggs", {}).update(counts)
+        body.setdefault("aggs", {}).update(suggest.parts(words))
     response = run_search(ctx.client, ctx.names.articles, body)
 
     hits = [_hit(raw, plan, ctx.catalog, scored=sort == "relevance" and plan is not None)

@@ -3,10 +3,11 @@
 The same words are candidates (index/search/suggest.py: plain alphabetic words
 of at least MIN_LENGTH letters, not phrases, operators or field:value), a word
 needs correcting only when at most RARE articles have it, and a correction must
-be found in FACTOR times as many.  The suggester and the count of articles
-having each word travel in the search request itself (`parts`); only when a
-word is corrected do two more requests run: how articles spell the corrected
-term, and how many articles the corrected query finds (shown only if more).
+be found in FACTOR times as many.  The count of articles having each word
+travels in the search request itself (`parts`: one cheap filter aggregation a
+word); only for a rare word do more requests run: the term suggester for it,
+how articles spell the correction, and how many articles the corrected query
+finds (shown only if more).
 """
 
 from __future__ import annotations
@@ -34,26 +35,36 @@ def candidates(q: str) -> list[tuple[str, str]]:
     return found
 
 
-def parts(words: list[tuple[str, str]]) -> tuple[dict, dict]:
-    """The `suggest` and `aggs` sections to add to a search request for these words."""
-    suggest, counts = {}, {}
-    for i, (_, bare) in enumerate(words):
+def parts(words: list[tuple[str, str]]) -> dict:
+    """The `aggs` to add to a search request: how many articles of the archive have each word."""
+    counts = {f"w{i}": {"filter": {"multi_match": {"query": bare, "fields": ["title", "body"], "operator": "and"}}}
+              for i, (_, bare) in enumerate(words)}
+    return {"words": {"global": {}, "aggs": counts}} if counts else {}
+
+
+def _suggestions(client: OpenSearch, names: Names, rare: dict[int, str]) -> dict:
+    suggest = {}
+    for i, bare in rare.items():
         for fieldname in ("body", "title"):
             suggest[f"s{i}_{fieldname}"] = {"text": bare, "term": {
                 "field": fieldname, "suggest_mode": "always", "max_edits": 2 if len(bare) >= 8 else 1,
                 "prefix_length": 1, "min_word_length": MIN_LENGTH, "size": 8, "sort": "frequency"}}
-        counts[f"w{i}"] = {"filter": {"multi_match": {"query": bare, "fields": ["title", "body"], "operator": "and"}}}
-    return suggest, ({"words": {"global": {}, "aggs": counts}} if counts else {})
+    response = run_search(client, names.articles, {"size": 0, "track_total_hits": False, "suggest": suggest})
+    return response.get("suggest", {})
 
 
 def corrected_query(client: OpenSearch, names: Names, q: str, words: list[tuple[str, str]], response: dict) -> str | None:
     """The query with its rare words replaced by frequent neighbours, or None when none needs it."""
     counts = response.get("aggregations", {}).get("words", {})
-    suggestions = response.get("suggest", {})
+    seen_in = {i: counts.get(f"w{i}", {}).get("doc_count", 0) for i in range(len(words))}
+    rare = {i: bare for i, (_, bare) in enumerate(words) if seen_in[i] <= RARE}
+    if not rare:
+        return None
+    suggestions = _suggestions(client, names, rare)
     fixes: dict[str, str] = {}
     for i, (piece, bare) in enumerate(words):
-        seen = counts.get(f"w{i}", {}).get("doc_count", 0)
-        if seen > RARE:
+        seen = seen_in[i]
+        if i not in rare:
             continue
         term = analysed(bare)[0]
         best, best_count = None, max(1, FACTOR * seen)
