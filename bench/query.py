@@ -1,6 +1,7 @@
 """Query benchmark: a fixed, seeded query mix through (a) the search function the API uses,
 (b) raw Whoosh doing the equivalent search, highlights and facets on one open searcher,
-and (c) HTTP against gunicorn beside a bare Flask endpoint under the same gunicorn settings.
+(d) the peers a newsroom could pick instead, SQLite FTS5 and tantivy, doing the same work
+(bench/peers.py), and (c) HTTP against gunicorn beside a bare Flask endpoint.
 
     .venv/bin/python bench/query.py                        # builds Reuters 1x (entities off) in /tmp first
     .venv/bin/python bench/query.py --index /tmp/ni-1x --json
@@ -9,7 +10,9 @@ and (c) HTTP against gunicorn beside a bare Flask endpoint under the same gunico
 The mix (seed 7): single words, two words, phrases, three words, 13-word natural-language
 queries, date ranges, entity filters (when the index has entities), and the empty-query
 browse, all with facets on and 10 results.  (a) and (b) alternate query by query on the
-same process, so machine noise hits both alike; the ratio is (a) / (b).
+same process, interleaved query by query with the peers, so machine noise hits all alike;
+the ratio is (a) / (b).  Pass --replicate N for an index built from N copies of Reuters
+so the peers index the same records.
 
 HTTP: `wrk` (Debian: `apt-get install -y wrk`) drives 127.0.0.1 only, for a bounded time
 (--http-seconds, default 10) with 8 connections, cycling through the mix's URLs; the bare
@@ -44,10 +47,9 @@ from whoosh import query as Q  # noqa: E402
 from whoosh.qparser import MultifieldParser, OrGroup  # noqa: E402
 from whoosh.sorting import FieldFacet  # noqa: E402
 
-from bench.scale import summarise  # noqa: E402
+from bench.scale import reuters_records, summarise  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from index import Index, SearchRequest  # noqa: E402
-from index.search.searching import to_passages  # noqa: E402
 
 SCRIPT = Path(__file__).resolve()
 WORDS = ("oil", "bank", "trade", "prices", "dollar", "wheat", "coffee", "gold", "shares", "profit", "rates",
@@ -59,6 +61,17 @@ LONG = ("what did the central bank say about interest rates and the dollar after
         "how much wheat and grain did the soviet union buy from the united states this year",
         "which oil companies raised crude prices after the opec meeting in geneva last week")
 KINDS = ("single", "two_words", "phrase", "three_words", "long", "date_filter", "entity_filter", "browse")
+
+
+def to_passages(text_query):
+    """The same query over passage text: title and body clauses become `text` clauses."""
+    def rename(node):
+        if getattr(node, "fieldname", None) in ("title", "body"):
+            node = node.copy()
+            node.fieldname = "text"
+            return node
+        return node.apply(rename)
+    return rename(text_query)
 
 
 def query_mix(n: int, index: Index, seed: int = 7) -> list[tuple[str, SearchRequest]]:
@@ -104,7 +117,9 @@ class RawWhoosh:
     FACETS = ("source", "month", "person", "org", "place")
 
     def __init__(self, index: Index):
-        self.searcher = index._ix.searcher()  # one open searcher, as a tuned Whoosh app would keep
+        from whoosh import index as whoosh_index
+        # Whoosh on the same folder, unpatched: one open searcher, as a tuned Whoosh app would keep.
+        self.searcher = whoosh_index.open_dir(str(index.path)).searcher()
         self.parser = MultifieldParser(["title", "body"], self.searcher.schema, group=OrGroup)
         self.groups = {name: FieldFacet(name, allow_overlap=name in ("person", "org", "place"))
                        for name in self.FACETS}
@@ -134,27 +149,30 @@ class RawWhoosh:
         return len(results), facets
 
 
-def measure_function(index: Index, mix, rounds: int) -> dict:
-    """Time (a) and (b) alternately over the mix; returns per-side and per-kind figures."""
+def measure_function(index: Index, mix, rounds: int, peers: list | None = None) -> dict:
+    """Time ours, raw Whoosh and each peer query by query, interleaved; per-side and per-kind figures."""
     raw = RawWhoosh(index)
-    ours_ms, raw_ms = [], []
-    by_kind: dict[str, tuple[list, list]] = {k: ([], []) for k in KINDS}
+    sides = {"ours": index.search, "raw": raw.search}
+    for peer in peers or []:
+        sides[peer.name] = lambda request, peer=peer: peer.search(request.q, request.date_from, request.date_to)
+    times: dict[str, list] = {name: [] for name in sides}
+    by_kind: dict[str, dict[str, list]] = {k: {name: [] for name in sides} for k in KINDS}
     partial = 0
-    for kind, request in mix[:len(KINDS)]:  # warm both: caches and the OS page cache
-        index.search(request), raw.search(request)
+    for kind, request in mix[:len(KINDS)]:  # warm every side: caches and the OS page cache
+        for run in sides.values():
+            run(request)
     for _ in range(rounds):
         for kind, request in mix:
-            started = time.perf_counter()
-            result = index.search(request)
-            ours = (time.perf_counter() - started) * 1000
-            partial += result.partial
-            started = time.perf_counter()
-            raw.search(request)
-            theirs = (time.perf_counter() - started) * 1000
-            ours_ms.append(ours), raw_ms.append(theirs)
-            by_kind[kind][0].append(ours), by_kind[kind][1].append(theirs)
-    kinds = {k: {"ours": summarise(a), "raw": summarise(b)} for k, (a, b) in by_kind.items() if a}
-    return {"ours": summarise(ours_ms), "raw": summarise(raw_ms), "kinds": kinds, "partial": partial}
+            for name, run in sides.items():
+                started = time.perf_counter()
+                result = run(request)
+                elapsed = (time.perf_counter() - started) * 1000
+                if name == "ours":
+                    partial += result.partial
+                times[name].append(elapsed)
+                by_kind[kind][name].append(elapsed)
+    kinds = {k: {name: summarise(values) for name, values in v.items()} for k, v in by_kind.items() if v["ours"]}
+    return {**{name: summarise(values) for name, values in times.items()}, "kinds": kinds, "partial": partial}
 
 
 # -- HTTP ------------------------------------------------------------------------------
@@ -273,6 +291,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--http", choices=("on", "off"), default="on", help="the HTTP part with wrk (default on)")
     parser.add_argument("--http-seconds", type=int, default=10, help="seconds per wrk run (default 10)")
     parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+    parser.add_argument("--peers", choices=("on", "off"), default="on",
+                        help="SQLite FTS5 and tantivy doing the same work, interleaved (default on)")
+    parser.add_argument("--replicate", type=int, default=1, help="copies of Reuters the index holds (for the peers)")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="newsindex-query-") as tmp:
@@ -285,10 +306,16 @@ def main(argv: list[str] | None = None) -> int:
         # The result cache is off for (a): every query is computed, as raw Whoosh computes it.
         # HTTP (c) runs with the service's defaults, cache on, as a newsroom would.
         settings = Settings(index_dir=index_dir, keys_file=Path(tmp) / "keys.json", result_cache_size=0)
+        peers = []
+        if args.peers == "on":
+            from bench.peers import Fts5, Tantivy
+            records = [r for r in reuters_records(args.replicate) if (r.get("body") or "").strip()]
+            peers = [Fts5(Path(tmp), records), Tantivy(Path(tmp), records)]
+            del records
         with Index.open(index_dir, settings=settings) as index:
             stats = index.stats()
             mix = query_mix(args.queries, index)
-            fn = measure_function(index, mix, args.rounds)
+            fn = measure_function(index, mix, args.rounds, peers)
         http = measure_http(index_dir, mix, args.http_seconds) if args.http == "on" else {}
 
     out = {
@@ -302,14 +329,16 @@ def main(argv: list[str] | None = None) -> int:
         "http_ratio": round(http["search"]["rps"] / http["bare"]["rps"], 3) if http else None,
         "http_p50_ms": http.get("search", {}).get("p50_ms"), "http_p99_ms": http.get("search", {}).get("p99_ms"),
         "http_errors": (http["search"]["errors"] + http["search"]["non2xx"]) if http else None,
-        "kinds": {k: {"p50_ms": v["ours"]["p50_ms"], "p95_ms": v["ours"]["p95_ms"],
-                      "raw_p50_ms": v["raw"]["p50_ms"], "raw_p95_ms": v["raw"]["p95_ms"]}
+        "kinds": {k: {f"{name}_{q}": v[name][f"{q}_ms"] for name in v for q in ("p50", "p95")}
                   for k, v in fn["kinds"].items()},
+        "peers": {p.name: {"p50_ms": fn[p.name]["p50_ms"], "p95_ms": fn[p.name]["p95_ms"],
+                           "build_s": round(p.build_seconds, 1)} for p in peers},
     }
     print(f"index: {out['articles']} articles, {out['passages']} passages, {out['segments']} segments")
-    print(f"{'kind':<14} {'p50':>8} {'p95':>8} {'raw p50':>8} {'raw p95':>8}")
+    names = ["ours", "raw", *[p.name for p in peers]]
+    print(f"{'kind':<14}" + "".join(f"{n + ' p50':>13}{n + ' p95':>13}" for n in names))
     for kind, v in out["kinds"].items():
-        print(f"{kind:<14} {v['p50_ms']:>8} {v['p95_ms']:>8} {v['raw_p50_ms']:>8} {v['raw_p95_ms']:>8}")
+        print(f"{kind:<14}" + "".join(f"{v[n + '_p50']:>13}{v[n + '_p95']:>13}" for n in names))
     print(f"search function: p50 {out['p50_ms']} ms, p95 {out['p95_ms']} ms; raw Whoosh p50 {out['raw_p50_ms']} ms, "
           f"p95 {out['raw_p95_ms']} ms; ratio p50 {out['ratio_p50']}; partial answers {out['partial']}")
     if http:

@@ -42,7 +42,7 @@ from backends import bench_index  # noqa: E402
 from common import BeirSet, Timer, read_beir  # noqa: E402
 
 from index import Article, InvalidArticle, SearchRequest, Skipped, article_from_record  # noqa: E402
-from index.query import MATCHES  # noqa: E402
+from index import MATCHES  # noqa: E402
 
 DEPTH = 100  # results taken per query: Recall@100 needs a hundred
 

@@ -18,8 +18,9 @@ workers = _settings.workers
 worker_class = "sync"
 preload_app = False
 
-# The app factory: every worker gets a fresh, fully configured app.
-wsgi_app = "service.app:create_app()"
+# The app factory: every worker gets a fresh, fully configured app, which reads
+# its index's arrays in the background as it starts (NEWSINDEX_WARM).
+wsgi_app = "service.app:serve()"
 
 # A query is bounded by NEWSINDEX_QUERY_TIME_LIMIT (2 s); a bulk write can take
 # longer, so the worker timeout leaves room for both.
@@ -32,9 +33,3 @@ accesslog = "-"
 errorlog = "-"
 loglevel = _settings.log_level
 
-
-def post_worker_init(worker):
-    """Each worker reads its index's arrays in the background as it starts (service/archive.py)."""
-    if _settings.warm:
-        from service.archive import warm_in_background
-        warm_in_background(worker.wsgi)

@@ -45,6 +45,7 @@ class Settings:
     outlets_file: Path = _setting(CONFIG_DIR / "outlets.toml", "Known news outlets: spellings mapped to one display name.")
     aliases: Path = _setting(CONFIG_DIR / "aliases.toml", "Editorial alias file: names that are one entity.")
     entities: bool = _setting(True, "Extract named entities at ingest (off saves time in benchmarks).")
+    enrich: str = _setting("background", "When entities are extracted: background (after the text is searchable, by an enricher process) or inline (before a write returns).")
     ner_processes: int = _setting(os.cpu_count() or 1, "Processes used for entity extraction during a batch ingest.")
     max_per_page: int = _setting(100, "Largest accepted per_page.")
     max_results_window: int = _setting(10_000, "Largest page * per_page; deeper results are for exports.")
@@ -57,6 +58,8 @@ class Settings:
     allow_leading_wildcards: bool = _setting(False, "Allow queries such as *stan (expensive: they walk the vocabulary).")
     write_lock_timeout: float = _setting(10.0, "Seconds a write waits for the index lock before answering 503.")
     ingest_batch_size: int = _setting(2000, "Articles written per commit during a batch ingest.")
+    ingest_processes: int = _setting(os.cpu_count() or 1, "Processes writing a batch ingest's segments in parallel.")
+    merge: str = _setting("background", "How segments are merged: background (a merger process), inline (before a write returns) or off.")
     keys_file: Path = _setting(Path("var/keys.json"), "API keys file (hashes only).")
     require_read_key: bool = _setting(False, "Require an API key with read scope for searches.")
     max_bulk_bytes: int = _setting(16 * 1024 * 1024, "Largest accepted request body, in bytes (bulk NDJSON).")
@@ -84,6 +87,12 @@ class Settings:
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
             raise SettingsError(f"NEWSINDEX_BACKEND={self.backend!r}: expected one of {', '.join(BACKENDS)}")
+
+    def as_env(self) -> dict[str, str]:
+        """These settings as NEWSINDEX_* variables (for a process started with the same configuration)."""
+        def text(value: Any) -> str:
+            return ("1" if value else "0") if isinstance(value, bool) else str(value)
+        return {PREFIX + f.name.upper(): text(getattr(self, f.name)) for f in fields(self)}
 
     def replace(self, **changes: Any) -> "Settings":
         """A copy with some fields changed (None leaves a field as it is)."""

@@ -16,10 +16,10 @@ from index.article import Article, Entity, Passage
 from index.ingest.documents import Skipped, article_from_record, read_articles
 from index.facade import Index, IngestReport
 from index.errors import AliasFileError, IndexBusy, InvalidArticle, InvalidQuery, NotFound, Unavailable
-from index.query import FacetValue, Hit, PassageHit, RelatedArticle, SearchRequest, SearchResult
+from index.query import MATCHES, SORTS, FacetValue, Hit, PassageHit, RelatedArticle, SearchRequest, SearchResult
 
 __all__ = [
-    "AliasFileError", "Article", "Entity", "FacetValue", "Hit", "Index", "IndexBusy", "IngestReport",
+    "MATCHES", "SORTS", "AliasFileError", "Article", "Entity", "FacetValue", "Hit", "Index", "IndexBusy", "IngestReport",
     "InvalidArticle", "InvalidQuery", "NotFound", "Passage", "PassageHit", "RelatedArticle", "SearchRequest",
     "SearchResult", "Skipped", "Unavailable", "article_from_record", "read_articles",
 ]

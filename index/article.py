@@ -48,6 +48,7 @@ class Article:
     byline: str | None = None
     summary: str | None = None
     origin: str | None = None  # file path (or "api") it came from
+    enriched: bool = True  # False while its entities are still to be extracted (index/enrichment.py)
     passages: list[Passage] = field(default_factory=list)
     entities: list[Entity] = field(default_factory=list)
 

@@ -24,8 +24,17 @@ from index.query import FacetValue, RelatedArticle, SearchRequest, SearchResult
 class Backend(Protocol):
     name: str
 
-    def write(self, articles: Sequence[Article], checksums: Sequence[str], remove: Iterable[str] = ()) -> None:
-        """Store each article (replacing any with its id) with its checksum, remove the `remove` ids, commit."""
+    def write(self, articles: Sequence[Article], checksums: Sequence[str], remove: Iterable[str] = (),
+              processes: int = 1, expect: dict[str, str] | None = None) -> set[str]:
+        """Store each article (replacing any with its id) with its checksum, remove the `remove` ids, commit.
+
+        Returns the ids (written or removed) that existed before, decided atomically with the write.
+        With `expect` (id -> checksum) nothing is written unless those articles are
+        still stored with those checksums; else it raises Stale naming the others.
+        """
+
+    def pending(self, limit: int) -> list[tuple[str, str]]:
+        """(id, checksum) of up to `limit` articles whose entities are still to be extracted, oldest first."""
 
     def checksums(self, ids: Sequence[str]) -> dict[str, str]:
         """The stored checksum of each of `ids` that exists (what an unchanged re-ingest is checked against)."""

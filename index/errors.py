@@ -48,3 +48,15 @@ class Unavailable(IndexError_):
 
 class AliasFileError(IndexError_):
     """The editorial alias file is malformed; the message names file, line and problem."""
+
+
+class IndexFull(IndexError_):
+    """The disk holding the index is full; the write left the index as it was."""
+
+
+class Stale(IndexError_):
+    """Articles changed since they were read (a conditional write was refused); `ids` names them."""
+
+    def __init__(self, ids: list[str]):
+        super().__init__(f"changed meanwhile: {', '.join(ids[:5])}")
+        self.ids = ids

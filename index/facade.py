@@ -41,11 +41,13 @@ class IngestReport:
     seconds: float = 0.0
     entity_seconds: float = 0.0  # of `seconds`, the time spent extracting entities
     ids: list[str] = field(default_factory=list)
+    entities_pending: int = 0  # articles of the index whose entities the enricher has still to extract
 
     def summary(self) -> str:
+        pending = f"; entities pending for {self.entities_pending}" if self.entities_pending else ""
         return (f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, "
                 f"{len(self.skipped)} skipped; {self.passages} passages; "
-                f"{self.without_date} without a date; {self.seconds:.2f} s")
+                f"{self.without_date} without a date; {self.seconds:.2f} s{pending}")
 
 
 class Index:
@@ -144,12 +146,14 @@ class Index:
 
     # -- writing --------------------------------------------------------------
 
-    def ingest(self, items: Iterable[Article | Skipped], batch_size: int | None = None) -> IngestReport:
+    def ingest(self, items: Iterable[Article | Skipped], batch_size: int | None = None,
+               processes: int = 1) -> IngestReport:
         """Add or replace articles, committing once per batch; Skipped items are reported.
 
         Re-ingesting an article with the same id replaces it (never a duplicate); one
         whose content is unchanged is left as it is.  Raises IndexBusy when the lock
-        cannot be had; batches committed before that stay committed.
+        cannot be had; batches committed before that stay committed.  `processes`
+        write a large batch's segments in parallel (the CLI's bulk ingest).
         """
         started = time.perf_counter()
         report = IngestReport()
@@ -166,14 +170,15 @@ class Index:
                     articles.append(item)
             # Within one batch, the last version of an id wins.
             articles = list({a.id: a for a in articles}.values())
-            # Every batch is committed (and so durable), but segments are merged only
-            # after the last one: merging at every commit rewrote the index over and over.
-            self._write_batch(articles, report, merge=not upcoming)
+            self._write_batch(articles, report, processes)
             batch = upcoming
+        if report.added or report.updated:
+            self._after_write()
+        report.entities_pending = self.stats().get("pending", 0)
         report.seconds = time.perf_counter() - started
         return report
 
-    def _write_batch(self, articles: list[Article], report: IngestReport, merge: bool = True) -> None:
+    def _write_batch(self, articles: list[Article], report: IngestReport, processes: int = 1) -> None:
         stored = self.backend.checksums([a.id for a in articles])
         changed = []
         for article in articles:
@@ -186,8 +191,9 @@ class Index:
         if not changed:
             return
         report.entity_seconds += self._prepare([a for a, _, _ in changed])
-        self.backend.write([a for a, _, _ in changed], [s for _, s, _ in changed], merge=merge)
-        for article, _, existed in changed:
+        existing = self.backend.write([a for a, _, _ in changed], [s for _, s, _ in changed], processes=processes)
+        for article, _, _ in changed:
+            existed = article.id in existing
             report.updated += existed
             report.added += not existed
             report.passages += len(article.passages)
@@ -195,15 +201,29 @@ class Index:
             report.ids.append(article.id)
 
     def _prepare(self, articles: list[Article]) -> float:
+        """Passages now; entities now (NEWSINDEX_ENRICH=inline) or later, by the enricher."""
         s = self.settings
-        return prepare(articles, self.aliases, entities=s.entities, ner_processes=s.ner_processes)
+        later = s.entities and s.enrich == "background"
+        for article in articles:
+            article.enriched = not later
+        return prepare(articles, self.aliases, entities=s.entities and not later, ner_processes=s.ner_processes)
+
+    def _after_write(self) -> None:
+        if self.settings.entities and self.settings.enrich == "background":
+            from index.enrichment import start_background
+            start_background(self.path, self.settings.as_env())
 
     def put(self, article: Article) -> bool:
-        """Create or replace one article and commit. Returns True if it was created."""
-        existed = self.exists(article.id)
+        """Create or replace one article and commit. Returns True if it was created (decided under the lock)."""
         self._prepare([article])
-        self.backend.write([article], [checksum(article)])
-        return not existed
+        created = article.id not in self.backend.write([article], [checksum(article)])
+        self._after_write()
+        return created
+
+    def enrich(self) -> int:
+        """Extract the entities of every pending article now, in this process; returns how many."""
+        from index.enrichment import enrich_pending
+        return enrich_pending(self)
 
     def delete(self, ids: Iterable[str]) -> int:
         """Remove articles (and their passages). Returns how many existed."""

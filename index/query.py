@@ -34,9 +34,12 @@ class SearchRequest:
     match: str = "auto"
     page: int = 1
     per_page: int = 10
+    tag: list[str] = field(default_factory=list)  # editorial tags, "kind:value" ("topics:crude"); all must match
+    family: list[str] = field(default_factory=list)  # only these story families (the versions of a story)
     facets: bool = True
     facet_limit: int = 20
     passages: int = 3
+    collapse: bool = True  # one result per story family, with its number of versions
 
     def check(self, max_per_page: int = 100, max_window: int = 10_000) -> None:
         """Raise InvalidQuery (naming the parameter) for values no search can honour."""
@@ -89,6 +92,9 @@ class Hit:
     passages: list[PassageHit]
     entities: dict[str, list[str]]
     matched: list[dict] = field(default_factory=list)  # [{"term", "fields", "via"}]: why this matched
+    family: str | None = None  # the story family (near-duplicate versions of one story)
+    versions: int = 1  # matching articles of that family (1 when it stands alone, or when not collapsed)
+    tags: dict[str, list[str]] = field(default_factory=dict)  # editorial tags, by kind
 
 
 @dataclass
@@ -103,10 +109,13 @@ class SearchResult:
     took_ms: float = 0.0
     suggestion: dict | None = None
     expanded: list[dict] = field(default_factory=list)
+    total_all_words: int | None = None  # of `total`, the articles holding every word asked (None: no words)
+    stories: int | None = None  # story families among the matches: what is paged through when collapsed
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+        shown = self.stories if self.stories is not None else self.total
+        return max(1, -(-shown // self.per_page))
 
 
 @dataclass

@@ -62,3 +62,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     docs.init_app(app, api)  # after every route exists: describes the ones flask-smorest does not
     errors.init_app(app)  # last: our handlers replace flask-smorest's
     return app
+
+
+def serve() -> Flask:
+    """The app as gunicorn runs it in each worker: `create_app()`, then warm the index in the background."""
+    app = create_app()
+    if app.config["SETTINGS"].warm:
+        archive.warm_in_background(app)
+    return app

@@ -79,7 +79,7 @@ def ingest(paths, entities, batch_size, as_json, progress, settings):
             if progress:
                 report = ingest_with_progress(index, items, batch_size or settings.ingest_batch_size)
             else:
-                report = index.ingest(items, batch_size=batch_size)
+                report = index.ingest(items, batch_size=batch_size, processes=settings.ingest_processes)
         except IndexBusy as exc:
             raise click.ClickException(f"{exc}; is another ingest running?") from None
     if as_json:
@@ -104,7 +104,7 @@ def ingest_with_progress(index, items, batch_size: int):
     number = 0
     while batch := list(islice(iterator, batch_size)):
         number += 1
-        report = index.ingest(batch, batch_size=len(batch))
+        report = index.ingest(batch, batch_size=len(batch), processes=index.settings.ingest_processes)
         for name in ("added", "updated", "unchanged", "passages", "without_date", "seconds"):
             setattr(total, name, getattr(total, name) + getattr(report, name))
         total.skipped += report.skipped
@@ -114,6 +114,24 @@ def ingest_with_progress(index, items, batch_size: int):
                                "skipped": len(report.skipped)}))
         sys.stdout.flush()
     return total
+
+
+@cli.command()
+@click.option("--wait/--background", default=True, help="Extract now and wait (default), or start the background enricher.")
+@settings_options
+def enrich(wait, settings):
+    """Extract the entities of articles ingested with NEWSINDEX_ENRICH=background that are still pending.
+
+    Example: newsindex enrich
+    """
+    with open_index(settings) as index:
+        if not wait:
+            from index.enrichment import start_background
+            start_background(index.path, settings.as_env())
+            click.echo(f"{index.stats()['pending']} articles pending; the enricher runs in the background")
+            return
+        done = index.enrich()
+    click.echo(f"Enriched {done} articles in {settings.index_dir}")
 
 
 @cli.command()

@@ -56,9 +56,13 @@ def prefix_for(index_dir: Path) -> str:
 
 
 def make_settings(index_dir: Path, backend: str | None = None, **overrides) -> Settings:
-    """Test settings: everything in a temporary directory or session-named indexes, nothing of the developer's."""
+    """Test settings: everything in a temporary directory or session-named indexes, nothing of the developer's.
+
+    Entities are extracted and segments merged before a write returns (`inline`), so
+    a test sees the finished index; tests of the background steps ask for them.
+    """
     backend = backend or _current["backend"]
-    base = Settings(index_dir=index_dir, keys_file=index_dir.parent / "keys.json")
+    base = Settings(index_dir=index_dir, keys_file=index_dir.parent / "keys.json", enrich="inline", merge="inline")
     if backend == "opensearch":
         prefix = prefix_for(index_dir)
         _created.add(prefix)

@@ -70,7 +70,7 @@ def test_index_gauges_describe_the_index(client, seed_dir):
     text = scrape(client)
     assert sample(text, "newsindex_index_articles") == 5
     assert sample(text, "newsindex_index_passages") >= 5
-    size = sum(p.stat().st_size for p in seed_dir.iterdir() if p.is_file())
+    size = sum(p.stat().st_size for p in seed_dir.rglob("*") if p.is_file())
     assert sample(text, "newsindex_index_size_bytes") == size
     last_commit = max(p.stat().st_mtime for p in seed_dir.glob("*.toc"))
     assert sample(text, "newsindex_index_last_commit_timestamp_seconds") == pytest.approx(last_commit)

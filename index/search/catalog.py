@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from index.text.aliases import Aliases, entity_key
 from index.ingest.entities import best_name
 from index.store.schema import ENTITY_FIELDS
-from index.store.segments import SegmentArrays
 
 
 @dataclass
@@ -28,32 +27,14 @@ class EntityCatalog:
     members: dict[str, list[str]] = field(default_factory=dict)  # canonical key -> every key merged into it
 
     @classmethod
-    def build(cls, reader, aliases: Aliases, arrays: SegmentArrays | None = None) -> "EntityCatalog":
-        """Read the entity lexicons of `reader` and merge keys as the module docstring says.
+    def from_counts(cls, type_counts: dict[str, Counter], forms: dict[str, Counter], aliases: Aliases
+                    ) -> "EntityCatalog":
+        """Merge keys as the module docstring says.
 
-        Each segment's lexicon is read on its own, and the sums are kept in `arrays`
-        (when given) and updated by the segments a commit adds or removes: Whoosh's
-        merged view looks every term up in every segment, minutes at a million passages.
+        `type_counts`: key -> articles naming it as each type; `forms`: key -> how
+        often each display form was seen.  Plain dicts: the store sums them.
         """
-        arrays = arrays or SegmentArrays()
-        leaves = [leaf for leaf, _ in reader.leaf_readers()]
-        type_counts: dict[str, Counter] = defaultdict(Counter)
-        forms: dict[str, Counter] = defaultdict(Counter)
-        for fieldname in ENTITY_FIELDS:
-            for key, count in arrays.summed_term_counts(leaves, fieldname).items():
-                type_counts[key][fieldname] += count
-        for form, count in arrays.summed_term_counts(leaves, "entity_forms").items():
-            key, _, name = form.partition("=")
-            forms[key][name] += count
-        return cls.from_counts(type_counts, forms, aliases)
 
-    @classmethod
-    def from_counts(cls, type_counts: dict[str, Counter], forms: dict[str, Counter], aliases: Aliases) -> "EntityCatalog":
-        """Merge entity keys, given how often each key was seen as each type and each key's display forms.
-
-        type_counts: key -> Counter(person/org/place -> count); forms: key -> Counter(display name -> count).
-        Shared by every backend: Whoosh reads the counts from its lexicons, OpenSearch from aggregations.
-        """
         def majority(counter: Counter) -> str:
             return counter.most_common(1)[0][0]
 

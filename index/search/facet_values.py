@@ -1,7 +1,7 @@
 """Facet value search, for type-ahead: which sources, people, organisations or places
 start with what the user has typed, and in how many articles of the archive each appears.
 
-    facet_values(searcher, catalog, arrays, "person", "erd", 10)
+    facet_values(snapshot, catalog, "person", "erd", 10)
     -> [FacetValue("Recep Tayyip Erdoğan", 5, "recep tayyip erdogan")]
 
 A prefix matches the start of any word of a value's display name, or of any
@@ -11,30 +11,24 @@ counted through the EntityCatalog, so merged spellings are one value and an
 article naming two of them counts once; counts are over live article documents
 of the whole archive, most frequent first.
 
-Counting reads every article's values, so the counts are kept per index
-generation (a commit makes new ones) and shared by every prefix typed until then.
+Counting reads every article's values, so the counts are kept on the snapshot
+(a commit makes new ones) and shared by every prefix typed until then.
 """
 
 from __future__ import annotations
 
 import re
-import threading
-from collections import Counter, OrderedDict
+from collections import Counter
 
-from whoosh.query import Term
+import numpy as np
 
-from index.text.analysis import fold
-from index.search.catalog import EntityCatalog
 from index.query import FacetValue
+from index.search.catalog import EntityCatalog
 from index.search.facets import facet_counts
-from index.search.matching import matching_docs
-from index.store.schema import ARTICLE, ENTITY_FIELDS
-from index.store.segments import SegmentArrays
+from index.store.schema import ENTITY_FIELDS
+from index.text.analysis import fold
 
 FACET_NAMES = ("source", *ENTITY_FIELDS)
-_CACHE_SIZE = 8
-_cache: OrderedDict[tuple, dict[str, Counter]] = OrderedDict()
-_cache_lock = threading.Lock()
 
 
 def normalise(text: str) -> str:
@@ -54,37 +48,29 @@ def matches(prefix: str, names: list[str]) -> bool:
     return any(start.startswith(prefix) for name in names for start in word_starts(normalise(name)))
 
 
-def archive_counts(searcher, catalog: EntityCatalog, arrays: SegmentArrays, cache_key: tuple) -> dict[str, Counter]:
-    """Articles per value for every facet name over the whole archive (cached per `cache_key`).
+def archive_counts(snapshot, catalog: EntityCatalog) -> dict[str, Counter]:
+    """Articles per value for every facet name over the whole archive (kept on the snapshot).
 
     Entity values are canonical keys; an article counts once per canonical entity.
     """
-    with _cache_lock:
-        if cache_key in _cache:
-            _cache.move_to_end(cache_key)
-            return _cache[cache_key]
-    articles, _ = matching_docs(searcher, arrays, Term("kind", ARTICLE))
-    found = facet_counts(searcher, arrays, articles, catalog, fields=("source",))
-    counts: dict[str, Counter] = {name: Counter() for name in FACET_NAMES}
-    counts["source"] = found["source"]
-    for target, count in found["entity"].items():
-        counts[catalog.type_of.get(target, "person")][target] = count
-    with _cache_lock:
-        _cache[cache_key] = counts
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
-    return counts
+    def build():
+        found = facet_counts(snapshot, np.flatnonzero(snapshot.live_articles()), catalog)
+        counts: dict[str, Counter] = {name: Counter() for name in FACET_NAMES}
+        counts["source"] = found["source"]
+        for target, count in found["entity"].items():
+            counts[catalog.type_of.get(target, "person")][target] = count
+        return counts
+    return snapshot.derived(("archive_counts", id(catalog)), build)
 
 
-def facet_values(searcher, catalog: EntityCatalog, arrays: SegmentArrays, name: str, prefix: str = "",
-                 limit: int = 10, cache_key: tuple | None = None) -> list[FacetValue]:
+def facet_values(snapshot, catalog: EntityCatalog, name: str, prefix: str = "", limit: int = 10) -> list[FacetValue]:
     """The values of facet `name` matching `prefix`, most frequent first, at most `limit`.
 
     Raises ValueError for a name that is not one of FACET_NAMES.
     """
     if name not in FACET_NAMES:
         raise ValueError(f"no facet named {name!r}; facets are {', '.join(FACET_NAMES)}")
-    counts = archive_counts(searcher, catalog, arrays, cache_key or (id(searcher), searcher.reader().generation()))
+    counts = archive_counts(snapshot, catalog)
     wanted = normalise(prefix)
     found = []
     for value, count in counts[name].items():

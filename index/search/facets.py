@@ -1,111 +1,54 @@
 """Facet counting over a result set: source, month and entities, counted by article.
 
-Whoosh's own grouping walks every matching document's terms on every query.
-Here each segment's values are read once into arrays (index.store.segments: pairs of
-article docnum and value number), and a query's counts are a numpy pass: mark
-the matching documents, keep the pairs whose document is marked, count the
-value numbers.  Entity values are mapped through the EntityCatalog first (one
-array per catalog, from archive-wide value numbers to canonical entities), so
-merged spellings count once per article.
+Counts are numpy passes over the snapshot's columns (index/search/columns.py):
+mark the matching articles, keep the values of the marked ones, `bincount`.
+Entity values are canonical entities (through the EntityCatalog), so merged
+spellings count once per article.
 
-    counts = facet_counts(searcher, arrays, docnums, catalog)    # field -> Counter
+    counts = facet_counts(snapshot, ordinals, catalog)   # field -> Counter
     plain_facets(counts, 20); entity_facets(counts, catalog, 20)
 """
 
 from __future__ import annotations
 
-import hashlib
 import heapq
 from collections import Counter
-from dataclasses import dataclass
 
 import numpy as np
 
 from index.query import FacetValue
 from index.search.catalog import EntityCatalog
+from index.search.columns import SOURCES, entity_pairs, entity_targets, month_column, month_name, source_column
 from index.store.schema import ENTITY_FIELDS
-from index.store.segments import SegmentArrays, by_segment
-
-PLAIN_FIELDS = ("source", "month")
 
 
-def facet_counts(searcher, arrays: SegmentArrays, docnums: np.ndarray, catalog: EntityCatalog,
-                 fields: tuple[str, ...] = PLAIN_FIELDS) -> dict[str, Counter]:
-    """Articles per value: `fields` by their values, and "entity" by canonical entity key."""
-    docnums = np.asarray(docnums, dtype=np.int64)
-    counts = {f: Counter() for f in (*fields, "entity")}
-    entity_totals = []
-    for sub, offset, local in by_segment(searcher, docnums):
-        reader = sub.reader()
-        chosen = np.zeros(reader.doc_count_all(), dtype=bool)
-        chosen[local] = True
-        for fieldname in fields:
-            docs, numbers, names = arrays.values(reader, fieldname)
-            found = np.bincount(numbers[chosen[docs]], minlength=len(names))
-            counts[fieldname].update({names[i]: int(found[i]) for i in np.flatnonzero(found)})
-        docs, entities = _entity_pairs(reader, arrays, catalog)
-        if len(docs):
-            entity_totals.append(entities[chosen[docs]])
-    if entity_totals:
-        targets = _targets(catalog, arrays)
-        found = np.bincount(np.concatenate(entity_totals))
-        counts["entity"].update({targets.names[i]: int(found[i]) for i in np.flatnonzero(found)})
+def facet_counts(snapshot, ordinals: np.ndarray, catalog: EntityCatalog, entities: bool = True) -> dict[str, Counter]:
+    """Articles per value: "source", "month" and "entity" (canonical entity keys)."""
+    counts = {"source": Counter(), "month": Counter(), "entity": Counter()}
+    if not len(ordinals):
+        return counts
+    sources = source_column(snapshot)[ordinals]
+    found = np.bincount(sources[sources >= 0])
+    counts["source"].update({SOURCES.names[i]: int(found[i]) for i in np.flatnonzero(found)})
+    months = month_column(snapshot)[ordinals]
+    months = months[months >= 0]
+    if len(months):
+        first = int(months.min())
+        found = np.bincount(months - first)
+        counts["month"].update({month_name(first + int(i)): int(found[i]) for i in np.flatnonzero(found)})
+    if entities:
+        chosen = np.zeros(snapshot.articles, dtype=bool)
+        chosen[ordinals] = True
+        targets = []
+        for i, part in enumerate(snapshot.parts):
+            articles, entity = entity_pairs(part, catalog)
+            if len(articles):
+                targets.append(entity[chosen[articles + snapshot.article_base[i]]])
+        if targets:
+            _, names, _ = entity_targets(catalog)
+            found = np.bincount(np.concatenate(targets))
+            counts["entity"].update({names[i]: int(found[i]) for i in np.flatnonzero(found)})
     return counts
-
-
-TARGETS = 1 << 24  # room for every canonical entity; a pair is docnum * TARGETS + target number
-
-
-@dataclass
-class _Targets:
-    """Canonical entities numbered, and `of_key`: archive-wide value number -> canonical entity number."""
-
-    names: list[str]
-    of_key: np.ndarray
-    digest: str = ""  # the same for two catalogs that map every value alike
-
-
-def _entity_pairs(reader, arrays: SegmentArrays, catalog: EntityCatalog) -> tuple[np.ndarray, np.ndarray]:
-    """A segment's (article docnum, canonical entity number) pairs, each pair once.
-
-    An article that names one entity in two spellings (or as a person and an org)
-    counts once.  Kept per segment until the catalog maps entities differently
-    (most commits leave the mapping as it was, so the pairs are reused).
-    """
-    keyed = [arrays.key_numbers(reader, fieldname) for fieldname in ENTITY_FIELDS]
-    targets = _targets(catalog, arrays)  # after key_numbers, which may have numbered new values
-
-    def build():
-        pairs = np.unique(np.concatenate([docs.astype(np.int64) * TARGETS + targets.of_key[keys]
-                                          for docs, keys in keyed]))
-        return pairs // TARGETS, pairs % TARGETS
-    return arrays.versioned(reader, "entity_pairs", targets.digest, build)
-
-
-def _targets(catalog: EntityCatalog, arrays: SegmentArrays) -> _Targets:
-    """The catalog's canonical entities as numbers for every value `arrays` has numbered (kept on the catalog)."""
-    found = catalog.__dict__.get("_facet_targets")
-    if found is None or len(found.of_key) < arrays.key_count:  # new values since: number them too
-        number: dict[str, int] = {}
-        names: list[str] = []
-        of_key = np.zeros(arrays.key_count, dtype=np.int64)
-        for i in range(arrays.key_count):
-            key = arrays.key_name(i)
-            target = catalog.canonical.get(key, key)
-            if target not in number:
-                number[target] = len(names)
-                names.append(target)
-            of_key[i] = number[target]
-        # A commit that only adds values (new entities) maps the old ones as before: the segments'
-        # pairs stay valid, so the version stays; a changed merge anywhere makes a new one.
-        last = arrays.__dict__.get("_facet_targets")
-        if last is not None and np.array_equal(of_key[:len(last.of_key)], last.of_key):
-            digest = last.digest
-        else:
-            digest = hashlib.blake2b(of_key.tobytes(), digest_size=16).hexdigest()
-        found = catalog.__dict__["_facet_targets"] = arrays.__dict__["_facet_targets"] = \
-            _Targets(names, of_key, digest)
-    return found
 
 
 def entity_facets(counts: dict[str, Counter], catalog: EntityCatalog, limit: int) -> dict[str, list[FacetValue]]:

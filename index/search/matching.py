@@ -1,171 +1,119 @@
-"""Matching: which documents a Whoosh query finds, as numpy arrays, segment by segment.
+"""Matching: which articles a query's tree and filters find, as a boolean mask over the snapshot.
 
-Whoosh's matchers decide a Boolean query one document at a time, in Python;
-on a million-passage archive a two-word OR visits tens of thousands of
-documents that way.  Here the common query nodes become boolean masks over the
-documents (a term or phrase is its posting list, AND is `&`, OR is `|`, NOT is
-`~`), built from the cached arrays of index.store.segments.  Nodes this module does
-not know ask Whoosh for their documents, segment by segment, so the answer is
-always the one Whoosh would give.
-
-Documents are evaluated in chunks of whole segments (CHUNK_DOCS documents or
-more) and the clock is checked between chunks: past the deadline the chunks
-already done are the answer, and the caller reports it as partial.
+Each node of the plan's tree becomes a mask over every article of the snapshot
+(a term is its posting list, AND is `&`, OR is `|`, NOT is `~`); a phrase is
+the AND of its words narrowed by their positions (index/search/positions.py).
+Filters are masks too: sources from the source column, entities from the
+entity pairs, dates from the published column.  Deleted articles are removed
+at the end.  Masks are cheap (one byte per article), so matching is exact
+and complete for any ordinary query; only a query of very many words or
+expansions can reach the deadline, and then the words not yet read are left
+out and the answer says it is partial.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 import numpy as np
 from whoosh import query as Q
-from whoosh.matching import WrappingMatcher
 
-from index.search.scoring import AliasOr, expansions
-from index.store.segments import SegmentArrays, global_array, global_postings, phrase_key
-
-
-class FilterOnly(Q.WrappingQuery):
-    """A clause that narrows the matches but adds nothing to their scores.
-
-    Unlike ConstantScoreQuery it does not materialise every matching id first,
-    so a filter such as `kind:article` costs nothing on a large index.
-    """
-
-    def _rewrap(self, child):
-        return self.__class__(child)
-
-    def matcher(self, searcher, context=None):
-        return _ZeroScore(self.child.matcher(searcher, context))
-
-
-class _ZeroScore(WrappingMatcher):
-    def _replacement(self, newchild):
-        return self.__class__(newchild)
-
-    def score(self):
-        return 0.0
-
-    def supports_block_quality(self):
-        return False
-
-    def max_quality(self):
-        return 0.0
+from index.search.columns import entity_mask, source_mask
+from index.search.expand import Limits, expansions
+from index.search.plan import AliasOr, EntityTerm
+from index.search.positions import phrase_counts
 
 
 class Deadline:
-    """A point in time after which a search stops and answers with what it has."""
+    """A point in time after which a search stops and answers with what it has (`cut` says it did)."""
 
     def __init__(self, seconds: float):
         self.at = time.monotonic() + seconds
+        self.cut = False
 
     def expired(self) -> bool:
         return time.monotonic() >= self.at
 
-
-CHUNK_DOCS = 250_000  # documents evaluated at once; the deadline is checked between chunks
-
-
-@dataclass
-class _Chunk:
-    """Consecutive segments of a searcher, evaluated together: global docnums [start, end)."""
-
-    searcher: object
-    arrays: SegmentArrays
-    start: int
-    end: int
-    leaves: list
-
-    def mask(self, ids: np.ndarray) -> np.ndarray:
-        """A mask of this chunk's documents from sorted global docnums."""
-        mask = np.zeros(self.end - self.start, dtype=bool)
-        lo, hi = np.searchsorted(ids, (self.start, self.end))
-        mask[ids[lo:hi] - self.start] = True
-        return mask
+    def stop(self) -> bool:
+        """True (and remembered) once the time is up: the caller skips the rest of its work."""
+        if not self.cut and self.expired():
+            self.cut = True
+        return self.cut
 
 
-def _chunks(searcher, arrays: SegmentArrays) -> list[_Chunk]:
-    chunks, leaves, start = [], [], 0
-    for sub, offset in searcher.leaf_searchers():
-        if not leaves:
-            start = offset
-        leaves.append((sub, offset))
-        end = offset + sub.reader().doc_count_all()
-        if end - start >= CHUNK_DOCS:
-            chunks.append(_Chunk(searcher, arrays, start, end, leaves))
-            leaves = []
-    if leaves:
-        chunks.append(_Chunk(searcher, arrays, start, end, leaves))
-    return chunks
+def term_mask(snapshot, fieldname: str, texts, deadline: Deadline | None = None) -> np.ndarray:
+    """Articles holding any of the words; past the deadline, those of the words read so far (at least one)."""
+    mask = np.zeros(snapshot.articles, dtype=bool)
+    for number, text in enumerate(texts):
+        if number and deadline is not None and deadline.stop():
+            break
+        mask[snapshot.postings(fieldname, text)[0]] = True
+    return mask
 
 
-def matching_docs(searcher, arrays: SegmentArrays, query: Q.Query, deadline: Deadline | None = None,
-                  published: tuple[int, int] | None = None) -> tuple[np.ndarray, bool]:
-    """(sorted global docnums of live documents matching `query`, whether the deadline cut it short).
-
-    `published` bounds (inclusive, as the `published` column stores them) drop
-    documents dated outside them.
-    """
-    found = []
-    live = global_array(searcher, arrays, "live")
-    dates = global_array(searcher, arrays, "published") if published is not None else None
-    for chunk in _chunks(searcher, arrays):
-        if deadline is not None and found and deadline.expired():
-            return _join(found), True
-        mask = _mask(query, chunk) & live[chunk.start:chunk.end]
-        if dates is not None:
-            in_chunk = dates[chunk.start:chunk.end]
-            mask &= (in_chunk >= published[0]) & (in_chunk <= published[1])
-        found.append(np.flatnonzero(mask).astype(np.int64) + chunk.start)
-    return _join(found), False
-
-
-def _join(parts: list[np.ndarray]) -> np.ndarray:
-    return np.concatenate(parts) if parts else np.zeros(0, np.int64)
-
-
-def _mask(node: Q.Query, chunk: _Chunk) -> np.ndarray:
-    """True for each document of a chunk that `node` matches (deletions not yet removed)."""
-    size = chunk.end - chunk.start
+def node_mask(node: Q.Query, snapshot, limits: Limits, deadline: Deadline | None = None) -> np.ndarray:
+    """True for each article `node` matches (deleted ones not yet removed)."""
+    size = snapshot.articles
+    if isinstance(node, EntityTerm):
+        return entity_mask(snapshot, node.keys)
     if isinstance(node, Q.Term):
-        return _terms_mask(chunk, node.fieldname, [node.text])
+        return term_mask(snapshot, node.fieldname, [node.text])
     if isinstance(node, Q.Phrase):
-        return _terms_mask(chunk, node.fieldname, [phrase_key(node)])
+        docs, _ = phrase_counts(snapshot, node.fieldname, tuple(node.words), node.slop)
+        mask = np.zeros(size, dtype=bool)
+        mask[docs] = True
+        return mask
     if isinstance(node, Q.MultiTerm):
-        return _terms_mask(chunk, node.fieldname, expansions(node, chunk.searcher.reader(), limit=None))
+        return term_mask(snapshot, node.fieldname, expansions(node, snapshot, limits, deadline), deadline)
     if type(node) is Q.And:
         mask = np.ones(size, dtype=bool)
         for child in node.subqueries:
-            mask &= _mask(child, chunk)
+            mask &= node_mask(child, snapshot, limits, deadline)
             if not mask.any():
                 break
         return mask
-    if type(node) in (Q.Or, AliasOr) and not node.minmatch:
+    if type(node) in (Q.Or, AliasOr):
         mask = np.zeros(size, dtype=bool)
+        read: set = set()  # words read so far: a word over title and body is one thing asked, read whole
         for child in node.subqueries:
-            mask |= _mask(child, chunk)
+            word = _word(child)
+            if read and word not in read and deadline is not None and deadline.stop():
+                break
+            read.add(word)
+            mask |= node_mask(child, snapshot, limits, deadline)
         return mask
     if isinstance(node, Q.Not):
-        return ~_mask(node.query, chunk)
+        return ~node_mask(node.query, snapshot, limits, deadline)
     if isinstance(node, Q.AndNot):
-        return _mask(node.a, chunk) & ~_mask(node.b, chunk)
-    if isinstance(node, FilterOnly):
-        return _mask(node.child, chunk)
-    if node is Q.NullQuery:
-        return np.zeros(size, dtype=bool)
+        return node_mask(node.a, snapshot, limits, deadline) & ~node_mask(node.b, snapshot, limits, deadline)
     if isinstance(node, Q.Every) and not node.fieldname:
         return np.ones(size, dtype=bool)
-    # Anything else: Whoosh's own matcher, segment by segment.
-    mask = np.zeros(size, dtype=bool)
-    for sub, offset in chunk.leaves:
-        ids = np.fromiter(sub.docs_for_query(node), dtype=np.int64)
-        mask[ids + (offset - chunk.start)] = True
+    if node is Q.NullQuery:
+        return np.zeros(size, dtype=bool)
+    from index.errors import InvalidQuery
+    raise InvalidQuery(f"this kind of query is not supported: {node}")
+
+
+def _word(node: Q.Query):
+    """What a clause asks for whatever its field: the parser ORs each word over title and body."""
+    return getattr(node, "text", None) or tuple(getattr(node, "words", ()) or ()) or id(node)
+
+
+def filter_mask(snapshot, sources: list[str], entity_keys: list[list[str]], dates: tuple[int, int] | None) -> np.ndarray:
+    """Live articles passing every filter: any of the sources, all of the entities, within the dates."""
+    mask = snapshot.live_articles().copy()
+    if sources:
+        mask &= source_mask(snapshot, sources)
+    for keys in entity_keys:
+        mask &= entity_mask(snapshot, tuple(keys))
+    if dates is not None:
+        published = snapshot.article_column("published")
+        mask &= (published >= dates[0]) & (published <= dates[1])
     return mask
 
 
-def _terms_mask(chunk: _Chunk, fieldname: str, texts) -> np.ndarray:
-    mask = np.zeros(chunk.end - chunk.start, dtype=bool)
-    for text in texts:
-        mask |= chunk.mask(global_postings(chunk.searcher, chunk.arrays, fieldname, text)[0])
-    return mask
+def matching(tree: Q.Query | None, snapshot, limits: Limits, filters: np.ndarray,
+             deadline: Deadline | None = None) -> np.ndarray:
+    """Sorted article ordinals matching the tree (everything without one) and the filters."""
+    mask = filters if tree is None else node_mask(tree, snapshot, limits, deadline) & filters
+    return np.flatnonzero(mask)

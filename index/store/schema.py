@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, SchemaClass
 
+from index.store.analyzed import Replay
 from index.text.analysis import keyword_analyzer, text_analyzer
 
 ARTICLE = "article"
@@ -27,9 +28,10 @@ class NewsSchema(SchemaClass):
     doc_id = ID(unique=True, stored=True)  # article id, or "<article id>#<position>"
     article_id = ID(stored=True)
     # Full text: `title` and `body` on articles, `text` on passages; one analyzer for all.
-    title = TEXT(analyzer=text_analyzer(), field_boost=TITLE_BOOST, phrase=True)
-    body = TEXT(analyzer=text_analyzer(), phrase=True)
-    text = TEXT(analyzer=text_analyzer(), phrase=True, stored=True)
+    # Their tokens are analysed once per article (index/store/analyzed.py) and played back to Whoosh.
+    title = TEXT(analyzer=Replay(text_analyzer()), field_boost=TITLE_BOOST, phrase=True)
+    body = TEXT(analyzer=Replay(text_analyzer()), phrase=True)
+    text = TEXT(analyzer=Replay(text_analyzer()), phrase=True, stored=True)
     position = NUMERIC(stored=True)
     # Metadata for filters, facets and sorting.
     source = ID(stored=True)  # display name, exact ("TRT World")
@@ -44,5 +46,6 @@ class NewsSchema(SchemaClass):
     org = KEYWORD(commas=True, lowercase=False, scorable=False)
     place = KEYWORD(commas=True, lowercase=False, scorable=False)
     entity_forms = KEYWORD(commas=True, lowercase=False, scorable=False)
+    lsh = KEYWORD(commas=True, lowercase=False, scorable=False)  # story-family band keys (index/ingest/families.py)
     checksum = ID(stored=True)  # what the stored version was built from: unchanged articles are skipped
     data = STORED()  # the article's JSON (articles only)

@@ -1,30 +1,76 @@
-"""One fix to Whoosh, applied when the index package is imported.
+"""Every use of Whoosh below its public API, in one place, checked when an index opens.
 
-Whoosh opens a compound segment (`*.seg`) with mmap, then wraps each file inside
-it in a `BufferFile` whose `BytesIO(memoryview)` *copies* the bytes: opening a
-searcher read the whole index into every process's private memory (1.1 GB
-for the 1.5 GB Reuters 10x index, in each gunicorn worker).  Here the wrapper
-reads from the memory map instead, so the pages stay in the shared OS page
-cache and a worker holds only what it has computed.
+newsindex keeps Whoosh as the store of record (segments, stored fields,
+deletions, generations, the write lock) but needs four things Whoosh does not
+offer publicly:
+
+* **Zero-copy, thread-safe segment files.**  Whoosh wraps each file of a
+  compound segment in a `BufferFile` whose `BytesIO(memoryview)` copies the
+  bytes (a worker held the whole index in private memory), and whose one file
+  position is shared by every thread (two threads reading one segment raced:
+  `EOFError: Ran out of input`).  `MemoryReader` reads the memory map in place
+  with a position per thread.
+* **Segments written outside the lock** (parallel ingest, background merges):
+  a writer under a private index name (`SIDE<random>`), so another writer's
+  commit, which deletes the files of `MAIN_` segments it does not know, leaves
+  them alone.  The segment keeps that name once committed (a compound file
+  records its parts' names), and newsindex removes its files itself when it
+  leaves the index (index/store/writer.py: `retire`, `sweep`).
+* **Committing a chosen list of segments** (new ones added, merged ones
+  replaced, deletions carried over) in one new TOC generation.
+* **The TOC itself** (generation and segment list) without opening readers.
+
+`check(ix)` verifies each of these names against the installed Whoosh when an
+index opens and raises WhooshMismatch naming what is missing: a Whoosh upgrade
+fails loudly instead of silently running slow or wrong.
 """
 
 from __future__ import annotations
 
+import os
+import threading
+import uuid
+from typing import Iterable
+
+from whoosh import index as whoosh_index
 from whoosh.filedb import structfile
+from whoosh.index import LockError
+from whoosh.reading import SegmentReader
+from whoosh.writing import SegmentWriter
+
+from index.errors import IndexBusy
+
+MAIN = "MAIN"  # Whoosh's default index name
+SIDE_PREFIX = "SIDE"
+
+
+class WhooshMismatch(RuntimeError):
+    """The installed Whoosh lacks something this module relies on."""
+
+
+# -- zero-copy, thread-safe reading ----------------------------------------------------
 
 
 class MemoryReader:
-    """A read-only, zero-copy file over a buffer (what BytesIO would be if it did not copy)."""
+    """A read-only file over a buffer: no copy, one position per thread."""
 
     def __init__(self, buf):
         self._buf = buf
-        self._pos = 0
+        self._local = threading.local()
+
+    @property
+    def _pos(self) -> int:
+        return getattr(self._local, "pos", 0)
+
+    @_pos.setter
+    def _pos(self, value: int) -> None:
+        self._local.pos = value
 
     def read(self, size: int = -1) -> bytes:
-        end = len(self._buf) if size is None or size < 0 else min(len(self._buf), self._pos + size)
-        data = bytes(self._buf[self._pos:end])
+        start = self._pos
+        end = len(self._buf) if size is None or size < 0 else min(len(self._buf), start + size)
         self._pos = end
-        return data
+        return bytes(self._buf[start:end])
 
     def readinto(self, target) -> int:
         data = self.read(len(target))
@@ -32,8 +78,9 @@ class MemoryReader:
         return len(data)
 
     def readline(self, size: int = -1) -> bytes:
-        limit = len(self._buf) if size is None or size < 0 else min(len(self._buf), self._pos + size)
-        end = self._pos
+        start = self._pos
+        limit = len(self._buf) if size is None or size < 0 else min(len(self._buf), start + size)
+        end = start
         while end < limit:
             chunk = bytes(self._buf[end:min(limit, end + 4096)])
             found = chunk.find(b"\n")
@@ -41,7 +88,7 @@ class MemoryReader:
                 end += found + 1
                 break
             end += len(chunk)
-        return self.read(end - self._pos)
+        return self.read(end - start)
 
     def seek(self, offset: int, whence: int = 0) -> int:
         base = (0, self._pos, len(self._buf))[whence]
@@ -64,4 +111,154 @@ def _buffer_file_init(self, buf, name=None, onclose=None):
     self.is_closed = False
 
 
-structfile.BufferFile.__init__ = _buffer_file_init
+def install() -> None:
+    """Make Whoosh read compound segments through MemoryReader (idempotent)."""
+    structfile.BufferFile.__init__ = _buffer_file_init
+
+
+# -- the TOC -----------------------------------------------------------------------------
+
+
+def open_index(path: str):
+    install()
+    ix = whoosh_index.open_dir(path)
+    check(ix)
+    return ix
+
+
+def create_index(path: str, schema):
+    install()
+    ix = whoosh_index.create_in(path, schema)
+    check(ix)
+    return ix
+
+
+def toc(ix) -> tuple[int, list]:
+    """(generation, segments) of the newest TOC, read without opening any segment."""
+    info = ix._read_toc()
+    return info.generation, list(info.segments)
+
+
+def segment_key(segment) -> str:
+    """The random part of a segment's name: the same before and after it is committed."""
+    return segment.segid
+
+
+def segment_reader(ix, segment) -> SegmentReader:
+    return SegmentReader(ix.storage, ix.schema, segment)
+
+
+# -- writing outside the lock, committing under it ----------------------------------------
+
+
+class _SideIndex:
+    """What SegmentWriter reads from an index, under a private name (files SIDE<random>_<segid>.*)."""
+
+    def __init__(self, ix):
+        self.storage = ix.storage
+        self.indexname = f"{SIDE_PREFIX}{uuid.uuid4().hex[:12]}"
+        self._ix = ix
+
+    def _read_toc(self):
+        return self._ix._read_toc()
+
+
+def side_writer(ix) -> SegmentWriter:
+    """A writer of one new segment that takes no lock and that other writers' commits leave alone."""
+    return SegmentWriter(_SideIndex(ix), _lk=False)
+
+
+def finish_side_segment(writer: SegmentWriter):
+    """Close a side writer's segment (flushed, compound) and return it; nothing is committed."""
+    segment = writer._finalize_segment()
+    writer._finish()
+    return segment
+
+
+def cancel_side_segment(writer: SegmentWriter) -> None:
+    writer._close_segment()
+    writer._finish()
+    for name in list(writer.storage):
+        if name.startswith(writer.indexname + "_"):
+            writer.storage.delete_file(name)
+
+
+def segment_files(folder: str, key: str) -> list[str]:
+    """The files of the segment with this key, whatever index name it carries."""
+    return [name for name in os.listdir(folder) if f"_{key}." in name and not name.startswith("_")]
+
+
+def commit(ix, timeout: float, add: Iterable = (), delete_ids: Iterable[str] = (),
+           replace: tuple[list, object, dict] | None = None, before_toc=None, check=None) -> tuple[set[str], int]:
+    """One new generation: delete `delete_ids` (every document with that article_id), add side segments.
+
+    `replace` = (old segments, merged segment, {old segment key: [new docnum of each old docnum or -1]})
+    swaps merged segments for their merge, carrying over deletions made since the
+    merge began; it is skipped (returning no change) if an old segment is gone.
+    `check()` runs first under the lock and may raise to cancel the commit;
+    `before_toc(segments)` runs under the lock just before the TOC is written.
+    Returns (ids that existed, new generation).  Raises IndexBusy.
+    """
+    try:
+        writer = SegmentWriter(ix, timeout=timeout, delay=0.05)
+    except LockError:
+        raise IndexBusy(f"the index is locked by another writer (waited {timeout:g} s)") from None
+    try:
+        if check is not None:
+            check()
+        existed = set()
+        for article_id in delete_ids:
+            if writer.delete_by_term("article_id", article_id):
+                existed.add(article_id)
+        segments = list(writer.segments)
+        if replace is not None:
+            old, merged, docmaps = replace
+            keys = [segment_key(s) for s in segments]
+            if not all(segment_key(s) in keys for s in old):
+                writer.cancel()
+                return existed, 0
+            for segment in segments:
+                docmap = docmaps.get(segment_key(segment))
+                if docmap is not None:
+                    for docnum in segment.deleted_docs():
+                        if docmap[docnum] >= 0:
+                            merged.delete_document(int(docmap[docnum]))
+            gone = {segment_key(s) for s in old}
+            segments = [s for s in segments if segment_key(s) not in gone]
+            add = [merged, *add]
+        segments.extend(add)
+        if before_toc is not None:
+            before_toc(segments)
+        writer._close_segment()
+        writer._commit_toc(segments)
+        generation = writer.generation
+    except BaseException:
+        if not writer.is_closed:
+            writer.cancel()
+        raise
+    writer._finish()
+    return existed, generation
+
+
+# -- the check ----------------------------------------------------------------------------
+
+
+def check(ix) -> None:
+    """Raise WhooshMismatch if any name this module relies on is missing from the installed Whoosh."""
+    missing = [name for owner, name in (
+        (ix, "_read_toc"), (ix, "storage"), (ix, "indexname"),
+        (SegmentWriter, "_finalize_segment"), (SegmentWriter, "_close_segment"),
+        (SegmentWriter, "_commit_toc"), (SegmentWriter, "_finish"),
+        (structfile.BufferFile, "get"),
+    ) if not hasattr(owner, name)]
+    try:
+        _, segments = toc(ix)
+    except AttributeError as exc:
+        missing.append(f"TOC ({exc})")
+        segments = []
+    for segment in segments[:1]:
+        for name in ("segid", "indexname", "segment_id", "deleted_docs", "delete_document", "doc_count_all"):
+            if not hasattr(segment, name):
+                missing.append(f"Segment.{name}")
+    if missing:
+        raise WhooshMismatch(f"the installed Whoosh lacks {', '.join(missing)}; newsindex needs Whoosh-Reloaded 2.7.x")

@@ -1,131 +1,221 @@
-"""Writing to the Whoosh index: articles -> Whoosh documents, one commit per call, durable on return.
+"""Writing: articles -> a new segment (Whoosh's and its arrays), committed in one generation.
 
-Each article becomes one *article* document (title, body, metadata, its JSON)
-and one *passage* document per passage (index/store/schema.py).  A write runs
-in a Whoosh writer: committed on success, cancelled on any error, so a call
-either lands whole or leaves nothing.  After the commit the files it wrote and
-the directory are fsynced: an acknowledged write survives a crash or power
-loss.  Waiting for another writer's lock is bounded and ends in IndexBusy.
+A write first builds its segment without holding the index lock: each article
+is analysed once (index/store/analyzed.py), handed to a Whoosh writer under a
+private name (index/store/whoosh_io.py) and to the segment's array builder
+(index/store/building.py).  A large batch is split across processes, one
+segment each.  Then, under the lock, one commit deletes every earlier version
+of the articles written (and the ids removed), adds the new segments, and
+writes the next TOC; the files are fsynced before the call returns, so an
+acknowledged write survives a crash or power loss.  Whatever fails before the
+TOC is written leaves the index as it was (side files are removed, or swept
+later by `sweep`).
 """
 
 from __future__ import annotations
 
+import errno
 import json
+import logging
+import multiprocessing
 import os
+import shutil
 import time
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
-from whoosh.index import LockError
-
 from index.article import Article
-from index.errors import IndexBusy
+from index.errors import IndexFull
+from index.store import building, whoosh_io
+from index.store.analyzed import Analyzed, ArticleTokens, analyse_article
 from index.store.schema import ARTICLE, ENTITY_FIELDS, PASSAGE
 
-TINY_SEGMENT_DOCS = 1_000
-MAX_TINY_SEGMENTS = 8
+log = logging.getLogger(__name__)
+
+ARRAYS = "arrays"  # folder of segment arrays inside the index folder
+PARALLEL_MIN = 400  # articles per process below which a batch is written in one process
+SIDE_MAX_AGE = 6 * 3600  # seconds after which a side file no writer finished is swept
+GONE_AFTER = 300  # seconds the arrays of a segment that left the index are kept for readers still opening them
 
 
-def open_writer(ix, timeout: float):
-    """A Whoosh writer, waiting at most `timeout` seconds for the lock. Raises IndexBusy."""
-    try:
-        return ix.writer(timeout=timeout, delay=0.05, limitmb=256)
-    except LockError:
-        raise IndexBusy(f"the index is locked by another writer (waited {timeout:g} s)") from None
+def arrays_dir(path: Path) -> Path:
+    return Path(path) / ARRAYS
 
 
-def replace(ix, path: Path, timeout: float, articles: Sequence[tuple[Article, str]], remove: Iterable[str] = (),
-            **commit) -> None:
-    """Write (article, checksum) pairs over any earlier version, remove the `remove` ids, commit, fsync.
+def write(ix, path: Path, timeout: float, articles: Sequence[tuple[Article, str]], remove: Iterable[str] = (),
+          processes: int = 1, check=None) -> set[str]:
+    """Write (article, checksum) pairs over any earlier versions and remove `remove`, in one commit.
 
-    All or nothing: an error before the commit cancels the writer.
+    Returns the ids (of both) that existed before.  `check()` runs under the lock
+    before anything changes and may raise to cancel.  Raises IndexBusy when the
+    lock cannot be had in `timeout` seconds, IndexFull when the disk is full.
     """
+    remove = list(remove)
+    if not articles and not remove:
+        return set()
     started = time.time()
-    writer = open_writer(ix, timeout)
+    built: list[tuple[object, Path]] = []
     try:
-        for article_id in remove:
-            writer.delete_by_term("article_id", article_id)
-        for article, checksum in articles:
-            writer.delete_by_term("article_id", article.id)
-            for doc in documents(article, checksum):
-                writer.add_document(**doc)
-    except BaseException:
-        writer.cancel()
+        built = _build(ix, path, articles, processes) if articles else []
+        ids = [a.id for a, _ in articles] + remove
+
+        def place_arrays(segments) -> None:  # under the lock, just before the TOC is written
+            for segment, built_dir in built:
+                os.replace(built_dir, arrays_dir(path) / whoosh_io.segment_key(segment))
+            retire(path, {whoosh_io.segment_key(s) for s in segments})
+
+        existed, _ = whoosh_io.commit(ix, timeout, add=[s for s, _ in built], delete_ids=ids, before_toc=place_arrays,
+                                      check=check)
+        sync(path, since=started)
+        return existed
+    except OSError as exc:
+        _discard(ix, built)
+        if exc.errno == errno.ENOSPC:
+            raise IndexFull(f"the disk holding the index at {path} is full; nothing was written") from None
         raise
-    writer.commit(**commit)
-    sync_directory(path, since=started)
+    except BaseException:
+        _discard(ix, built)
+        raise
 
 
-def sync_directory(path: Path, since: float) -> None:
+def _build(ix, path: Path, articles: Sequence[tuple[Article, str]], processes: int) -> list[tuple[object, Path]]:
+    """One segment per chunk of articles: (Whoosh segment, its arrays' folder), not yet committed."""
+    chunks = max(1, min(processes, len(articles) // PARALLEL_MIN))
+    if chunks == 1:
+        return [build_segment(ix, path, articles)]
+    size = -(-len(articles) // chunks)
+    parts = [list(articles[i:i + size]) for i in range(0, len(articles), size)]
+    with multiprocessing.get_context("fork").Pool(len(parts)) as pool:
+        return pool.starmap(_build_in_child, [(str(path), part) for part in parts])
+
+
+def _build_in_child(path: str, articles: list[tuple[Article, str]]):
+    return build_segment(whoosh_io.open_index(path), Path(path), articles)
+
+
+def build_segment(ix, path: Path, articles: Sequence[tuple[Article, str]]) -> tuple[object, Path]:
+    """Write one side segment and its arrays; returns (segment, arrays folder). Nothing is committed."""
+    writer = whoosh_io.side_writer(ix)
+    builder = building.SegmentBuilder()
+    try:
+        for article, checksum in articles:
+            tokens = analyse_article(article)
+            for doc in documents(article, checksum, tokens):
+                writer.add_document(**doc)
+            builder.add(article, tokens)
+        segment = whoosh_io.finish_side_segment(writer)
+    except BaseException:
+        whoosh_io.cancel_side_segment(writer)
+        raise
+    built_dir = arrays_dir(path) / f"build-{whoosh_io.segment_key(segment)}"
+    building.save(built_dir, *builder.build())
+    return segment, built_dir
+
+
+def _discard(ix, built: list[tuple[object, Path]]) -> None:
+    """Remove the files of segments built but never committed."""
+    for segment, built_dir in built:
+        shutil.rmtree(built_dir, ignore_errors=True)
+        _remove_segment_files(Path(ix.storage.folder), whoosh_io.segment_key(segment))
+
+
+def _remove_segment_files(path: Path, key: str) -> None:
+    for name in whoosh_io.segment_files(str(path), key):
+        try:
+            os.remove(path / name)
+        except OSError:
+            pass
+
+
+def retire(path: Path, live_keys: set[str]) -> None:
+    """Under the write lock: move the arrays of segments leaving the index to `gone-<key>-<time>`.
+
+    A process that read the previous TOC may still be opening them; `sweep` removes
+    them, and the segment's Whoosh files, once they are GONE_AFTER seconds old.
+    """
+    folder = arrays_dir(path)
+    for entry in os.scandir(folder):
+        name = entry.name
+        if not name.startswith(("build-", "gone-")) and not name.endswith(".tmp") and name not in live_keys:
+            os.replace(entry.path, folder / f"gone-{name}-{int(time.time())}")
+
+
+def sweep(path: Path) -> None:
+    """Remove retired arrays and side files that no running writer can still need."""
+    folder = arrays_dir(path)
+    now = time.time()
+    for entry in os.scandir(folder):
+        name = entry.name
+        try:
+            if name.startswith("gone-"):
+                if now - int(name.rsplit("-", 1)[1]) > GONE_AFTER:
+                    _remove_segment_files(path, name.split("-")[1])
+                    shutil.rmtree(entry.path, ignore_errors=True)
+            elif (name.startswith("build-") or name.endswith(".tmp")) and now - entry.stat().st_mtime > SIDE_MAX_AGE:
+                shutil.rmtree(entry.path, ignore_errors=True)
+        except FileNotFoundError:  # another writer placed or removed it meanwhile
+            continue
+    for name in os.listdir(path):
+        if name.startswith(whoosh_io.SIDE_PREFIX):
+            full = os.path.join(path, name)
+            try:
+                if now - os.stat(full).st_mtime > SIDE_MAX_AGE:
+                    shutil.rmtree(full) if os.path.isdir(full) else os.remove(full)
+            except OSError:
+                pass
+
+
+def sync(path: Path, since: float) -> None:
     """fsync the files written since `since`, then the directory, so a commit survives power loss."""
     for entry in os.scandir(path):
         try:
             if entry.is_file() and entry.stat().st_mtime >= since - 1:
-                fd = os.open(entry.path, os.O_RDONLY)
-                try:
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
+                _fsync(entry.path)
         except FileNotFoundError:  # a merge removed it meanwhile
             continue
-    fd = os.open(path, os.O_RDONLY)
+    _fsync(str(path))
+
+
+def _fsync(name: str) -> None:
+    fd = os.open(name, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
 
 
-def merge_tiny_segments(writer, segments):
-    """Whoosh merge policy for single writes: fold small segments together, leave big ones be.
-
-    Whoosh's default (MERGE_SMALL) counts a bulk load's 2,000-article segments as
-    small and can rewrite most of the index on one PUT (70 s on Reuters 1x); here
-    a write only merges the segments of fewer than TINY_SEGMENT_DOCS documents,
-    once there are more than MAX_TINY_SEGMENTS of them.
-    """
-    from whoosh.reading import SegmentReader
-
-    tiny = [seg for seg in segments if seg.doc_count_all() < TINY_SEGMENT_DOCS]
-    if len(tiny) <= MAX_TINY_SEGMENTS:
-        return segments
-    for seg in tiny:
-        reader = SegmentReader(writer.storage, writer.schema, seg)
-        writer.add_reader(reader)
-        reader.close()
-    return [seg for seg in segments if seg.doc_count_all() >= TINY_SEGMENT_DOCS]
-
-
-def stored_article(searcher, article_id: str) -> dict | None:
-    """The stored fields of an article, or None.
-
-    Looked up by `doc_id` alone (one term): adding `kind=article` to the lookup
-    would intersect with the posting list of every article in the index.
-    """
-    stored = searcher.document(doc_id=article_id)
-    return stored if stored and stored.get("kind") == ARTICLE else None
-
-
 def _safe(value: str) -> str:
     return value.replace(",", " ").replace("=", " ")
 
 
-def documents(article: Article, checksum: str) -> Iterator[dict]:
+def documents(article: Article, checksum: str, tokens: ArticleTokens) -> Iterator[dict]:
     """The Whoosh documents of one article: the article itself, then its passages."""
     month = article.published.strftime("%Y-%m") if article.published else None
+    published = article.published.replace(tzinfo=None) if article.published else None
     common = {"article_id": article.id, "source": article.source or None, "source_text": article.source or None,
-              "published": article.published, "month": month, "dated": "1" if article.published else "0"}
+              "published": published, "month": month, "dated": "1" if article.published else "0"}
     common = {k: v for k, v in common.items() if v is not None}
     by_type = {t: [e.key for e in article.entities if e.type == t] for t in ENTITY_FIELDS}
     forms = [f"{_safe(e.key)}={_safe(e.name)}" for e in article.entities]
     yield dict(
-        common, kind=ARTICLE, doc_id=article.id, title=article.title, body=article.body,
+        common, kind=ARTICLE, doc_id=article.id,
+        title=Analyzed(article.title, tokens.title), body=Analyzed(article.body, tokens.body),
         byline=article.byline or "", checksum=checksum,
         data=json.dumps(article.to_dict(), ensure_ascii=False),
-        entity_forms=",".join(forms),
+        entity_forms=",".join(forms), lsh=",".join(getattr(article, "lsh", None) or []),
         **{t: ",".join(_safe(k) for k in keys) for t, keys in by_type.items()},
     )
-    for passage in article.passages:
-        in_passage = {t: ",".join(_safe(e.key) for e in article.entities if e.type == t and passage.position in e.passages)
-                      for t in ENTITY_FIELDS}
-        yield dict(common, kind=PASSAGE, doc_id=f"{article.id}#{passage.position}", text=passage.text,
-                   position=passage.position, **in_passage)
+    for passage, passage_tokens in zip(article.passages, tokens.passages):
+        yield dict(common, kind=PASSAGE, doc_id=f"{article.id}#{passage.position}",
+                   text=Analyzed(passage.text, passage_tokens), _stored_text=passage.text,
+                   position=passage.position)
+
+
+def stored_article(searcher, article_id: str) -> dict | None:
+    """The stored fields of an article, or None (looked up by `doc_id` alone: one term)."""
+    stored = searcher.document(doc_id=article_id)
+    return stored if stored and stored.get("kind") == ARTICLE else None
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) and exc.errno == errno.ENOSPC

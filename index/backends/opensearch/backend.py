@@ -58,12 +58,15 @@ class OpenSearchBackend:
         self._results: OrderedDict[tuple, SearchResult] = OrderedDict()
         self._stats: tuple[int, dict] | None = None
         self._uuid: str | None = None
+        self._families: tuple[int, bool] | None = None
 
     @classmethod
     def open(cls, settings: Settings, aliases: Aliases, create: bool = False) -> "OpenSearchBackend":
         """Connect, creating the indexes if asked. Raises FileNotFoundError without them, Unavailable."""
         client = connect(settings)
         names = Names.of(settings.opensearch_prefix)
+        # The local directory holds no index, only the lock that keeps one enricher per archive on this machine.
+        Path(settings.index_dir).mkdir(parents=True, exist_ok=True)
         with translated("open"):
             exists = client.indices.exists(index=names.articles) and client.indices.exists(index=names.meta)
         if not exists:
@@ -116,7 +119,15 @@ class OpenSearchBackend:
     def context(self, gen: int) -> Context:
         s = self.settings
         return Context(client=self.client, names=self.names, catalog=self.catalog(gen), aliases=self.aliases,
-                       limits=self.limits(), time_limit=s.query_time_limit)
+                       limits=self.limits(), time_limit=s.query_time_limit, families=self.has_families(gen))
+
+    def has_families(self, gen: int) -> bool:
+        """Whether any article has a story family (asked once per generation)."""
+        if self._families is None or self._families[0] != gen:
+            with translated("read"):
+                found = self.client.count(index=self.names.articles, body={"query": {"term": {"has_family": True}}})
+            self._families = (gen, found["count"] > 0)
+        return self._families[1]
 
     def limits(self) -> Limits:
         s = self.settings
@@ -210,6 +221,7 @@ class OpenSearchBackend:
             return self._stats[1]
         with translated("read"):
             articles = self.client.count(index=self.names.articles)["count"]
+            pending = self.client.count(index=self.names.articles, body={"query": {"term": {"enriched": False}}})["count"]
             summed = self.client.search(index=self.names.articles, body={
                 "size": 0, "track_total_hits": False, "aggs": {"p": {"sum": {"field": "passage_count"}}}})
             stats = self.client.indices.stats(index=self.names.articles, metric="segments,store")
@@ -221,6 +233,7 @@ class OpenSearchBackend:
             "generation": gen,
             "size_bytes": totals["total"]["store"]["size_in_bytes"],
             "last_commit": last_commit,
+            "pending": int(pending),
         }
         self._stats = (gen, result)
         return result
@@ -234,13 +247,17 @@ class OpenSearchBackend:
         return writing.checksums(self.client, self.names, ids)
 
     def write(self, articles: Sequence[Article], checksums: Sequence[str], remove: Iterable[str] = (),
-              merge: bool = True) -> None:
-        """Write in one bulk request, acknowledged by every in-sync copy and visible on return (writing.py)."""
-        writing.write(self.client, self.names, articles, checksums, remove)
+              processes: int = 1, expect: dict[str, str] | None = None) -> set[str]:
+        """Write in one bulk request, acknowledged by every in-sync copy and visible on return (writing.py).
+
+        Returns the ids (written or removed) that existed before.
+        """
+        results = writing.write(self.client, self.names, articles, checksums, remove, expect=expect)
+        return {i for i, result in results.items() if result in ("updated", "deleted")}
+
+    def pending(self, limit: int) -> list[tuple[str, str]]:
+        return writing.pending(self.client, self.names, limit)
 
     def delete(self, ids: Iterable[str]) -> int:
-        ids = list(ids)
-        if not ids:
-            return 0
-        results = writing.write(self.client, self.names, [], [], remove=ids)
-        return sum(1 for r in results.values() if r == "deleted")
+        ids = list(dict.fromkeys(ids))
+        return len(self.write([], [], remove=ids)) if ids else 0

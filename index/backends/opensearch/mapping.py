@@ -70,6 +70,9 @@ ARTICLE_MAPPING = {
         "person": KEYWORD, "org": KEYWORD, "place": KEYWORD, "entity": KEYWORD,
         "entity_forms": KEYWORD,
         "family": KEYWORD,  # story family (the article's own id when it has none): for collapse
+        "has_family": {"type": "boolean"},  # whether it has a family of its own
+        "tag": KEYWORD,  # editorial tags, "kind:value"
+        "enriched": {"type": "boolean"},  # false while its entities are still to be extracted
         "checksum": {"type": "keyword", "index": False},
         "content_hash": KEYWORD,  # folded title and body: related articles leave exact duplicates out
         "added": {"type": "long"},  # write time in ns: ties in date order keep arrival order

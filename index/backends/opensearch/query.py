@@ -26,7 +26,7 @@ from whoosh.qparser import AndGroup, FieldAliasPlugin, FuzzyTermPlugin, Multifie
 
 from index.errors import InvalidQuery
 from index.search.catalog import EntityCatalog
-from index.search.searching import QUERY_FIELDS, bind_negations
+from index.search.plan import QUERY_FIELDS, bind_negations, drop_stop_words
 from index.store.schema import NewsSchema
 from index.text.aliases import Aliases
 from index.text.analysis import fold, terms as analysed
@@ -202,7 +202,7 @@ def parse(text: str, match: str, limits: Limits) -> Q.Query | None:
     if parsed is Q.NullQuery:
         return None
     _check(parsed, limits)
-    return bind_negations(parsed)
+    return drop_stop_words(bind_negations(parsed))
 
 
 def _check(parsed: Q.Query, limits: Limits) -> None:

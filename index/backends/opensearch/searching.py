@@ -23,14 +23,14 @@ from index.article import ENTITY_TYPES, Entity
 from index.backends.opensearch import suggest
 from index.backends.opensearch.connection import Names, search as run_search, translated
 from index.backends.opensearch.entities import entity_aggregation, entity_facets
-from index.backends.opensearch.query import Limits, QueryPlan, plan_query
+from index.backends.opensearch.query import ARTICLE_FIELDS, Limits, QueryPlan, plan_query
 from index.query import FacetValue, Hit, PassageHit, SearchRequest, SearchResult
 from index.search.catalog import EntityCatalog
 from index.text.aliases import Aliases
 from index.text.analysis import fold
 from index.text.highlight import highlight
 
-HIT_SOURCE = ["title", "lead", "data"]
+HIT_SOURCE = ["title", "lead", "data", "family", "has_family"]
 
 
 @dataclass
@@ -41,6 +41,7 @@ class Context:
     aliases: Aliases
     limits: Limits
     time_limit: float = 2.0
+    families: bool = False  # whether any article has a story family (collapsing is then worth a request)
 
 
 def filters(request: SearchRequest, catalog: EntityCatalog) -> list[dict]:
@@ -57,6 +58,10 @@ def filters(request: SearchRequest, catalog: EntityCatalog) -> list[dict]:
         if request.date_to:
             bounds["lte"] = datetime.combine(request.date_to, dtime.max).isoformat(timespec="milliseconds")
         clauses.append({"range": {"published": bounds}})
+    for tag in request.tag:  # "kind:value"; every one must be there
+        clauses.append({"term": {"tag": tag}})
+    if request.family:
+        clauses.append({"terms": {"family": list(request.family)}})
     return clauses
 
 
@@ -91,14 +96,23 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
         "_source": HIT_SOURCE,
         "timeout": f"{max(1, int(ctx.time_limit * 1000))}ms",
     }
+    collapsed = request.collapse and ctx.families
+    if collapsed:  # one result per story family: its best version, with how many versions match
+        body["collapse"] = {"field": "family", "inner_hits": {"name": "versions", "size": 0}}
+        body["aggs"] = {"stories": {"cardinality": {"field": "family", "precision_threshold": 40_000}}}
+    if plan is not None and plan.units:
+        every = {"bool": {"must": [u.clause(ARTICLE_FIELDS, named=False) for u in plan.units]}}
+        body.setdefault("aggs", {})["all_words"] = {"filter": every}
     if request.facets:
-        body["aggs"] = {
+        body.setdefault("aggs", {}).update({
             "source": {"terms": {"field": "source", "size": request.facet_limit,
                                  "order": [{"_count": "desc"}, {"_key": "asc"}]}},
             "date": {"date_histogram": {"field": "published", "calendar_interval": "month", "format": "yyyy-MM",
                                         "min_doc_count": 1}},
             "entity": entity_aggregation(),
-        }
+            "tag": {"terms": {"field": "tag", "size": request.facet_limit,
+                              "order": [{"_count": "desc"}, {"_key": "asc"}]}},
+        })
     words = suggest.candidates(request.q) if plan is not None else []
     if words:
         body.setdefault("aggs", {}).update(suggest.parts(words))
@@ -115,13 +129,18 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
                           if b["doc_count"]]
         keys = {b["key"]: b["doc_count"] for b in aggs["entity"]["buckets"]}
         facets.update(entity_facets(ctx.client, ctx.names, matching, keys, ctx.catalog, request.facet_limit))
+        facets["tag"] = [FacetValue(b["key"].split(":", 1)[-1], b["doc_count"], b["key"].split(":", 1)[0])
+                         for b in aggs["tag"]["buckets"]]
     suggestion = None
     if words:
         suggestion = _suggestion(request, ctx, words, response, narrowing, total)
+    aggs = response.get("aggregations", {})
     return SearchResult(
         query=request.q, total=total, page=request.page, per_page=request.per_page, hits=hits, facets=facets,
         partial=bool(response.get("timed_out")), took_ms=round((time.perf_counter() - started) * 1000, 2),
         suggestion=suggestion, expanded=plan.expanded if plan else [],
+        total_all_words=aggs["all_words"]["doc_count"] if "all_words" in aggs else None,
+        stories=min(total, aggs["stories"]["value"]) if collapsed else total,
     )
 
 
@@ -177,6 +196,10 @@ def _hit(raw: dict, plan: QueryPlan | None, catalog: EntityCatalog, scored: bool
         passages=passages, entities=entities,
     )
     hit.matched = describe_match(raw.get("matched_queries") or [], plan, hit) if plan else []
+    hit.family = source.get("family") if source.get("has_family") else None
+    versions = raw.get("inner_hits", {}).get("versions", {}).get("hits", {}).get("total", {})
+    hit.versions = int(versions.get("value", 1)) if versions else 1
+    hit.tags = dict(data.get("tags") or {})
     return hit
 
 

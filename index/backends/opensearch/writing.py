@@ -26,7 +26,7 @@ from opensearchpy import OpenSearch
 
 from index.article import ENTITY_TYPES, Article
 from index.backends.opensearch.connection import Names, translated
-from index.errors import InvalidArticle, Unavailable
+from index.errors import InvalidArticle, Stale, Unavailable
 from index.text.analysis import fold
 
 log = logging.getLogger(__name__)
@@ -68,6 +68,10 @@ def document(article: Article, checksum: str, added: int) -> dict:
         "entity": sorted({e.key for e in article.entities}),
         "entity_forms": sorted({f"{e.key}={e.name}" for e in article.entities}),
         "family": getattr(article, "family", None) or article.id,
+        "has_family": bool(getattr(article, "family", None)),
+        "tag": sorted({f"{kind}:{value}" for kind, values in (getattr(article, "tags", None) or {}).items()
+                       for value in values}),
+        "enriched": bool(getattr(article, "enriched", True)),
         "checksum": checksum,
         "content_hash": content_hash(article.title, article.body),
         "added": added,
@@ -85,16 +89,28 @@ def article_from_source(source: dict) -> Article:
     data["body"] = source.get("body") or ""
     data["passages"] = [{"position": p["position"], "text": p["text"]} for p in source.get("passages") or []]
     known = Article.__dataclass_fields__
-    return Article.from_dict({k: v for k, v in data.items() if k in known})
+    article = Article.from_dict({k: v for k, v in data.items() if k in known})
+    for name in ("family", "tags"):  # kept by ingest steps that may set them beyond Article's fields
+        if name in data and name not in known:
+            setattr(article, name, data[name])
+    return article
 
 
 def write(client: OpenSearch, names: Names, articles: Sequence[Article], checksums: Sequence[str],
-          remove: Iterable[str] = ()) -> dict[str, str]:
+          remove: Iterable[str] = (), expect: dict[str, str] | None = None) -> dict[str, str]:
     """Index the articles and delete the `remove` ids in one bulk request; wait until acknowledged.
 
-    Returns {id: result} ("created", "updated", "deleted", "not_found").  Raises
+    Returns {id: result} ("created", "updated", "deleted", "not_found").  With
+    `expect` (id -> checksum), raises Stale, writing nothing, when any of those
+    articles is no longer stored with that checksum (checked just before the
+    write: an enricher's guard against overwriting a newer version).  Raises
     Unavailable when the cluster cannot take some of it after retries.
     """
+    if expect:
+        stored = checksums(client, names, list(expect))
+        changed = [i for i, sum_ in expect.items() if stored.get(i) != sum_]
+        if changed:
+            raise Stale(changed)
     added = time.time_ns()
     actions: list[tuple[dict, dict | None]] = []
     for article_id in remove:
@@ -170,6 +186,15 @@ def checksums(client: OpenSearch, names: Names, ids: Sequence[str]) -> dict[str,
             if doc.get("found"):
                 found[doc["_id"]] = (doc.get("_source") or {}).get("checksum") or ""
     return found
+
+
+def pending(client: OpenSearch, names: Names, limit: int) -> list[tuple[str, str]]:
+    """(id, checksum) of up to `limit` articles whose entities are still to be extracted, oldest first."""
+    body = {"size": limit, "query": {"term": {"enriched": False}}, "sort": [{"added": "asc"}],
+            "_source": ["checksum"], "track_total_hits": False}
+    with translated("read"):
+        response = client.search(index=names.articles, body=body)
+    return [(hit["_id"], hit["_source"].get("checksum") or "") for hit in response["hits"]["hits"]]
 
 
 def get(client: OpenSearch, names: Names, article_id: str) -> Article | None:

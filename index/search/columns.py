@@ -1,0 +1,246 @@
+"""Article columns over a whole snapshot: sources, months, entities, as numbers for masks and counts.
+
+Values are numbered archive-wide, append-only and per process (`Names`), so a
+segment maps its own value numbers to archive-wide ones once (segments never
+change) and a new snapshot only concatenates.  Entities are counted through
+the entity catalog: each segment's (article, entity key) pairs become
+(article, canonical entity) pairs, each once per article, kept per segment
+until the catalog maps that segment's keys differently (most commits only add
+entities, which leaves old mappings as they were).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+
+import numpy as np
+
+UNDATED = np.iinfo(np.int64).max
+_DAY_US = 86_400_000_000
+_EPOCH_DAYS = (np.datetime64("1970-01-01", "D") - np.datetime64("0001-01-01", "D")).astype(np.int64)
+
+
+class Names:
+    """An append-only numbering of strings (thread-safe)."""
+
+    def __init__(self):
+        self.number: dict[str, int] = {}
+        self.names: list[str] = []
+        self._lock = threading.Lock()
+
+    def of(self, names: list[str]) -> np.ndarray:
+        with self._lock:
+            for name in names:
+                if name not in self.number:
+                    self.number[name] = len(self.names)
+                    self.names.append(name)
+            return np.fromiter((self.number[n] for n in names), dtype=np.int64, count=len(names))
+
+
+SOURCES = Names()
+ENTITY_KEYS = Names()
+FAMILIES = Names()
+TAGS = Names()  # "kind\tvalue"
+
+
+def _segment_cache(data) -> dict:
+    return data.__dict__.setdefault("_columns", {})
+
+
+def _numbers(data, meta_key: str, names: Names) -> np.ndarray:
+    cache = _segment_cache(data)
+    if meta_key not in cache:
+        cache[meta_key] = names.of(data.meta[meta_key])
+    return cache[meta_key]
+
+
+# -- sources and families: one value per article ------------------------------------------------
+
+
+def value_column(snapshot, column: str, meta_key: str, names: Names) -> np.ndarray:
+    """Archive-wide value number of every article for an article column (-1 without a value)."""
+    def build():
+        parts = []
+        for part in snapshot.parts:
+            local = np.asarray(part.data[column], dtype=np.int64)
+            numbers = _numbers(part.data, meta_key, names)
+            parts.append(np.where(local >= 0, numbers[np.maximum(local, 0)] if len(numbers) else -1, -1))
+        return np.concatenate(parts) if parts else np.zeros(0, np.int64)
+    return snapshot.derived(("column", column), build)
+
+
+def source_column(snapshot) -> np.ndarray:
+    return value_column(snapshot, "source", "sources", SOURCES)
+
+
+def family_column(snapshot) -> np.ndarray:
+    return value_column(snapshot, "family", "families", FAMILIES)
+
+
+def source_mask(snapshot, sources: list[str]) -> np.ndarray:
+    column = source_column(snapshot)  # first: numbers the values
+    return np.isin(column, [SOURCES.number[s] for s in sources if s in SOURCES.number])
+
+
+def family_mask(snapshot, families: list[str]) -> np.ndarray:
+    column = family_column(snapshot)
+    return np.isin(column, [FAMILIES.number[f] for f in families if f in FAMILIES.number])
+
+
+# -- months ------------------------------------------------------------------------------------
+
+
+def month_column(snapshot) -> np.ndarray:
+    """Months since year 0 (year * 12 + month - 1) of every article, -1 when undated."""
+    def build():
+        published = snapshot.article_column("published")
+        dated = published != UNDATED
+        days = np.where(dated, published // _DAY_US - _EPOCH_DAYS, 0).astype("datetime64[D]")
+        months = days.astype("datetime64[M]").astype(np.int64) + 1970 * 12
+        return np.where(dated, months, -1)
+    return snapshot.derived("month_column", build)
+
+
+def month_name(number: int) -> str:
+    return f"{number // 12:04d}-{number % 12 + 1:02d}"
+
+
+# -- entities ----------------------------------------------------------------------------------
+
+
+PAIRS = {  # (article array, value array, value names in meta, archive-wide numbering)
+    "entity": ("entity_article", "entity_key", "entity_keys", ENTITY_KEYS),
+    "tag": ("tag_article", "tag_value", "tags", TAGS),
+}
+
+
+def _pairs_by_value(data, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """(archive-wide value numbers, sorted; their articles) of a segment's (article, value) pairs."""
+    cache = _segment_cache(data)
+    if ("pairs", kind) not in cache:
+        article_key, value_key, names_key, names = PAIRS[kind]
+        local = np.asarray(data[value_key], dtype=np.int64)
+        values = _numbers(data, names_key, names)[local] if len(local) else np.zeros(0, np.int64)
+        order = np.argsort(values, kind="stable")
+        cache[("pairs", kind)] = (values[order], np.asarray(data[article_key], dtype=np.int64)[order])
+    return cache[("pairs", kind)]
+
+
+def pair_mask(snapshot, kind: str, values: tuple[str, ...]) -> np.ndarray:
+    """Articles holding any of these values (entity keys of any type, or tags)."""
+    def build():
+        names = PAIRS[kind][3]
+        mask = np.zeros(snapshot.articles, dtype=bool)
+        pairs = [_pairs_by_value(part.data, kind) for part in snapshot.parts]  # first: numbers the values
+        wanted = np.asarray(sorted(names.number[v] for v in values if v in names.number), dtype=np.int64)
+        if not len(wanted):
+            return mask
+        for i, (sorted_values, articles) in enumerate(pairs):
+            lo, hi = np.searchsorted(sorted_values, wanted), np.searchsorted(sorted_values, wanted, side="right")
+            for a, b in zip(lo, hi):
+                mask[articles[a:b] + snapshot.article_base[i]] = True
+        return mask
+    return snapshot.derived((kind, "mask", values), build)
+
+
+def entity_mask(snapshot, keys: tuple[str, ...]) -> np.ndarray:
+    return pair_mask(snapshot, "entity", keys)
+
+
+def tag_counts(snapshot, chosen: np.ndarray) -> dict[str, int]:
+    """Tag ("kind\tvalue") -> chosen articles carrying it (`chosen`: a mask over articles)."""
+    found = []
+    for i, part in enumerate(snapshot.parts):
+        values, articles = _pairs_by_value(part.data, "tag")
+        if len(values):
+            found.append(values[chosen[articles + snapshot.article_base[i]]])
+    if not found:
+        return {}
+    counts = np.bincount(np.concatenate(found))
+    return {TAGS.names[i]: int(counts[i]) for i in np.flatnonzero(counts)}
+
+
+def entity_targets(catalog) -> tuple[np.ndarray, list[str], str]:
+    """(canonical entity number of every archive-wide key number, canonical keys, version).
+
+    The version stays the same from one catalog to the next while the keys that
+    existed before map as they did (new keys may be added): segment pairs built
+    for the old version stay right.
+    """
+    found = catalog.__dict__.get("_targets")
+    if found is not None and len(found[0]) == len(ENTITY_KEYS.names):
+        return found
+    number: dict[str, int] = {}
+    names: list[str] = []
+    of_key = np.zeros(len(ENTITY_KEYS.names), dtype=np.int64)
+    for i, key in enumerate(list(ENTITY_KEYS.names)):
+        target = catalog.canonical.get(key, key)
+        if target not in number:
+            number[target] = len(names)
+            names.append(target)
+        of_key[i] = number[target]
+    last = _LAST.get("targets")
+    if last is not None and len(last[0]) <= len(of_key) and np.array_equal(of_key[:len(last[0])], last[0]) \
+            and names[:len(last[1])] == last[1]:
+        version = last[2]
+    else:
+        version = hashlib.blake2b(of_key.tobytes() + "\n".join(names).encode(), digest_size=12).hexdigest()
+    found = catalog.__dict__["_targets"] = _LAST["targets"] = (of_key, names, version)
+    return found
+
+
+_LAST: dict = {}
+
+
+def entity_pairs(part, catalog) -> tuple[np.ndarray, np.ndarray]:
+    """A segment's (local article, canonical entity number) pairs, each pair once."""
+    sorted_keys, articles = _pairs_by_value(part.data, "entity")  # first: it may number new keys
+    of_key, _, version = entity_targets(catalog)
+    cache = _segment_cache(part.data)
+    kept = cache.get("entity_pairs")
+    if kept is None or kept[0] != version:
+        if len(sorted_keys):
+            pairs = np.unique(articles * (1 << 24) + of_key[sorted_keys])
+            kept = (version, pairs >> 24, pairs & ((1 << 24) - 1))
+        else:
+            kept = (version, np.zeros(0, np.int64), np.zeros(0, np.int64))
+        cache["entity_pairs"] = kept
+    return kept[1], kept[2]
+
+
+def _segment_entity_counts(data) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, int]]]:
+    """A segment's {key: {type: articles}} and {key: {form: count}}, computed once."""
+    cache = _segment_cache(data)
+    if "entity_counts" not in cache:
+        keys, types = np.asarray(data["entity_key"], dtype=np.int64), np.asarray(data["entity_type"], dtype=np.int64)
+        counts: dict[str, dict[str, int]] = {}
+        if len(keys):
+            combined, found = np.unique(keys * 3 + types, return_counts=True)
+            names = data.meta["entity_keys"]
+            for value, count in zip(combined.tolist(), found.tolist()):
+                counts.setdefault(names[value // 3], {})[ENTITY_TYPES[value % 3]] = count
+        cache["entity_counts"] = (counts, data.meta.get("entity_forms", {}))
+    return cache["entity_counts"]
+
+
+ENTITY_TYPES = ("person", "org", "place")
+
+
+def entity_catalog(snapshot, aliases):
+    """The snapshot's entity catalog (index/search/catalog.py), from every segment's entity counts."""
+    from collections import Counter, defaultdict
+
+    from index.search.catalog import EntityCatalog
+
+    def build():
+        type_counts: dict[str, Counter] = defaultdict(Counter)
+        forms: dict[str, Counter] = defaultdict(Counter)
+        for part in snapshot.parts:
+            counts, seen = _segment_entity_counts(part.data)
+            for key, by_type in counts.items():
+                type_counts[key].update(by_type)
+            for key, names in seen.items():
+                forms[key].update(names)
+        return EntityCatalog.from_counts(type_counts, forms, aliases)
+    return snapshot.derived("catalog", build)

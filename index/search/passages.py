@@ -1,0 +1,121 @@
+"""The page's hits: each article's best passages, highlighted, and why it matched.
+
+Only the articles on the page are read from Whoosh's stored fields.  Their
+passages are scored with the same units and model as articles (over passage
+statistics), and the best one to three of each are shown with the query's
+words marked; an article whose passages match nothing shows its first one.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from index.article import Article
+from index.query import Hit, PassageHit
+from index.search.columns import entity_mask
+from index.search.plan import QueryPlan, Unit
+from index.search.positions import phrase_counts
+from index.search.scoring import PASSAGE_FIELDS, Params, score
+from index.store.schema import ENTITY_FIELDS
+from index.text.analysis import fold
+from index.text.highlight import highlight
+
+
+def passages_of(snapshot, ordinals: list[int]) -> np.ndarray:
+    """Global passage ordinals of these articles (a segment writes an article's passages together)."""
+    found = []
+    for i, part, local in snapshot.by_part(np.sort(np.asarray(ordinals, dtype=np.int64))):
+        owners = part.data["passage_article"]
+        lo, hi = np.searchsorted(owners, local), np.searchsorted(owners, local, side="right")
+        for a, b in zip(lo, hi):
+            found.append(np.arange(a, b, dtype=np.int64) + snapshot.passage_base[i])
+    return np.concatenate(found) if found else np.zeros(0, np.int64)
+
+
+def best_passages(snapshot, plan: QueryPlan, ordinals: list[int], per_article: int, params: Params) -> dict:
+    """article ordinal -> [(position, score)] of its best-scoring passages, best first."""
+    if not ordinals or per_article < 1 or not plan.units:
+        return {}
+    candidates = passages_of(snapshot, ordinals)
+    candidates = candidates[snapshot.live_passages()[candidates]]
+    scored = score(snapshot, plan.units, PASSAGE_FIELDS, params, candidates=candidates)
+    best: dict[int, list] = {}
+    for passage, value in scored.ranked(candidates):
+        if value <= 0:
+            break
+        i, part, local = snapshot.locate(passage, passages=True)
+        owner = int(part.data["passage_article"][local]) + int(snapshot.article_base[i])
+        bucket = best.setdefault(owner, [])
+        if len(bucket) < per_article:
+            bucket.append((int(part.data["passage_position"][local]), value))
+    return best
+
+
+def make_hit(snapshot, ordinal: int, score: float | None, passages: list, plan: QueryPlan | None,
+             catalog, analyzer) -> tuple[Hit, Article]:
+    """One result: the stored article, its best passages marked, its entities as the archive names them."""
+    article = Article.from_dict(json.loads(snapshot.stored(ordinal)["data"]))
+    terms, pairs = (plan.highlight, plan.pairs) if plan is not None else (set(), set())
+    text_of = {p.position: p.text for p in article.passages}
+    shown = [(position, text_of.get(position, ""), value) for position, value in passages]
+    if not shown and article.passages:
+        shown = [(article.passages[0].position, article.passages[0].text, None)]
+    entities: dict[str, list[str]] = {t: [] for t in ENTITY_FIELDS}
+    for entity in article.entities:
+        kind, name = catalog.type_and_name(entity)
+        if name not in entities[kind]:
+            entities[kind].append(name)
+    hit = Hit(
+        id=article.id, title=article.title, title_html=highlight(article.title, terms, analyzer, pairs),
+        source=article.source, published=article.published, url=article.url, byline=article.byline,
+        score=round(score, 4) if score is not None else None,
+        passages=[PassageHit(position=p, html=highlight(text, terms, analyzer, pairs), text=text,
+                             score=round(s, 4) if s is not None else None) for p, text, s in shown],
+        entities=entities,
+    )
+    return hit, article
+
+
+def describe_match(snapshot, ordinal: int, units: list[Unit], hit: Hit) -> list[dict]:
+    """Why an article matched, in words: each query term or phrase, where it was found, the alias used."""
+    names = [fold(n) for kind in hit.entities.values() for n in kind]
+    described = []
+    for unit in units:
+        fields: set[str] = set()
+        via = None
+        for number, alt in enumerate(unit.alternatives):
+            found = _found_in(snapshot, ordinal, alt)
+            if found and number > 0 and unit.via:
+                via = unit.via
+            fields |= found
+        if not fields:
+            continue
+        shown = []
+        if "title" in fields:
+            shown.append("title")
+        if "body" in fields:
+            shown.append("passage")
+        label = fold(unit.label.strip('"'))
+        if "entity" in fields or any(label == n or label in n.split() or (" " in label and label in n) for n in names):
+            shown.append("entity")
+        described.append({"term": unit.label, "fields": shown, "via": via})
+    return described
+
+
+def _found_in(snapshot, ordinal: int, alt) -> set[str]:
+    found = set()
+    if alt.kind == "entity":
+        return {"entity"} if entity_mask(snapshot, alt.keys)[ordinal] else set()
+    for fieldname in ("title", "body"):
+        if alt.kind == "term":
+            ids = snapshot.postings(fieldname, alt.text)[0]
+        elif alt.kind == "phrase":
+            ids = phrase_counts(snapshot, fieldname, alt.words, alt.slop)[0]
+        else:
+            continue
+        at = np.searchsorted(ids, ordinal)
+        if at < len(ids) and ids[at] == ordinal:
+            found.add(fieldname)
+    return found

@@ -1,0 +1,304 @@
+"""The query plan: a request's query parsed and understood once, used by every later step.
+
+    plan = make_plan(request, snapshot, limits, aliases, catalog)
+    plan.tree        what must match: Whoosh query nodes (Term, Phrase, Prefix, FuzzyTerm, And, Or, Not)
+    plan.units       what is ranked: one Unit per word, phrase or alias the user asked for
+    plan.highlight   index terms to mark, and plan.phrases: word sequences to mark as one span
+    plan.expanded    alias expansions, reported to the user
+
+Whoosh's parser reads the syntax (words, "phrases", AND/OR/NOT, field:value,
+prefix*, fuzzy~); everything after that is ours: matching (index/search/matching.py),
+ranking (scoring.py), passages and highlights (passages.py) all read this one
+plan.  A bare stop word is neither required nor ranked ("the oil" asks for oil)
+unless the query has nothing else; inside a phrase every word counts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from whoosh import query as Q
+from whoosh.analysis import STOP_WORDS
+from whoosh.qparser import AndGroup, FieldAliasPlugin, FuzzyTermPlugin, MultifieldParser, OrGroup
+
+from index.errors import InvalidQuery
+from index.query import SearchRequest
+from index.search.expand import Limits, check_expansion, expansions
+from index.text.aliases import Aliases
+from index.text.analysis import terms as analysis_terms
+
+# Fields a query may name, and the index field each one searches.
+QUERY_FIELDS = {"title": "title", "body": "body", "text": "body", "source": "source_text", "byline": "byline"}
+TEXT_FIELDS = ("title", "body")
+ENTITY_FIELDS = ("person", "org", "place")
+
+
+@dataclass
+class Alt:
+    """One way a unit can be found: a term, a phrase, an expansion (prefix, wildcard, fuzzy) or entity keys."""
+
+    kind: str  # "term" | "phrase" | "expand" | "entity"
+    text: str = ""
+    words: tuple[str, ...] = ()
+    slop: int = 1
+    node: Q.Query | None = None  # the expansion's Whoosh node
+    keys: tuple[str, ...] = ()  # entity keys
+
+    def same(self, other: "Alt") -> bool:
+        return (self.kind, self.text, self.words, self.slop, self.keys) == (
+            other.kind, other.text, other.words, other.slop, other.keys)
+
+
+@dataclass
+class Unit:
+    """One thing the user asked for; its first alternative is what they typed."""
+
+    label: str
+    alternatives: list[Alt]
+    via: str | None = None  # the alias entry that added the other alternatives
+
+    @property
+    def word(self) -> str | None:
+        """The index term of a plain word (for the proximity bonus), else None."""
+        first = self.alternatives[0]
+        return first.text if first.kind == "term" else None
+
+
+@dataclass
+class QueryPlan:
+    text: str
+    tree: Q.Query | None  # None: no text query (browse or filters only)
+    units: list[Unit] = field(default_factory=list)
+    highlight: set[str] = field(default_factory=set)
+    phrases: list[tuple[str, ...]] = field(default_factory=list)
+    expanded: list[dict] = field(default_factory=list)
+
+    @property
+    def pairs(self) -> set[tuple[str, str]]:
+        """Consecutive words of every phrase, so a phrase is marked as one span."""
+        return {pair for words in self.phrases for pair in zip(words, words[1:])}
+
+
+def parse(text: str, schema, limits: Limits, match: str = "auto") -> Q.Query:
+    """Parse a user query over titles and bodies; InvalidQuery if it cannot run as written."""
+    if len(text) > limits.max_query_length:
+        raise InvalidQuery(f"q is longer than {limits.max_query_length} characters")
+    parser = MultifieldParser(list(TEXT_FIELDS), schema, group=AndGroup if match == "all" else OrGroup)
+    parser.add_plugin(FuzzyTermPlugin())
+    parser.add_plugin(FieldAliasPlugin({"body": ["text"], "source_text": ["source"]}))
+    try:
+        parsed = parser.parse(text)
+    except Exception as exc:  # Whoosh raises assorted errors on odd syntax
+        raise InvalidQuery(f"q could not be parsed: {exc}") from None
+    _check(parsed, limits)
+    return bind_negations(parsed)
+
+
+def _check(parsed: Q.Query, limits: Limits) -> None:
+    terms = 0
+    allowed = set(QUERY_FIELDS.values())
+    for sub in parsed.leaves():
+        fieldname = getattr(sub, "fieldname", None)
+        if fieldname and fieldname not in allowed:
+            raise InvalidQuery(
+                f"unknown field '{fieldname}:'; searchable fields are {', '.join(sorted(QUERY_FIELDS))}")
+        if isinstance(sub, Q.MultiTerm):
+            check_expansion(sub, limits)
+        terms += len(getattr(sub, "words", None) or [1])
+    if terms > limits.max_query_terms:
+        raise InvalidQuery(f"q has {terms} terms; at most {limits.max_query_terms} are allowed")
+
+
+def bind_negations(node: Q.Query) -> Q.Query:
+    """Make NOT exclude in every match mode.
+
+    With OR as the default group, `pashinian NOT putin` parses as
+    Or([pashinian, Not(putin)]), which finds every article without putin.  An Or
+    with NOT clauses becomes And([Or(the others), Not(Or(the negated))]).
+    """
+    node = node.apply(bind_negations) if not node.is_leaf() else node
+    if isinstance(node, Q.Or):
+        negated = [c.query for c in node.subqueries if isinstance(c, Q.Not)]
+        positive = [c for c in node.subqueries if not isinstance(c, Q.Not)]
+        if negated and positive:
+            keep = positive[0] if len(positive) == 1 else node.__class__(positive, boost=node.boost)
+            return Q.And([keep, Q.Not(negated[0] if len(negated) == 1 else Q.Or(negated))])
+    return node
+
+
+def drop_stop_words(node: Q.Query) -> Q.Query:
+    """Remove bare stop-word terms (not phrase words) from And/Or; the query itself if all are stop words."""
+    leaves = [leaf for leaf in node.leaves() if isinstance(leaf, Q.Term) and leaf.fieldname in TEXT_FIELDS]
+    if not leaves or all(leaf.text in STOP_WORDS for leaf in leaves) and len(leaves) == len(list(node.leaves())):
+        return node
+
+    def prune(n: Q.Query) -> Q.Query | None:
+        if isinstance(n, Q.Term) and n.fieldname in TEXT_FIELDS and n.text in STOP_WORDS:
+            return None
+        if isinstance(n, (Q.And, Q.Or)):
+            kept = [c for c in (prune(c) for c in n.subqueries) if c is not None]
+            if not kept:
+                return None
+            return kept[0] if len(kept) == 1 and type(n) in (Q.And, Q.Or) else n.__class__(kept, boost=n.boost)
+        if isinstance(n, Q.Not):
+            inner = prune(n.query)
+            return None if inner is None else Q.Not(inner)
+        return n
+
+    return prune(node) or node
+
+
+class AliasOr(Q.Or):
+    """An Or made by alias expansion: the user's word first, then the alias's other names."""
+
+    def __init__(self, subqueries, boost=1.0, via: str | None = None):
+        super().__init__(subqueries, boost=boost)
+        self.via = via
+
+    def apply(self, fn):
+        return AliasOr([fn(q) for q in self.subqueries], boost=self.boost, via=self.via)
+
+
+class EntityTerm(Q.Term):
+    """Articles naming one of an entity's keys (any type): matched from the entity columns."""
+
+    def __init__(self, keys: tuple[str, ...], via: str):
+        super().__init__("entity", "|".join(keys))
+        self.keys = keys
+        self.via = via
+
+
+def expand_aliases(parsed: Q.Query, aliases: Aliases, catalog) -> tuple[Q.Query, list[dict]]:
+    """Let a word or phrase that names an editorial alias find the entity's other names too.
+
+    "pashinian" becomes (pashinian OR "Nikol Pashinyan" OR ... OR the entity itself),
+    in the same place in the query, so AND/NOT keep their meaning.
+    Returns the new query and what was expanded: [{"term": ..., "to": [names]}].
+    """
+    if not len(aliases):
+        return parsed, []
+    by_terms = aliases.by_terms()
+    expanded: dict[str, list[str]] = {}
+
+    def rewrite(node: Q.Query) -> Q.Query:
+        words = None
+        if isinstance(node, Q.Term) and node.fieldname in TEXT_FIELDS:
+            words = (node.text,)
+        elif isinstance(node, Q.Phrase) and node.fieldname in TEXT_FIELDS:
+            words = tuple(node.words)
+        if words is None:
+            return node.apply(rewrite)
+        entry = by_terms.get(words)
+        if entry is None:
+            return node
+        named = {tuple(analysis_terms(n)): n for n in reversed(entry.names)}
+        expanded[named[words].lower()] = entry.names
+        alternatives = [Q.Term(node.fieldname, t[0]) if len(t) == 1 else Q.Phrase(node.fieldname, list(t))
+                        for t in named if t and t != words]
+        alternatives.append(EntityTerm(tuple(catalog.keys_for(entry.name)), entry.name))
+        return AliasOr([node, *alternatives], via=entry.name)
+
+    rewritten = rewrite(parsed)
+    return rewritten, [{"term": term, "to": names} for term, names in expanded.items()]
+
+
+def make_plan(request: SearchRequest, snapshot, schema, limits: Limits, aliases: Aliases, catalog) -> QueryPlan:
+    """Parse and understand `request.q` once (see the module docstring)."""
+    if request.is_browse:
+        return QueryPlan(request.q, None)
+    parsed = parse(request.q, schema, limits, request.match)
+    if parsed is Q.NullQuery:
+        return QueryPlan(request.q, None)
+    parsed = drop_stop_words(parsed)
+    tree, expanded = expand_aliases(parsed, aliases, catalog)
+    units = query_units(tree, request.q, snapshot, limits)
+    highlight, phrases = set(), []
+    for unit in units:
+        for alt in unit.alternatives:
+            if alt.kind == "term":
+                highlight.add(alt.text)
+            elif alt.kind == "phrase":
+                highlight.update(alt.words)
+                phrases.append(alt.words)
+            elif alt.kind == "expand":
+                highlight.update(expansions(alt.node, snapshot, limits))
+    return QueryPlan(request.q, tree, units, highlight, phrases, expanded)
+
+
+def query_units(tree: Q.Query, text: str, snapshot=None, limits: Limits | None = None) -> list[Unit]:
+    """The positive units of a parsed query (what is under NOT asks for nothing).
+
+    A word searched in several fields (title and body) is one unit; so is a phrase.
+    """
+    units: dict[tuple, Unit] = {}
+
+    def add(unit: Unit) -> None:
+        first = unit.alternatives[0]
+        key = (first.kind, first.text, first.words)
+        existing = units.get(key)
+        if existing is None:
+            units[key] = unit
+        else:
+            for alt in unit.alternatives:
+                if not any(alt.same(a) for a in existing.alternatives):
+                    existing.alternatives.append(alt)
+
+    def walk(node: Q.Query) -> None:
+        if isinstance(node, Q.Not):
+            return
+        if isinstance(node, Q.AndNot):
+            walk(node.a)
+            return
+        if isinstance(node, AliasOr):
+            first, *others = node.subqueries
+            unit = _leaf_unit(first, text)
+            if unit is not None:
+                unit.alternatives.extend(alt for alt in (_alt(o) for o in others) if alt is not None)
+                unit.via = node.via
+                add(unit)
+            return
+        if isinstance(node, Q.Phrase) or node.is_leaf():
+            unit = _leaf_unit(node, text)
+            if unit is not None:
+                add(unit)
+            return
+        for child in node.children():
+            walk(child)
+
+    walk(tree)
+    return list(units.values())
+
+
+def _alt(node: Q.Query) -> Alt | None:
+    if isinstance(node, EntityTerm):
+        return Alt("entity", keys=node.keys)
+    if getattr(node, "fieldname", None) not in TEXT_FIELDS:
+        return None
+    if isinstance(node, Q.Term):
+        return Alt("term", text=node.text)
+    if isinstance(node, Q.Phrase):
+        return Alt("phrase", words=tuple(node.words), slop=node.slop)
+    if isinstance(node, Q.MultiTerm):
+        return Alt("expand", text=str(node), node=node)
+    return None
+
+
+def _leaf_unit(node: Q.Query, text: str) -> Unit | None:
+    alt = _alt(node)
+    if alt is None or alt.kind == "entity":
+        return None
+    return Unit(label=_label(node, text), alternatives=[alt])
+
+
+def _label(node: Q.Query, text: str) -> str:
+    """The unit as the user typed it (terms carry their position in the query string)."""
+    if isinstance(node, Q.Phrase):
+        for quoted in re.findall(r'"([^"]+)"', text or ""):
+            if analysis_terms(quoted) == list(node.words):
+                return f'"{quoted}"'
+        return '"' + " ".join(node.words) + '"'
+    start, end = getattr(node, "startchar", None), getattr(node, "endchar", None)
+    if start is not None and end is not None and end > start and text:
+        return text[start:end].strip('"')
+    return getattr(node, "text", str(node))

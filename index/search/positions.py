@@ -1,0 +1,93 @@
+"""Word positions: exact phrases and words found next to each other, for many documents at once.
+
+Positions come from the segment arrays (index/store/segment.py), read only for
+the documents that can still matter.  An occurrence is the 64-bit key
+`ordinal << 32 | position`, so "word B right after word A" is a set
+intersection of keys, done by numpy for every candidate document together.
+Works alike for articles (title, body) and passages (text): the field says
+which ordinals are meant.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+SHIFT = np.int64(32)
+_EMPTY = (np.zeros(0, np.int64), np.zeros(0, np.float64))
+
+
+def _keys(docs: np.ndarray, positions: np.ndarray, offset: int = 0) -> np.ndarray:
+    return (docs.astype(np.int64) << SHIFT) | (positions.astype(np.int64) + offset)
+
+
+def phrase_counts(snapshot, fieldname: str, words: tuple[str, ...], slop: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """(ordinals holding the phrase, occurrences in each), live ordinals only, kept per snapshot."""
+    return snapshot.derived(("phrase", fieldname, words, slop), lambda: _phrase(snapshot, fieldname, words, slop))
+
+
+def _phrase(snapshot, fieldname: str, words: tuple[str, ...], slop: int):
+    if not words:
+        return _EMPTY
+    candidates = None
+    for word in sorted(set(words), key=lambda w: snapshot.df(fieldname, w)):  # rarest first
+        ids = snapshot.postings(fieldname, word)[0]
+        candidates = ids if candidates is None else candidates[np.isin(candidates, ids, assume_unique=True)]
+        if not len(candidates):
+            return _EMPTY
+    if len(words) == 1:
+        docs, tfs = snapshot.postings(fieldname, words[0])
+        return docs, tfs.astype(np.float64)
+    occurrences = {w: snapshot.positions(fieldname, w, candidates) for w in set(words)}
+    if slop != 1:
+        return _sloppy(words, occurrences, slop)
+    starts = None
+    for i, word in enumerate(words):
+        docs, positions = occurrences[word]
+        keys = np.unique(_keys(docs, positions, -i))
+        starts = keys if starts is None else starts[np.isin(starts, keys, assume_unique=True)]
+        if not len(starts):
+            return _EMPTY
+    docs, counts = np.unique(starts >> SHIFT, return_counts=True)
+    return docs, counts.astype(np.float64)
+
+
+def _sloppy(words: tuple[str, ...], occurrences: dict, slop: int):
+    """Words in order, each at most `slop` positions after the one before (Whoosh's sloppy phrases)."""
+    by_doc: dict[int, list[list[int]]] = {}
+    for i, word in enumerate(words):
+        docs, positions = occurrences[word]
+        for doc, pos in zip(docs.tolist(), positions.tolist()):
+            by_doc.setdefault(doc, [[] for _ in words])[i].append(pos)
+    found_docs, found_counts = [], []
+    for doc, lists in sorted(by_doc.items()):
+        count = 0
+        for start in sorted(lists[0]):
+            current = {start}
+            for later in lists[1:]:
+                current = {p for p in later for q in current if q < p <= q + slop}
+                if not current:
+                    break
+            count += bool(current)
+        if count:
+            found_docs.append(doc)
+            found_counts.append(count)
+    return np.asarray(found_docs, dtype=np.int64), np.asarray(found_counts, dtype=np.float64)
+
+
+def occurrence_keys(snapshot, fieldname: str, word: str, ordinals: np.ndarray) -> np.ndarray:
+    """The sorted keys (ordinal << 32 | position) of a word's occurrences within the sorted `ordinals`."""
+    docs, positions = snapshot.positions(fieldname, word, ordinals)
+    return np.sort(_keys(docs, positions))
+
+
+def pair_counts(lefts: np.ndarray, rights: np.ndarray, slop: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """(ordinals, times a `rights` occurrence follows a `lefts` one within `slop` positions), from occurrence keys."""
+    if not len(lefts) or not len(rights):
+        return _EMPTY
+    hits = np.zeros(len(lefts), dtype=np.int64)
+    for gap in range(1, slop + 1):
+        hits += np.isin(lefts + gap, rights)
+    docs, inverse = np.unique(lefts >> SHIFT, return_inverse=True)
+    counts = np.bincount(inverse, weights=hits)
+    keep = counts > 0
+    return docs[keep], counts[keep]

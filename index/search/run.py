@@ -1,0 +1,164 @@
+"""One search over one snapshot: a SearchRequest in, a SearchResult of articles out.
+
+    plan     the query parsed and understood once (plan.py)
+    match    every article the query and filters find (matching.py): the exact total
+    rank     BM25F with proximity (scoring.py), or by date; only the page is sorted
+    facets   counts over every match (facets.py)
+    hits     the page's articles, their best passages highlighted, why each matched (passages.py)
+    suggest  "did you mean" when a word is rare and a close one is common (suggest.py)
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, time as dtime
+
+import numpy as np
+from whoosh.util.times import datetime_to_long
+
+from index.query import FacetValue, SearchRequest, SearchResult
+from index.search.collapse import family_name, representatives
+from index.search.columns import entity_catalog, family_column, family_mask, pair_mask, tag_counts
+from index.search.expand import Limits
+from index.search.facets import entity_facets, facet_counts, plain_facets
+from index.search.matching import Deadline, filter_mask, matching
+from index.search.passages import best_passages, describe_match, make_hit
+from index.search.plan import make_plan, parse
+from index.search.scoring import DEFAULT, Params, score
+from index.search.suggest import suggest
+from index.text.aliases import Aliases
+
+
+@dataclass
+class Context:
+    """What a search needs beyond the request: the snapshot and the archive's configuration."""
+
+    snapshot: object
+    schema: object
+    aliases: Aliases
+    limits: Limits = Limits()
+    params: Params = DEFAULT
+
+    @property
+    def catalog(self):
+        return entity_catalog(self.snapshot, self.aliases)
+
+    @property
+    def analyzer(self):
+        return self.schema["text"].analyzer
+
+
+def published_bounds(request: SearchRequest) -> tuple[int, int] | None:
+    """The request's date range as `published` column values, or None without one."""
+    if not (request.date_from or request.date_to):
+        return None
+    start = datetime.combine(request.date_from, dtime.min) if request.date_from else datetime(1, 1, 1)
+    end = datetime.combine(request.date_to, dtime.max) if request.date_to else datetime(9999, 12, 31)
+    return datetime_to_long(start), datetime_to_long(end)
+
+
+def filters(request: SearchRequest, ctx: Context) -> np.ndarray:
+    """Live articles passing the request's filters: sources are alternatives, every entity and tag must appear."""
+    names = [*request.entity, *request.person, *request.org, *request.place]
+    mask = filter_mask(ctx.snapshot, request.source, [ctx.catalog.keys_for(n) for n in names],
+                       published_bounds(request))
+    for tag in request.tag:
+        kind, _, value = tag.partition(":")
+        mask &= pair_mask(ctx.snapshot, "tag", (f"{kind}\t{value}",))
+    if request.family:
+        mask &= family_mask(ctx.snapshot, request.family)
+    return mask
+
+
+def search(request: SearchRequest, ctx: Context) -> SearchResult:
+    """Run one search: rank articles, count facets, pick and highlight passages."""
+    started = time.perf_counter()
+    snapshot = ctx.snapshot
+    deadline = Deadline(ctx.limits.time_limit)
+    plan = make_plan(request, snapshot, ctx.schema, ctx.limits, ctx.aliases, ctx.catalog)
+    allowed = filters(request, ctx)
+    found = matching(plan.tree, snapshot, ctx.limits, allowed, deadline)
+    sort = "newest" if request.is_browse and request.sort == "relevance" else request.sort
+    scored = None
+    if plan.units:
+        stop = request.page * request.per_page if sort == "relevance" and not request.collapse else None
+        scored = score(snapshot, plan.units, params=ctx.params, limits=ctx.limits,
+                       coordinate=request.match == "auto", candidates=found, exact_top=stop, deadline=deadline)
+    all_words = scored.holding(found, len(plan.units)) if scored is not None else None
+    pool = found
+    if sort != "relevance" and all_words is not None and all_words.any():
+        pool = found[all_words]  # by date, only the articles that hold every word: not every one-word match
+    page, versions, paged = _page(snapshot, pool, sort, scored, request)
+    best = best_passages(snapshot, plan, [o for o, _ in page], request.passages, ctx.params) if plan.units else {}
+    hits = []
+    for (ordinal, value), count in zip(page, versions):
+        hit, article = make_hit(snapshot, ordinal, value if scored is not None and sort == "relevance" else None,
+                                best.get(ordinal, []), plan if plan.tree is not None else None, ctx.catalog,
+                                ctx.analyzer)
+        hit.matched = describe_match(snapshot, ordinal, plan.units, hit) if scored is not None else []
+        hit.family, hit.versions = family_name(snapshot, ordinal), count
+        hit.tags = dict(getattr(article, "tags", None) or {})
+        hits.append(hit)
+    facets = _facets(snapshot, found, ctx, request) if request.facets else {}
+    suggestion = _suggestion(request, ctx, allowed, len(found)) if plan.tree is not None else None
+    return SearchResult(
+        query=request.q, total=len(found), page=request.page, per_page=request.per_page, hits=hits,
+        facets=facets, partial=deadline.cut or (scored is not None and scored.partial),
+        took_ms=round((time.perf_counter() - started) * 1000, 2), expanded=plan.expanded, suggestion=suggestion,
+        total_all_words=int(all_words.sum()) if all_words is not None else None, stories=paged,
+    )
+
+
+def _page(snapshot, pool: np.ndarray, sort: str, scored, request: SearchRequest):
+    """(the page's (ordinal, score) pairs, each one's versions, how many results are paged through)."""
+    start, stop = (request.page - 1) * request.per_page, request.page * request.per_page
+    if sort == "relevance" and scored is not None:
+        better = -scored.of(pool)
+    elif sort == "relevance":  # only filters and entity clauses: the newest additions first
+        better = -pool.astype(np.float64)
+    else:
+        published = snapshot.article_column("published")[pool]
+        dated = published != np.iinfo(np.int64).max
+        better = np.where(dated, -published.astype(np.float64) if sort == "newest" else published, np.inf)
+    versions = np.ones(len(pool), dtype=np.int64)
+    if request.collapse and len(pool) and (family_column(snapshot)[pool] >= 0).any():
+        heads, versions = representatives(snapshot, pool, better)
+        better, pool = better[np.searchsorted(pool, heads)], heads
+    order = _top(pool, better, start, stop)
+    scores = scored.of(pool[order]) if scored is not None else np.zeros(len(order))
+    return [(int(pool[i]), float(v)) for i, v in zip(order, scores)], versions[order].tolist(), len(pool)
+
+
+def _top(ordinals: np.ndarray, better: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """Positions of the `start:stop` best (smallest `better`, then smallest ordinal); only the top is sorted."""
+    within = np.arange(len(ordinals))
+    if stop < len(ordinals):
+        floor = np.partition(better, stop - 1)[stop - 1]
+        within = np.flatnonzero(better <= floor)
+    return within[np.lexsort((ordinals[within], better[within]))][start:stop]
+
+
+def _facets(snapshot, found: np.ndarray, ctx: Context, request: SearchRequest) -> dict:
+    counts = facet_counts(snapshot, found, ctx.catalog)
+    facets = plain_facets(counts, request.facet_limit)
+    facets.update(entity_facets(counts, ctx.catalog, request.facet_limit))
+    chosen = np.zeros(snapshot.articles, dtype=bool)
+    chosen[found] = True
+    tags = sorted(tag_counts(snapshot, chosen).items(), key=lambda item: (-item[1], item[0]))[:request.facet_limit]
+    facets["tag"] = [FacetValue(tag.split("\t", 1)[1], count, tag.split("\t", 1)[0]) for tag, count in tags]
+    return facets
+
+
+def _suggestion(request: SearchRequest, ctx: Context, allowed: np.ndarray, original_total: int) -> dict | None:
+    """{"q": corrected query, "total": articles it finds with the same filters}, or None."""
+    corrected = suggest(ctx.snapshot, request.q)
+    if not corrected:
+        return None
+    try:
+        tree = parse(corrected, ctx.schema, ctx.limits, request.match)
+    except Exception:
+        return None
+    total = len(matching(tree, ctx.snapshot, ctx.limits, allowed))
+    # Worth showing only when it finds more: a word that is merely absent ("where") is no typo.
+    return {"q": corrected, "total": total} if total > original_total else None

@@ -1,0 +1,170 @@
+"""The arrays of a merged segment, from its sources' arrays: no text is analysed again.
+
+Whoosh's merge copies each source's live documents in order, so the merged
+segment's ordinals are the sources' live ordinals one after the other.  Every
+array follows: columns and pairs are filtered and renumbered, and each text
+field's postings are filtered, moved to the merged vocabulary and sorted by
+term (a stable sort keeps ordinal order), their positions carried along.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+
+from index.store.building import FORMAT, TEXT_FIELDS, block_bounds, quantise
+from index.store.segment import SegmentData
+
+
+def _span_index(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Indices starts[i] .. starts[i] + counts[i] - 1 for every i, concatenated."""
+    counts = counts.astype(np.int64)
+    total = int(counts.sum())
+    if not total:
+        return np.zeros(0, np.int64)
+    return np.repeat(starts.astype(np.int64) - np.cumsum(counts) + counts, counts) + np.arange(total)
+
+
+def _renumber(values_per_source: list[list[str]], columns: list[np.ndarray]) -> tuple[np.ndarray, list[str]]:
+    """Columns of value numbers (-1 for none) renumbered into the sorted union of the sources' values."""
+    names = sorted({v for values in values_per_source for v in values})
+    number = {name: i for i, name in enumerate(names)}
+    out = []
+    for values, column in zip(values_per_source, columns):
+        mapping = np.asarray([number[v] for v in values] + [-1], dtype=np.int32)
+        out.append(mapping[np.where(column >= 0, column, len(values))])
+    return (np.concatenate(out) if out else np.zeros(0, np.int32)), names
+
+
+def merge_arrays(sources: list[tuple[SegmentData, np.ndarray]]) -> tuple[dict[str, np.ndarray], dict]:
+    """(arrays, meta) of the segment made of these sources' live documents (`doc_live` per source)."""
+    kinds, article_maps, passage_maps, article_lives, passage_lives = [], [], [], [], []
+    articles = passages = 0
+    for data, doc_live in sources:
+        kinds.append(np.asarray(data["doc_kind"])[doc_live])
+        article_live = doc_live[data["article_doc"]]
+        passage_live = doc_live[data["passage_doc"]]
+        article_lives.append(article_live)
+        passage_lives.append(passage_live)
+        article_maps.append(_map(article_live, articles))
+        passage_maps.append(_map(passage_live, passages))
+        articles += int(article_live.sum())
+        passages += int(passage_live.sum())
+    doc_kind = np.concatenate(kinds).astype(np.uint8)
+    ordinal = np.zeros(len(doc_kind), dtype=np.int32)
+    ordinal[doc_kind == 0] = np.arange(articles)
+    ordinal[doc_kind == 1] = np.arange(passages)
+    arrays = {
+        "doc_kind": doc_kind, "doc_ordinal": ordinal,
+        "article_doc": np.flatnonzero(doc_kind == 0).astype(np.int32),
+        "passage_doc": np.flatnonzero(doc_kind == 1).astype(np.int32),
+        "published": np.concatenate([np.asarray(d["published"])[live] for (d, _), live in zip(sources, article_lives)]),
+        "pending": np.concatenate([np.asarray(d["pending"])[live] for (d, _), live in zip(sources, article_lives)]),
+        "passage_article": np.concatenate([amap[np.asarray(d["passage_article"])[live]] for (d, _), live, amap
+                                           in zip(sources, passage_lives, article_maps)]).astype(np.int32),
+        "passage_position": np.concatenate([np.asarray(d["passage_position"])[live]
+                                            for (d, _), live in zip(sources, passage_lives)]).astype(np.int32),
+    }
+    meta: dict = {"format": FORMAT, "articles": articles, "passages": passages}
+    for column, names in (("source", "sources"), ("family", "families")):
+        arrays[column], meta[names] = _renumber(
+            [d.meta[names] for d, _ in sources],
+            [np.asarray(d[column])[live] for (d, _), live in zip(sources, article_lives)])
+    meta["ids"] = [i for (d, _), live in zip(sources, article_lives) for i, keep in zip(d.meta["ids"], live) if keep]
+    _merge_pairs(arrays, meta, sources, article_maps, "entity", "entity_keys", "entity_key", extra="entity_type")
+    _merge_pairs(arrays, meta, sources, article_maps, "tag", "tags", "tag_value")
+    forms: dict[str, Counter] = {}
+    for data, _ in sources:
+        for key, names in data.meta.get("entity_forms", {}).items():
+            forms.setdefault(key, Counter()).update(names)
+    meta["entity_forms"] = {key: dict(names) for key, names in forms.items()}
+    vocab = _vocabulary(sources, article_lives, passage_lives)
+    arrays["vocab"] = vocab
+    for fieldname in TEXT_FIELDS:
+        maps = passage_maps if fieldname == "text" else article_maps
+        lives = passage_lives if fieldname == "text" else article_lives
+        arrays.update(_merge_field(fieldname, sources, maps, lives, vocab))
+    return arrays, meta
+
+
+def _vocabulary(sources, article_lives, passage_lives) -> np.ndarray:
+    """The sorted terms that live documents of the sources still hold (in any field)."""
+    kept = []
+    for (data, _), article_live, passage_live in zip(sources, article_lives, passage_lives):
+        used = np.zeros(len(data.vocab), dtype=bool)
+        for fieldname in TEXT_FIELDS:
+            live = passage_live if fieldname == "text" else article_live
+            off = np.asarray(data[f"{fieldname}.term_off"], dtype=np.int64)
+            docs = np.asarray(data[f"{fieldname}.docs"], dtype=np.int64)
+            if len(docs):
+                used[np.repeat(np.arange(len(off) - 1), np.diff(off))[live[docs]]] = True
+        kept.append(np.asarray(data.vocab)[used])
+    return np.unique(np.concatenate(kept)) if kept else np.zeros(0, "S1")
+
+
+def _map(live: np.ndarray, base: int) -> np.ndarray:
+    """Old ordinal -> new ordinal (-1 for a deleted one)."""
+    mapping = np.full(len(live), -1, dtype=np.int64)
+    mapping[live] = base + np.arange(int(live.sum()))
+    return mapping
+
+
+def _merge_pairs(arrays, meta, sources, article_maps, prefix: str, names_key: str, value_key: str,
+                 extra: str | None = None) -> None:
+    names = sorted({n for d, _ in sources for n in d.meta[names_key]})
+    number = {n: i for i, n in enumerate(names)}
+    found_articles, found_values, found_extra = [], [], []
+    for (data, _), amap in zip(sources, article_maps):
+        new_articles = amap[np.asarray(data[f"{prefix}_article"], dtype=np.int64)]
+        keep = new_articles >= 0
+        mapping = np.asarray([number[n] for n in data.meta[names_key]], dtype=np.int32)
+        found_articles.append(new_articles[keep])
+        found_values.append(mapping[np.asarray(data[value_key], dtype=np.int64)[keep]] if len(mapping)
+                            else np.zeros(0, np.int32))
+        if extra:
+            found_extra.append(np.asarray(data[extra])[keep])
+    arrays[f"{prefix}_article"] = np.concatenate(found_articles).astype(np.int32) if found_articles else np.zeros(0, np.int32)
+    arrays[value_key] = np.concatenate(found_values).astype(np.int32) if found_values else np.zeros(0, np.int32)
+    if extra:
+        arrays[extra] = np.concatenate(found_extra).astype(np.uint8) if found_extra else np.zeros(0, np.uint8)
+    meta[names_key] = names
+
+
+def _merge_field(fieldname: str, sources, maps, lives, vocab: np.ndarray) -> dict[str, np.ndarray]:
+    terms, docs, tfs, positions, lengths = [], [], [], [], []
+    for (data, _), mapping, live in zip(sources, maps, lives):
+        off = np.asarray(data[f"{fieldname}.term_off"], dtype=np.int64)
+        old_docs = np.asarray(data[f"{fieldname}.docs"], dtype=np.int64)
+        old_tfs = np.asarray(data[f"{fieldname}.tfs"], dtype=np.int64)
+        term_of = np.repeat(np.arange(len(off) - 1), np.diff(off))
+        keep = live[old_docs] if len(old_docs) else np.zeros(0, bool)
+        starts = np.cumsum(old_tfs) - old_tfs
+        new_terms = np.searchsorted(vocab, np.asarray(data.vocab))[term_of[keep]] if len(term_of) else term_of
+        terms.append(new_terms)
+        docs.append(mapping[old_docs[keep]])
+        tfs.append(old_tfs[keep])
+        positions.append(np.asarray(data[f"{fieldname}.pos"])[_span_index(starts[keep], old_tfs[keep])].astype(np.int64))
+        lengths.append(np.asarray(data[f"{fieldname}.lengths"])[live])
+    terms, docs, tfs = (np.concatenate(a) if a else np.zeros(0, np.int64) for a in (terms, docs, tfs))
+    positions = np.concatenate(positions) if positions else np.zeros(0, np.int64)
+    order = np.argsort(terms, kind="stable")  # sources in order, ordinals ascending within each: stays sorted
+    starts = np.cumsum(tfs) - tfs
+    positions = positions[_span_index(starts[order], tfs[order])]
+    terms, docs, tfs = terms[order], docs[order], tfs[order]
+    size = len(vocab)
+    term_off = np.zeros(size + 1, dtype=np.int64)
+    np.cumsum(np.bincount(terms, minlength=size), out=term_off[1:])
+    term_pos = np.zeros(size + 1, dtype=np.int64)
+    np.cumsum(np.bincount(terms, weights=tfs, minlength=size).astype(np.int64), out=term_pos[1:])
+    lengths = np.concatenate(lengths).astype(np.int32) if lengths else np.zeros(0, np.int32)
+    docs = docs.astype(np.int32)
+    block_maxtf, block_minlen = block_bounds(term_off, tfs, quantise(lengths)[docs] if len(docs) else np.zeros(0, np.float32))
+    wide = len(positions) and positions.max() >= np.iinfo(np.uint16).max
+    return {
+        f"{fieldname}.term_off": term_off, f"{fieldname}.term_pos": term_pos, f"{fieldname}.docs": docs,
+        f"{fieldname}.tfs": np.minimum(tfs, np.iinfo(np.uint16).max).astype(np.uint16),
+        f"{fieldname}.pos": positions.astype(np.int32 if wide else np.uint16),
+        f"{fieldname}.lengths": lengths, f"{fieldname}.block_maxtf": block_maxtf,
+        f"{fieldname}.block_minlen": block_minlen,
+    }

@@ -1,0 +1,256 @@
+"""Building a segment's arrays as the segment is written (index/store/segment.py reads them).
+
+Whoosh keeps each segment in its own format, read one posting at a time in
+Python.  Beside every segment newsindex writes the same content as numpy
+arrays, built from the very tokens Whoosh was given (index/store/analyzed.py),
+so that searching is array arithmetic over memory-mapped files:
+
+    ordinals   articles and passages are numbered apart (article 0, 1, ...;
+               passage 0, 1, ...) in Whoosh's document order; `*_doc` maps
+               them to Whoosh document numbers, `doc_kind`/`doc_ordinal` back
+    columns    published, pending (entities still to extract), source, family (articles);
+               article and position (passages)
+    pairs      (article, value) pairs: entities by type, editorial tags
+    postings   per text field (title, body, source_text, byline over articles; text over passages),
+               CSR over the segment's sorted vocabulary: for term t, postings
+               term_off[t]:term_off[t+1] give (ordinal, tf) in ordinal order and
+               positions start at term_pos[t]; per block of BLOCK postings the
+               largest tf and the shortest length, for top-k pruning
+    lengths    tokens per field and ordinal (exact; scored as Whoosh quantises them)
+
+Everything is derived from the articles written; nothing here is ever updated
+in place: a segment's arrays live and die with the segment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from whoosh.util.numeric import byte_to_length, length_to_byte
+from whoosh.util.times import datetime_to_long
+
+from index.article import Article
+from index.store.analyzed import ArticleTokens
+
+FORMAT = 2  # bump when the layout below changes: older segments are rebuilt from Whoosh
+ARTICLE_FIELDS = ("title", "body", "source_text", "byline")
+PASSAGE_FIELDS = ("text",)
+TEXT_FIELDS = ARTICLE_FIELDS + PASSAGE_FIELDS
+ENTITY_TYPES = ("person", "org", "place")
+BLOCK = 128
+MAX_TERM_BYTES = 64  # longer tokens (hashes, glued junk) are left out of the arrays
+UNDATED = np.iinfo(np.int64).max
+_LONGEST = 106_374  # Whoosh's length byte is 255 from here on
+_QUANTISED = np.asarray([byte_to_length(length_to_byte(n)) for n in range(_LONGEST + 1)], dtype=np.float32)
+
+
+def quantise(lengths: np.ndarray) -> np.ndarray:
+    """Field lengths as Whoosh scores them (one byte, log-scaled), as float32."""
+    return _QUANTISED[np.minimum(np.asarray(lengths, dtype=np.int64), _LONGEST)]
+
+
+@dataclass
+class _Field:
+    terms: list[str] = field(default_factory=list)
+    ordinals: list[int] = field(default_factory=list)
+    positions: list[int] = field(default_factory=list)
+    lengths: list[int] = field(default_factory=list)
+
+    def add(self, ordinal: int, tokens: list[tuple[str, int]]) -> None:
+        self.lengths.append(len(tokens))
+        for term, pos in tokens:
+            self.terms.append(term)
+            self.ordinals.append(ordinal)
+            self.positions.append(pos)
+
+
+@dataclass
+class SegmentBuilder:
+    """Collects the articles of one segment in Whoosh's document order, then makes its arrays."""
+
+    ids: list[str] = field(default_factory=list)
+    doc_kind: list[int] = field(default_factory=list)  # 0 article, 1 passage
+    doc_ordinal: list[int] = field(default_factory=list)
+    published: list[int] = field(default_factory=list)
+    pending: list[bool] = field(default_factory=list)
+    sources: list[str | None] = field(default_factory=list)
+    families: list[str | None] = field(default_factory=list)
+    passage_article: list[int] = field(default_factory=list)
+    passage_position: list[int] = field(default_factory=list)
+    entity_pairs: list[tuple[int, str, int]] = field(default_factory=list)  # (article, key, type)
+    forms: dict[str, Counter] = field(default_factory=dict)
+    tag_pairs: list[tuple[int, str]] = field(default_factory=list)
+    fields: dict[str, _Field] = field(default_factory=lambda: {f: _Field() for f in TEXT_FIELDS})
+
+    def add(self, article: Article, tokens: ArticleTokens) -> None:
+        """One article and its passages, in the order they were handed to Whoosh."""
+        ordinal = len(self.ids)
+        self.ids.append(article.id)
+        self.doc_kind.append(0)
+        self.doc_ordinal.append(ordinal)
+        self.published.append(datetime_to_long(article.published) if article.published else UNDATED)
+        self.pending.append(not article.enriched)
+        self.sources.append(article.source or None)
+        self.families.append(getattr(article, "family", None))
+        for name in ARTICLE_FIELDS:
+            self.fields[name].add(ordinal, getattr(tokens, name))
+        for entity in article.entities:
+            self.entity_pairs.append((ordinal, entity.key, ENTITY_TYPES.index(entity.type)))
+            self.forms.setdefault(entity.key, Counter())[entity.name] += 1
+        for kind, values in (getattr(article, "tags", None) or {}).items():
+            for value in dict.fromkeys(values):
+                self.tag_pairs.append((ordinal, f"{kind}\t{value}"))
+        for passage, passage_tokens in zip(article.passages, tokens.passages):
+            self.doc_kind.append(1)
+            self.doc_ordinal.append(len(self.passage_article))
+            self.fields["text"].add(len(self.passage_article), passage_tokens)
+            self.passage_article.append(ordinal)
+            self.passage_position.append(passage.position)
+
+    def build(self) -> tuple[dict[str, np.ndarray], dict]:
+        """(arrays by name, metadata) of the segment."""
+        doc_kind = np.asarray(self.doc_kind, dtype=np.uint8)
+        arrays = {
+            "doc_kind": doc_kind,
+            "doc_ordinal": np.asarray(self.doc_ordinal, dtype=np.int32),
+            "article_doc": np.flatnonzero(doc_kind == 0).astype(np.int32),
+            "passage_doc": np.flatnonzero(doc_kind == 1).astype(np.int32),
+            "published": np.asarray(self.published, dtype=np.int64),
+            "pending": np.asarray(self.pending, dtype=bool),
+            "passage_article": np.asarray(self.passage_article, dtype=np.int32),
+            "passage_position": np.asarray(self.passage_position, dtype=np.int32),
+        }
+        meta = {"format": FORMAT, "articles": len(self.ids), "passages": len(self.passage_article)}
+        arrays["source"], meta["sources"] = _numbered(self.sources)
+        arrays["family"], meta["families"] = _numbered(self.families)
+        keys = sorted({key for _, key, _ in self.entity_pairs})
+        key_number = {key: i for i, key in enumerate(keys)}
+        arrays["entity_article"] = np.asarray([a for a, _, _ in self.entity_pairs], dtype=np.int32)
+        arrays["entity_key"] = np.asarray([key_number[k] for _, k, _ in self.entity_pairs], dtype=np.int32)
+        arrays["entity_type"] = np.asarray([t for _, _, t in self.entity_pairs], dtype=np.uint8)
+        meta["entity_keys"] = keys
+        meta["entity_forms"] = {key: dict(counts) for key, counts in self.forms.items()}
+        tags = sorted({tag for _, tag in self.tag_pairs})
+        tag_number = {tag: i for i, tag in enumerate(tags)}
+        arrays["tag_article"] = np.asarray([a for a, _ in self.tag_pairs], dtype=np.int32)
+        arrays["tag_value"] = np.asarray([tag_number[t] for _, t in self.tag_pairs], dtype=np.int32)
+        meta["tags"] = tags
+        vocab = sorted({t for f in self.fields.values() for t in f.terms
+                        if len(t.encode("utf-8")) <= MAX_TERM_BYTES})
+        number = {term: i for i, term in enumerate(vocab)}
+        arrays["vocab"] = np.asarray([t.encode("utf-8") for t in vocab], dtype=f"S{_width(vocab)}")
+        for name, collected in self.fields.items():
+            terms = np.fromiter((number.get(t, -1) for t in collected.terms), dtype=np.int64,
+                                count=len(collected.terms))
+            arrays.update(postings(name, terms, np.asarray(collected.ordinals, dtype=np.int64),
+                                   np.asarray(collected.positions, dtype=np.int64), len(vocab),
+                                   np.asarray(collected.lengths, dtype=np.int64)))
+        meta["ids"] = self.ids
+        return arrays, meta
+
+
+def _numbered(values: list[str | None]) -> tuple[np.ndarray, list[str]]:
+    """Each value as a number into the sorted list of distinct values (-1 for None)."""
+    names = sorted({v for v in values if v})
+    number = {name: i for i, name in enumerate(names)}
+    return np.asarray([number[v] if v else -1 for v in values], dtype=np.int32), names
+
+
+def _width(vocab: list[str]) -> int:
+    return max([1, *(len(t.encode("utf-8")) for t in vocab)])
+
+
+def postings(name: str, terms: np.ndarray, ordinals: np.ndarray, positions: np.ndarray, vocab_size: int,
+             lengths: np.ndarray) -> dict[str, np.ndarray]:
+    """One field's CSR arrays from its token occurrences (term number, ordinal, position).
+
+    Occurrences with term -1 (left out of the vocabulary) are dropped; `lengths`
+    are the field's token counts per ordinal.
+    """
+    keep = terms >= 0
+    terms, ordinals, positions = terms[keep], ordinals[keep], positions[keep]
+    order = np.lexsort((positions, ordinals, terms))
+    terms, ordinals, positions = terms[order], ordinals[order], positions[order]
+    first = np.ones(len(terms), dtype=bool)
+    first[1:] = (terms[1:] != terms[:-1]) | (ordinals[1:] != ordinals[:-1])
+    starts = np.flatnonzero(first)
+    posting_terms = terms[starts]
+    tfs = np.diff(np.append(starts, len(terms)))
+    term_off = np.zeros(vocab_size + 1, dtype=np.int64)
+    np.cumsum(np.bincount(posting_terms, minlength=vocab_size), out=term_off[1:])
+    term_pos = np.zeros(vocab_size + 1, dtype=np.int64)
+    np.cumsum(np.bincount(terms, minlength=vocab_size), out=term_pos[1:])
+    quantised = quantise(lengths)
+    docs = ordinals[starts].astype(np.int32)
+    block_maxtf, block_minlen = block_bounds(term_off, tfs, quantised[docs] if len(docs) else np.zeros(0, np.float32))
+    wide = len(positions) and positions.max() >= np.iinfo(np.uint16).max
+    return {
+        f"{name}.term_off": term_off,
+        f"{name}.term_pos": term_pos,
+        f"{name}.docs": docs,
+        f"{name}.tfs": np.minimum(tfs, np.iinfo(np.uint16).max).astype(np.uint16),
+        f"{name}.pos": positions.astype(np.int32 if wide else np.uint16),
+        f"{name}.lengths": lengths.astype(np.int32),  # exact; segment.py quantises as Whoosh does
+        f"{name}.block_maxtf": block_maxtf,
+        f"{name}.block_minlen": block_minlen,
+    }
+
+
+def block_bounds(term_off: np.ndarray, tfs: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per block of BLOCK postings (blocks never straddle two terms): the largest tf and the shortest length.
+
+    Block b of term t covers postings term_off[t] + BLOCK*b ...; `block_start(t)`
+    in segment.py finds a term's first block from the cumulative block counts.
+    """
+    counts = np.diff(term_off)
+    blocks = -(-counts // BLOCK)
+    if not len(tfs):
+        return np.zeros(0, np.uint16), np.zeros(0, np.float32)
+    term_of_posting = np.repeat(np.arange(len(counts)), counts)
+    within = np.arange(len(tfs)) - term_off[term_of_posting]
+    block_base = np.concatenate([[0], np.cumsum(blocks)])
+    block_of_posting = block_base[term_of_posting] + within // BLOCK
+    total = int(block_base[-1])
+    maxtf = np.zeros(total, dtype=np.uint16)
+    np.maximum.at(maxtf, block_of_posting, np.minimum(tfs, 65535).astype(np.uint16))
+    minlen = np.full(total, np.inf, dtype=np.float32)
+    np.minimum.at(minlen, block_of_posting, lengths)
+    return maxtf, minlen
+
+
+LISTS = ("ids", "entity_keys", "entity_forms", "tags", "sources", "families")  # kept in files of their own
+
+
+def save(directory: Path, arrays: dict[str, np.ndarray], meta: dict) -> None:
+    """Write a segment's arrays into `directory` atomically (a temporary folder renamed into place).
+
+    The value lists of `meta` go to files of their own (`ids.json`, ...), read only when
+    needed: opening a segment reads its small `meta.json` and maps its arrays, nothing more.
+    """
+    directory = Path(directory)
+    temporary = directory.with_name(directory.name + ".tmp")
+    temporary.mkdir(parents=True, exist_ok=True)
+    for name, array in arrays.items():
+        np.save(temporary / f"{name}.npy", array, allow_pickle=False)
+    for name in LISTS:
+        (temporary / f"{name}.json").write_text(json.dumps(meta.get(name, []), ensure_ascii=False), encoding="utf-8")
+    small = {k: v for k, v in meta.items() if k not in LISTS}
+    (temporary / "meta.json").write_text(json.dumps(small, ensure_ascii=False), encoding="utf-8")
+    for entry in os.scandir(temporary):
+        _fsync(entry.path)
+    _fsync(str(temporary))
+    os.replace(temporary, directory)
+    _fsync(str(directory.parent))
+
+
+def _fsync(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,170 @@
+"""Merging segments in the background, so that an archive that grows every minute stays a few segments.
+
+Every write adds a segment.  A tiered policy, in the spirit of Lucene's
+TieredMergePolicy, keeps their number bounded: segments are grouped in tiers
+of size (articles, in powers of TIER_FACTOR above FLOOR); once a tier holds
+SEGMENTS_PER_TIER segments, they are merged into one of the next tier, and a
+segment that is mostly deletions is rewritten alone.
+
+A merge never holds the write lock while it works: it reads the segments of
+one snapshot, writes the merged segment and its arrays under a private name
+(index/store/whoosh_io.py, building.py), then takes the lock only to swap them
+in, carrying over deletions made meanwhile; if a segment was merged away by
+someone else, the merge is dropped.  One merger runs per index (an OS file
+lock), as a background process that writers start when the policy asks:
+
+    python -m index.store.merging INDEX_DIR
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from index.store import building, whoosh_io, writer
+from index.store.arrays_merge import merge_arrays
+from index.store.snapshot import Part
+
+log = logging.getLogger(__name__)
+
+FLOOR = 1_000  # articles: smaller segments all count as the lowest tier
+TIER_FACTOR = 10
+SEGMENTS_PER_TIER = 10
+EXPUNGE_SHARE = 0.4  # a segment with this share of deleted articles is rewritten on its own
+LOCK_NAME = "MERGELOCK"
+
+
+def tier(part: Part) -> int:
+    live = max(FLOOR, int(part.article_live.sum()))
+    return int(np.log(live / FLOOR) / np.log(TIER_FACTOR))
+
+
+def choose(parts: list[Part]) -> list[Part] | None:
+    """The segments to merge next, or None when the index is as it should be."""
+    tiers: dict[int, list[Part]] = {}
+    for part in parts:
+        tiers.setdefault(tier(part), []).append(part)
+    for level in sorted(tiers):
+        members = tiers[level]
+        if len(members) >= SEGMENTS_PER_TIER:
+            return sorted(members, key=lambda p: int(p.article_live.sum()))[:SEGMENTS_PER_TIER]
+    for part in parts:
+        if part.data.articles and 1 - part.article_live.mean() >= EXPUNGE_SHARE:
+            return [part]
+    return None
+
+
+def merge(store, parts: list[Part], timeout: float = 60.0) -> bool:
+    """Merge these segments of the current snapshot into one; False if the index moved on first."""
+    ix = store.ix
+    side = whoosh_io.side_writer(ix)
+    docmaps: dict[str, np.ndarray] = {}
+    sources = []
+    try:
+        base = 0
+        for part in parts:
+            reader = whoosh_io.segment_reader(ix, part.segment)
+            try:
+                side.add_reader(reader)  # copies the live documents, in order
+            finally:
+                reader.close()
+            live = _live_docs(part)
+            docmap = np.full(len(live), -1, dtype=np.int64)
+            docmap[live] = base + np.arange(int(live.sum()))
+            base += int(live.sum())
+            docmaps[part.key] = docmap
+            sources.append((part.data, live))
+        merged = whoosh_io.finish_side_segment(side)
+    except BaseException:
+        whoosh_io.cancel_side_segment(side)
+        raise
+    key = whoosh_io.segment_key(merged)
+    built = writer.arrays_dir(store.path) / f"build-{key}"
+    building.save(built, *merge_arrays(sources))
+
+    def place(segments) -> None:
+        os.replace(built, writer.arrays_dir(store.path) / key)
+        writer.retire(store.path, {whoosh_io.segment_key(s) for s in segments})
+
+    started = time.time()
+    _, generation = whoosh_io.commit(ix, timeout, replace=([p.segment for p in parts], merged, docmaps),
+                                     before_toc=place)
+    if not generation:  # a segment was merged away by someone else: drop this merge
+        writer._discard(ix, [(merged, built)])
+        return False
+    writer.sync(store.path, since=started)
+    return True
+
+
+def _live_docs(part: Part) -> np.ndarray:
+    data = part.data
+    live = np.empty(len(data["doc_kind"]), dtype=bool)
+    articles = data["doc_kind"] == 0
+    live[articles] = part.article_live[data["doc_ordinal"][articles]]
+    live[~articles] = part.passage_live[data["doc_ordinal"][~articles]]
+    return live
+
+
+def merge_until_done(store, timeout: float = 60.0) -> int:
+    """Merge while the policy asks; returns how many merges were made."""
+    done = 0
+    while True:
+        parts = choose(store.snapshot().parts)
+        if parts is None:
+            return done
+        started = time.perf_counter()
+        if merge(store, parts, timeout):
+            done += 1
+            log.info("merged %d segments in %.1f s", len(parts), time.perf_counter() - started)
+        writer.sweep(store.path)
+
+
+def needs_merge(store) -> bool:
+    return choose(store.snapshot().parts) is not None
+
+
+def start_background(path: Path) -> None:
+    """Start a merger process for this index unless one is running (it exits when nothing is left)."""
+    if _locked(path):
+        return
+    subprocess.Popen([sys.executable, "-m", "index.store.merging", str(path)], start_new_session=True,
+                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                     preexec_fn=lambda: os.nice(10))
+
+
+def _locked(path: Path) -> bool:
+    """Is a merger holding this index's merge lock?"""
+    with open(Path(path) / LOCK_NAME, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
+
+
+def main(path: str) -> int:
+    from index.store.store import Store
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s merger %(message)s")
+    with open(Path(path) / LOCK_NAME, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return 0  # another merger is at work
+        store = Store.open(path)
+        try:
+            merge_until_done(store)
+        finally:
+            store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))

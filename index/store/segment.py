@@ -1,0 +1,175 @@
+"""One segment's arrays, memory-mapped: what a search reads from a segment.
+
+Written once by index/store/building.py beside the Whoosh segment they mirror
+and never changed, so every process maps the same pages and opening a segment
+costs a few file opens, not a read of its contents.  Deletions are not here:
+they are Whoosh's (the snapshot turns them into live masks).
+
+    segment.lookup("crude")                -> term number, or -1
+    segment.postings("body", t)            -> (article ordinals, tfs)
+    segment.positions("body", t, ordinals) -> (ordinal, position) pairs of the term in those ordinals
+    segment.prefix_range(b"oil")           -> term numbers starting with "oil"
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from index.store.building import BLOCK, FORMAT, LISTS, TEXT_FIELDS, quantise
+
+_EMPTY_I = np.zeros(0, np.int32)
+_EMPTY_U = np.zeros(0, np.uint16)
+
+
+class Meta(dict):
+    """A segment's metadata: the small part read on open, each value list (building.LISTS) on first use."""
+
+    def __init__(self, directory: Path, small: dict):
+        super().__init__(small)
+        self._directory = directory
+        self._lock = threading.Lock()
+
+    def __missing__(self, key: str):
+        if key not in LISTS:
+            raise KeyError(key)
+        with self._lock:
+            if not dict.__contains__(self, key):
+                dict.__setitem__(self, key, json.loads(self._file(f"{key}.json").read_text(encoding="utf-8")))
+        return dict.__getitem__(self, key)
+
+    def _file(self, name: str) -> Path:
+        """The file in the segment's folder, or in the folder it was retired to (a merge replaced it since)."""
+        path = self._directory / name
+        if path.exists():
+            return path
+        retired = sorted(self._directory.parent.glob(f"gone-{self._directory.name}-*"))
+        return retired[-1] / name if retired else path
+
+    def get(self, key: str, default=None):
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+
+class SegmentData:
+    """The arrays of one segment (see building.py for their meaning)."""
+
+    def __init__(self, directory: Path, segment_id: str):
+        self.directory = Path(directory)
+        self.id = segment_id
+        self._arrays: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
+        self.meta = Meta(self.directory, json.loads((self.directory / "meta.json").read_text(encoding="utf-8")))
+        if self.meta.get("format") != FORMAT:
+            raise ValueError(f"segment arrays in {self.directory} have format {self.meta.get('format')}, not {FORMAT}")
+        self.articles: int = self.meta["articles"]
+        self.passages: int = self.meta["passages"]
+        # Mapped all at once: a merge may remove the folder later, and mapped files outlive their names.
+        for entry in self.directory.iterdir():
+            if entry.suffix == ".npy":
+                # A plain ndarray over the map: numpy's memmap subclass costs a Python call per slice.
+                self._arrays[entry.stem] = np.load(entry, mmap_mode="r", allow_pickle=False).view(np.ndarray)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self._arrays[name]
+
+    # -- vocabulary -----------------------------------------------------------
+
+    @cached_property
+    def vocab(self) -> np.ndarray:
+        return self["vocab"]
+
+    def lookup(self, term: str) -> int:
+        """The term's number in this segment, or -1."""
+        key = term.encode("utf-8")
+        vocab = self.vocab
+        at = int(np.searchsorted(vocab, key))
+        return at if at < len(vocab) and vocab[at] == key else -1
+
+    def prefix_range(self, prefix: str) -> range:
+        """Term numbers of every term starting with `prefix` (the vocabulary is sorted)."""
+        key = prefix.encode("utf-8")
+        start = int(np.searchsorted(self.vocab, key))
+        stop = int(np.searchsorted(self.vocab, key + b"\xff"))
+        return range(start, stop)
+
+    def term(self, number: int) -> str:
+        return bytes(self.vocab[number]).decode("utf-8")
+
+    # -- postings ---------------------------------------------------------------
+
+    def df(self, fieldname: str, number: int) -> int:
+        """Ordinals holding the term in the field (deleted ones included, as Whoosh counts)."""
+        if number < 0:
+            return 0
+        off = self[f"{fieldname}.term_off"]
+        return int(off[number + 1] - off[number])
+
+    def postings(self, fieldname: str, number: int) -> tuple[np.ndarray, np.ndarray]:
+        """(ordinals, tfs) of a term in a field, deleted ordinals included, in ordinal order."""
+        if number < 0:
+            return _EMPTY_I, _EMPTY_U
+        off = self[f"{fieldname}.term_off"]
+        start, stop = int(off[number]), int(off[number + 1])
+        return self[f"{fieldname}.docs"][start:stop], self[f"{fieldname}.tfs"][start:stop]
+
+    def positions(self, fieldname: str, number: int, ordinals: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
+        """(ordinal, position) of every occurrence of a term, in the given sorted ordinals only (None: all)."""
+        if number < 0:
+            return _EMPTY_I, _EMPTY_I
+        docs, tfs = self.postings(fieldname, number)
+        ends = np.cumsum(tfs, dtype=np.int64)
+        starts = ends - tfs
+        if ordinals is not None:
+            at = np.searchsorted(docs, ordinals)
+            hit = at < len(docs)
+            hit[hit] = docs[at[hit]] == ordinals[hit]
+            chosen = at[hit]
+            docs, starts, ends = docs[chosen], starts[chosen], ends[chosen]
+        counts = (ends - starts).astype(np.int64)
+        if not counts.sum():
+            return _EMPTY_I, _EMPTY_I
+        base = int(self[f"{fieldname}.term_pos"][number])
+        index = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+        return np.repeat(docs, counts), self[f"{fieldname}.pos"][base + index].astype(np.int32)
+
+    def block_bounds(self, fieldname: str, number: int) -> tuple[np.ndarray, np.ndarray]:
+        """(largest tf, shortest length) of each block of BLOCK postings of a term."""
+        first = self._block_base(fieldname)
+        start, stop = int(first[number]), int(first[number + 1])
+        return self[f"{fieldname}.block_maxtf"][start:stop], self[f"{fieldname}.block_minlen"][start:stop]
+
+    def _block_base(self, fieldname: str) -> np.ndarray:
+        key = f"{fieldname}.block_base"
+        found = self._arrays.get(key)
+        if found is None:
+            counts = np.diff(self[f"{fieldname}.term_off"])
+            found = np.concatenate([[0], np.cumsum(-(-counts // BLOCK))])
+            self._arrays[key] = found
+        return found
+
+    def lengths(self, fieldname: str) -> np.ndarray:
+        """Length of the field in each ordinal, quantised as Whoosh scores it (float32)."""
+        key = f"{fieldname}.quantised"
+        found = self._arrays.get(key)
+        if found is None:
+            found = self._arrays[key] = quantise(self[f"{fieldname}.lengths"])
+        return found
+
+    def length_sum(self, fieldname: str) -> float:
+        """Total exact length of a field over every ordinal (deleted included, as Whoosh counts)."""
+        key = f"{fieldname}.length_sum"
+        if key not in self.meta:
+            self.meta[key] = float(np.asarray(self[f"{fieldname}.lengths"], dtype=np.float64).sum())
+        return self.meta[key]
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return TEXT_FIELDS

@@ -1,0 +1,215 @@
+"""A snapshot: one generation of the index, and everything derived from it.
+
+A search runs over one Snapshot from start to end, so a commit meanwhile
+cannot mix two generations in one answer.  A snapshot is built from the one
+before it: segments it shares with it keep their (memory-mapped) arrays and
+their live masks if their deletions are the same, so a commit costs what it
+changed.  Whatever a search derives from a generation (global columns, joined
+posting lists, the entity catalog, finished results) is kept *on the snapshot*
+and dies with it: that is the one rule for when derived state is stale.
+
+Articles are numbered across the snapshot by concatenating the segments'
+article ordinals (segment i's articles start at `article_base[i]`); passages
+likewise.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.store import whoosh_io
+from index.store.building import TEXT_FIELDS
+from index.store.segment import SegmentData
+
+JOINED_POSTINGS_HELD = 4_000_000  # postings of joined lists kept per snapshot (32 MB)
+
+
+@dataclass
+class Part:
+    """One segment of a snapshot: its Whoosh segment, its arrays, and which ordinals are live."""
+
+    segment: object
+    data: SegmentData
+    deleted: int
+    article_live: np.ndarray
+    passage_live: np.ndarray
+
+    @property
+    def key(self) -> str:
+        return whoosh_io.segment_key(self.segment)
+
+
+def make_part(segment, data: SegmentData, previous: Part | None = None) -> Part:
+    """A Part, reusing `previous`'s live masks when the segment's deletions have not changed."""
+    deleted = segment.deleted_count()
+    if previous is not None and previous.deleted == deleted:
+        return Part(segment, data, deleted, previous.article_live, previous.passage_live)
+    article_live = np.ones(data.articles, dtype=bool)
+    passage_live = np.ones(data.passages, dtype=bool)
+    if deleted:
+        docs = np.fromiter(segment.deleted_docs(), dtype=np.int64, count=deleted)
+        kinds, ordinals = data["doc_kind"][docs], data["doc_ordinal"][docs]
+        article_live[ordinals[kinds == 0]] = False
+        passage_live[ordinals[kinds == 1]] = False
+    return Part(segment, data, deleted, article_live, passage_live)
+
+
+class Snapshot:
+    """One generation's segments, with per-generation caches (see the module docstring)."""
+
+    def __init__(self, generation: int, parts: list[Part], readers):
+        self.generation = generation
+        self.parts = parts
+        self._readers = readers  # segment key -> Whoosh SegmentReader (for stored fields), shared
+        self.article_base = np.cumsum([0] + [p.data.articles for p in parts])
+        self.passage_base = np.cumsum([0] + [p.data.passages for p in parts])
+        self.articles = int(self.article_base[-1])  # ordinals, deleted included
+        self.passages = int(self.passage_base[-1])
+        self.lock = threading.RLock()
+        self.cache: dict = {}  # derived per-generation data, keyed by what it is
+        self._joined: OrderedDict = OrderedDict()
+        self._joined_held = 0
+
+    # -- per-generation caching -------------------------------------------------
+
+    def derived(self, key, build):
+        """`build()` once per snapshot (and key); later callers get the same object."""
+        found = self.cache.get(key)
+        if found is None:
+            with self.lock:
+                found = self.cache.get(key)
+                if found is None:
+                    found = self.cache[key] = build()
+        return found
+
+    # -- columns over the whole snapshot -------------------------------------------
+
+    def article_column(self, name: str) -> np.ndarray:
+        """A per-article array of every segment, concatenated (e.g. "published")."""
+        return self.derived(("article", name), lambda: _concat([p.data[name] for p in self.parts],
+                                                                  self.parts and self.parts[0].data[name].dtype))
+
+    def lengths(self, fieldname: str) -> np.ndarray:
+        """Quantised lengths of a field over all articles (title, body) or passages (text)."""
+        return self.derived(("lengths", fieldname), lambda: _concat([p.data.lengths(fieldname) for p in self.parts],
+                                                                     np.float32))
+
+    def live_articles(self) -> np.ndarray:
+        return self.derived("article_live", lambda: _concat([p.article_live for p in self.parts], bool))
+
+    def live_passages(self) -> np.ndarray:
+        return self.derived("passage_live", lambda: _concat([p.passage_live for p in self.parts], bool))
+
+    def counts(self) -> dict:
+        """Live articles and passages, and the articles whose entities are still to be extracted."""
+        return self.derived("counts", lambda: {
+            "articles": int(sum(int(p.article_live.sum()) for p in self.parts)),
+            "passages": int(sum(int(p.passage_live.sum()) for p in self.parts)),
+            "pending": int(self.pending_articles().sum())})
+
+    def pending_articles(self) -> np.ndarray:
+        """A mask of the live articles waiting for enrichment."""
+        return self.derived("pending", lambda: self.article_column("pending").astype(bool) & self.live_articles())
+
+    def avg_length(self, fieldname: str) -> float:
+        """Average field length over articles (title, body) or passages (text), deleted included as Whoosh counts."""
+        count = self.passages if fieldname == "text" else self.articles
+        total = sum(p.data.length_sum(fieldname) for p in self.parts)
+        return max(1.0, total / max(1, count))
+
+    # -- postings -----------------------------------------------------------------
+
+    def df(self, fieldname: str, term: str) -> int:
+        """Articles (or passages) holding a term, deleted ones included (as Whoosh counts)."""
+        key = ("df", fieldname, term)
+        found = self.cache.get(key)
+        if found is None:
+            found = sum(p.data.df(fieldname, p.data.lookup(term)) for p in self.parts)
+            self.cache[key] = found
+        return found
+
+    def postings(self, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """(global ordinals, tfs) of a term's live postings in every segment, in ordinal order.
+
+        Joined lists are kept per snapshot in an LRU bounded by JOINED_POSTINGS_HELD postings.
+        """
+        key = (fieldname, term)
+        with self.lock:
+            found = self._joined.get(key)
+            if found is not None:
+                self._joined.move_to_end(key)
+                return found
+        found = self._join(fieldname, term)
+        with self.lock:
+            if key not in self._joined:
+                self._joined[key] = found
+                self._joined_held += len(found[0])
+                while self._joined_held > JOINED_POSTINGS_HELD and len(self._joined) > 1:
+                    _, (old, _) = self._joined.popitem(last=False)
+                    self._joined_held -= len(old)
+        return found
+
+    def _join(self, fieldname: str, term: str):
+        bases = self.passage_base if fieldname == "text" else self.article_base
+        ids, tfs = [], []
+        for i, part in enumerate(self.parts):
+            local, tf = part.data.postings(fieldname, part.data.lookup(term))
+            if len(local):
+                live = (part.passage_live if fieldname == "text" else part.article_live)[local]
+                ids.append(local[live].astype(np.int64) + bases[i])
+                tfs.append(tf[live])
+        if not ids:
+            return np.zeros(0, np.int64), np.zeros(0, np.uint16)
+        return np.concatenate(ids), np.concatenate(tfs)
+
+    def positions(self, fieldname: str, term: str, ordinals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(global ordinal, position) of a term's occurrences within the given sorted global ordinals."""
+        bases = self.passage_base if fieldname == "text" else self.article_base
+        docs, positions = [], []
+        for i, part, local in self.by_part(ordinals, bases):
+            found_docs, found_pos = part.data.positions(fieldname, part.data.lookup(term), local)
+            if len(found_docs):
+                docs.append(found_docs.astype(np.int64) + bases[i])
+                positions.append(found_pos)
+        if not docs:
+            return np.zeros(0, np.int64), np.zeros(0, np.int32)
+        return np.concatenate(docs), np.concatenate(positions)
+
+    def by_part(self, ordinals: np.ndarray, bases: np.ndarray | None = None):
+        """(part number, part, local ordinals) for each segment holding some of the sorted global ordinals."""
+        bases = self.article_base if bases is None else bases
+        bounds = np.searchsorted(ordinals, bases)
+        for i, part in enumerate(self.parts):
+            if bounds[i + 1] > bounds[i]:
+                yield i, part, (ordinals[bounds[i]:bounds[i + 1]] - bases[i]).astype(np.int64)
+
+    def locate(self, ordinal: int, passages: bool = False) -> tuple[int, Part, int]:
+        """(part number, part, local ordinal) of a global article (or passage) ordinal."""
+        bases = self.passage_base if passages else self.article_base
+        i = int(np.searchsorted(bases, ordinal, side="right")) - 1
+        return i, self.parts[i], ordinal - int(bases[i])
+
+    # -- stored fields ----------------------------------------------------------------
+
+    def stored(self, ordinal: int) -> dict:
+        """Whoosh's stored fields of an article."""
+        _, part, local = self.locate(ordinal)
+        return self._readers(part.segment).stored_fields(int(part.data["article_doc"][local]))
+
+    def terms(self):
+        """Every term of every segment (sorted per segment; a term may repeat across segments)."""
+        for part in self.parts:
+            yield from (bytes(t).decode("utf-8") for t in part.data.vocab)
+
+
+def _concat(arrays: list[np.ndarray], dtype) -> np.ndarray:
+    if not arrays:
+        return np.zeros(0, dtype=dtype or np.int64)
+    return np.concatenate(arrays)
+
+
+__all__ = ["Part", "Snapshot", "make_part", "TEXT_FIELDS"]

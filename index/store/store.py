@@ -1,0 +1,247 @@
+"""The store: one index folder (Whoosh's segments and their arrays), its snapshots and its writes.
+
+    store = Store.open(path, create=True)
+    store.write([(article, checksum)], remove=[...])   # one commit, durable on return
+    snap = store.snapshot()                            # the newest generation, cheaply refreshed
+
+`snapshot()` looks at the newest TOC generation on every call (a directory
+listing); when another process has committed, the next snapshot is built from
+the current one, reusing every unchanged segment (index/store/snapshot.py).
+Whoosh segment readers, needed only for stored fields, are opened on first use
+and kept while their segment lives.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import threading
+import time
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+from whoosh.index import EmptyIndexError, LockError
+
+from index.article import Article
+from index.errors import Stale
+from index.store import whoosh_io, writer
+from index.store.analyzed import analyse_article
+from index.store.building import SegmentBuilder, save
+from index.store.schema import ARTICLE, NewsSchema
+from index.store.segment import SegmentData
+from index.store.snapshot import Snapshot, make_part
+
+log = logging.getLogger(__name__)
+
+
+def rebuild_arrays(ix, segment) -> tuple[dict, dict]:
+    """A segment's arrays made again from the articles stored in it (for segments written without them)."""
+    builder = SegmentBuilder()
+    reader = whoosh_io.segment_reader(ix, segment)
+    try:
+        for docnum in range(segment.doc_count_all()):
+            stored = reader.stored_fields(docnum)
+            if stored.get("kind") == ARTICLE:
+                article = Article.from_dict(json.loads(stored["data"]))
+                builder.add(article, analyse_article(article))
+    finally:
+        reader.close()
+    return builder.build()
+
+
+def _folder_size(path: Path) -> int:
+    """Bytes of every file below `path`; files a merge or a commit removes meanwhile are skipped."""
+    total = 0
+    for folder, _, names in os.walk(path):
+        for name in names:
+            try:
+                total += os.stat(os.path.join(folder, name)).st_size
+            except FileNotFoundError:
+                continue
+    return total
+
+
+class Store:
+    """See the module docstring."""
+
+    def __init__(self, path: Path, ix, write_lock_timeout: float = 10.0, merge: str = "background"):
+        self.path = Path(path)
+        self.ix = ix
+        self.write_lock_timeout = write_lock_timeout
+        self.merge_mode = merge  # "background" (a merger process), "inline" (before write() returns) or "off"
+        self.schema = ix.schema  # read once: Whoosh unpickles the TOC (and fresh analyzers) on every `ix.schema`
+        self._lock = threading.RLock()
+        self._snapshot: Snapshot | None = None
+        self._readers: dict[str, object] = {}
+
+    @classmethod
+    def open(cls, path: str | Path, create: bool = False, write_lock_timeout: float = 10.0,
+             merge: str = "background") -> "Store":
+        """Open the index at `path`, creating it if asked. Raises FileNotFoundError without one."""
+        path = Path(path)
+        from whoosh import index as whoosh_index
+        if whoosh_index.exists_in(str(path)):
+            ix = whoosh_io.open_index(str(path))
+        elif create:
+            path.mkdir(parents=True, exist_ok=True)
+            try:
+                ix = whoosh_io.create_index(str(path), NewsSchema())
+            except LockError:  # another process is creating it right now
+                time.sleep(0.5)
+                ix = whoosh_io.open_index(str(path))
+        else:
+            raise FileNotFoundError(f"no index at {path}; run `newsindex ingest PATH` first")
+        writer.arrays_dir(path).mkdir(exist_ok=True)
+        return cls(path, ix, write_lock_timeout, merge)
+
+    def close(self) -> None:
+        with self._lock:
+            for reader in self._readers.values():
+                reader.close()
+            self._readers.clear()
+            self._snapshot = None
+            self.ix.close()
+
+    # -- reading -------------------------------------------------------------------
+
+    def generation(self) -> int:
+        try:
+            return self.ix.latest_generation()
+        except EmptyIndexError:
+            return -1
+
+    def snapshot(self) -> Snapshot:
+        """The newest generation (see the module docstring)."""
+        current = self._snapshot
+        if current is not None and current.generation == self.generation():
+            return current
+        for attempt in range(5):
+            try:
+                return self._refresh()
+            except OSError:  # a commit removed a segment of the TOC just read: read the next one
+                if attempt == 4:
+                    raise
+                time.sleep(0.05)
+
+    def _refresh(self) -> Snapshot:
+        with self._lock:
+            current = self._snapshot
+            generation, segments = whoosh_io.toc(self.ix)
+            if current is not None and current.generation == generation:
+                return current
+            previous = {part.key: part for part in current.parts} if current else {}
+            parts = []
+            for segment in segments:
+                key = whoosh_io.segment_key(segment)
+                old = previous.get(key)
+                data = old.data if old is not None else self._segment_data(segment)
+                parts.append(make_part(segment, data, old))
+                self._reader(segment)  # opened now: a merge may delete the segment's files later
+            keys = {part.key for part in parts}
+            for key in [k for k in self._readers if k not in keys]:
+                self._readers.pop(key).close()
+            self._snapshot = Snapshot(generation, parts, self._reader)
+            return self._snapshot
+
+    def _reader(self, segment):
+        key = whoosh_io.segment_key(segment)
+        found = self._readers.get(key)
+        if found is None:
+            with self._lock:
+                found = self._readers.get(key)
+                if found is None:
+                    found = self._readers[key] = whoosh_io.segment_reader(self.ix, segment)
+        return found
+
+    def _segment_data(self, segment) -> SegmentData:
+        """The arrays of a segment, rebuilt from its stored articles if they are missing or outdated."""
+        key = whoosh_io.segment_key(segment)
+        directory = writer.arrays_dir(self.path) / key
+        retired = sorted(writer.arrays_dir(self.path).glob(f"gone-{key}-*"))
+        try:
+            return SegmentData(retired[-1] if retired and not directory.exists() else directory, key)
+        except (FileNotFoundError, ValueError) as exc:
+            log.warning("rebuilding the arrays of segment %s (%s)", key, exc)
+        built = writer.arrays_dir(self.path) / f"build-{key}-{os.getpid()}"
+        save(built, *rebuild_arrays(self.ix, segment))
+        shutil.rmtree(directory, ignore_errors=True)
+        try:
+            os.replace(built, directory)
+        except OSError:  # another process rebuilt it first
+            shutil.rmtree(built, ignore_errors=True)
+        return SegmentData(directory, key)
+
+    def find(self, article_id: str, snap: Snapshot | None = None) -> tuple[int, dict] | None:
+        """(global ordinal, stored fields) of the live article with this id, or None."""
+        snap = snap or self.snapshot()
+        for i, part in enumerate(snap.parts):
+            reader = self._reader(part.segment)
+            if ("doc_id", article_id) not in reader:
+                continue
+            for docnum in reader.postings("doc_id", article_id).all_ids():
+                kind, ordinal = int(part.data["doc_kind"][docnum]), int(part.data["doc_ordinal"][docnum])
+                if kind == 0 and part.article_live[ordinal]:
+                    return int(snap.article_base[i]) + ordinal, reader.stored_fields(docnum)
+        return None
+
+    def pending(self, limit: int) -> list[tuple[str, str]]:
+        """(id, checksum) of up to `limit` articles waiting for enrichment, oldest first."""
+        snap = self.snapshot()
+        found = []
+        for ordinal in np.flatnonzero(snap.pending_articles())[:limit]:
+            stored = snap.stored(int(ordinal))
+            found.append((stored["article_id"], stored.get("checksum") or ""))
+        return found
+
+    def checksums(self, ids: Sequence[str]) -> dict[str, str]:
+        """Stored checksums of the live articles among `ids`."""
+        snap = self.snapshot()
+        found = {}
+        for article_id in ids:
+            hit = self.find(article_id, snap)
+            if hit is not None:
+                found[article_id] = hit[1].get("checksum") or ""
+        return found
+
+    def stats(self) -> dict:
+        snap = self.snapshot()
+        size = _folder_size(self.path)
+        return {**snap.counts(), "segments": len(snap.parts), "generation": snap.generation, "size_bytes": size,
+                "last_commit": max((p.stat().st_mtime for p in self.path.glob("*.toc")), default=None)}
+
+    # -- writing -------------------------------------------------------------------
+
+    def write(self, articles: Sequence[Article], checksums: Sequence[str], remove: Iterable[str] = (),
+              processes: int = 1, expect: dict[str, str] | None = None) -> set[str]:
+        """One commit (index/store/writer.py); returns the ids that existed before it.
+
+        With `expect` (id -> checksum), the commit happens only if each of those
+        articles is still stored with that checksum (checked under the lock);
+        otherwise it raises Stale naming the ones that changed, and nothing is written.
+        """
+        def check() -> None:
+            snap = self.snapshot()  # under the lock: the newest generation, which nobody can change now
+            changed = [i for i, checksum in expect.items()
+                       if (found := self.find(i, snap)) is None or found[1].get("checksum") != checksum]
+            if changed:
+                raise Stale(changed)
+
+        existed = writer.write(self.ix, self.path, self.write_lock_timeout, list(zip(articles, checksums)),
+                               remove, processes=processes, check=check if expect else None)
+        writer.sweep(self.path)
+        self.merge(wait=self.merge_mode == "inline")
+        return existed
+
+    def merge(self, wait: bool = False) -> int:
+        """Merge segments as the policy asks (index/store/merging.py): now, or in a background process."""
+        from index.store import merging
+        if self.merge_mode == "off" and not wait:
+            return 0
+        if wait:
+            return merging.merge_until_done(self, self.write_lock_timeout)
+        if merging.needs_merge(self):
+            merging.start_background(self.path)
+        return 0

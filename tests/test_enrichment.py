@@ -1,0 +1,49 @@
+"""Searchable first, enriched after: with NEWSINDEX_ENRICH=background an article is found by its
+words as soon as the write returns, and gets its entities from the enricher afterwards."""
+
+from __future__ import annotations
+
+import time
+
+from conftest import make_settings
+from index import Index, SearchRequest, article_from_record
+
+TEXT = {"id": "k1", "title": "Talks in Kalbajar",
+        "body": "President Ilham Aliyev met Vladimir Putin in Moscow on Tuesday to discuss Kalbajar."}
+
+
+def test_an_article_is_searchable_before_its_entities_and_gets_them_after(tmp_path):
+    settings = make_settings(tmp_path / "index", enrich="background")
+    with Index.open(settings.index_dir, create=True, settings=settings) as index:
+        report = index.ingest([article_from_record(TEXT, index.outlets)])
+        assert report.added == 1
+        found = index.search(SearchRequest(q="Kalbajar"))
+        assert found.total == 1  # by its words, at once
+        deadline = time.monotonic() + 180  # the enricher process loads the model, then writes
+        while index.stats()["pending"] and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert index.stats()["pending"] == 0
+        people = {e.name for e in index.get("k1").entities if e.type == "person"}
+        assert {"Ilham Aliyev", "Vladimir Putin"} <= people
+        assert index.search(SearchRequest(person=["Vladimir Putin"])).total == 1
+
+
+def test_an_article_changed_while_enriched_keeps_its_new_version(tmp_path):
+    settings = make_settings(tmp_path / "index", enrich="background", entities=True)
+    index = Index.open(settings.index_dir, create=True, settings=settings.replace(entities=False))
+    index.ingest([article_from_record(TEXT, index.outlets)])
+    index.close()
+    # Mark it pending by hand, as a background ingest would, then change it before the enricher writes.
+    with Index.open(settings.index_dir, settings=settings.replace(enrich="inline")) as index:
+        article = index.backend.get("k1")
+        article.enriched = False
+        from index.ingest.pipeline import checksum
+        index.backend.write([article], [checksum(article)])
+        pending = dict(index.backend.pending(10))
+        assert list(pending) == ["k1"]
+        index.put(article_from_record(dict(TEXT, body=TEXT["body"] + " A new paragraph."), index.outlets))
+        from index.enrichment import _write
+        stale = index.backend.get("k1")
+        stale.body = "the version the enricher read"
+        assert _write(index.backend, [stale], pending) == 0  # refused: the article changed meanwhile
+        assert "A new paragraph." in index.get("k1").body

@@ -1,0 +1,45 @@
+"""Snapshots: every process sees a commit on its next request, and what it derived before is not reused.
+
+Two Index objects on one folder stand for two gunicorn workers.
+"""
+
+from __future__ import annotations
+
+from conftest import make_settings
+from index import Index, SearchRequest, article_from_record
+
+
+def article(article_id: str, text: str):
+    return {"id": article_id, "title": f"Wire {article_id}", "body": text}
+
+
+def test_a_commit_in_one_process_is_seen_by_the_next_search_of_another(tmp_path):
+    settings = make_settings(tmp_path / "index", entities=False)
+    writer = Index.open(settings.index_dir, create=True, settings=settings)
+    reader = Index.open(settings.index_dir, settings=settings)
+    writer.ingest([article_from_record(article("a", "Cocoa prices rose."), writer.outlets)])
+    assert reader.search(SearchRequest(q="cocoa")).total == 1
+    before = reader.backend.store.snapshot()
+    writer.put(article_from_record(article("b", "Cocoa harvest late."), writer.outlets))
+    assert reader.search(SearchRequest(q="cocoa")).total == 2  # not the cached answer of the last generation
+    after = reader.backend.store.snapshot()
+    assert after.generation > before.generation
+    assert after.parts[0].data is before.parts[0].data  # the unchanged segment is shared, not reopened
+    writer.delete(["a"])
+    assert [h.id for h in reader.search(SearchRequest(q="cocoa")).hits] == ["b"]
+    writer.close()
+    reader.close()
+
+
+def test_a_search_runs_on_one_snapshot_from_start_to_end(tmp_path):
+    settings = make_settings(tmp_path / "index", entities=False)
+    index = Index.open(settings.index_dir, create=True, settings=settings)
+    index.ingest([article_from_record(article(str(i), f"Gold output {i}."), index.outlets) for i in range(3)])
+    old = index.backend.store.snapshot()
+    index.delete(["0"])
+    # The old snapshot still answers as it did (a search that began before the commit).
+    from index.search.run import Context, search
+    ctx = Context(old, index.backend.store.ix.schema, index.aliases, index.backend.limits)
+    assert search(SearchRequest(q="gold"), ctx).total == 3
+    assert index.search(SearchRequest(q="gold")).total == 2
+    index.close()

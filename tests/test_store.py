@@ -1,0 +1,187 @@
+"""The store: segment arrays equal Whoosh's own postings, snapshots reuse segments, writes are atomic.
+
+A real index on disk: 400 Reuters articles written in four commits, then some
+replaced and deleted, so segments differ in size and carry deletions.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+import threading
+
+import numpy as np
+import pytest
+
+from conftest import SHARED, make_settings
+from index import Index, SearchRequest, article_from_record
+from index.store import whoosh_io
+
+REUTERS = SHARED / "corpus" / "reuters21578.jsonl.gz"
+
+
+def reuters_records(n: int, start: int = 0) -> list[dict]:
+    found = []
+    with gzip.open(REUTERS, "rt", encoding="utf-8") as handle:
+        for line in handle:
+            record = json.loads(line)
+            if record.get("body") and int(record["id"]) % 2 == 0:
+                found.append(record)
+            if len(found) >= start + n:
+                break
+    return found[start:]
+
+
+@pytest.fixture(scope="module")
+def reuters_index(tmp_path_factory):
+    settings = make_settings(tmp_path_factory.mktemp("store") / "index", entities=False)
+    index = Index.open(settings.index_dir, create=True, settings=settings)
+    records = reuters_records(400)
+    for start in range(0, 400, 100):
+        index.ingest([article_from_record(dict(r, source="Reuters"), index.outlets) for r in records[start:start + 100]])
+    replaced = [article_from_record(dict(r, source="Reuters", title=r["title"] + " (updated)"), index.outlets)
+                for r in records[::10]]
+    index.ingest(replaced)
+    index.delete([str(r["id"]) for r in records[5::20]])
+    yield index
+    index.close()
+
+
+def leaves(index):
+    snap = index.backend.store.snapshot()
+    for part in snap.parts:
+        yield part, index.backend.store._reader(part.segment)
+
+
+def test_the_index_has_several_segments_with_deletions(reuters_index):
+    snap = reuters_index.backend.store.snapshot()
+    assert len(snap.parts) >= 5
+    assert any(part.deleted for part in snap.parts)
+    assert reuters_index.stats()["articles"] == 400 - 20
+
+
+@pytest.mark.parametrize("fieldname", ["title", "body", "text"])
+def test_postings_and_positions_equal_whooshs(reuters_index, fieldname):
+    rng = random.Random(7)
+    checked = 0
+    for part, reader in leaves(reuters_index):
+        data = part.data
+        kind = 1 if fieldname == "text" else 0
+        docs_of = data["passage_doc"] if kind else data["article_doc"]
+        present = np.flatnonzero(np.diff(data[f"{fieldname}.term_off"])).tolist()
+        absent = sorted(set(range(len(data.vocab))) - set(present))
+        numbers = rng.sample(present, min(40, len(present))) + rng.sample(absent, min(5, len(absent)))
+        for number in numbers:
+            term = data.term(number)
+            if (fieldname, term) not in reader:
+                assert data.df(fieldname, number) == 0
+                continue
+            matcher = reader.postings(fieldname, term)
+            whoosh = {}
+            while matcher.is_active():
+                whoosh[matcher.id()] = matcher.value_as("positions")
+                matcher.next()
+            ordinals, tfs = data.postings(fieldname, number)
+            ours_docs = [int(docs_of[o]) for o in ordinals]
+            assert ours_docs == sorted(whoosh), term
+            assert [int(t) for t in tfs] == [len(whoosh[d]) for d in ours_docs]
+            pos_docs, positions = data.positions(fieldname, number)
+            ours = {}
+            for ordinal, position in zip(pos_docs.tolist(), positions.tolist()):
+                ours.setdefault(int(docs_of[ordinal]), []).append(position)
+            assert ours == {d: list(p) for d, p in whoosh.items()}, term
+            checked += 1
+    assert checked > 50
+
+
+@pytest.mark.parametrize("fieldname", ["title", "body", "text"])
+def test_lengths_equal_whooshs(reuters_index, fieldname):
+    for part, reader in leaves(reuters_index):
+        docs_of = part.data["passage_doc"] if fieldname == "text" else part.data["article_doc"]
+        ours = part.data.lengths(fieldname)
+        theirs = [reader.doc_field_length(int(d), fieldname, 0) for d in docs_of]
+        assert np.allclose(ours, theirs)
+
+
+def test_live_masks_follow_whooshs_deletions(reuters_index):
+    for part, _ in leaves(reuters_index):
+        reader = whoosh_io.segment_reader(reuters_index.backend.store.ix, part.segment)  # this generation's deletions
+        for ordinal, docnum in enumerate(part.data["article_doc"]):
+            assert part.article_live[ordinal] == (not reader.is_deleted(int(docnum)))
+
+
+def test_a_commit_reuses_every_unchanged_segment(reuters_index):
+    store = reuters_index.backend.store
+    before = store.snapshot()
+    reuters_index.ingest([article_from_record({"id": "fresh", "title": "Fresh", "body": "A new wire."},
+                                              reuters_index.outlets)])
+    after = store.snapshot()
+    assert after.generation > before.generation
+    shared = {p.key: p for p in before.parts}
+    reused = [p for p in after.parts if p.key in shared]
+    assert reused and all(p.data is shared[p.key].data for p in reused)
+    assert all(p.article_live is shared[p.key].article_live for p in reused if p.deleted == shared[p.key].deleted)
+    assert reuters_index.search(SearchRequest(q="wire")).total >= 1
+    reuters_index.delete(["fresh"])
+
+
+def test_one_segment_read_from_many_threads_at_once(reuters_index):
+    """Stored fields of one segment from 16 threads: a shared file position raced (EOFError) before."""
+    snap = reuters_index.backend.store.snapshot()
+    ordinals = np.flatnonzero(snap.live_articles())
+    expected = {int(o): snap.stored(int(o))["article_id"] for o in ordinals}
+    errors = []
+
+    def read(seed: int) -> None:
+        rng = random.Random(seed)
+        try:
+            for _ in range(300):
+                ordinal = rng.choice(list(expected))
+                assert snap.stored(ordinal)["article_id"] == expected[ordinal]
+        except Exception as exc:  # noqa: BLE001 - the test reports whatever went wrong
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=read, args=(n,)) for n in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+
+
+def test_a_failed_write_leaves_nothing_behind(reuters_index, monkeypatch):
+    from index.store import writer
+    store = reuters_index.backend.store
+    files_before = sorted(p.name for p in store.path.iterdir())
+    generation = store.generation()
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("disk said no")
+    monkeypatch.setattr(whoosh_io, "commit", fail)
+    with pytest.raises(RuntimeError):
+        reuters_index.ingest([article_from_record({"id": "never", "title": "Never", "body": "Not written."},
+                                                  reuters_index.outlets)])
+    assert store.generation() == generation
+    assert sorted(p.name for p in store.path.iterdir()) == files_before
+    assert not [p for p in writer.arrays_dir(store.path).iterdir() if p.name.startswith("build-")]
+
+
+def test_two_creates_of_one_id_exactly_one_is_created(tmp_path):
+    settings = make_settings(tmp_path / "index", entities=False)
+    Index.open(settings.index_dir, create=True, settings=settings).close()
+    outcomes = []
+
+    def put() -> None:
+        with Index.open(settings.index_dir, settings=settings) as index:
+            article = article_from_record({"id": "same", "title": "Same", "body": "One id."}, index.outlets)
+            outcomes.append(index.put(article))
+
+    threads = [threading.Thread(target=put) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == [False, False, False, True]
+    with Index.open(settings.index_dir, settings=settings) as index:
+        assert index.search(SearchRequest(q="same")).total == 1
