@@ -244,7 +244,7 @@ class OpenSearchBackend:
     # -- writing --------------------------------------------------------------
 
     def checksums(self, ids: Sequence[str]) -> dict[str, str]:
-        return writing.checksums(self.client, self.names, ids)
+        return writing.stored_checksums(self.client, self.names, ids)
 
     def write(self, articles: Sequence[Article], checksums: Sequence[str], remove: Iterable[str] = (),
               processes: int = 1, expect: dict[str, str] | None = None) -> set[str]:

@@ -107,7 +107,7 @@ def write(client: OpenSearch, names: Names, articles: Sequence[Article], checksu
     Unavailable when the cluster cannot take some of it after retries.
     """
     if expect:
-        stored = checksums(client, names, list(expect))
+        stored = stored_checksums(client, names, list(expect))
         changed = [i for i, sum_ in expect.items() if stored.get(i) != sum_]
         if changed:
             raise Stale(changed)
@@ -176,7 +176,7 @@ def generation(client: OpenSearch, names: Names) -> tuple[int, float | None]:
     return int(found["_version"]), (found.get("_source") or {}).get("last_commit")
 
 
-def checksums(client: OpenSearch, names: Names, ids: Sequence[str]) -> dict[str, str]:
+def stored_checksums(client: OpenSearch, names: Names, ids: Sequence[str]) -> dict[str, str]:
     found: dict[str, str] = {}
     for start in range(0, len(ids), 1000):
         chunk = list(ids[start:start + 1000])
