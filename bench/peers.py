@@ -7,6 +7,8 @@ same Reuters records (replicated with distinct ids, as bench/scale.py does):
 
     SQLite FTS5    porter tokenizer, bm25(), snippet(), GROUP BY over the matches
     tantivy-py     en_stem tokenizer, top-10 collector, SnippetGenerator, terms aggregations
+    Whoosh         plain Whoosh (StemmingAnalyzer, BM25F over title and body, FieldFacet
+                   groupings, its highlighter), as a tuned Whoosh application would run it
 
 Entity filters have no equivalent (the peers hold no extracted entities): that
 query kind runs the same words without the filter and is reported apart.
@@ -145,3 +147,56 @@ class Tantivy:
             "sources": {"terms": {"field": "source", "size": 20}},
             "months": {"terms": {"field": "month", "size": 1000}}})
         return sum(bucket["doc_count"] for bucket in aggregated["months"]["buckets"])
+
+
+class RawWhoosh:
+    """Plain Whoosh over title and body, with source and month facets; built in `folder` unless it is there."""
+
+    name = "whoosh"
+
+    def __init__(self, folder: Path, records):
+        from whoosh import index as whoosh_index
+        from whoosh.analysis import StemmingAnalyzer
+        from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
+        from whoosh.qparser import MultifieldParser, OrGroup
+        from whoosh.sorting import FieldFacet
+
+        path = Path(folder) / "whoosh"
+        started = time.perf_counter()
+        if whoosh_index.exists_in(str(path)):
+            ix = whoosh_index.open_dir(str(path))
+        else:
+            path.mkdir(parents=True, exist_ok=True)
+            schema = Schema(id=ID(stored=True), title=TEXT(analyzer=StemmingAnalyzer(), stored=True),
+                            body=TEXT(analyzer=StemmingAnalyzer(), stored=True, phrase=True),
+                            source=ID(stored=True, sortable=True), month=ID(stored=True, sortable=True),
+                            published=NUMERIC(stored=True, sortable=True), data=STORED())
+            ix = whoosh_index.create_in(str(path), schema)
+            writer = ix.writer(limitmb=256)
+            for i, r in enumerate(records, 1):
+                writer.add_document(id=str(i), title=r.get("title") or "", body=r["body"], source="Reuters",
+                                    month=_month(r.get("date")) or "none", published=_epoch(r.get("date")) or 0)
+            writer.commit()
+        self.build_seconds = time.perf_counter() - started
+        self.searcher = ix.searcher()
+        self.parser = MultifieldParser(["title", "body"], ix.schema, group=OrGroup)
+        self.facets = {"source": FieldFacet("source"), "month": FieldFacet("month")}
+        self.query = __import__("whoosh.query", fromlist=["query"])
+
+    def search(self, q: str, date_from=None, date_to=None) -> int:
+        Q = self.query
+        words, phrases = words_and_phrases(q)
+        text = " OR ".join(words + [f'"{p}"' for p in phrases])
+        clauses = [self.parser.parse(text)] if text else []
+        if date_from:
+            low = int(datetime(date_from.year, date_from.month, date_from.day, tzinfo=timezone.utc).timestamp())
+            high = int(datetime(date_to.year, date_to.month, date_to.day, 23, 59, 59, tzinfo=timezone.utc).timestamp())
+            clauses.append(Q.NumericRange("published", low, high))
+        query = Q.And(clauses) if clauses else Q.Every()
+        if text:
+            results = self.searcher.search(query, limit=10, groupedby=self.facets, terms=True)
+            for hit in results:
+                hit.highlights("body")
+        else:
+            results = self.searcher.search(query, limit=10, sortedby="published", reverse=True, groupedby=self.facets)
+        return sum(len(docs) for docs in results.groups("month").values())

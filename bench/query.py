@@ -43,9 +43,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from whoosh import query as Q  # noqa: E402
-from whoosh.qparser import MultifieldParser, OrGroup  # noqa: E402
-from whoosh.sorting import FieldFacet  # noqa: E402
 
 from bench.scale import reuters_records, summarise  # noqa: E402
 from config.settings import Settings  # noqa: E402
@@ -61,17 +58,6 @@ LONG = ("what did the central bank say about interest rates and the dollar after
         "how much wheat and grain did the soviet union buy from the united states this year",
         "which oil companies raised crude prices after the opec meeting in geneva last week")
 KINDS = ("single", "two_words", "phrase", "three_words", "long", "date_filter", "entity_filter", "browse")
-
-
-def to_passages(text_query):
-    """The same query over passage text: title and body clauses become `text` clauses."""
-    def rename(node):
-        if getattr(node, "fieldname", None) in ("title", "body"):
-            node = node.copy()
-            node.fieldname = "text"
-            return node
-        return node.apply(rename)
-    return rename(text_query)
 
 
 def query_mix(n: int, index: Index, seed: int = 7) -> list[tuple[str, SearchRequest]]:
@@ -111,48 +97,9 @@ def _top_entities(index: Index, n: int) -> list[tuple[str, int]]:
     return [(v.value, v.count) for v in values][:n]
 
 
-class RawWhoosh:
-    """The equivalent search in raw Whoosh: BM25F over title and body, facets by grouping, highlights."""
-
-    FACETS = ("source", "month", "person", "org", "place")
-
-    def __init__(self, index: Index):
-        from whoosh import index as whoosh_index
-        # Whoosh on the same folder, unpatched: one open searcher, as a tuned Whoosh app would keep.
-        self.searcher = whoosh_index.open_dir(str(index.path)).searcher()
-        self.parser = MultifieldParser(["title", "body"], self.searcher.schema, group=OrGroup)
-        self.groups = {name: FieldFacet(name, allow_overlap=name in ("person", "org", "place"))
-                       for name in self.FACETS}
-
-    def search(self, request: SearchRequest):
-        clauses = [Q.Term("kind", "article")]
-        if request.date_from or request.date_to:
-            from datetime import datetime, time as dtime
-            clauses.append(Q.DateRange("published", datetime.combine(request.date_from, dtime.min),
-                                       datetime.combine(request.date_to, dtime.max)))
-        text = self.parser.parse(request.q) if request.q.strip() else None
-        query = Q.And([text, *clauses]) if text is not None else Q.And(clauses)
-        if text is None:
-            results = self.searcher.search(query, limit=10, sortedby="published", reverse=True, groupedby=self.groups)
-        else:
-            results = self.searcher.search(query, limit=10, groupedby=self.groups)
-        facets = {name: results.groups(name) for name in self.FACETS}
-        ids = [hit["article_id"] for hit in results]
-        if text is not None and ids:  # best passages of the shown articles, highlighted
-            passages = to_passages(text)  # the same rewrite the search function does
-            passage_query = Q.And([passages, Q.Term("kind", "passage"), Q.Or([Q.Term("article_id", i) for i in ids])])
-            seen: dict[str, int] = {}
-            for hit in self.searcher.search(passage_query, limit=None, terms=True):
-                if seen.get(hit["article_id"], 0) < 3:
-                    seen[hit["article_id"]] = seen.get(hit["article_id"], 0) + 1
-                    hit.highlights("text")
-        return len(results), facets
-
-
 def measure_function(index: Index, mix, rounds: int, peers: list | None = None) -> dict:
-    """Time ours, raw Whoosh and each peer query by query, interleaved; per-side and per-kind figures."""
-    raw = RawWhoosh(index)
-    sides = {"ours": index.search, "raw": raw.search}
+    """Time ours and each peer query by query, interleaved; per-side and per-kind figures."""
+    sides = {"ours": index.search}
     for peer in peers or []:
         sides[peer.name] = lambda request, peer=peer: peer.search(request.q, request.date_from, request.date_to)
     times: dict[str, list] = {name: [] for name in sides}
@@ -294,6 +241,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--peers", choices=("on", "off"), default="on",
                         help="SQLite FTS5 and tantivy doing the same work, interleaved (default on)")
     parser.add_argument("--replicate", type=int, default=1, help="copies of Reuters the index holds (for the peers)")
+    parser.add_argument("--raw-whoosh", choices=("on", "off"), default="on",
+                        help="plain Whoosh doing the same work beside the peers (slow to build past 1x)")
+    parser.add_argument("--raw-index", type=Path, help="keep (and reuse) raw Whoosh's index in this folder")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="newsindex-query-") as tmp:
@@ -308,9 +258,11 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings(index_dir=index_dir, keys_file=Path(tmp) / "keys.json", result_cache_size=0)
         peers = []
         if args.peers == "on":
-            from bench.peers import Fts5, Tantivy
+            from bench.peers import Fts5, RawWhoosh, Tantivy
             records = [r for r in reuters_records(args.replicate) if (r.get("body") or "").strip()]
             peers = [Fts5(Path(tmp), records), Tantivy(Path(tmp), records)]
+            if args.raw_whoosh == "on":
+                peers.append(RawWhoosh(args.raw_index or Path(tmp), records))
             del records
         with Index.open(index_dir, settings=settings) as index:
             stats = index.stats()
@@ -321,8 +273,8 @@ def main(argv: list[str] | None = None) -> int:
     out = {
         "articles": stats["articles"], "passages": stats["passages"], "segments": stats["segments"],
         "p50_ms": fn["ours"]["p50_ms"], "p95_ms": fn["ours"]["p95_ms"], "p99_ms": fn["ours"]["p99_ms"],
-        "raw_p50_ms": fn["raw"]["p50_ms"], "raw_p95_ms": fn["raw"]["p95_ms"], "raw_p99_ms": fn["raw"]["p99_ms"],
-        "ratio_p50": round(fn["ours"]["p50_ms"] / fn["raw"]["p50_ms"], 3) if fn["raw"]["p50_ms"] else None,
+        "raw_p50_ms": fn.get("whoosh", {}).get("p50_ms"), "raw_p95_ms": fn.get("whoosh", {}).get("p95_ms"),
+        "ratio_p50": round(fn["ours"]["p50_ms"] / fn["whoosh"]["p50_ms"], 3) if fn.get("whoosh") else None,
         "two_words_p95_ms": fn["kinds"].get("two_words", {}).get("ours", {}).get("p95_ms"),
         "partial": fn["partial"],
         "http_rps": http.get("search", {}).get("rps"), "bare_rps": http.get("bare", {}).get("rps"),
@@ -335,12 +287,14 @@ def main(argv: list[str] | None = None) -> int:
                            "build_s": round(p.build_seconds, 1)} for p in peers},
     }
     print(f"index: {out['articles']} articles, {out['passages']} passages, {out['segments']} segments")
-    names = ["ours", "raw", *[p.name for p in peers]]
+    names = ["ours", *[p.name for p in peers]]
     print(f"{'kind':<14}" + "".join(f"{n + ' p50':>13}{n + ' p95':>13}" for n in names))
     for kind, v in out["kinds"].items():
         print(f"{kind:<14}" + "".join(f"{v[n + '_p50']:>13}{v[n + '_p95']:>13}" for n in names))
     print(f"search function: p50 {out['p50_ms']} ms, p95 {out['p95_ms']} ms; raw Whoosh p50 {out['raw_p50_ms']} ms, "
           f"p95 {out['raw_p95_ms']} ms; ratio p50 {out['ratio_p50']}; partial answers {out['partial']}")
+    for name, figures in out["peers"].items():
+        print(f"{name}: p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms (built in {figures['build_s']} s)")
     if http:
         print(f"HTTP: {out['http_rps']} req/s (p50 {out['http_p50_ms']} ms, p99 {out['http_p99_ms']} ms, "
               f"errors {out['http_errors']}); bare Flask {out['bare_rps']} req/s; ratio {out['http_ratio']}")

@@ -10,14 +10,23 @@ OR query (every document containing any word), tokenised with English stop
 words and the Porter stemmer.  Both are scored with nDCG@10 (linear gain, as
 pytrec_eval), Recall@100 and MRR@10 over the queries that have judgements.
 
-    python bench/relevance.py --beir ../shared/eval/scifact [--json] [--index DIR] [--backend whoosh|opensearch|both]
+    python bench/relevance.py --beir ../shared/eval/scifact [--json] [--index DIR]
+    python bench/relevance.py --news all [--reuters PATH] [--beir ...]   # the Reuters news sets too
+    python bench/relevance.py --beir ../shared/eval/scifact --backend both   # Whoosh and OpenSearch, one run
+
+`--news topics|people|all` adds the news relevance sets of bench/news_sets.py
+(hand-written queries judged by Reuters' own `topics`, `people` and `orgs` tags,
+even-id articles only), scored the same way on one index of those articles.
 
 A BEIR folder holds `corpus.jsonl` or `corpus.jsonl.gz` (`_id`, `title`, `text`),
 `queries.jsonl` (`_id`, `text`) and a TSV of judgements with the header
 `query-id corpus-id score` (`qrels-test.tsv`, `qrels.tsv` or `qrels/test.tsv`).
 `--index DIR` keeps the index in DIR and reuses it on the next run (ingest costs
-about a minute on SciFact).  With `--json` the last output line is one JSON object:
-``{"ndcg@10", "recall@100", "mrr@10", "baseline": {...}, "queries", "seconds"}``.
+about a minute on SciFact; with `--news` and `--beir` both, DIR holds one index per
+corpus, in `beir` and `news`); `--runs FILE` keeps newsindex's rankings, with scores, for
+bench/fusion.py.  With `--json` the last output line is one JSON object:
+``{"ndcg@10", "recall@100", "mrr@10", "baseline": {...}, "queries", "seconds"}`` for one
+set, and ``{set name: that object, ...}`` when several are run.
 
 `--backend opensearch` runs newsindex over the local OpenSearch cluster (`make
 opensearch`; NEWSINDEX_OPENSEARCH_URL for another) instead of the embedded
@@ -38,6 +47,7 @@ from typing import Iterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import news_sets  # noqa: E402
 from backends import bench_index  # noqa: E402
 from common import BeirSet, Timer, read_beir  # noqa: E402
 
@@ -80,23 +90,31 @@ def articles(beir: BeirSet, outlets) -> Iterator[Article | Skipped]:
     """The corpus as Articles, through the same record parser as JSON Lines ingest."""
     for doc_id, doc in beir.corpus.items():
         record = {"id": doc_id, "title": doc["title"], "body": doc["text"] or doc["title"]}
+        if doc.get("date"):  # the news sets keep Reuters' dates, as `newsindex ingest` would
+            record["date"] = doc["date"]
         try:
             yield article_from_record(record, outlets, origin=f"{beir.name}:{doc_id}")
         except InvalidArticle as exc:
             yield Skipped(f"{beir.name}:{doc_id}", str(exc))
 
 
-def run_newsindex(index, beir: BeirSet, match: str = "auto") -> dict[str, list[str]]:
-    """Article ids ranked by `Index.search` for every query, as the API would rank them."""
+def run_newsindex(index, beir: BeirSet, match: str = "auto", scores: dict | None = None) -> dict[str, list[str]]:
+    """Article ids ranked by `Index.search` for every query, as the API would rank them.
+
+    With a `scores` dict, each query's [[id, score], ...] is kept in it as well.
+    """
     runs = {}
     for qid, text in beir.queries.items():
         request = SearchRequest(q=text, per_page=DEPTH, facets=False, match=match)
-        runs[qid] = [hit.id for hit in index.search(request).hits]
+        hits = index.search(request).hits
+        runs[qid] = [hit.id for hit in hits]
+        if scores is not None:
+            scores[qid] = [[hit.id, hit.score] for hit in hits]
     return runs
 
 
-def run_baseline(beir: BeirSet) -> dict[str, list[str]]:
-    """Plain BM25 (bm25s, Lucene variant, k1=1.5, b=0.75) over title + text of whole documents, OR query."""
+def bm25s_index(beir: BeirSet):
+    """The baseline's bm25s over title + text of every document: (ids, retriever, corpus tokens, stemmer)."""
     import bm25s
     from whoosh.lang.porter import stem
 
@@ -105,8 +123,17 @@ def run_baseline(beir: BeirSet) -> dict[str, list[str]]:
 
     ids = list(beir.corpus)
     texts = [f"{beir.corpus[i]['title']} {beir.corpus[i]['text']}" for i in ids]
+    tokens = bm25s.tokenize(texts, stopwords="en", stemmer=porter, show_progress=False)
     retriever = bm25s.BM25()
-    retriever.index(bm25s.tokenize(texts, stopwords="en", stemmer=porter, show_progress=False), show_progress=False)
+    retriever.index(tokens, show_progress=False)
+    return ids, retriever, tokens, porter
+
+
+def run_baseline(beir: BeirSet) -> dict[str, list[str]]:
+    """Plain BM25 (bm25s, Lucene variant, k1=1.5, b=0.75) over title + text of whole documents, OR query."""
+    import bm25s
+
+    ids, retriever, _, porter = bm25s_index(beir)
     qids = list(beir.queries)
     tokens = bm25s.tokenize([beir.queries[q] for q in qids], stopwords="en", stemmer=porter, show_progress=False)
     k = min(DEPTH, len(ids))
@@ -118,54 +145,82 @@ def ratio(ours: dict[str, float], base: dict[str, float]) -> dict[str, float | N
     return {k: round(ours[k] / base[k], 3) if base[k] else None for k in ours}
 
 
-def run_backend(backend: str, beir: BeirSet, args) -> tuple[dict, float]:
-    """Ingest (unless reused) and search through one backend: (figures, search seconds)."""
-    with bench_index(backend, args.index if backend == "whoosh" else None, name=beir.name.lower(),
-                     keep=args.keep, entities=False) as (index, reused):
+def measure(sets: list[BeirSet], index_dir: Path | None, match: str, runs: dict | None = None,
+            backend: str = "whoosh", keep: bool = False) -> dict[str, dict]:
+    """Ingest the corpus the sets share once, then score newsindex and the baseline on each set.
+
+    With a `runs` dict, newsindex's ranked [id, score] pairs are kept in it, by set and query.
+    `backend` is the one newsindex runs on (an OpenSearch index is named after the first set).
+    """
+    figures = {}
+    started = time.perf_counter()
+    where = index_dir if backend == "whoosh" else None
+    with bench_index(backend, where, name=sets[0].name.lower(), keep=keep, entities=False) as (index, reused):
         if reused:
-            print(f"{backend}: reusing the index")
+            print(f"reusing the index in {index_dir}")
         else:
             with Timer() as ingest:
-                report = index.ingest(articles(beir, index.outlets))
-            print(f"{backend}: ingested {beir.name}: {report.summary()} ({ingest.seconds:.1f} s)")
-        with Timer() as searching:
-            figures = evaluate(run_newsindex(index, beir, args.match), beir.qrels)
-    return figures, searching.seconds
+                report = index.ingest(articles(sets[0], index.outlets))
+            print(f"ingested {sets[0].name}: {report.summary()} ({ingest.seconds:.1f} s)")
+        for beir in sets:
+            with Timer() as searching:
+                kept = runs.setdefault(beir.name, {}) if runs is not None else None
+                ours = evaluate(run_newsindex(index, beir, match, kept), beir.qrels)
+            figures[beir.name] = {**ours, "searching": searching.seconds}
+    for beir in sets:
+        with Timer() as baseline_time:
+            base = evaluate(run_baseline(beir), beir.qrels)
+        searching = figures[beir.name].pop("searching")
+        figures[beir.name] = {**figures[beir.name], "baseline": base, "queries": len(beir.queries),
+                              "seconds": round(time.perf_counter() - started, 1)}
+        print(f"{beir.name} ({backend}): {len(beir.corpus)} documents, {len(beir.queries)} queries with judgements")
+        print(f"{'':12}{'newsindex':>11}{'bm25s':>9}{'ratio':>8}")
+        ours = {k: figures[beir.name][k] for k in ("ndcg@10", "recall@100", "mrr@10")}
+        for key, value in ratio(ours, base).items():
+            shown = f"{value:.3f}" if value is not None else "-"
+            print(f"{key:12}{ours[key]:>11.4f}{base[key]:>9.4f}{shown:>8}")
+        print(f"search {searching:.1f} s ({1000 * searching / max(1, len(beir.queries)):.1f} ms a query), "
+              f"baseline {baseline_time.seconds:.1f} s, total {figures[beir.name]['seconds']} s")
+    return figures
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--beir", required=True, type=Path, help="a BEIR-format folder")
+    parser.add_argument("--beir", type=Path, help="a BEIR-format folder")
+    parser.add_argument("--news", choices=("topics", "people", "all"), help="the Reuters news sets (bench/news_sets.py)")
+    parser.add_argument("--reuters", type=Path, default=news_sets.REUTERS, help="reuters21578.jsonl.gz, for --news")
     parser.add_argument("--json", action="store_true", help="end with one JSON line of figures")
-    parser.add_argument("--index", type=Path, help="keep the Whoosh index here and reuse it when it exists")
+    parser.add_argument("--index", type=Path, help="keep the index here and reuse it when it exists")
     parser.add_argument("--match", default="auto", choices=MATCHES, help="match mode of every query (default auto)")
+    parser.add_argument("--runs", type=Path, help="write newsindex's ranked ids and scores here (JSON), for bench/fusion.py")
     parser.add_argument("--backend", default="whoosh", choices=("whoosh", "opensearch", "both"),
                         help="the backend newsindex runs on (both: one after the other, in one run)")
     parser.add_argument("--keep", action="store_true", help="leave the OpenSearch index for the next run")
     args = parser.parse_args(argv)
+    if not args.beir and not args.news:
+        parser.error("give --beir FOLDER, --news SET, or both")
 
-    started = time.perf_counter()
-    beir = read_beir(args.beir)
     backends = ("whoosh", "opensearch") if args.backend == "both" else (args.backend,)
-    results = {backend: run_backend(backend, beir, args) for backend in backends}
-    with Timer() as baseline_time:
-        base = evaluate(run_baseline(beir), beir.qrels)
-    seconds = round(time.perf_counter() - started, 1)
-
-    print(f"{beir.name}: {len(beir.corpus)} documents, {len(beir.queries)} queries with judgements")
-    print(f"{'':12}" + "".join(f"{b:>12}{'ratio':>8}" for b in backends) + f"{'bm25s':>9}")
-    for key in base:
-        cells = "".join(f"{results[b][0][key]:>12.4f}{ratio(results[b][0], base)[key] or 0:>8.3f}" for b in backends)
-        print(f"{key:12}{cells}{base[key]:>9.4f}")
-    for backend, (_, search_seconds) in results.items():
-        print(f"{backend}: search {search_seconds:.1f} s "
-              f"({1000 * search_seconds / max(1, len(beir.queries)):.1f} ms a query)")
-    print(f"baseline {baseline_time.seconds:.1f} s, total {seconds} s")
+    by_backend = {}
+    for backend in backends:
+        figures, runs = {}, {}
+        if args.beir:
+            beir = read_beir(args.beir)
+            where = args.index / "beir" if args.index and args.news else args.index
+            figures.update(measure([beir], where, args.match, runs, backend, args.keep))
+        if args.news:
+            articles_by_id = news_sets.even_articles(args.reuters)
+            names = list(news_sets.SETS) if args.news == "all" else [args.news]
+            where = args.index / "news" if args.index and args.beir else args.index
+            figures.update(measure([news_sets.load(name, articles_by_id) for name in names], where, args.match, runs,
+                                   backend, args.keep))
+        if args.runs and backend == backends[0]:
+            args.runs.write_text(json.dumps(runs))
+        by_backend[backend] = next(iter(figures.values())) if len(figures) == 1 else figures
     if args.json:
-        first = results[backends[0]][0]
-        out = {**first, "baseline": base, "queries": len(beir.queries), "seconds": seconds}
+        out = dict(by_backend[backends[0]])
         if len(backends) > 1:
-            out["backends"] = {b: figures for b, (figures, _) in results.items()}
+            out["backends"] = by_backend
         print(json.dumps(out))
     return 0
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from config.settings import Settings
+from index import enrichment
 from index.article import Article
 from index.backend import Backend
 from index.errors import NotFound
@@ -210,8 +211,7 @@ class Index:
 
     def _after_write(self) -> None:
         if self.settings.entities and self.settings.enrich == "background":
-            from index.enrichment import start_background
-            start_background(self.path, self.settings.as_env())
+            enrichment.start_background(self.path, self.settings.as_env())
 
     def put(self, article: Article) -> bool:
         """Create or replace one article and commit. Returns True if it was created (decided under the lock)."""
@@ -222,8 +222,7 @@ class Index:
 
     def enrich(self) -> int:
         """Extract the entities of every pending article now, in this process; returns how many."""
-        from index.enrichment import enrich_pending
-        return enrich_pending(self)
+        return enrichment.enrich_pending(self)
 
     def delete(self, ids: Iterable[str]) -> int:
         """Remove articles (and their passages). Returns how many existed."""

@@ -39,7 +39,7 @@ def test_a_search_runs_on_one_snapshot_from_start_to_end(tmp_path):
     index.delete(["0"])
     # The old snapshot still answers as it did (a search that began before the commit).
     from index.search.run import Context, search
-    ctx = Context(old, index.backend.store.ix.schema, index.aliases, index.backend.limits)
+    ctx = Context(old, index.aliases, index.backend.limits)
     assert search(SearchRequest(q="gold"), ctx).total == 3
     assert index.search(SearchRequest(q="gold")).total == 2
     index.close()

@@ -58,7 +58,7 @@ class WhooshBackend:
     # -- reading --------------------------------------------------------------
 
     def context(self) -> Context:
-        return Context(self.store.snapshot(), self.store.schema, self.aliases, self.limits)
+        return Context(self.store.snapshot(), self.aliases, self.limits)
 
     def search(self, request: SearchRequest) -> SearchResult:
         ctx = self.context()
@@ -96,7 +96,7 @@ class WhooshBackend:
 
     def highlighter(self, q: str) -> Callable[[str], str]:
         ctx = self.context()
-        plan = make_plan(SearchRequest(q=q), ctx.snapshot, ctx.schema, self.limits, self.aliases, ctx.catalog)
+        plan = make_plan(SearchRequest(q=q), ctx.snapshot, self.limits, self.aliases, ctx.catalog)
         terms, pairs, analyzer = plan.highlight, plan.pairs, ctx.analyzer
         return lambda text: highlight(text, terms, analyzer, pairs)
 

@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections import Counter, defaultdict
 
 import numpy as np
+
+from index.search.catalog import EntityCatalog
 
 UNDATED = np.iinfo(np.int64).max
 _DAY_US = 86_400_000_000
@@ -229,10 +232,6 @@ ENTITY_TYPES = ("person", "org", "place")
 
 def entity_catalog(snapshot, aliases):
     """The snapshot's entity catalog (index/search/catalog.py), from every segment's entity counts."""
-    from collections import Counter, defaultdict
-
-    from index.search.catalog import EntityCatalog
-
     def build():
         type_counts: dict[str, Counter] = defaultdict(Counter)
         forms: dict[str, Counter] = defaultdict(Counter)

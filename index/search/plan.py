@@ -20,18 +20,26 @@ from dataclasses import dataclass, field
 
 from whoosh import query as Q
 from whoosh.analysis import STOP_WORDS
+from whoosh.fields import ID, TEXT, Schema
 from whoosh.qparser import AndGroup, FieldAliasPlugin, FuzzyTermPlugin, MultifieldParser, OrGroup
 
 from index.errors import InvalidQuery
 from index.query import SearchRequest
 from index.search.expand import Limits, check_expansion, expansions
 from index.text.aliases import Aliases
-from index.text.analysis import terms as analysis_terms
+from index.text.analysis import keyword_analyzer, terms as analysis_terms, text_analyzer
 
 # Fields a query may name, and the index field each one searches.
 QUERY_FIELDS = {"title": "title", "body": "body", "text": "body", "source": "source_text", "byline": "byline"}
 TEXT_FIELDS = ("title", "body")
 ENTITY_FIELDS = ("person", "org", "place")
+# What the parser analyses query words with: the same analyzers the segment arrays were built with.
+# Names of the index's own fields parse as fields too, so that `kind:passage` is refused by name
+# rather than searched as the words "kind" and "passage".
+QUERY_SCHEMA = Schema(title=TEXT(analyzer=text_analyzer(), phrase=True), body=TEXT(analyzer=text_analyzer(), phrase=True),
+                      source_text=TEXT(analyzer=keyword_analyzer()), byline=TEXT(analyzer=keyword_analyzer()),
+                      **{name: ID() for name in ("kind", "doc_id", "article_id", "position", "published", "month",
+                                                 "person", "org", "place", "checksum", "data", "lsh", "family")})
 
 
 @dataclass
@@ -80,7 +88,7 @@ class QueryPlan:
         return {pair for words in self.phrases for pair in zip(words, words[1:])}
 
 
-def parse(text: str, schema, limits: Limits, match: str = "auto") -> Q.Query:
+def parse(text: str, limits: Limits, match: str = "auto", schema=QUERY_SCHEMA) -> Q.Query:
     """Parse a user query over titles and bodies; InvalidQuery if it cannot run as written."""
     if len(text) > limits.max_query_length:
         raise InvalidQuery(f"q is longer than {limits.max_query_length} characters")
@@ -203,11 +211,11 @@ def expand_aliases(parsed: Q.Query, aliases: Aliases, catalog) -> tuple[Q.Query,
     return rewritten, [{"term": term, "to": names} for term, names in expanded.items()]
 
 
-def make_plan(request: SearchRequest, snapshot, schema, limits: Limits, aliases: Aliases, catalog) -> QueryPlan:
+def make_plan(request: SearchRequest, snapshot, limits: Limits, aliases: Aliases, catalog) -> QueryPlan:
     """Parse and understand `request.q` once (see the module docstring)."""
     if request.is_browse:
         return QueryPlan(request.q, None)
-    parsed = parse(request.q, schema, limits, request.match)
+    parsed = parse(request.q, limits, request.match)
     if parsed is Q.NullQuery:
         return QueryPlan(request.q, None)
     parsed = drop_stop_words(parsed)

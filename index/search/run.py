@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time as dtime
 
 import numpy as np
@@ -21,13 +21,14 @@ from index.query import FacetValue, SearchRequest, SearchResult
 from index.search.collapse import family_name, representatives
 from index.search.columns import entity_catalog, family_column, family_mask, pair_mask, tag_counts
 from index.search.expand import Limits
-from index.search.facets import entity_facets, facet_counts, plain_facets
+from index.search.facets import date_histogram, entity_facets, facet_counts, plain_facets
 from index.search.matching import Deadline, filter_mask, matching
 from index.search.passages import best_passages, describe_match, make_hit
 from index.search.plan import make_plan, parse
 from index.search.scoring import DEFAULT, Params, score
 from index.search.suggest import suggest
 from index.text.aliases import Aliases
+from index.text.analysis import text_analyzer
 
 
 @dataclass
@@ -35,7 +36,6 @@ class Context:
     """What a search needs beyond the request: the snapshot and the archive's configuration."""
 
     snapshot: object
-    schema: object
     aliases: Aliases
     limits: Limits = Limits()
     params: Params = DEFAULT
@@ -44,9 +44,7 @@ class Context:
     def catalog(self):
         return entity_catalog(self.snapshot, self.aliases)
 
-    @property
-    def analyzer(self):
-        return self.schema["text"].analyzer
+    analyzer = text_analyzer()  # what highlighting finds words with: the arrays' own analyzer
 
 
 def published_bounds(request: SearchRequest) -> tuple[int, int] | None:
@@ -76,20 +74,24 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
     started = time.perf_counter()
     snapshot = ctx.snapshot
     deadline = Deadline(ctx.limits.time_limit)
-    plan = make_plan(request, snapshot, ctx.schema, ctx.limits, ctx.aliases, ctx.catalog)
+    plan = make_plan(request, snapshot, ctx.limits, ctx.aliases, ctx.catalog)
     allowed = filters(request, ctx)
     found = matching(plan.tree, snapshot, ctx.limits, allowed, deadline)
     sort = "newest" if request.is_browse and request.sort == "relevance" else request.sort
     scored = None
-    if plan.units:
-        stop = request.page * request.per_page if sort == "relevance" and not request.collapse else None
-        scored = score(snapshot, plan.units, params=ctx.params, limits=ctx.limits,
-                       coordinate=request.match == "auto", candidates=found, exact_top=stop, deadline=deadline)
+    stop = request.page * request.per_page
+    if plan.units:  # exact only as deep as the page (a few more when stories collapse); by date, no ranking
+        exact = stop * COLLAPSE_DEPTH if request.collapse else stop
+        scored = _score(snapshot, plan, ctx, request, found, exact if sort == "relevance" else 1, deadline)
     all_words = scored.holding(found, len(plan.units)) if scored is not None else None
     pool = found
     if sort != "relevance" and all_words is not None and all_words.any():
         pool = found[all_words]  # by date, only the articles that hold every word: not every one-word match
     page, versions, paged = _page(snapshot, pool, sort, scored, request)
+    if sort == "relevance" and scored is not None and page and page[-1][1] < scored.exact_floor:
+        # A story's best version lay deeper than the exact top: rank everything exactly.
+        scored = _score(snapshot, plan, ctx, request, found, None, deadline)
+        page, versions, paged = _page(snapshot, pool, sort, scored, request)
     best = best_passages(snapshot, plan, [o for o, _ in page], request.passages, ctx.params) if plan.units else {}
     hits = []
     for (ordinal, value), count in zip(page, versions):
@@ -108,6 +110,16 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
         took_ms=round((time.perf_counter() - started) * 1000, 2), expanded=plan.expanded, suggestion=suggestion,
         total_all_words=int(all_words.sum()) if all_words is not None else None, stories=paged,
     )
+
+
+COLLAPSE_DEPTH = 4  # with stories collapsed, the exact top is this many times the page's depth
+
+
+def _score(snapshot, plan, ctx: Context, request: SearchRequest, found: np.ndarray, exact_top: int | None, deadline):
+    ranked = request.sort == "relevance" or request.is_browse
+    params = ctx.params if ranked else replace(ctx.params, proximity=0.0)  # by date, only which words each holds
+    return score(snapshot, plan.units, params=params, limits=ctx.limits, coordinate=request.match == "auto",
+                 candidates=found, exact_top=exact_top, deadline=deadline)
 
 
 def _page(snapshot, pool: np.ndarray, sort: str, scored, request: SearchRequest):
@@ -147,6 +159,7 @@ def _facets(snapshot, found: np.ndarray, ctx: Context, request: SearchRequest) -
     chosen[found] = True
     tags = sorted(tag_counts(snapshot, chosen).items(), key=lambda item: (-item[1], item[0]))[:request.facet_limit]
     facets["tag"] = [FacetValue(tag.split("\t", 1)[1], count, tag.split("\t", 1)[0]) for tag, count in tags]
+    facets["histogram"] = date_histogram(snapshot, found)
     return facets
 
 
@@ -156,7 +169,7 @@ def _suggestion(request: SearchRequest, ctx: Context, allowed: np.ndarray, origi
     if not corrected:
         return None
     try:
-        tree = parse(corrected, ctx.schema, ctx.limits, request.match)
+        tree = parse(corrected, ctx.limits, request.match)
     except Exception:
         return None
     total = len(matching(tree, ctx.snapshot, ctx.limits, allowed))

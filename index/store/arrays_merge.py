@@ -1,7 +1,7 @@
 """The arrays of a merged segment, from its sources' arrays: no text is analysed again.
 
-Whoosh's merge copies each source's live documents in order, so the merged
-segment's ordinals are the sources' live ordinals one after the other.  Every
+Whoosh's merge copies each source's live documents (articles) in order, so
+the merged segment's ordinals are the sources' live ordinals one after the other.  Every
 array follows: columns and pairs are filtered and renumbered, and each text
 field's postings are filtered, moved to the merged vocabulary and sorted by
 term (a stable sort keeps ordinal order), their positions carried along.
@@ -38,27 +38,18 @@ def _renumber(values_per_source: list[list[str]], columns: list[np.ndarray]) -> 
 
 
 def merge_arrays(sources: list[tuple[SegmentData, np.ndarray]]) -> tuple[dict[str, np.ndarray], dict]:
-    """(arrays, meta) of the segment made of these sources' live documents (`doc_live` per source)."""
-    kinds, article_maps, passage_maps, article_lives, passage_lives = [], [], [], [], []
+    """(arrays, meta) of the segment made of these sources' live articles (`article_live` per source)."""
+    article_maps, passage_maps, article_lives, passage_lives = [], [], [], []
     articles = passages = 0
-    for data, doc_live in sources:
-        kinds.append(np.asarray(data["doc_kind"])[doc_live])
-        article_live = doc_live[data["article_doc"]]
-        passage_live = doc_live[data["passage_doc"]]
+    for data, article_live in sources:
+        passage_live = article_live[data["passage_article"]]
         article_lives.append(article_live)
         passage_lives.append(passage_live)
         article_maps.append(_map(article_live, articles))
         passage_maps.append(_map(passage_live, passages))
         articles += int(article_live.sum())
         passages += int(passage_live.sum())
-    doc_kind = np.concatenate(kinds).astype(np.uint8)
-    ordinal = np.zeros(len(doc_kind), dtype=np.int32)
-    ordinal[doc_kind == 0] = np.arange(articles)
-    ordinal[doc_kind == 1] = np.arange(passages)
     arrays = {
-        "doc_kind": doc_kind, "doc_ordinal": ordinal,
-        "article_doc": np.flatnonzero(doc_kind == 0).astype(np.int32),
-        "passage_doc": np.flatnonzero(doc_kind == 1).astype(np.int32),
         "published": np.concatenate([np.asarray(d["published"])[live] for (d, _), live in zip(sources, article_lives)]),
         "pending": np.concatenate([np.asarray(d["pending"])[live] for (d, _), live in zip(sources, article_lives)]),
         "passage_article": np.concatenate([amap[np.asarray(d["passage_article"])[live]] for (d, _), live, amap

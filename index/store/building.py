@@ -5,9 +5,8 @@ Python.  Beside every segment newsindex writes the same content as numpy
 arrays, built from the very tokens Whoosh was given (index/store/analyzed.py),
 so that searching is array arithmetic over memory-mapped files:
 
-    ordinals   articles and passages are numbered apart (article 0, 1, ...;
-               passage 0, 1, ...) in Whoosh's document order; `*_doc` maps
-               them to Whoosh document numbers, `doc_kind`/`doc_ordinal` back
+    ordinals   an article's ordinal is its Whoosh document number in the segment;
+               passages are numbered apart (0, 1, ...), each article's together
     columns    published, pending (entities still to extract), source, family (articles);
                article and position (passages)
     pairs      (article, value) pairs: entities by type, editorial tags
@@ -37,7 +36,7 @@ from whoosh.util.times import datetime_to_long
 from index.article import Article
 from index.store.analyzed import ArticleTokens
 
-FORMAT = 2  # bump when the layout below changes: older segments are rebuilt from Whoosh
+FORMAT = 3  # bump when the layout below changes: older segments are rebuilt from Whoosh
 ARTICLE_FIELDS = ("title", "body", "source_text", "byline")
 PASSAGE_FIELDS = ("text",)
 TEXT_FIELDS = ARTICLE_FIELDS + PASSAGE_FIELDS
@@ -74,8 +73,6 @@ class SegmentBuilder:
     """Collects the articles of one segment in Whoosh's document order, then makes its arrays."""
 
     ids: list[str] = field(default_factory=list)
-    doc_kind: list[int] = field(default_factory=list)  # 0 article, 1 passage
-    doc_ordinal: list[int] = field(default_factory=list)
     published: list[int] = field(default_factory=list)
     pending: list[bool] = field(default_factory=list)
     sources: list[str | None] = field(default_factory=list)
@@ -88,11 +85,9 @@ class SegmentBuilder:
     fields: dict[str, _Field] = field(default_factory=lambda: {f: _Field() for f in TEXT_FIELDS})
 
     def add(self, article: Article, tokens: ArticleTokens) -> None:
-        """One article and its passages, in the order they were handed to Whoosh."""
+        """One article and its passages, in the order the articles were handed to Whoosh."""
         ordinal = len(self.ids)
         self.ids.append(article.id)
-        self.doc_kind.append(0)
-        self.doc_ordinal.append(ordinal)
         self.published.append(datetime_to_long(article.published) if article.published else UNDATED)
         self.pending.append(not article.enriched)
         self.sources.append(article.source or None)
@@ -106,20 +101,13 @@ class SegmentBuilder:
             for value in dict.fromkeys(values):
                 self.tag_pairs.append((ordinal, f"{kind}\t{value}"))
         for passage, passage_tokens in zip(article.passages, tokens.passages):
-            self.doc_kind.append(1)
-            self.doc_ordinal.append(len(self.passage_article))
             self.fields["text"].add(len(self.passage_article), passage_tokens)
             self.passage_article.append(ordinal)
             self.passage_position.append(passage.position)
 
     def build(self) -> tuple[dict[str, np.ndarray], dict]:
         """(arrays by name, metadata) of the segment."""
-        doc_kind = np.asarray(self.doc_kind, dtype=np.uint8)
         arrays = {
-            "doc_kind": doc_kind,
-            "doc_ordinal": np.asarray(self.doc_ordinal, dtype=np.int32),
-            "article_doc": np.flatnonzero(doc_kind == 0).astype(np.int32),
-            "passage_doc": np.flatnonzero(doc_kind == 1).astype(np.int32),
             "published": np.asarray(self.published, dtype=np.int64),
             "pending": np.asarray(self.pending, dtype=bool),
             "passage_article": np.asarray(self.passage_article, dtype=np.int32),

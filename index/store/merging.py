@@ -75,7 +75,7 @@ def merge(store, parts: list[Part], timeout: float = 60.0) -> bool:
                 side.add_reader(reader)  # copies the live documents, in order
             finally:
                 reader.close()
-            live = _live_docs(part)
+            live = part.article_live  # a Whoosh document is an article
             docmap = np.full(len(live), -1, dtype=np.int64)
             docmap[live] = base + np.arange(int(live.sum()))
             base += int(live.sum())
@@ -101,15 +101,6 @@ def merge(store, parts: list[Part], timeout: float = 60.0) -> bool:
         return False
     writer.sync(store.path, since=started)
     return True
-
-
-def _live_docs(part: Part) -> np.ndarray:
-    data = part.data
-    live = np.empty(len(data["doc_kind"]), dtype=bool)
-    articles = data["doc_kind"] == 0
-    live[articles] = part.article_live[data["doc_ordinal"][articles]]
-    live[~articles] = part.passage_live[data["doc_ordinal"][~articles]]
-    return live
 
 
 def merge_until_done(store, timeout: float = 60.0) -> int:

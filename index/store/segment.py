@@ -22,6 +22,7 @@ import numpy as np
 
 from index.store.building import BLOCK, FORMAT, LISTS, TEXT_FIELDS, quantise
 
+_LOADING = threading.Lock()
 _EMPTY_I = np.zeros(0, np.int32)
 _EMPTY_U = np.zeros(0, np.uint16)
 
@@ -71,10 +72,13 @@ class SegmentData:
         self.articles: int = self.meta["articles"]
         self.passages: int = self.meta["passages"]
         # Mapped all at once: a merge may remove the folder later, and mapped files outlive their names.
-        for entry in self.directory.iterdir():
-            if entry.suffix == ".npy":
-                # A plain ndarray over the map: numpy's memmap subclass costs a Python call per slice.
-                self._arrays[entry.stem] = np.load(entry, mmap_mode="r", allow_pickle=False).view(np.ndarray)
+        # One thread at a time: numpy reads each header with ast.literal_eval, and CPython 3.11.7's AST
+        # constructor raises SystemError ("recursion depth mismatch") when two threads build ASTs at once.
+        with _LOADING:
+            for entry in self.directory.iterdir():
+                if entry.suffix == ".npy":
+                    # A plain ndarray over the map: numpy's memmap subclass costs a Python call per slice.
+                    self._arrays[entry.stem] = np.load(entry, mmap_mode="r", allow_pickle=False).view(np.ndarray)
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self._arrays[name]

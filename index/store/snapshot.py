@@ -49,12 +49,9 @@ def make_part(segment, data: SegmentData, previous: Part | None = None) -> Part:
     if previous is not None and previous.deleted == deleted:
         return Part(segment, data, deleted, previous.article_live, previous.passage_live)
     article_live = np.ones(data.articles, dtype=bool)
-    passage_live = np.ones(data.passages, dtype=bool)
-    if deleted:
-        docs = np.fromiter(segment.deleted_docs(), dtype=np.int64, count=deleted)
-        kinds, ordinals = data["doc_kind"][docs], data["doc_ordinal"][docs]
-        article_live[ordinals[kinds == 0]] = False
-        passage_live[ordinals[kinds == 1]] = False
+    if deleted:  # a Whoosh document number is the article's ordinal; its passages go with it
+        article_live[np.fromiter(segment.deleted_docs(), dtype=np.int64, count=deleted)] = False
+    passage_live = article_live[data["passage_article"]] if deleted else np.ones(data.passages, dtype=bool)
     return Part(segment, data, deleted, article_live, passage_live)
 
 
@@ -198,7 +195,7 @@ class Snapshot:
     def stored(self, ordinal: int) -> dict:
         """Whoosh's stored fields of an article."""
         _, part, local = self.locate(ordinal)
-        return self._readers(part.segment).stored_fields(int(part.data["article_doc"][local]))
+        return self._readers(part.segment).stored_fields(local)
 
     def terms(self):
         """Every term of every segment (sorted per segment; a term may repeat across segments)."""

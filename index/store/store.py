@@ -27,10 +27,10 @@ from whoosh.index import EmptyIndexError, LockError
 
 from index.article import Article
 from index.errors import Stale
-from index.store import whoosh_io, writer
+from index.store import merging, whoosh_io, writer
 from index.store.analyzed import analyse_article
 from index.store.building import SegmentBuilder, save
-from index.store.schema import ARTICLE, NewsSchema
+from index.store.schema import NewsSchema
 from index.store.segment import SegmentData
 from index.store.snapshot import Snapshot, make_part
 
@@ -43,10 +43,8 @@ def rebuild_arrays(ix, segment) -> tuple[dict, dict]:
     reader = whoosh_io.segment_reader(ix, segment)
     try:
         for docnum in range(segment.doc_count_all()):
-            stored = reader.stored_fields(docnum)
-            if stored.get("kind") == ARTICLE:
-                article = Article.from_dict(json.loads(stored["data"]))
-                builder.add(article, analyse_article(article))
+            article = Article.from_dict(json.loads(reader.stored_fields(docnum)["data"]))
+            builder.add(article, analyse_article(article))
     finally:
         reader.close()
     return builder.build()
@@ -72,7 +70,6 @@ class Store:
         self.ix = ix
         self.write_lock_timeout = write_lock_timeout
         self.merge_mode = merge  # "background" (a merger process), "inline" (before write() returns) or "off"
-        self.schema = ix.schema  # read once: Whoosh unpickles the TOC (and fresh analyzers) on every `ix.schema`
         self._lock = threading.RLock()
         self._snapshot: Snapshot | None = None
         self._readers: dict[str, object] = {}
@@ -181,10 +178,9 @@ class Store:
             reader = self._reader(part.segment)
             if ("doc_id", article_id) not in reader:
                 continue
-            for docnum in reader.postings("doc_id", article_id).all_ids():
-                kind, ordinal = int(part.data["doc_kind"][docnum]), int(part.data["doc_ordinal"][docnum])
-                if kind == 0 and part.article_live[ordinal]:
-                    return int(snap.article_base[i]) + ordinal, reader.stored_fields(docnum)
+            for docnum in reader.postings("doc_id", article_id).all_ids():  # an article's docnum is its ordinal
+                if docnum < len(part.article_live) and part.article_live[docnum]:
+                    return int(snap.article_base[i]) + docnum, reader.stored_fields(docnum)
         return None
 
     def pending(self, limit: int) -> list[tuple[str, str]]:
@@ -237,7 +233,6 @@ class Store:
 
     def merge(self, wait: bool = False) -> int:
         """Merge segments as the policy asks (index/store/merging.py): now, or in a background process."""
-        from index.store import merging
         if self.merge_mode == "off" and not wait:
             return 0
         if wait:

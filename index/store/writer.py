@@ -1,9 +1,8 @@
 """Writing: articles -> a new segment (Whoosh's and its arrays), committed in one generation.
 
 A write first builds its segment without holding the index lock: each article
-is analysed once (index/store/analyzed.py), handed to a Whoosh writer under a
-private name (index/store/whoosh_io.py) and to the segment's array builder
-(index/store/building.py).  A large batch is split across processes, one
+is stored in a Whoosh segment under a private name (index/store/whoosh_io.py)
+and analysed once for the segment's arrays (index/store/building.py).  A large batch is split across processes, one
 segment each.  Then, under the lock, one commit deletes every earlier version
 of the articles written (and the ids removed), adds the new segments, and
 writes the next TOC; the files are fsynced before the call returns, so an
@@ -27,8 +26,8 @@ from typing import Iterable, Iterator, Sequence
 from index.article import Article
 from index.errors import IndexFull
 from index.store import building, whoosh_io
-from index.store.analyzed import Analyzed, ArticleTokens, analyse_article
-from index.store.schema import ARTICLE, ENTITY_FIELDS, PASSAGE
+from index.store.analyzed import analyse_article
+from index.store.schema import ARTICLE
 
 log = logging.getLogger(__name__)
 
@@ -99,10 +98,8 @@ def build_segment(ix, path: Path, articles: Sequence[tuple[Article, str]]) -> tu
     builder = building.SegmentBuilder()
     try:
         for article, checksum in articles:
-            tokens = analyse_article(article)
-            for doc in documents(article, checksum, tokens):
-                writer.add_document(**doc)
-            builder.add(article, tokens)
+            writer.add_document(**document(article, checksum))
+            builder.add(article, analyse_article(article))
         segment = whoosh_io.finish_side_segment(writer)
     except BaseException:
         whoosh_io.cancel_side_segment(writer)
@@ -184,31 +181,11 @@ def _fsync(name: str) -> None:
         os.close(fd)
 
 
-def _safe(value: str) -> str:
-    return value.replace(",", " ").replace("=", " ")
-
-
-def documents(article: Article, checksum: str, tokens: ArticleTokens) -> Iterator[dict]:
-    """The Whoosh documents of one article: the article itself, then its passages."""
-    month = article.published.strftime("%Y-%m") if article.published else None
-    published = article.published.replace(tzinfo=None) if article.published else None
-    common = {"article_id": article.id, "source": article.source or None, "source_text": article.source or None,
-              "published": published, "month": month, "dated": "1" if article.published else "0"}
-    common = {k: v for k, v in common.items() if v is not None}
-    by_type = {t: [e.key for e in article.entities if e.type == t] for t in ENTITY_FIELDS}
-    forms = [f"{_safe(e.key)}={_safe(e.name)}" for e in article.entities]
-    yield dict(
-        common, kind=ARTICLE, doc_id=article.id,
-        title=Analyzed(article.title, tokens.title), body=Analyzed(article.body, tokens.body),
-        byline=article.byline or "", checksum=checksum,
-        data=json.dumps(article.to_dict(), ensure_ascii=False),
-        entity_forms=",".join(forms), lsh=",".join(getattr(article, "lsh", None) or []),
-        **{t: ",".join(_safe(k) for k in keys) for t, keys in by_type.items()},
-    )
-    for passage, passage_tokens in zip(article.passages, tokens.passages):
-        yield dict(common, kind=PASSAGE, doc_id=f"{article.id}#{passage.position}",
-                   text=Analyzed(passage.text, passage_tokens), _stored_text=passage.text,
-                   position=passage.position)
+def document(article: Article, checksum: str) -> dict:
+    """The Whoosh document of one article: its id, checksum, family band keys and JSON."""
+    return dict(kind=ARTICLE, doc_id=article.id, article_id=article.id, checksum=checksum,
+                lsh=",".join(getattr(article, "lsh", None) or []),
+                data=json.dumps(article.to_dict(), ensure_ascii=False))
 
 
 def stored_article(searcher, article_id: str) -> dict | None:

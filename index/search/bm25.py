@@ -1,0 +1,176 @@
+"""BM25F over one set of documents of a snapshot: the scores of one query unit at a time.
+
+    BM25F (Robertson & Zaragoza): tf~ = sum over fields of w_f * tf_f / (1 - b + b * len_f / avglen_f)
+    unit score = idf * tf~ * (k1 + 1) / (k1 + tf~),  idf = ln(1 + (N - df + 0.5) / (df + 0.5))
+
+with N, df and avglen counted over documents of the same kind (articles for
+title and body, passages for text).  A unit with alternatives (a prefix's
+words, an alias's names) scores its best alternative.
+
+Every array is over the scorer's *space*: every article (or passage) of the
+snapshot when many of them are candidates, else just the candidates (a term's
+postings are placed in it with one `searchsorted`).  A unit's scores are
+sparse, (positions, scores), so its cost follows its posting lists, not the
+archive's size.  `bound(unit)` is an upper bound of a unit's score from the
+segments' per-block maxima (largest tf, shortest length), read without
+touching the postings: what top-k pruning (index/search/topk.py) needs.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.search.columns import entity_mask
+from index.search.expand import Limits, scored_expansions
+from index.search.plan import Alt, Unit
+from index.search.positions import phrase_counts
+
+ARTICLE_FIELDS = ("title", "body")
+PASSAGE_FIELDS = ("text",)
+DENSE_SHARE = 16  # score over every document once candidates are at least 1/16 of them
+_NONE = (np.zeros(0, np.int64), np.zeros(0))
+
+
+@dataclass(frozen=True)
+class Params:
+    """The free parameters of the ranking; the defaults are what the API uses (tuned on SciFact)."""
+
+    k1: float = 1.5
+    b: float = 0.75
+    field_weights: tuple[tuple[str, float], ...] = (("title", 3.0), ("body", 1.0), ("text", 1.0))
+    coord: float = 1.0  # exponent of the coordination factor (0 turns it off)
+    coord_max_units: int = 3  # longer queries are descriptions, not lists of required words
+    proximity: float = 0.6  # bonus (in idf units) for adjacent query words found next to each other
+    proximity_slop: int = 1
+    entity_score: float = 1.0  # an alias's entity clause scores like one occurrence of a word
+
+    def weight(self, fieldname: str) -> float:
+        return dict(self.field_weights).get(fieldname, 1.0)
+
+
+DEFAULT = Params()
+
+
+def union_max(pieces: list[tuple[np.ndarray, np.ndarray]], combine=np.maximum) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted positions of several (positions, values) pieces, each position's values combined (max or add)."""
+    pieces = [p for p in pieces if len(p[0])]
+    if not pieces:
+        return _NONE
+    if len(pieces) == 1:
+        return pieces[0]
+    at = np.concatenate([p[0] for p in pieces])
+    values = np.concatenate([p[1] for p in pieces])
+    order = np.argsort(at, kind="stable")  # sorted runs: a merge
+    at, values = at[order], values[order]
+    starts = np.flatnonzero(np.concatenate([[True], at[1:] != at[:-1]]))
+    return at[starts], combine.reduceat(values, starts)
+
+
+class Scorer:
+    """See the module docstring."""
+
+    def __init__(self, snapshot, fields: tuple[str, ...], params: Params = DEFAULT, limits: Limits = Limits(),
+                 candidates: np.ndarray | None = None):
+        self.snapshot = snapshot
+        self.fields = fields
+        self.params = params
+        self.limits = limits
+        self.count = snapshot.passages if fields == PASSAGE_FIELDS else snapshot.articles
+        dense = candidates is None or len(candidates) * DENSE_SHARE >= self.count
+        self.docs = None if dense else np.asarray(candidates, dtype=np.int64)
+        self.size = self.count if dense else len(self.docs)
+
+    def place(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """(positions in the space, which of `ids` are in it: None for all)."""
+        if self.docs is None:
+            return ids, None
+        at = np.searchsorted(self.docs, ids)
+        found = at < len(self.docs)
+        found[found] = self.docs[at[found]] == ids[found]
+        return at[found], found
+
+    def ordinals(self, positions: np.ndarray) -> np.ndarray:
+        return positions if self.docs is None else self.docs[positions]
+
+    def norm(self, fieldname: str) -> np.ndarray:
+        """BM25's length normalisation of a field for every document of the snapshot (kept per snapshot)."""
+        def build():
+            b = self.params.b
+            return 1 - b + b * self.snapshot.lengths(fieldname) / self.snapshot.avg_length(fieldname)
+        return self.snapshot.derived(("norm", fieldname, self.params.b), build)
+
+    def idf(self, df: int) -> float:
+        return math.log(1 + (self.count - df + 0.5) / (df + 0.5))
+
+    def saturate(self, pseudo: np.ndarray) -> np.ndarray:
+        k1 = self.params.k1
+        return pseudo * (k1 + 1) / (k1 + pseudo)
+
+    def _bm25f(self, pieces: list[tuple[str, np.ndarray, np.ndarray]], df: int, within=None):
+        """BM25F of (field, ordinals, frequencies) pieces with one idf: (positions, scores).
+
+        `within` (sorted ordinals) keeps only those documents (top-k pruning).
+        """
+        weighted = []
+        for fieldname, ids, freq in pieces:
+            if within is not None and len(ids):
+                keep = np.isin(ids, within, assume_unique=True)
+                ids, freq = ids[keep], freq[keep]
+            at, found = self.place(ids)
+            if len(at):
+                freq = freq if found is None else freq[found]
+                weighted.append((at, self.params.weight(fieldname) * freq / self.norm(fieldname)[self.ordinals(at)]))
+        at, pseudo = union_max(weighted, np.add)
+        return at, self.idf(df) * self.saturate(pseudo)
+
+    def term(self, text: str, within=None) -> tuple[np.ndarray, np.ndarray]:
+        pieces = [(f, *self.snapshot.postings(f, text)) for f in self.fields]
+        return self._bm25f(pieces, max(self.snapshot.df(f, text) for f in self.fields), within)
+
+    def phrase(self, alt: Alt, within=None) -> tuple[np.ndarray, np.ndarray]:
+        pieces = [(f, *phrase_counts(self.snapshot, f, alt.words, alt.slop)) for f in self.fields]
+        # A phrase is rarer than any of its words, so its idf ranks it above the words scattered.
+        return self._bm25f(pieces, max((len(ids) for _, ids, _ in pieces), default=0), within)
+
+    def alternative(self, alt: Alt, within=None) -> tuple[np.ndarray, np.ndarray]:
+        """(positions, scores) of one alternative of a unit."""
+        if alt.kind == "term":
+            return self.term(alt.text, within)
+        if alt.kind == "phrase":
+            return self.phrase(alt, within)
+        if alt.kind == "entity":
+            if self.fields == PASSAGE_FIELDS:
+                return _NONE
+            ids = np.flatnonzero(entity_mask(self.snapshot, alt.keys) & self.snapshot.live_articles())
+            chosen = ids if within is None else ids[np.isin(ids, within, assume_unique=True)]
+            at, _ = self.place(chosen)
+            return at, np.full(len(at), self.idf(len(ids)) * self.params.entity_score)
+        return union_max([self.term(w, within) for w in scored_expansions(alt.node, self.snapshot, self.limits)])
+
+    def unit(self, unit: Unit, within=None) -> tuple[np.ndarray, np.ndarray]:
+        """(positions, scores) of a unit: its best alternative for each document."""
+        return union_max([self.alternative(alt, within) for alt in unit.alternatives])
+
+    def bound(self, unit: Unit) -> float:
+        """An upper bound of the unit's score in any document, from the segments' block maxima."""
+        if any(alt.kind != "term" for alt in unit.alternatives):
+            return math.inf  # phrases, expansions, entities: always scored in full
+        best = 0.0
+        for alt in unit.alternatives:
+            pseudo = 0.0
+            for fieldname in self.fields:
+                ratio = 0.0
+                avg, b = self.snapshot.avg_length(fieldname), self.params.b
+                for part in self.snapshot.parts:
+                    number = part.data.lookup(alt.text)
+                    if number < 0 or not part.data.df(fieldname, number):
+                        continue
+                    maxtf, minlen = part.data.block_bounds(fieldname, number)
+                    ratio = max(ratio, float(np.max(maxtf / (1 - b + b * minlen / avg))))
+                pseudo += self.params.weight(fieldname) * ratio
+            df = max(self.snapshot.df(f, alt.text) for f in self.fields)
+            best = max(best, self.idf(df) * float(self.saturate(np.float64(pseudo))))
+        return best

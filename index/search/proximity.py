@@ -1,0 +1,85 @@
+"""The proximity bonus: adjacent query words found next to each other rank an article up.
+
+The bonus for each pair of consecutive query words is the pair's saturated
+frequency in the main text field times `proximity`: a fixed weight, because a
+pair's own idf would let one rare bigram outweigh every word of the query.  A
+pair cannot occur more often in a document than its rarer word, which bounds
+the bonus, so it is computed only for the documents whose bound could lift
+them into the top `exact_top`; positions are read once per word for all of
+them (index/search/positions.py).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from index.search.plan import Unit
+from index.search.positions import occurrence_keys, pair_counts
+
+
+def _pairs(units: list[Unit]) -> list[tuple[str, str]]:
+    words = [u.word for u in units if u.word is not None]
+    return list(zip(words, words[1:]))
+
+
+def largest_bonus(scorer, units: list[Unit]) -> float:
+    """The most the proximity bonus can add to any document (for top-k pruning)."""
+    params = scorer.params
+    return params.proximity * (params.k1 + 1) * len(_pairs(units))
+
+
+def add_proximity(scorer, units: list[Unit], totals: np.ndarray, coord, pool: np.ndarray, exact_top) -> None:
+    """Add the bonus to `totals` (over the scorer's space) for the documents of `pool` that can use it."""
+    params = scorer.params
+    pairs = _pairs(units)
+    if not pairs:
+        return
+    main = scorer.fields[-1]
+    norm = scorer.norm(main)[scorer.ordinals(pool)]
+    bounds = []
+    for left, right in pairs:
+        tf = []
+        for word in (left, right):
+            counts = np.zeros(scorer.size)
+            ids, freqs = scorer.snapshot.postings(main, word)
+            at, found = scorer.place(ids)
+            counts[at] = freqs if found is None else freqs[found]
+            tf.append(counts[pool])
+        bounds.append(params.proximity * scorer.saturate(np.minimum(*tf) * params.proximity_slop / norm))
+    scale = coord[pool] if coord is not None else np.ones(len(pool))
+    bound = sum(bounds)
+    if exact_top is None or exact_top >= len(pool):
+        _bonus(scorer, pairs, totals, pool[bound > 0])
+        return
+    # Best upper bounds first, in growing chunks, until no document left can reach the top: the top is
+    # exact after a few hundred documents where the bound of every match was thousands.
+    upper = (totals[pool] + bound) * scale
+    order = np.argsort(-upper, kind="stable")
+    done, chunk = 0, max(64, 4 * exact_top)
+    while done < len(order):
+        current = totals[pool] * scale
+        threshold = -np.partition(-current, exact_top - 1)[exact_top - 1]
+        chosen = order[done:done + chunk]
+        chosen = chosen[upper[chosen] >= threshold]
+        if not len(chosen):
+            break
+        _bonus(scorer, pairs, totals, np.sort(pool[chosen][bound[chosen] > 0]))
+        done += chunk
+        chunk *= 2
+
+
+def _bonus(scorer, pairs: list[tuple[str, str]], totals: np.ndarray, positions: np.ndarray) -> None:
+    """Add each pair's bonus to the documents at these (sorted) positions of the scorer's space."""
+    if not len(positions):
+        return
+    params = scorer.params
+    main = scorer.fields[-1]
+    chosen = scorer.ordinals(positions)
+    words = dict.fromkeys(w for pair in pairs for w in pair)
+    occurrences = {w: occurrence_keys(scorer.snapshot, main, w, chosen) for w in words}
+    norm = scorer.norm(main)
+    for left, right in pairs:
+        ids, counts = pair_counts(occurrences[left], occurrences[right], params.proximity_slop)
+        if len(ids):
+            at, _ = scorer.place(ids)
+            totals[at] += params.proximity * scorer.saturate(counts / norm[ids])

