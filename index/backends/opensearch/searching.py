@@ -110,6 +110,12 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
             "date": {"date_histogram": {"field": "published", "calendar_interval": "month", "format": "yyyy-MM",
                                         "min_doc_count": 1}},
             "entity": entity_aggregation(),
+            # The adaptive histogram: by day up to 62 days of dates, by month up to four years, else by year.
+            "span": {"stats": {"field": "published"}},
+            "by_day": {"date_histogram": {"field": "published", "calendar_interval": "day", "format": "yyyy-MM-dd",
+                                          "min_doc_count": 1}},
+            "by_year": {"date_histogram": {"field": "published", "calendar_interval": "year", "format": "yyyy",
+                                           "min_doc_count": 1}},
             "tag": {"terms": {"field": "tag", "size": request.facet_limit,
                               "order": [{"_count": "desc"}, {"_key": "asc"}]}},
         })
@@ -129,6 +135,7 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
                           if b["doc_count"]]
         keys = {b["key"]: b["doc_count"] for b in aggs["entity"]["buckets"]}
         facets.update(entity_facets(ctx.client, ctx.names, matching, keys, ctx.catalog, request.facet_limit))
+        facets["histogram"] = histogram(aggs)
         facets["tag"] = [FacetValue(b["key"].split(":", 1)[-1], b["doc_count"], b["key"].split(":", 1)[0])
                          for b in aggs["tag"]["buckets"]]
     suggestion = None
@@ -142,6 +149,16 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
         total_all_words=aggs["all_words"]["doc_count"] if "all_words" in aggs else None,
         stories=min(total, aggs["stories"]["value"]) if collapsed else total,
     )
+
+
+def histogram(aggs: dict) -> list[FacetValue]:
+    """Matching articles per day, month or year, whichever suits the span of their dates (each value's key says)."""
+    span = aggs["span"]
+    if not span.get("count"):
+        return []
+    days = int(span["max"] // 86_400_000) - int(span["min"] // 86_400_000)
+    name, unit = ("by_day", "day") if days <= 62 else ("date", "month") if days <= 4 * 366 else ("by_year", "year")
+    return [FacetValue(b["key_as_string"], b["doc_count"], unit) for b in aggs[name]["buckets"] if b["doc_count"]]
 
 
 def count(ctx: Context, q: str, match: str, narrowing: list[dict]) -> int:
