@@ -46,6 +46,7 @@ def hosts(urls: str) -> list[str]:
 
 
 def connect(settings: Settings) -> OpenSearch:
+    logging.getLogger("opensearch").setLevel(logging.WARNING)  # not a line per request at NEWSINDEX_LOG_LEVEL=info
     return OpenSearch(
         hosts=hosts(settings.opensearch_url),
         timeout=REQUEST_TIMEOUT,
