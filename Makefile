@@ -2,7 +2,7 @@
 #   make install   create .venv (if missing) and install the project, models included
 #   make run       install, ingest $(SAMPLE), serve on http://$(HOST):$(PORT) with gunicorn
 #   make test      install test tools (and Debian's chromium for browser tests), run pytest
-#   make bench     the benchmarks in bench/ (slow; figures go to bench/RESULTS.md)
+#   make bench     install what the benchmarks need, run the quick ones (figures go to bench/RESULTS.md)
 #   make openapi   write the OpenAPI document to docs/openapi.json
 #   make opensearch       build (Maven) and start a local 3-node OpenSearch cluster, wait for green
 #   make opensearch-stop  stop exactly those nodes (pid files in var/opensearch)
@@ -83,9 +83,16 @@ run: install $(RUN_NEEDS)
 test: install-test
 	$(PY) -m pytest
 
-bench: install-test
+$(VENV)/.installed-bench: $(VENV)/.installed
+	$(PIP) install -q -e '.[bench]'
+	touch $@
+
+# The quick benchmarks (minutes, not hours); the long ones are listed in README, "Benchmarks".
+bench: $(VENV)/.installed-bench
 	$(PY) bench/relevance.py --beir ../shared/eval/scifact
 	$(PY) bench/entities.py --conll ../shared/eval/ner/conll2003-test.txt
+	$(PY) bench/bulk.py --articles 1000 --entities off
+	$(PY) bench/attack.py --seconds 20
 
 openapi: install
 	$(PY) -c "import json; from service.app import create_app; app = create_app(); \

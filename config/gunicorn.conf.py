@@ -12,15 +12,25 @@ _settings = Settings.from_env()
 # Where to listen: loopback by default; set NEWSINDEX_HOST=0.0.0.0 in a container.
 bind = f"{_settings.host}:{_settings.port}"
 
-# Sync workers, one per core by default. Each worker opens the index after the
-# fork (preload_app stays off): Whoosh file handles must not be shared.
+# Workers, one per core by default. Each worker opens the index after the fork
+# (preload_app stays off): Whoosh file handles must not be shared.
 workers = _settings.workers
-worker_class = "sync"
 preload_app = False
 
-# The app factory: every worker gets a fresh, fully configured app, which reads
-# its index's arrays in the background as it starts (NEWSINDEX_WARM).
-wsgi_app = "service.app:serve()"
+# asyncio workers: connections (request lines, headers, bodies) are read by an
+# event loop, so slow clients cost no thread; complete requests run the Flask
+# app in NEWSINDEX_THREADS threads per worker (service/serving.py says why).
+worker_class = "asgi"
+worker_connections = 1000
+
+# The app factory: every worker gets a fresh, fully configured app, which warms
+# its index in the background (service/serving.py; this file imports nothing of ours).
+wsgi_app = "service.serving:create_asgi_app()"
+
+# Larger than the app's own limits (service/timing.py: 8,000 bytes), so that
+# the app sees an over-long URL or header and answers 414/431 in its JSON shape.
+limit_request_line = 8190
+limit_request_field_size = 16380
 
 # A query is bounded by NEWSINDEX_QUERY_TIME_LIMIT (2 s); a bulk write can take
 # longer, so the worker timeout leaves room for both.
@@ -28,7 +38,9 @@ timeout = 120
 graceful_timeout = 30
 keepalive = 5
 
-# Logs to stderr; access log in the common format.
+# Logs to stderr; access log in the common format, with any key sent in a URL
+# replaced by [redacted] (keys belong in the Authorization header).
+logger_class = "service.access_log.RedactingLogger"
 accesslog = "-"
 errorlog = "-"
 loglevel = _settings.log_level

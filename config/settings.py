@@ -21,6 +21,22 @@ PREFIX = "NEWSINDEX_"
 BACKENDS = ("whoosh", "opensearch")
 
 
+def default_data_dir() -> Path:
+    """Where the index and keys live by default, whatever the current folder.
+
+    In a source checkout (where `make install` puts an editable install) that is
+    the checkout's `var/`; an installed package uses the user's data folder.
+    """
+    root = CONFIG_DIR.parent
+    if (root / "pyproject.toml").exists():
+        return root / "var"
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "newsindex"
+
+
+DATA_DIR = default_data_dir()
+
+
 class SettingsError(ValueError):
     """A setting's value cannot be parsed; the message names the variable."""
 
@@ -33,7 +49,7 @@ def _setting(default: Any, help: str) -> Any:
 class Settings:
     """Everything newsindex can be configured with (see README, "Configuration")."""
 
-    index_dir: Path = _setting(Path("var/index"), "Directory of the Whoosh index.")
+    index_dir: Path = _setting(DATA_DIR / "index", "Directory of the Whoosh index (default: var/index of the checkout).")
     backend: str = _setting("whoosh", "Where articles are stored and searched: whoosh (embedded, on this disk) or opensearch (a cluster).")
     opensearch_url: str = _setting("http://127.0.0.1:9251", "OpenSearch node URL(s), comma-separated, used when NEWSINDEX_BACKEND=opensearch.")
     opensearch_prefix: str = _setting("newsindex-", "Prefix of newsindex's OpenSearch index names (<prefix>articles, <prefix>meta).")
@@ -41,6 +57,10 @@ class Settings:
     opensearch_replicas: int = _setting(1, "Replicas of each shard of a new OpenSearch index (1: any one node may fail).")
     host: str = _setting("127.0.0.1", "Address gunicorn binds to.")
     port: int = _setting(8000, "Port gunicorn binds to.")
+    public_url: str = _setting("", "Base URL clients reach the service at, e.g. https://news.example.org: absolute "
+                                   "links (next, Link, Location, Atom) are built on it, never on the Host header. "
+                                   "Empty: http://HOST:PORT.")
+    threads: int = _setting(8, "Threads per gunicorn worker answering requests (slow clients do not hold one).")
     workers: int = _setting(os.cpu_count() or 2, "Number of gunicorn worker processes.")
     outlets_file: Path = _setting(CONFIG_DIR / "outlets.toml", "Known news outlets: spellings mapped to one display name.")
     aliases: Path = _setting(CONFIG_DIR / "aliases.toml", "Editorial alias file: names that are one entity.")
@@ -60,9 +80,20 @@ class Settings:
     ingest_batch_size: int = _setting(2000, "Articles written per commit during a batch ingest.")
     ingest_processes: int = _setting(os.cpu_count() or 1, "Processes writing a batch ingest's segments in parallel.")
     merge: str = _setting("background", "How segments are merged: background (a merger process), inline (before a write returns) or off.")
-    keys_file: Path = _setting(Path("var/keys.json"), "API keys file (hashes only).")
+    keys_file: Path = _setting(DATA_DIR / "keys.json", "API keys file, hashes only (default: var/keys.json of the checkout).")
+    field_map: str = _setting("", "Extra JSON field names for ingest, as target=field pairs, e.g. 'body=content,title=headline' "
+                              "(targets: id, title, body, html, summary, source, published, url, byline, dateline, or "
+                              "tags.KIND for a tag list); common names are mapped without it.")
+    max_line_bytes: int = _setting(16 * 1024 * 1024, "Longest accepted line of a .jsonl file, in bytes; a longer line is skipped and reported.")
+    max_file_bytes: int = _setting(64 * 1024 * 1024, "Largest .txt, .json or .html file, in bytes (they are read whole).")
+    max_decompressed_bytes: int = _setting(4 * 1024 * 1024 * 1024, "Most bytes one .gz file may expand to; the rest of it is skipped and reported.")
+    max_article_chars: int = _setting(500_000, "Longest accepted article text (title and body, or the html of a page), in characters.")
+    date_min_year: int = _setting(1800, "Earliest plausible publication year; an earlier date is dropped with a warning.")
+    date_max_year: int = _setting(2100, "Latest plausible publication year; a later date is dropped with a warning.")
+    family_threshold: float = _setting(0.5, "Estimated Jaccard similarity of word shingles above which two articles are versions of one story.")
     require_read_key: bool = _setting(False, "Require an API key with read scope for searches.")
-    max_bulk_bytes: int = _setting(16 * 1024 * 1024, "Largest accepted request body, in bytes (bulk NDJSON).")
+    max_bulk_bytes: int = _setting(16 * 1024 * 1024, "Largest accepted request body, in bytes (bulk NDJSON); "
+                                                      "a larger one is refused with 413 before anything is written.")
     export_max: int = _setting(10_000, "Most articles one export returns.")
     cors_origins: str = _setting("", "Comma-separated origins allowed by CORS (none by default).")
     rate_limit: str = _setting("", "Per-client rate limit for search and writes, e.g. '120/minute' (off when empty).")
@@ -87,6 +118,19 @@ class Settings:
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
             raise SettingsError(f"NEWSINDEX_BACKEND={self.backend!r}: expected one of {', '.join(BACKENDS)}")
+        url = self.public_url.strip()
+        if url and (not url.lower().startswith(("http://", "https://")) or "?" in url or "#" in url):
+            raise SettingsError(f"NEWSINDEX_PUBLIC_URL={self.public_url!r}: expected an http(s) URL such as "
+                                "https://news.example.org or https://example.org/archive")
+
+    @property
+    def base_url(self) -> str:
+        """The public base URL without a trailing slash (NEWSINDEX_PUBLIC_URL, else the bind address)."""
+        if self.public_url.strip():
+            return self.public_url.strip().rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port}"
 
     def as_env(self) -> dict[str, str]:
         """These settings as NEWSINDEX_* variables (for a process started with the same configuration)."""

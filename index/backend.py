@@ -33,6 +33,9 @@ class Backend(Protocol):
         still stored with those checksums; else it raises Stale naming the others.
         """
 
+    def family_candidates(self, band_keys: list[str]) -> list[tuple]:
+        """(id, family, signature, published) of the stored articles sharing any of these story-family band keys."""
+
     def pending(self, limit: int) -> list[tuple[str, str]]:
         """(id, checksum) of up to `limit` articles whose entities are still to be extracted, oldest first."""
 

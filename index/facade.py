@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from itertools import islice
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -24,6 +25,7 @@ from index.backend import Backend
 from index.errors import NotFound
 from index.ingest.documents import Skipped
 from index.ingest.outlets import Outlets, load_outlets
+from index.ingest.families import assign_families
 from index.ingest.pipeline import checksum, prepare
 from index.query import FacetValue, RelatedArticle, SearchRequest, SearchResult
 from index.text.aliases import Aliases, load_aliases
@@ -39,10 +41,20 @@ class IngestReport:
     passages: int = 0
     without_date: int = 0
     skipped: list[Skipped] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # "origin: what was dropped" (a non-http url, a date)
     seconds: float = 0.0
     entity_seconds: float = 0.0  # of `seconds`, the time spent extracting entities
     ids: list[str] = field(default_factory=list)
+    outcomes: dict[str, str] = field(default_factory=dict)  # id -> "added", "updated" or "unchanged"
     entities_pending: int = 0  # articles of the index whose entities the enricher has still to extract
+
+    def add(self, other: "IngestReport") -> None:
+        """Fold one batch's report into this one."""
+        for name in ("added", "updated", "unchanged", "passages", "without_date", "entity_seconds"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.skipped += other.skipped
+        self.ids += other.ids
+        self.outcomes.update(other.outcomes)
 
     def summary(self) -> str:
         pending = f"; entities pending for {self.entities_pending}" if self.entities_pending else ""
@@ -148,13 +160,15 @@ class Index:
     # -- writing --------------------------------------------------------------
 
     def ingest(self, items: Iterable[Article | Skipped], batch_size: int | None = None,
-               processes: int = 1) -> IngestReport:
+               processes: int = 1, on_batch: Callable[["IngestReport"], None] | None = None) -> IngestReport:
         """Add or replace articles, committing once per batch; Skipped items are reported.
 
         Re-ingesting an article with the same id replaces it (never a duplicate); one
-        whose content is unchanged is left as it is.  Raises IndexBusy when the lock
-        cannot be had; batches committed before that stay committed.  `processes`
-        write a large batch's segments in parallel (the CLI's bulk ingest).
+        whose content is unchanged is left as it is; `outcomes` says which of the
+        three happened to each id.  Raises IndexBusy when the lock cannot be had;
+        batches committed before that stay committed.  `processes` write a large
+        batch's segments in parallel (the CLI's bulk ingest).  `on_batch` is called
+        with each batch's own report once it is committed (progress, crash-safe ids).
         """
         started = time.perf_counter()
         report = IngestReport()
@@ -163,15 +177,20 @@ class Index:
         batch = list(islice(iterator, batch_size))
         while batch:
             upcoming = list(islice(iterator, batch_size))
+            batch_report = IngestReport()
             articles = []
             for item in batch:
                 if isinstance(item, Skipped):
-                    report.skipped.append(item)
+                    batch_report.skipped.append(item)
                 else:
                     articles.append(item)
+                    report.warnings += [f"{item.origin or item.id}: {w}" for w in item.warnings]
             # Within one batch, the last version of an id wins.
             articles = list({a.id: a for a in articles}.values())
-            self._write_batch(articles, report, processes)
+            self._write_batch(articles, batch_report, processes)
+            report.add(batch_report)
+            if on_batch is not None:
+                on_batch(batch_report)
             batch = upcoming
         if report.added or report.updated:
             self._after_write()
@@ -187,7 +206,9 @@ class Index:
             if stored.get(article.id) == sum_:
                 report.unchanged += 1
                 report.ids.append(article.id)
+                report.outcomes[article.id] = "unchanged"
                 continue
+            self._keep_first_seen(article, article.id in stored)
             changed.append((article, sum_, article.id in stored))
         if not changed:
             return
@@ -200,14 +221,25 @@ class Index:
             report.passages += len(article.passages)
             report.without_date += article.published is None
             report.ids.append(article.id)
+            report.outcomes[article.id] = "updated" if existed else "added"
+
+    def _keep_first_seen(self, article: Article, exists: bool) -> None:
+        """Stamp a new article with the time it is first stored; an update keeps the stored stamp."""
+        previous = self.backend.get(article.id) if exists else None
+        if previous is not None:
+            article.first_seen = previous.first_seen  # None for articles stored before stamps existed
+        else:
+            article.first_seen = datetime.now(timezone.utc).replace(microsecond=0, tzinfo=None)
 
     def _prepare(self, articles: list[Article]) -> float:
-        """Passages now; entities now (NEWSINDEX_ENRICH=inline) or later, by the enricher."""
+        """Passages and story families now; entities now (NEWSINDEX_ENRICH=inline) or later, by the enricher."""
         s = self.settings
         later = s.entities and s.enrich == "background"
         for article in articles:
             article.enriched = not later
-        return prepare(articles, self.aliases, entities=s.entities and not later, ner_processes=s.ner_processes)
+        seconds = prepare(articles, self.aliases, entities=s.entities and not later, ner_processes=s.ner_processes)
+        assign_families(articles, self.backend.family_candidates, threshold=s.family_threshold)
+        return seconds
 
     def _after_write(self) -> None:
         if self.settings.entities and self.settings.enrich == "background":
@@ -215,6 +247,7 @@ class Index:
 
     def put(self, article: Article) -> bool:
         """Create or replace one article and commit. Returns True if it was created (decided under the lock)."""
+        self._keep_first_seen(article, self.exists(article.id))
         self._prepare([article])
         created = article.id not in self.backend.write([article], [checksum(article)])
         self._after_write()
@@ -227,3 +260,10 @@ class Index:
     def delete(self, ids: Iterable[str]) -> int:
         """Remove articles (and their passages). Returns how many existed."""
         return self.backend.delete(ids)
+
+    def remove(self, ids: Iterable[str]) -> set[str]:
+        """Remove articles in one commit; returns the ids that existed (decided under the write lock)."""
+        live = list(self.backend.checksums(list(dict.fromkeys(ids))))  # unknown ids alone make no commit
+        if not live:
+            return set()
+        return set(self.backend.write([], [], remove=live))

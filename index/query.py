@@ -16,6 +16,7 @@ from index.errors import InvalidQuery
 SORTS = ("relevance", "newest", "oldest")
 SORT_ALIASES = {"date": "newest", "score": "relevance"}
 MATCHES = ("auto", "all", "any")
+FACETS = ("source", "date", "person", "org", "place", "tag")  # "date": articles per month (YYYY-MM)
 
 
 @dataclass
@@ -38,6 +39,7 @@ class SearchRequest:
     family: list[str] = field(default_factory=list)  # only these story families (the versions of a story)
     facets: bool = True
     facet_limit: int = 20
+    facet_names: tuple[str, ...] = FACETS  # which facets to count (each is always in the answer, maybe empty)
     passages: int = 3
     collapse: bool = True  # one result per story family, with its number of versions
 
@@ -56,6 +58,8 @@ class SearchRequest:
             raise InvalidQuery(
                 f"page * per_page must not exceed {max_window}; use the CSV or NDJSON export to take every result",
                 "page")
+        if unknown := [name for name in self.facet_names if name not in FACETS]:
+            raise InvalidQuery(f"unknown facet {unknown[0]!r}; facets are {', '.join(FACETS)}", "facets")
         if self.date_from and self.date_to and self.date_from > self.date_to:
             raise InvalidQuery("from must not be after to", "from")
 

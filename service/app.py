@@ -17,17 +17,32 @@ from flask_smorest import Api
 
 from config.settings import Settings
 from index.text.aliases import load_aliases
-from service import archive, auth, caching, cors, docs, errors, limits, metrics
+from service import archive, articles_api, auth, bodies, caching, cors, docs, errors, limits, metrics, timing
+from service.responses import SafeResponse, web_url
 from service.schemas import ErrorOut
 from service.api import api as api_blueprint
 from service.api import health as health_blueprint
 from service.pages import pages as pages_blueprint
+
+assert articles_api  # imported for its routes on the api blueprint
+
+DESCRIPTION = """A searchable index of news articles: ranked, highlighted, faceted search over
+articles and their passages, with the people, organisations and places they name.
+
+Reads are open unless the service runs with NEWSINDEX_REQUIRE_READ_KEY=1; writes need
+an API key (`newsindex keys create --scope write`) sent as `Authorization: Bearer KEY`,
+and deleting by query one of admin scope.  Every error has one JSON shape:
+`{"error": {"status", "code", "message", "param"}}`.  Dates are ISO 8601 with an
+offset (UTC); links in answers (`next`, `Link`, `Location`) are absolute."""
 
 
 class NewsApi(Api):
     """flask-smorest's Api, documenting errors with our one error shape."""
 
     ERROR_SCHEMA = ErrorOut
+
+    def _register_pagination_header(self):
+        """No flask-smorest pagination here: its header (and schema) would sit unused in the document."""
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -37,6 +52,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     logging.basicConfig(level=settings.log_level.upper())
 
     app = Flask(__name__)
+    app.response_class = SafeResponse  # a lone surrogate in stored text is shown, never a 500
+    app.jinja_env.filters["web_url"] = web_url
     app.config.update(
         SETTINGS=settings,
         MAX_CONTENT_LENGTH=settings.max_bulk_bytes,
@@ -46,15 +63,21 @@ def create_app(settings: Settings | None = None) -> Flask:
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/api",
         OPENAPI_JSON_PATH="v1/openapi.json",
+        API_SPEC_OPTIONS={
+            "info": {"description": DESCRIPTION, "license": {"name": "MIT"}},
+            "servers": [{"url": settings.base_url, "description": "This service (NEWSINDEX_PUBLIC_URL)"}],
+        },
     )
     app.json.sort_keys = False
     archive.init_app(app)
-    auth.init_app(app)  # first: a 304 or a CORS answer must not skip the key check
+    timing.init_app(app)  # first: took_ms and the size of the request line and headers
+    auth.init_app(app)  # then keys: a 304 or a CORS answer must not skip the key check
+    app.before_request(bodies.buffer_body)  # after the key check: strangers cannot make us read 16 MiB
     limits.init_app(app)  # rate limits on searches and writes (NEWSINDEX_RATE_LIMIT), before any cached answer
     caching.init_app(app)
     cors.init_app(app, settings.cors_origins)
 
-    api = NewsApi(app)
+    api = NewsApi(app, spec_kwargs={"extra_plugins": [docs.Operations(settings.require_read_key)]})
     api.register_blueprint(api_blueprint)
     api.register_blueprint(health_blueprint)
     app.register_blueprint(pages_blueprint)

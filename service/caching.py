@@ -11,35 +11,22 @@ labelled with a newer generation than the data it was built from.
 `init_app` hooks this in for the endpoints listed in ETAG_ENDPOINTS; responses
 also say `Cache-Control: no-cache` so caches keep them but revalidate each time.
 
-The same tag keys a small per-worker cache of finished JSON bodies
-(BODY_ENDPOINTS, NEWSINDEX_RESULT_CACHE_SIZE entries): the same search asked
-again before the next commit is answered without searching or serialising.
-Keys and rate limits are checked before it (see the order in create_app).
+Finished searches are cached once, in the index: on the snapshot of the
+generation they were computed from (index/backends/whoosh.py), so a commit
+retires them with everything else derived from that generation.
 """
 
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, g, request
 
 from service.archive import get_index
 
 ETAG_ENDPOINTS = {
     "api.Search", "api.ArticleView", "api.SearchCsv", "api.SearchNdjson", "api.SearchAtom", "api.FacetValues",
 }
-
-
-BODY_ENDPOINTS = {"api.Search", "api.ArticleView", "api.FacetValues"}
-KEPT_HEADERS = ("Content-Type", "Link")
-_bodies_lock = threading.Lock()
-
-
-def _bodies() -> OrderedDict:
-    """This app's cache of finished bodies (one per app: tests build many apps in one process)."""
-    return current_app.extensions.setdefault("newsindex_bodies", OrderedDict())
 
 
 def current_etag() -> str:
@@ -54,35 +41,28 @@ def _before():
     if request.method not in ("GET", "HEAD") or request.endpoint not in ETAG_ENDPOINTS:
         return None
     g.etag = current_etag()
-    if request.if_none_match.contains(g.etag) or request.if_none_match.star_tag:
-        response = Response(status=304)
-        response.set_etag(g.etag)
-        response.headers["Cache-Control"] = "no-cache"
-        return response
-    if request.endpoint in BODY_ENDPOINTS:
-        bodies = _bodies()
-        with _bodies_lock:
-            cached = bodies.get(g.etag)
-            if cached is not None:
-                bodies.move_to_end(g.etag)
-        if cached is not None:
-            body, headers = cached
-            return Response(body, status=200, headers=headers)
+    tags = request.if_none_match
+    if tags.is_strong(g.etag) or tags.is_weak(g.etag):  # a tag is only given out with a 200: the request is valid
+        return _not_modified(g.etag)
+    if request.if_none_match.star_tag:
+        g.star = True  # "any version": 304 only once the view has shown there is one (not for a 400)
+        return None
     return None
+
+
+def _not_modified(etag: str) -> Response:
+    response = Response(status=304)
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
 
 
 def _after(response: Response) -> Response:
     etag = g.pop("etag", None)
+    if etag and g.pop("star", False) and response.status_code == 200:
+        response.close()
+        return _not_modified(etag)
     if etag and response.status_code == 200:
-        limit = current_app.config["SETTINGS"].result_cache_size
-        cacheable = not response.is_streamed and not g.pop("partial", False)
-        if request.endpoint in BODY_ENDPOINTS and limit > 0 and cacheable:
-            headers = {name: response.headers[name] for name in KEPT_HEADERS if name in response.headers}
-            bodies = _bodies()
-            with _bodies_lock:
-                bodies[etag] = (response.get_data(), headers)
-                while len(bodies) > limit:
-                    bodies.popitem(last=False)
         response.set_etag(etag)
         response.headers["Cache-Control"] = "no-cache"
     return response

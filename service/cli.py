@@ -4,8 +4,9 @@
     newsindex search "Kalbajar" --json
     newsindex serve --port 8000 --workers 2           # gunicorn
     newsindex keys create --name cms --scope write    # API keys
+    newsindex stats                                   # what the index holds
 
-`ingest` and `search` import no Flask, so they start fast; `serve` execs
+`ingest`, `search` and `stats` import no Flask, so they start fast; `serve` execs
 gunicorn with config/gunicorn.conf.py.  User mistakes end in a one-line
 message with a hint, never a traceback.
 """
@@ -26,7 +27,7 @@ from config.settings import CONFIG_DIR, Settings, SettingsError
 def settings_options(func):
     """--index and --aliases, shared by every command that opens the index."""
     @click.option("--index", "index_dir", type=click.Path(file_okay=False, path_type=Path),
-                  help="Index directory (default: NEWSINDEX_INDEX_DIR or ./var/index).")
+                  help="Index directory (default: NEWSINDEX_INDEX_DIR, else var/index of the checkout).")
     @click.option("--aliases", type=click.Path(dir_okay=False, path_type=Path),
                   help="Editorial alias file (default: NEWSINDEX_ALIASES or config/aliases.toml).")
     @wraps(func)
@@ -59,61 +60,86 @@ def cli():
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--entities/--no-entities", default=None, help="Extract named entities (default: on).")
 @click.option("--batch-size", type=int, default=None, help="Articles per commit (default NEWSINDEX_INGEST_BATCH_SIZE, 2000).")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--json", "as_json", is_flag=True,
+              help="JSON lines: one per committed batch (with its ids), then the report.")
 @click.option("--progress", is_flag=True,
-              help="Print one JSON line per committed batch, with the ids it committed.")
+              help="Print one JSON line per committed batch, with the ids it committed, then the summary.")
+@click.option("--verbose", "-v", is_flag=True, help="List every skipped file or line and every warning.")
+@click.option("--source", default=None, help="Source of the articles that state none (e.g. --source Reuters).")
 @settings_options
-def ingest(paths, entities, batch_size, as_json, progress, settings):
+def ingest(paths, entities, batch_size, as_json, progress, verbose, source, settings):
     """Add or update articles from files and folders (.txt, .json, .jsonl, .html).
 
-    With --progress, every commit prints {"batch": n, "committed": [ids], ...}
-    as soon as it is on disk: an id printed there survives a crash.
+    On a terminal a progress bar shows the articles committed so far; at the
+    end a summary gives what was added, updated, unchanged and skipped (by
+    reason, with the first few paths of each).  With --json or --progress,
+    every commit prints {"batch": n, "committed": [ids], ...} as soon as it is
+    on disk: an id printed there survives a crash.
 
-    Example: newsindex ingest ../shared/corpus/seeds/ --progress
+    Example: newsindex ingest ../shared/corpus/seeds/
     """
+    import logging
+
     from index import IndexBusy, read_articles
+    from index.errors import IndexFull
+    from service import ingest_output as out
+
     settings = settings.replace(entities=entities)
+    lines_out = as_json or progress
+    bar = not lines_out and sys.stderr.isatty()
+    # Skips are summarised at the end, not logged one by one as they happen.
+    logging.getLogger("index").setLevel(logging.DEBUG if verbose else logging.ERROR)
+    batches = 0
+
+    def on_batch(report) -> None:
+        nonlocal batches
+        batches += 1
+        if lines_out:
+            click.echo(out.batch_line(batches, report))
+            sys.stdout.flush()
+        meter.advance(report)
+
     with open_index(settings, create=True) as index:
-        try:
-            items = read_articles(paths, index.outlets)
-            if progress:
-                report = ingest_with_progress(index, items, batch_size or settings.ingest_batch_size)
-            else:
-                report = index.ingest(items, batch_size=batch_size, processes=settings.ingest_processes)
-        except IndexBusy as exc:
-            raise click.ClickException(f"{exc}; is another ingest running?") from None
+        with out.Progress(bar, out.estimate_total(paths) if bar else None) as meter:
+            try:
+                items = read_articles(paths, index.outlets, source=source, settings=settings)
+            except ValueError as exc:  # a malformed NEWSINDEX_FIELD_MAP
+                raise click.ClickException(f"NEWSINDEX_FIELD_MAP: {exc}") from None
+            try:
+                report = index.ingest(items, batch_size=batch_size, processes=settings.ingest_processes,
+                                      on_batch=on_batch)
+            except IndexBusy as exc:
+                raise click.ClickException(f"{exc}; is another ingest running?") from None
+            except IndexFull as exc:
+                raise click.ClickException(f"{exc}; batches committed before this one are kept") from None
     if as_json:
-        click.echo(json.dumps({
-            "added": report.added, "updated": report.updated, "unchanged": report.unchanged,
-            "skipped": [{"path": s.path, "reason": s.reason} for s in report.skipped],
-            "passages": report.passages, "without_date": report.without_date, "seconds": round(report.seconds, 3),
-        }))
+        click.echo(out.report_json(report, settings.index_dir))
         return
-    for skipped in report.skipped:
-        click.echo(f"skipped {skipped.path}: {skipped.reason}", err=True)
-    click.echo(f"Ingested into {settings.index_dir}: {report.summary()}")
+    out.echo_lines(out.summary_lines(report, settings.index_dir, verbose))
 
 
-def ingest_with_progress(index, items, batch_size: int):
-    """Ingest batch by batch, printing a JSON line after each commit; returns the summed IngestReport."""
-    from itertools import islice
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@settings_options
+def stats(as_json, settings):
+    """Show what the index holds: articles, passages, segments, size on disk, last commit.
 
-    from index import IngestReport
-    total = IngestReport()
-    iterator = iter(items)
-    number = 0
-    while batch := list(islice(iterator, batch_size)):
-        number += 1
-        report = index.ingest(batch, batch_size=len(batch), processes=index.settings.ingest_processes)
-        for name in ("added", "updated", "unchanged", "passages", "without_date", "seconds"):
-            setattr(total, name, getattr(total, name) + getattr(report, name))
-        total.skipped += report.skipped
-        total.ids += report.ids
-        click.echo(json.dumps({"batch": number, "committed": report.ids, "added": report.added,
-                               "updated": report.updated, "unchanged": report.unchanged,
-                               "skipped": len(report.skipped)}))
-        sys.stdout.flush()
-    return total
+    Example: newsindex stats --json
+    """
+    from datetime import datetime, timezone
+    with open_index(settings) as index:
+        figures = {"index": str(settings.index_dir), **index.stats()}
+    if as_json:
+        click.echo(json.dumps(figures))
+        return
+    last = figures.get("last_commit")
+    when = datetime.fromtimestamp(last, timezone.utc).isoformat(timespec="seconds") if last else "never"
+    click.echo(f"index        {figures['index']}")
+    click.echo(f"articles     {figures['articles']:,}")
+    click.echo(f"passages     {figures['passages']:,}")
+    click.echo(f"segments     {figures['segments']:,}")
+    click.echo(f"size         {figures['size_bytes'] / 1e6:,.1f} MB")
+    click.echo(f"last commit  {when} (generation {figures['generation']})")
 
 
 @cli.command()
@@ -206,7 +232,7 @@ def keys():
 
 def keys_file_option(func):
     return click.option("--keys-file", type=click.Path(dir_okay=False, path_type=Path),
-                        help="Keys file (default: NEWSINDEX_KEYS_FILE or ./var/keys.json).")(func)
+                        help="Keys file (default: NEWSINDEX_KEYS_FILE, else var/keys.json of the checkout).")(func)
 
 
 def _keys_file(keys_file: Path | None) -> Path:

@@ -9,11 +9,15 @@ inline script, which the app's Content-Security-Policy rightly forbids: ours
 loads docs_static/swagger-init.js and sends its own policy (Swagger UI sets
 inline styles, so styles may be inline; scripts may not).
 
-`init_app` runs after every blueprint is registered and completes the document:
-the bearer-key security scheme, and an entry for every route flask-smorest does
-not describe itself (the HTML pages, the docs page, the document itself), made
-from the view's docstring and the rule's parameters, so that every URL the app
-serves is in the document (tests/test_openapi.py checks it).
+`Operations` (an apispec plugin) gives every operation an `operationId` (the
+names client generators turn into functions: searchArticles, putArticle...) and
+the security that is true of it: writes need the bearer key, reads need it only
+when NEWSINDEX_REQUIRE_READ_KEY=1 (otherwise they declare none, so Swagger UI
+draws no lock on them).  `init_app` runs after every blueprint is registered and
+completes the document: the bearer-key security scheme, and an entry for every
+route flask-smorest does not describe itself (the HTML pages, the docs page, the
+document itself), made from the view's docstring and the rule's parameters, so
+that every URL the app serves is in the document (tests/test_openapi.py checks it).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from pathlib import Path
 
 from flask import Blueprint, Flask, render_template_string, url_for
 from flask_smorest import Api
+from apispec import BasePlugin
 from flask_smorest.spec.plugins import FlaskPlugin
 from swagger_ui_bundle import swagger_ui_path
 
@@ -64,6 +69,57 @@ def docs_page():
     """The browsable API description (Swagger UI, served from this app: works offline)."""
     html = render_template_string(PAGE, spec_url=url_for("api-docs.openapi_json"))
     return html, 200, {"Content-Security-Policy": DOCS_CSP, "X-Content-Type-Options": "nosniff"}
+
+# operationIds of the API; other routes get one made from their endpoint and method.
+OPERATION_IDS = {
+    ("api.Search", "get"): "searchArticles",
+    ("api.SearchCsv", "get"): "exportSearchCsv",
+    ("api.SearchNdjson", "get"): "exportSearchNdjson",
+    ("api.SearchAtom", "get"): "searchFeed",
+    ("api.FacetValues", "get"): "listFacetValues",
+    ("api.ArticleCollection", "post"): "createArticle",
+    ("api.ArticleView", "get"): "getArticle",
+    ("api.ArticleView", "put"): "putArticle",
+    ("api.ArticleView", "patch"): "patchArticle",
+    ("api.ArticleView", "delete"): "deleteArticle",
+    ("api.RelatedView", "get"): "listRelatedArticles",
+    ("api.ArticlesBulk", "post"): "bulkWriteArticles",
+    ("api.ArticlesBulkDelete", "post"): "bulkDeleteArticles",
+    ("api.ArticlesDeleteByQuery", "post"): "deleteArticlesByQuery",
+    ("health.Health", "get"): "getHealth",
+    ("metrics.MetricsView", "get"): "getMetrics",
+}
+WRITE_METHODS = {"post", "put", "patch", "delete"}
+KEYED_BLUEPRINTS = {"api"}
+
+
+def operation_id(endpoint: str, method: str) -> str:
+    if found := OPERATION_IDS.get((endpoint, method)):
+        return found
+    words = [w for w in endpoint.replace(".", "_").replace("-", "_").split("_") if w]
+    return method + "".join(w[:1].upper() + w[1:] for w in words)
+
+
+class Operations(BasePlugin):
+    """Sets operationId and security on every operation as it is added to the document."""
+
+    def __init__(self, require_read_key: bool):
+        self.require_read_key = require_read_key
+
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        rule = kwargs.get("rule")
+        if rule is None or not operations:
+            return
+        keyed = rule.endpoint.split(".")[0] in KEYED_BLUEPRINTS
+        for method, operation in operations.items():
+            if method not in ("get", "put", "post", "patch", "delete", "head", "options"):
+                continue
+            operation.setdefault("operationId", operation_id(rule.endpoint, method))
+            if keyed and (method in WRITE_METHODS or self.require_read_key):
+                operation["security"] = [{SECURITY_SCHEME: []}]
+            else:
+                operation.pop("security", None)
+
 
 # Media types of the routes described here (everything else is HTML).
 MEDIA_TYPES = {"api-docs.openapi_json": "application/json"}

@@ -14,17 +14,19 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from index.errors import AliasFileError, IndexBusy, InvalidArticle, InvalidQuery, NotFound, Unavailable
+from index.errors import AliasFileError, IndexBusy, IndexFull, InvalidArticle, InvalidQuery, NotFound, Unavailable
 
 log = logging.getLogger(__name__)
 
 CODES = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-    406: "not_acceptable", 409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type",
-    422: "invalid_parameter", 429: "rate_limited", 500: "internal_error", 503: "unavailable",
+    406: "not_acceptable", 409: "conflict", 411: "length_required", 413: "payload_too_large",
+    414: "uri_too_long", 415: "unsupported_media_type", 422: "invalid_parameter",
+    431: "request_header_fields_too_large", 429: "rate_limited", 500: "internal_error", 503: "unavailable",
+    507: "insufficient_storage",
 }
 
 
@@ -92,7 +94,8 @@ def _from_http(exc: HTTPException) -> ApiError:
     elif status == 405:
         message = f"{request.method} is not allowed on {request.path}"
     elif status == 413:
-        message = "request body too large"
+        limit = current_app.config["SETTINGS"].max_bulk_bytes
+        message = f"request body larger than {limit:,} bytes (NEWSINDEX_MAX_BULK_BYTES); nothing was written"
     headers = dict(exc.get_headers()) if hasattr(exc, "get_headers") else {}
     headers.pop("Content-Type", None)
     return ApiError(status, CODES.get(status, "error"), message, headers=headers)
@@ -128,6 +131,17 @@ def init_app(app: Flask) -> None:
         log.warning("search cluster unavailable on %s %s: %s", request.method, request.path, err)
         return _respond(ApiError(503, "unavailable", f"{err}; retry shortly",
                                  headers={"Retry-After": str(err.retry_after)}))
+
+    @app.errorhandler(UnicodeError)
+    def handle_bad_text(err: UnicodeError):
+        # Text the ingest edge let through but UTF-8 cannot hold (a lone surrogate): the body's fault.
+        return _respond(ApiError(400, "invalid_article", "the article holds text that is not valid Unicode "
+                                 "(a lone surrogate such as \\ud800)"))
+
+    @app.errorhandler(IndexFull)
+    def handle_full(err: IndexFull):
+        log.error("disk full: %s", err)
+        return _respond(ApiError(507, "insufficient_storage", str(err)))
 
     @app.errorhandler(HTTPException)
     def handle_http(exc: HTTPException):

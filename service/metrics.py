@@ -3,7 +3,8 @@
     newsindex_http_requests_total{endpoint,method,status}     counter
     newsindex_http_request_duration_seconds{endpoint,method}  histogram
     newsindex_index_size_bytes, newsindex_index_articles, newsindex_index_passages,
-    newsindex_index_segments, newsindex_index_last_commit_timestamp_seconds   gauges, read at scrape time
+    newsindex_index_segments, newsindex_index_last_commit_timestamp_seconds,
+    newsindex_entities_pending, newsindex_entities_done                       gauges, read at scrape time
     process_resident_memory_bytes, ...                          this worker's process (single-process mode)
 
 `endpoint` is the route pattern (`/api/v1/articles/<string:article_id>`), never the
@@ -49,6 +50,10 @@ class IndexCollector:
             ("newsindex_index_articles", "Articles in the index.", stats["articles"]),
             ("newsindex_index_passages", "Passages in the index.", stats["passages"]),
             ("newsindex_index_segments", "Segments in the index (merged as it grows).", stats["segments"]),
+            ("newsindex_entities_pending", "Articles searchable by their words whose entities are still to be "
+             "extracted (the enricher's queue).", stats.get("pending", 0)),
+            ("newsindex_entities_done", "Articles whose entities are extracted.",
+             stats["articles"] - stats.get("pending", 0)),
             ("newsindex_index_last_commit_timestamp_seconds", "Unix time of the last commit.",
              stats["last_commit"] or 0),
         ):

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from flask import Blueprint, current_app, render_template, request, url_for
+from marshmallow import EXCLUDE
 from werkzeug.datastructures import MultiDict
 
 from index import SearchRequest, SearchResult
@@ -282,7 +283,8 @@ def page_numbers(current: int, last: int, around: int = 2) -> list[int | None]:
 
 def _parse_args() -> SearchRequest:
     """The same validation as the API; a bad value becomes a 400 page naming it."""
-    return ARGS_PARSER.parse(SearchArgs(), request, location="query")
+    # Unlike the API, a page ignores parameters it does not know (links from elsewhere carry utm_* and such).
+    return ARGS_PARSER.parse(SearchArgs(), request, location="query", unknown=EXCLUDE)
 
 
 @pages.app_context_processor
@@ -347,7 +349,7 @@ def _related(index, article_id: str) -> list:
         return []
 
 
-@pages.route("/articles/<string:article_id>")
+@pages.route("/articles/<path:article_id>")
 def article(article_id: str):
     """One article, every match of `q` highlighted, each passage with a permalink (#p3)."""
     index = get_index()

@@ -12,13 +12,18 @@ from datetime import timezone
 from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from index import SearchRequest
-from index.query import MATCHES, SORT_ALIASES, SORTS
+from index.query import FACETS, MATCHES, SORTS
 
 MAX_PER_PAGE = 100
+MAX_FACET_SIZE = 100
 
 
 class UtcDateTime(fields.DateTime):
-    """An RFC 3339 date-time: stored dates carry no zone and are UTC, so the offset is written out."""
+    """An ISO 8601 / RFC 3339 date-time with its offset: stored dates carry no zone and are UTC."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {}).setdefault("example", "2021-01-30T07:00:00+00:00")
+        super().__init__(**kwargs)
 
     def _serialize(self, value, attr, obj, **kwargs):
         if value is not None and value.tzinfo is None:
@@ -26,25 +31,48 @@ class UtcDateTime(fields.DateTime):
         return super()._serialize(value, attr, obj, **kwargs)
 
 
-class SearchArgs(Schema):
-    """Query-string arguments of /api/v1/search (and of the search page and exports)."""
+class FacetChoice(fields.String):
+    """`facets`: which facets to count, as a comma-separated list (`source,person`).
 
-    q = fields.String(load_default="", metadata={"description": 'Whoosh query syntax: words, "phrases", AND/OR/NOT, title:, source:'})
+    `true` (the default) is every facet, `false` or `none` none of them; an
+    unknown name is an error naming it.  Loads as (count facets?, names).
+    """
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs).strip().lower()
+        if text in ("", "true", "1", "all"):
+            return True, FACETS
+        if text in ("false", "0", "none"):
+            return False, ()
+        names = tuple(dict.fromkeys(name.strip() for name in text.split(",") if name.strip()))
+        unknown = [name for name in names if name not in FACETS]
+        if unknown:
+            raise ValidationError(f"unknown facet {unknown[0]!r}; facets are {', '.join(FACETS)} "
+                                  "(or true / false)")
+        return bool(names), names
+
+
+class FilterArgs(Schema):
+    """What selects articles: the query, its filters and dates (searches, exports, feeds, delete by query)."""
+
+    q = fields.String(load_default="", metadata={
+        "description": 'Whoosh query syntax: words, "phrases", AND/OR/NOT, title:, source:, prefix*, fuzzy~',
+        "example": "Kalbajar"})
     source = fields.List(fields.String(), load_default=list, metadata={"description": "Only these sources (repeat for several: any of them)"})
     entity = fields.List(fields.String(), load_default=list, metadata={"description": "Only articles naming this entity, any type (repeat: all must match)"})
     person = fields.List(fields.String(), load_default=list, metadata={"description": "Only articles naming this person (repeat: all must match)"})
-    org = fields.List(fields.String(), load_default=list, metadata={"description": "Only articles naming this organisation"})
-    place = fields.List(fields.String(), load_default=list, metadata={"description": "Only articles naming this place"})
-    date_from = fields.Date(data_key="from", load_default=None, metadata={"description": "Published on or after (YYYY-MM-DD)"})
-    date_to = fields.Date(data_key="to", load_default=None, metadata={"description": "Published on or before (YYYY-MM-DD)"})
-    sort = fields.String(load_default="relevance", validate=validate.OneOf([*SORTS, *SORT_ALIASES]),
-                         metadata={"description": "relevance (default), newest or oldest"})
+    org = fields.List(fields.String(), load_default=list, metadata={"description": "Only articles naming this organisation (repeat: all must match)"})
+    place = fields.List(fields.String(), load_default=list, metadata={"description": "Only articles naming this place (repeat: all must match)"})
+    tag = fields.List(fields.String(), load_default=list, metadata={
+        "description": "Only articles with this editorial tag, kind:value such as topics:crude (repeat: all must match)"})
+    family = fields.List(fields.String(), load_default=list, metadata={
+        "description": "Only the versions of this story family (its id)"})
+    date_from = fields.Date(data_key="from", load_default=None, metadata={
+        "description": "Published on or after this day (ISO 8601 date, YYYY-MM-DD; days are UTC)", "example": "2020-11-01"})
+    date_to = fields.Date(data_key="to", load_default=None, metadata={
+        "description": "Published on or before this day (ISO 8601 date, YYYY-MM-DD; days are UTC)", "example": "2021-01-31"})
     match = fields.String(load_default="auto", validate=validate.OneOf(MATCHES),
-                          metadata={"description": "auto (all words rank first), all (strict AND) or any (OR)"})
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, error="page must be 1 or more"))
-    per_page = fields.Integer(load_default=10, validate=validate.Range(
-        min=1, max=MAX_PER_PAGE, error=f"per_page must be between 1 and {MAX_PER_PAGE}"))
-    facets = fields.Boolean(load_default=True, metadata={"description": "Include facet counts"})
+                          metadata={"description": "auto (articles with every word first), all (strict AND) or any (OR)"})
 
     @validates_schema
     def check_dates(self, data, **kwargs):
@@ -53,21 +81,46 @@ class SearchArgs(Schema):
 
     @post_load
     def to_request(self, data, **kwargs) -> SearchRequest:
+        data = dict(data)
+        if "facets" in data:
+            data["facets"], data["facet_names"] = data["facets"]
+        if "facet_limit" in data and data["facet_limit"] is None:
+            del data["facet_limit"]
         return SearchRequest(**data)
+
+
+class SearchArgs(FilterArgs):
+    """Query-string arguments of /api/v1/search (and of the search page and exports)."""
+
+    sort = fields.String(load_default="relevance", validate=validate.OneOf(SORTS),
+                         metadata={"description": "relevance (default), newest or oldest"})
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, error="page must be 1 or more"),
+                          metadata={"description": "1-based page number; page * per_page is at most 10,000"})
+    per_page = fields.Integer(load_default=10, validate=validate.Range(
+        min=1, max=MAX_PER_PAGE, error=f"per_page must be between 1 and {MAX_PER_PAGE}"),
+        metadata={"description": "Results per page (1-100)"})
+    facets = FacetChoice(load_default=(True, FACETS), metadata={
+        "description": f"Facets to count, comma-separated ({', '.join(FACETS)}); true (default) for all, "
+                       "false for none.  Every facet asked for is in the answer, an empty list when nothing matches.",
+        "example": "source,person"})
+    facet_limit = fields.Integer(data_key="facet_size", load_default=20, validate=validate.Range(
+        min=1, max=MAX_FACET_SIZE, error=f"facet_size must be between 1 and {MAX_FACET_SIZE}"),
+        metadata={"description": f"Values per facet, most frequent first (1-{MAX_FACET_SIZE}, default 20); "
+                                 "the date facet lists every month"})
 
 
 class ExportArgs(SearchArgs):
     """The search arguments of /api/v1/search.csv and .ndjson: every match, so no page."""
 
     class Meta:
-        exclude = ("page", "per_page", "facets")
+        exclude = ("page", "per_page", "facets", "facet_limit")
 
 
 class FeedArgs(SearchArgs):
     """The search arguments of /api/v1/search.atom: always newest first."""
 
     class Meta:
-        exclude = ("page", "sort", "facets")
+        exclude = ("page", "sort", "facets", "facet_limit")
 
     per_page = fields.Integer(load_default=20, validate=validate.Range(
         min=1, max=MAX_PER_PAGE, error=f"per_page must be between 1 and {MAX_PER_PAGE}"),
@@ -91,20 +144,45 @@ ARTICLE_ID = validate.And(
 )
 
 
+ARTICLE_EXAMPLE = {
+    "title": "Ceasefire monitors arrive in Aghdam", "source": "Daily Sabah", "published": "2021-01-30T09:00:00+02:00",
+    "url": "https://www.dailysabah.com/example", "byline": "A. Reporter",
+    "body": "Turkish and Russian officers opened the joint monitoring centre near Aghdam on Saturday.\n\n"
+            "President Ilham Aliyev welcomed the mission.",
+}
+
+
 class ArticleIn(Schema):
-    """The body of PUT /api/v1/articles/<id> and of each line of a bulk request."""
+    """The body of PUT /api/v1/articles/<id>, POST /api/v1/articles and of each line of a bulk request."""
 
     class Meta:
         unknown = RAISE  # a misspelt field is an error, not silently lost text
 
     id = fields.String(metadata={"description": "Optional; must equal the id in the URL (bulk: the article's id)"})
-    title = fields.String(metadata={"description": "Headline (default: the first line of the body)"})
-    body = fields.String(metadata={"description": "Plain text; paragraphs separated by blank lines"})
+    title = fields.String(allow_none=True, metadata={"description": "Headline (default: the first line of the body)",
+                                    "example": ARTICLE_EXAMPLE["title"]})
+    body = fields.String(metadata={"description": "Plain text; paragraphs separated by blank lines",
+                                   "example": ARTICLE_EXAMPLE["body"]})
     html = fields.String(metadata={"description": "A whole web page instead of `body`: the article text is extracted"})
-    source = fields.String(allow_none=True, metadata={"description": "Outlet; known spellings are normalised"})
-    published = fields.String(allow_none=True, metadata={"description": "Publication date or time (ISO 8601 preferred)"})
-    url = fields.String(allow_none=True)
-    byline = fields.String(allow_none=True)
+    source = fields.String(allow_none=True, metadata={"description": "Outlet; known spellings are normalised",
+                                                      "example": "Daily Sabah"})
+    published = fields.String(allow_none=True, metadata={
+        "description": "Publication date or time, ISO 8601 (an offset is kept: stored in UTC)",
+        "example": ARTICLE_EXAMPLE["published"]})
+    url = fields.String(allow_none=True, metadata={"description": "The article's own http(s) URL",
+                                                   "example": ARTICLE_EXAMPLE["url"]})
+    byline = fields.String(allow_none=True, metadata={"example": "A. Reporter"})
+
+
+class ArticlePatch(ArticleIn):
+    """The body of PATCH /api/v1/articles/<id> (JSON merge patch, RFC 7396).
+
+    Fields present replace the stored ones, `null` clears an optional one
+    (source, published, url, byline); fields left out stay as they are.
+    """
+
+    class Meta:
+        unknown = RAISE
 
 
 class PassageOut(Schema):
@@ -124,8 +202,7 @@ class HitOut(Schema):
     title = fields.String(required=True)
     title_html = fields.String()
     source = fields.String(allow_none=True)
-    date = fields.Function(lambda hit: hit.published.date().isoformat() if hit.published else None, allow_none=True)
-    published = UtcDateTime(allow_none=True)
+    published = UtcDateTime(allow_none=True, metadata={"description": "Publication time, ISO 8601 with offset (UTC)"})
     url = fields.String(allow_none=True)
     byline = fields.String(allow_none=True)
     score = fields.Float(allow_none=True, metadata={"description": "Relevance score (null when sorted by date)"})
@@ -145,6 +222,7 @@ class FacetsOut(Schema):
     person = fields.List(fields.Nested(FacetValueOut))
     org = fields.List(fields.Nested(FacetValueOut))
     place = fields.List(fields.Nested(FacetValueOut))
+    tag = fields.List(fields.Nested(FacetValueOut), metadata={"description": "Editorial tags, kind:value"})
 
 
 class SuggestionOut(Schema):
@@ -158,19 +236,19 @@ class ExpansionOut(Schema):
 
 
 class SearchOut(Schema):
+    took_ms = fields.Float(metadata={"description": "Time the whole request took, in milliseconds"})
     query = fields.String()
     total = fields.Integer(required=True)
     page = fields.Integer(required=True)
     per_page = fields.Integer(required=True)
     pages = fields.Integer()
     partial = fields.Boolean(metadata={"description": "True when the time limit cut the search short"})
-    took_ms = fields.Float()
     results = fields.List(fields.Nested(HitOut), attribute="hits", data_key="results")
     facets = fields.Nested(FacetsOut)
     suggestion = fields.Nested(SuggestionOut, allow_none=True, metadata={"description": "Did you mean ...?"})
     expanded = fields.List(fields.Nested(ExpansionOut), metadata={"description": "Alias expansions applied"})
-    next = fields.String(allow_none=True)
-    previous = fields.String(allow_none=True)
+    next = fields.String(allow_none=True, metadata={"description": "Absolute URL of the next page (null on the last)"})
+    previous = fields.String(allow_none=True, metadata={"description": "Absolute URL of the previous page (null on the first)"})
 
 
 class EntityOut(Schema):
@@ -192,33 +270,13 @@ class ArticleOut(Schema):
     title = fields.String(required=True)
     summary = fields.String(allow_none=True)
     source = fields.String(allow_none=True)
-    published = UtcDateTime(allow_none=True)
-    date = fields.Function(lambda a: a.published.date().isoformat() if a.published else None, allow_none=True)
+    published = UtcDateTime(allow_none=True, metadata={"description": "Publication time, ISO 8601 with offset (UTC)"})
+    first_seen = UtcDateTime(allow_none=True, metadata={"description": "When this archive first stored the article"})
     url = fields.String(allow_none=True)
     byline = fields.String(allow_none=True)
     body = fields.String()
     passages = fields.List(fields.Nested(ArticlePassageOut))
     entities = fields.List(fields.Nested(EntityOut))
-
-
-class BulkItemOut(Schema):
-    """What happened to one line of a bulk request."""
-
-    line = fields.Integer(required=True, metadata={"description": "1-based line number in the request body"})
-    ok = fields.Boolean(required=True)
-    id = fields.String(allow_none=True)
-    status = fields.Integer(required=True, metadata={"description": "201 created, 200 replaced, or the error status"})
-    result = fields.String(allow_none=True, metadata={"description": "created or updated (null on error)"})
-    error = fields.Nested(lambda: ErrorDetail(), allow_none=True)
-
-
-class BulkOut(Schema):
-    took_ms = fields.Float(required=True)
-    errors = fields.Boolean(required=True, metadata={"description": "True when at least one line failed"})
-    created = fields.Integer(required=True)
-    updated = fields.Integer(required=True)
-    failed = fields.Integer(required=True)
-    items = fields.List(fields.Nested(BulkItemOut), required=True)
 
 
 class FacetValuesOut(Schema):
@@ -231,6 +289,8 @@ class HealthOut(Schema):
     status = fields.String()
     articles = fields.Integer()
     passages = fields.Integer()
+    entities_pending = fields.Integer(metadata={"description": "Articles whose entities the background enricher "
+                                                               "has still to extract (they are searchable by their words)"})
 
 
 class ErrorDetail(Schema):
@@ -264,7 +324,7 @@ class RelatedItemOut(Schema):
     id = fields.String(required=True)
     title = fields.String(required=True)
     source = fields.String(allow_none=True)
-    published = fields.DateTime(allow_none=True)
+    published = UtcDateTime(allow_none=True)
     score = fields.Float()
 
 

@@ -15,12 +15,13 @@ def test_ingest_then_search(runner, tmp_path):
     assert result.exit_code == 0, result.output
     assert "5 added, 0 updated" in result.output
     again = runner.invoke(cli, ["ingest", str(SEEDS), "--index", str(index), "--no-entities", "--json"])
-    assert json.loads(again.output)["unchanged"] == 5
+    lines = [json.loads(line) for line in again.output.splitlines()]
+    assert lines[0]["batch"] == 1 and lines[-1]["unchanged"] == 5  # batch lines, then the report
     found = runner.invoke(cli, ["search", "Kalbajar", "--index", str(index), "--json"])
     assert found.exit_code == 0
     assert json.loads(found.output)["total"] == 2
-    text = runner.invoke(cli, ["search", '"joint centre"', "--index", str(index)])
-    assert "1 article(s)" in text.output and "[joint centre]" in text.output
+    text = runner.invoke(cli, ["search", '"joint monitoring centre"', "--index", str(index)])
+    assert "1 article(s)" in text.output and "[joint monitoring centre]" in text.output
 
 
 def test_bad_files_are_reported_and_the_rest_ingested(runner, tmp_path):
@@ -48,3 +49,42 @@ def test_every_command_has_help_with_an_example(runner):
         assert result.exit_code == 0
         if name != "keys":
             assert "Example:" in result.output, name
+
+
+def test_paths_come_from_settings_not_the_current_folder(runner, tmp_path, monkeypatch):
+    from conftest import ROOT
+    from config.settings import Settings
+    monkeypatch.chdir(tmp_path)
+    for name in ("NEWSINDEX_INDEX_DIR", "NEWSINDEX_KEYS_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings.from_env()
+    assert settings.index_dir == ROOT / "var" / "index" and settings.keys_file == ROOT / "var" / "keys.json"
+    keys = tmp_path / "elsewhere" / "keys.json"
+    runner.invoke(cli, ["keys", "create", "--name", "cms", "--scope", "write", "--keys-file", str(keys)])
+    monkeypatch.setenv("NEWSINDEX_KEYS_FILE", str(keys))
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert runner.invoke(cli, ["keys", "list"]).output.startswith("cms\twrite")
+
+
+def test_stats_and_the_closing_summary(runner, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.jsonl").write_text("".join(f'{{"id": "t{i}", "title": "No text {i}"}}\n' for i in range(7))
+                                    + '{"id": "ok", "body": "Some text about Meghri."}\nnot json\n')
+    (folder / "b.pdf").write_bytes(b"%PDF")
+    index = tmp_path / "index"
+    result = runner.invoke(cli, ["ingest", str(folder), "--index", str(index), "--no-entities"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert "1 added" in lines[0] and "9 skipped" in lines[0]
+    assert any(line.strip().startswith("article has no body text (7): ") and "and 4 more" in line for line in lines)
+    assert any(line.strip().startswith("invalid JSON (1)") for line in lines)
+    assert len(lines) <= 6  # a summary, not a line per skipped article
+    stats = runner.invoke(cli, ["stats", "--index", str(index), "--json"])
+    figures = json.loads(stats.output)
+    assert figures["articles"] == 1 and figures["passages"] >= 1 and figures["index"] == str(index)
+    text = runner.invoke(cli, ["stats", "--index", str(index)]).output
+    assert "articles     1" in text and "last commit" in text
+    as_json = runner.invoke(cli, ["ingest", str(folder), "--index", str(index), "--no-entities", "--json"])
+    report = json.loads(as_json.output.strip().splitlines()[-1])
+    assert report["unchanged"] == 1 and report["skipped_by_reason"]["article has no body text"]["count"] == 7

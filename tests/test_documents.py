@@ -126,3 +126,83 @@ def test_source_lines(line, expected, tmp_path):
     (article,) = read_articles([path], OUTLETS)
     assert article.source == expected
     assert line not in article.body
+
+
+# -- field mapping, datelines, tags, corpus-wide source (issue 13) ----------------------------
+
+REUTERS_LIKE = {
+    "id": "r1", "date": "1987-03-03T15:01:01.790", "title": "OPEC OUTPUT BELOW CEILING",
+    "dateline": "NEW YORK, March 3",
+    "body": "OPEC members are producing below their\nceiling, a Kuwaiti minister said.\n    Prices firmed.",
+    "topics": ["crude"], "places": ["kuwait", "usa"], "people": [], "orgs": ["opec"], "exchanges": [],
+    "lewissplit": "TRAIN",
+}
+
+
+def test_record_with_dateline_and_tag_lists():
+    from index import article_from_record
+    article = article_from_record(REUTERS_LIKE, OUTLETS, source="Reuters")
+    assert article.dateline == "New York" and article.source == "Reuters"
+    assert article.tags == {"topics": ["crude"], "places": ["kuwait", "usa"], "orgs": ["opec"]}
+    assert article.body == "OPEC members are producing below their ceiling, a Kuwaiti minister said.\n\nPrices firmed."
+    assert article.published == datetime(1987, 3, 3, 15, 1, 1, 790000)
+    assert not any(e.type == "place" for e in article.entities)  # tags are not entities
+
+
+def test_dateline_at_the_start_of_a_body_is_the_place_not_text():
+    from index import article_from_record
+    article = article_from_record({"id": "d", "title": "T", "body": "ANKARA (Reuters) - Turkey said on Monday it would act."},
+                                  OUTLETS)
+    assert article.dateline == "Ankara" and article.body == "Turkey said on Monday it would act."
+    assert article.source == "Reuters"  # the agency in the dateline, as no source was stated
+
+
+def test_common_field_names_map_without_configuration():
+    from index import article_from_record
+    article = article_from_record({"headline": "H", "content": "Some text.", "publisher": "TRTWorld",
+                                   "author": ["Jane Doe", "John Roe"], "link": "https://example.org/x",
+                                   "published": "2021-01-13", "keywords": ["ceasefire"]}, OUTLETS)
+    assert (article.title, article.body, article.source, article.byline, article.url) == (
+        "H", "Some text.", "TRT World", "Jane Doe, John Roe", "https://example.org/x")
+    assert article.tags == {"keywords": ["ceasefire"]}
+
+
+def test_declared_field_map_and_source_option(tmp_path, empty_index):
+    from index import read_articles
+    path = tmp_path / "export.jsonl"
+    path.write_text(json.dumps({"id": "m1", "hed": "Mapped title", "story": "Mapped body text.",
+                                "regions": ["Caucasus"]}) + "\n" +
+                    json.dumps({"id": "m2", "hed": "Second", "story": "Text.", "source": "Daily Sabah"}) + "\n",
+                    encoding="utf-8")
+    settings = Settings(field_map="title=hed,body=story,tags.region=regions")
+    articles = {a.id: a for a in read_articles([path], OUTLETS, source="Archive Desk", settings=settings)}
+    assert articles["m1"].title == "Mapped title" and articles["m1"].body == "Mapped body text."
+    assert articles["m1"].tags == {"region": ["Caucasus"]} and articles["m1"].source == "Archive Desk"
+    assert articles["m2"].source == "Daily Sabah"  # a stated source wins
+    with pytest.raises(ValueError, match="unknown target"):
+        read_articles([path], OUTLETS, settings=Settings(field_map="headline=hed"))
+    empty_index.ingest(articles.values())
+    stored = empty_index.get("m1")
+    assert stored.tags == {"region": ["Caucasus"]}
+
+
+def test_dateline_place_is_a_place_entity_when_stored(empty_index):
+    from index import article_from_record
+    empty_index.put(article_from_record(REUTERS_LIKE, OUTLETS))
+    stored = empty_index.get("r1")
+    assert stored.dateline == "New York"
+    assert any(e.type == "place" and e.name == "New York" for e in stored.entities)
+
+
+def test_cli_source_option(runner, tmp_path):
+    from service.cli import cli
+    path = tmp_path / "a.jsonl"
+    path.write_text(json.dumps({"id": "c1", "title": "T", "body": "Body text here."}) + "\n", encoding="utf-8")
+    result = runner.invoke(cli, ["ingest", str(path), "--source", "Reuters", "--no-entities", "--json",
+                                 "--index", str(tmp_path / "index")])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["added"] == 1 and report["warnings"] == []
+    from index import Index
+    with Index.open(tmp_path / "index", settings=Settings(index_dir=tmp_path / "index")) as index:
+        assert index.get("c1").source == "Reuters"

@@ -46,7 +46,7 @@ def test_requests_are_counted_by_endpoint_and_status(client):
     assert sample(text, "newsindex_http_requests_total", endpoint="/api/v1/search", method="GET", status="200") == 3
     assert sample(text, "newsindex_http_requests_total", endpoint="/api/v1/search", method="GET", status="400") == 1
     # the route pattern, never the raw path, so series stay bounded
-    assert sample(text, "newsindex_http_requests_total", endpoint="/api/v1/articles/<string:article_id>",
+    assert sample(text, "newsindex_http_requests_total", endpoint="/api/v1/articles/<path:article_id>",
                   status="404") == 1
     assert "no-such-article" not in text
 

@@ -212,3 +212,92 @@ def test_docs_page_renders_offline_in_a_browser(writable_app):
     assert not problems
     paths = {text.replace("\u200b", "").strip() for text in summaries}
     assert {"/api/v1/search", "/api/v1/articles/bulk", "/api/v1/search.atom"} <= paths
+
+
+# -- a description clients can build on (issue 17) --------------------------------------------
+
+
+def operations_of(spec: dict):
+    for path, items in spec["paths"].items():
+        for method, operation in items.items():
+            if method != "parameters":
+                yield path, method, operation
+
+
+def test_every_operation_has_a_unique_operation_id(spec):
+    ids = [operation.get("operationId") for _, _, operation in operations_of(spec)]
+    assert all(ids) and len(ids) == len(set(ids))
+    by_route = {(method, path): operation["operationId"] for path, method, operation in operations_of(spec)}
+    assert by_route[("get", "/api/v1/search")] == "searchArticles"
+    assert by_route[("put", "/api/v1/articles/{article_id}")] == "putArticle"
+
+
+def test_servers_description_and_examples(spec):
+    assert spec["servers"] == [{"url": "http://127.0.0.1:8000", "description": spec["servers"][0]["description"]}]
+    assert "Authorization: Bearer" in spec["info"]["description"]
+    put = spec["paths"]["/api/v1/articles/{article_id}"]["put"]
+    assert put["requestBody"]["content"]["application/json"]["example"]["title"]
+    bulk = spec["paths"]["/api/v1/articles/bulk"]["post"]["requestBody"]["content"][NDJSON]
+    assert bulk["example"].count("\n") == 2
+    search = {p["name"]: p for p in spec["paths"]["/api/v1/search"]["get"]["parameters"]}
+    assert search["q"]["schema"]["example"] and search["facets"]["schema"]["example"] == "source,person"
+    assert search["facet_size"]["schema"]["maximum"] == 100
+    hit = spec["components"]["schemas"]["HitOut"]["properties"]
+    assert "date" not in hit and hit["published"]["format"] == "date-time"
+    related = spec["components"]["schemas"]["RelatedItemOut"]["properties"]
+    assert related["published"]["format"] == "date-time"
+
+
+def test_no_schema_is_unused(spec):
+    text = json.dumps(spec["paths"]) + json.dumps(spec["components"].get("responses", {}))
+    schemas = spec["components"]["schemas"]
+    referenced = set(re.findall(r"#/components/schemas/([A-Za-z0-9_]+)", text))
+    # schemas referenced only from other schemas count too
+    for _ in range(5):
+        referenced |= set(re.findall(r"#/components/schemas/([A-Za-z0-9_]+)",
+                                     json.dumps([schemas[name] for name in referenced if name in schemas])))
+    assert set(schemas) <= referenced, set(schemas) - referenced
+    assert "PaginationMetadata" not in schemas
+
+
+def test_security_per_operation_is_the_truth(writable_app, spec, seed_dir):
+    """Reads declare no security (Swagger UI draws no lock); writes the bearer key; and the service agrees."""
+    app, key = writable_app
+    client = app.test_client()
+    for path, method, operation in operations_of(spec):
+        writes = method in ("put", "post", "patch", "delete")
+        if path.startswith("/api/v1/") and writes:
+            assert operation["security"] == [{"bearerKey": []}], (method, path)
+        else:
+            assert "security" not in operation, (method, path)
+    assert client.get("/api/v1/search").status_code == 200
+    assert client.put("/api/v1/articles/x", json={"body": "x"}).status_code == 401
+    from service.app import create_app
+    closed = create_app(make_settings(seed_dir, require_read_key=True))
+    closed_spec = closed.test_client().get("/api/v1/openapi.json").get_json()
+    for path, method, operation in operations_of(closed_spec):
+        if path.startswith("/api/v1/") and path != "/api/v1/openapi.json":
+            assert operation["security"] == [{"bearerKey": []}], (method, path)
+    assert closed.test_client().get("/api/v1/search").status_code == 401
+
+
+def test_stateful_writes_then_reads_and_deletes_never_a_server_error(api_schema, writable_app):
+    """schemathesis' stateful phase: follow the links from PUT/POST to GET, PATCH and DELETE."""
+    from hypothesis.stateful import run_state_machine_as_test
+    _, key = writable_app
+    seen: list[str] = []
+
+    class Writes(api_schema.as_state_machine()):
+        def call(self, case, **kwargs):
+            random.seed(os.urandom(16))  # see test_generated_requests_never_get_a_server_error
+            seen.append(f"{case.method.upper()} {case.operation.path}")
+            return case.call(headers={**(case.headers or {}), "Authorization": f"Bearer {key}"})
+
+        def validate_response(self, response, case, **kwargs):
+            assert response.status_code < 500 or response.status_code == 503, (
+                case.method, case.formatted_path, response.text[:500])
+
+    run_state_machine_as_test(Writes, settings=settings(
+        max_examples=15, stateful_step_count=4, deadline=None, database=None, derandomize=True,
+        suppress_health_check=list(HealthCheck)))
+    assert any(call.startswith(("GET ", "PATCH ", "DELETE ")) and "{article_id}" in call for call in seen), seen

@@ -51,9 +51,11 @@ def test_kalbajar_finds_the_two_articles_with_marked_passages(seed_index):
 
 
 def test_phrase_query(seed_index):
-    result = search(seed_index, q='"joint centre"')
+    result = search(seed_index, q='"joint monitoring centre"')
     assert result.total == 1
-    assert "<mark>joint centre</mark>" in result.hits[0].passages[0].html
+    assert "<mark>joint monitoring centre</mark>" in result.hits[0].passages[0].html
+    # British and American spellings are one word: "joint centre" in one seed, "joint center" in four.
+    assert search(seed_index, q='"joint centre"').total == search(seed_index, q='"joint center"').total == 4
 
 
 def test_accent_folding_finds_the_same_articles(seed_index):

@@ -10,6 +10,7 @@ starts a new snapshot, which starts with none.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 import logging
 import time
 from collections import OrderedDict
@@ -97,8 +98,8 @@ class WhooshBackend:
     def highlighter(self, q: str) -> Callable[[str], str]:
         ctx = self.context()
         plan = make_plan(SearchRequest(q=q), ctx.snapshot, self.limits, self.aliases, ctx.catalog)
-        terms, pairs, analyzer = plan.highlight, plan.pairs, ctx.analyzer
-        return lambda text: highlight(text, terms, analyzer, pairs)
+        terms, marks = plan.highlight, plan.marks()
+        return lambda text: highlight(text, terms, **marks)
 
     def related(self, article_id: str, limit: int = 5) -> list[RelatedArticle]:
         snapshot = self.store.snapshot()
@@ -130,6 +131,15 @@ class WhooshBackend:
 
     def pending(self, limit: int) -> list[tuple[str, str]]:
         return self.store.pending(limit)
+
+    def family_candidates(self, band_keys: list[str]) -> list[tuple]:
+        found = []
+        for stored in self.store.with_keywords("lsh", band_keys):
+            data = json.loads(stored["data"])
+            published = data.get("published")
+            found.append((data["id"], data.get("family"), data.get("signature"),
+                          datetime.fromisoformat(published) if published else None))
+        return found
 
     def merge(self) -> int:
         """Merge segments as the policy asks, now; returns how many merges were made."""

@@ -10,7 +10,7 @@ month and year) gives None rather than a guess.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timezone
 from functools import lru_cache
 
 _MONTH = (
@@ -31,24 +31,39 @@ _PUBLISHED_PREFIX = re.compile(r"^(?:published|posted|updated|last updated|date)
 def parse_date(text: str) -> datetime | None:
     """Parse one stated date ("13 Jan 2021", "November 26, 2020", "2021-01-13T10:00").
 
-    Returns a naive datetime, or None when the string does not hold a full
-    day-month-year date.  ISO 8601 is read directly; the rest goes to dateparser.
+    Returns a naive datetime in UTC (a stated offset is applied: 09:00+02:00 is
+    07:00; a time with no offset is taken as UTC), or None when the string does
+    not hold a full day-month-year date.  ISO 8601 is read directly; the rest
+    goes to dateparser.
     """
     text = text.strip()
-    if not text:
+    if not text or len(text) > 100:
         return None
     try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        return value.replace(tzinfo=None)
+        return to_utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
     except ValueError:
         pass
     import dateparser  # imported lazily: it takes a moment to load its locale data
 
-    value = dateparser.parse(
-        text,
-        languages=["en"],
-        settings={"REQUIRE_PARTS": ["day", "month", "year"], "RETURN_AS_TIMEZONE_AWARE": False, "STRICT_PARSING": True},
-    )
+    try:
+        value = dateparser.parse(
+            text,
+            languages=["en"],
+            settings={"REQUIRE_PARTS": ["day", "month", "year"], "STRICT_PARSING": True,
+                      "TIMEZONE": "UTC", "TO_TIMEZONE": "UTC", "RETURN_AS_TIMEZONE_AWARE": False},
+        )
+    except Exception:  # noqa: BLE001  dateparser fails in many ways on odd input; an unreadable date is None
+        return None
+    return to_utc(value) if value else None
+
+
+def to_utc(value: datetime) -> datetime:
+    """A naive datetime in UTC: an aware one is converted, a naive one is taken to be UTC already."""
+    if value.tzinfo is not None:
+        try:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        except OverflowError:  # year 1 or 9999 pushed past the calendar's edge: implausible anyway
+            value = value.replace(tzinfo=None)
     return value
 
 

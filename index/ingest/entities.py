@@ -17,10 +17,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from index.text.aliases import Aliases, entity_key
 from index.article import Article, Entity
+from index.ingest.datelines import dateline_place
+from index.text.aliases import Aliases, entity_key
 
 log = logging.getLogger(__name__)
+
+MAX_NER_CHARS = 100_000  # longest text given to the model at once (see ner_pieces)
 
 
 @dataclass
@@ -117,22 +120,69 @@ def _is_title_case(title: str) -> bool:
     return len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.8 * len(words)
 
 
+def ner_pieces(text: str, limit: int = MAX_NER_CHARS) -> list[str]:
+    """`text` cut into pieces of at most `limit` characters, at a space where there is one.
+
+    spaCy refuses a text over `nlp.max_length` (error E088, 1,000,000
+    characters) and needs about 1 GB of memory per 100,000 characters for the
+    parser; passages are short, but a "sentence" with no full stop can be long.
+    """
+    pieces = []
+    while len(text) > limit:
+        cut = text.rfind(" ", limit // 2, limit)
+        cut = cut if cut > 0 else limit
+        pieces.append(text[:cut])
+        text = text[cut:]
+    pieces.append(text)
+    return pieces
+
+
 def extract_entities(articles: Sequence[Article], aliases: Aliases, n_process: int = 1) -> None:
     """Run NER over every article's title and passages and set `article.entities`.
 
     One model call for the whole batch (the model batches internally, and uses
-    `n_process` processes), then the mentions are regrouped per article.
+    `n_process` processes), then the mentions are regrouped per article.  A
+    unit longer than MAX_NER_CHARS goes to the model in pieces (`ner_pieces`).
     """
     from index.ingest.ner import extract_mentions  # lazy: loading the model takes a second
 
-    texts, spans = [], []
+    texts: list[str] = []
+    pieces_per_unit: list[int] = []
+    units_per_article: list[int] = []
     for article in articles:
         # A Title Case headline reads as a string of names to the model ("Ceasefire Efforts"
         # as an org); its real entities recur in the text, so it is skipped.
         title = "" if _is_title_case(article.title) else article.title
         units = [title] + [p.text for p in article.passages]
-        spans.append((len(texts), len(units)))
-        texts.extend(units)
-    mentions = extract_mentions(texts, n_process=n_process, batch_size=32) if texts else []
-    for article, (start, count) in zip(articles, spans):
-        article.entities = build_entities(mentions[start:start + count], aliases)
+        units_per_article.append(len(units))
+        for unit in units:
+            pieces = ner_pieces(unit)
+            pieces_per_unit.append(len(pieces))
+            texts.extend(pieces)
+    found = iter(extract_mentions(texts, n_process=n_process, batch_size=32) if texts else [])
+    by_unit = [[m for _ in range(n) for m in next(found)] for n in pieces_per_unit]
+    start = 0
+    for article, count in zip(articles, units_per_article):
+        article.entities = build_entities(by_unit[start:start + count], aliases)
+        add_dateline_place(article, aliases)  # stated, so kept when the enricher extracts again
+        start += count
+
+
+def add_dateline_place(article: Article, aliases: Aliases) -> None:
+    """Make the place of the article's dateline one of its place entities (merged if already found)."""
+    if not article.dateline:
+        return
+    name = dateline_place(article.dateline)
+    key = entity_key(name)
+    if len(key) < 2:
+        return
+    entry = aliases.lookup(key)
+    if entry:
+        key, name = entry.key, entry.name
+    for entity in article.entities:
+        if entity.key == key:
+            if name not in entity.forms:
+                entity.forms = sorted({*entity.forms, name})
+            return
+    article.entities.append(Entity(type=entry.type if entry else "place", name=name, key=key, forms=[name],
+                                   mentions=1, passages=[]))

@@ -3,7 +3,10 @@
 Passages are what a result shows and what highlighting marks, so they must read
 well on their own: they start and end on sentence boundaries (never mid-sentence),
 and they follow paragraphs where paragraphs allow.  A single sentence longer than
-the maximum becomes a passage of its own rather than being cut.
+the maximum becomes a passage of its own rather than being cut, up to
+MAX_SENTENCE_WORDS: past that it is not a sentence but a run of text with no
+full stop (a pasted table, hostile input), and it is cut every MAX_WORDS words,
+so no passage is unboundedly long.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from index.article import Passage
 
 MIN_WORDS = 60
 MAX_WORDS = 120
+MAX_SENTENCE_WORDS = 400
 
 # Words after which a full stop does not end a sentence.
 ABBREVIATIONS = {
@@ -48,6 +52,14 @@ def split_sentences(paragraph: str) -> list[str]:
     return sentences
 
 
+def _bounded(sentence: str, max_words: int) -> list[str]:
+    """The sentence, or pieces of `max_words` words when it runs past MAX_SENTENCE_WORDS."""
+    words = sentence.split()
+    if len(words) <= MAX_SENTENCE_WORDS:
+        return [sentence]
+    return [" ".join(words[i:i + max_words]) for i in range(0, len(words), max_words)]
+
+
 def split_passages(body: str, min_words: int = MIN_WORDS, max_words: int = MAX_WORDS) -> list[Passage]:
     """Cut a body (paragraphs separated by blank lines or newlines) into passages.
 
@@ -67,7 +79,7 @@ def split_passages(body: str, min_words: int = MIN_WORDS, max_words: int = MAX_W
 
     paragraphs = [p.strip() for p in re.split(r"\n\s*\n|\n", body) if p.strip()]
     for paragraph in paragraphs:
-        sentences = split_sentences(paragraph)
+        sentences = [piece for sentence in split_sentences(paragraph) for piece in _bounded(sentence, max_words)]
         for i, sentence in enumerate(sentences):
             n = len(sentence.split())
             if current and words + n > max_words:

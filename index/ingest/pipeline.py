@@ -14,29 +14,34 @@ import time
 from typing import Sequence
 
 from index.article import Article
-from index.ingest.entities import extract_entities
+from index.ingest.entities import add_dateline_place, extract_entities
 from index.ingest.passages import split_passages
 from index.text.aliases import Aliases
 
 # Bump when parsing, passages or entities change, so re-ingesting rewrites stored articles.
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "3"  # 2: analysis keeps stop words, folds spelling variants and compounds; 3: reflowed text, datelines, tags
 
 
 def checksum(article: Article) -> str:
     fields = [PIPELINE_VERSION, article.title, article.body, article.source, article.published,
-              article.url, article.byline, article.summary]
+              article.url, article.byline, article.summary, article.dateline, article.tags]
     return hashlib.sha1(json.dumps(fields, default=str).encode("utf-8")).hexdigest()
 
 
 def prepare(articles: Sequence[Article], aliases: Aliases, entities: bool = True, ner_processes: int = 1) -> float:
     """Split passages and extract entities for a batch of parsed articles, in place.
 
+    The dateline's place is a place entity even without extraction (it is stated, not guessed).
+
     Returns the seconds spent extracting entities (the ingest report adds them up).
     """
     for article in articles:
         article.passages = split_passages(article.body)
-    if not entities or not articles:
-        return 0.0
-    started = time.perf_counter()
-    extract_entities(articles, aliases, n_process=ner_processes)
-    return time.perf_counter() - started
+    seconds = 0.0
+    if entities and articles:
+        started = time.perf_counter()
+        extract_entities(articles, aliases, n_process=ner_processes)
+        seconds = time.perf_counter() - started
+    for article in articles:
+        add_dateline_place(article, aliases)
+    return seconds

@@ -7,8 +7,9 @@ module turns such text into an Article's title, summary, body, source, date and
 byline, and removes what is not the article.  A field the text does not state
 stays None: nothing is invented.
 
-`parse_plain_text(text)` is the whole interface; the helpers below each handle
-one kind of line, in the order the parser applies them.
+`parse_plain_text(text)` finds the parts and `article_from_text` makes the
+Article (validated text, reflowed lines, a leading dateline as the place); the
+helpers below each handle one kind of line, in the order the parser applies them.
 """
 
 from __future__ import annotations
@@ -18,9 +19,14 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
-from index.text.analysis import fold
+from index.article import Article, content_id
+from index.errors import InvalidArticle
+from index.ingest.datelines import split_dateline
 from index.ingest.dates import dateline_date, find_date
 from index.ingest.outlets import Outlets
+from index.ingest.reflow import reflow
+from index.ingest.validate import Limits, check_date, check_size, check_url, clean_text
+from index.text.analysis import fold
 
 # A headline is short and does not read as a sentence; a longer first line is a standfirst.
 MAX_TITLE_WORDS = 25
@@ -103,7 +109,7 @@ def parse_plain_text(text: str, outlets: Outlets) -> PlainText:
 
     Raises ValueError when no article text is left (an empty or boilerplate-only file).
     """
-    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff"))
+    text = reflow(unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")))
     lines = [re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in text.split("\n")]
     lines = [line for line in lines if line]
     if not lines:
@@ -164,4 +170,41 @@ def parse_plain_text(text: str, outlets: Outlets) -> PlainText:
         published=published,
         byline=byline,
         url=url,
+    )
+
+
+def article_from_text(text: str, outlets: Outlets, origin: str | None = None, id: str | None = None,
+                      source: str | None = None, limits: Limits | None = None) -> Article:
+    """One plain-text article; `source` fills in when the text names none.
+
+    Raises InvalidArticle when the text is not valid (control characters), is
+    over the size limit, or has nothing readable left.
+    """
+    limits = limits or Limits()
+    text = clean_text(text, "text")
+    check_size(len(text), limits, "text")
+    try:
+        parsed = parse_plain_text(text, outlets)
+    except ValueError as exc:
+        raise InvalidArticle(str(exc), "body") from None
+    place, agency, body = split_dateline(parsed.body)
+    if not body.strip():
+        body = parsed.body
+    warnings = []
+    published, warning = check_date(parsed.published, limits)
+    warnings += [warning] if warning else []
+    url, warning = check_url(parsed.url)
+    warnings += [warning] if warning else []
+    return Article(
+        id=id or content_id(parsed.title, parsed.body),
+        title=parsed.title,
+        summary=parsed.summary,
+        body=body,
+        source=parsed.source or outlets.normalise(source or agency),
+        published=published,
+        byline=parsed.byline,
+        url=url,
+        origin=origin,
+        dateline=place,
+        warnings=warnings,
     )

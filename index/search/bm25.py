@@ -131,7 +131,7 @@ class Scorer:
         return self._bm25f(pieces, max(self.snapshot.df(f, text) for f in self.fields), within)
 
     def phrase(self, alt: Alt, within=None) -> tuple[np.ndarray, np.ndarray]:
-        pieces = [(f, *phrase_counts(self.snapshot, f, alt.words, alt.slop)) for f in self.fields]
+        pieces = [(f, *phrase_counts(self.snapshot, f, alt.words, alt.slop, alt.spellings)) for f in self.fields]
         # A phrase is rarer than any of its words, so its idf ranks it above the words scattered.
         return self._bm25f(pieces, max((len(ids) for _, ids, _ in pieces), default=0), within)
 

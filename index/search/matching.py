@@ -59,7 +59,8 @@ def node_mask(node: Q.Query, snapshot, limits: Limits, deadline: Deadline | None
     if isinstance(node, Q.Term):
         return term_mask(snapshot, node.fieldname, [node.text])
     if isinstance(node, Q.Phrase):
-        docs, _ = phrase_counts(snapshot, node.fieldname, tuple(node.words), node.slop)
+        docs, _ = phrase_counts(snapshot, node.fieldname, tuple(node.words), node.slop,
+                                getattr(node, "spellings", None))
         mask = np.zeros(size, dtype=bool)
         mask[docs] = True
         return mask

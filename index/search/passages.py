@@ -54,10 +54,10 @@ def best_passages(snapshot, plan: QueryPlan, ordinals: list[int], per_article: i
 
 
 def make_hit(snapshot, ordinal: int, score: float | None, passages: list, plan: QueryPlan | None,
-             catalog, analyzer) -> tuple[Hit, Article]:
+             catalog) -> tuple[Hit, Article]:
     """One result: the stored article, its best passages marked, its entities as the archive names them."""
     article = Article.from_dict(json.loads(snapshot.stored(ordinal)["data"]))
-    terms, pairs = (plan.highlight, plan.pairs) if plan is not None else (set(), set())
+    terms, marks = (plan.highlight, plan.marks()) if plan is not None else (set(), {})
     text_of = {p.position: p.text for p in article.passages}
     shown = [(position, text_of.get(position, ""), value) for position, value in passages]
     if not shown and article.passages:
@@ -68,10 +68,10 @@ def make_hit(snapshot, ordinal: int, score: float | None, passages: list, plan: 
         if name not in entities[kind]:
             entities[kind].append(name)
     hit = Hit(
-        id=article.id, title=article.title, title_html=highlight(article.title, terms, analyzer, pairs),
+        id=article.id, title=article.title, title_html=highlight(article.title, terms, **marks),
         source=article.source, published=article.published, url=article.url, byline=article.byline,
         score=round(score, 4) if score is not None else None,
-        passages=[PassageHit(position=p, html=highlight(text, terms, analyzer, pairs), text=text,
+        passages=[PassageHit(position=p, html=highlight(text, terms, **marks), text=text,
                              score=round(s, 4) if s is not None else None) for p, text, s in shown],
         entities=entities,
     )
@@ -112,7 +112,7 @@ def _found_in(snapshot, ordinal: int, alt) -> set[str]:
         if alt.kind == "term":
             ids = snapshot.postings(fieldname, alt.text)[0]
         elif alt.kind == "phrase":
-            ids = phrase_counts(snapshot, fieldname, alt.words, alt.slop)[0]
+            ids = phrase_counts(snapshot, fieldname, alt.words, alt.slop, alt.spellings)[0]
         else:
             continue
         at = np.searchsorted(ids, ordinal)

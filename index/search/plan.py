@@ -3,7 +3,7 @@
     plan = make_plan(request, snapshot, limits, aliases, catalog)
     plan.tree        what must match: Whoosh query nodes (Term, Phrase, Prefix, FuzzyTerm, And, Or, Not)
     plan.units       what is ranked: one Unit per word, phrase or alias the user asked for
-    plan.highlight   index terms to mark, and plan.phrases: word sequences to mark as one span
+    plan.highlight   single index terms to mark; plan.phrases: (terms, spellings) to mark only as whole phrases
     plan.expanded    alias expansions, reported to the user
 
 Whoosh's parser reads the syntax (words, "phrases", AND/OR/NOT, field:value,
@@ -27,7 +27,7 @@ from index.errors import InvalidQuery
 from index.query import SearchRequest
 from index.search.expand import Limits, check_expansion, expansions
 from index.text.aliases import Aliases
-from index.text.analysis import keyword_analyzer, terms as analysis_terms, text_analyzer
+from index.text.analysis import exact_terms, keyword_analyzer, terms as analysis_terms, text_analyzer
 
 # Fields a query may name, and the index field each one searches.
 QUERY_FIELDS = {"title": "title", "body": "body", "text": "body", "source": "source_text", "byline": "byline"}
@@ -52,6 +52,7 @@ class Alt:
     slop: int = 1
     node: Q.Query | None = None  # the expansion's Whoosh node
     keys: tuple[str, ...] = ()  # entity keys
+    spellings: tuple[str, ...] | None = None  # a quote's words as typed (spelling folded): matched word for word
 
     def same(self, other: "Alt") -> bool:
         return (self.kind, self.text, self.words, self.slop, self.keys) == (
@@ -79,13 +80,13 @@ class QueryPlan:
     tree: Q.Query | None  # None: no text query (browse or filters only)
     units: list[Unit] = field(default_factory=list)
     highlight: set[str] = field(default_factory=set)
-    phrases: list[tuple[str, ...]] = field(default_factory=list)
+    phrases: list[tuple[tuple[str, ...], tuple[str, ...] | None]] = field(default_factory=list)
     expanded: list[dict] = field(default_factory=list)
 
-    @property
-    def pairs(self) -> set[tuple[str, str]]:
-        """Consecutive words of every phrase, so a phrase is marked as one span."""
-        return {pair for words in self.phrases for pair in zip(words, words[1:])}
+    def marks(self) -> dict:
+        """Keyword arguments of index/text/highlight.py's `highlight` for this plan."""
+        return {"phrases": [w for w, spelt in self.phrases if spelt is None],
+                "quotes": [(w, spelt) for w, spelt in self.phrases if spelt is not None]}
 
 
 def parse(text: str, limits: Limits, match: str = "auto", schema=QUERY_SCHEMA) -> Q.Query:
@@ -100,7 +101,21 @@ def parse(text: str, limits: Limits, match: str = "auto", schema=QUERY_SCHEMA) -
     except Exception as exc:  # Whoosh raises assorted errors on odd syntax
         raise InvalidQuery(f"q could not be parsed: {exc}") from None
     _check(parsed, limits)
+    _spell_quotes(parsed, text)
     return bind_negations(parsed)
+
+
+def _spell_quotes(parsed: Q.Query, text: str) -> None:
+    """Give each quoted phrase its words as typed (`node.spellings`), so it matches word for word.
+
+    The parser turns a quote into index terms (stems: "rates" -> rate); the quote's
+    spellings let matching keep only the occurrences written so ("interest rates
+    rose" does not match "interest rate rose").
+    """
+    quotes = {tuple(analysis_terms(q)): tuple(exact_terms(q)) for q in re.findall(r'"([^"]+)"', text)}
+    for node in parsed.leaves():
+        if isinstance(node, Q.Phrase):
+            node.spellings = quotes.get(tuple(node.words))
 
 
 def _check(parsed: Q.Query, limits: Limits) -> None:
@@ -227,8 +242,7 @@ def make_plan(request: SearchRequest, snapshot, limits: Limits, aliases: Aliases
             if alt.kind == "term":
                 highlight.add(alt.text)
             elif alt.kind == "phrase":
-                highlight.update(alt.words)
-                phrases.append(alt.words)
+                phrases.append((alt.words, alt.spellings))
             elif alt.kind == "expand":
                 highlight.update(expansions(alt.node, snapshot, limits))
     return QueryPlan(request.q, tree, units, highlight, phrases, expanded)
@@ -286,7 +300,7 @@ def _alt(node: Q.Query) -> Alt | None:
     if isinstance(node, Q.Term):
         return Alt("term", text=node.text)
     if isinstance(node, Q.Phrase):
-        return Alt("phrase", words=tuple(node.words), slop=node.slop)
+        return Alt("phrase", words=tuple(node.words), slop=node.slop, spellings=getattr(node, "spellings", None))
     if isinstance(node, Q.MultiTerm):
         return Alt("expand", text=str(node), node=node)
     return None

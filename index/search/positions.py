@@ -20,28 +20,37 @@ def _keys(docs: np.ndarray, positions: np.ndarray, offset: int = 0) -> np.ndarra
     return (docs.astype(np.int64) << SHIFT) | (positions.astype(np.int64) + offset)
 
 
-def phrase_counts(snapshot, fieldname: str, words: tuple[str, ...], slop: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """(ordinals holding the phrase, occurrences in each), live ordinals only, kept per snapshot."""
-    return snapshot.derived(("phrase", fieldname, words, slop), lambda: _phrase(snapshot, fieldname, words, slop))
+def phrase_counts(snapshot, fieldname: str, words: tuple[str, ...], slop: int = 1,
+                  spellings: tuple[str, ...] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(ordinals holding the phrase, occurrences in each), live ordinals only, kept per snapshot.
+
+    `words` are index terms (stems); with `spellings` (one per word) each word must
+    also be spelt so: a quote matches word for word ("rates", not "rate").
+    """
+    return snapshot.derived(("phrase", fieldname, words, slop, spellings),
+                            lambda: _phrase(snapshot, fieldname, words, slop, spellings))
 
 
-def _phrase(snapshot, fieldname: str, words: tuple[str, ...], slop: int):
+def _phrase(snapshot, fieldname: str, words: tuple[str, ...], slop: int, spellings: tuple[str, ...] | None):
     if not words:
         return _EMPTY
+    if spellings is not None and len(spellings) != len(words):
+        spellings = None
+    wanted = list(zip(words, spellings)) if spellings else [(w, None) for w in words]
     candidates = None
     for word in sorted(set(words), key=lambda w: snapshot.df(fieldname, w)):  # rarest first
         ids = snapshot.postings(fieldname, word)[0]
         candidates = ids if candidates is None else candidates[np.isin(candidates, ids, assume_unique=True)]
         if not len(candidates):
             return _EMPTY
-    if len(words) == 1:
+    if len(words) == 1 and spellings is None:
         docs, tfs = snapshot.postings(fieldname, words[0])
         return docs, tfs.astype(np.float64)
-    occurrences = {w: snapshot.positions(fieldname, w, candidates) for w in set(words)}
+    occurrences = {w: snapshot.positions(fieldname, w[0], candidates, w[1]) for w in set(wanted)}
     if slop != 1:
-        return _sloppy(words, occurrences, slop)
+        return _sloppy(wanted, occurrences, slop)
     starts = None
-    for i, word in enumerate(words):
+    for i, word in enumerate(wanted):
         docs, positions = occurrences[word]
         keys = np.unique(_keys(docs, positions, -i))
         starts = keys if starts is None else starts[np.isin(starts, keys, assume_unique=True)]
@@ -51,7 +60,7 @@ def _phrase(snapshot, fieldname: str, words: tuple[str, ...], slop: int):
     return docs, counts.astype(np.float64)
 
 
-def _sloppy(words: tuple[str, ...], occurrences: dict, slop: int):
+def _sloppy(words: list, occurrences: dict, slop: int):
     """Words in order, each at most `slop` positions after the one before (Whoosh's sloppy phrases)."""
     by_doc: dict[int, list[list[int]]] = {}
     for i, word in enumerate(words):

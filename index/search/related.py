@@ -31,7 +31,7 @@ def _content(data: dict) -> str:
 
 def key_terms(snapshot, data: dict, limit: int = KEY_TERMS) -> list[str]:
     """The words that best tell this article apart: tf * idf over its title and body."""
-    counts = Counter(term for fieldname in ("title", "body") for term, _ in analyse(data.get(fieldname) or "")
+    counts = Counter(term for fieldname in ("title", "body") for term, _, _ in analyse(data.get(fieldname) or "")
                      if len(term) >= MIN_LENGTH and not term.isdigit())
     n = max(1, snapshot.articles)
     weighted = {term: tf * math.log(1 + n / (1 + snapshot.df("body", term))) for term, tf in counts.items()}

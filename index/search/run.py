@@ -28,7 +28,6 @@ from index.search.plan import make_plan, parse
 from index.search.scoring import DEFAULT, Params, score
 from index.search.suggest import suggest
 from index.text.aliases import Aliases
-from index.text.analysis import text_analyzer
 
 
 @dataclass
@@ -44,7 +43,6 @@ class Context:
     def catalog(self):
         return entity_catalog(self.snapshot, self.aliases)
 
-    analyzer = text_analyzer()  # what highlighting finds words with: the arrays' own analyzer
 
 
 def published_bounds(request: SearchRequest) -> tuple[int, int] | None:
@@ -96,13 +94,12 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
     hits = []
     for (ordinal, value), count in zip(page, versions):
         hit, article = make_hit(snapshot, ordinal, value if scored is not None and sort == "relevance" else None,
-                                best.get(ordinal, []), plan if plan.tree is not None else None, ctx.catalog,
-                                ctx.analyzer)
+                                best.get(ordinal, []), plan if plan.tree is not None else None, ctx.catalog)
         hit.matched = describe_match(snapshot, ordinal, plan.units, hit) if scored is not None else []
         hit.family, hit.versions = family_name(snapshot, ordinal), count
         hit.tags = dict(getattr(article, "tags", None) or {})
         hits.append(hit)
-    facets = _facets(snapshot, found, ctx, request) if request.facets else {}
+    facets = _facets(snapshot, found, ctx, request) if request.facets and request.facet_names else {}
     suggestion = _suggestion(request, ctx, allowed, len(found)) if plan.tree is not None else None
     return SearchResult(
         query=request.q, total=len(found), page=request.page, per_page=request.per_page, hits=hits,
@@ -160,7 +157,10 @@ def _facets(snapshot, found: np.ndarray, ctx: Context, request: SearchRequest) -
     tags = sorted(tag_counts(snapshot, chosen).items(), key=lambda item: (-item[1], item[0]))[:request.facet_limit]
     facets["tag"] = [FacetValue(tag.split("\t", 1)[1], count, tag.split("\t", 1)[0]) for tag, count in tags]
     facets["histogram"] = date_histogram(snapshot, found)
-    return facets
+    chosen_facets = {name: facets.get(name, []) for name in request.facet_names}  # every asked-for key, even empty
+    if "date" in request.facet_names:
+        chosen_facets["histogram"] = facets["histogram"]  # the date facet's adaptive bars, for the search page
+    return chosen_facets
 
 
 def _suggestion(request: SearchRequest, ctx: Context, allowed: np.ndarray, original_total: int) -> dict | None:

@@ -80,7 +80,7 @@ def merge_arrays(sources: list[tuple[SegmentData, np.ndarray]]) -> tuple[dict[st
 
 
 def _vocabulary(sources, article_lives, passage_lives) -> np.ndarray:
-    """The sorted terms that live documents of the sources still hold (in any field)."""
+    """The sorted terms and spellings that live documents of the sources still hold (in any field)."""
     kept = []
     for (data, _), article_live, passage_live in zip(sources, article_lives, passage_lives):
         used = np.zeros(len(data.vocab), dtype=bool)
@@ -89,7 +89,11 @@ def _vocabulary(sources, article_lives, passage_lives) -> np.ndarray:
             off = np.asarray(data[f"{fieldname}.term_off"], dtype=np.int64)
             docs = np.asarray(data[f"{fieldname}.docs"], dtype=np.int64)
             if len(docs):
-                used[np.repeat(np.arange(len(off) - 1), np.diff(off))[live[docs]]] = True
+                keep = live[docs]
+                used[np.repeat(np.arange(len(off) - 1), np.diff(off))[keep]] = True
+                tfs = np.asarray(data[f"{fieldname}.tfs"], dtype=np.int64)
+                spelt = np.asarray(data[f"{fieldname}.spelling"])[_span_index((np.cumsum(tfs) - tfs)[keep], tfs[keep])]
+                used[spelt[spelt >= 0]] = True
         kept.append(np.asarray(data.vocab)[used])
     return np.unique(np.concatenate(kept)) if kept else np.zeros(0, "S1")
 
@@ -119,11 +123,16 @@ def _merge_pairs(arrays, meta, sources, article_maps, prefix: str, names_key: st
     arrays[value_key] = np.concatenate(found_values).astype(np.int32) if found_values else np.zeros(0, np.int32)
     if extra:
         arrays[extra] = np.concatenate(found_extra).astype(np.uint8) if found_extra else np.zeros(0, np.uint8)
-    meta[names_key] = names
+    # Keep only the values live articles still hold, numbered as a rebuild would number them.
+    used = np.unique(arrays[value_key])
+    renumber = np.zeros(len(names), dtype=np.int32)
+    renumber[used] = np.arange(len(used), dtype=np.int32)
+    arrays[value_key] = renumber[arrays[value_key]] if len(arrays[value_key]) else arrays[value_key]
+    meta[names_key] = [names[i] for i in used]
 
 
 def _merge_field(fieldname: str, sources, maps, lives, vocab: np.ndarray) -> dict[str, np.ndarray]:
-    terms, docs, tfs, positions, lengths = [], [], [], [], []
+    terms, docs, tfs, positions, spellings, lengths = [], [], [], [], [], []
     for (data, _), mapping, live in zip(sources, maps, lives):
         off = np.asarray(data[f"{fieldname}.term_off"], dtype=np.int64)
         old_docs = np.asarray(data[f"{fieldname}.docs"], dtype=np.int64)
@@ -135,13 +144,20 @@ def _merge_field(fieldname: str, sources, maps, lives, vocab: np.ndarray) -> dic
         terms.append(new_terms)
         docs.append(mapping[old_docs[keep]])
         tfs.append(old_tfs[keep])
-        positions.append(np.asarray(data[f"{fieldname}.pos"])[_span_index(starts[keep], old_tfs[keep])].astype(np.int64))
+        spans = _span_index(starts[keep], old_tfs[keep])
+        positions.append(np.asarray(data[f"{fieldname}.pos"])[spans].astype(np.int64))
+        old_spellings = np.asarray(data[f"{fieldname}.spelling"])[spans]
+        renumbered = np.searchsorted(vocab, np.asarray(data.vocab)[np.maximum(old_spellings, 0)]) \
+            if len(old_spellings) else old_spellings.astype(np.int64)
+        spellings.append(np.where(old_spellings >= 0, renumbered, -1))
         lengths.append(np.asarray(data[f"{fieldname}.lengths"])[live])
     terms, docs, tfs = (np.concatenate(a) if a else np.zeros(0, np.int64) for a in (terms, docs, tfs))
     positions = np.concatenate(positions) if positions else np.zeros(0, np.int64)
+    spellings = np.concatenate(spellings) if spellings else np.zeros(0, np.int64)
     order = np.argsort(terms, kind="stable")  # sources in order, ordinals ascending within each: stays sorted
     starts = np.cumsum(tfs) - tfs
-    positions = positions[_span_index(starts[order], tfs[order])]
+    spans = _span_index(starts[order], tfs[order])
+    positions, spellings = positions[spans], spellings[spans]
     terms, docs, tfs = terms[order], docs[order], tfs[order]
     size = len(vocab)
     term_off = np.zeros(size + 1, dtype=np.int64)
@@ -156,6 +172,7 @@ def _merge_field(fieldname: str, sources, maps, lives, vocab: np.ndarray) -> dic
         f"{fieldname}.term_off": term_off, f"{fieldname}.term_pos": term_pos, f"{fieldname}.docs": docs,
         f"{fieldname}.tfs": np.minimum(tfs, np.iinfo(np.uint16).max).astype(np.uint16),
         f"{fieldname}.pos": positions.astype(np.int32 if wide else np.uint16),
+        f"{fieldname}.spelling": spellings.astype(np.int32),
         f"{fieldname}.lengths": lengths, f"{fieldname}.block_maxtf": block_maxtf,
         f"{fieldname}.block_minlen": block_minlen,
     }

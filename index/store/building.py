@@ -13,8 +13,10 @@ so that searching is array arithmetic over memory-mapped files:
     postings   per text field (title, body, source_text, byline over articles; text over passages),
                CSR over the segment's sorted vocabulary: for term t, postings
                term_off[t]:term_off[t+1] give (ordinal, tf) in ordinal order and
-               positions start at term_pos[t]; per block of BLOCK postings the
-               largest tf and the shortest length, for top-k pruning
+               positions start at term_pos[t], each with the vocabulary number of
+               its spelling (a quote is checked word for word: "rates", not "rate");
+               per block of BLOCK postings the largest tf and the shortest length,
+               for top-k pruning
     lengths    tokens per field and ordinal (exact; scored as Whoosh quantises them)
 
 Everything is derived from the articles written; nothing here is ever updated
@@ -36,7 +38,7 @@ from whoosh.util.times import datetime_to_long
 from index.article import Article
 from index.store.analyzed import ArticleTokens
 
-FORMAT = 3  # bump when the layout below changes: older segments are rebuilt from Whoosh
+FORMAT = 4  # bump when the layout below changes: older segments are rebuilt from Whoosh
 ARTICLE_FIELDS = ("title", "body", "source_text", "byline")
 PASSAGE_FIELDS = ("text",)
 TEXT_FIELDS = ARTICLE_FIELDS + PASSAGE_FIELDS
@@ -58,14 +60,16 @@ class _Field:
     terms: list[str] = field(default_factory=list)
     ordinals: list[int] = field(default_factory=list)
     positions: list[int] = field(default_factory=list)
+    spellings: list[str] = field(default_factory=list)
     lengths: list[int] = field(default_factory=list)
 
-    def add(self, ordinal: int, tokens: list[tuple[str, int]]) -> None:
+    def add(self, ordinal: int, tokens: list[tuple[str, int, str]]) -> None:
         self.lengths.append(len(tokens))
-        for term, pos in tokens:
+        for term, pos, spelt in tokens:
             self.terms.append(term)
             self.ordinals.append(ordinal)
             self.positions.append(pos)
+            self.spellings.append(spelt)
 
 
 @dataclass
@@ -128,16 +132,18 @@ class SegmentBuilder:
         arrays["tag_article"] = np.asarray([a for a, _ in self.tag_pairs], dtype=np.int32)
         arrays["tag_value"] = np.asarray([tag_number[t] for _, t in self.tag_pairs], dtype=np.int32)
         meta["tags"] = tags
-        vocab = sorted({t for f in self.fields.values() for t in f.terms
+        vocab = sorted({t for f in self.fields.values() for t in (*f.terms, *f.spellings)
                         if len(t.encode("utf-8")) <= MAX_TERM_BYTES})
         number = {term: i for i, term in enumerate(vocab)}
         arrays["vocab"] = np.asarray([t.encode("utf-8") for t in vocab], dtype=f"S{_width(vocab)}")
         for name, collected in self.fields.items():
             terms = np.fromiter((number.get(t, -1) for t in collected.terms), dtype=np.int64,
                                 count=len(collected.terms))
+            spellings = np.fromiter((number.get(t, -1) for t in collected.spellings), dtype=np.int64,
+                                    count=len(collected.spellings))
             arrays.update(postings(name, terms, np.asarray(collected.ordinals, dtype=np.int64),
                                    np.asarray(collected.positions, dtype=np.int64), len(vocab),
-                                   np.asarray(collected.lengths, dtype=np.int64)))
+                                   np.asarray(collected.lengths, dtype=np.int64), spellings))
         meta["ids"] = self.ids
         return arrays, meta
 
@@ -154,16 +160,16 @@ def _width(vocab: list[str]) -> int:
 
 
 def postings(name: str, terms: np.ndarray, ordinals: np.ndarray, positions: np.ndarray, vocab_size: int,
-             lengths: np.ndarray) -> dict[str, np.ndarray]:
-    """One field's CSR arrays from its token occurrences (term number, ordinal, position).
+             lengths: np.ndarray, spellings: np.ndarray) -> dict[str, np.ndarray]:
+    """One field's CSR arrays from its token occurrences (term number, ordinal, position, spelling number).
 
     Occurrences with term -1 (left out of the vocabulary) are dropped; `lengths`
     are the field's token counts per ordinal.
     """
     keep = terms >= 0
-    terms, ordinals, positions = terms[keep], ordinals[keep], positions[keep]
+    terms, ordinals, positions, spellings = terms[keep], ordinals[keep], positions[keep], spellings[keep]
     order = np.lexsort((positions, ordinals, terms))
-    terms, ordinals, positions = terms[order], ordinals[order], positions[order]
+    terms, ordinals, positions, spellings = terms[order], ordinals[order], positions[order], spellings[order]
     first = np.ones(len(terms), dtype=bool)
     first[1:] = (terms[1:] != terms[:-1]) | (ordinals[1:] != ordinals[:-1])
     starts = np.flatnonzero(first)
@@ -183,6 +189,7 @@ def postings(name: str, terms: np.ndarray, ordinals: np.ndarray, positions: np.n
         f"{name}.docs": docs,
         f"{name}.tfs": np.minimum(tfs, np.iinfo(np.uint16).max).astype(np.uint16),
         f"{name}.pos": positions.astype(np.int32 if wide else np.uint16),
+        f"{name}.spelling": spellings.astype(np.int32),  # the occurrence's spelling, -1 when too long
         f"{name}.lengths": lengths.astype(np.int32),  # exact; segment.py quantises as Whoosh does
         f"{name}.block_maxtf": block_maxtf,
         f"{name}.block_minlen": block_minlen,

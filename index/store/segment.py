@@ -123,9 +123,12 @@ class SegmentData:
         start, stop = int(off[number]), int(off[number + 1])
         return self[f"{fieldname}.docs"][start:stop], self[f"{fieldname}.tfs"][start:stop]
 
-    def positions(self, fieldname: str, number: int, ordinals: np.ndarray | None = None
+    def positions(self, fieldname: str, number: int, ordinals: np.ndarray | None = None, spelling: int | None = None
                   ) -> tuple[np.ndarray, np.ndarray]:
-        """(ordinal, position) of every occurrence of a term, in the given sorted ordinals only (None: all)."""
+        """(ordinal, position) of every occurrence of a term, in the given sorted ordinals only (None: all).
+
+        With `spelling` (a vocabulary number), only the occurrences spelt so.
+        """
         if number < 0:
             return _EMPTY_I, _EMPTY_I
         docs, tfs = self.postings(fieldname, number)
@@ -141,8 +144,12 @@ class SegmentData:
         if not counts.sum():
             return _EMPTY_I, _EMPTY_I
         base = int(self[f"{fieldname}.term_pos"][number])
-        index = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
-        return np.repeat(docs, counts), self[f"{fieldname}.pos"][base + index].astype(np.int32)
+        index = base + np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+        docs, positions = np.repeat(docs, counts), self[f"{fieldname}.pos"][index].astype(np.int32)
+        if spelling is not None:
+            keep = self[f"{fieldname}.spelling"][index] == spelling
+            docs, positions = docs[keep], positions[keep]
+        return docs, positions
 
     def block_bounds(self, fieldname: str, number: int) -> tuple[np.ndarray, np.ndarray]:
         """(largest tf, shortest length) of each block of BLOCK postings of a term."""

@@ -163,12 +163,21 @@ class Snapshot:
             return np.zeros(0, np.int64), np.zeros(0, np.uint16)
         return np.concatenate(ids), np.concatenate(tfs)
 
-    def positions(self, fieldname: str, term: str, ordinals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(global ordinal, position) of a term's occurrences within the given sorted global ordinals."""
+    def positions(self, fieldname: str, term: str, ordinals: np.ndarray, spelling: str | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
+        """(global ordinal, position) of a term's occurrences within the given sorted global ordinals.
+
+        With `spelling`, only the occurrences spelt so (a quote checked word for word).
+        """
         bases = self.passage_base if fieldname == "text" else self.article_base
         docs, positions = [], []
         for i, part, local in self.by_part(ordinals, bases):
-            found_docs, found_pos = part.data.positions(fieldname, part.data.lookup(term), local)
+            spelt = None
+            if spelling is not None:
+                spelt = part.data.lookup(spelling)
+                if spelt < 0:
+                    continue
+            found_docs, found_pos = part.data.positions(fieldname, part.data.lookup(term), local, spelt)
             if len(found_docs):
                 docs.append(found_docs.astype(np.int64) + bases[i])
                 positions.append(found_pos)

@@ -192,6 +192,20 @@ class Store:
             found.append((stored["article_id"], stored.get("checksum") or ""))
         return found
 
+    def with_keywords(self, fieldname: str, values: list[str]) -> list[dict]:
+        """Stored fields of the live articles indexed under any of these values of a keyword field (e.g. lsh)."""
+        snap = self.snapshot()
+        found = []
+        for part in snap.parts:
+            reader = self._reader(part.segment)
+            docnums = set()
+            for value in values:
+                if (fieldname, value) in reader:
+                    docnums.update(reader.postings(fieldname, value).all_ids())
+            found.extend(reader.stored_fields(d) for d in sorted(docnums)
+                         if d < len(part.article_live) and part.article_live[d])
+        return found
+
     def checksums(self, ids: Sequence[str]) -> dict[str, str]:
         """Stored checksums of the live articles among `ids`."""
         snap = self.snapshot()

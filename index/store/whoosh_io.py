@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import uuid
 from typing import Iterable
 
@@ -133,9 +134,21 @@ def create_index(path: str, schema):
     return ix
 
 
+def read_toc(ix):
+    """The newest TOC.  Whoosh lists the generations, then opens the newest one's file, which a commit in
+    another process may delete in between (it keeps only the newest): then the next newest is read."""
+    for attempt in range(20):
+        try:
+            return ix._read_toc()
+        except FileNotFoundError:
+            if attempt == 19:
+                raise
+            time.sleep(0.01)
+
+
 def toc(ix) -> tuple[int, list]:
     """(generation, segments) of the newest TOC, read without opening any segment."""
-    info = ix._read_toc()
+    info = read_toc(ix)
     return info.generation, list(info.segments)
 
 
@@ -160,7 +173,7 @@ class _SideIndex:
         self._ix = ix
 
     def _read_toc(self):
-        return self._ix._read_toc()
+        return read_toc(self._ix)
 
 
 def side_writer(ix) -> SegmentWriter:

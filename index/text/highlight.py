@@ -1,52 +1,125 @@
-"""Highlighting: passage text HTML-escaped, with <mark> around the words that matched.
+"""Highlighting: passage text HTML-escaped, with <mark> around what the query matched.
 
 Everything but the marks is escaped, so an article containing `<script>` shows it
-as text.  Words are found with the same analyzer the index uses, so "Erdoğan"
-is marked for a search on "erdogan" and "centres" for "centre".  Adjacent marked
-words become one span, so a matched phrase reads as one mark; stop words are
-never index terms, so they are never marked alone.
+as text.  Words are found with the analyzer the index uses, so every spelling the
+index folds together is marked: "Erdoğan" for a search on "erdogan", "centres"
+and "center" for "centre", the whole of "cease-fire" for "ceasefire".
+
+Two kinds of match, as a query has them:
+
+- `terms`: single words, marked wherever they occur.  A bare stop word is not
+  marked (ranking ignores it too) unless the query has nothing but stop words.
+- `phrases`: sequences of terms (a quoted phrase's terms in query mode, as
+  `index.text.analysis.terms` gives them), marked only where the whole phrase
+  occurs, word after word by position, each occurrence as one span; the same
+  words elsewhere are not marked.
+- `quotes`: (terms, spellings) of quoted phrases matched word for word, marked
+  only where each word is also spelt as quoted ("rates", not "rate").
+
+Marks that touch or are separated only by spaces become one span.
 """
 
 from __future__ import annotations
 
 from html import escape
-from typing import Collection
+from typing import Collection, Sequence
 
-from index.text.analysis import text_analyzer
-
-_ANALYZER = text_analyzer()
+from index.text.analysis import is_stop, token_spans
 
 
-def marked_spans(text: str, terms: Collection[str], analyzer=None,
-                 pairs: Collection[tuple[str, str]] = ()) -> list[tuple[int, int]]:
-    """Character spans of the words of `text` whose index term is in `terms`, adjacent ones joined.
+def _tokens(text: str, analyzer) -> list[tuple[str, int, int, int, str]]:
+    """(term, position, startchar, endchar, spelling) of every token of `text`, alternatives included."""
+    if analyzer is None:
+        return token_spans(text)
+    return [(t.text, t.pos, t.startchar, t.endchar, t.text)
+            for t in analyzer(text, positions=True, chars=True, mode="index", removestops=True)]
 
-    `pairs` are consecutive words of the query's phrases: two such words separated
-    only by stop words ("Bank of England") are one span too.  `analyzer` should be
-    the one the index was built with (its schema's), so that an index made by an
-    older version still highlights what it matches.
+
+def _phrase_spans(tokens, phrases: Collection[Sequence[str]], spellings=None) -> list[tuple[int, int]]:
+    """Character spans of every occurrence of each phrase, by consecutive positions.
+
+    With `spellings` (one sequence per phrase, or None), a word must also be spelt so.
     """
-    spans: list[tuple[int, int]] = []
-    if not terms:
-        return spans
-    previous = None  # the last word seen (stop words are not seen), if it was marked
-    for token in (analyzer or _ANALYZER)(text, chars=True, mode="index", removestops=True):
-        if token.text not in terms:
-            previous = None
+    at: dict[int, list[tuple[str, int, int, str]]] = {}
+    for term, pos, start, end, spelt in tokens:
+        at.setdefault(pos, []).append((term, start, end, spelt))
+    spans = []
+    for number, phrase in enumerate(phrases):
+        if not phrase:
             continue
-        gap = text[spans[-1][1]:token.startchar] if spans else ""
-        if spans and (gap.strip() == "" or (previous, token.text) in pairs):
-            spans[-1] = (spans[-1][0], token.endchar)
-        else:
-            spans.append((token.startchar, token.endchar))
-        previous = token.text
+        spelt_as = spellings[number] if spellings else None
+
+        def find(position: int, offset: int):
+            return next(((s, e) for t, s, e, w in at.get(position, ())
+                         if t == phrase[offset] and (spelt_as is None or w == spelt_as[offset])), None)
+
+        for pos in at:
+            first = find(pos, 0)
+            if first is None:
+                continue
+            last = first
+            for offset in range(1, len(phrase)):
+                last = find(pos + offset, offset)
+                if last is None:
+                    break
+            if last is not None:
+                spans.append((first[0], last[1]))
     return spans
 
 
-def highlight(text: str, terms: Collection[str], analyzer=None, pairs: Collection[tuple[str, str]] = ()) -> str:
-    """`text` as safe HTML with every matched word inside <mark>...</mark>."""
+def _pair_spans(tokens, marked: Collection[str], pairs) -> list[tuple[int, int]]:
+    """Spans joining two marked words that are consecutive words of a phrase, across stop words only."""
+    spans, previous = [], None
+    last_pos = None
+    for term, pos, start, end, _ in tokens:
+        if pos == last_pos:
+            continue  # an alternative form at the same position
+        last_pos = pos
+        if term in marked:
+            if previous is not None and (previous[0], term) in pairs:
+                spans.append((previous[1], end))
+            previous = (term, start)
+        elif not is_stop(term):
+            previous = None
+    return spans
+
+
+def marked_spans(text: str, terms: Collection[str], analyzer=None,
+                 pairs: Collection[tuple[str, str]] = (), *,
+                 phrases: Collection[Sequence[str]] = (),
+                 quotes: Collection[tuple[Sequence[str], Sequence[str]]] = ()) -> list[tuple[int, int]]:
+    """Character spans to mark in `text`: every occurrence of `terms`, each whole occurrence of `phrases`.
+
+    `analyzer` (default: the index's own, `index.text.analysis`) finds the words.  `pairs`
+    (older callers) are consecutive words of phrases: two marked words forming a
+    pair, separated only by stop words, are joined into one span.
+    """
+    if not terms and not phrases and not quotes:
+        return []
+    tokens = _tokens(text, analyzer)
+    words = set(terms) | {t for phrase in phrases for t in phrase} | {t for words, _ in quotes for t in words}
+    only_stop_words = all(is_stop(t) for t in words)
+    singles = {t for t in terms if only_stop_words or not is_stop(t)}
+    spans = [(start, end) for term, _, start, end, _ in tokens if term in singles]
+    spans += _phrase_spans(tokens, phrases)
+    spans += _phrase_spans(tokens, [w for w, _ in quotes], [s for _, s in quotes])
+    if pairs:
+        spans += _pair_spans(tokens, singles, pairs)
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and (start <= merged[-1][1] or text[merged[-1][1]:start].strip() == ""):
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def highlight(text: str, terms: Collection[str], analyzer=None, pairs: Collection[tuple[str, str]] = (), *,
+              phrases: Collection[Sequence[str]] = (), quotes: Collection[tuple[Sequence[str], Sequence[str]]] = ()
+              ) -> str:
+    """`text` as safe HTML with every match (see `marked_spans`) inside <mark>...</mark>."""
     out, last = [], 0
-    for start, end in marked_spans(text, terms, analyzer, pairs):
+    for start, end in marked_spans(text, terms, analyzer, pairs, phrases=phrases, quotes=quotes):
         out.append(escape(text[last:start], quote=False))
         out.append(f"<mark>{escape(text[start:end], quote=False)}</mark>")
         last = end

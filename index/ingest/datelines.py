@@ -1,0 +1,56 @@
+"""Datelines: the place a wire story was filed from, as a field or as the body's first words.
+
+"NEW YORK, March 3 - Stocks rose..." says where the story was filed; it is
+metadata, not text.  `parse_dateline(field)` reads a record's dateline field
+("SALVADOR, Feb 26", "PLYMOUTH MEETING, Pa, June 1"), `split_dateline(body)`
+takes one off the start of a body ("ANKARA (Reuters) - ..." too) and returns
+the place, the agency named in brackets if any, and the body without it.
+Places are shown in title case ("New York", "Mt. Laurel, N.J.");
+`dateline_place(dateline)` is the place itself, without the state or country
+after it, as an entity name ("Mt. Laurel").
+"""
+
+from __future__ import annotations
+
+import re
+
+_MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+          r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
+_DATE = rf"{_MONTH}\s+\d{{1,2}}(?:,?\s+\d{{4}})?"
+# An upper-case place, then up to two short qualifiers ("Pa", "N.J.", "Calif.").
+_PLACE = r"[A-Z][A-Z.'&]*(?:[ -][A-Z][A-Z.'&]*){0,3}(?:,\s*[A-Z][A-Za-z.]{0,14}(?:\s[A-Z][A-Za-z.]{0,14})?){0,2}"
+_DATELINE_FIELD = re.compile(rf"^\s*(?P<place>.+?)\s*(?:,\s*{_DATE})?\s*[-–—]*\s*$")
+_BODY_DATELINE = re.compile(
+    rf"^(?P<place>{_PLACE})\s*(?:\((?P<agency>[A-Za-z][\w .&-]{{1,30}})\)\s*)?"
+    rf"(?(agency)(?:,\s*{_DATE}\s*)?|,\s*{_DATE}\s*)[-–—]+\s+(?=\S)")
+
+
+def display_place(text: str) -> str:
+    """'NEW YORK' -> 'New York', 'MT. LAUREL, N.J.' -> 'Mt. Laurel, N.J.'; mixed case is left alone."""
+    def word(match: re.Match) -> str:
+        token = match.group()  # two letters stay as they are ("UK") unless abbreviated ("MT.")
+        return token if len(token) == 2 and not token.endswith(".") else token[0] + token[1:].lower()
+    return re.sub(r"\b[A-Z]{2,}\b\.?", word, " ".join(text.split()))
+
+
+def parse_dateline(value: str | None) -> str | None:
+    """The place of a dateline field ("SALVADOR, Feb 26" -> "Salvador"), or None when it is empty."""
+    if not value or not value.strip():
+        return None
+    match = _DATELINE_FIELD.match(value)
+    place = (match.group("place") if match else value).strip(" ,-–—")
+    return display_place(place) if place else None
+
+
+def split_dateline(body: str) -> tuple[str | None, str | None, str]:
+    """(place, agency, rest of the body) when the body opens with a dateline, else (None, None, body)."""
+    match = _BODY_DATELINE.match(body)
+    if not match:
+        return None, None, body
+    agency = match.group("agency")
+    return display_place(match.group("place")), agency.strip() if agency else None, body[match.end():]
+
+
+def dateline_place(dateline: str) -> str:
+    """The place of a dateline without its qualifiers: 'Mt. Laurel, N.J.' -> 'Mt. Laurel'."""
+    return dateline.split(",", 1)[0].strip()

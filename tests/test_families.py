@@ -1,0 +1,90 @@
+"""Story families: three copies of one story are one family; different stories are not."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from config.settings import Settings
+from index import article_from_record
+from index.ingest import families
+from index.ingest.outlets import load_outlets
+
+OUTLETS = load_outlets(Settings().outlets_file)
+STORY = ("Kuwait's oil minister said OPEC members were producing about 2.4 mln barrels per day below the "
+         "group's ceiling of 15.8 mln bpd, and that the organisation would defend its reference price of 18 dlrs "
+         "a barrel. He told a news conference in Kuwait City that there was no need for an emergency meeting and "
+         "that member states were keeping to their quotas. Prices firmed on the report, traders said.")
+OTHER = ("Brazil's trade surplus doubled in February to 261 mln dlrs from January's 129 mln but stayed well "
+         "below the 628 mln dlrs of February last year, official figures show. Coffee earnings fell to 110 mln "
+         "dlrs because of lower prices, the director of the foreign trade department told reporters.")
+
+
+def article(id_, body, title="KUWAIT SAYS OPEC 2.4 MLN BPD BELOW CEILING", hours=0):
+    return article_from_record({"id": id_, "title": title, "body": body,
+                                "published": (datetime(1987, 3, 24, 3) + timedelta(hours=hours)).isoformat()}, OUTLETS)
+
+
+class MemoryIndex:
+    """The lookup the backend provides: band key -> (article_id, family_id, signature, published)."""
+
+    def __init__(self):
+        self.by_key = defaultdict(list)
+        self.calls = 0
+
+    def add(self, batch):
+        for a in batch:
+            for key in families.band_keys(a.signature):
+                self.by_key[key].append((a.id, a.family, a.signature, a.published))
+
+    def lookup(self, keys):
+        self.calls += 1
+        return [item for key in keys for item in self.by_key.get(key, ())]
+
+
+def test_three_copies_in_one_batch_are_one_family():
+    batch = [article("a", STORY), article("b", STORY, hours=4),
+             article("c", STORY.replace("Prices firmed on the report, traders said.", "Prices rose, dealers said."),
+                     title="KUWAIT SAYS OPEC OUTPUT BELOW CEILING", hours=5),
+             article("d", OTHER, title="BRAZIL TRADE SURPLUS RISES")]
+    families.assign_families(batch, None)
+    assert [a.family for a in batch] == ["a", "a", "a", "d"]
+    assert families.similarity(batch[0].signature, batch[2].signature) >= 0.5
+
+
+def test_later_copies_join_the_stored_family_through_the_lookup():
+    index = MemoryIndex()
+    first = [article("a", STORY), article("d", OTHER, title="BRAZIL TRADE SURPLUS RISES")]
+    families.assign_families(first, index.lookup)
+    index.add(first)
+    second = [article("b", STORY, hours=2), article("e", OTHER + " More follows.", title="BRAZIL SURPLUS", hours=1)]
+    families.assign_families(second, index.lookup, threshold=0.5)
+    assert [a.family for a in second] == ["a", "d"] and index.calls == 2
+
+
+def test_reingesting_an_article_does_not_make_it_its_own_duplicate():
+    index = MemoryIndex()
+    batch = [article("a", STORY)]
+    families.assign_families(batch, index.lookup)
+    index.add(batch)
+    again = [article("a", STORY)]
+    families.assign_families(again, index.lookup)
+    assert again[0].family == "a"
+
+
+def test_template_reports_days_apart_are_not_one_story():
+    ships = "There were seven grain ships loading and six ships were waiting to load at Portland, according to the Portland Merchants Exchange."
+    batch = [article("p1", ships, title="GRAIN SHIPS LOADING AT PORTLAND"),
+             article("p2", ships.replace("seven", "three"), title="GRAIN SHIPS LOADING AT PORTLAND", hours=48)]
+    families.assign_families(batch, None)
+    assert [a.family for a in batch] == ["p1", "p2"]
+    families.assign_families(batch, None, max_gap=None)  # without the window they would be grouped
+    assert batch[1].family == "p1"
+
+
+def test_signature_encoding_and_band_keys_round_trip():
+    sig = families.signature(article("a", STORY))
+    assert (families.decode(families.encode(sig)) == sig).all()
+    keys = families.band_keys(families.encode(sig))
+    assert len(keys) == families.BANDS == len(set(keys)) and keys == families.band_keys(sig)
+    assert families.similarity(sig, families.signature(article("b", OTHER))) < 0.2

@@ -1,0 +1,129 @@
+"""The serving setup under a real gunicorn (config/gunicorn.conf.py): slow clients, big bodies, the access log.
+
+Issue 12, item 11: with sync workers four connections sending their headers
+slowly left /healthz unanswered for 45 s.  Here many more slow connections
+than there are threads are held open while /healthz and searches are asked;
+each must be answered (within a generous bound: this checks that they are
+answered at all, not how fast; bench/attack.py measures that).
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import ROOT
+from service import auth
+
+pytestmark = pytest.mark.e2e
+
+SLOW_CLIENTS = 50  # against 2 workers x 4 threads
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def server(seed_copy, tmp_path):
+    port = free_port()
+    keys = tmp_path / "keys.json"
+    key = auth.create_key(keys, "cms", "write")
+    log = tmp_path / "gunicorn.log"
+    env = dict(os.environ, NEWSINDEX_INDEX_DIR=str(seed_copy), NEWSINDEX_PORT=str(port), NEWSINDEX_HOST="127.0.0.1",
+               NEWSINDEX_WORKERS="2", NEWSINDEX_THREADS="4", NEWSINDEX_KEYS_FILE=str(keys),
+               NEWSINDEX_MAX_BULK_BYTES="65536", NEWSINDEX_ENTITIES="0")
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "service", "serve"], cwd=ROOT, env=env, stdout=out,
+                                stderr=subprocess.STDOUT)
+    try:
+        deadline, ready = time.monotonic() + 90, 0
+        while ready < 4:  # both workers booted: a few answers in a row
+            assert proc.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            try:
+                status, _ = call(port, "GET", "/healthz", timeout=30)
+                ready = ready + 1 if status == 200 else 0
+            except OSError:
+                time.sleep(0.2)
+        yield port, key, log
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def call(port: int, method: str, path: str, body=None, headers=None, timeout: float = 30):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def test_slow_clients_do_not_starve_healthz_or_searches(server):
+    port, _, _ = server
+    slow = []
+    try:
+        for _ in range(SLOW_CLIENTS):
+            sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+            slow.append(sock)
+        for round_ in range(10):
+            for sock in slow:
+                sock.sendall(b"z")  # still sending headers, never finishing them
+            status, body = call(port, "GET", "/healthz", timeout=20)
+            assert status == 200 and json.loads(body)["articles"] == 5
+            status, body = call(port, "GET", "/api/v1/search?q=Kalbajar", timeout=20)
+            assert status == 200 and json.loads(body)["total"] == 2
+    finally:
+        for sock in slow:
+            sock.close()
+
+
+def test_a_chunked_bulk_over_the_limit_is_refused_and_writes_nothing(server):
+    port, key, _ = server
+    line = (json.dumps({"body": "A chunked line of text. " * 20}) + "\n").encode()
+    chunks = iter([line * 20] * 20)  # ~200 KB against a 64 KB limit; an iterable is sent chunked, with no length
+    try:
+        status, body = call(port, "POST", "/api/v1/articles/bulk", body=chunks, headers={
+            "Authorization": f"Bearer {key}", "Content-Type": "application/x-ndjson"})
+        assert status == 413 and json.loads(body)["error"]["code"] == "payload_too_large"
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # refused while the client was still sending: the answer could not be read, and that is fine
+    assert json.loads(call(port, "GET", "/healthz")[1])["articles"] == 5
+    small = iter([line] * 10)
+    status, body = call(port, "POST", "/api/v1/articles/bulk", body=small, headers={
+        "Authorization": f"Bearer {key}", "Content-Type": "application/x-ndjson"})
+    assert status == 200 and json.loads(body)["created"] + json.loads(body)["updated"] >= 1
+    assert len(json.loads(body)["items"]) == 10
+
+
+def test_over_long_urls_and_headers_get_the_json_error_shape(server):
+    port, _, _ = server
+    status, body = call(port, "GET", "/api/v1/search?q=" + "a" * 8050)
+    assert status == 414 and json.loads(body)["error"]["code"] == "uri_too_long"
+    status, body = call(port, "GET", "/healthz", headers={"X-Big": "b" * 9000})
+    assert status == 431 and json.loads(body)["error"]["code"] == "request_header_fields_too_large"
+
+
+def test_a_key_in_the_url_never_reaches_the_access_log(server):
+    port, key, log = server
+    call(port, "GET", f"/api/v1/search?q=x&api_key={key}")
+    call(port, "GET", f"/api/v1/search?key={key}")
+    call(port, "PUT", "/api/v1/articles/k", body=b'{"body": "x"}',
+         headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+    time.sleep(0.5)
+    text = log.read_text()
+    assert "GET /api/v1/search?q=x&api_key=[redacted]" in text
+    assert key not in text and key[3:] not in text
