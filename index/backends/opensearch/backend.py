@@ -14,6 +14,7 @@ traceback.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections import OrderedDict
 from datetime import datetime
@@ -28,10 +29,11 @@ from index.backends.opensearch import writing
 from index.backends.opensearch.connection import Names, connect, search as run_search, translated
 from index.backends.opensearch.entities import Catalogs, entity_facets
 from index.backends.opensearch.mapping import article_index_body, meta_index_body
-from index.backends.opensearch.query import Limits, plan_query
+from index.backends.opensearch.query import plan_query
 from index.backends.opensearch.searching import Context, search
 from index.errors import NotFound
 from index.query import FacetValue, RelatedArticle, SearchRequest, SearchResult
+from index.search.expand import Limits
 from index.search.facet_values import FACET_NAMES, matches, normalise
 from index.text.aliases import Aliases
 from index.text.analysis import fold
@@ -40,6 +42,13 @@ from index.text.highlight import highlight
 log = logging.getLogger(__name__)
 
 RELATED_TERMS = 20  # key terms of an article that find its neighbours, as the Whoosh backend
+
+
+def entity_idf(counts: dict, keys: tuple[str, ...]) -> float:
+    """BM25's idf of the articles naming an entity (any of its keys), as the Whoosh backend scores an alias's entity."""
+    n = counts.get("articles", 0)
+    df = min(n, sum(counts["entity"].get(k, 0) for k in keys))
+    return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
 
 class OpenSearchBackend:
@@ -118,8 +127,10 @@ class OpenSearchBackend:
 
     def context(self, gen: int) -> Context:
         s = self.settings
-        return Context(client=self.client, names=self.names, catalog=self.catalog(gen), aliases=self.aliases,
-                       limits=self.limits(), time_limit=s.query_time_limit, families=self.has_families(gen))
+        catalog, counts = self.catalogs.current(gen)
+        return Context(client=self.client, names=self.names, catalog=catalog, aliases=self.aliases,
+                       limits=self.limits(), time_limit=s.query_time_limit, families=self.has_families(gen),
+                       entity_idf=lambda keys: entity_idf(counts, keys))
 
     def has_families(self, gen: int) -> bool:
         """Whether any article has a story family (asked once per generation)."""
@@ -131,7 +142,8 @@ class OpenSearchBackend:
 
     def limits(self) -> Limits:
         s = self.settings
-        return Limits(s.max_query_length, s.max_query_terms, s.allow_leading_wildcards)
+        return Limits(time_limit=s.query_time_limit, max_query_length=s.max_query_length,
+                      max_query_terms=s.max_query_terms, allow_leading_wildcards=s.allow_leading_wildcards)
 
     def search(self, request: SearchRequest) -> SearchResult:
         """Search; complete results are kept in a small LRU until the next commit (as the Whoosh backend)."""
@@ -156,7 +168,7 @@ class OpenSearchBackend:
         plan = plan_query(q, "auto", self.aliases, self.catalog(), self.limits()) if q.strip() else None
         if plan is None:
             return lambda text: highlight(text, ())
-        return lambda text: highlight(text, plan.highlight, None, plan.pairs)
+        return plan.marks
 
     def get(self, article_id: str) -> Article | None:
         return writing.get(self.client, self.names, article_id)
@@ -173,7 +185,7 @@ class OpenSearchBackend:
             "_source": ["data.id", "title", "data.source", "data.published"],
             "query": {"bool": {
                 "must": [{"more_like_this": {
-                    "fields": ["title", "body"], "like": [{"_index": self.names.articles, "_id": article_id}],
+                    "fields": ["title_terms", "body_terms"], "like": [{"_index": self.names.articles, "_id": article_id}],
                     "max_query_terms": RELATED_TERMS, "min_term_freq": 1, "min_doc_freq": 1,
                     "minimum_should_match": "1"}}],
                 "must_not": [{"term": {"content_hash": own["_source"]["content_hash"]}}],
@@ -254,6 +266,9 @@ class OpenSearchBackend:
         """
         results = writing.write(self.client, self.names, articles, checksums, remove, expect=expect)
         return {i for i, result in results.items() if result in ("updated", "deleted")}
+
+    def family_candidates(self, band_keys: list[str]) -> list[tuple]:
+        return writing.family_candidates(self.client, self.names, band_keys)
 
     def pending(self, limit: int) -> list[tuple[str, str]]:
         return writing.pending(self.client, self.names, limit)

@@ -25,7 +25,7 @@ from collections import Counter, defaultdict
 from opensearchpy import OpenSearch
 
 from index.article import ENTITY_TYPES
-from index.backends.opensearch.connection import Names, search as run_search
+from index.backends.opensearch.connection import Names, search as run_search, translated
 from index.query import FacetValue
 from index.search.catalog import EntityCatalog
 from index.text.aliases import Aliases
@@ -92,8 +92,14 @@ class Catalogs:
             forms[key][name] += count
         catalog = EntityCatalog.from_counts(type_counts, forms, self.aliases)
         counts = {"source": Counter(all_terms(self.client, index, "source")),
-                  "entity": Counter(all_terms(self.client, index, "entity"))}
+                  "entity": Counter(all_terms(self.client, index, "entity")),
+                  "articles": _count(self.client, index)}
         return catalog, counts
+
+
+def _count(client: OpenSearch, index: str) -> int:
+    with translated("read"):
+        return int(client.count(index=index)["count"])
 
 
 def entity_aggregation() -> dict:

@@ -1,4 +1,4 @@
-"""The OpenSearch index: its analysis (a mirror of index/text/analysis.py) and its mapping.
+"""The OpenSearch index: its analysis (our own terms, handed over ready-made) and its mapping.
 
 One index of articles, each with its passages as nested documents.  Nested,
 not separate passage documents: a search then finds the page's articles and
@@ -7,12 +7,18 @@ article with its passages is written and replaced as one Lucene block, so a
 reader never sees an article without its passages.  Aggregations and counts
 at the top level see articles only, which is what totals and facets count.
 
-The analyzers are built from index/text/analysis.py's own constants (token
-pattern, stop list), so the two backends turn a word into the same term:
+The cluster does not analyse text: index/text/analysis.py does, at write time,
+and each text field is indexed from a string of slots, one per position
+(tokens.py).  Its only analyzer puts those terms back at their positions:
 
-    news_text     pattern tokenizer (TOKEN_PATTERN, Unicode \\w) | lowercase | asciifolding
-                  | stop (Whoosh's list) | snowball English (Porter2, as Whoosh's StemFilter)
-    news_keyword  the same without stop words and stemming (source, byline)
+    news_terms   whitespace tokenizer | pattern_capture `([^|]+)` (each alternative of a
+                 slot at the slot's position) | stop ["|"] (an empty slot: a gap)
+
+so both backends index the same terms at the same positions, whatever their
+analysis becomes.  Every indexed text field comes twice: `*_terms` (what words
+are searched by: stems) and `*_spelt` (folded spellings at the same positions:
+quotes, word for word).  Queries send terms, split on whitespace only.  The
+stored text (title, body, passages.text) is kept for display, not indexed.
 
 A second, small index (<prefix>meta) holds one document whose version is the
 archive's generation (see writing.py).
@@ -20,38 +26,23 @@ archive's generation (see writing.py).
 
 from __future__ import annotations
 
-from whoosh.analysis import StopFilter
-
-from index.text.analysis import TOKEN_PATTERN, text_analyzer
-
-
-def stop_words() -> list[str]:
-    """The stop words of the Whoosh text analyzer, read from the analyzer itself."""
-    for item in getattr(text_analyzer(), "items", []):
-        if isinstance(item, StopFilter):
-            return sorted(item.stops)
-    return []
+from index.backends.opensearch.tokens import GAP
 
 
 def analysis() -> dict:
     return {
-        "tokenizer": {
-            "news_words": {"type": "pattern", "pattern": TOKEN_PATTERN, "group": 0,
-                           "flags": "UNICODE_CHARACTER_CLASS"},
-        },
         "filter": {
-            "news_stop": {"type": "stop", "stopwords": stop_words(), "ignore_case": False},
-            "news_stem": {"type": "snowball", "language": "English"},
+            "news_alternatives": {"type": "pattern_capture", "preserve_original": False, "patterns": ["([^|]+)"]},
+            "news_gap": {"type": "stop", "stopwords": [GAP], "ignore_case": False},
         },
         "analyzer": {
-            "news_text": {"type": "custom", "tokenizer": "news_words",
-                          "filter": ["lowercase", "asciifolding", "news_stop", "news_stem"]},
-            "news_keyword": {"type": "custom", "tokenizer": "news_words", "filter": ["lowercase", "asciifolding"]},
+            "news_terms": {"type": "custom", "tokenizer": "whitespace", "filter": ["news_alternatives", "news_gap"]},
         },
     }
 
 
-TEXT = {"type": "text", "analyzer": "news_text"}
+TEXT = {"type": "text", "analyzer": "news_terms", "search_analyzer": "whitespace"}
+STORED_TEXT = {"type": "text", "index": False}  # shown, not searched: its `*_terms` are
 KEYWORD = {"type": "keyword"}
 STORED_ONLY = {"type": "object", "enabled": False}
 
@@ -59,16 +50,17 @@ ARTICLE_MAPPING = {
     "dynamic": "strict",
     "properties": {
         "id": KEYWORD,
-        "title": TEXT,
-        "body": TEXT,
+        "title": STORED_TEXT, "title_terms": TEXT, "title_spelt": TEXT,
+        "body": STORED_TEXT, "body_terms": TEXT, "body_spelt": TEXT,
         "source": KEYWORD,  # display name, exact: the facet and the filter
-        "source_text": {"type": "text", "analyzer": "news_keyword"},  # what `source:trt` searches
-        "byline": {"type": "text", "analyzer": "news_keyword"},
+        "source_text": TEXT,  # what `source:trt` searches (folded, not stemmed, as ours)
+        "byline": TEXT,
         "published": {"type": "date"},
         # Entity keys ("recep tayyip erdogan") by type, and all of them (filters and facets: an
         # article counts once per key whatever type it was given); "key=Display name" forms.
         "person": KEYWORD, "org": KEYWORD, "place": KEYWORD, "entity": KEYWORD,
         "entity_forms": KEYWORD,
+        "lsh": KEYWORD,  # story-family band keys: finds the candidates of a new article's family
         "family": KEYWORD,  # story family (the article's own id when it has none): for collapse
         "has_family": {"type": "boolean"},  # whether it has a family of its own
         "tag": KEYWORD,  # editorial tags, "kind:value"
@@ -81,7 +73,7 @@ ARTICLE_MAPPING = {
             "type": "nested",
             "properties": {
                 "position": {"type": "integer"},
-                "text": TEXT,
+                "text": STORED_TEXT, "terms": TEXT, "spelt": TEXT,
                 "entity": KEYWORD,  # keys of the entities named in this passage
             },
         },

@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime
 from typing import Iterable, Sequence
 
 from opensearchpy import OpenSearch
 
 from index.article import ENTITY_TYPES, Article
-from index.backends.opensearch.connection import Names, translated
+from index.backends.opensearch.connection import Names, search, translated
+from index.backends.opensearch.tokens import article_fields
 from index.errors import InvalidArticle, Stale, Unavailable
 from index.text.analysis import fold
 
@@ -33,6 +35,7 @@ log = logging.getLogger(__name__)
 
 META_ID = "state"
 TEXT_FIELDS = ("title", "body", "passages")
+CANDIDATE_PAGE = 5_000
 RETRIES = 4  # further tries of the items a shard could not take
 RETRY_PAUSE = 1.0  # seconds, doubled at each try
 BULK_TIMEOUT = "30s"  # how long a shard may wait for its primary to be available
@@ -52,24 +55,30 @@ def document(article: Article, checksum: str, added: int) -> dict:
     data = article.to_dict()
     for name in TEXT_FIELDS:
         data.pop(name, None)
-    passages = [{"position": p.position, "text": p.text,
+    indexed = article_fields(article)  # our analysis, as slot strings (tokens.py)
+    passages = [{"position": p.position, "text": p.text, "terms": terms, "spelt": spelt,
                  "entity": sorted({e.key for e in article.entities if p.position in e.passages})}
-                for p in article.passages]
+                for p, (terms, spelt) in zip(article.passages, indexed["passages"])]
     lead = article.passages[0] if article.passages else None
     return {
         "id": article.id,
         "title": article.title,
+        "title_terms": indexed["title_terms"],
+        "title_spelt": indexed["title_spelt"],
         "body": article.body,
+        "body_terms": indexed["body_terms"],
+        "body_spelt": indexed["body_spelt"],
         "source": article.source or None,
-        "source_text": article.source or None,
-        "byline": article.byline or None,
+        "source_text": indexed["source_text"],
+        "byline": indexed["byline"],
         "published": article.published.isoformat() if article.published else None,
         **keys,
         "entity": sorted({e.key for e in article.entities}),
         "entity_forms": sorted({f"{e.key}={e.name}" for e in article.entities}),
-        "family": getattr(article, "family", None) or article.id,
-        "has_family": bool(getattr(article, "family", None)),
-        "tag": sorted({f"{kind}:{value}" for kind, values in (getattr(article, "tags", None) or {}).items()
+        "lsh": article.lsh,
+        "family": article.family or article.id,
+        "has_family": bool(article.family),
+        "tag": sorted({f"{kind}:{value}" for kind, values in (article.tags or {}).items()
                        for value in values}),
         "enriched": bool(getattr(article, "enriched", True)),
         "checksum": checksum,
@@ -88,12 +97,7 @@ def article_from_source(source: dict) -> Article:
     data["title"] = source.get("title") or ""
     data["body"] = source.get("body") or ""
     data["passages"] = [{"position": p["position"], "text": p["text"]} for p in source.get("passages") or []]
-    known = Article.__dataclass_fields__
-    article = Article.from_dict({k: v for k, v in data.items() if k in known})
-    for name in ("family", "tags"):  # kept by ingest steps that may set them beyond Article's fields
-        if name in data and name not in known:
-            setattr(article, name, data[name])
-    return article
+    return Article.from_dict(data)
 
 
 def write(client: OpenSearch, names: Names, articles: Sequence[Article], checksums: Sequence[str],
@@ -186,6 +190,28 @@ def stored_checksums(client: OpenSearch, names: Names, ids: Sequence[str]) -> di
             if doc.get("found"):
                 found[doc["_id"]] = (doc.get("_source") or {}).get("checksum") or ""
     return found
+
+
+def family_candidates(client: OpenSearch, names: Names, band_keys: list[str]) -> list[tuple]:
+    """(id, family, signature, published) of the stored articles sharing any of these band keys."""
+    if not band_keys:
+        return []
+    found, after = [], None
+    while True:  # every candidate, a page at a time (a recurring template report may have thousands)
+        body = {"size": CANDIDATE_PAGE, "query": {"terms": {"lsh": list(dict.fromkeys(band_keys))}},
+                "sort": [{"id": "asc"}], "track_total_hits": False,
+                "_source": ["data.family", "data.signature", "data.published"]}
+        if after:
+            body["search_after"] = after
+        hits = search(client, names.articles, body, "read")["hits"]["hits"]
+        for hit in hits:
+            data = hit["_source"].get("data") or {}
+            published = data.get("published")
+            found.append((hit["_id"], data.get("family"), data.get("signature"),
+                          datetime.fromisoformat(published) if published else None))
+        if len(hits) < CANDIDATE_PAGE:
+            return found
+        after = hits[-1]["sort"]
 
 
 def pending(client: OpenSearch, names: Names, limit: int) -> list[tuple[str, str]]:
