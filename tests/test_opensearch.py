@@ -15,7 +15,6 @@ import pytest
 
 from config.settings import Settings, SettingsError
 from index import Article, Index, SearchRequest, Unavailable
-from index.text.analysis import text_analyzer
 
 from conftest import CLUSTER, SEEDS, make_settings
 
@@ -24,18 +23,29 @@ def cluster(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(CLUSTER), *args], capture_output=True, text=True, timeout=600)
 
 
-def test_the_cluster_analyzer_gives_the_whoosh_terms(opensearch_cluster, tmp_path):
-    """The mapping's news_text analyzer turns text into exactly the terms the Whoosh analyzer does."""
-    settings = make_settings(tmp_path / "index", backend="opensearch")
+def test_the_cluster_indexes_our_terms_at_our_positions(opensearch_cluster, tmp_path):
+    """The cluster analyses nothing: each field holds exactly index/text/analysis.py's terms and spellings,
+    alternatives of a word at its position (compounds, hyphenated words), stop words included."""
+    from index.store.analyzed import analyse_article
+    settings = make_settings(tmp_path / "index", backend="opensearch", entities=False)
     texts = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.iterdir())]
-    texts.append("Erdoğan's CENTRES don't U.S.-led e-mail 2020-11-01 Nagorno-Karabakh Ağdam Müller naïve running ran")
+    texts.append("Erdoğan's CENTRES don't U.S.-led e-mail 2020-11-01 Nagorno-Karabakh cease-fire health care "
+                 "a cease fire now Ağdam Müller naïve running ran US DLR the U.S. and us")
     with Index.open(settings.index_dir, create=True, settings=settings) as index:
         client, name = index.backend.client, index.backend.names.articles
-        for text in texts:
-            ours = [t.text for t in text_analyzer()(text)]
-            theirs = [t["token"] for t in client.indices.analyze(
-                index=name, body={"analyzer": "news_text", "text": text})["tokens"]]
-            assert theirs == ours
+        for number, text in enumerate(texts):
+            article = Article(id=f"a{number}", title=text.splitlines()[0], body=text)
+            index.put(article)
+            stored = index.get(article.id)
+            ours = analyse_article(stored)
+            for field, tokens in (("body", ours.body), ("title", ours.title)):
+                vectors = client.termvectors(index=name, id=article.id, fields=[f"{field}_terms", f"{field}_spelt"],
+                                             positions=True, offsets=False, term_statistics=False,
+                                             field_statistics=False)["term_vectors"]
+                for kind, which in (("terms", 0), ("spelt", 2)):
+                    found = {(term, t["position"]) for term, info in vectors[f"{field}_{kind}"]["terms"].items()
+                             for t in info["tokens"]}
+                    assert found == {(token[which], token[1]) for token in tokens}, (field, kind)
 
 
 def test_a_write_is_found_at_once_by_another_worker(opensearch_cluster, tmp_path):
