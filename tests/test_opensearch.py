@@ -180,3 +180,22 @@ def test_make_run_settings_are_documented():
     readme = (CLUSTER.parents[1] / "README.md").read_text(encoding="utf-8")
     for text in ("make opensearch", "make opensearch-stop", "make run BACKEND=opensearch"):
         assert text in readme
+
+
+def test_an_index_of_another_format_is_refused_with_what_to_do(opensearch_cluster, tmp_path):
+    """An index written by an older version of the backend (other fields) is not searched half-right."""
+    import copy
+
+    from index.backends.opensearch.backend import IndexFormatError, OpenSearchBackend
+    from index.backends.opensearch.connection import Names, connect
+    from index.backends.opensearch.mapping import article_index_body, meta_index_body
+    settings = make_settings(tmp_path / "index", backend="opensearch")
+    names = Names.of(settings.opensearch_prefix)
+    client = connect(settings)
+    old = copy.deepcopy(article_index_body(1, 0, 10_000))
+    del old["mappings"]["_meta"]
+    client.indices.create(index=names.articles, body=old)
+    client.indices.create(index=names.meta, body=meta_index_body(0))
+    with pytest.raises(IndexFormatError, match="ingest the archive again"):
+        OpenSearchBackend.open(settings, aliases=None)
+    client.close()

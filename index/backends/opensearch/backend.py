@@ -28,7 +28,7 @@ from index.article import Article
 from index.backends.opensearch import writing
 from index.backends.opensearch.connection import Names, connect, search as run_search, translated
 from index.backends.opensearch.entities import Catalogs, entity_facets
-from index.backends.opensearch.mapping import article_index_body, meta_index_body
+from index.backends.opensearch.mapping import FORMAT, article_index_body, format_of, meta_index_body
 from index.backends.opensearch.query import plan_query
 from index.backends.opensearch.searching import Context, search
 from index.errors import NotFound
@@ -49,6 +49,10 @@ def entity_idf(counts: dict, keys: tuple[str, ...]) -> float:
     n = counts.get("articles", 0)
     df = min(n, sum(counts["entity"].get(k, 0) for k in keys))
     return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+
+class IndexFormatError(RuntimeError):
+    """The cluster holds this archive in a format this version cannot search."""
 
 
 class OpenSearchBackend:
@@ -83,7 +87,21 @@ class OpenSearchBackend:
                 raise FileNotFoundError(f"no OpenSearch index {names.articles} at {settings.opensearch_url}; "
                                         "run `newsindex ingest PATH` first")
             cls._create(client, names, settings)
+        else:
+            cls._check_format(client, names)
         return cls(client, names, settings, aliases)
+
+    @staticmethod
+    def _check_format(client, names: Names) -> None:
+        """Refuse an index written by another version of this backend (its fields differ): ingest it again."""
+        with translated("open"):
+            found = client.indices.get_mapping(index=names.articles)
+        mapping = next(iter(found.values()))["mappings"]
+        if format_of(mapping) != FORMAT:
+            raise IndexFormatError(
+                f"OpenSearch index {names.articles} has format {format_of(mapping)}, this version needs {FORMAT}: "
+                f"ingest the archive again under another NEWSINDEX_OPENSEARCH_PREFIX (or delete {names.articles} "
+                f"and {names.meta})")
 
     @staticmethod
     def _create(client, names: Names, settings: Settings) -> None:
@@ -186,7 +204,7 @@ class OpenSearchBackend:
             "query": {"bool": {
                 "must": [{"more_like_this": {
                     "fields": ["title_terms", "body_terms"], "like": [{"_index": self.names.articles, "_id": article_id}],
-                    "max_query_terms": RELATED_TERMS, "min_term_freq": 1, "min_doc_freq": 1,
+                    "max_query_terms": RELATED_TERMS, "min_term_freq": 1, "min_doc_freq": 1, "min_word_length": 3,
                     "minimum_should_match": "1"}}],
                 "must_not": [{"term": {"content_hash": own["_source"]["content_hash"]}}],
             }},

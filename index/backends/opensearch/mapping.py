@@ -46,8 +46,13 @@ STORED_TEXT = {"type": "text", "index": False}  # shown, not searched: its `*_te
 KEYWORD = {"type": "keyword"}
 STORED_ONLY = {"type": "object", "enabled": False}
 
+# Bump when what a document holds changes: an index of another format must be ingested again.
+# 2: our own terms as slots (tokens.py), `*_spelt` fields, story-family band keys.
+FORMAT = 2
+
 ARTICLE_MAPPING = {
     "dynamic": "strict",
+    "_meta": {"newsindex_format": FORMAT},
     "properties": {
         "id": KEYWORD,
         "title": STORED_TEXT, "title_terms": TEXT, "title_spelt": TEXT,
@@ -83,6 +88,11 @@ ARTICLE_MAPPING = {
 }
 
 META_MAPPING = {"dynamic": "strict", "properties": {"last_commit": {"type": "double"}}}
+
+
+def format_of(mapping: dict) -> int:
+    """The format of an existing articles index, from its mapping (1: before formats were recorded)."""
+    return int((mapping.get("_meta") or {}).get("newsindex_format", 1))
 
 
 def article_index_body(shards: int, replicas: int, max_window: int) -> dict:
