@@ -50,9 +50,21 @@ def percentiles(times: list[float]) -> dict:
             "n": len(times)}
 
 
-def ingest(index: Index, replicate: int, entities: bool) -> dict:
-    """Ingest Reuters x `replicate`: with entities, extracted on the first copy and copied to the others."""
+def until(deadline: float | None, items):
+    """The items, until the deadline (time.monotonic()) has passed: an ingest cut to the time there is."""
+    for item in items:
+        if deadline is not None and time.monotonic() > deadline:
+            return
+        yield item
+
+
+def ingest(index: Index, replicate: int, entities: bool, minutes: float | None = None) -> dict:
+    """Ingest Reuters x `replicate`: with entities, extracted on the first copy and copied to the others.
+
+    With `minutes`, articles stop being read after that long (the batch under way is finished).
+    """
     started = time.perf_counter()
+    deadline = time.monotonic() + minutes * 60 if minutes else None
     first_ids: set[str] = set()
     known: dict = {}
     if entities:
@@ -62,7 +74,8 @@ def ingest(index: Index, replicate: int, entities: bool) -> dict:
             article = index.get(article_id)
             known[(article.title, article.body)] = article.entities
         print(json.dumps({"first_copy_s": round(time.perf_counter() - started, 1)}), flush=True)
-    later = (a for a in articles(replicate, index.outlets) if isinstance(a, Skipped) or a.id not in first_ids)
+    later = until(deadline, (a for a in articles(replicate, index.outlets)
+                             if isinstance(a, Skipped) or a.id not in first_ids))
     index.settings = index.settings.replace(entities=False)  # the copies carry the first copy's entities
     report = index.ingest(with_copied_entities(later, known) if entities else later)
     seconds = time.perf_counter() - started
@@ -143,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=20, help="queries per kind (default 20)")
     parser.add_argument("--http-rounds", type=int, default=2)
     parser.add_argument("--stop-node", type=int, default=2, help="the node to stop (0: none)")
+    parser.add_argument("--ingest-minutes", type=float, help="stop reading articles after this long (a smaller index)")
     parser.add_argument("--keep", action="store_true", help="leave the index for the next run")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
@@ -155,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     index = Index.open(create=True, settings=settings)
     try:
         if index.stats()["articles"] == 0:
-            out["ingest"] = ingest(index, args.replicate, args.entities != "off")
+            out["ingest"] = ingest(index, args.replicate, args.entities != "off", args.ingest_minutes)
             print(json.dumps({"ingest": out["ingest"]}), flush=True)
         stats = index.stats()
         out.update(articles=stats["articles"], passages=stats["passages"], index_mb=round(stats["size_bytes"] / 2**20),
