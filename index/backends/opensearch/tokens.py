@@ -25,6 +25,8 @@ the stems too.  Terms never hold whitespace or `|` (\\w, dots and apostrophes).
 
 from __future__ import annotations
 
+import re
+
 from index.article import Article
 from index.store.analyzed import analyse, analyse_article
 
@@ -33,27 +35,35 @@ GAP = "|"  # a slot with no term (removed by the analyzer's stop filter, its pos
 
 
 def slots(tokens: list[tuple[str, int, str]]) -> tuple[str, str]:
-    """(terms, spellings) of (term, position, spelling) tokens as slot strings (see the module docstring)."""
-    terms: list[list[str]] = []
-    spelt: list[list[str]] = []
+    """(terms, spellings) of (term, position, spelling) tokens as slot strings (see the module docstring).
+
+    Tokens come in position order (alternatives right after their word), as the analyzer gives them.
+    """
+    terms: list[str] = []
+    spelt: list[str] = []
+    last = -1
     for term, pos, spelling in tokens:
-        while len(terms) <= pos:
-            terms.append([])
-            spelt.append([])
-        if term not in terms[pos]:
-            terms[pos].append(term)
-        if spelling not in spelt[pos]:
-            spelt[pos].append(spelling)
-    return _joined(terms), _joined(spelt)
-
-
-def _joined(positions: list[list[str]]) -> str:
-    return " ".join(SEPARATOR.join(_clean(t) for t in slot) if slot else GAP for slot in positions)
+        if SEPARATOR in term or " " in term or SEPARATOR in spelling or " " in spelling:
+            term, spelling = _clean(term), _clean(spelling)  # never seen: terms are \w, dots and apostrophes
+        if pos != last:
+            while last + 1 < pos:  # a position without a token
+                terms.append(GAP)
+                spelt.append(GAP)
+                last += 1
+            terms.append(term)
+            spelt.append(spelling)
+            last = pos
+            continue
+        if term not in terms[-1].split(SEPARATOR):  # an alternative at the same position (rare)
+            terms[-1] += SEPARATOR + term
+        if spelling not in spelt[-1].split(SEPARATOR):
+            spelt[-1] += SEPARATOR + spelling
+    return " ".join(terms), " ".join(spelt)
 
 
 def _clean(term: str) -> str:
     """A term as it can travel in a slot (whitespace and the separator cannot occur; kept safe anyway)."""
-    return "".join("_" if c.isspace() or c == SEPARATOR else c for c in term)
+    return re.sub(r"[\s|]", "_", term)
 
 
 def text_slots(text: str) -> tuple[str, str]:
@@ -62,14 +72,19 @@ def text_slots(text: str) -> tuple[str, str]:
 
 
 def article_fields(article: Article) -> dict:
-    """The indexed text fields of an article document: title, body, each passage, source and byline."""
+    """The indexed text fields of an article document: title, body, each passage, source and byline.
+
+    The body's slots are its passages' slots one after the other: index/store/analyzed.py runs a
+    passage's positions on from the previous passage's last, and slots have no gaps, so joining
+    them gives exactly the body's positions without building them twice.
+    """
     analysed = analyse_article(article)
     title_terms, title_spelt = slots(analysed.title)
-    body_terms, body_spelt = slots(analysed.body)
     passages = [slots(tokens) for tokens in analysed.passages]
     return {
         "title_terms": title_terms, "title_spelt": title_spelt,
-        "body_terms": body_terms, "body_spelt": body_spelt,
+        "body_terms": " ".join(terms for terms, _ in passages if terms),
+        "body_spelt": " ".join(spelt for _, spelt in passages if spelt),
         "passages": passages,
         "source_text": slots(analysed.source_text)[0] or None,
         "byline": slots(analysed.byline)[0] or None,
