@@ -138,7 +138,7 @@ def measure(index: Index, settings, mixes, http_rounds: int) -> dict:
     env = {"NEWSINDEX_BACKEND": "opensearch", "NEWSINDEX_OPENSEARCH_URL": settings.opensearch_url,
            "NEWSINDEX_OPENSEARCH_PREFIX": settings.opensearch_prefix, "NEWSINDEX_RESULT_CACHE_SIZE": "0",
            "NEWSINDEX_WORKERS": "2", "NEWSINDEX_INDEX_DIR": str(settings.index_dir)}
-    proc, base = _serve("service.app:create_app()", env, ROOT)
+    proc, base = _serve("service.serving:create_asgi_app()", env, ROOT)  # as config/gunicorn.conf.py serves it
     try:
         http_latency(base, mixes["two_words"][:5], rounds=1)  # both workers open their connection
         out["http_two_words"] = http_latency(base, mixes["two_words"], rounds=http_rounds)
