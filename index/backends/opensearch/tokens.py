@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 
 from index.article import Article
-from index.store.analyzed import analyse, analyse_article
+from index.store.analyzed import analyse_article
 
 SEPARATOR = "|"
 GAP = "|"  # a slot with no term (removed by the analyzer's stop filter, its position kept)
@@ -64,11 +64,6 @@ def slots(tokens: list[tuple[str, int, str]]) -> tuple[str, str]:
 def _clean(term: str) -> str:
     """A term as it can travel in a slot (whitespace and the separator cannot occur; kept safe anyway)."""
     return re.sub(r"[\s|]", "_", term)
-
-
-def text_slots(text: str) -> tuple[str, str]:
-    """(terms, spellings) slot strings of one text."""
-    return slots(analyse(text or ""))
 
 
 def article_fields(article: Article) -> dict:
