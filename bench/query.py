@@ -69,7 +69,8 @@ def query_mix(n: int, index: Index, seed: int = 7) -> list[tuple[str, SearchRequ
         kind = KINDS[i % len(KINDS)]
         if kind == "entity_filter" and not entities:
             kind = "two_words"
-        request = SearchRequest(per_page=10, facets=True)
+        # The peers' work: words only (no feedback pass, no vector mix); those are measured by bench/relevance.py.
+        request = SearchRequest(per_page=10, facets=True, feedback=False, mode="lexical")
         if kind == "single":
             request.q = rng.choice(WORDS)
         elif kind == "two_words":
@@ -125,11 +126,14 @@ def measure_function(index: Index, mix, rounds: int, peers: list | None = None) 
 # -- HTTP ------------------------------------------------------------------------------
 
 BARE_APP = '''
+import os
+from a2wsgi import WSGIMiddleware
 from flask import Flask, jsonify
 app = Flask(__name__)
 @app.get("/hello")
 def hello():
     return jsonify(hello="world")
+asgi = WSGIMiddleware(app, workers=int(os.environ.get("NEWSINDEX_THREADS", "8")))  # served as the service is
 '''
 
 
@@ -205,13 +209,13 @@ def measure_http(index_dir: Path, mix, seconds: int) -> dict:
     results = {}
     with tempfile.TemporaryDirectory(prefix="newsindex-bare-") as tmp:
         Path(tmp, "bare_app.py").write_text(BARE_APP)
-        proc, base = _serve("bare_app:app", {}, Path(tmp))
+        proc, base = _serve("bare_app:asgi", {}, Path(tmp))
         try:
             wrk(base, ["/hello"], 2)  # warm-up
             results["bare"] = wrk(base, ["/hello"], seconds)
         finally:
             _stop(proc)
-    proc, base = _serve("service.app:create_app()", {"NEWSINDEX_INDEX_DIR": str(index_dir)}, ROOT)
+    proc, base = _serve("service.serving:create_asgi_app()", {"NEWSINDEX_INDEX_DIR": str(index_dir)}, ROOT)
     try:
         wrk(base, paths, 2)
         results["search"] = wrk(base, paths, seconds)

@@ -12,6 +12,7 @@ pytrec_eval), Recall@100 and MRR@10 over the queries that have judgements.
 
     python bench/relevance.py --beir ../shared/eval/scifact [--json] [--index DIR]
     python bench/relevance.py --news all [--reuters PATH] [--beir ...]   # the Reuters news sets too
+    python bench/relevance.py --beir ../shared/eval/scifact --backend both   # Whoosh and OpenSearch, one run
 
 `--news topics|people|all` adds the news relevance sets of bench/news_sets.py
 (hand-written queries judged by Reuters' own `topics`, `people` and `orgs` tags,
@@ -26,6 +27,12 @@ corpus, in `beir` and `news`); `--runs FILE` keeps newsindex's rankings, with sc
 bench/fusion.py.  With `--json` the last output line is one JSON object:
 ``{"ndcg@10", "recall@100", "mrr@10", "baseline": {...}, "queries", "seconds"}`` for one
 set, and ``{set name: that object, ...}`` when several are run.
+
+`--backend opensearch` runs newsindex over the local OpenSearch cluster (`make
+opensearch`; NEWSINDEX_OPENSEARCH_URL for another) instead of the embedded
+Whoosh index; `--backend both` runs both in one run, and the JSON then has a
+`backends` object with each one's figures.  With `--keep` the OpenSearch index
+(bench-<corpus>-) is left for the next run to reuse.
 """
 
 from __future__ import annotations
@@ -41,7 +48,8 @@ from typing import Iterator
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import news_sets  # noqa: E402
-from common import BeirSet, Timer, read_beir, temporary_index  # noqa: E402
+from backends import bench_index  # noqa: E402
+from common import BeirSet, Timer, read_beir  # noqa: E402
 
 from index import Article, InvalidArticle, SearchRequest, Skipped, article_from_record  # noqa: E402
 from index import MATCHES  # noqa: E402
@@ -147,17 +155,20 @@ def ratio(ours: dict[str, float], base: dict[str, float]) -> dict[str, float | N
 
 
 def measure(sets: list[BeirSet], index_dir: Path | None, match: str, runs: dict | None = None,
-            variants: tuple[str, ...] = ("default",)) -> dict[str, dict]:
+            variants: tuple[str, ...] = ("default",), backend: str = "whoosh", keep: bool = False) -> dict[str, dict]:
     """Ingest the corpus the sets share once, then score newsindex (each variant) and the baseline on each set.
 
     The index is built with passage vectors when a variant is hybrid (embedded inline, before
     the search starts).  With a `runs` dict, newsindex's ranked [id, score] pairs (first variant)
-    are kept in it, by set and query.
+    are kept in it, by set and query.  `backend` is the one newsindex runs on (an OpenSearch
+    index is named after the first set).
     """
     figures = {}
     started = time.perf_counter()
-    semantic = any(v.startswith("hybrid") or v == "default" for v in variants)
-    with temporary_index(index_dir, entities=False, semantic=semantic, enrich="inline") as (index, reused):
+    semantic = backend == "whoosh" and any(v.startswith("hybrid") or v == "default" for v in variants)
+    where = index_dir if backend == "whoosh" else None
+    with bench_index(backend, where, name=sets[0].name.lower(), keep=keep, entities=False, semantic=semantic,
+                     enrich="inline") as (index, reused):
         if reused:
             print(f"reusing the index in {index_dir}")
         else:
@@ -180,7 +191,7 @@ def measure(sets: list[BeirSet], index_dir: Path | None, match: str, runs: dict 
                               "queries": len(beir.queries), "seconds": round(time.perf_counter() - started, 1)}
         if len(variants) > 1:
             figures[beir.name]["variants"] = by_variant
-        print(f"{beir.name}: {len(beir.corpus)} documents, {len(beir.queries)} queries with judgements")
+        print(f"{beir.name} ({backend}): {len(beir.corpus)} documents, {len(beir.queries)} queries with judgements")
         print(f"{'':12}" + "".join(f"{v:>17}{'ratio':>7}" for v in variants) + f"{'bm25s':>9}")
         for key in ("ndcg@10", "recall@100", "mrr@10"):
             cells = "".join(f"{by_variant[v][key]:>17.4f}{by_variant[v][key] / base[key] if base[key] else 0:>7.3f}"
@@ -204,6 +215,9 @@ def main(argv: list[str] | None = None) -> int:
                         f"({', '.join(VARIANTS)}; default: the API's defaults)")
     parser.add_argument("--vector-cache", type=Path, help="reuse sentence vectors kept by bench/vector_cache.py "
                         "(the model is deterministic; only ingest time changes)")
+    parser.add_argument("--backend", default="whoosh", choices=("whoosh", "opensearch", "both"),
+                        help="the backend newsindex runs on (both: one after the other, in one run)")
+    parser.add_argument("--keep", action="store_true", help="leave the OpenSearch index for the next run")
     args = parser.parse_args(argv)
     if not args.beir and not args.news:
         parser.error("give --beir FOLDER, --news SET, or both")
@@ -214,20 +228,28 @@ def main(argv: list[str] | None = None) -> int:
     if args.vector_cache:
         import vector_cache
         print(f"vector cache: {vector_cache.install(args.vector_cache)} vectors")
-    figures, runs = {}, {}
-    if args.beir:
-        beir = read_beir(args.beir)
-        where = args.index / "beir" if args.index and args.news else args.index
-        figures.update(measure([beir], where, args.match, runs, variants))
-    if args.news:
-        articles_by_id = news_sets.even_articles(args.reuters)
-        names = list(news_sets.SETS) if args.news == "all" else [args.news]
-        where = args.index / "news" if args.index and args.beir else args.index
-        figures.update(measure([news_sets.load(name, articles_by_id) for name in names], where, args.match, runs, variants))
-    if args.runs:
-        args.runs.write_text(json.dumps(runs))
+    backends = ("whoosh", "opensearch") if args.backend == "both" else (args.backend,)
+    by_backend = {}
+    for backend in backends:
+        figures, runs = {}, {}
+        if args.beir:
+            beir = read_beir(args.beir)
+            where = args.index / "beir" if args.index and args.news else args.index
+            figures.update(measure([beir], where, args.match, runs, variants, backend, args.keep))
+        if args.news:
+            articles_by_id = news_sets.even_articles(args.reuters)
+            names = list(news_sets.SETS) if args.news == "all" else [args.news]
+            where = args.index / "news" if args.index and args.beir else args.index
+            figures.update(measure([news_sets.load(name, articles_by_id) for name in names], where, args.match, runs,
+                                   variants, backend, args.keep))
+        if args.runs and backend == backends[0]:
+            args.runs.write_text(json.dumps(runs))
+        by_backend[backend] = next(iter(figures.values())) if len(figures) == 1 else figures
     if args.json:
-        print(json.dumps(next(iter(figures.values())) if len(figures) == 1 else figures))
+        out = dict(by_backend[backends[0]])
+        if len(backends) > 1:
+            out["backends"] = by_backend
+        print(json.dumps(out))
     return 0
 
 

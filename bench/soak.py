@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         env = {"NEWSINDEX_INDEX_DIR": str(index_dir), "NEWSINDEX_KEYS_FILE": str(keys),
                "NEWSINDEX_ENTITIES": "1" if args.entities == "on" else "0",
                "NEWSINDEX_SEMANTIC": "0"}  # lexical: embedding a 1M-passage archive takes hours of CPU
-        proc, base = _serve("service.app:create_app()", env, ROOT)
+        proc, base = _serve("service.serving:create_asgi_app()", env, ROOT)
         port = int(base.rsplit(":", 1)[1])
         try:
             time.sleep(args.settle)  # each worker warms its index in the background as it starts

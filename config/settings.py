@@ -18,6 +18,7 @@ from typing import Any, Mapping
 
 CONFIG_DIR = Path(__file__).resolve().parent
 PREFIX = "NEWSINDEX_"
+BACKENDS = ("whoosh", "opensearch")
 
 
 def default_data_dir() -> Path:
@@ -49,6 +50,11 @@ class Settings:
     """Everything newsindex can be configured with (see README, "Configuration")."""
 
     index_dir: Path = _setting(DATA_DIR / "index", "Directory of the Whoosh index (default: var/index of the checkout).")
+    backend: str = _setting("whoosh", "Where articles are stored and searched: whoosh (embedded, on this disk) or opensearch (a cluster).")
+    opensearch_url: str = _setting("http://127.0.0.1:9251", "OpenSearch node URL(s), comma-separated, used when NEWSINDEX_BACKEND=opensearch.")
+    opensearch_prefix: str = _setting("newsindex-", "Prefix of newsindex's OpenSearch index names (<prefix>articles, <prefix>meta).")
+    opensearch_shards: int = _setting(1, "Primary shards of a new OpenSearch index.")
+    opensearch_replicas: int = _setting(1, "Replicas of each shard of a new OpenSearch index (1: any one node may fail).")
     host: str = _setting("127.0.0.1", "Address gunicorn binds to.")
     port: int = _setting(8000, "Port gunicorn binds to.")
     public_url: str = _setting("", "Base URL clients reach the service at, e.g. https://news.example.org: absolute "
@@ -113,6 +119,8 @@ class Settings:
         return cls(**values)
 
     def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise SettingsError(f"NEWSINDEX_BACKEND={self.backend!r}: expected one of {', '.join(BACKENDS)}")
         url = self.public_url.strip()
         if url and (not url.lower().startswith(("http://", "https://")) or "?" in url or "#" in url):
             raise SettingsError(f"NEWSINDEX_PUBLIC_URL={self.public_url!r}: expected an http(s) URL such as "

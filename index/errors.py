@@ -1,7 +1,8 @@
 """The few exceptions callers of index/ need to know (Whoosh's index.py is the model).
 
 The service maps each to one HTTP status: NotFound -> 404, InvalidQuery -> 400,
-IndexBusy -> 503 with Retry-After, InvalidArticle -> 400.
+IndexBusy -> 503 with Retry-After, Unavailable -> 503 with Retry-After,
+InvalidArticle -> 400.
 """
 
 
@@ -33,6 +34,16 @@ class IndexBusy(IndexError_):
     """Another writer held the index lock for longer than the configured wait."""
 
     retry_after = 2
+
+
+class Unavailable(IndexError_):
+    """The search cluster cannot answer now (unreachable, or a shard has no copy: red); retry shortly.
+
+    Raised by the OpenSearch backend instead of a half answer: a search that some
+    shards could not run, or a write that was not acknowledged, is never returned.
+    """
+
+    retry_after = 5
 
 
 class AliasFileError(IndexError_):

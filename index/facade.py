@@ -77,14 +77,20 @@ class Index:
     def open(cls, path: str | Path | None = None, create: bool = False, settings: Settings | None = None) -> "Index":
         """Open the archive at `path` (default: settings.index_dir), creating it if asked.
 
+        The backend is settings.backend: "whoosh" keeps the index in `path`;
+        "opensearch" keeps it in the cluster at settings.opensearch_url, in the
+        indexes named by settings.opensearch_prefix (`path` is then unused).
         Raises FileNotFoundError when there is no index and `create` is false.
         """
-        from index.backends.whoosh import WhooshBackend
-
         settings = settings or Settings.from_env()
         path = Path(path or settings.index_dir)
         aliases = load_aliases(settings.aliases)
-        backend = WhooshBackend.open(path, settings, aliases, create=create)
+        if settings.backend == "opensearch":
+            from index.backends.opensearch import OpenSearchBackend
+            backend = OpenSearchBackend.open(settings, aliases, create=create)
+        else:
+            from index.backends.whoosh import WhooshBackend
+            backend = WhooshBackend.open(path, settings, aliases, create=create)
         return cls(path, backend, settings, load_outlets(settings.outlets_file), aliases)
 
     def close(self) -> None:
@@ -141,6 +147,14 @@ class Index:
 
     def stats(self) -> dict:
         return self.backend.stats()
+
+    def identity(self) -> str:
+        """What tells this archive from another once kept in the same place (for ETags).
+
+        The Whoosh index directory's inode; a backend with no directory says its own (OpenSearch: the index uuid).
+        """
+        own = getattr(self.backend, "identity", None)
+        return own() if own else str(self.path.stat().st_ino)
 
     def warm(self) -> None:
         """Read what the first searches would otherwise read (workers do it in the background as they start)."""

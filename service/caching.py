@@ -33,7 +33,7 @@ ETAG_ENDPOINTS = {
 def current_etag() -> str:
     """The tag the current GET request's answer will carry."""
     index = get_index()
-    identity = index.path.stat().st_ino
+    identity = index.identity()
     raw = f"{identity}:{index.generation()}:{request.full_path}".encode("utf-8")
     return hashlib.sha256(raw).hexdigest()[:32]
 

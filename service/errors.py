@@ -17,7 +17,7 @@ import logging
 from flask import Flask, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from index.errors import AliasFileError, IndexBusy, IndexFull, InvalidArticle, InvalidQuery, NotFound
+from index.errors import AliasFileError, IndexBusy, IndexFull, InvalidArticle, InvalidQuery, NotFound, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +124,12 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(IndexBusy)
     def handle_busy(err: IndexBusy):
         return _respond(ApiError(503, "index_busy", f"{err}; retry shortly",
+                                 headers={"Retry-After": str(err.retry_after)}))
+
+    @app.errorhandler(Unavailable)
+    def handle_unavailable(err: Unavailable):
+        log.warning("search cluster unavailable on %s %s: %s", request.method, request.path, err)
+        return _respond(ApiError(503, "unavailable", f"{err}; retry shortly",
                                  headers={"Retry-After": str(err.retry_after)}))
 
     @app.errorhandler(UnicodeError)

@@ -10,7 +10,9 @@ from index import AliasFileError, Index, SearchRequest, read_articles
 from index.text.aliases import load_aliases
 from service.app import create_app
 
-from conftest import make_settings
+from conftest import BOTH, make_settings
+
+pytestmark = BOTH
 
 ALIASES = """
 [[entity]]

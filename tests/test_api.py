@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import BOTH
+
+pytestmark = BOTH
+
 
 def assert_error(response, status: int, param: str | None = None):
     """Every error has the one shape; `param` names the parameter at fault."""

@@ -6,9 +6,11 @@ import json
 
 import pytest
 
-from conftest import make_settings
+from conftest import BOTH, make_settings
 from service import auth
 from test_api import assert_error
+
+pytestmark = BOTH
 
 ARTICLE = {
     "title": "Ceasefire holds in Tegh corridor",
@@ -181,6 +183,7 @@ def test_bulk_empty_and_oversize(seed_copy):
     assert client.get("/healthz").get_json()["articles"] == 5  # nothing of it was written
 
 
+@pytest.mark.whoosh_only  # another Whoosh writer holds the lock (OpenSearch has no index lock: test_opensearch.py)
 def test_busy_index_is_503_with_retry_after_and_nothing_half_written(seed_copy):
     from whoosh import index as whoosh_index
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import time
 
-from conftest import make_settings
+from conftest import BOTH, make_settings
 from index import Index, SearchRequest, article_from_record
+
+pytestmark = BOTH
 
 TEXT = {"id": "k1", "title": "Talks in Kalbajar",
         "body": "President Ilham Aliyev met Vladimir Putin in Moscow on Tuesday to discuss Kalbajar."}

@@ -8,6 +8,10 @@ from index import SearchRequest
 from index.text.aliases import Aliases, AliasEntry, entity_key
 from index.ingest.entities import build_entities
 
+from conftest import BOTH
+
+pytestmark = BOTH
+
 
 @dataclass
 class M:  # a mention as the NER model returns it

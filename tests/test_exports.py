@@ -10,9 +10,11 @@ from datetime import datetime
 
 import pytest
 
-from conftest import make_settings
+from conftest import BOTH, make_settings
 from service.exports import CSV_COLUMNS
 from test_api import assert_error
+
+pytestmark = BOTH
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 

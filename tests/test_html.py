@@ -6,6 +6,10 @@ from datetime import datetime
 
 from index import SearchRequest, read_articles
 
+from conftest import BOTH
+
+pytestmark = BOTH
+
 PAGE = """<!doctype html>
 <html lang="en"><head>
 <title>Ceasefire monitors arrive in Aghdam | The Example Courier</title>

@@ -22,6 +22,10 @@ from service.histogram import histogram, quick_ranges
 from service.pages import newest_date, page_numbers
 from wire_corpus import build_index
 
+from conftest import BOTH, make_settings
+
+pytestmark = BOTH
+
 
 def text(response) -> str:
     return response.get_data(as_text=True)
@@ -237,10 +241,10 @@ def test_unknown_article_page_is_404(client):
 
 
 @pytest.fixture
-def hostile_client(seed_copy, seed_settings):
+def hostile_client(seed_copy):
     """An app over a copy of the seeds plus one article whose text is HTML and script."""
     from service.app import create_app
-    settings = seed_settings.replace(index_dir=seed_copy)
+    settings = make_settings(seed_copy)
     with Index.open(seed_copy, settings=settings) as index:
         index.put(article_from_record({
             "id": "hostile", "title": "Kalbajar <script>alert(1)</script>", "source": "<b>Bold</b> Times",

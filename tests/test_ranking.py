@@ -2,6 +2,10 @@
 
 from index import SearchRequest
 
+from conftest import BOTH
+
+pytestmark = BOTH
+
 
 def _titles(result):
     return [hit.title.lower() for hit in result.hits]

@@ -4,6 +4,10 @@ import pytest
 
 from index import NotFound, SearchRequest
 
+from conftest import BOTH
+
+pytestmark = BOTH
+
 
 def test_related_are_other_seed_articles(seed_index):
     ids = {h.id for h in seed_index.search(SearchRequest(per_page=100, facets=False)).hits}

@@ -1,6 +1,7 @@
 """bench/relevance.py end to end on a tiny BEIR folder whose answers are known."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -58,3 +59,14 @@ def test_metrics_by_hand():
     assert ndcg_at(["x", "a"], {"a": 1}) == pytest.approx(1 / 1.5849625, rel=1e-6)
     assert mrr_at(["x", "y", "a"], judged) == pytest.approx(1 / 3)
     assert recall_at(["a", "x"], judged) == pytest.approx(0.5)
+
+
+def test_relevance_bench_on_both_backends(beir_folder, opensearch_cluster):
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / "relevance.py"), "--beir", str(beir_folder), "--json",
+                          "--backend", "both"], capture_output=True, text=True, cwd=ROOT, timeout=300,
+                         env={**os.environ, "NEWSINDEX_OPENSEARCH_URL": opensearch_cluster})
+    assert out.returncode == 0, out.stderr
+    figures = json.loads(out.stdout.strip().splitlines()[-1])
+    assert set(figures["backends"]) == {"whoosh", "opensearch"}
+    for backend in ("whoosh", "opensearch"):
+        assert figures["backends"][backend]["ndcg@10"] == pytest.approx(0.75), backend

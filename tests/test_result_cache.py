@@ -2,6 +2,10 @@
 
 from index import SearchRequest, article_from_record
 
+from conftest import BOTH
+
+pytestmark = BOTH
+
 
 def test_same_search_is_cached_until_a_write(empty_index):
     index = empty_index

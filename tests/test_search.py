@@ -8,17 +8,19 @@ import pytest
 
 from index import InvalidQuery, SearchRequest, read_articles
 
-from conftest import SEEDS, articles_by_file
+from conftest import BOTH, SEEDS, articles_by_file, make_settings
+
+pytestmark = BOTH
 
 
 def search(index, **kwargs):
     return index.search(SearchRequest(**kwargs))
 
 
-def test_five_articles_and_reingest_does_not_duplicate(seed_index, seed_copy, seed_settings):
+def test_five_articles_and_reingest_does_not_duplicate(seed_index, seed_copy):
     from index import Index
     assert search(seed_index).total == 5
-    with Index.open(seed_copy, settings=seed_settings) as index:
+    with Index.open(seed_copy, settings=make_settings(seed_copy)) as index:
         report = index.ingest(read_articles([SEEDS], index.outlets))
         assert (report.added, report.updated, report.unchanged) == (0, 0, 5)
         assert search(index).total == 5

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from conftest import make_settings
+from conftest import BOTH, make_settings
 from index import Index, SearchRequest, article_from_record
+
+pytestmark = BOTH
 
 STORY = ("Kuwait said OPEC output was 2.4 mln bpd below its ceiling in March, oil minister Sheikh Ali "
          "al-Khalifa al-Sabah told reporters in Kuwait City on Sunday, adding that the group would meet in June.")

@@ -2,6 +2,10 @@
 
 from index import SearchRequest
 
+from conftest import BOTH
+
+pytestmark = BOTH
+
 
 def test_kalbajr_suggests_kalbajar(seed_index):
     result = seed_index.search(SearchRequest(q="Kalbajr"))

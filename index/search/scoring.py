@@ -87,13 +87,14 @@ def score(snapshot, units: list[Unit], fields: tuple[str, ...] = ARTICLE_FIELDS,
     bounds = [scorer.bound(u) * u.weight for u in units] if prune else [math.inf] * len(units)
     order = sorted(range(len(units)), key=lambda i: -bounds[i])
     extra = largest_bonus(scorer, units) if prune else 0.0
-    remaining = sum(b for b in bounds if math.isfinite(b))
     within, partial, pruned = None, False, 0
     for step, number in enumerate(order):
         if step and deadline is not None and deadline.stop():
             partial = True
             break
-        remaining -= bounds[number] if math.isfinite(bounds[number]) else 0
+        # What the units still to come can add: infinite while any of them is a phrase, an expansion
+        # or an entity (no bound), so pruning starts only once every unit left is a plain term.
+        remaining = sum(bounds[i] for i in order[step + 1:])
         at, scores = scorer.unit(units[number], within)
         totals[at] += scores * units[number].weight if units[number].weight != 1.0 else scores
         pruned += within is not None
