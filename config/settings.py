@@ -68,7 +68,7 @@ class Settings:
     enrich: str = _setting("background", "When entities are extracted: background (after the text is searchable, by an enricher process) or inline (before a write returns).")
     ner_processes: int = _setting(os.cpu_count() or 1, "Processes used for entity extraction during a batch ingest.")
     semantic: bool = _setting(True, "Hybrid search: passages get sentence vectors (by the enricher, after the text is searchable), mixed with BM25 at query time; off: lexical only, nothing embedded.")
-    feedback: bool = _setting(True, "Pseudo-relevance feedback: short queries (up to 3 words) are widened with the words of their best results, listed in the answer's expanded.")
+    feedback: bool = _setting(True, "Allow pseudo-relevance feedback when a search asks for it (feedback=true): queries of up to 3 words ranked with the words of their best results too, listed in the answer's expanded; 0 refuses it everywhere.")
     embedding_threads: int = _setting(os.cpu_count() or 1, "Threads the enricher encodes passages with (one BLAS thread each).")
     max_per_page: int = _setting(100, "Largest accepted per_page.")
     max_results_window: int = _setting(10_000, "Largest page * per_page; deeper results are for exports.")

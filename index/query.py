@@ -46,7 +46,8 @@ class SearchRequest:
     passages: int = 3
     collapse: bool = True  # one result per story family, with its number of versions
     recency: float = 0.0  # relevance x (1 + recency x 0.5 ** (days older than the newest article / 30)); 0: off
-    feedback: bool = True  # short queries widened with the words of their best results (index/search/feedback.py)
+    feedback: bool = False  # short queries also ranked with the words of their best results (index/search/feedback.py);
+    # off by default: on the news sets it measured below the words alone (bench/RESULTS.md)
     mode: str = "hybrid"  # hybrid: BM25 mixed with passage vectors where the index has them; lexical: BM25 only
 
     def check(self, max_per_page: int = 100, max_window: int = 10_000) -> None:

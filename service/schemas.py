@@ -101,9 +101,9 @@ class SearchArgs(FilterArgs):
     recency = fields.Float(load_default=0.0, validate=validate.Range(min=0, max=10, error="recency must be between 0 and 10"), metadata={"description": (
         "Boost recent articles in relevance ranking: each score is multiplied by 1 + recency x 0.5 ** (days "
         "older than the archive's newest article / 30); 0 (default): pure relevance. Ignored when sorting by date")})
-    feedback = fields.Boolean(load_default=True, metadata={"description": (
-        "Pseudo-relevance feedback: a query of up to 3 words is widened with the words of its 10 best results, "
-        "listed in expanded with via \"feedback\" (false: the words as typed)")})
+    feedback = fields.Boolean(load_default=False, metadata={"description": (
+        "Pseudo-relevance feedback: a query of up to 3 words is also ranked with the words of its 10 best results, "
+        "listed in expanded with via \"feedback\" (default false: it measured below the words alone on news)")})
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, error="page must be 1 or more"),
                           metadata={"description": "1-based page number; page * per_page is at most 10,000"})
     per_page = fields.Integer(load_default=10, validate=validate.Range(

@@ -8,7 +8,7 @@ from index import Index, SearchRequest, article_from_record
 
 def test_feedback_words_are_reported_and_rank_without_finding_more(seed_index):
     plain = seed_index.search(SearchRequest(q="Kalbajar", feedback=False, mode="lexical"))
-    widened = seed_index.search(SearchRequest(q="Kalbajar", mode="lexical"))
+    widened = seed_index.search(SearchRequest(q="Kalbajar", mode="lexical", feedback=True))
     assert plain.total == widened.total == 2  # the words it adds rank the matches; they find nothing more
     assert not any(e.get("via") == "feedback" for e in plain.expanded)
     feedback = [e for e in widened.expanded if e.get("via") == "feedback"]
@@ -24,14 +24,14 @@ def test_feedback_words_are_reported_and_rank_without_finding_more(seed_index):
 
 def test_no_feedback_for_long_or_quoted_queries(seed_index):
     for q in ('"joint centre"', "joint monitoring centre in the region of Kalbajar", "title:ceasefire"):
-        result = seed_index.search(SearchRequest(q=q))
+        result = seed_index.search(SearchRequest(q=q, feedback=True))
         assert not any(e.get("via") == "feedback" for e in result.expanded), q
 
 
 def test_feedback_in_the_api(client):
-    body = client.get("/api/v1/search?q=Kalbajar").get_json()
+    body = client.get("/api/v1/search?q=Kalbajar&feedback=true").get_json()
     assert any(e.get("via") == "feedback" and e["to"] for e in body["expanded"])
-    off = client.get("/api/v1/search?q=Kalbajar&feedback=false").get_json()
+    off = client.get("/api/v1/search?q=Kalbajar").get_json()  # off unless asked for
     assert not any(e.get("via") == "feedback" for e in off["expanded"])
 
 
