@@ -92,16 +92,19 @@ def describe_match(snapshot, ordinal: int, units: list[Unit], hit: Hit) -> list[
             fields |= found
         if not fields:
             continue
-        shown = []
-        if "title" in fields:
-            shown.append("title")
-        if "body" in fields:
-            shown.append("passage")
-        label = fold(unit.label.strip('"'))
-        if "entity" in fields or any(label == n or label in n.split() or (" " in label and label in n) for n in names):
-            shown.append("entity")
-        described.append({"term": unit.label, "fields": shown, "via": via})
+        described.append({"term": unit.label, "fields": shown_fields(fields, unit.label, names), "via": via})
     return described
+
+
+def shown_fields(fields: set[str], label: str, entity_names: list[str]) -> list[str]:
+    """Where "why this matched" says a unit was found: title, passage, and entity when the article
+    names it as an entity (or the unit is one of an entity's words); `entity_names` are folded."""
+    shown = [name for field, name in (("title", "title"), ("body", "passage")) if field in fields]
+    label = fold(label.strip('"'))
+    if "entity" in fields or any(label == n or label in n.split() or (" " in label and label in n)
+                                 for n in entity_names):
+        shown.append("entity")
+    return shown
 
 
 def _found_in(snapshot, ordinal: int, alt) -> set[str]:

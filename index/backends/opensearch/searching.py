@@ -28,6 +28,7 @@ from index.backends.opensearch.query import QueryPlan, parse_only, plan_query
 from index.query import FacetValue, Hit, PassageHit, SearchRequest, SearchResult
 from index.search.catalog import EntityCatalog
 from index.search.expand import Limits
+from index.search.passages import shown_fields
 from index.text.aliases import Aliases
 from index.text.analysis import fold
 
@@ -269,14 +270,6 @@ def describe_match(names: list[str], plan: QueryPlan, hit: Hit) -> list[dict]:
         fields_found = found.get(number)
         if not fields_found:
             continue
-        fields = []
-        if "title" in fields_found:
-            fields.append("title")
-        if "body" in fields_found:
-            fields.append("passage")
-        label = fold(unit.label.strip('"'))
-        if "entity" in fields_found or any(label == n or label in n.split() or (" " in label and label in n)
-                                           for n in entity_names):
-            fields.append("entity")
-        described.append({"term": unit.label, "fields": fields, "via": unit.via if via.get(number) and unit.via else None})
+        described.append({"term": unit.label, "fields": shown_fields(fields_found, unit.label, entity_names),
+                          "via": unit.via if via.get(number) and unit.via else None})
     return described
