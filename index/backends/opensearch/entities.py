@@ -90,7 +90,8 @@ class Catalogs:
         for form, count in all_terms(self.client, index, "entity_forms").items():
             key, _, name = form.partition("=")
             forms[key][name] += count
-        catalog = EntityCatalog.from_counts(type_counts, forms, self.aliases)
+        evidence = all_terms(self.client, index, "entity_evidence")
+        catalog = EntityCatalog.from_counts(type_counts, forms, self.aliases, evidence)
         counts = {"source": Counter(all_terms(self.client, index, "source")),
                   "entity": Counter(all_terms(self.client, index, "entity")),
                   "articles": _count(self.client, index)}

@@ -47,8 +47,8 @@ KEYWORD = {"type": "keyword"}
 STORED_ONLY = {"type": "object", "enabled": False}
 
 # Bump when what a document holds changes: an index of another format must be ingested again.
-# 2: our own terms as slots (tokens.py), `*_spelt` fields, story-family band keys.
-FORMAT = 2
+# 2: our own terms as slots (tokens.py), `*_spelt` fields, story-family band keys; 3: entity evidence.
+FORMAT = 3
 
 ARTICLE_MAPPING = {
     "dynamic": "strict",
@@ -65,6 +65,7 @@ ARTICLE_MAPPING = {
         # article counts once per key whatever type it was given); "key=Display name" forms.
         "person": KEYWORD, "org": KEYWORD, "place": KEYWORD, "entity": KEYWORD,
         "entity_forms": KEYWORD,
+        "entity_evidence": KEYWORD,  # index/ingest/evidence.py: what the catalog merges by
         "lsh": KEYWORD,  # story-family band keys: finds the candidates of a new article's family
         "family": KEYWORD,  # story family (the article's own id when it has none): for collapse
         "has_family": {"type": "boolean"},  # whether it has a family of its own

@@ -28,6 +28,7 @@ from opensearchpy import OpenSearch
 from index.article import ENTITY_TYPES, Article
 from index.backends.opensearch.connection import Names, search, translated
 from index.backends.opensearch.tokens import article_fields
+from index.ingest.evidence import entity_evidence
 from index.errors import InvalidArticle, Stale, Unavailable
 from index.text.analysis import fold
 
@@ -75,6 +76,7 @@ def document(article: Article, checksum: str, added: int) -> dict:
         **keys,
         "entity": sorted({e.key for e in article.entities}),
         "entity_forms": sorted({f"{e.key}={e.name}" for e in article.entities}),
+        "entity_evidence": entity_evidence(article),
         "lsh": article.lsh,
         "family": article.family or article.id,
         "has_family": bool(article.family),
