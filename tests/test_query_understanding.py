@@ -66,3 +66,33 @@ def test_recency_is_checked_by_the_api(client):
     assert client.get("/api/v1/search?q=Kalbajar&recency=0.5").status_code == 200
     bad = client.get("/api/v1/search?q=Kalbajar&recency=-1")
     assert bad.status_code == 400 and bad.get_json()["error"]["param"] == "recency"
+
+
+def _catalog(key: str, display: str, variants: list[str], articles: int):
+    from collections import Counter
+
+    from index.search.catalog import EntityCatalog
+    members = sorted({key, *variants})
+    return EntityCatalog(canonical={m: key for m in members}, type_of={key: "org"}, display={key: display},
+                         members={key: members}, votes={key: Counter(org=articles)})
+
+
+def test_an_entity_expands_only_to_variants_that_are_names_not_codes_or_common_words(seed_index):
+    """`japan` must not search the code `jp` (it finds "J.P. Morgan"), and a common word is no entity."""
+    from index.search.expand import Limits
+    from index.search.plan import expand_aliases, parse
+    from index.text.aliases import Aliases
+    snapshot = seed_index.backend.store.snapshot()
+
+    def expanded(word: str, catalog) -> list[dict]:
+        return expand_aliases(parse(word, Limits(), "auto"), Aliases(), catalog, word, snapshot)[1]
+
+    assert expanded("japan", _catalog("japan", "Japan", ["jp"], 5)) == []  # only a two-letter code to add
+    spelled = expanded("japan", _catalog("japan", "Japan", ["jp", "nippon"], 5))
+    assert spelled and spelled[0]["term"] == "japan"  # a real variant still expands
+    holding = max(snapshot.df(field, "kalbajar") for field in ("title", "body"))
+    assert holding > 0
+    rare = _catalog("kalbajar", "Kalbajar", ["kelbajar"], 0)  # named in no article: the word is a word
+    assert expanded("kalbajar", rare) == []
+    common = _catalog("kalbajar", "Kalbajar", ["kelbajar"], holding)  # named wherever the word is
+    assert [e["term"] for e in expanded("kalbajar", common)] == ["kalbajar"]
