@@ -137,7 +137,7 @@ class WhooshBackend:
 
     def family_candidates(self, band_keys: list[str]) -> list[tuple]:
         found = []
-        for stored in self.store.with_keywords("lsh", band_keys):
+        for stored in self.store.with_band_keys(band_keys):
             data = json.loads(stored["data"])
             published = data.get("published")
             found.append((data["id"], data.get("family"), data.get("signature"),

@@ -13,7 +13,7 @@ from collections import Counter
 
 import numpy as np
 
-from index.store.building import DIM, FORMAT, TEXT_FIELDS, block_bounds, quantise
+from index.store.building import DIM, FORMAT, TEXT_FIELDS, block_bounds, quantise, sorted_bands
 from index.store.segment import SegmentData
 
 
@@ -73,6 +73,11 @@ def merge_arrays(sources: list[tuple[SegmentData, np.ndarray]]) -> tuple[dict[st
     meta["ids"] = [i for (d, _), live in zip(sources, article_lives) for i, keep in zip(d.meta["ids"], live) if keep]
     _merge_pairs(arrays, meta, sources, article_maps, "entity", "entity_keys", "entity_key", extra="entity_type")
     _merge_pairs(arrays, meta, sources, article_maps, "tag", "tags", "tag_value")
+    bands = [(np.asarray(d["band_hash"]), amap[np.asarray(d["band_article"], dtype=np.int64)])
+             for (d, _), amap in zip(sources, article_maps)]
+    arrays["band_hash"], arrays["band_article"] = sorted_bands(
+        np.concatenate([h[a >= 0] for h, a in bands]) if bands else np.zeros(0, np.uint64),
+        np.concatenate([a[a >= 0] for _, a in bands]) if bands else np.zeros(0, np.int32))
     forms: dict[str, Counter] = {}
     for data, _ in sources:
         for key, names in data.meta.get("entity_forms", {}).items():

@@ -9,7 +9,8 @@ so that searching is array arithmetic over memory-mapped files:
                passages are numbered apart (0, 1, ...), each article's together
     columns    published, pending (entities still to extract), source, family (articles);
                article and position (passages)
-    pairs      (article, value) pairs: entities by type, editorial tags
+    pairs      (article, value) pairs: entities by type, editorial tags; story-family band keys
+               as sorted 64-bit hashes with their articles (what family_candidates looks up)
     postings   per text field (title, body, source_text, byline over articles; text over passages),
                CSR over the segment's sorted vocabulary: for term t, postings
                term_off[t]:term_off[t+1] give (ordinal, tf) in ordinal order and
@@ -29,6 +30,8 @@ in place: a segment's arrays live and die with the segment.
 
 from __future__ import annotations
 
+import hashlib
+
 import json
 import os
 from collections import Counter
@@ -43,7 +46,7 @@ from index.ingest.evidence import entity_evidence
 from index.article import Article
 from index.store.analyzed import ArticleTokens
 
-FORMAT = 6  # bump when the layout below changes: older segments are rebuilt from Whoosh (4: spellings; 5: entity_evidence; 6: passage vectors)
+FORMAT = 7  # bump when the layout below changes: older segments are rebuilt from Whoosh (4: spellings; 5: entity_evidence; 6: passage vectors; 7: family band keys)
 ARTICLE_FIELDS = ("title", "body", "source_text", "byline")
 PASSAGE_FIELDS = ("text",)
 TEXT_FIELDS = ARTICLE_FIELDS + PASSAGE_FIELDS
@@ -93,6 +96,7 @@ class SegmentBuilder:
     forms: dict[str, Counter] = field(default_factory=dict)
     evidence: Counter = field(default_factory=Counter)  # index/ingest/evidence.py strings -> articles
     tag_pairs: list[tuple[int, str]] = field(default_factory=list)
+    band_pairs: list[tuple[int, int]] = field(default_factory=list)  # (story-family band key hash, article)
     embedded: list[bool] = field(default_factory=list)
     codes: list[np.ndarray] = field(default_factory=list)  # per article: (its passages, DIM) int8
     scales: list[np.ndarray] = field(default_factory=list)  # per article: (its passages,) float32, 0 = none
@@ -115,6 +119,7 @@ class SegmentBuilder:
         for kind, values in (getattr(article, "tags", None) or {}).items():
             for value in dict.fromkeys(values):
                 self.tag_pairs.append((ordinal, f"{kind}\t{value}"))
+        self.band_pairs.extend((band_hash(key), ordinal) for key in article.lsh)
         codes, scales = _vectors(article)
         self.embedded.append(bool(len(scales) == 0 or scales.all()))
         self.codes.append(codes)
@@ -146,6 +151,9 @@ class SegmentBuilder:
         meta["entity_keys"] = keys
         meta["entity_forms"] = {key: dict(counts) for key, counts in self.forms.items()}
         meta["entity_evidence"] = dict(self.evidence)
+        arrays["band_hash"], arrays["band_article"] = sorted_bands(
+            np.asarray([h for h, _ in self.band_pairs], dtype=np.uint64),
+            np.asarray([a for _, a in self.band_pairs], dtype=np.int32))
         tags = sorted({tag for _, tag in self.tag_pairs})
         tag_number = {tag: i for i, tag in enumerate(tags)}
         arrays["tag_article"] = np.asarray([a for a, _ in self.tag_pairs], dtype=np.int32)
@@ -165,6 +173,17 @@ class SegmentBuilder:
                                    np.asarray(collected.lengths, dtype=np.int64), spellings))
         meta["ids"] = self.ids
         return arrays, meta
+
+
+def band_hash(key: str) -> int:
+    """A story-family band key as 64 bits (index/ingest/families.py): what the segment keeps and looks up."""
+    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+def sorted_bands(hashes: np.ndarray, articles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(band key hashes, their articles) sorted by hash, for a binary search."""
+    order = np.lexsort((articles, hashes))
+    return hashes[order].astype(np.uint64), articles[order].astype(np.int32)
 
 
 def _vectors(article: Article) -> tuple[np.ndarray, np.ndarray]:

@@ -23,5 +23,5 @@ class NewsSchema(SchemaClass):
     doc_id = ID(unique=True, stored=True)  # the article id
     article_id = ID(stored=True)  # the same id: what a write deletes by
     checksum = ID(stored=True)  # what the stored version was built from: unchanged articles are skipped
-    lsh = KEYWORD(commas=True, lowercase=False, scorable=False)  # story-family band keys
+    lsh = KEYWORD(commas=True, lowercase=False, scorable=False)  # no longer written: band keys are in the arrays
     data = STORED()  # the article's JSON, passages and entities included

@@ -29,7 +29,7 @@ from index.article import Article
 from index.errors import Stale
 from index.store import merging, whoosh_io, writer
 from index.store.analyzed import analyse_article
-from index.store.building import SegmentBuilder, save
+from index.store.building import SegmentBuilder, band_hash, save
 from index.store.schema import NewsSchema
 from index.store.segment import SegmentData
 from index.store.snapshot import Snapshot, make_part
@@ -192,18 +192,17 @@ class Store:
             found.append((stored["article_id"], stored.get("checksum") or ""))
         return found
 
-    def with_keywords(self, fieldname: str, values: list[str]) -> list[dict]:
-        """Stored fields of the live articles indexed under any of these values of a keyword field (e.g. lsh)."""
+    def with_band_keys(self, band_keys: list[str]) -> list[dict]:
+        """Stored fields of the live articles holding any of these story-family band keys (the segments' arrays)."""
+        wanted = np.unique(np.asarray([band_hash(k) for k in band_keys], dtype=np.uint64))
         snap = self.snapshot()
         found = []
         for part in snap.parts:
+            hashes, articles = part.data["band_hash"], part.data["band_article"]
+            lo, hi = np.searchsorted(hashes, wanted), np.searchsorted(hashes, wanted, side="right")
+            local = np.unique(np.concatenate([articles[a:b] for a, b in zip(lo, hi)] or [np.zeros(0, np.int32)]))
             reader = self._reader(part.segment)
-            docnums = set()
-            for value in values:
-                if (fieldname, value) in reader:
-                    docnums.update(reader.postings(fieldname, value).all_ids())
-            found.extend(reader.stored_fields(d) for d in sorted(docnums)
-                         if d < len(part.article_live) and part.article_live[d])
+            found.extend(reader.stored_fields(int(d)) for d in local if part.article_live[d])
         return found
 
     def checksums(self, ids: Sequence[str]) -> dict[str, str]:

@@ -182,9 +182,8 @@ def _fsync(name: str) -> None:
 
 
 def document(article: Article, checksum: str) -> dict:
-    """The Whoosh document of one article: its id, checksum, family band keys and JSON."""
+    """The Whoosh document of one article: its id, checksum and JSON (band keys live in the arrays)."""
     return dict(kind=ARTICLE, doc_id=article.id, article_id=article.id, checksum=checksum,
-                lsh=",".join(getattr(article, "lsh", None) or []),
                 data=json.dumps(article.to_dict(), ensure_ascii=False))
 
 
