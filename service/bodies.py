@@ -10,18 +10,18 @@ with its length, so Flask, webargs and the views read it as usual.
 `parse_json` is the one JSON reader for bodies and bulk lines: a UTF-8 byte
 order mark is dropped, bytes that are not UTF-8, nesting deeper than Python
 can follow (RecursionError) and integers of more digits than Python converts
-(ValueError) are all a `BodyError` naming the problem, never an exception that
-would end in a 500.
+(ValueError) are all a `BodyError` naming the problem, in the words ingest uses
+for a .jsonl line (index.parse_json), never an exception that would end in a 500.
 """
 
 from __future__ import annotations
 
 import io
-import json
 from typing import Any
 
 from flask import current_app, request
 
+import index
 from service.errors import ApiError
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -76,21 +76,16 @@ def buffer_body() -> None:
 
 
 def parse_json(raw: bytes | str) -> Any:
-    """The JSON value in `raw`. Raises BodyError for anything that is not (see the module docstring)."""
-    if isinstance(raw, bytes):
-        if raw.startswith(BOM):
-            raw = raw[len(BOM):]
-        try:
-            raw = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise BodyError(f"not UTF-8 (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})") from None
-    elif raw.startswith("\ufeff"):
+    """The JSON value in `raw`. Raises BodyError for anything that is not (see the module docstring).
+
+    The same reading as a file's JSON at ingest (index/ingest/validate.py), so a body and a
+    .jsonl line fail with the same reason; a UTF-8 BOM in front is fine.
+    """
+    if isinstance(raw, bytes) and raw.startswith(BOM):
+        raw = raw[len(BOM):]
+    elif isinstance(raw, str) and raw.startswith("\ufeff"):
         raw = raw[1:]
     try:
-        return json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise BodyError(f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
-    except RecursionError:
-        raise BodyError("not usable JSON: nested too deeply") from None
-    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
-        raise BodyError(f"not usable JSON: {str(exc).split(';')[0][:120]}") from None
+        return index.parse_json(raw)
+    except index.BadJson as exc:
+        raise BodyError(str(exc)) from None
