@@ -4,12 +4,18 @@ latency through newsindex's search function and over HTTP, with all nodes up and
 
     python3 opensearch/cluster.py start      # (NEWSINDEX_CLUSTER_HEAP=1g for this size)
     .venv/bin/python bench/opensearch_scale.py --replicate 24 --keep --json
+    .venv/bin/python bench/opensearch_scale.py --replicate 27 --pipeline-copies 2 --build-only
+    .venv/bin/python bench/opensearch_scale.py --replicate 27 --keep --json    # measures what it built
 
 1. Ingest (skipped when the index bench-reuters<N>x- exists and --keep left it):
    Reuters x N through `Index.ingest` (the real pipeline: passages, checksums,
    one bulk write a batch, acknowledged with refresh=wait_for), entities
    extracted on the first copy and reused for the others (as bench/ingest.py
    --entities replicated), into an index of --shards primaries with --replicas.
+   With --pipeline-copies K only the first K copies go through the pipeline (its
+   rate); the others are copy 0's stored documents written again under their own
+   ids and dates (what the pipeline would write for the same text), loaded as any
+   bulk load is: no replica and no refresh meanwhile, then replicas recovered.
 2. Search function: seeded single-word, two-word and phrase queries (the words of
    bench/query.py) through `Index.search` with facets on and the result cache
    off, a first pass and a second: p50/p95 of each kind.
@@ -58,8 +64,8 @@ def until(deadline: float | None, items):
         yield item
 
 
-def ingest(index: Index, replicate: int, entities: bool, minutes: float | None = None) -> dict:
-    """Ingest Reuters x `replicate`: with entities, extracted on the first copy and copied to the others.
+def ingest(index: Index, copies: int, entities: bool, minutes: float | None = None) -> dict:
+    """Ingest Reuters x `copies` through the pipeline: with entities, extracted on the first copy and copied to the others.
 
     With `minutes`, articles stop being read after that long (the batch under way is finished).
     """
@@ -74,7 +80,7 @@ def ingest(index: Index, replicate: int, entities: bool, minutes: float | None =
             article = index.get(article_id)
             known[(article.title, article.body)] = article.entities
         print(json.dumps({"first_copy_s": round(time.perf_counter() - started, 1)}), flush=True)
-    later = until(deadline, (a for a in articles(replicate, index.outlets)
+    later = until(deadline, (a for a in articles(copies, index.outlets)
                              if isinstance(a, Skipped) or a.id not in first_ids))
     index.settings = index.settings.replace(entities=False)  # the copies carry the first copy's entities
     report = index.ingest(with_copied_entities(later, known) if entities else later)
@@ -83,6 +89,59 @@ def ingest(index: Index, replicate: int, entities: bool, minutes: float | None =
     stats = index.stats()
     return {"seconds": round(seconds, 1), "articles": total, "passages": stats["passages"],
             "articles_per_s": round(total / seconds, 1), "passages_per_s": round(stats["passages"] / seconds, 1)}
+
+
+def _moved(doc: dict, shift: int) -> dict:
+    """Copy 0's document as copy `shift`'s (bench/scale.py's reuters_records: id r{c}-{n}, dates c years on)."""
+    doc = dict(doc, data=dict(doc["data"]))
+
+    def renamed(value: str | None) -> str | None:
+        return f"r{shift}-{value[3:]}" if value and value.startswith("r0-") else value
+
+    doc["id"] = doc["data"]["id"] = renamed(doc["id"])
+    doc["family"] = renamed(doc["family"])
+    if doc["data"].get("family"):
+        doc["data"]["family"] = renamed(doc["data"]["family"])
+    if doc.get("published"):
+        doc["published"] = doc["data"]["published"] = f"{int(doc['published'][:4]) + shift:04d}{doc['published'][4:]}"
+    return doc
+
+
+def fill_by_copying(index: Index, copies: int, replicate: int) -> dict:
+    """Copies `copies`..`replicate - 1` written as copy 0's stored documents under their ids and dates.
+
+    The documents the pipeline would write for them (the same text, so the same analysis), without
+    running it again over text it has already understood; its rate is measured on the first copies.
+    Bulk requests of 500, refreshed once at the end.
+    """
+    from opensearchpy import helpers
+    from index.backends.opensearch.writing import bump  # the generation moves on, as after any write
+
+    client, names = index.backend.client, index.backend.names
+    started = time.perf_counter()
+    first = [hit["_source"] for hit in helpers.scan(client, index=names.articles, size=500,
+                                                     query={"query": {"prefix": {"id": "r0-"}}})]
+    print(json.dumps({"read_copy_0": len(first), "s": round(time.perf_counter() - started, 1)}), flush=True)
+    kept = client.indices.get_settings(index=names.articles)[names.articles]["settings"]["index"]
+    # as for any bulk load: no replica and no refresh while loading, then the replicas copy the segments
+    client.indices.put_settings(index=names.articles, body={"index": {"number_of_replicas": 0,
+                                                                      "refresh_interval": "-1"}})
+    written = 0
+    for shift in range(copies, replicate):
+        actions = ({"_op_type": "index", "_index": names.articles, "_id": moved["id"], "_source": moved}
+                   for moved in (_moved(doc, shift) for doc in first))
+        for ok, item in helpers.streaming_bulk(client, actions, chunk_size=500, max_retries=3,
+                                               request_timeout=120, raise_on_error=True):
+            written += ok
+        print(json.dumps({"copied": shift, "documents": written, "s": round(time.perf_counter() - started, 1)}),
+              flush=True)
+    client.indices.put_settings(index=names.articles, body={"index": {
+        "number_of_replicas": kept.get("number_of_replicas", "1"), "refresh_interval": kept.get("refresh_interval")}})
+    client.indices.refresh(index=names.articles)
+    client.cluster.health(index=names.articles, wait_for_status="green", timeout="30m", request_timeout=1900)
+    bump(client, names)
+    return {"copies": f"{copies}..{replicate - 1}", "documents": written,
+            "seconds": round(time.perf_counter() - started, 1)}
 
 
 def queries(count: int) -> dict[str, list[str]]:
@@ -156,21 +215,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=20, help="queries per kind (default 20)")
     parser.add_argument("--http-rounds", type=int, default=2)
     parser.add_argument("--stop-node", type=int, default=2, help="the node to stop (0: none)")
+    parser.add_argument("--pipeline-copies", type=int,
+                        help="copies written through Index.ingest (default: all); the rest as copy 0's documents")
     parser.add_argument("--ingest-minutes", type=float, help="stop reading articles after this long (a smaller index)")
+    parser.add_argument("--build-only", action="store_true", help="ingest (implies --keep) and stop: measure in a later run")
     parser.add_argument("--keep", action="store_true", help="leave the index for the next run")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
     settings = opensearch_settings(f"reuters{args.replicate}x", opensearch_shards=args.shards,
-                                   opensearch_replicas=args.replicas, entities=args.entities != "off",
+                                   opensearch_replicas=args.replicas, entities=args.entities != "off", semantic=False,
                                    enrich="inline", result_cache_size=0)
     out: dict = {"replicate": args.replicate, "shards": args.shards, "replicas": args.replicas,
                  "entities": args.entities, "prefix": settings.opensearch_prefix}
     index = Index.open(create=True, settings=settings)
     try:
         if index.stats()["articles"] == 0:
-            out["ingest"] = ingest(index, args.replicate, args.entities != "off", args.ingest_minutes)
+            copies = min(args.pipeline_copies or args.replicate, args.replicate)
+            out["ingest"] = ingest(index, copies, args.entities != "off", args.ingest_minutes)
             print(json.dumps({"ingest": out["ingest"]}), flush=True)
+            if copies < args.replicate:
+                out["copied"] = fill_by_copying(index, copies, args.replicate)
+        if args.build_only:
+            args.keep = True
+            print(json.dumps(out))
+            return 0
         stats = index.stats()
         out.update(articles=stats["articles"], passages=stats["passages"], index_mb=round(stats["size_bytes"] / 2**20),
                    segments=stats["segments"])

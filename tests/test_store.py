@@ -188,3 +188,28 @@ def test_two_creates_of_one_id_exactly_one_is_created(tmp_path):
     assert sorted(outcomes) == [False, False, False, True]
     with Index.open(settings.index_dir, settings=settings) as index:
         assert index.search(SearchRequest(q="same")).total == 1
+
+
+def test_a_folder_retired_twice_in_one_second_is_kept_once(tmp_path):
+    """A reader may rebuild a segment's arrays just after a merge retired them: retiring that copy again
+    within the same second must not fail the merge's commit (CI saw `Directory not empty`)."""
+    from index.store import writer
+
+    folder = writer.arrays_dir(tmp_path)
+    folder.mkdir(parents=True)
+    for _ in range(2):
+        (folder / "seg1").mkdir()
+        (folder / "seg1" / "meta.json").write_text("{}")
+        writer.retire(tmp_path, live_keys=set())
+    assert [p.name.rsplit("-", 1)[0] for p in folder.iterdir()] == ["gone-seg1"]
+
+
+def test_arrays_are_read_from_the_retired_folder_when_a_merge_moved_them(tmp_path):
+    from index.store.segment import Meta
+
+    folder = tmp_path / "arrays"
+    (folder / "seg1").mkdir(parents=True)
+    meta = Meta(folder / "seg1", {})
+    (folder / "seg1" / "sources.json").write_text('["Reuters"]')
+    (folder / "seg1").rename(folder / "gone-seg1-1795990000")
+    assert meta["sources"] == ["Reuters"]

@@ -40,8 +40,17 @@ class Meta(dict):
             raise KeyError(key)
         with self._lock:
             if not dict.__contains__(self, key):
-                dict.__setitem__(self, key, json.loads(self._file(f"{key}.json").read_text(encoding="utf-8")))
+                dict.__setitem__(self, key, json.loads(self._read(f"{key}.json")))
         return dict.__getitem__(self, key)
+
+    def _read(self, name: str) -> str:
+        for attempt in range(3):  # a merge may retire the folder between our look and our read
+            try:
+                return self._file(name).read_text(encoding="utf-8")
+            except FileNotFoundError:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     def _file(self, name: str) -> Path:
         """The file in the segment's folder, or in the folder it was retired to (a merge replaced it since)."""

@@ -157,11 +157,13 @@ class Store:
         """The arrays of a segment, rebuilt from its stored articles if they are missing or outdated."""
         key = whoosh_io.segment_key(segment)
         directory = writer.arrays_dir(self.path) / key
-        retired = sorted(writer.arrays_dir(self.path).glob(f"gone-{key}-*"))
-        try:
-            return SegmentData(retired[-1] if retired and not directory.exists() else directory, key)
-        except (FileNotFoundError, ValueError) as exc:
-            log.warning("rebuilding the arrays of segment %s (%s)", key, exc)
+        for attempt in range(2):  # a merge may retire the folder between our look and our read
+            retired = sorted(writer.arrays_dir(self.path).glob(f"gone-{key}-*"))
+            try:
+                return SegmentData(retired[-1] if retired and not directory.exists() else directory, key)
+            except (FileNotFoundError, ValueError) as exc:
+                problem = exc
+        log.warning("rebuilding the arrays of segment %s (%s)", key, problem)
         built = writer.arrays_dir(self.path) / f"build-{key}-{os.getpid()}"
         save(built, *rebuild_arrays(self.ix, segment))
         shutil.rmtree(directory, ignore_errors=True)

@@ -158,7 +158,8 @@ def segment_key(segment) -> str:
 
 
 def segment_reader(ix, segment) -> SegmentReader:
-    return SegmentReader(ix.storage, ix.schema, segment)
+    # not ix.schema: it opens the newest TOC without read_toc's retry, and another process may delete it
+    return SegmentReader(ix.storage, read_toc(ix).schema, segment)
 
 
 # -- writing outside the lock, committing under it ----------------------------------------

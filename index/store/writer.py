@@ -134,7 +134,13 @@ def retire(path: Path, live_keys: set[str]) -> None:
     for entry in os.scandir(folder):
         name = entry.name
         if not name.startswith(("build-", "gone-")) and not name.endswith(".tmp") and name not in live_keys:
-            os.replace(entry.path, folder / f"gone-{name}-{int(time.time())}")
+            target = folder / f"gone-{name}-{int(time.time())}"
+            try:
+                os.replace(entry.path, target)
+            except OSError:  # retired already this second (a reader rebuilt it since): one copy is enough
+                if not target.exists():
+                    raise
+                shutil.rmtree(entry.path, ignore_errors=True)
 
 
 def sweep(path: Path) -> None:
