@@ -63,7 +63,6 @@ def main(argv: list[str] | None = None) -> int:
     out["browse_ms"] = round((time.perf_counter() - started) * 1000, 1)
     out["rss_mb"] = round(vm_rss_mb(), 1)
     out["private_mb"] = round(private_mb(), 1)
-    out["cache"] = index.backend.arrays.stats()
     print(json.dumps(out))
     return 0
 
