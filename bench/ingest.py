@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.scale import dir_mb, reuters_records, run_side, vm_hwm_mb, vm_rss_mb  # noqa: E402
 from config.settings import Settings  # noqa: E402
-from index import Index, InvalidArticle, Skipped, article_from_record  # noqa: E402
+from index import Index, InvalidArticle, NotFound, Skipped, article_from_record  # noqa: E402
 
 SCRIPT = Path(__file__).resolve()
 
@@ -88,6 +88,14 @@ def side_ours(where: Path, replicate: int, entities: str, profile: str | None) -
             "index_mb": round(dir_mb(where), 1), "peak_mb": round(vm_hwm_mb(), 1)}
 
 
+def _stored(index: Index, article_id: str):
+    """The stored article, or None (Index.get raises NotFound)."""
+    try:
+        return index.get(article_id)
+    except NotFound:
+        return None
+
+
 def side_replicated(where: Path, replicate: int, settings: Settings) -> dict:
     """The first copy of Reuters with entities extracted, later copies carrying the same entities (no NER).
 
@@ -97,12 +105,12 @@ def side_replicated(where: Path, replicate: int, settings: Settings) -> dict:
     started = time.perf_counter()
     with Index.open(where, create=True, settings=settings.replace(enrich="inline")) as index:  # entities before reading them
         first_ids = [a.id for a in articles(1, index.outlets) if not isinstance(a, Skipped)]
-        reused = all(index.get(article_id) is not None for article_id in first_ids)
+        reused = all(_stored(index, article_id) is not None for article_id in first_ids)
         if not reused:
             index.ingest(articles(1, index.outlets), processes=settings.ingest_processes)
         known = {}
         for article_id in first_ids:
-            article = index.get(article_id)
+            article = _stored(index, article_id)
             if article is not None:
                 known[(article.title, article.body)] = article.entities
     first_seconds = time.perf_counter() - started

@@ -27,6 +27,16 @@ _EMPTY_I = np.zeros(0, np.int32)
 _EMPTY_U = np.zeros(0, np.uint16)
 
 
+def arrays_folder(arrays: Path, key: str) -> Path:
+    """A segment's arrays folder: `arrays/<key>`, or, once a merge has replaced the segment, the newest
+    folder it was retired to (`gone-<key>-<time>`, removed later by writer.sweep)."""
+    live = arrays / key
+    if live.exists():
+        return live
+    retired = sorted(arrays.glob(f"gone-{key}-*"))
+    return retired[-1] if retired else live
+
+
 class Meta(dict):
     """A segment's metadata: the small part read on open, each value list (building.LISTS) on first use."""
 
@@ -53,12 +63,7 @@ class Meta(dict):
         raise AssertionError("unreachable")
 
     def _file(self, name: str) -> Path:
-        """The file in the segment's folder, or in the folder it was retired to (a merge replaced it since)."""
-        path = self._directory / name
-        if path.exists():
-            return path
-        retired = sorted(self._directory.parent.glob(f"gone-{self._directory.name}-*"))
-        return retired[-1] / name if retired else path
+        return arrays_folder(self._directory.parent, self._directory.name) / name
 
     def get(self, key: str, default=None):
         try:

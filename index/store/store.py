@@ -31,7 +31,7 @@ from index.store import merging, whoosh_io, writer
 from index.store.analyzed import analyse_article
 from index.store.building import SegmentBuilder, band_hash, save
 from index.store.schema import NewsSchema
-from index.store.segment import SegmentData
+from index.store.segment import SegmentData, arrays_folder
 from index.store.snapshot import Snapshot, make_part
 
 log = logging.getLogger(__name__)
@@ -158,9 +158,8 @@ class Store:
         key = whoosh_io.segment_key(segment)
         directory = writer.arrays_dir(self.path) / key
         for attempt in range(2):  # a merge may retire the folder between our look and our read
-            retired = sorted(writer.arrays_dir(self.path).glob(f"gone-{key}-*"))
             try:
-                return SegmentData(retired[-1] if retired and not directory.exists() else directory, key)
+                return SegmentData(arrays_folder(writer.arrays_dir(self.path), key), key)
             except (FileNotFoundError, ValueError) as exc:
                 problem = exc
         log.warning("rebuilding the arrays of segment %s (%s)", key, problem)
