@@ -143,14 +143,19 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _serve(app: str, env: dict, cwd: Path) -> tuple[subprocess.Popen, str]:
-    """gunicorn with newsindex's config file (same workers, timeouts), on a free loopback port."""
+def _spawn(app: str, env: dict, cwd: Path) -> tuple[subprocess.Popen, str]:
+    """gunicorn with newsindex's config file (same workers, timeouts), on a free loopback port; not waited for."""
     port = _free_port()
     env = dict(os.environ, **env, NEWSINDEX_HOST="127.0.0.1", NEWSINDEX_PORT=str(port))
     cmd = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "config" / "gunicorn.conf.py"),
            "--access-logfile", "/dev/null", "--chdir", str(cwd), app]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def _serve(app: str, env: dict, cwd: Path) -> tuple[subprocess.Popen, str]:
+    """_spawn, then wait until it answers."""
+    proc, base = _spawn(app, env, cwd)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:

@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.query import WORDS, _free_port, _stop  # noqa: E402
+from bench.query import WORDS, _spawn, _stop  # noqa: E402
 from bench.scale import private_mb, summarise  # noqa: E402
 from bench.soak import word_for, worker_pids  # noqa: E402
 from service import auth  # noqa: E402
@@ -83,15 +81,10 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="newsindex-start-") as tmp:
         keys = Path(tmp) / "keys.json"
         key = auth.create_key(keys, "start-bench", "write")
-        port = _free_port()
-        base = f"http://127.0.0.1:{port}"
-        env = dict(os.environ, NEWSINDEX_INDEX_DIR=str(args.index), NEWSINDEX_KEYS_FILE=str(keys),
-                   NEWSINDEX_HOST="127.0.0.1", NEWSINDEX_PORT=str(port), NEWSINDEX_RESULT_CACHE_SIZE="0",
-                   NEWSINDEX_ENTITIES="0", NEWSINDEX_SEMANTIC="0")
+        env = {"NEWSINDEX_INDEX_DIR": str(args.index), "NEWSINDEX_KEYS_FILE": str(keys),
+               "NEWSINDEX_RESULT_CACHE_SIZE": "0", "NEWSINDEX_ENTITIES": "0", "NEWSINDEX_SEMANTIC": "0"}
         started = time.monotonic()
-        proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(ROOT / "config" / "gunicorn.conf.py"),
-                                 "--access-logfile", "/dev/null", "service.serving:create_asgi_app()"],
-                                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc, base = _spawn("service.serving:create_asgi_app()", env, ROOT)
         out: dict = {"index": str(args.index)}
         written: list[str] = []
         try:
