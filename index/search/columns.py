@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections import Counter, defaultdict
 
 import numpy as np
 
-from index.search.catalog import EntityCatalog
 
 UNDATED = np.iinfo(np.int64).max
 _DAY_US = 86_400_000_000
@@ -197,22 +195,28 @@ _LAST: dict = {}
 
 
 def entity_pairs(part, catalog) -> tuple[np.ndarray, np.ndarray]:
-    """A segment's (local article, canonical entity number) pairs, each pair once."""
+    """A segment's (local article, canonical entity number) pairs, each pair once.
+
+    Two versions are kept per segment: while a new catalog's pairs are built in
+    the background, searches still count with the one before it.
+    """
     sorted_keys, articles = _pairs_by_value(part.data, "entity")  # first: it may number new keys
     of_key, _, version = entity_targets(catalog)
-    cache = _segment_cache(part.data)
-    kept = cache.get("entity_pairs")
-    if kept is None or kept[0] != version:
+    kept: dict = _segment_cache(part.data).setdefault("entity_pairs", {})
+    found = kept.get(version)
+    if found is None:
         if len(sorted_keys):
             pairs = np.unique(articles * (1 << 24) + of_key[sorted_keys])
-            kept = (version, pairs >> 24, pairs & ((1 << 24) - 1))
+            found = (pairs >> 24, pairs & ((1 << 24) - 1))
         else:
-            kept = (version, np.zeros(0, np.int64), np.zeros(0, np.int64))
-        cache["entity_pairs"] = kept
-    return kept[1], kept[2]
+            found = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+        while len(kept) >= 2:
+            kept.pop(next(iter(kept)))
+        kept[version] = found
+    return found
 
 
-def _segment_entity_counts(data) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, int]], dict[str, int]]:
+def segment_entity_counts(data) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, int]], dict[str, int]]:
     """A segment's {key: {type: articles}}, {key: {form: count}} and {evidence: articles}, computed once."""
     cache = _segment_cache(data)
     if "entity_counts" not in cache:
@@ -228,20 +232,3 @@ def _segment_entity_counts(data) -> tuple[dict[str, dict[str, int]], dict[str, d
 
 
 ENTITY_TYPES = ("person", "org", "place")
-
-
-def entity_catalog(snapshot, aliases):
-    """The snapshot's entity catalog (index/search/catalog.py), from every segment's entity counts."""
-    def build():
-        type_counts: dict[str, Counter] = defaultdict(Counter)
-        forms: dict[str, Counter] = defaultdict(Counter)
-        evidence: Counter = Counter()
-        for part in snapshot.parts:
-            counts, seen, found = _segment_entity_counts(part.data)
-            for key, by_type in counts.items():
-                type_counts[key].update(by_type)
-            for key, names in seen.items():
-                forms[key].update(names)
-            evidence.update(found)
-        return EntityCatalog.from_counts(type_counts, forms, aliases, evidence)
-    return snapshot.derived("catalog", build)
