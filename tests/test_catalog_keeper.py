@@ -102,3 +102,27 @@ def backend_keeping_everything_in_background(index):
     backend = index.backend
     backend.catalogs.inline_keys = 0  # as if the archive were big: builds after the first go behind
     return backend
+
+
+def test_a_big_archive_starts_with_the_saved_catalog_and_builds_its_own_behind(tmp_path, articles):
+    settings = make_settings(tmp_path / "index", merge="off")
+    with Index.open(settings.index_dir, create=True, settings=settings) as index:
+        backend_keeping_everything_in_background(index)
+        index.ingest(articles)
+        built = index.backend.catalogs.current(index.backend.store.snapshot())
+        saved = settings.index_dir / "catalog.pickle"
+        assert saved.exists()
+    index = Index.open(settings.index_dir, settings=settings)
+    keeper = backend_keeping_everything_in_background(index).catalogs
+    snapshot = index.backend.store.snapshot()
+    first = keeper.current(snapshot)  # the saved one, at once; its own builds behind
+    assert catalog_fields(first) == catalog_fields(built)
+    assert index.entity("Aramco")["type"] == "org"  # explain reads the saved names
+    keeper.wait(30)
+    assert keeper.current(snapshot) is not first
+    assert catalog_fields(keeper.current(snapshot)) == catalog_fields(built)
+    saved.write_bytes(b"not a pickle")  # a damaged file is passed over: the catalog is built
+    again = Index.open(settings.index_dir, settings=settings)
+    assert catalog_fields(again.backend.catalogs.current(again.backend.store.snapshot())) == catalog_fields(built)
+    again.close()
+    index.close()

@@ -45,7 +45,7 @@ class WhooshBackend:
         self.path = store.path
         self.settings = settings
         self.aliases = aliases
-        self.catalogs = CatalogKeeper(aliases, newest=store.snapshot)
+        self.catalogs = CatalogKeeper(aliases, newest=store.snapshot, saved=store.path / "catalog.pickle")
         s = settings
         self.limits = Limits(time_limit=s.query_time_limit, max_query_length=s.max_query_length,
                              max_query_terms=s.max_query_terms, allow_leading_wildcards=s.allow_leading_wildcards)

@@ -17,8 +17,11 @@ and parsing them from scratch took 10 s a commit.  So:
   its last build time after that build ended, so the rules take at most a
   fifth of one core however fast writes come.  An entity new to the archive
   shows under its own key, name and type until then; known keys map as before.
+* **A big archive's catalog is saved** (`catalog.pickle` in the index folder,
+  its merges and names) after each build, so a process starting on it answers
+  at once with the last saved catalog and builds its own behind.
 
-    keeper = CatalogKeeper(aliases, newest=store.snapshot)
+    keeper = CatalogKeeper(aliases, newest=store.snapshot, saved=index_folder / "catalog.pickle")
     catalog = keeper.current(snapshot)      # one per request (index/search/run.py: Context)
     keeper.wait()                           # tests and benches: the background build, if any, done
 """
@@ -26,9 +29,12 @@ and parsing them from scratch took 10 s a commit.  So:
 from __future__ import annotations
 
 import logging
+import os
+import pickle
 import threading
 import time
 from collections import Counter, defaultdict
+from pathlib import Path
 from typing import Callable
 
 from index.ingest.evidence import Evidence, parse_evidence
@@ -39,6 +45,8 @@ log = logging.getLogger(__name__)
 
 INLINE_KEYS = 5_000
 REST_RATIO = 4
+SAVED_VERSION = 1
+SAVED_FIELDS = ("canonical", "type_of", "display", "members", "why", "type_why", "votes")
 
 
 class EntitySums:
@@ -59,14 +67,19 @@ class EntitySums:
         types: dict[str, Counter] = defaultdict(Counter)
         forms: dict[str, Counter] = defaultdict(Counter)
         terms: Counter = Counter()
-        for sign, group in ((1, added), (-1, removed)):
-            for counts, seen, found in group:
-                for key, by_type in counts.items():
-                    _add(types[key], by_type, sign)
-                for key, names in seen.items():
-                    _add(forms[key], names, sign)
-                _add(terms, found, sign)
-        delta = parse_evidence({t: n for t, n in terms.items() if n})
+        for counts, seen, found in added:
+            for key, by_type in counts.items():
+                types[key].update(by_type)
+            for key, names in seen.items():
+                forms[key].update(names)
+            terms.update(found)
+        for counts, seen, found in removed:
+            for key, by_type in counts.items():
+                types[key].subtract(by_type)
+            for key, names in seen.items():
+                forms[key].subtract(names)
+            terms.subtract(found)
+        delta = parse_evidence({t: n for t, n in terms.items() if n} if removed else terms)
         for key, names in forms.items():
             delta.names[key].update(names)
         _apply(self.type_counts, types)
@@ -78,18 +91,19 @@ class EntitySums:
         return True
 
 
-def _add(into: Counter, counts, sign: int) -> None:
-    for name, count in counts.items():
-        into[name] += sign * count
-
-
 def _apply(target: dict[str, Counter], delta: dict[str, Counter]) -> None:
     """Add `delta` into `target`, replacing (never mutating) each changed Counter: catalogs built
     earlier keep reading theirs while this runs.  Entries that reach zero go."""
     for key, changes in delta.items():
-        updated = Counter(target.get(key, ()))
-        updated.update(changes)
-        updated = +updated
+        old = target.get(key)
+        if old is None:
+            updated = Counter({name: n for name, n in changes.items() if n > 0})
+        else:
+            updated = old.copy()
+            for name, n in changes.items():
+                updated[name] += n
+            if any(n <= 0 for n in changes.values()):
+                updated = +updated
         if updated:
             target[key] = updated
         else:
@@ -109,13 +123,15 @@ def exact_catalog(snapshot, aliases) -> EntityCatalog:
 class CatalogKeeper:
     """The newest catalog of one index, built as the module docstring says."""
 
-    def __init__(self, aliases, newest: Callable[[], object], inline_keys: int = INLINE_KEYS):
+    def __init__(self, aliases, newest: Callable[[], object], saved: Path | None = None,
+                 inline_keys: int = INLINE_KEYS):
         self.aliases = aliases
         self.newest = newest  # -> the store's newest snapshot
+        self.saved = saved  # where a big archive's last catalog is kept for the next process start
         self.inline_keys = inline_keys
         self._sums = EntitySums()
         self._build_lock = threading.Lock()  # one build at a time: the sums are not shared
-        self._latest: tuple[int, EntityCatalog] | None = None  # (generation, catalog)
+        self._latest: tuple[int, EntityCatalog] | None = self._load()  # (generation, catalog)
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()  # never held during a build: a search must not wait
         self._took = 0.0
@@ -126,7 +142,7 @@ class CatalogKeeper:
         latest = self._latest
         if latest is not None and latest[0] == snapshot.generation:
             return latest[1]
-        if latest is None or len(self._sums.type_counts) < self.inline_keys:
+        if latest is None or len(latest[1].canonical) < self.inline_keys:
             return self._build(snapshot)
         if latest[0] < snapshot.generation:
             self._start_background()
@@ -154,7 +170,41 @@ class CatalogKeeper:
                 log.info("entity catalog rebuilt in %.1f s (%d keys)", self._took, len(catalog.canonical))
             if latest is None or latest[0] < snapshot.generation:
                 self._latest = (snapshot.generation, catalog)
+                if len(catalog.canonical) >= self.inline_keys:
+                    self._save(catalog)
             return catalog
+
+    # -- the saved catalog: a big archive's processes start with it while they build their own ------
+
+    def _load(self) -> tuple[int, EntityCatalog] | None:
+        """The catalog the last build saved, as generation -1 (older than any snapshot), or None."""
+        if self.saved is None or not self.saved.exists():
+            return None
+        try:
+            with open(self.saved, "rb") as f:
+                version, fields = pickle.load(f)
+            if version != SAVED_VERSION:
+                return None
+            names = fields.pop("names")
+            return -1, EntityCatalog(**fields, evidence=Evidence(names=names), aliases=self.aliases)
+        except Exception:  # another version's file, or cut short: built afresh instead
+            log.warning("entity catalog in %s not used", self.saved, exc_info=True)
+            return None
+
+    def _save(self, catalog: EntityCatalog) -> None:
+        """Keep the catalog's merges and names (not its evidence: only `explain` reads names)."""
+        if self.saved is None:
+            return
+        fields = {name: getattr(catalog, name) for name in SAVED_FIELDS}
+        fields["names"] = dict(catalog.evidence.names)
+        part = self.saved.with_name(f"{self.saved.name}.{os.getpid()}.part")
+        try:
+            with open(part, "wb") as f:
+                pickle.dump((SAVED_VERSION, fields), f, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(part, self.saved)  # whole or not at all; the newest build wins
+        except OSError:
+            log.warning("entity catalog not saved to %s", self.saved, exc_info=True)
+            part.unlink(missing_ok=True)
 
     def _start_background(self) -> None:
         with self._start_lock:
