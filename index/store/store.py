@@ -140,7 +140,7 @@ class Store:
             keys = {part.key for part in parts}
             for key in [k for k in self._readers if k not in keys]:
                 self._readers.pop(key).close()
-            self._snapshot = Snapshot(generation, parts, self._reader)
+            self._snapshot = Snapshot(generation, parts, self._reader, previous=current)
             return self._snapshot
 
     def _reader(self, segment):
