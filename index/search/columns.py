@@ -16,6 +16,8 @@ import threading
 
 import numpy as np
 
+from index.arrays import unique
+
 
 UNDATED = np.iinfo(np.int64).max
 _DAY_US = 86_400_000_000
@@ -226,7 +228,7 @@ def entity_pairs(part, catalog) -> tuple[np.ndarray, np.ndarray]:
             targets = of_key[keys[local]]
             shared = (np.bincount(of_key, minlength=len(names)) > 1)[targets]
             if shared.any():
-                pairs = np.unique(articles[shared] * (1 << 24) + targets[shared])
+                pairs = unique(articles[shared] * (1 << 24) + targets[shared])
                 found = (np.concatenate([articles[~shared], pairs >> 24]),
                          np.concatenate([targets[~shared], pairs & ((1 << 24) - 1)]))
             else:
