@@ -140,6 +140,17 @@ def test_a_surname_of_two_people_in_the_same_context_stays_alone():
     assert catalog.canonical["baker"] == "baker"
 
 
+def test_a_misspelt_full_name_stays_rare_however_often_an_archive_repeats_it():
+    """A typo seen in 3 articles beside a name seen in 300 (a large archive repeats its typos
+    too) does not make the surname ambiguous; a second real person of that name does."""
+    kohl = [article(1987, P("helmut kohl", "Helmut Kohl"), L("west germany", "West Germany"))] * 300
+    typo = [article(1987, P("chancelor kohl", "Chancelor Kohl"), L("west germany", "West Germany"))] * 3
+    alone = [article(1987, P("kohl", "Kohl"), L("west germany", "West Germany"))] * 20
+    assert shown(catalog_of(kohl + typo + alone), "kohl") == ("person", "Helmut Kohl")
+    other = [article(1987, P("hannelore kohl", "Hannelore Kohl"), L("west germany", "West Germany"))] * 30
+    assert catalog_of(kohl + typo + alone + other).canonical["kohl"] == "kohl"
+
+
 def test_a_surname_the_model_calls_an_org_joins_only_with_evidence_of_use():
     full = P("yasuhiro nakasone", "Yasuhiro Nakasone", ["Yasuhiro Nakasone", "Nakasone"])
     catalog = catalog_of([article(1987, full, L("japan", "Japan"))] * 3 + [article(1987, O("nakasone", "Nakasone"), L("japan", "Japan"))] * 4)
