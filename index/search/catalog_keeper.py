@@ -15,7 +15,7 @@ and parsing them from scratch took 10 s a commit.  So:
   search after a commit gets the newest catalog already built, and one
   background thread builds the next; it starts no sooner than REST_RATIO times
   its last build time after that build ended, so the rules take at most a
-  fifth of one core however fast writes come.  An entity new to the archive
+  tenth of one core however fast writes come (the OpenSearch backend's rule too).  An entity new to the archive
   shows under its own key, name and type until then; known keys map as before.
 * **A big archive's catalog is saved** (`catalog.pickle` in the index folder,
   its merges and names) after each build, so a process starting on it answers
@@ -44,7 +44,7 @@ from index.search.columns import entity_pairs, segment_entity_counts
 log = logging.getLogger(__name__)
 
 INLINE_KEYS = 5_000
-REST_RATIO = 4
+REST_RATIO = 10
 SAVED_VERSION = 1
 SAVED_FIELDS = ("canonical", "type_of", "display", "members", "why", "type_why", "votes")
 
