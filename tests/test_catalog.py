@@ -281,3 +281,20 @@ def test_a_rare_longer_organisation_name_does_not_hide_the_one_a_cut_name_ends()
                                           "Paris based Organisation for Economic Cooperation and Development")),
                           article(1987, O("economic cooperation and development", "Economic Cooperation and Development"))])
     assert len(set(catalog.canonical.values())) == 1
+
+
+def test_an_organisation_named_after_its_country_is_the_one_named_without():
+    treasury = [article(1987, O("treasury", "Treasury"))] * 10
+    us = [article(1987, O("us treasury", "U.S. Treasury"))] * 6
+    catalog = catalog_of(treasury + us + [article(1987, O("uk treasury", "UK Treasury"))])
+    assert catalog.canonical["us treasury"] == catalog.canonical["treasury"]
+    assert shown(catalog, "us treasury") == ("org", "Treasury")
+    assert catalog.canonical["uk treasury"] == "uk treasury"  # another country's stays its own
+    (variant,) = [v for v in catalog.explain("U.S. Treasury")["variants"] if v["key"] == "us treasury"]
+    assert variant["reason"] == "country name"
+    # Named after several countries alike: "Central Bank" is no one country's.
+    banks = [article(1987, O("central bank", "Central Bank"))] * 10 + [
+        article(1987, O("brazil central bank", "Brazil Central Bank"))] * 3 + [
+        article(1987, O("japan central bank", "Japan Central Bank"))] * 2
+    catalog = catalog_of(banks)
+    assert catalog.canonical["brazil central bank"] == "brazil central bank"
