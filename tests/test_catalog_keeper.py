@@ -1,5 +1,6 @@
-"""The kept entity catalog: sums moved by segment deltas equal a build from scratch, and
-on a big archive a search after a commit never waits for the rules (index/search/catalog_keeper.py).
+"""The kept entity catalog: sums moved by segment deltas equal a build from scratch, and on a
+big archive one builder process makes the catalog every worker reads, so a search after a commit
+never waits for the rules (index/search/catalog_keeper.py, catalog_builder.py).
 
 A real index on disk, entities on: the seeds and the 1987 wire stories, written in
 several commits, then deleted from and merged.
@@ -8,14 +9,14 @@ several commits, then deleted from and merged.
 from __future__ import annotations
 
 import json
-import threading
+import time
 
 import pytest
 
 from conftest import ROOT, SEEDS, make_settings
-from index import Index, SearchRequest, article_from_record, read_articles
+from index import Index, article_from_record, processes, read_articles
+from index.search.catalog_keeper import BUILDER_LOCK, CatalogKeeper, EntitySums, exact_catalog
 from index.store import merging
-from index.search.catalog_keeper import CatalogKeeper, EntitySums, exact_catalog
 
 STORIES = ROOT / "tests" / "data" / "entities_1987.jsonl"
 
@@ -44,7 +45,7 @@ def test_every_commit_moves_the_kept_sums_to_what_a_fresh_build_counts(tmp_path,
     index = Index.open(settings.index_dir, create=True, settings=settings)
     store = index.backend.store
     kept = EntitySums()
-    keeper = CatalogKeeper(index.aliases, newest=store.snapshot)
+    keeper = CatalogKeeper(index.aliases)
 
     def check():
         snapshot = store.snapshot()
@@ -69,60 +70,38 @@ def test_every_commit_moves_the_kept_sums_to_what_a_fresh_build_counts(tmp_path,
     index.close()
 
 
-def test_a_big_archive_answers_after_a_commit_with_the_last_catalog_and_builds_the_next_behind(tmp_path, articles):
+def test_a_big_archive_builds_its_catalog_in_one_process_and_every_worker_reads_it(tmp_path, articles):
     settings = make_settings(tmp_path / "index", merge="off")
     index = Index.open(settings.index_dir, create=True, settings=settings)
-    backend = backend_keeping_everything_in_background(index)
+    keeper = as_if_big(index)
     index.ingest(articles[:-1])
-    before = index.search(SearchRequest(q="oil", per_page=1))
-    first = backend.catalogs.current(backend.store.snapshot())
-    built = threading.Event()
-    real_build = backend.catalogs._build
+    store = index.backend.store
+    first = keeper.current(store.snapshot())  # nothing saved yet: built here, and saved
+    saved = settings.index_dir / "catalog.pickle"
+    assert saved.exists()
+    other = Index.open(settings.index_dir, settings=settings)  # another worker: reads it, builds nothing
+    read = as_if_big(other).current(other.backend.store.snapshot())
+    assert catalog_fields(read) == catalog_fields(first) and not other.backend.catalogs._sums.type_counts
+    assert other.entity("Aramco")["type"] == "org"  # explain reads the saved names
 
-    def slow_build(snapshot):
-        built.wait(10)  # held until the search below has answered
-        return real_build(snapshot)
-
-    backend.catalogs._build = slow_build
     index.ingest(articles[-1:])
-    after = index.search(SearchRequest(q="oil", per_page=1))  # answered while the next catalog is held back
-    assert after.total >= before.total
-    assert backend.catalogs._latest[0] < backend.store.snapshot().generation
-    assert backend.catalogs.current(backend.store.snapshot()) is first  # the previous one, for now
-    built.set()
-    backend.catalogs.wait(10)
-    newest = backend.store.snapshot()
-    current = backend.catalogs.current(newest)
-    assert current is not first
-    assert catalog_fields(current) == catalog_fields(exact_catalog(newest, index.aliases))
-    index.close()
-
-
-def backend_keeping_everything_in_background(index):
-    backend = index.backend
-    backend.catalogs.inline_keys = 0  # as if the archive were big: builds after the first go behind
-    return backend
-
-
-def test_a_big_archive_starts_with_the_saved_catalog_and_builds_its_own_behind(tmp_path, articles):
-    settings = make_settings(tmp_path / "index", merge="off")
-    with Index.open(settings.index_dir, create=True, settings=settings) as index:
-        backend_keeping_everything_in_background(index)
-        index.ingest(articles)
-        built = index.backend.catalogs.current(index.backend.store.snapshot())
-        saved = settings.index_dir / "catalog.pickle"
-        assert saved.exists()
-    index = Index.open(settings.index_dir, settings=settings)
-    keeper = backend_keeping_everything_in_background(index).catalogs
-    snapshot = index.backend.store.snapshot()
-    first = keeper.current(snapshot)  # the saved one, at once; its own builds behind
-    assert catalog_fields(first) == catalog_fields(built)
-    assert index.entity("Aramco")["type"] == "org"  # explain reads the saved names
-    keeper.wait(30)
-    assert keeper.current(snapshot) is not first
-    assert catalog_fields(keeper.current(snapshot)) == catalog_fields(built)
+    snapshot = store.snapshot()
+    assert keeper.current(snapshot) is first  # at once: the newest it has, while the builder works
+    deadline = time.monotonic() + 90
+    while keeper.current(snapshot) is first:
+        assert time.monotonic() < deadline, "the builder process did not save the new generation's catalog"
+        time.sleep(0.2)
+    assert catalog_fields(keeper.current(snapshot)) == catalog_fields(exact_catalog(snapshot, index.aliases))
+    assert processes.held(settings.index_dir, BUILDER_LOCK)  # one builder, waiting for the next commit
+    assert not keeper._sums.type_counts  # the worker holds no sums
     saved.write_bytes(b"not a pickle")  # a damaged file is passed over: the catalog is built
     again = Index.open(settings.index_dir, settings=settings)
-    assert catalog_fields(again.backend.catalogs.current(again.backend.store.snapshot())) == catalog_fields(built)
-    again.close()
-    index.close()
+    assert catalog_fields(again.backend.catalogs.current(again.backend.store.snapshot())) == \
+        catalog_fields(exact_catalog(snapshot, index.aliases))
+    for opened in (again, other, index):
+        opened.close()
+
+
+def as_if_big(index):
+    index.backend.catalogs.inline_keys = 0  # a catalog of any size counts as big
+    return index.backend.catalogs

@@ -21,6 +21,7 @@ from config.settings import Settings
 from index.article import Article
 from index.errors import NotFound
 from index.query import RelatedArticle, SearchRequest, SearchResult
+from index.search.catalog_builder import SAVED_NAME
 from index.search.catalog_keeper import CatalogKeeper
 from index.search.expand import Limits
 from index.search.facet_values import facet_values
@@ -45,7 +46,7 @@ class WhooshBackend:
         self.path = store.path
         self.settings = settings
         self.aliases = aliases
-        self.catalogs = CatalogKeeper(aliases, newest=store.snapshot, saved=store.path / "catalog.pickle")
+        self.catalogs = CatalogKeeper(aliases, saved=store.path / SAVED_NAME)
         s = settings
         self.limits = Limits(time_limit=s.query_time_limit, max_query_length=s.max_query_length,
                              max_query_terms=s.max_query_terms, allow_leading_wildcards=s.allow_leading_wildcards)

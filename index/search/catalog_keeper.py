@@ -3,27 +3,27 @@
 The catalog's rules (index/search/entity_merges.py) read archive-wide sums:
 per key its type votes and names, and the parsed evidence strings.  At a
 million passages those sums hold over a million context strings, and summing
-and parsing them from scratch took 10 s a commit.  So:
+and parsing them from scratch took 10 s a commit, in every worker.  So:
 
 * **Sums move with the segments** (`EntitySums`): a new snapshot adds the
   counts of its new segments and subtracts those of the segments it no longer
   has (merged away); only what changed is parsed.  The sums after any sequence
   of commits equal a build from scratch (tests/test_catalog_keeper.py).
-* **The rules run on the latest sums**: synchronously while the archive is
-  small (under INLINE_KEYS entity keys: tests, a newsroom's first weeks), so
-  a write's entities are merged by the next search.  On a bigger archive a
-  search after a commit gets the newest catalog already built, and one
-  background thread builds the next; it starts no sooner than REST_RATIO times
-  its last build time after that build ended, so the rules take at most a
-  tenth of one core however fast writes come (the OpenSearch backend's rule too).  An entity new to the archive
-  shows under its own key, name and type until then; known keys map as before.
-* **A big archive's catalog is saved** (`catalog.pickle` in the index folder,
-  its merges and names) after each build, so a process starting on it answers
-  at once with the last saved catalog and builds its own behind.
+* **A small archive** (under INLINE_KEYS entity keys: tests, a newsroom's first
+  weeks) builds its catalog in the worker, on the first search of each
+  generation, so a write's entities are merged by the next search.
+* **A big archive's catalog is built by one process** for every worker
+  (index/search/catalog_builder.py, started by the first worker that meets a
+  generation newer than the catalog it has).  It keeps the sums and saves each
+  catalog with its generation (`catalog.pickle` in the index folder: merges
+  and names, a few MB at a million passages); workers load the file when it
+  changes, in a thread.  Until then a search uses the newest catalog the worker
+  has: an entity new to the archive shows under its own key, name and type,
+  known keys map as before.  A worker starting on a big archive reads the
+  saved catalog and builds nothing.
 
-    keeper = CatalogKeeper(aliases, newest=store.snapshot, saved=index_folder / "catalog.pickle")
+    keeper = CatalogKeeper(aliases, saved=index_folder / "catalog.pickle")
     catalog = keeper.current(snapshot)      # one per request (index/search/run.py: Context)
-    keeper.wait()                           # tests and benches: the background build, if any, done
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ import threading
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
-from typing import Callable
 
+from index import processes
 from index.ingest.evidence import Evidence, parse_evidence
 from index.search.catalog import EntityCatalog
 from index.search.columns import entity_pairs, segment_entity_counts
@@ -44,8 +44,8 @@ from index.search.columns import entity_pairs, segment_entity_counts
 log = logging.getLogger(__name__)
 
 INLINE_KEYS = 5_000
-REST_RATIO = 10
-SAVED_VERSION = 1
+BUILDER_LOCK = "CATALOGLOCK"
+SAVED_VERSION = 2
 SAVED_FIELDS = ("canonical", "type_of", "display", "members", "why", "type_why", "votes")
 
 
@@ -121,40 +121,43 @@ def exact_catalog(snapshot, aliases) -> EntityCatalog:
 
 
 class CatalogKeeper:
-    """The newest catalog of one index, built as the module docstring says."""
+    """The newest catalog of one index, as the module docstring says."""
 
-    def __init__(self, aliases, newest: Callable[[], object], saved: Path | None = None,
-                 inline_keys: int = INLINE_KEYS):
+    def __init__(self, aliases, saved: Path | None = None, inline_keys: int = INLINE_KEYS):
         self.aliases = aliases
-        self.newest = newest  # -> the store's newest snapshot
-        self.saved = saved  # where a big archive's last catalog is kept for the next process start
+        self.saved = saved  # a big archive's catalog, saved by its builder (or its first worker)
         self.inline_keys = inline_keys
+        self.took = 0.0  # seconds the last build took
         self._sums = EntitySums()
         self._build_lock = threading.Lock()  # one build at a time: the sums are not shared
+        self._loaded = self._stamp()
         self._latest: tuple[int, EntityCatalog] | None = self._load()  # (generation, catalog)
-        self._thread: threading.Thread | None = None
-        self._start_lock = threading.Lock()  # never held during a build: a search must not wait
-        self._took = 0.0
-        self._ended = 0.0
+        self._loader: threading.Thread | None = None
+        self._looked = 0.0
+
+    @property
+    def generation(self) -> int:
+        """The generation of the newest catalog here (-1: none)."""
+        latest = self._latest
+        return latest[0] if latest is not None else -1
 
     def current(self, snapshot) -> EntityCatalog:
-        """The catalog to use with `snapshot` (its own, or the newest built while the next one builds)."""
+        """The catalog to use with `snapshot`: its own, or the newest one here while the next is built."""
         latest = self._latest
         if latest is not None and latest[0] == snapshot.generation:
             return latest[1]
         if latest is None or len(latest[1].canonical) < self.inline_keys:
-            return self._build(snapshot)
+            catalog = self.build(snapshot)
+            _warm(snapshot, catalog)
+            if len(catalog.canonical) >= self.inline_keys:
+                self._sums = EntitySums()  # big: the builder process keeps the sums from now on
+            return catalog
         if latest[0] < snapshot.generation:
-            self._start_background()
-        return latest[1]
+            self._follow(snapshot)
+        return self._latest[1]
 
-    def wait(self, timeout: float | None = None) -> None:
-        """Until the background build (if one runs) has published its catalog."""
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout)
-
-    def _build(self, snapshot) -> EntityCatalog:
+    def build(self, snapshot) -> EntityCatalog:
+        """Move the sums to `snapshot`, run the rules, keep (and on a big archive save) the catalog."""
         with self._build_lock:
             latest = self._latest
             if latest is not None and latest[0] == snapshot.generation:
@@ -163,35 +166,60 @@ class CatalogKeeper:
             self._sums.advance(snapshot.parts)
             sums = self._sums
             catalog = EntityCatalog.from_evidence(sums.type_counts, sums.evidence, self.aliases)
-            for part in snapshot.parts:  # the facet pairs of the new mapping, before searches need them
-                entity_pairs(part, catalog)
-            self._took, self._ended = time.perf_counter() - started, time.perf_counter()
-            if self._took > 1:
-                log.info("entity catalog rebuilt in %.1f s (%d keys)", self._took, len(catalog.canonical))
+            self.took = time.perf_counter() - started
+            if self.took > 1:
+                log.info("entity catalog built in %.1f s (%d keys)", self.took, len(catalog.canonical))
             if latest is None or latest[0] < snapshot.generation:
                 self._latest = (snapshot.generation, catalog)
                 if len(catalog.canonical) >= self.inline_keys:
-                    self._save(catalog)
+                    self._save(snapshot.generation, catalog)
             return catalog
 
-    # -- the saved catalog: a big archive's processes start with it while they build their own ------
+    # -- a big archive: the builder's saved catalog ------------------------------------------------
+
+    def _follow(self, snapshot) -> None:
+        """Load the saved catalog if it changed, and have the builder make the next (at most every 0.2 s)."""
+        now = time.monotonic()
+        if self.saved is None or now - self._looked < 0.2:
+            return
+        self._looked = now
+        if self._stamp() != self._loaded and (self._loader is None or not self._loader.is_alive()):
+            self._loader = threading.Thread(target=self._reload, args=(snapshot,), name="entity-catalog",
+                                            daemon=True)
+            self._loader.start()
+        processes.start("index.search.catalog_builder", self.saved.parent, BUILDER_LOCK,
+                        str(self.aliases.path or ""))
+
+    def _reload(self, snapshot) -> None:
+        stamp = self._stamp()
+        found = self._load()
+        self._loaded = stamp
+        if found is not None and found[0] > self.generation:
+            _warm(snapshot, found[1])
+            self._latest = found
+
+    def _stamp(self):
+        try:
+            return self.saved.stat().st_mtime_ns if self.saved is not None else None
+        except FileNotFoundError:
+            return None
 
     def _load(self) -> tuple[int, EntityCatalog] | None:
-        """The catalog the last build saved, as generation -1 (older than any snapshot), or None."""
+        """The saved catalog with its generation, or None."""
         if self.saved is None or not self.saved.exists():
             return None
         try:
             with open(self.saved, "rb") as f:
-                version, fields = pickle.load(f)
+                version, generation, fields = pickle.load(f)
             if version != SAVED_VERSION:
                 return None
             names = fields.pop("names")
-            return -1, EntityCatalog(**fields, evidence=Evidence(names=names), aliases=self.aliases)
+            return generation, EntityCatalog(**fields, evidence=Evidence(names=names), aliases=self.aliases)
         except Exception:  # another version's file, or cut short: built afresh instead
             log.warning("entity catalog in %s not used", self.saved, exc_info=True)
             return None
 
-    def _save(self, catalog: EntityCatalog) -> None:
+    def _save(self, generation: int, catalog: EntityCatalog) -> None:
         """Keep the catalog's merges and names (not its evidence: only `explain` reads names)."""
         if self.saved is None:
             return
@@ -200,30 +228,14 @@ class CatalogKeeper:
         part = self.saved.with_name(f"{self.saved.name}.{os.getpid()}.part")
         try:
             with open(part, "wb") as f:
-                pickle.dump((SAVED_VERSION, fields), f, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(part, self.saved)  # whole or not at all; the newest build wins
+                pickle.dump((SAVED_VERSION, generation, fields), f, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(part, self.saved)  # whole or not at all
         except OSError:
             log.warning("entity catalog not saved to %s", self.saved, exc_info=True)
             part.unlink(missing_ok=True)
 
-    def _start_background(self) -> None:
-        with self._start_lock:
-            if self._thread is not None and self._thread.is_alive():
-                return
-            self._thread = threading.Thread(target=self._catch_up, name="entity-catalog", daemon=True)
-            self._thread.start()
 
-    def _catch_up(self) -> None:
-        """Build for the newest snapshot until a build is current, resting between builds."""
-        try:
-            while True:
-                rest = self._ended + REST_RATIO * self._took - time.perf_counter()
-                if rest > 0:
-                    time.sleep(rest)
-                snapshot = self.newest()
-                latest = self._latest
-                if latest is not None and latest[0] >= snapshot.generation:
-                    return
-                self._build(snapshot)
-        except Exception:  # a search keeps the catalog it has; the next commit tries again
-            log.exception("entity catalog build failed")
+def _warm(snapshot, catalog) -> None:
+    """The facet pairs of a new mapping, before searches need them."""
+    for part in snapshot.parts:
+        entity_pairs(part, catalog)
