@@ -236,6 +236,7 @@ class CatalogKeeper:
 
 
 def _warm(snapshot, catalog) -> None:
-    """The facet pairs of a new mapping, before searches need them."""
+    """What a search derives from a new catalog (facet pairs, name endings), before searches need it."""
     for part in snapshot.parts:
         entity_pairs(part, catalog)
+    catalog.endings()
