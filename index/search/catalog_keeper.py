@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 
 INLINE_KEYS = 5_000
 BUILDER_LOCK = "CATALOGLOCK"
+LOOK_EVERY = 0.2
+ASK_EVERY = 5.0
 SAVED_VERSION = 2
 SAVED_FIELDS = ("canonical", "type_of", "display", "members", "why", "type_why", "votes")
 
@@ -133,7 +135,7 @@ class CatalogKeeper:
         self._loaded = self._stamp()
         self._latest: tuple[int, EntityCatalog] | None = self._load()  # (generation, catalog)
         self._loader: threading.Thread | None = None
-        self._looked = 0.0
+        self._looked = self._asked = -ASK_EVERY
 
     @property
     def generation(self) -> int:
@@ -178,17 +180,24 @@ class CatalogKeeper:
     # -- a big archive: the builder's saved catalog ------------------------------------------------
 
     def _follow(self, snapshot) -> None:
-        """Load the saved catalog if it changed, and have the builder make the next (at most every 0.2 s)."""
+        """Load the saved catalog if it changed (looked at every LOOK_EVERY s), and have the builder
+        make the next (asked at most every ASK_EVERY s: a builder that cannot start is not retried
+        at every search)."""
         now = time.monotonic()
-        if self.saved is None or now - self._looked < 0.2:
+        if self.saved is None or now - self._looked < LOOK_EVERY:
             return
         self._looked = now
         if self._stamp() != self._loaded and (self._loader is None or not self._loader.is_alive()):
             self._loader = threading.Thread(target=self._reload, args=(snapshot,), name="entity-catalog",
                                             daemon=True)
             self._loader.start()
-        processes.start("index.search.catalog_builder", self.saved.parent, BUILDER_LOCK,
-                        str(self.aliases.path or ""))
+        if now - self._asked >= ASK_EVERY:
+            self._asked = now
+            try:
+                processes.start("index.search.catalog_builder", self.saved.parent, BUILDER_LOCK,
+                                str(self.aliases.path or ""))
+            except OSError:  # a read-only index folder: searches go on with the catalog they have
+                log.warning("no entity catalog builder for %s", self.saved.parent, exc_info=True)
 
     def _reload(self, snapshot) -> None:
         stamp = self._stamp()
