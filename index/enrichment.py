@@ -19,15 +19,13 @@ The ingest report, `newsindex stats` and /metrics say how many are pending.
 
 from __future__ import annotations
 
-import fcntl
 import logging
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Callable
 
+from index import processes
 from index.errors import Stale
 from index.ingest.entities import extract_entities
 
@@ -118,15 +116,7 @@ def start_background(path: Path, env: dict[str, str]) -> None:
 
     `env` carries the index's settings (Settings.as_env()), so the enricher reads the same alias file.
     """
-    with open(Path(path) / LOCK_NAME, "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return
-        fcntl.flock(handle, fcntl.LOCK_UN)
-    env = {**os.environ, **env, "NEWSINDEX_INDEX_DIR": str(path)}
-    subprocess.Popen([sys.executable, "-m", "index.enrichment", str(path)], start_new_session=True, env=env,
-                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    processes.start("index.enrichment", path, LOCK_NAME, env={**env, "NEWSINDEX_INDEX_DIR": str(path)})
 
 
 def main(path: str) -> int:
@@ -134,10 +124,8 @@ def main(path: str) -> int:
     from index.facade import Index
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s enricher %(message)s")
-    with open(Path(path) / LOCK_NAME, "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+    with processes.holding(Path(path), LOCK_NAME) as mine:
+        if not mine:
             return 0  # another enricher is at work
         with Index.open(path, settings=Settings.from_env(index_dir=Path(path))) as index:
             enrich_pending(index)

@@ -140,6 +140,17 @@ def test_a_surname_of_two_people_in_the_same_context_stays_alone():
     assert catalog.canonical["baker"] == "baker"
 
 
+def test_a_misspelt_full_name_stays_rare_however_often_an_archive_repeats_it():
+    """A typo seen in 3 articles beside a name seen in 300 (a large archive repeats its typos
+    too) does not make the surname ambiguous; a second real person of that name does."""
+    kohl = [article(1987, P("helmut kohl", "Helmut Kohl"), L("west germany", "West Germany"))] * 300
+    typo = [article(1987, P("chancelor kohl", "Chancelor Kohl"), L("west germany", "West Germany"))] * 3
+    alone = [article(1987, P("kohl", "Kohl"), L("west germany", "West Germany"))] * 20
+    assert shown(catalog_of(kohl + typo + alone), "kohl") == ("person", "Helmut Kohl")
+    other = [article(1987, P("hannelore kohl", "Hannelore Kohl"), L("west germany", "West Germany"))] * 30
+    assert catalog_of(kohl + typo + alone + other).canonical["kohl"] == "kohl"
+
+
 def test_a_surname_the_model_calls_an_org_joins_only_with_evidence_of_use():
     full = P("yasuhiro nakasone", "Yasuhiro Nakasone", ["Yasuhiro Nakasone", "Nakasone"])
     catalog = catalog_of([article(1987, full, L("japan", "Japan"))] * 3 + [article(1987, O("nakasone", "Nakasone"), L("japan", "Japan"))] * 4)
@@ -270,3 +281,20 @@ def test_a_rare_longer_organisation_name_does_not_hide_the_one_a_cut_name_ends()
                                           "Paris based Organisation for Economic Cooperation and Development")),
                           article(1987, O("economic cooperation and development", "Economic Cooperation and Development"))])
     assert len(set(catalog.canonical.values())) == 1
+
+
+def test_an_organisation_named_after_its_country_is_the_one_named_without():
+    treasury = [article(1987, O("treasury", "Treasury"))] * 10
+    us = [article(1987, O("us treasury", "U.S. Treasury"))] * 6
+    catalog = catalog_of(treasury + us + [article(1987, O("uk treasury", "UK Treasury"))])
+    assert catalog.canonical["us treasury"] == catalog.canonical["treasury"]
+    assert shown(catalog, "us treasury") == ("org", "Treasury")
+    assert catalog.canonical["uk treasury"] == "uk treasury"  # another country's stays its own
+    (variant,) = [v for v in catalog.explain("U.S. Treasury")["variants"] if v["key"] == "us treasury"]
+    assert variant["reason"] == "country name"
+    # Named after several countries alike: "Central Bank" is no one country's.
+    banks = [article(1987, O("central bank", "Central Bank"))] * 10 + [
+        article(1987, O("brazil central bank", "Brazil Central Bank"))] * 3 + [
+        article(1987, O("japan central bank", "Japan Central Bank"))] * 2
+    catalog = catalog_of(banks)
+    assert catalog.canonical["brazil central bank"] == "brazil central bank"

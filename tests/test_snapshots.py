@@ -43,3 +43,26 @@ def test_a_search_runs_on_one_snapshot_from_start_to_end(tmp_path):
     assert search(SearchRequest(q="gold"), ctx).total == 3
     assert index.search(SearchRequest(q="gold")).total == 2
     index.close()
+
+
+def test_a_commit_that_only_adds_extends_the_joined_lists_to_what_a_fresh_join_gives(tmp_path):
+    from index.store.snapshot import Snapshot
+
+    settings = make_settings(tmp_path / "index", entities=False, merge="off")
+    index = Index.open(settings.index_dir, create=True, settings=settings)
+    store = index.backend.store
+    index.ingest([article_from_record(article(str(i), f"Cocoa crop {i}."), index.outlets) for i in range(4)])
+    assert index.search(SearchRequest(q="cocoa crop")).total == 4  # joined lists kept on this snapshot
+    before = store.snapshot()
+    index.ingest([article_from_record(article("n", "Cocoa talks."), index.outlets)])
+    after = store.snapshot()
+    assert after._extends is before
+    fresh = Snapshot(after.generation, after.parts, store._reader)
+    for fieldname, term in [("body", "cocoa"), ("text", "cocoa"), ("body", "crop"), ("body", "talk")]:
+        got, want = after.postings(fieldname, term), fresh.postings(fieldname, term)
+        assert got[0].tolist() == want[0].tolist() and got[1].tolist() == want[1].tolist()
+    assert len(after.postings("body", "cocoa")[0]) == 5
+    index.delete(["1"])  # a deletion in an old segment: nothing is carried over
+    assert store.snapshot()._extends is None
+    assert index.search(SearchRequest(q="cocoa")).total == 4
+    index.close()

@@ -213,3 +213,14 @@ def test_arrays_are_read_from_the_retired_folder_when_a_merge_moved_them(tmp_pat
     (folder / "seg1" / "sources.json").write_text('["Reuters"]')
     (folder / "seg1").rename(folder / "gone-seg1-1795990000")
     assert meta["sources"] == ["Reuters"]
+
+
+def test_unique_is_numpys_unique():
+    import numpy as np
+    from index.arrays import unique
+
+    rng = np.random.default_rng(5)
+    for values in (np.zeros(0, np.int64), np.array([7]), rng.integers(0, 50, 1000), rng.integers(0, 1 << 40, 5000),
+                   np.array([3, 3, 3], dtype=np.uint64)):
+        assert unique(values).tolist() == np.unique(values).tolist()
+        assert unique(values).dtype == np.unique(values).dtype

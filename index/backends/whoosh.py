@@ -21,7 +21,8 @@ from config.settings import Settings
 from index.article import Article
 from index.errors import NotFound
 from index.query import RelatedArticle, SearchRequest, SearchResult
-from index.search.columns import entity_catalog
+from index.search.catalog_builder import SAVED_NAME
+from index.search.catalog_keeper import CatalogKeeper
 from index.search.expand import Limits
 from index.search.facet_values import facet_values
 from index.search.feedback import FEEDBACK, Feedback
@@ -45,6 +46,7 @@ class WhooshBackend:
         self.path = store.path
         self.settings = settings
         self.aliases = aliases
+        self.catalogs = CatalogKeeper(aliases, saved=store.path / SAVED_NAME)
         s = settings
         self.limits = Limits(time_limit=s.query_time_limit, max_query_length=s.max_query_length,
                              max_query_terms=s.max_query_terms, allow_leading_wildcards=s.allow_leading_wildcards)
@@ -62,7 +64,7 @@ class WhooshBackend:
     def context(self) -> Context:
         feedback = FEEDBACK if self.settings.feedback else Feedback(max_units=0)
         return Context(self.store.snapshot(), self.aliases, self.limits, semantic=self.settings.semantic,
-                       feedback=feedback)
+                       feedback=feedback, catalogs=self.catalogs)
 
     def search(self, request: SearchRequest) -> SearchResult:
         ctx = self.context()
@@ -96,7 +98,7 @@ class WhooshBackend:
         return self.store.snapshot().generation
 
     def catalog(self):
-        return entity_catalog(self.store.snapshot(), self.aliases)
+        return self.catalogs.current(self.store.snapshot())
 
     def highlighter(self, q: str) -> Callable[[str], str]:
         ctx = self.context()
@@ -117,7 +119,7 @@ class WhooshBackend:
 
     def facet_values(self, name: str, prefix: str = "", limit: int = 10) -> list:
         snapshot = self.store.snapshot()
-        return facet_values(snapshot, entity_catalog(snapshot, self.aliases), name, prefix, limit)
+        return facet_values(snapshot, self.catalogs.current(snapshot), name, prefix, limit)
 
     def stats(self) -> dict:
         return self.store.stats()

@@ -24,6 +24,7 @@ so a term parses one way only ("key=Name" terms, the names, are read too).
 
 from __future__ import annotations
 
+import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
@@ -77,6 +78,7 @@ def _may_be_a_surname(entity) -> bool:
 def parse_evidence(counts: dict[str, int]) -> Evidence:
     """Evidence from summed term counts ({term: articles}); unknown terms are ignored."""
     evidence = Evidence()
+    groups: dict[str, frozenset] = {}  # one set per distinct context: the same one recurs year after year
     for term, count in counts.items():
         if "=" in term:
             key, _, name = term.partition("=")
@@ -86,5 +88,8 @@ def parse_evidence(counts: dict[str, int]) -> Evidence:
             evidence.links[variant][key] += count
         elif "#" in term:
             key, year, others = (term.split("#", 2) + ["", ""])[:3]
-            evidence.contexts[key][(year, frozenset(others.split("|")))] += count
+            group = groups.get(others)
+            if group is None:
+                group = groups[others] = frozenset(others.split("|"))
+            evidence.contexts[key][(sys.intern(year), group)] += count
     return evidence

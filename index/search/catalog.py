@@ -2,14 +2,14 @@
 
 Every endpoint shows entities through it (facets, filters, type-ahead, search
 hits, exports, feeds, `Index.get`), so a value has one name and one type
-everywhere.  It is built from plain counts, once per snapshot of the index:
+everywhere.  It is built from plain counts:
 
     catalog = EntityCatalog.from_counts(type_counts, forms, aliases, evidence)
 
 `type_counts` is {key: {"person"|"org"|"place": articles}}, `forms` {key: {name:
 articles}} and `evidence` {string: articles} (merged variants and contexts,
-index/ingest/evidence.py); the store sums them over its segments
-(index/search/columns.py: entity_catalog), and any other store can feed the
+index/ingest/evidence.py); the embedded backend keeps them summed over its
+segments (index/search/catalog_keeper.py), and any other store can feed the
 same dicts.  The rules that join keys, each with
 its reason, are in index/search/entity_merges.py; `explain(name)` lists an
 entity's variants and why each was joined (GET /api/v1/entities/<type>/<name>).
@@ -52,6 +52,13 @@ class EntityCatalog:
         parsed = parse_evidence(evidence or {})
         for key, names in forms.items():
             parsed.names[key].update(names)
+        return cls.from_evidence(type_counts, parsed, aliases)
+
+    @classmethod
+    def from_evidence(cls, type_counts: Mapping[str, Mapping[str, int]], parsed: Evidence,
+                      aliases: Aliases) -> "EntityCatalog":
+        """The same over evidence already parsed, its names holding the forms too
+        (index/search/catalog_keeper.py keeps it so across commits).  Neither is changed."""
         merged = Merger({k: Counter(v) for k, v in type_counts.items()}, parsed, aliases).run()
         members: dict[str, list[str]] = defaultdict(list)
         for key, target in merged.canonical.items():
@@ -94,10 +101,14 @@ class EntityCatalog:
         if known in self.canonical:
             return self.canonical[known]
         # A surname or shorter form never indexed on its own: the one entity whose name ends so.
+        matches = self.endings().get(tuple(key.split()), [])
+        return matches[0] if len(matches) == 1 else None
+
+    def endings(self) -> dict[tuple[str, ...], list[str]]:
+        """Last words -> the canonical keys ending with them (built on first use, 0.1 s at a million passages)."""
         if "_ending_with" not in self.__dict__:
             self._ending_with = _by_ending(self.members)
-        matches = self._ending_with.get(tuple(key.split()), [])
-        return matches[0] if len(matches) == 1 else None
+        return self._ending_with
 
     def keys_for(self, name: str) -> list[str]:
         """Every indexed key that means the same entity as `name` (just its own key if unknown)."""

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections import Counter, defaultdict
 
 import numpy as np
 
-from index.search.catalog import EntityCatalog
+from index.arrays import unique
+
 
 UNDATED = np.iinfo(np.int64).max
 _DAY_US = 86_400_000_000
@@ -34,11 +34,11 @@ class Names:
 
     def of(self, names: list[str]) -> np.ndarray:
         with self._lock:
-            for name in names:
-                if name not in self.number:
-                    self.number[name] = len(self.names)
-                    self.names.append(name)
-            return np.fromiter((self.number[n] for n in names), dtype=np.int64, count=len(names))
+            number = self.number
+            new = [name for name in dict.fromkeys(names) if name not in number]
+            number.update(zip(new, range(len(self.names), len(self.names) + len(new))))
+            self.names.extend(new)
+            return np.fromiter(map(number.__getitem__, names), dtype=np.int64, count=len(names))
 
 
 SOURCES = Names()
@@ -95,14 +95,25 @@ def family_mask(snapshot, families: list[str]) -> np.ndarray:
 
 
 def month_column(snapshot) -> np.ndarray:
-    """Months since year 0 (year * 12 + month - 1) of every article, -1 when undated."""
+    """Months since year 0 (year * 12 + month - 1) of every article, -1 when undated.
+
+    Computed once per segment (a commit adds only its own) and concatenated per snapshot.
+    """
     def build():
-        published = snapshot.article_column("published")
+        parts = [_segment_months(part.data) for part in snapshot.parts]
+        return np.concatenate(parts) if parts else np.zeros(0, np.int64)
+    return snapshot.derived("month_column", build)
+
+
+def _segment_months(data) -> np.ndarray:
+    cache = _segment_cache(data)
+    if "months" not in cache:
+        published = np.asarray(data["published"])
         dated = published != UNDATED
         days = np.where(dated, published // _DAY_US - _EPOCH_DAYS, 0).astype("datetime64[D]")
         months = days.astype("datetime64[M]").astype(np.int64) + 1970 * 12
-        return np.where(dated, months, -1)
-    return snapshot.derived("month_column", build)
+        cache["months"] = np.where(dated, months, -1)
+    return cache["months"]
 
 
 def month_name(number: int) -> str:
@@ -197,22 +208,40 @@ _LAST: dict = {}
 
 
 def entity_pairs(part, catalog) -> tuple[np.ndarray, np.ndarray]:
-    """A segment's (local article, canonical entity number) pairs, each pair once."""
-    sorted_keys, articles = _pairs_by_value(part.data, "entity")  # first: it may number new keys
-    of_key, _, version = entity_targets(catalog)
-    cache = _segment_cache(part.data)
-    kept = cache.get("entity_pairs")
-    if kept is None or kept[0] != version:
-        if len(sorted_keys):
-            pairs = np.unique(articles * (1 << 24) + of_key[sorted_keys])
-            kept = (version, pairs >> 24, pairs & ((1 << 24) - 1))
+    """A segment's (local article, canonical entity number) pairs, each pair once.
+
+    A segment holds each (article, key) once, so only keys sharing their canonical
+    entity with another key can make a pair twice ("U.S." and "United States" in one
+    article): only those are made unique.  Two versions are kept per segment: while a
+    new catalog's pairs are built in the background, searches still count with the
+    one before it.
+    """
+    data = part.data
+    keys = _numbers(data, "entity_keys", ENTITY_KEYS)  # first: it may number new keys
+    of_key, names, version = entity_targets(catalog)
+    kept: dict = _segment_cache(data).setdefault("entity_pairs", {})
+    found = kept.get(version)
+    if found is None:
+        local = np.asarray(data["entity_key"], dtype=np.int64)
+        articles = np.asarray(data["entity_article"], dtype=np.int64)
+        if len(local):
+            targets = of_key[keys[local]]
+            shared = (np.bincount(of_key, minlength=len(names)) > 1)[targets]
+            if shared.any():
+                pairs = unique(articles[shared] * (1 << 24) + targets[shared])
+                found = (np.concatenate([articles[~shared], pairs >> 24]),
+                         np.concatenate([targets[~shared], pairs & ((1 << 24) - 1)]))
+            else:
+                found = (articles, targets)
         else:
-            kept = (version, np.zeros(0, np.int64), np.zeros(0, np.int64))
-        cache["entity_pairs"] = kept
-    return kept[1], kept[2]
+            found = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+        while len(kept) >= 2:
+            kept.pop(next(iter(kept)))
+        kept[version] = found
+    return found
 
 
-def _segment_entity_counts(data) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, int]], dict[str, int]]:
+def segment_entity_counts(data) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, int]], dict[str, int]]:
     """A segment's {key: {type: articles}}, {key: {form: count}} and {evidence: articles}, computed once."""
     cache = _segment_cache(data)
     if "entity_counts" not in cache:
@@ -228,20 +257,3 @@ def _segment_entity_counts(data) -> tuple[dict[str, dict[str, int]], dict[str, d
 
 
 ENTITY_TYPES = ("person", "org", "place")
-
-
-def entity_catalog(snapshot, aliases):
-    """The snapshot's entity catalog (index/search/catalog.py), from every segment's entity counts."""
-    def build():
-        type_counts: dict[str, Counter] = defaultdict(Counter)
-        forms: dict[str, Counter] = defaultdict(Counter)
-        evidence: Counter = Counter()
-        for part in snapshot.parts:
-            counts, seen, found = _segment_entity_counts(part.data)
-            for key, by_type in counts.items():
-                type_counts[key].update(by_type)
-            for key, names in seen.items():
-                forms[key].update(names)
-            evidence.update(found)
-        return EntityCatalog.from_counts(type_counts, forms, aliases, evidence)
-    return snapshot.derived("catalog", build)

@@ -14,6 +14,8 @@ canonical entity's type (with why) and display name.  In order:
    or region the model calls a person is a place when its name has two words or
    the city a million people ("Bandar Abbas").  Gazetteer places are places.
 3. **Company suffix**: "Aramco Corp" joins "Aramco" and makes it an organisation.
+   **Country name first**: "U.S. Treasury" joins "Treasury" where the stories that
+   name the organisation after a country name that one country (AGREEMENT).
 4. **Small words, endings, spelled-out acronyms**: organisations whose names
    differ only in small words or word endings are one ("Organisation of/for
    Economic Cooperation and Development", "Food and Agriculture/Agricultural
@@ -127,6 +129,7 @@ class Merger:
         self.aliases_rule(keys)
         self.gazetteer_rule(keys)
         self.suffix_rule(keys)
+        self.country_name_rule(keys)
         self.small_words_rule(keys)
         self.spelled_out_rule(keys)
         self.acronym_rule()
@@ -184,6 +187,31 @@ class Merger:
                 continue  # "Boesky Corporation" is not Ivan Boesky
             self.join(key, base, "company suffix", f"{base} with a company suffix")
             self.org_evidence.setdefault(self.find(base), key)
+
+    def country_name_rule(self, keys: list[str]) -> None:
+        """"U.S. Treasury" is the archive's "Treasury" when the organisation is named after one
+        country in at least AGREEMENT of the articles naming it with a country first, and no less
+        often without one: the country is how the stories say which Treasury they mean."""
+        orgs = {k for k in keys if self.majority(k) == "org" and not self.is_fixed(k)}
+        places = place_names()
+        named: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))  # org -> country -> keys
+        for key in orgs:
+            words = key.split()
+            for cut in (1, 2):
+                rest = " ".join(words[cut:])
+                place = places.lookup(" ".join(words[:cut])) if rest in orgs else None
+                if place is not None and place.kind == "country":
+                    named[rest][place.key].append(key)
+        articles = self.evidence.articles
+        for rest, by_country in sorted(named.items()):
+            counts = {country: sum(articles(k) for k in found) for country, found in by_country.items()}
+            country, top = max(counts.items(), key=lambda item: (item[1], item[0]))
+            total = sum(counts.values())
+            if top < AGREEMENT * total or articles(rest) < top:
+                continue
+            for key in by_country[country]:
+                self.join(key, rest, "country name", f"{self.name_of(key)} is the {self.name_of(rest)} of "
+                          f"{top} of the {total} article(s) naming it after a country")
 
     def name_of(self, key: str) -> str:
         names = self.evidence.names.get(key)

@@ -10,8 +10,9 @@ company suffixes and acronyms, over the same union-find:
   of a title, not a first name);
 * **surname** (and any shorter form): a key joins a longer person name ending
   with its words when that is the only such name (among those seen in at least
-  MIN_FULL_NAME_ARTICLES articles, when there are any: "Athough Reagan", a typo
-  seen once, does not make "Reagan" ambiguous) in a *comparable context*, and at least
+  MIN_FULL_NAME_ARTICLES articles and RARE_SHARE as many as the most-seen one, when
+  there are any: "Athough Reagan", a typo, does not make "Reagan" ambiguous however
+  large the archive grows) in a *comparable context*, and at least
   COMPARABLE_SHARE of the key's uses are there: its articles in that context,
   plus the articles that merged it into that name.  An article's context is its
   period (publication year +-1; undated matches any) and its most-mentioned
@@ -33,6 +34,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 MIN_FULL_NAME_ARTICLES = 2
+RARE_SHARE = 0.02
 COMPARABLE_SHARE = 0.8
 SURNAME_SHARE = 0.2
 WEAK_ARTICLES = 3
@@ -69,7 +71,9 @@ class PersonRules:
                 continue
             roots: dict[str, list[str]] = defaultdict(list)
             candidates = [f for f in ending.get(tuple(short.split()), []) if m.find(f) != short]
-            established = [f for f in candidates if self.evidence.articles(f) >= MIN_FULL_NAME_ARTICLES]
+            seen = {f: self.evidence.articles(f) for f in candidates}
+            floor = max(MIN_FULL_NAME_ARTICLES, RARE_SHARE * max(seen.values(), default=0))
+            established = [f for f in candidates if seen[f] >= floor]
             # Names seen once count only where no name is established ("Athough Reagan" beside Ronald Reagan).
             for full in established or candidates:
                 roots[m.find(full)].append(full)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from index.arrays import unique
+
 SHIFT = np.int64(32)
 _EMPTY = (np.zeros(0, np.int64), np.zeros(0, np.float64))
 
@@ -52,7 +54,7 @@ def _phrase(snapshot, fieldname: str, words: tuple[str, ...], slop: int, spellin
     starts = None
     for i, word in enumerate(wanted):
         docs, positions = occurrences[word]
-        keys = np.unique(_keys(docs, positions, -i))
+        keys = unique(_keys(docs, positions, -i))
         starts = keys if starts is None else starts[np.isin(starts, keys, assume_unique=True)]
         if not len(starts):
             return _EMPTY

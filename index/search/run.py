@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
+from functools import cached_property
 from datetime import datetime, time as dtime
 
 import numpy as np
@@ -20,7 +21,8 @@ from whoosh.util.times import datetime_to_long
 
 from index.query import RECENCY_HALF_LIFE_DAYS, FacetValue, SearchRequest, SearchResult
 from index.search.collapse import family_name, representatives
-from index.search.columns import entity_catalog, family_column, family_mask, pair_mask, tag_counts
+from index.search.catalog_keeper import exact_catalog
+from index.search.columns import family_column, family_mask, pair_mask, tag_counts
 from index.search.expand import Limits
 from index.search.facets import date_histogram, entity_facets, facet_counts, plain_facets
 from index.search.matching import Deadline, filter_mask, matching, term_mask
@@ -45,9 +47,13 @@ class Context:
     hybrid: dense.Hybrid = dense.HYBRID
     feedback: Feedback = FEEDBACK  # max_units 0: no pseudo-relevance feedback (NEWSINDEX_FEEDBACK=0)
 
-    @property
+    catalogs: object = None  # the backend's CatalogKeeper; None: a catalog built for this snapshot
+
+    @cached_property
     def catalog(self):
-        return entity_catalog(self.snapshot, self.aliases)
+        """The entity catalog, one for the whole request (index/search/catalog_keeper.py)."""
+        return exact_catalog(self.snapshot, self.aliases) if self.catalogs is None \
+            else self.catalogs.current(self.snapshot)
 
 
 

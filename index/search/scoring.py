@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from index.arrays import unique
 from index.search.bm25 import ARTICLE_FIELDS, DEFAULT, PASSAGE_FIELDS, Params, Scorer
 from index.search.expand import Limits
 from index.search.plan import Unit
@@ -140,4 +141,4 @@ def _holders(scorer: Scorer, unit: Unit) -> np.ndarray:
     found = [scorer.snapshot.postings(f, alt.text)[0] for alt in unit.alternatives if alt.kind == "term"
              for f in scorer.fields]
     found = [ids for ids in found if len(ids)]
-    return np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
+    return unique(np.concatenate(found)) if found else np.zeros(0, np.int64)

@@ -13,6 +13,7 @@ from collections import Counter
 
 import numpy as np
 
+from index.arrays import unique
 from index.store.building import DIM, FORMAT, TEXT_FIELDS, block_bounds, quantise, sorted_bands
 from index.store.segment import SegmentData
 
@@ -29,7 +30,7 @@ def _span_index(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
 def _renumber(values_per_source: list[list[str]], columns: list[np.ndarray]) -> tuple[np.ndarray, list[str]]:
     """Columns of value numbers (-1 for none) renumbered into the sorted values the live rows still use
     (what a rebuild from the merged articles would number: a deleted article's value is gone)."""
-    used = [np.unique(column[column >= 0]) for column in columns]
+    used = [unique(column[column >= 0]) for column in columns]
     names = sorted({values[i] for values, numbers in zip(values_per_source, used) for i in numbers.tolist()})
     number = {name: i for i, name in enumerate(names)}
     out = []
@@ -141,7 +142,7 @@ def _merge_pairs(arrays, meta, sources, article_maps, prefix: str, names_key: st
     if extra:
         arrays[extra] = np.concatenate(found_extra).astype(np.uint8) if found_extra else np.zeros(0, np.uint8)
     # Keep only the values live articles still hold, numbered as a rebuild would number them.
-    used = np.unique(arrays[value_key])
+    used = unique(np.asarray(arrays[value_key]))
     renumber = np.zeros(len(names), dtype=np.int32)
     renumber[used] = np.arange(len(used), dtype=np.int32)
     arrays[value_key] = renumber[arrays[value_key]] if len(arrays[value_key]) else arrays[value_key]

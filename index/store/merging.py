@@ -18,16 +18,15 @@ lock), as a background process that writers start when the policy asks:
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
+from index import processes
 from index.store import building, whoosh_io, writer
 from index.store.arrays_merge import merge_arrays
 from index.store.snapshot import Part
@@ -123,31 +122,15 @@ def needs_merge(store) -> bool:
 
 def start_background(path: Path) -> None:
     """Start a merger process for this index unless one is running (it exits when nothing is left)."""
-    if _locked(path):
-        return
-    subprocess.Popen([sys.executable, "-m", "index.store.merging", str(path)], start_new_session=True,
-                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                     preexec_fn=lambda: os.nice(10))
-
-
-def _locked(path: Path) -> bool:
-    """Is a merger holding this index's merge lock?"""
-    with open(Path(path) / LOCK_NAME, "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        return False
+    processes.start("index.store.merging", path, LOCK_NAME)
 
 
 def main(path: str) -> int:
     from index.store.store import Store
+    os.nice(10)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s merger %(message)s")
-    with open(Path(path) / LOCK_NAME, "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+    with processes.holding(Path(path), LOCK_NAME) as mine:
+        if not mine:
             return 0  # another merger is at work
         store = Store.open(path)
         try:

@@ -58,7 +58,7 @@ def make_part(segment, data: SegmentData, previous: Part | None = None) -> Part:
 class Snapshot:
     """One generation's segments, with per-generation caches (see the module docstring)."""
 
-    def __init__(self, generation: int, parts: list[Part], readers):
+    def __init__(self, generation: int, parts: list[Part], readers, previous: "Snapshot | None" = None):
         self.generation = generation
         self.parts = parts
         self._readers = readers  # segment key -> Whoosh SegmentReader (for stored fields), shared
@@ -70,6 +70,10 @@ class Snapshot:
         self.cache: dict = {}  # derived per-generation data, keyed by what it is
         self._joined: OrderedDict = OrderedDict()
         self._joined_held = 0
+        # A commit that only added segments: joined lists of the snapshot before are extended, not rebuilt.
+        self._extends = previous if previous is not None and _extends(parts, previous.parts) else None
+        if previous is not None:
+            previous._extends = None  # one generation back at most: no chain of old snapshots kept alive
 
     # -- per-generation caching -------------------------------------------------
 
@@ -162,7 +166,14 @@ class Snapshot:
     def _join(self, fieldname: str, term: str):
         bases = self.passage_base if fieldname == "text" else self.article_base
         ids, tfs = [], []
-        for i, part in enumerate(self.parts):
+        start = 0
+        before = self._extends
+        if before is not None:
+            with before.lock:
+                found = before._joined.get((fieldname, term))
+            if found is not None:
+                ids, tfs, start = [found[0]], [found[1]], len(before.parts)
+        for i, part in enumerate(self.parts[start:], start):
             local, tf = part.data.postings(fieldname, part.data.lookup(term))
             if len(local):
                 live = (part.passage_live if fieldname == "text" else part.article_live)[local]
@@ -219,6 +230,13 @@ class Snapshot:
         """Every term of every segment (sorted per segment; a term may repeat across segments)."""
         for part in self.parts:
             yield from (bytes(t).decode("utf-8") for t in part.data.vocab)
+
+
+def _extends(parts: list[Part], before: list[Part]) -> bool:
+    """Are `before`'s segments the first of `parts`, with the same deletions (a commit that only added)?"""
+    return len(before) <= len(parts) and all(
+        a.data is b.data and a.article_live is b.article_live and a.passage_live is b.passage_live
+        for a, b in zip(parts, before))
 
 
 def _concat(arrays: list[np.ndarray], dtype) -> np.ndarray:

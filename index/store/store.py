@@ -25,6 +25,7 @@ from typing import Iterable, Sequence
 import numpy as np
 from whoosh.index import EmptyIndexError, LockError
 
+from index.arrays import unique
 from index.article import Article
 from index.errors import Stale
 from index.store import merging, whoosh_io, writer
@@ -140,7 +141,7 @@ class Store:
             keys = {part.key for part in parts}
             for key in [k for k in self._readers if k not in keys]:
                 self._readers.pop(key).close()
-            self._snapshot = Snapshot(generation, parts, self._reader)
+            self._snapshot = Snapshot(generation, parts, self._reader, previous=current)
             return self._snapshot
 
     def _reader(self, segment):
@@ -195,13 +196,13 @@ class Store:
 
     def with_band_keys(self, band_keys: list[str]) -> list[dict]:
         """Stored fields of the live articles holding any of these story-family band keys (the segments' arrays)."""
-        wanted = np.unique(np.asarray([band_hash(k) for k in band_keys], dtype=np.uint64))
+        wanted = unique(np.asarray([band_hash(k) for k in band_keys], dtype=np.uint64))
         snap = self.snapshot()
         found = []
         for part in snap.parts:
             hashes, articles = part.data["band_hash"], part.data["band_article"]
             lo, hi = np.searchsorted(hashes, wanted), np.searchsorted(hashes, wanted, side="right")
-            local = np.unique(np.concatenate([articles[a:b] for a, b in zip(lo, hi)] or [np.zeros(0, np.int32)]))
+            local = unique(np.concatenate([articles[a:b] for a, b in zip(lo, hi)] or [np.zeros(0, np.int32)]))
             reader = self._reader(part.segment)
             found.extend(reader.stored_fields(int(d)) for d in local if part.article_live[d])
         return found

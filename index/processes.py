@@ -1,0 +1,57 @@
+"""Background processes of one index: one merger, one enricher, one catalog builder at a time.
+
+Each holds an exclusive lock (flock) on its own lock file in the index folder
+while it works.  Whoever wants one started (a write, a search that meets a new
+generation) starts it only when no process holds that lock, and a process that
+finds the lock held when it starts exits at once.  They run in their own
+session, so a gunicorn worker's exit does not end them.
+
+    start("index.store.merging", path, "MERGELOCK")
+    with holding(path, "MERGELOCK") as mine:   # in the process itself
+        if mine: ...
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import subprocess
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from collections.abc import Iterator
+
+
+def held(path: Path, lock_name: str) -> bool:
+    """Is a process holding this index's lock of that name?"""
+    with open(Path(path) / lock_name, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
+
+
+def start(module: str, path: Path, lock_name: str, *args: str, env: dict[str, str] | None = None) -> None:
+    """`python -m module <path> [args]` in the background, unless one holds the lock already.
+
+    No code runs between fork and exec (a background process lowers its own priority), so
+    the child is spawned without copying a large worker's page tables."""
+    if held(path, lock_name):
+        return
+    subprocess.Popen([sys.executable, "-m", module, str(path), *args], start_new_session=True,
+                     env={**os.environ, **env} if env else None, stdin=subprocess.DEVNULL,
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+@contextmanager
+def holding(path: Path, lock_name: str) -> Iterator[bool]:
+    """True while this process holds the lock (released on exit), False if another holds it."""
+    with open(Path(path) / lock_name, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True

@@ -1,0 +1,107 @@
+"""The kept entity catalog: sums moved by segment deltas equal a build from scratch, and on a
+big archive one builder process makes the catalog every worker reads, so a search after a commit
+never waits for the rules (index/search/catalog_keeper.py, catalog_builder.py).
+
+A real index on disk, entities on: the seeds and the 1987 wire stories, written in
+several commits, then deleted from and merged.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from conftest import ROOT, SEEDS, make_settings
+from index import Index, article_from_record, processes, read_articles
+from index.search.catalog_keeper import BUILDER_LOCK, CatalogKeeper, EntitySums, exact_catalog
+from index.store import merging
+
+STORIES = ROOT / "tests" / "data" / "entities_1987.jsonl"
+
+
+def catalog_fields(catalog) -> dict:
+    return {"canonical": catalog.canonical, "type_of": catalog.type_of, "display": catalog.display,
+            "members": catalog.members, "why": catalog.why}
+
+
+def sums_fields(sums: EntitySums) -> dict:
+    e = sums.evidence
+    return {"types": sums.type_counts, "names": dict(e.names), "links": dict(e.links), "contexts": dict(e.contexts)}
+
+
+@pytest.fixture(scope="module")
+def articles(tmp_path_factory):
+    settings = make_settings(tmp_path_factory.mktemp("outlets") / "index")
+    with Index.open(settings.index_dir, create=True, settings=settings) as index:
+        stories = [article_from_record(json.loads(line), index.outlets, origin="stories")
+                   for line in STORIES.read_text(encoding="utf-8").splitlines() if line.strip()]
+        return [*read_articles([SEEDS], index.outlets), *stories]
+
+
+def test_every_commit_moves_the_kept_sums_to_what_a_fresh_build_counts(tmp_path, articles):
+    settings = make_settings(tmp_path / "index", merge="off")
+    index = Index.open(settings.index_dir, create=True, settings=settings)
+    store = index.backend.store
+    kept = EntitySums()
+    keeper = CatalogKeeper(index.aliases)
+
+    def check():
+        snapshot = store.snapshot()
+        kept.advance(snapshot.parts)
+        fresh = EntitySums()
+        fresh.advance(snapshot.parts)
+        assert sums_fields(kept) == sums_fields(fresh)
+        assert catalog_fields(keeper.current(snapshot)) == catalog_fields(exact_catalog(snapshot, index.aliases))
+
+    for start in range(0, len(articles), 5):
+        index.ingest(articles[start:start + 5])
+        check()
+    assert len(store.snapshot().parts) > 3
+    assert len(keeper.current(store.snapshot()).canonical) > 50
+    index.delete([a.id for a in articles[::3]])
+    check()
+    assert merging.merge(store, store.snapshot().parts)  # every segment replaced by one
+    assert len(store.snapshot().parts) == 1
+    check()
+    index.ingest(articles[::3])
+    check()
+    index.close()
+
+
+def test_a_big_archive_builds_its_catalog_in_one_process_and_every_worker_reads_it(tmp_path, articles):
+    settings = make_settings(tmp_path / "index", merge="off")
+    index = Index.open(settings.index_dir, create=True, settings=settings)
+    keeper = as_if_big(index)
+    index.ingest(articles[:-1])
+    store = index.backend.store
+    first = keeper.current(store.snapshot())  # nothing saved yet: built here, and saved
+    saved = settings.index_dir / "catalog.pickle"
+    assert saved.exists()
+    other = Index.open(settings.index_dir, settings=settings)  # another worker: reads it, builds nothing
+    read = as_if_big(other).current(other.backend.store.snapshot())
+    assert catalog_fields(read) == catalog_fields(first) and not other.backend.catalogs._sums.type_counts
+    assert other.entity("Aramco")["type"] == "org"  # explain reads the saved names
+
+    index.ingest(articles[-1:])
+    snapshot = store.snapshot()
+    assert keeper.current(snapshot) is first  # at once: the newest it has, while the builder works
+    deadline = time.monotonic() + 90
+    while keeper.current(snapshot) is first:
+        assert time.monotonic() < deadline, "the builder process did not save the new generation's catalog"
+        time.sleep(0.2)
+    assert catalog_fields(keeper.current(snapshot)) == catalog_fields(exact_catalog(snapshot, index.aliases))
+    assert processes.held(settings.index_dir, BUILDER_LOCK)  # one builder, waiting for the next commit
+    assert not keeper._sums.type_counts  # the worker holds no sums
+    saved.write_bytes(b"not a pickle")  # a damaged file is passed over: the catalog is built
+    again = Index.open(settings.index_dir, settings=settings)
+    assert catalog_fields(again.backend.catalogs.current(again.backend.store.snapshot())) == \
+        catalog_fields(exact_catalog(snapshot, index.aliases))
+    for opened in (again, other, index):
+        opened.close()
+
+
+def as_if_big(index):
+    index.backend.catalogs.inline_keys = 0  # a catalog of any size counts as big
+    return index.backend.catalogs
