@@ -119,7 +119,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch-size", type=int, default=32, help="texts per batch for --n-process")
     ap.add_argument("--no-gazetteer", action="store_true",
                     help="ablation: skip the gazetteer type corrections (not what ingest runs)")
+    ap.add_argument("--model", type=Path, default=None,
+                    help="score this shipped-layout model folder (train.py --out DIR) instead of index/models/ner")
     args = ap.parse_args(argv)
+    if args.model is not None:
+        ner.MODEL_DIR = args.model.resolve()
 
     sents = read_conll(args.conll)
     load_model()  # not timed

@@ -144,6 +144,9 @@ def main() -> None:
     ap.add_argument("--eval-every", type=int, default=400, help="updates between dev evaluations")
     ap.add_argument("--dropout", type=float, default=0.2)
     ap.add_argument("--lr", type=float, default=0.001)
+    ap.add_argument("--schedule", choices=("constant", "warmup-linear"), default="constant",
+                    help="learning rate: constant, or (with --steps) up over the first 250 updates "
+                         "and then linearly down to 0 at --steps, as spaCy's warmup_linear.v1")
     ap.add_argument("--seed", type=int, nargs="+", default=[0],
                     help="one run per seed (in WORK/seed-N when more than one); with several, the "
                          "shipped weights are the average of the runs' best checkpoints (a 'soup')")
@@ -160,9 +163,19 @@ def main() -> None:
                     help="before shipping, move the weights this fraction of the way back to md's ner "
                          "(every array of the same shape: tok2vec and hidden layer; the output layer "
                          "stays), as in WiSE-FT; 0 = off")
+    ap.add_argument("--beam-width", type=int, default=1,
+                    help="train with spaCy's beam objective (global, over this many candidate analyses) "
+                         "instead of the greedy one; the shipped ner/cfg keeps the width, so the model "
+                         "also decodes with the beam; 1 = greedy")
+    ap.add_argument("--beam-update-prob", type=float, default=0.5,
+                    help="share of updates that use the beam objective (the rest are greedy), as spaCy's beam_ner")
+    ap.add_argument("--beam-density", type=float, default=0.0,
+                    help="prune beam candidates scoring below this fraction of the best (0 = keep all)")
     ap.add_argument("--ship-only", action="store_true",
                     help="skip training: re-ship WORK/best (or re-average WORK/seed-*/best) and rebuild the gazetteer")
     args = ap.parse_args()
+    if args.schedule != "constant" and not args.steps:
+        ap.error("--schedule warmup-linear needs --steps")
     work: Path = args.work
     seeds: list[int] = args.seed
     runs = [work] if len(seeds) == 1 else [work / f"seed-{s}" for s in seeds]
@@ -209,6 +222,7 @@ def train_one(args, seed: int, work: Path) -> None:
         nlp = spacy.load(md, exclude=["tok2vec", "tagger", "parser", "senter", "attribute_ruler", "lemmatizer"])
     assert nlp.pipe_names == ["ner"], nlp.pipe_names
     ner = nlp.get_pipe("ner")
+    set_beam(ner, args.beam_width, args.beam_update_prob, args.beam_density)
     label_map = ONTO if args.label_map == "onto" else None
     for label in LABELS:
         ner.add_label(label_map[label] if label_map else label)
@@ -240,6 +254,8 @@ def train_one(args, seed: int, work: Path) -> None:
         random.shuffle(train)
         for batch in minibatch(train, size=compounding(args.batch_start, args.batch_stop, 1.001)):
             losses: dict = {}
+            if args.schedule == "warmup-linear":
+                optimizer.learn_rate = args.lr * min((step + 1) / 250, max(0.0, 1 - step / args.steps))
             nlp.update(batch, drop=args.dropout, sgd=optimizer, losses=losses)
             step += 1
             last = time.time() > deadline or (args.steps and step >= args.steps)
@@ -261,6 +277,14 @@ def train_one(args, seed: int, work: Path) -> None:
                     break
     print(f"seed {seed}: best dev micro F1 {best_f:.4f} at step {best_step}", flush=True)
     (work / "train_log.json").write_text(json.dumps(log, indent=1))
+
+
+def set_beam(ner, width: int, update_prob: float, density: float) -> None:
+    """Switch a greedy ``ner`` to beam training and decoding (the cfg travels in ner/cfg)."""
+    ner.cfg.update({"beam_width": width, "beam_update_prob": update_prob if width > 1 else 0.0,
+                    "beam_density": density if width > 1 else 0.0})
+    print(f"ner cfg: beam_width {ner.cfg['beam_width']}, beam_update_prob {ner.cfg['beam_update_prob']}, "
+          f"beam_density {ner.cfg['beam_density']}", flush=True)
 
 
 def soup(srcs: list[Path], dst: Path) -> float:
