@@ -5,9 +5,10 @@ sums and runs the rules, so workers neither spend their CPU and memory on them
 nor hold the interpreter lock against their own searches.  The first worker
 that meets a generation newer than its catalog starts it (one at a time: it
 holds CATALOGLOCK); it builds for each new generation, saves the catalog with
-that generation (`catalog.pickle`), rests REST_RATIO times the build's time so
-the rules never take more than a third of a core, and exits after IDLE_EXIT
-seconds without a new generation.
+that generation (`catalog.pickle`), rests REST_RATIO times the build's time (the
+OpenSearch backend's rule too), so the rules take at most a tenth of a core and
+workers reload a new catalog (0.3-0.5 s of unpickling at a million passages) at
+most that often, and exits after IDLE_EXIT seconds without a new generation.
 
     python -m index.search.catalog_builder <index folder> [<alias file>]
 """
@@ -24,7 +25,7 @@ from index import processes
 from index.search.catalog_keeper import BUILDER_LOCK, CatalogKeeper
 from index.text.aliases import load_aliases
 
-REST_RATIO = 2
+REST_RATIO = 10
 POLL = 0.25
 IDLE_EXIT = 120.0
 SAVED_NAME = "catalog.pickle"
