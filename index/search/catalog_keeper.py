@@ -219,9 +219,11 @@ class CatalogKeeper:
             return None
         try:
             with open(self.saved, "rb") as f:
-                version, generation, fields = pickle.load(f)
-            if version != SAVED_VERSION:
+                found = pickle.load(f)
+            if not (isinstance(found, tuple) and found[0] == SAVED_VERSION):
+                log.info("entity catalog in %s is of another version: built afresh", self.saved)
                 return None
+            _, generation, fields = found
             names = fields.pop("names")
             return generation, EntityCatalog(**fields, evidence=Evidence(names=names), aliases=self.aliases)
         except Exception:  # another version's file, or cut short: built afresh instead
