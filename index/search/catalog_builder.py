@@ -15,8 +15,6 @@ most that often, and exits after IDLE_EXIT seconds without a new generation.
 
 from __future__ import annotations
 
-import logging
-import os
 import sys
 import time
 from pathlib import Path
@@ -34,9 +32,7 @@ SAVED_NAME = "catalog.pickle"
 def main(path: str, aliases_file: str = "") -> int:
     from index.store.store import Store
 
-    os.nice(10)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s catalog builder %(message)s")
-    with processes.holding(Path(path), BUILDER_LOCK) as mine:
+    with processes.running_alone(Path(path), BUILDER_LOCK, "catalog builder", nice=10) as mine:
         if not mine:
             return 0  # another builder is at work
         store = Store.open(path)

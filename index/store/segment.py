@@ -39,6 +39,8 @@ def map_npy(path: str) -> np.ndarray:
     """
     with open(path, "rb") as f:
         version = np.lib.format.read_magic(f)
+        if version not in ((1, 0), (2, 0)):  # 3.0 (utf-8 field names): numpy's own reader
+            return np.load(path, mmap_mode="r", allow_pickle=False).view(np.ndarray)
         read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
         shape, fortran_order, dtype = read_header(f)
         offset = f.tell()
