@@ -123,8 +123,7 @@ def main(path: str) -> int:
     from config.settings import Settings
     from index.facade import Index
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s enricher %(message)s")
-    with processes.holding(Path(path), LOCK_NAME) as mine:
+    with processes.running_alone(Path(path), LOCK_NAME, "enricher") as mine:
         if not mine:
             return 0  # another enricher is at work
         with Index.open(path, settings=Settings.from_env(index_dir=Path(path))) as index:

@@ -7,13 +7,14 @@ finds the lock held when it starts exits at once.  They run in their own
 session, so a gunicorn worker's exit does not end them.
 
     start("index.store.merging", path, "MERGELOCK")
-    with holding(path, "MERGELOCK") as mine:   # in the process itself
+    with running_alone(path, "MERGELOCK", "merger", nice=10) as mine:   # in the process itself
         if mine: ...
 """
 
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import subprocess
 import sys
@@ -43,6 +44,17 @@ def start(module: str, path: Path, lock_name: str, *args: str, env: dict[str, st
     subprocess.Popen([sys.executable, "-m", module, str(path), *args], start_new_session=True,
                      env={**os.environ, **env} if env else None, stdin=subprocess.DEVNULL,
                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+@contextmanager
+def running_alone(path: Path, lock_name: str, what: str, nice: int = 0) -> Iterator[bool]:
+    """How a background process's main begins: its priority, its log lines, and its lock
+    (False: another process of its kind is at work, so this one exits)."""
+    if nice:
+        os.nice(nice)
+    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {what} %(message)s")
+    with holding(path, lock_name) as mine:
+        yield mine
 
 
 @contextmanager

@@ -62,25 +62,20 @@ class EntitySums:
     def advance(self, parts) -> bool:
         """Move the sums to exactly these segments; False when they already were."""
         now = {part.key: part for part in parts}
-        added = [segment_entity_counts(now[k].data) for k in now if k not in self._segments]
+        added = {k: segment_entity_counts(p.data) for k, p in now.items() if k not in self._segments}
         removed = [self._segments[k] for k in self._segments if k not in now]
         if not added and not removed:
             return False
         types: dict[str, Counter] = defaultdict(Counter)
         forms: dict[str, Counter] = defaultdict(Counter)
         terms: Counter = Counter()
-        for counts, seen, found in added:
-            for key, by_type in counts.items():
-                types[key].update(by_type)
-            for key, names in seen.items():
-                forms[key].update(names)
-            terms.update(found)
-        for counts, seen, found in removed:
-            for key, by_type in counts.items():
-                types[key].subtract(by_type)
-            for key, names in seen.items():
-                forms[key].subtract(names)
-            terms.subtract(found)
+        for group, add in ((added.values(), Counter.update), (removed, Counter.subtract)):
+            for counts, seen, found in group:
+                for key, by_type in counts.items():
+                    add(types[key], by_type)
+                for key, names in seen.items():
+                    add(forms[key], names)
+                add(terms, found)
         delta = parse_evidence({t: n for t, n in terms.items() if n} if removed else terms)
         for key, names in forms.items():
             delta.names[key].update(names)
@@ -88,9 +83,12 @@ class EntitySums:
         _apply(self.evidence.names, delta.names)
         _apply(self.evidence.links, delta.links)
         _apply(self.evidence.contexts, delta.contexts)
-        self._segments = {k: (self._segments[k] if k in self._segments else segment_entity_counts(now[k].data))
-                          for k in now}
+        self._segments = {k: self._segments[k] if k in self._segments else added[k] for k in now}
         return True
+
+    def catalog(self, aliases) -> EntityCatalog:
+        """The catalog of these sums (the rules of index/search/entity_merges.py)."""
+        return EntityCatalog.from_evidence(self.type_counts, self.evidence, aliases)
 
 
 def _apply(target: dict[str, Counter], delta: dict[str, Counter]) -> None:
@@ -118,7 +116,7 @@ def exact_catalog(snapshot, aliases) -> EntityCatalog:
     def build():
         sums = EntitySums()
         sums.advance(snapshot.parts)
-        return EntityCatalog.from_evidence(sums.type_counts, sums.evidence, aliases)
+        return sums.catalog(aliases)
     return snapshot.derived("catalog", build)
 
 
@@ -166,8 +164,7 @@ class CatalogKeeper:
                 return latest[1]
             started = time.perf_counter()
             self._sums.advance(snapshot.parts)
-            sums = self._sums
-            catalog = EntityCatalog.from_evidence(sums.type_counts, sums.evidence, self.aliases)
+            catalog = self._sums.catalog(self.aliases)
             self.took = time.perf_counter() - started
             if self.took > 1:
                 log.info("entity catalog built in %.1f s (%d keys)", self.took, len(catalog.canonical))
@@ -219,9 +216,11 @@ class CatalogKeeper:
             return None
         try:
             with open(self.saved, "rb") as f:
-                version, generation, fields = pickle.load(f)
-            if version != SAVED_VERSION:
+                found = pickle.load(f)
+            if not (isinstance(found, tuple) and found[0] == SAVED_VERSION):
+                log.info("entity catalog in %s is of another version: built afresh", self.saved)
                 return None
+            _, generation, fields = found
             names = fields.pop("names")
             return generation, EntityCatalog(**fields, evidence=Evidence(names=names), aliases=self.aliases)
         except Exception:  # another version's file, or cut short: built afresh instead

@@ -127,9 +127,7 @@ def start_background(path: Path) -> None:
 
 def main(path: str) -> int:
     from index.store.store import Store
-    os.nice(10)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s merger %(message)s")
-    with processes.holding(Path(path), LOCK_NAME) as mine:
+    with processes.running_alone(Path(path), LOCK_NAME, "merger", nice=10) as mine:
         if not mine:
             return 0  # another merger is at work
         store = Store.open(path)

@@ -14,6 +14,8 @@ they are Whoosh's (the snapshot turns them into live masks).
 from __future__ import annotations
 
 import json
+import mmap
+import os
 import threading
 from functools import cached_property
 from pathlib import Path
@@ -25,6 +27,31 @@ from index.store.building import BLOCK, FORMAT, LISTS, TEXT_FIELDS, quantise
 _LOADING = threading.Lock()
 _EMPTY_I = np.zeros(0, np.int32)
 _EMPTY_U = np.zeros(0, np.uint16)
+
+
+def map_npy(path: str) -> np.ndarray:
+    """A read-only array over a memory map of a .npy file (what np.load(mmap_mode="r") gives).
+
+    A plain ndarray over the map, not numpy's memmap subclass: that costs a Python call per
+    slice, and opening one resolves its path, which made mapping a new segment's 62 arrays
+    most of what a commit costs a worker.  The caller holds _LOADING (the header is parsed
+    with ast.literal_eval, not thread-safe in CPython 3.11.7).
+    """
+    with open(path, "rb") as f:
+        version = np.lib.format.read_magic(f)
+        if version not in ((1, 0), (2, 0)):  # 3.0 (utf-8 field names): numpy's own reader
+            return np.load(path, mmap_mode="r", allow_pickle=False).view(np.ndarray)
+        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, fortran_order, dtype = read_header(f)
+        offset = f.tell()
+        if dtype.hasobject:
+            raise ValueError(f"{path}: object arrays are not mapped")
+        count = int(np.prod(shape, dtype=np.int64))
+        if count == 0:
+            return np.zeros(shape, dtype=dtype)
+        mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    array = np.frombuffer(mapped, dtype=dtype, count=count, offset=offset)
+    return array.reshape(shape, order="F" if fortran_order else "C")
 
 
 def arrays_folder(arrays: Path, key: str) -> Path:
@@ -89,10 +116,9 @@ class SegmentData:
         # One thread at a time: numpy reads each header with ast.literal_eval, and CPython 3.11.7's AST
         # constructor raises SystemError ("recursion depth mismatch") when two threads build ASTs at once.
         with _LOADING:
-            for entry in self.directory.iterdir():
-                if entry.suffix == ".npy":
-                    # A plain ndarray over the map: numpy's memmap subclass costs a Python call per slice.
-                    self._arrays[entry.stem] = np.load(entry, mmap_mode="r", allow_pickle=False).view(np.ndarray)
+            for entry in os.scandir(self.directory):
+                if entry.name.endswith(".npy"):
+                    self._arrays[entry.name[:-4]] = map_npy(entry.path)
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self._arrays[name]

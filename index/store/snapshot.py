@@ -71,7 +71,7 @@ class Snapshot:
         self._joined: OrderedDict = OrderedDict()
         self._joined_held = 0
         # A commit that only added segments: joined lists of the snapshot before are extended, not rebuilt.
-        self._extends = previous if previous is not None and _extends(parts, previous.parts) else None
+        self._extends = previous if previous is not None and _only_added(parts, previous.parts) else None
         if previous is not None:
             previous._extends = None  # one generation back at most: no chain of old snapshots kept alive
 
@@ -232,7 +232,7 @@ class Snapshot:
             yield from (bytes(t).decode("utf-8") for t in part.data.vocab)
 
 
-def _extends(parts: list[Part], before: list[Part]) -> bool:
+def _only_added(parts: list[Part], before: list[Part]) -> bool:
     """Are `before`'s segments the first of `parts`, with the same deletions (a commit that only added)?"""
     return len(before) <= len(parts) and all(
         a.data is b.data and a.article_live is b.article_live and a.passage_live is b.passage_live
