@@ -171,6 +171,9 @@ def main() -> None:
                     help="share of updates that use the beam objective (the rest are greedy), as spaCy's beam_ner")
     ap.add_argument("--beam-density", type=float, default=0.0,
                     help="prune beam candidates scoring below this fraction of the best (0 = keep all)")
+    ap.add_argument("--hidden-width", type=int, default=0,
+                    help="widen md's ner hidden layer (64) to this many units before training, keeping md's "
+                         "function: old units unchanged, new units' outputs start at zero weight; 0 = keep 64")
     ap.add_argument("--ship-only", action="store_true",
                     help="skip training: re-ship WORK/best (or re-average WORK/seed-*/best) and rebuild the gazetteer")
     args = ap.parse_args()
@@ -223,6 +226,8 @@ def train_one(args, seed: int, work: Path) -> None:
     assert nlp.pipe_names == ["ner"], nlp.pipe_names
     ner = nlp.get_pipe("ner")
     set_beam(ner, args.beam_width, args.beam_update_prob, args.beam_density)
+    if args.hidden_width:
+        widen(nlp, args.hidden_width, seed)
     label_map = ONTO if args.label_map == "onto" else None
     for label in LABELS:
         ner.add_label(label_map[label] if label_map else label)
@@ -277,6 +282,52 @@ def train_one(args, seed: int, work: Path) -> None:
                     break
     print(f"seed {seed}: best dev micro F1 {best_f:.4f} at step {best_step}", flush=True)
     (work / "train_log.json").write_text(json.dumps(log, indent=1))
+
+
+def widen(nlp, width: int, seed: int) -> None:
+    """Grow the ner hidden layer (tok2vec's output projection, the precomputed lower layer and the
+    upper layer's input) to ``width`` units, Net2Net style: the old units keep their weights and
+    ignore the new inputs, the new units start random and the upper layer reads them with zero weight,
+    so the widened model predicts exactly as before its first update."""
+    import numpy
+    rng = numpy.random.default_rng(seed)
+    model = nlp.get_pipe("ner").model
+    t2v, lower, upper = model.get_ref("tok2vec"), model.get_ref("lower"), model.get_ref("upper")
+    proj = t2v.layers[-1]
+    old = proj.get_dim("nO")
+    if width <= old:
+        return
+    W, b = proj.get_param("W"), proj.get_param("b")
+    nW = numpy.zeros((width, W.shape[1]), dtype=W.dtype)
+    nW[:old] = W
+    nW[old:] = rng.normal(0, (2.0 / (W.shape[1] + width)) ** 0.5, (width - old, W.shape[1]))
+    nb = numpy.zeros((width,), dtype=b.dtype)
+    nb[:old] = b
+    # thinc refuses to change a dimension of a layer that has parameters: set the record directly
+    for m in (proj, t2v):
+        m._dims["nO"] = width
+    proj.set_param("W", nW)
+    proj.set_param("b", nb)
+    LW, Lb, Lpad = lower.get_param("W"), lower.get_param("b"), lower.get_param("pad")
+    nF, _, nP, _ = LW.shape
+    nLW = numpy.zeros((nF, width, nP, width), dtype=LW.dtype)
+    nLW[:, :old, :, :old] = LW
+    nLW[:, old:, :, :] = rng.normal(0, (1.0 / (nF * width)) ** 0.5, (nF, width - old, nP, width))
+    nLb = numpy.zeros((width, nP), dtype=Lb.dtype)
+    nLb[:old] = Lb
+    nLpad = numpy.zeros((1, nF, width, nP), dtype=Lpad.dtype)
+    nLpad[:, :, :old] = Lpad
+    lower._dims.update(nO=width, nI=width)
+    lower.set_param("W", nLW)
+    lower.set_param("b", nLb)
+    lower.set_param("pad", nLpad)
+    UW = upper.get_param("W")
+    nUW = numpy.zeros((UW.shape[0], width), dtype=UW.dtype)
+    nUW[:, :old] = UW
+    upper._dims["nI"] = width
+    upper.set_param("W", nUW)
+    nlp._pipe_configs["ner"]["model"]["hidden_width"] = width
+    print(f"ner hidden layer widened {old} -> {width}", flush=True)
 
 
 def set_beam(ner, width: int, update_prob: float, density: float) -> None:
