@@ -76,6 +76,27 @@ def test_hybrid_reranks_by_meaning(hybrid_index):
     assert _ids(result)[0] == "auto"
 
 
+def test_cosines_of_a_lexical_top_are_the_full_scan_s(tmp_path):
+    """Re-ranking reads only the chosen articles' passages, and gets their exact best cosines."""
+    from index.search import semantic
+
+    settings = make_settings(tmp_path / "index", entities=False)
+    with Index.open(settings.index_dir, create=True, settings=settings) as index:
+        _ingest(index, CORPUS[:2])
+        _ingest(index, CORPUS[2:])  # two segments: ordinals of both
+        assert index.delete(["wheat"]) == 1
+        snapshot = index.backend.store.snapshot()
+        assert len(snapshot.parts) >= 2
+        query = semantic.query_vector(QUERY)
+        full = semantic.article_cosines(snapshot, query)
+        assert np.isfinite(full).sum() == 3  # the deleted article has none
+        for among in ([0], [1, snapshot.articles - 1], list(range(snapshot.articles)), []):
+            chosen = semantic.article_cosines(snapshot, query, np.asarray(among, dtype=np.int64))
+            assert np.array_equal(chosen[among], full[among])
+            rest = np.setdiff1d(np.arange(snapshot.articles), among)
+            assert np.isneginf(chosen[rest]).all()
+
+
 def test_mode_is_checked_and_reported_by_the_api(client):
     body = client.get("/api/v1/search?q=Kalbajar&mode=lexical").get_json()
     assert body["semantic"] == "off"

@@ -4,8 +4,9 @@ Every passage the enricher has embedded (index/enrichment.py) has an int8 vector
 with a scale in its segment's arrays (index/store/building.py).  For a search:
 
     query      the query's own vector (index/text/embeddings.py), kept per process by text
-    cosines    the query against every live passage, exactly (int8 codes times the query,
-               a chunk at a time, times each passage's scale); an article scores its best passage
+    cosines    the query against the passages of the lexical top `rerank` articles, exactly (int8
+               codes times the query, times each passage's scale); an article scores its best
+               passage.  Only when vectors may add articles (below) is every live passage read
     mix        over the lexical top `depth` and the dense top `depth`: weight x the cosine
                plus (1 - weight) x the BM25 score, each min-max normalised over its own top
                (bench/fusion.py measured this against reciprocal rank fusion: it won on every set)
@@ -45,6 +46,7 @@ class Hybrid:
     weight: float = 0.3  # share of the cosine in the mix; the BM25 score has the rest
     depth: int = 100  # how far down each ranking the mix looks
     min_cosine: float = 0.3  # an article found by its vector alone is at least this close to the query
+    rerank: int = 1000  # unless vectors may add articles, only the lexical top this deep is read for cosines
 
 
 HYBRID = Hybrid()
@@ -78,8 +80,12 @@ def any_embedded(snapshot) -> bool:
     return counts["unembedded"] < counts["articles"]
 
 
-def article_cosines(snapshot, query: np.ndarray) -> np.ndarray:
-    """Every article's best passage cosine with the query; -inf for deleted or unembedded articles."""
+def article_cosines(snapshot, query: np.ndarray, among: np.ndarray | None = None) -> np.ndarray:
+    """Every article's best passage cosine with the query; -inf for deleted or unembedded articles.
+
+    With `among` (sorted article ordinals), only those articles' passages are read and every
+    other article is -inf: re-ranking a lexical top costs its few passages, not the archive.
+    """
     best = np.full(snapshot.articles, -np.inf, dtype=np.float32)
     query = np.asarray(query, dtype=np.float32)
     for i, part in enumerate(snapshot.parts):
@@ -87,15 +93,36 @@ def article_cosines(snapshot, query: np.ndarray) -> np.ndarray:
         codes, scale = data["vectors"], data["vector_scale"]
         if not len(scale) or not scale.any():  # a segment written before the enricher reached it
             continue
-        cosines = np.empty(len(scale), dtype=np.float32)
-        for start in range(0, len(scale), CHUNK):
-            cosines[start:start + CHUNK] = codes[start:start + CHUNK].astype(np.float32) @ query
-        cosines *= scale
-        cosines[(scale == 0) | ~part.passage_live] = -np.inf
         owners = np.asarray(data["passage_article"])  # sorted: an article's passages are together
-        starts = np.flatnonzero(np.concatenate([[True], owners[1:] != owners[:-1]]))
-        best[owners[starts] + snapshot.article_base[i]] = np.maximum.reduceat(cosines, starts)
+        base = snapshot.article_base[i]
+        if among is None:
+            rows = None
+            cosines = np.empty(len(scale), dtype=np.float32)
+            for start in range(0, len(scale), CHUNK):
+                cosines[start:start + CHUNK] = codes[start:start + CHUNK].astype(np.float32) @ query
+        else:
+            local = among[(among >= base) & (among < snapshot.article_base[i + 1])] - base
+            if not len(local):
+                continue
+            first, last = np.searchsorted(owners, local), np.searchsorted(owners, local, side="right")
+            rows = np.repeat(last - np.cumsum(last - first), last - first) + np.arange((last - first).sum())
+            if not len(rows):
+                continue
+            cosines = codes[rows].astype(np.float32) @ query
+        cosines *= scale if rows is None else scale[rows]
+        dead = (scale == 0) | ~part.passage_live
+        cosines[dead if rows is None else dead[rows]] = -np.inf
+        held = owners if rows is None else owners[rows]
+        starts = np.flatnonzero(np.concatenate([[True], held[1:] != held[:-1]]))
+        best[held[starts] + base] = np.maximum.reduceat(cosines, starts)
     return best
+
+
+def lexical_top(lexical: np.ndarray, found: np.ndarray, depth: int) -> np.ndarray:
+    """The `depth` best of `found` by their lexical scores, as sorted ordinals (all of them when fewer)."""
+    if len(found) <= depth:
+        return np.asarray(found, dtype=np.int64)
+    return np.sort(found[np.argpartition(-lexical[found], depth - 1)[:depth]])
 
 
 def is_plain(plan: QueryPlan) -> bool:
