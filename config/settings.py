@@ -68,6 +68,9 @@ class Settings:
     enrich: str = _setting("background", "When entities are extracted: background (after the text is searchable, by an enricher process) or inline (before a write returns).")
     ner_processes: int = _setting(os.cpu_count() or 1, "Processes used for entity extraction during a batch ingest.")
     semantic: bool = _setting(True, "Hybrid search: passages get sentence vectors (by the enricher, after the text is searchable), mixed with BM25 at query time; off: lexical only, nothing embedded.")
+    hybrid_rerank: int = _setting(1000, "Hybrid search reads the vectors of the lexical top this many articles; "
+                                         "0 reads every passage's (exact, slower on big archives). A query whose "
+                                         "words meet nowhere always reads every passage, to find articles by meaning.")
     feedback: bool = _setting(True, "Allow pseudo-relevance feedback when a search asks for it (feedback=true): queries of up to 3 words ranked with the words of their best results too, listed in the answer's expanded; 0 refuses it everywhere.")
     embedding_threads: int = _setting(os.cpu_count() or 1, "Threads the enricher encodes passages with (one BLAS thread each).")
     max_per_page: int = _setting(100, "Largest accepted per_page.")

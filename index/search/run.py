@@ -171,7 +171,7 @@ def _mix(snapshot, plan, request: SearchRequest, ctx: Context, scored: Scored, f
     lexical = np.zeros(snapshot.articles)
     lexical[found] = scored.of(found)
     add = plain and request.match != "all" and not scored.holding(found, len(plan.units)).any()
-    among = None if add else dense.lexical_top(lexical, found, ctx.hybrid.rerank)
+    among = None if add or not ctx.hybrid.rerank else dense.lexical_top(lexical, found, ctx.hybrid.rerank)
     cosines = dense.article_cosines(snapshot, dense.query_vector(text), among)
     mixed, added = dense.mix(lexical, found, cosines, allowed, add, ctx.hybrid)
     units_found = np.zeros(snapshot.articles, dtype=np.int32)

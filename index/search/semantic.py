@@ -46,7 +46,7 @@ class Hybrid:
     weight: float = 0.3  # share of the cosine in the mix; the BM25 score has the rest
     depth: int = 100  # how far down each ranking the mix looks
     min_cosine: float = 0.3  # an article found by its vector alone is at least this close to the query
-    rerank: int = 1000  # unless vectors may add articles, only the lexical top this deep is read for cosines
+    rerank: int = 1000  # unless vectors may add articles, only the lexical top this deep is read (0: all)
 
 
 HYBRID = Hybrid()
