@@ -136,8 +136,8 @@ def _pairs_by_value(data, kind: str) -> tuple[np.ndarray, np.ndarray]:
         article_key, value_key, names_key, names = PAIRS[kind]
         local = np.asarray(data[value_key], dtype=np.int64)
         values = _numbers(data, names_key, names)[local] if len(local) else np.zeros(0, np.int64)
-        order = np.argsort(values, kind="stable")
-        cache[("pairs", kind)] = (values[order], np.asarray(data[article_key], dtype=np.int64)[order])
+        order = np.argsort(values, kind="stable")  # int32 kept: a million passages' pairs are tens of MB
+        cache[("pairs", kind)] = (values[order].astype(np.int32), np.asarray(data[article_key], dtype=np.int32)[order])
     return cache[("pairs", kind)]
 
 
@@ -222,19 +222,19 @@ def entity_pairs(part, catalog) -> tuple[np.ndarray, np.ndarray]:
     kept: dict = _segment_cache(data).setdefault("entity_pairs", {})
     found = kept.get(version)
     if found is None:
-        local = np.asarray(data["entity_key"], dtype=np.int64)
-        articles = np.asarray(data["entity_article"], dtype=np.int64)
+        local = np.asarray(data["entity_key"])
+        articles = np.asarray(data["entity_article"], dtype=np.int32)  # the mapped column itself when int32
         if len(local):
-            targets = of_key[keys[local]]
+            targets = of_key[keys[local]].astype(np.int32)  # int32 kept: tens of MB at a million passages
             shared = (np.bincount(of_key, minlength=len(names)) > 1)[targets]
             if shared.any():
-                pairs = unique(articles[shared] * (1 << 24) + targets[shared])
-                found = (np.concatenate([articles[~shared], pairs >> 24]),
-                         np.concatenate([targets[~shared], pairs & ((1 << 24) - 1)]))
+                pairs = unique(articles[shared].astype(np.int64) * (1 << 24) + targets[shared])
+                found = (np.concatenate([articles[~shared], (pairs >> 24).astype(np.int32)]),
+                         np.concatenate([targets[~shared], (pairs & ((1 << 24) - 1)).astype(np.int32)]))
             else:
                 found = (articles, targets)
         else:
-            found = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+            found = (np.zeros(0, np.int32), np.zeros(0, np.int32))
         while len(kept) >= 2:
             kept.pop(next(iter(kept)))
         kept[version] = found
