@@ -54,7 +54,7 @@ def _segment_cache(data) -> dict:
 def _numbers(data, meta_key: str, names: Names) -> np.ndarray:
     cache = _segment_cache(data)
     if meta_key not in cache:
-        cache[meta_key] = names.of(data.meta[meta_key])
+        cache[meta_key] = names.of(data.meta.read(meta_key))
     return cache[meta_key]
 
 
