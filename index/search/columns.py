@@ -180,26 +180,42 @@ def entity_targets(catalog) -> tuple[np.ndarray, list[str], str]:
 
     The version stays the same from one catalog to the next while the keys that
     existed before map as they did (new keys may be added): segment pairs built
-    for the old version stay right.
+    for the old version stay right.  Keys numbered since the last call (a commit's
+    new segment) are added to the catalog's table, not the whole table redone.
     """
     found = catalog.__dict__.get("_targets")
     if found is not None and len(found[0]) == len(ENTITY_KEYS.names):
         return found
-    number: dict[str, int] = {}
-    names: list[str] = []
-    of_key = np.zeros(len(ENTITY_KEYS.names), dtype=np.int64)
-    for i, key in enumerate(list(ENTITY_KEYS.names)):
+    with _TARGETS_LOCK:  # one thread extends the table; the others then find it done
+        return _extend_targets(catalog)
+
+
+_TARGETS_LOCK = threading.Lock()
+
+
+def _extend_targets(catalog) -> tuple[np.ndarray, list[str], str]:
+    found = catalog.__dict__.get("_targets")
+    count = len(ENTITY_KEYS.names)
+    if found is not None and len(found[0]) == count:
+        return found
+    if found is None:
+        start, number, names, of_key = 0, {}, [], np.zeros(count, dtype=np.int64)
+    else:
+        start, number, names = len(found[0]), catalog.__dict__["_target_numbers"], list(found[1])
+        of_key = np.concatenate([found[0], np.zeros(count - start, dtype=np.int64)])
+    for i, key in enumerate(ENTITY_KEYS.names[start:count], start):
         target = catalog.canonical.get(key, key)
         if target not in number:
             number[target] = len(names)
             names.append(target)
         of_key[i] = number[target]
-    last = _LAST.get("targets")
+    last = found or _LAST.get("targets")
     if last is not None and len(last[0]) <= len(of_key) and np.array_equal(of_key[:len(last[0])], last[0]) \
             and names[:len(last[1])] == last[1]:
         version = last[2]
     else:
         version = hashlib.blake2b(of_key.tobytes() + "\n".join(names).encode(), digest_size=12).hexdigest()
+    catalog.__dict__["_target_numbers"] = number
     found = catalog.__dict__["_targets"] = _LAST["targets"] = (of_key, names, version)
     return found
 
