@@ -34,6 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import news_sets  # noqa: E402
+from scale import percentile  # noqa: E402
 from common import Index, Settings  # noqa: E402
 
 from index import SearchRequest  # noqa: E402
@@ -43,11 +44,6 @@ VARIANTS = {
     "hybrid": ({}, {"mode": "hybrid"}),
     "full-scan": ({"hybrid_rerank": 0}, {"mode": "hybrid"}),
 }
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, round(share * len(ordered)) - 1))]
 
 
 def build(path: Path, copies: int) -> None:
@@ -108,12 +104,12 @@ def main(argv: list[str] | None = None) -> int:
     for index in indexes.values():
         index.close()
 
-    lexical_p95 = percentile(times["lexical"], 0.95)
+    lexical_p95 = percentile(times["lexical"], 95)
     figures = {"queries": len(queries), "rounds": args.rounds, "semantic": sorted(states),
                "first_pages_differ": differ}
     print(f"{len(queries)} queries x {args.rounds} rounds on {args.index} (semantic: {', '.join(sorted(states))})")
     for name, values in times.items():
-        p50, p95 = statistics.median(values), percentile(values, 0.95)
+        p50, p95 = statistics.median(values), percentile(values, 95)
         figures[name] = {"p50_ms": round(p50, 1), "p95_ms": round(p95, 1), "p95_vs_lexical": round(p95 / lexical_p95, 2)}
         print(f"{name:10} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   p95 / lexical {p95 / lexical_p95:.2f}x")
     print(f"first pages that differ between hybrid and full-scan: {differ} of {len(queries)}")
