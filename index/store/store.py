@@ -28,6 +28,7 @@ from whoosh.index import EmptyIndexError, LockError
 from index.arrays import unique
 from index.article import Article
 from index.errors import Stale
+from index.heap import release_freed_memory
 from index.store import merging, whoosh_io, writer
 from index.store.analyzed import analyse_article
 from index.store.building import SegmentBuilder, band_hash, save
@@ -141,8 +142,9 @@ class Store:
             keys = {part.key for part in parts}
             for key in [k for k in self._readers if k not in keys]:
                 self._readers.pop(key).close()
-            self._snapshot = Snapshot(generation, parts, self._reader, previous=current)
-            return self._snapshot
+            snapshot = self._snapshot = Snapshot(generation, parts, self._reader, previous=current)
+        release_freed_memory()  # the snapshot before `current` and its arrays are gone now
+        return snapshot
 
     def _reader(self, segment):
         key = whoosh_io.segment_key(segment)
