@@ -69,7 +69,7 @@ def build(path: Path, copies: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--index", type=Path, required=True, help="an index built with passage vectors")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=3, help="passes over the queries (0 with --build: build only)")
     parser.add_argument("--build", type=int, metavar="COPIES", help="first build the index: copies of the news corpus")
     parser.add_argument("--vector-cache", type=Path, help="vectors kept by bench/vector_cache.py, for --build")
     parser.add_argument("--json", action="store_true", help="end with one JSON line of figures")
@@ -80,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
             import vector_cache
             print(f"vector cache: {vector_cache.install(args.vector_cache)} vectors")
         build(args.index, args.build)
+        if not args.rounds:
+            return 0
     queries = [q["text"] for q in news_sets.read_queries()]
     indexes = {name: Index.open(args.index, settings=Settings(index_dir=args.index, result_cache_size=0, **settings))
                for name, (settings, _) in VARIANTS.items()}
