@@ -78,7 +78,8 @@ class Settings:
     query_time_limit: float = _setting(2.0, "Seconds a query may run before it returns partial results.")
     result_cache_size: int = _setting(256, "Search results kept per worker until the next commit (0 turns the cache off).")
     warm: bool = _setting(True, "Each gunicorn worker reads the index's arrays in the background as it starts.")
-    postings_cache: int = _setting(10_000_000, "Postings (document, frequency) kept in memory per worker for ranking and matching, 8 bytes each.")
+    postings_cache: int = _setting(4_000_000, "Postings (document, frequency) of joined lists kept in memory per worker for ranking and matching, 10 bytes each; "
+                                              "right after a commit the generation before keeps its own until its last search ends.")
     max_query_length: int = _setting(1_000, "Longest accepted query string, in characters.")
     max_query_terms: int = _setting(64, "Most terms a query may contain.")
     allow_leading_wildcards: bool = _setting(False, "Allow queries such as *stan (expensive: they walk the vocabulary).")

@@ -55,7 +55,8 @@ class WhooshBackend:
 
     @classmethod
     def open(cls, path: Path, settings: Settings, aliases: Aliases, create: bool = False) -> "WhooshBackend":
-        store = Store.open(path, create=create, write_lock_timeout=settings.write_lock_timeout, merge=settings.merge)
+        store = Store.open(path, create=create, write_lock_timeout=settings.write_lock_timeout, merge=settings.merge,
+                           postings_held=settings.postings_cache)
         return cls(store, settings, aliases)
 
     def close(self) -> None:
