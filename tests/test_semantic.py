@@ -71,6 +71,21 @@ def test_queries_whose_words_meet_keep_exactly_their_matches(hybrid_index):
     assert strict.total == 0  # match=all stays strict: nothing is added by meaning
 
 
+def test_every_match_keeps_a_score_above_zero(hybrid_index):
+    """The mix shares out the top BM25 score: even the last match in both rankings scores above 0 (exports show it)."""
+    result = hybrid_index.search(SearchRequest(q="wheat OR bank OR mine OR automobile"))
+    assert result.semantic == "on" and result.total == 4
+    assert all(hit.score > 0 for hit in result.hits)
+    from index.search.semantic import Hybrid, mix
+
+    # Article 2 is last by its words and by its vector; article 3 matches below the top (depth 2).
+    lexical = np.array([0.0, 5.0, 2.0, 1.0])
+    cosines = np.array([0.9, 0.6, 0.2, 0.1], dtype=np.float32)
+    mixed, added = mix(lexical, np.array([1, 2, 3]), cosines, np.ones(4, dtype=bool), False, Hybrid(depth=2))
+    assert len(added) == 0
+    assert mixed[1] > mixed[2] > mixed[3] > 0
+
+
 def test_hybrid_reranks_by_meaning(hybrid_index):
     result = hybrid_index.search(SearchRequest(q="falling demand for vehicles"))
     assert _ids(result)[0] == "auto"

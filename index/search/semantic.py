@@ -8,8 +8,9 @@ with a scale in its segment's arrays (index/store/building.py).  For a search:
                codes times the query, times each passage's scale); an article scores its best
                passage.  Only when vectors may add articles (below) is every live passage read
     mix        over the lexical top `depth` and the dense top `depth`: weight x the cosine
-               plus (1 - weight) x the BM25 score, each min-max normalised over its own top
-               (bench/fusion.py measured this against reciprocal rank fusion: it won on every set)
+               (min-max normalised over its top) plus (1 - weight) x the BM25 score as a share
+               of the top one (bench/fusion.py measured a linear mix against reciprocal rank
+               fusion: it won on every set; a share keeps every match's score above 0)
     additions  when no article holds every word of a plain query (words only: no quotes, fields,
                wildcards or NOT; match auto or any), the dense top whose best passage is close
                (cosine >= min_cosine) joins the results: "car maker job cuts" finds "automobile
@@ -167,8 +168,8 @@ def mix(lexical: np.ndarray, found: np.ndarray, cosines: np.ndarray, allowed: np
     """
     depth = params.depth
     lex_top = found[np.argsort(-lexical[found], kind="stable")[:depth]]
-    low, span = _minmax(lexical, lex_top)
-    lex_norm = (lexical - low) / span
+    top_score = float(lexical[lex_top].max()) if len(lex_top) else 0.0
+    lex_norm = lexical / (top_score or 1.0)  # a share of the top BM25 score: every match keeps one above 0
     eligible = np.flatnonzero(allowed & np.isfinite(cosines))
     dense_top = eligible[np.argsort(-cosines[eligible], kind="stable")[:depth]]
     dlow, dspan = _minmax(cosines, dense_top)
@@ -179,7 +180,7 @@ def mix(lexical: np.ndarray, found: np.ndarray, cosines: np.ndarray, allowed: np
         else np.zeros(0, np.int64)
     union = np.union1d(lex_top, added)
     union = np.union1d(union, dense_top[in_found[dense_top]])
-    mixed = (1 - params.weight) * np.minimum(lex_norm, 0.0)  # below the lexical top: their words' order
+    mixed = (1 - params.weight) * lex_norm  # below the lexical top: their words' order, under every top article
     lex_part = np.clip(lex_norm[union], 0.0, 1.0)
     lex_part[~in_found[union]] = 0.0
     dense_part = np.where(np.isfinite(cosines[union]), dense_norm[union], lex_part)  # not embedded yet
