@@ -4,7 +4,10 @@
 The corpus goes through the real ingest pipeline (`article_from_record` and
 `Index.ingest`: passages and all; entities off, a setting, to save time) into a
 temporary index, and every query runs through `Index.search`, the call the API
-makes, with the API's default settings; results are articles.  In the same run a
+makes, with the API's default settings; results are articles, each on its own:
+stories are not collapsed (bm25s ranks every article, and the judgements count
+each version of a story; the `collapsed` variant shows the API's default
+grouping, where a hit stands for its versions).  In the same run a
 plain baseline ranks the same documents: `bm25s` BM25 over title + text, with an
 OR query (every document containing any word), tokenised with English stop
 words and the Porter stemmer.  Both are scored with nDCG@10 (linear gain, as
@@ -58,6 +61,7 @@ DEPTH = 100  # results taken per query: Recall@100 needs a hundred
 # Ranking variants a run can compare (--variants), each as SearchRequest fields; "default" is the API's defaults.
 VARIANTS = {
     "default": {},
+    "collapsed": {"collapse": True},
     "lexical": {"mode": "lexical", "feedback": False},
     "feedback": {"mode": "lexical", "feedback": True},
     "hybrid": {"mode": "hybrid", "feedback": False},
@@ -114,7 +118,8 @@ def run_newsindex(index, beir: BeirSet, match: str = "auto", scores: dict | None
     """
     runs = {}
     for qid, text in beir.queries.items():
-        request = SearchRequest(q=text, per_page=DEPTH, facets=False, match=match, **VARIANTS[variant])
+        request = SearchRequest(q=text, per_page=DEPTH, facets=False, match=match,
+                                **{"collapse": False, **VARIANTS[variant]})
         hits = index.search(request).hits
         runs[qid] = [hit.id for hit in hits]
         if scores is not None:

@@ -76,7 +76,7 @@ def reuters_texts(path: Path, even: bool) -> list[str]:
     import news_sets
     from common import read_jsonl
 
-    from index.ingest.documents import InvalidArticle, article_from_record
+    from index import InvalidArticle, article_from_record
     from index.ingest.outlets import Outlets
     from index.ingest.passages import split_passages
     from index.text.embeddings import passage_text
@@ -97,7 +97,7 @@ def reuters_texts(path: Path, even: bool) -> list[str]:
 def scifact_texts(folder: Path) -> list[str]:
     from common import read_beir
 
-    from index.ingest.documents import InvalidArticle, article_from_record
+    from index import InvalidArticle, article_from_record
     from index.ingest.outlets import Outlets
     from index.ingest.passages import split_passages
     from index.text.embeddings import passage_text

@@ -68,6 +68,9 @@ class Settings:
     enrich: str = _setting("background", "When entities are extracted: background (after the text is searchable, by an enricher process) or inline (before a write returns).")
     ner_processes: int = _setting(os.cpu_count() or 1, "Processes used for entity extraction during a batch ingest.")
     semantic: bool = _setting(True, "Hybrid search: passages get sentence vectors (by the enricher, after the text is searchable), mixed with BM25 at query time; off: lexical only, nothing embedded.")
+    hybrid_rerank: int = _setting(1000, "Hybrid search reads the vectors of the lexical top this many articles; "
+                                         "0 reads every passage's (exact, slower on big archives). A query whose "
+                                         "words meet nowhere always reads every passage, to find articles by meaning.")
     feedback: bool = _setting(True, "Allow pseudo-relevance feedback when a search asks for it (feedback=true): queries of up to 3 words ranked with the words of their best results too, listed in the answer's expanded; 0 refuses it everywhere.")
     embedding_threads: int = _setting(os.cpu_count() or 1, "Threads the enricher encodes passages with (one BLAS thread each).")
     max_per_page: int = _setting(100, "Largest accepted per_page.")
@@ -75,7 +78,8 @@ class Settings:
     query_time_limit: float = _setting(2.0, "Seconds a query may run before it returns partial results.")
     result_cache_size: int = _setting(256, "Search results kept per worker until the next commit (0 turns the cache off).")
     warm: bool = _setting(True, "Each gunicorn worker reads the index's arrays in the background as it starts.")
-    postings_cache: int = _setting(10_000_000, "Postings (document, frequency) kept in memory per worker for ranking and matching, 8 bytes each.")
+    postings_cache: int = _setting(4_000_000, "Postings (document, frequency) of joined lists kept in memory per worker for ranking and matching, 10 bytes each; "
+                                              "right after a commit the generation before keeps its own until its last search ends.")
     max_query_length: int = _setting(1_000, "Longest accepted query string, in characters.")
     max_query_terms: int = _setting(64, "Most terms a query may contain.")
     allow_leading_wildcards: bool = _setting(False, "Allow queries such as *stan (expensive: they walk the vocabulary).")

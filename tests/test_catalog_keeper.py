@@ -105,3 +105,26 @@ def test_a_big_archive_builds_its_catalog_in_one_process_and_every_worker_reads_
 def as_if_big(index):
     index.backend.catalogs.inline_keys = 0  # a catalog of any size counts as big
     return index.backend.catalogs
+
+
+def test_entity_targets_grow_with_new_keys_as_a_fresh_table_would():
+    """A commit numbers new keys; the catalog's key -> entity table is extended, same as built afresh."""
+    import numpy as np
+
+    from index.search.catalog import EntityCatalog
+    from index.search.columns import ENTITY_KEYS, entity_targets
+
+    ENTITY_KEYS.of(["test-targets/u.s.", "test-targets/united states"])
+    catalog = EntityCatalog(canonical={"test-targets/u.s.": "test-targets/united states",
+                                       "test-targets/imf": "test-targets/international monetary fund"})
+    first = entity_targets(catalog)
+    ENTITY_KEYS.of(["test-targets/imf", "test-targets/new name"])  # a new segment's keys
+    grown = entity_targets(catalog)
+    fresh = entity_targets(EntityCatalog(canonical=dict(catalog.canonical)))
+    assert len(grown[0]) == len(ENTITY_KEYS.names) > len(first[0])
+    assert grown[2] == first[2]  # old keys map as before: pairs built for this version stay right
+    named = [grown[1][n] for n in grown[0]]
+    assert named == [fresh[1][n] for n in fresh[0]]
+    imf = ENTITY_KEYS.number["test-targets/imf"]
+    assert named[imf] == "test-targets/international monetary fund"
+    assert np.array_equal(grown[0][:len(first[0])], first[0])

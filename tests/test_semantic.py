@@ -71,9 +71,45 @@ def test_queries_whose_words_meet_keep_exactly_their_matches(hybrid_index):
     assert strict.total == 0  # match=all stays strict: nothing is added by meaning
 
 
+def test_every_match_keeps_a_score_above_zero(hybrid_index):
+    """The mix shares out the top BM25 score: even the last match in both rankings scores above 0 (exports show it)."""
+    result = hybrid_index.search(SearchRequest(q="wheat OR bank OR mine OR automobile"))
+    assert result.semantic == "on" and result.total == 4
+    assert all(hit.score > 0 for hit in result.hits)
+    from index.search.semantic import Hybrid, mix
+
+    # Article 2 is last by its words and by its vector; article 3 matches below the top (depth 2).
+    lexical = np.array([0.0, 5.0, 2.0, 1.0])
+    cosines = np.array([0.9, 0.6, 0.2, 0.1], dtype=np.float32)
+    mixed, added = mix(lexical, np.array([1, 2, 3]), cosines, np.ones(4, dtype=bool), False, Hybrid(depth=2))
+    assert len(added) == 0
+    assert mixed[1] > mixed[2] > mixed[3] > 0
+
+
 def test_hybrid_reranks_by_meaning(hybrid_index):
     result = hybrid_index.search(SearchRequest(q="falling demand for vehicles"))
     assert _ids(result)[0] == "auto"
+
+
+def test_cosines_of_a_lexical_top_are_the_full_scan_s(tmp_path):
+    """Re-ranking reads only the chosen articles' passages, and gets their exact best cosines."""
+    from index.search import semantic
+
+    settings = make_settings(tmp_path / "index", entities=False)
+    with Index.open(settings.index_dir, create=True, settings=settings) as index:
+        _ingest(index, CORPUS[:2])
+        _ingest(index, CORPUS[2:])  # two segments: ordinals of both
+        assert index.delete(["wheat"]) == 1
+        snapshot = index.backend.store.snapshot()
+        assert len(snapshot.parts) >= 2
+        query = semantic.query_vector(QUERY)
+        full = semantic.article_cosines(snapshot, query)
+        assert np.isfinite(full).sum() == 3  # the deleted article has none
+        for among in ([0], [1, snapshot.articles - 1], list(range(snapshot.articles)), []):
+            chosen = semantic.article_cosines(snapshot, query, np.asarray(among, dtype=np.int64))
+            assert np.array_equal(chosen[among], full[among])
+            rest = np.setdiff1d(np.arange(snapshot.articles), among)
+            assert np.isneginf(chosen[rest]).all()
 
 
 def test_mode_is_checked_and_reported_by_the_api(client):

@@ -66,3 +66,15 @@ def test_a_commit_that_only_adds_extends_the_joined_lists_to_what_a_fresh_join_g
     assert store.snapshot()._extends is None
     assert index.search(SearchRequest(q="cocoa")).total == 4
     index.close()
+
+
+def test_joined_postings_kept_are_bounded_by_newsindex_postings_cache(tmp_path):
+    settings = make_settings(tmp_path / "index", entities=False, semantic=False, postings_cache=5)
+    with Index.open(settings.index_dir, create=True, settings=settings) as index:
+        index.ingest([article_from_record(article(str(i), f"Gold and cocoa output {i}."), index.outlets)
+                      for i in range(4)])
+        for q in ("gold", "cocoa", "output", "gold cocoa"):
+            assert index.search(SearchRequest(q=q)).total == 4
+        snapshot = index.backend.store.snapshot()
+        held = sum(len(ids) for ids, _ in snapshot._joined.values())
+        assert snapshot._joined and (held <= 5 or len(snapshot._joined) == 1)  # the newest list stays, even alone over

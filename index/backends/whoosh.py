@@ -14,6 +14,7 @@ from datetime import datetime
 import logging
 import time
 from collections import OrderedDict
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
@@ -29,6 +30,7 @@ from index.search.feedback import FEEDBACK, Feedback
 from index.search.plan import make_plan
 from index.search.related import related
 from index.search.run import Context, search
+from index.search.semantic import HYBRID
 from index.store.store import Store
 from index.text.aliases import Aliases
 from index.text.highlight import highlight
@@ -53,7 +55,8 @@ class WhooshBackend:
 
     @classmethod
     def open(cls, path: Path, settings: Settings, aliases: Aliases, create: bool = False) -> "WhooshBackend":
-        store = Store.open(path, create=create, write_lock_timeout=settings.write_lock_timeout, merge=settings.merge)
+        store = Store.open(path, create=create, write_lock_timeout=settings.write_lock_timeout, merge=settings.merge,
+                           postings_held=settings.postings_cache)
         return cls(store, settings, aliases)
 
     def close(self) -> None:
@@ -63,8 +66,9 @@ class WhooshBackend:
 
     def context(self) -> Context:
         feedback = FEEDBACK if self.settings.feedback else Feedback(max_units=0)
+        hybrid = replace(HYBRID, rerank=self.settings.hybrid_rerank)
         return Context(self.store.snapshot(), self.aliases, self.limits, semantic=self.settings.semantic,
-                       feedback=feedback, catalogs=self.catalogs)
+                       feedback=feedback, hybrid=hybrid, catalogs=self.catalogs)
 
     def search(self, request: SearchRequest) -> SearchResult:
         ctx = self.context()

@@ -43,7 +43,7 @@ class Params:
     field_weights: tuple[tuple[str, float], ...] = (("title", 3.0), ("body", 1.0), ("text", 1.0))
     coord: float = 1.0  # exponent of the coordination factor (0 turns it off)
     coord_max_units: int = 3  # longer queries are descriptions, not lists of required words
-    coord_idf: bool = False  # coordination counts each unit by its idf: missing a rare word costs more
+    coord_idf: bool = True  # coordination counts each unit by its idf: missing a rare word costs more (news sets)
     proximity: float = 0.6  # bonus (in idf units) for adjacent query words found next to each other
     proximity_slop: int = 1
     entity_score: float = 1.0  # an alias's entity clause scores like one occurrence of a word

@@ -54,7 +54,7 @@ def _segment_cache(data) -> dict:
 def _numbers(data, meta_key: str, names: Names) -> np.ndarray:
     cache = _segment_cache(data)
     if meta_key not in cache:
-        cache[meta_key] = names.of(data.meta[meta_key])
+        cache[meta_key] = names.of(data.meta.read(meta_key))
     return cache[meta_key]
 
 
@@ -136,8 +136,8 @@ def _pairs_by_value(data, kind: str) -> tuple[np.ndarray, np.ndarray]:
         article_key, value_key, names_key, names = PAIRS[kind]
         local = np.asarray(data[value_key], dtype=np.int64)
         values = _numbers(data, names_key, names)[local] if len(local) else np.zeros(0, np.int64)
-        order = np.argsort(values, kind="stable")
-        cache[("pairs", kind)] = (values[order], np.asarray(data[article_key], dtype=np.int64)[order])
+        order = np.argsort(values, kind="stable")  # int32 kept: a million passages' pairs are tens of MB
+        cache[("pairs", kind)] = (values[order].astype(np.int32), np.asarray(data[article_key], dtype=np.int32)[order])
     return cache[("pairs", kind)]
 
 
@@ -180,26 +180,42 @@ def entity_targets(catalog) -> tuple[np.ndarray, list[str], str]:
 
     The version stays the same from one catalog to the next while the keys that
     existed before map as they did (new keys may be added): segment pairs built
-    for the old version stay right.
+    for the old version stay right.  Keys numbered since the last call (a commit's
+    new segment) are added to the catalog's table, not the whole table redone.
     """
     found = catalog.__dict__.get("_targets")
     if found is not None and len(found[0]) == len(ENTITY_KEYS.names):
         return found
-    number: dict[str, int] = {}
-    names: list[str] = []
-    of_key = np.zeros(len(ENTITY_KEYS.names), dtype=np.int64)
-    for i, key in enumerate(list(ENTITY_KEYS.names)):
+    with _TARGETS_LOCK:  # one thread extends the table; the others then find it done
+        return _extend_targets(catalog)
+
+
+_TARGETS_LOCK = threading.Lock()
+
+
+def _extend_targets(catalog) -> tuple[np.ndarray, list[str], str]:
+    found = catalog.__dict__.get("_targets")
+    count = len(ENTITY_KEYS.names)
+    if found is not None and len(found[0]) == count:
+        return found
+    if found is None:
+        start, number, names, of_key = 0, {}, [], np.zeros(count, dtype=np.int64)
+    else:
+        start, number, names = len(found[0]), catalog.__dict__["_target_numbers"], list(found[1])
+        of_key = np.concatenate([found[0], np.zeros(count - start, dtype=np.int64)])
+    for i, key in enumerate(ENTITY_KEYS.names[start:count], start):
         target = catalog.canonical.get(key, key)
         if target not in number:
             number[target] = len(names)
             names.append(target)
         of_key[i] = number[target]
-    last = _LAST.get("targets")
+    last = found or _LAST.get("targets")
     if last is not None and len(last[0]) <= len(of_key) and np.array_equal(of_key[:len(last[0])], last[0]) \
             and names[:len(last[1])] == last[1]:
         version = last[2]
     else:
         version = hashlib.blake2b(of_key.tobytes() + "\n".join(names).encode(), digest_size=12).hexdigest()
+    catalog.__dict__["_target_numbers"] = number
     found = catalog.__dict__["_targets"] = _LAST["targets"] = (of_key, names, version)
     return found
 
@@ -222,19 +238,19 @@ def entity_pairs(part, catalog) -> tuple[np.ndarray, np.ndarray]:
     kept: dict = _segment_cache(data).setdefault("entity_pairs", {})
     found = kept.get(version)
     if found is None:
-        local = np.asarray(data["entity_key"], dtype=np.int64)
-        articles = np.asarray(data["entity_article"], dtype=np.int64)
+        local = np.asarray(data["entity_key"])
+        articles = np.asarray(data["entity_article"], dtype=np.int32)  # the mapped column itself when int32
         if len(local):
-            targets = of_key[keys[local]]
+            targets = of_key[keys[local]].astype(np.int32)  # int32 kept: tens of MB at a million passages
             shared = (np.bincount(of_key, minlength=len(names)) > 1)[targets]
             if shared.any():
-                pairs = unique(articles[shared] * (1 << 24) + targets[shared])
-                found = (np.concatenate([articles[~shared], pairs >> 24]),
-                         np.concatenate([targets[~shared], pairs & ((1 << 24) - 1)]))
+                pairs = unique(articles[shared].astype(np.int64) * (1 << 24) + targets[shared])
+                found = (np.concatenate([articles[~shared], (pairs >> 24).astype(np.int32)]),
+                         np.concatenate([targets[~shared], (pairs & ((1 << 24) - 1)).astype(np.int32)]))
             else:
                 found = (articles, targets)
         else:
-            found = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+            found = (np.zeros(0, np.int32), np.zeros(0, np.int32))
         while len(kept) >= 2:
             kept.pop(next(iter(kept)))
         kept[version] = found

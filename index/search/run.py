@@ -168,10 +168,11 @@ def _mix(snapshot, plan, request: SearchRequest, ctx: Context, scored: Scored, f
     """BM25 mixed with the passage vectors (semantic.py): the mixed scores, and the matches with any additions."""
     plain = dense.is_plain(plan)
     text = request.q if plain else " ".join(u.label for u in plan.units)
-    cosines = dense.article_cosines(snapshot, dense.query_vector(text))
     lexical = np.zeros(snapshot.articles)
     lexical[found] = scored.of(found)
     add = plain and request.match != "all" and not scored.holding(found, len(plan.units)).any()
+    among = None if add or not ctx.hybrid.rerank else dense.lexical_top(lexical, found, ctx.hybrid.rerank)
+    cosines = dense.article_cosines(snapshot, dense.query_vector(text), among)
     mixed, added = dense.mix(lexical, found, cosines, allowed, add, ctx.hybrid)
     units_found = np.zeros(snapshot.articles, dtype=np.int32)
     units_found[found] = scored.units_found[scored._at(found)]

@@ -80,6 +80,14 @@ class Meta(dict):
                 dict.__setitem__(self, key, json.loads(self._read(f"{key}.json")))
         return dict.__getitem__(self, key)
 
+    def read(self, key: str):
+        """A value list without keeping it (the caller keeps what it derives: a million passages' names are MBs)."""
+        if dict.__contains__(self, key):
+            return dict.__getitem__(self, key)
+        if key not in LISTS:
+            raise KeyError(key)
+        return json.loads(self._read(f"{key}.json"))
+
     def _read(self, name: str) -> str:
         for attempt in range(3):  # a merge may retire the folder between our look and our read
             try:

@@ -25,7 +25,7 @@ from index.store import whoosh_io
 from index.store.building import TEXT_FIELDS
 from index.store.segment import SegmentData
 
-JOINED_POSTINGS_HELD = 4_000_000  # postings of joined lists kept per snapshot (32 MB)
+JOINED_POSTINGS_HELD = 4_000_000  # postings of joined lists kept per snapshot (40 MB): NEWSINDEX_POSTINGS_CACHE
 
 
 @dataclass
@@ -58,7 +58,8 @@ def make_part(segment, data: SegmentData, previous: Part | None = None) -> Part:
 class Snapshot:
     """One generation's segments, with per-generation caches (see the module docstring)."""
 
-    def __init__(self, generation: int, parts: list[Part], readers, previous: "Snapshot | None" = None):
+    def __init__(self, generation: int, parts: list[Part], readers, previous: "Snapshot | None" = None,
+                 postings_held: int = JOINED_POSTINGS_HELD):
         self.generation = generation
         self.parts = parts
         self._readers = readers  # segment key -> Whoosh SegmentReader (for stored fields), shared
@@ -70,6 +71,7 @@ class Snapshot:
         self.cache: dict = {}  # derived per-generation data, keyed by what it is
         self._joined: OrderedDict = OrderedDict()
         self._joined_held = 0
+        self._postings_held = postings_held
         # A commit that only added segments: joined lists of the snapshot before are extended, not rebuilt.
         self._extends = previous if previous is not None and _only_added(parts, previous.parts) else None
         if previous is not None:
@@ -145,7 +147,7 @@ class Snapshot:
     def postings(self, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray]:
         """(global ordinals, tfs) of a term's live postings in every segment, in ordinal order.
 
-        Joined lists are kept per snapshot in an LRU bounded by JOINED_POSTINGS_HELD postings.
+        Joined lists are kept per snapshot in an LRU bounded by `postings_held` postings.
         """
         key = (fieldname, term)
         with self.lock:
@@ -158,7 +160,7 @@ class Snapshot:
             if key not in self._joined:
                 self._joined[key] = found
                 self._joined_held += len(found[0])
-                while self._joined_held > JOINED_POSTINGS_HELD and len(self._joined) > 1:
+                while self._joined_held > self._postings_held and len(self._joined) > 1:
                     _, (old, _) = self._joined.popitem(last=False)
                     self._joined_held -= len(old)
         return found

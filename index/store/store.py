@@ -28,12 +28,13 @@ from whoosh.index import EmptyIndexError, LockError
 from index.arrays import unique
 from index.article import Article
 from index.errors import Stale
+from index.heap import release_freed_memory
 from index.store import merging, whoosh_io, writer
 from index.store.analyzed import analyse_article
 from index.store.building import SegmentBuilder, band_hash, save
 from index.store.schema import NewsSchema
 from index.store.segment import SegmentData, arrays_folder
-from index.store.snapshot import Snapshot, make_part
+from index.store.snapshot import JOINED_POSTINGS_HELD, Snapshot, make_part
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,8 @@ def _folder_size(path: Path) -> int:
 class Store:
     """See the module docstring."""
 
-    def __init__(self, path: Path, ix, write_lock_timeout: float = 10.0, merge: str = "background"):
+    def __init__(self, path: Path, ix, write_lock_timeout: float = 10.0, merge: str = "background",
+                 postings_held: int = JOINED_POSTINGS_HELD):
         self.path = Path(path)
         self.ix = ix
         self.write_lock_timeout = write_lock_timeout
@@ -74,10 +76,11 @@ class Store:
         self._lock = threading.RLock()
         self._snapshot: Snapshot | None = None
         self._readers: dict[str, object] = {}
+        self.postings_held = postings_held  # NEWSINDEX_POSTINGS_CACHE
 
     @classmethod
     def open(cls, path: str | Path, create: bool = False, write_lock_timeout: float = 10.0,
-             merge: str = "background") -> "Store":
+             merge: str = "background", postings_held: int = JOINED_POSTINGS_HELD) -> "Store":
         """Open the index at `path`, creating it if asked. Raises FileNotFoundError without one."""
         path = Path(path)
         from whoosh import index as whoosh_index
@@ -93,7 +96,7 @@ class Store:
         else:
             raise FileNotFoundError(f"no index at {path}; run `newsindex ingest PATH` first")
         writer.arrays_dir(path).mkdir(exist_ok=True)
-        return cls(path, ix, write_lock_timeout, merge)
+        return cls(path, ix, write_lock_timeout, merge, postings_held)
 
     def close(self) -> None:
         with self._lock:
@@ -141,8 +144,10 @@ class Store:
             keys = {part.key for part in parts}
             for key in [k for k in self._readers if k not in keys]:
                 self._readers.pop(key).close()
-            self._snapshot = Snapshot(generation, parts, self._reader, previous=current)
-            return self._snapshot
+            snapshot = self._snapshot = Snapshot(generation, parts, self._reader, previous=current,
+                                                 postings_held=self.postings_held)
+        release_freed_memory()  # the snapshot before `current` and its arrays are gone now
+        return snapshot
 
     def _reader(self, segment):
         key = whoosh_io.segment_key(segment)
