@@ -174,6 +174,9 @@ def main() -> None:
     ap.add_argument("--hidden-width", type=int, default=0,
                     help="widen md's ner hidden layer (64) to this many units before training, keeping md's "
                          "function: old units unchanged, new units' outputs start at zero weight; 0 = keep 64")
+    ap.add_argument("--widen-seed", type=int, default=None,
+                    help="random seed of the new hidden units (default: the run's --seed); runs to be "
+                         "averaged need the same one, or their new units do not line up")
     ap.add_argument("--ship-only", action="store_true",
                     help="skip training: re-ship WORK/best (or re-average WORK/seed-*/best) and rebuild the gazetteer")
     args = ap.parse_args()
@@ -227,7 +230,7 @@ def train_one(args, seed: int, work: Path) -> None:
     ner = nlp.get_pipe("ner")
     set_beam(ner, args.beam_width, args.beam_update_prob, args.beam_density)
     if args.hidden_width:
-        widen(nlp, args.hidden_width, seed)
+        widen(nlp, args.hidden_width, seed if args.widen_seed is None else args.widen_seed)
     label_map = ONTO if args.label_map == "onto" else None
     for label in LABELS:
         ner.add_label(label_map[label] if label_map else label)
