@@ -182,7 +182,11 @@ def check_writes(port: int, acked: list[tuple[str, str]]) -> list[str]:
     """The acknowledged writes (article id, word) that a search for their word does not find."""
     client, missing = Client(port), []
     for article_id, word in acked:
-        status, body = client.request("GET", "/api/v1/search?" + urllib.parse.urlencode({"q": word, "facets": "false"}))
+        try:
+            status, body = client.request("GET", "/api/v1/search?" + urllib.parse.urlencode({"q": word, "facets": "false"}))
+        except OSError as exc:  # a timeout is a write not shown: reported, and the check goes on
+            print(f"check of {article_id}: {exc!r}", file=sys.stderr)
+            client, status = Client(port), None
         ids = [hit["id"] for hit in json.loads(body)["results"]] if status == 200 else []
         if ids != [article_id]:
             missing.append(article_id)
@@ -228,6 +232,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"peak {peak:.1f} req/s; soaking at {rate:.1f} req/s for {args.minutes:g} min "
                   f"(1 write in {args.write_every}) on {base}", file=sys.stderr)
             result = soak(port, Mix(paths, key, args.write_every), rate, args.minutes * 60, window=30)
+            print(f"soak: {json.dumps({k: v for k, v in result.items() if k != 'acked'})}", file=sys.stderr)
             memory_end = {pid: round(vm_rss_mb(pid), 1) for pid in workers}
             private_end = {pid: round(private_mb(pid), 1) for pid in workers}
             alive = [pid for pid in workers if Path(f"/proc/{pid}").exists()]
