@@ -149,7 +149,12 @@ def _spawn(app: str, env: dict, cwd: Path) -> tuple[subprocess.Popen, str]:
     env = dict(os.environ, **env, NEWSINDEX_HOST="127.0.0.1", NEWSINDEX_PORT=str(port))
     cmd = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "config" / "gunicorn.conf.py"),
            "--access-logfile", "/dev/null", "--chdir", str(cwd), app]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # The server's log goes to a file, never to a pipe nobody reads: a full pipe blocks every worker's
+    # next log line (a soak with errors hung that way). NEWSINDEX_BENCH_LOG keeps it at a known path.
+    log = open(os.environ.get("NEWSINDEX_BENCH_LOG") or tempfile.mkstemp(prefix="gunicorn-", suffix=".log")[1], "wb")
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
+    proc.log_path = log.name
+    log.close()
     return proc, f"http://127.0.0.1:{port}"
 
 
@@ -159,7 +164,7 @@ def _serve(app: str, env: dict, cwd: Path) -> tuple[subprocess.Popen, str]:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"gunicorn {app} exited: {proc.stderr.read().decode()[-2000:]}")
+            raise RuntimeError(f"gunicorn {app} exited: {Path(proc.log_path).read_text(errors='replace')[-2000:]}")
         try:
             urllib.request.urlopen(base + ("/hello" if "bare" in app else "/healthz"), timeout=2)
             return proc, base
