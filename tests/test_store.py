@@ -224,3 +224,29 @@ def test_unique_is_numpys_unique():
                    np.array([3, 3, 3], dtype=np.uint64)):
         assert unique(values).tolist() == np.unique(values).tolist()
         assert unique(values).dtype == np.unique(values).dtype
+
+
+def test_a_write_keeps_committed_segments_written_hours_ago(tmp_path):
+    """Committed segments keep their side names (SIDE..._key.seg): the sweep of unfinished side
+    files must not take an old segment for one (it deleted every segment over 6 hours old)."""
+    import os
+    import time
+
+    settings = make_settings(tmp_path / "index", entities=False, semantic=False, merge="off")
+    with Index.open(settings.index_dir, create=True, settings=settings) as index:
+        index.ingest([article_from_record({"id": "old", "title": "Cocoa", "body": "Cocoa prices rose in Accra."},
+                                          index.outlets)])
+        hours_ago = time.time() - 7 * 3600
+        sides = [name for name in os.listdir(index.path) if name.startswith(whoosh_io.SIDE_PREFIX)]
+        assert sides  # the first write's segment has a side name
+        for name in sides:
+            os.utime(index.path / name, (hours_ago, hours_ago))
+        debris = index.path / f"{whoosh_io.SIDE_PREFIX}deadbeef0000_neverplaced.seg"  # a crashed writer's
+        debris.write_bytes(b"x")
+        os.utime(debris, (hours_ago, hours_ago))
+        index.put(article_from_record({"id": "new", "title": "Gold", "body": "Gold output fell."}, index.outlets))
+        assert all((index.path / name).exists() for name in sides)
+        assert not debris.exists()
+        assert [h.id for h in index.search(SearchRequest(q="cocoa")).hits] == ["old"]
+        index.put(article_from_record({"id": "newer", "title": "Tin", "body": "Tin talks."}, index.outlets))
+        assert index.search(SearchRequest(q="gold")).total == 1

@@ -113,7 +113,7 @@ def merge_until_done(store, timeout: float = 60.0) -> int:
         if merge(store, parts, timeout):
             done += 1
             log.info("merged %d segments in %.1f s", len(parts), time.perf_counter() - started)
-        writer.sweep(store.path)
+        writer.sweep(store.path, store.ix)
 
 
 def needs_merge(store) -> bool:

@@ -247,7 +247,7 @@ class Store:
 
         existed = writer.write(self.ix, self.path, self.write_lock_timeout, list(zip(articles, checksums)),
                                remove, processes=processes, check=check if expect else None)
-        writer.sweep(self.path)
+        writer.sweep(self.path, self.ix)
         self.merge(wait=self.merge_mode == "inline")
         return existed
 

@@ -143,9 +143,16 @@ def retire(path: Path, live_keys: set[str]) -> None:
                 shutil.rmtree(entry.path, ignore_errors=True)
 
 
-def sweep(path: Path) -> None:
-    """Remove retired arrays and side files that no running writer can still need."""
+def sweep(path: Path, ix) -> None:
+    """Remove retired arrays and side files that no running writer can still need.
+
+    A committed segment keeps its side name (SIDE<random>_<key>.seg) for good, so a
+    side file is old debris only when its segment is neither in the index's TOC nor
+    has placed arrays; age alone once deleted every segment written 6 hours before.
+    """
     folder = arrays_dir(path)
+    _, segments = whoosh_io.toc(ix)
+    kept = {whoosh_io.segment_key(s) for s in segments} | {e.name for e in os.scandir(folder)}
     now = time.time()
     for entry in os.scandir(folder):
         name = entry.name
@@ -159,7 +166,7 @@ def sweep(path: Path) -> None:
         except FileNotFoundError:  # another writer placed or removed it meanwhile
             continue
     for name in os.listdir(path):
-        if name.startswith(whoosh_io.SIDE_PREFIX):
+        if name.startswith(whoosh_io.SIDE_PREFIX) and name.partition("_")[2].split(".")[0] not in kept:
             full = os.path.join(path, name)
             try:
                 if now - os.stat(full).st_mtime > SIDE_MAX_AGE:
