@@ -168,7 +168,8 @@ def tag_counts(snapshot, chosen: np.ndarray) -> dict[str, int]:
     for i, part in enumerate(snapshot.parts):
         values, articles = _pairs_by_value(part.data, "tag")
         if len(values):
-            found.append(values[chosen[articles + snapshot.article_base[i]]])
+            base = int(snapshot.article_base[i])
+            found.append(values[chosen[base:base + part.data.articles][articles]])
     if not found:
         return {}
     counts = np.bincount(np.concatenate(found))

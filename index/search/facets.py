@@ -6,12 +6,12 @@ Entity values are canonical entities (through the EntityCatalog), so merged
 spellings count once per article.
 
     counts = facet_counts(snapshot, ordinals, catalog)   # field -> Counter
-    plain_facets(counts, 20); entity_facets(counts, catalog, 20)
+    plain_facets(counts, 20)
+    entity_facets(entity_counts(snapshot, chosen_mask(snapshot, ordinals), catalog), catalog, 20)
 """
 
 from __future__ import annotations
 
-import heapq
 from collections import Counter
 
 import numpy as np
@@ -37,32 +37,63 @@ def facet_counts(snapshot, ordinals: np.ndarray, catalog: EntityCatalog, entitie
         found = np.bincount(months - first)
         counts["month"].update({month_name(first + int(i)): int(found[i]) for i in np.flatnonzero(found)})
     if entities:
-        chosen = np.zeros(snapshot.articles, dtype=bool)
-        chosen[ordinals] = True
-        targets = []
-        for i, part in enumerate(snapshot.parts):
-            articles, entity = entity_pairs(part, catalog)
-            if len(articles):
-                targets.append(entity[chosen[articles + snapshot.article_base[i]]])
-        if targets:
-            _, names, _ = entity_targets(catalog)
-            found = np.bincount(np.concatenate(targets))
-            counts["entity"].update({names[i]: int(found[i]) for i in np.flatnonzero(found)})
+        found = entity_counts(snapshot, chosen_mask(snapshot, ordinals), catalog)
+        _, names, _ = entity_targets(catalog)
+        counts["entity"].update({names[i]: int(found[i]) for i in np.flatnonzero(found)})
     return counts
 
 
-def entity_facets(counts: dict[str, Counter], catalog: EntityCatalog, limit: int) -> dict[str, list[FacetValue]]:
-    """Person, org and place facets: canonical entities with their number of matching articles."""
-    by_kind: dict[str, list[tuple[int, str]]] = {f: [] for f in ENTITY_FIELDS}
-    for target, count in counts["entity"].items():
-        by_kind[catalog.type_of.get(target, "person")].append((count, target))
+def chosen_mask(snapshot, ordinals: np.ndarray) -> np.ndarray:
+    """A mask over the snapshot's articles, True at `ordinals`."""
+    chosen = np.zeros(snapshot.articles, dtype=bool)
+    chosen[ordinals] = True
+    return chosen
+
+
+def entity_counts(snapshot, chosen: np.ndarray, catalog: EntityCatalog) -> np.ndarray:
+    """Chosen articles per canonical entity number (`entity_targets`' numbering), each article once."""
+    targets = []
+    for i, part in enumerate(snapshot.parts):
+        articles, entity = entity_pairs(part, catalog)
+        if len(articles):  # the segment's own slice of the mask: no global ordinals made
+            base = int(snapshot.article_base[i])
+            targets.append(entity[chosen[base:base + part.data.articles][articles]])
+    return np.bincount(np.concatenate(targets)) if targets else np.zeros(0, np.int64)
+
+
+def entity_facets(found: np.ndarray, catalog: EntityCatalog, limit: int) -> dict[str, list[FacetValue]]:
+    """Person, org and place facets from `entity_counts`: canonical entities with their number of
+    matching articles, most first.  Only the entities that can be in the top `limit` (ties
+    included) are named and sorted; the rest stay numbers."""
+    _, names, _ = entity_targets(catalog)
+    kinds = target_kinds(catalog)[:len(found)]
     grouped: dict[str, list[FacetValue]] = {}
-    for kind, found in by_kind.items():
-        # Only the entities that can be in the top `limit` (ties included) are named and sorted.
-        floor = heapq.nlargest(limit, (count for count, _ in found))[-1:] or [0]
-        top = [FacetValue(catalog.display.get(t, t), c, t) for c, t in found if c >= floor[0]]
+    for code, kind in enumerate(ENTITY_FIELDS):
+        chosen = np.flatnonzero((found > 0) & (kinds == code))
+        if limit <= 0 or not len(chosen):
+            grouped[kind] = []
+            continue
+        counts = found[chosen]
+        if len(chosen) > limit:
+            floor = np.partition(counts, len(counts) - limit)[len(counts) - limit]
+            chosen = chosen[counts >= floor]
+        top = [FacetValue(catalog.display.get(names[t], names[t]), int(found[t]), names[t]) for t in chosen.tolist()]
         grouped[kind] = sorted(top, key=lambda v: (-v.count, v.value.lower()))[:limit]
     return grouped
+
+
+def target_kinds(catalog: EntityCatalog) -> np.ndarray:
+    """The facet (index into ENTITY_FIELDS) of every canonical entity number, kept on the catalog
+    and extended as `entity_targets` numbers new entities."""
+    _, names, _ = entity_targets(catalog)
+    kinds = catalog.__dict__.get("_target_kinds")
+    if kinds is None or len(kinds) < len(names):
+        start = 0 if kinds is None else len(kinds)
+        code = {kind: i for i, kind in enumerate(ENTITY_FIELDS)}
+        added = np.fromiter((code[catalog.type_of.get(t, "person")] for t in names[start:]), dtype=np.int8,
+                            count=len(names) - start)
+        kinds = catalog.__dict__["_target_kinds"] = added if kinds is None else np.concatenate([kinds, added])
+    return kinds
 
 
 def plain_facets(counts: dict[str, Counter], limit: int) -> dict[str, list[FacetValue]]:
@@ -91,6 +122,9 @@ def date_histogram(snapshot, ordinals: np.ndarray) -> list[FacetValue]:
     days = (published // DAY_US - _EPOCH_DAYS).astype("datetime64[D]")
     span = int((days.max() - days.min()).astype(np.int64))
     unit, fmt = ("D", "day") if span <= 62 else ("M", "month") if span <= 4 * 366 else ("Y", "year")
-    binned = days.astype(f"datetime64[{unit}]")
-    values, counts = np.unique(binned, return_counts=True)
-    return [FacetValue(str(v), int(c), fmt) for v, c in zip(values, counts)]
+    binned = days.astype(f"datetime64[{unit}]").astype(np.int64)
+    first = int(binned.min())
+    counts = np.bincount(binned - first)
+    bins = np.flatnonzero(counts)
+    values = (bins + first).astype(f"datetime64[{unit}]")
+    return [FacetValue(str(v), int(c), fmt) for v, c in zip(values, counts[bins])]

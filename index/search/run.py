@@ -24,7 +24,8 @@ from index.search.collapse import family_name, representatives
 from index.search.catalog_keeper import exact_catalog
 from index.search.columns import family_column, family_mask, pair_mask, tag_counts
 from index.search.expand import Limits
-from index.search.facets import date_histogram, entity_facets, facet_counts, plain_facets
+from index.search.facets import (chosen_mask, date_histogram, entity_counts, entity_facets, facet_counts,
+                                 plain_facets)
 from index.search.matching import Deadline, filter_mask, matching, term_mask
 from index.search.passages import best_passages, describe_match, make_hit
 from index.search.plan import make_plan, parse
@@ -227,11 +228,9 @@ def _top(ordinals: np.ndarray, better: np.ndarray, start: int, stop: int) -> np.
 
 
 def _facets(snapshot, found: np.ndarray, ctx: Context, request: SearchRequest) -> dict:
-    counts = facet_counts(snapshot, found, ctx.catalog)
-    facets = plain_facets(counts, request.facet_limit)
-    facets.update(entity_facets(counts, ctx.catalog, request.facet_limit))
-    chosen = np.zeros(snapshot.articles, dtype=bool)
-    chosen[found] = True
+    facets = plain_facets(facet_counts(snapshot, found, ctx.catalog, entities=False), request.facet_limit)
+    chosen = chosen_mask(snapshot, found)
+    facets.update(entity_facets(entity_counts(snapshot, chosen, ctx.catalog), ctx.catalog, request.facet_limit))
     tags = sorted(tag_counts(snapshot, chosen).items(), key=lambda item: (-item[1], item[0]))[:request.facet_limit]
     facets["tag"] = [FacetValue(tag.split("\t", 1)[1], count, tag.split("\t", 1)[0]) for tag, count in tags]
     facets["histogram"] = date_histogram(snapshot, found)
