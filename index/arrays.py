@@ -4,6 +4,10 @@
 about ten times slower than sorting on the wide integers this code makes
 (article << 24 | entity, document << 20 | position): 19 ms against 1.8 ms for
 100,000 values, 2.1 s against 0.04 s for 1.4 million.
+
+`rows_owned` / `owner_offsets` + `rows_between`: the rows of a table sorted by
+owner (passages by article, entity pairs by article) that belong to some
+owners, without a mask over every row.
 """
 
 from __future__ import annotations
@@ -17,3 +21,21 @@ def unique(values: np.ndarray) -> np.ndarray:
     if len(ordered) < 2:
         return ordered
     return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))]
+
+
+def rows_owned(owners: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Positions, in order, of the rows of `owners` (sorted) whose owner is in `wanted` (sorted, distinct)."""
+    return rows_between(np.searchsorted(owners, wanted), np.searchsorted(owners, wanted, side="right"))
+
+
+def owner_offsets(owners: np.ndarray, count: int) -> np.ndarray:
+    """Where each owner's rows start in `owners` (sorted, values below `count`), and the end: int32."""
+    offsets = np.zeros(count + 1, dtype=np.int32)
+    np.cumsum(np.bincount(owners, minlength=count), out=offsets[1:])
+    return offsets
+
+
+def rows_between(first: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """Every position from first[i] up to last[i], for each i in order."""
+    counts = last - first
+    return np.repeat(last - np.cumsum(counts), counts) + np.arange(counts.sum())

@@ -156,3 +156,18 @@ def test_date_ranges_whole_and_partial_months_and_open_ends(empty_index, tmp_pat
     assert ids(q="ceasefire", date_from=date(2020, 12, 1), date_to=date(2020, 12, 31)) == ["2020-12-01"]
     assert ids(date_from=date(2022, 1, 1)) == []
     assert ids(date_from=date(2020, 11, 10), date_to=date(2020, 11, 12)) == []
+
+
+def test_facets_read_from_the_chosen_articles_pairs_equal_facets_read_through_the_mask(seed_index, monkeypatch):
+    """Few matches read only their own entity and tag pairs; many read every pair: same counts."""
+    if seed_index.settings.backend != "whoosh":
+        pytest.skip("the embedded engine's facet paths")
+    from index.search import columns, facets
+    results = {}
+    for name, few in (("mask", 10**9), ("own pairs", 0)):
+        monkeypatch.setattr(facets, "FEW_CHOSEN", few)
+        monkeypatch.setattr(columns, "FEW_CHOSEN", few)
+        seed_index.backend.store.snapshot().cache.clear()
+        results[name] = [search(seed_index, q=q).facets for q in ("Putin", "Erdogan", "", "ceasefire")]
+    assert results["own pairs"] == results["mask"]
+    assert any(values for found in results["mask"] for values in found.values())

@@ -14,24 +14,42 @@ import numpy as np
 from index.search.columns import FAMILIES, family_column
 
 
-def representatives(snapshot, found: np.ndarray, better: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(the best match of each family, in `found`'s order; how many matches each family has).
+def collapsed_top(family: np.ndarray, found: np.ndarray, better: np.ndarray, start: int, stop: int
+                  ) -> tuple[np.ndarray, np.ndarray, int]:
+    """The `start:stop` best families among the matches `found`: (positions in `found` of each one's
+    best version, in order; how many matches each of those families has; how many families match).
 
-    `better` is a sort key aligned with `found`: smaller is better (e.g. -score).
+    `family` (each match's family number, -1 alone: `family_column(snapshot)[found]`) and `better`
+    (smaller is better, e.g. -score; ties by ordinal) are aligned with `found`.
+    Only a prefix of the best matches is sorted, grown until it holds `stop` families: a family's
+    best version is its first match in that order, so the prefix's first families are the page's.
     """
-    if not len(found):
-        return found, np.zeros(0, np.int64)
-    family = family_column(snapshot)[found]
-    family = np.where(family >= 0, family, -1 - found)  # alone: a family of its own
-    order = np.lexsort((found, better, family))
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = family[order][1:] != family[order][:-1]
-    heads = order[first]
-    sizes = np.diff(np.append(np.flatnonzero(first), len(order)))
-    keep = np.sort(heads)
-    counts = np.empty(len(found), dtype=np.int64)
-    counts[heads] = sizes
-    return found[keep], counts[keep]
+    alone = family < 0
+    shared = family[~alone]
+    total = int(alone.sum()) + (int(np.count_nonzero(np.bincount(shared))) if len(shared) else 0)
+    key = np.where(alone, -1 - found, family)  # alone: a family of its own
+    size = min(len(found), max(4 * stop, 64))
+    while True:
+        if size < len(found):
+            floor = np.partition(better, size - 1)[size - 1]
+            within = np.flatnonzero(better <= floor)  # every match as good as the floor: a whole prefix
+        else:
+            within = np.arange(len(found))
+        order = within[np.lexsort((found[within], better[within]))]
+        _, first = np.unique(key[order], return_index=True)
+        heads = order[np.sort(first)]
+        if len(heads) >= stop or len(within) == len(found):
+            break
+        size *= 4
+    page = heads[start:stop]
+    sizes = np.ones(len(page), dtype=np.int64)
+    grouped = family[page] >= 0
+    if grouped.any():
+        families = np.unique(family[page][grouped])
+        members = family[np.isin(family, families)]
+        sizes[grouped] = np.bincount(np.searchsorted(families, members), minlength=len(families))[
+            np.searchsorted(families, family[page][grouped])]
+    return page, sizes, total
 
 
 def family_name(snapshot, ordinal: int) -> str | None:

@@ -16,7 +16,7 @@ import threading
 
 import numpy as np
 
-from index.arrays import unique
+from index.arrays import owner_offsets, rows_between, unique
 
 
 UNDATED = np.iinfo(np.int64).max
@@ -162,10 +162,20 @@ def entity_mask(snapshot, keys: tuple[str, ...]) -> np.ndarray:
     return pair_mask(snapshot, "entity", keys)
 
 
-def tag_counts(snapshot, chosen: np.ndarray) -> dict[str, int]:
-    """Tag ("kind\tvalue") -> chosen articles carrying it (`chosen`: a mask over articles)."""
+def tag_counts(snapshot, ordinals: np.ndarray, chosen: np.ndarray) -> dict[str, int]:
+    """Tag ("kind\tvalue") -> articles among `ordinals` (sorted; `chosen` is their mask) carrying it.
+
+    As for entity facets: a segment with few chosen articles reads only their pairs (stored by
+    article), one with many reads every pair through its slice of the mask.
+    """
     found = []
-    for i, part in enumerate(snapshot.parts):
+    for i, part, local in snapshot.by_part(ordinals):
+        if len(local) * FEW_CHOSEN < part.data.articles:
+            offsets = _tag_offsets(part.data)
+            rows = rows_between(offsets[local], offsets[local + 1])
+            if len(rows):
+                found.append(_numbers(part.data, "tags", TAGS)[np.asarray(part.data["tag_value"])[rows]])
+            continue
         values, articles = _pairs_by_value(part.data, "tag")
         if len(values):
             base = int(snapshot.article_base[i])
@@ -174,6 +184,16 @@ def tag_counts(snapshot, chosen: np.ndarray) -> dict[str, int]:
         return {}
     counts = np.bincount(np.concatenate(found))
     return {TAGS.names[i]: int(counts[i]) for i in np.flatnonzero(counts)}
+
+
+FEW_CHOSEN = 8  # under 1 article in 8 chosen: read the chosen articles' pairs, not every pair
+
+
+def _tag_offsets(data) -> np.ndarray:
+    cache = _segment_cache(data)
+    if "tag_offsets" not in cache:
+        cache["tag_offsets"] = owner_offsets(np.asarray(data["tag_article"]), data.articles)
+    return cache["tag_offsets"]
 
 
 def entity_targets(catalog) -> tuple[np.ndarray, list[str], str]:
@@ -225,7 +245,15 @@ _LAST: dict = {}
 
 
 def entity_pairs(part, catalog) -> tuple[np.ndarray, np.ndarray]:
-    """A segment's (local article, canonical entity number) pairs, each pair once.
+    """A segment's (local article, canonical entity number) pairs: see `entity_pairs_by_article`."""
+    articles, targets, _ = entity_pairs_by_article(part, catalog)
+    return articles, targets
+
+
+def entity_pairs_by_article(part, catalog) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A segment's (local article, canonical entity number) pairs, each pair once, by article,
+    with where each article's pairs start (`owner_offsets`: a few articles' pairs are read
+    without a pass over all).
 
     A segment holds each (article, key) once, so only keys sharing their canonical
     entity with another key can make a pair twice ("U.S." and "United States" in one
@@ -246,12 +274,15 @@ def entity_pairs(part, catalog) -> tuple[np.ndarray, np.ndarray]:
             shared = (np.bincount(of_key, minlength=len(names)) > 1)[targets]
             if shared.any():
                 pairs = unique(articles[shared].astype(np.int64) * (1 << 24) + targets[shared])
-                found = (np.concatenate([articles[~shared], (pairs >> 24).astype(np.int32)]),
-                         np.concatenate([targets[~shared], (pairs & ((1 << 24) - 1)).astype(np.int32)]))
+                articles = np.concatenate([articles[~shared], (pairs >> 24).astype(np.int32)])
+                targets = np.concatenate([targets[~shared], (pairs & ((1 << 24) - 1)).astype(np.int32)])
+                order = np.argsort(articles, kind="stable")  # by article again, as the column is
+                found = (articles[order], targets[order])
             else:
                 found = (articles, targets)
         else:
             found = (np.zeros(0, np.int32), np.zeros(0, np.int32))
+        found = (*found, owner_offsets(found[0], data.articles))
         while len(kept) >= 2:
             kept.pop(next(iter(kept)))
         kept[version] = found

@@ -7,7 +7,7 @@ spellings count once per article.
 
     counts = facet_counts(snapshot, ordinals, catalog)   # field -> Counter
     plain_facets(counts, 20)
-    entity_facets(entity_counts(snapshot, chosen_mask(snapshot, ordinals), catalog), catalog, 20)
+    entity_facets(entity_counts(snapshot, ordinals, chosen_mask(snapshot, ordinals), catalog), catalog, 20)
 """
 
 from __future__ import annotations
@@ -16,9 +16,11 @@ from collections import Counter
 
 import numpy as np
 
+from index.arrays import rows_between
 from index.query import FacetValue
 from index.search.catalog import EntityCatalog
-from index.search.columns import SOURCES, entity_pairs, entity_targets, month_column, month_name, source_column
+from index.search.columns import (FEW_CHOSEN, SOURCES, entity_pairs_by_article, entity_targets, month_column, month_name,
+                                  source_column)
 from index.store.schema import ENTITY_FIELDS
 
 
@@ -37,7 +39,7 @@ def facet_counts(snapshot, ordinals: np.ndarray, catalog: EntityCatalog, entitie
         found = np.bincount(months - first)
         counts["month"].update({month_name(first + int(i)): int(found[i]) for i in np.flatnonzero(found)})
     if entities:
-        found = entity_counts(snapshot, chosen_mask(snapshot, ordinals), catalog)
+        found = entity_counts(snapshot, ordinals, chosen_mask(snapshot, ordinals), catalog)
         _, names, _ = entity_targets(catalog)
         counts["entity"].update({names[i]: int(found[i]) for i in np.flatnonzero(found)})
     return counts
@@ -50,12 +52,21 @@ def chosen_mask(snapshot, ordinals: np.ndarray) -> np.ndarray:
     return chosen
 
 
-def entity_counts(snapshot, chosen: np.ndarray, catalog: EntityCatalog) -> np.ndarray:
-    """Chosen articles per canonical entity number (`entity_targets`' numbering), each article once."""
+def entity_counts(snapshot, ordinals: np.ndarray, chosen: np.ndarray, catalog: EntityCatalog) -> np.ndarray:
+    """Articles among `ordinals` (sorted; `chosen` is their mask) per canonical entity number
+    (`entity_targets`' numbering), each article once.
+
+    A segment with few chosen articles reads only their pairs (pairs are sorted by article);
+    one with many reads its whole pair list through its slice of the mask.
+    """
     targets = []
-    for i, part in enumerate(snapshot.parts):
-        articles, entity = entity_pairs(part, catalog)
-        if len(articles):  # the segment's own slice of the mask: no global ordinals made
+    for i, part, local in snapshot.by_part(ordinals):
+        articles, entity, offsets = entity_pairs_by_article(part, catalog)
+        if not len(articles):
+            continue
+        if len(local) * FEW_CHOSEN < part.data.articles:
+            targets.append(entity[rows_between(offsets[local], offsets[local + 1])])
+        else:
             base = int(snapshot.article_base[i])
             targets.append(entity[chosen[base:base + part.data.articles][articles]])
     return np.bincount(np.concatenate(targets)) if targets else np.zeros(0, np.int64)

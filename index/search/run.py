@@ -20,7 +20,7 @@ import numpy as np
 from whoosh.util.times import datetime_to_long
 
 from index.query import RECENCY_HALF_LIFE_DAYS, FacetValue, SearchRequest, SearchResult
-from index.search.collapse import family_name, representatives
+from index.search.collapse import collapsed_top, family_name
 from index.search.catalog_keeper import exact_catalog
 from index.search.columns import family_column, family_mask, pair_mask, tag_counts
 from index.search.expand import Limits
@@ -209,13 +209,14 @@ def _page(snapshot, pool: np.ndarray, sort: str, scored, request: SearchRequest)
         published = snapshot.article_column("published")[pool]
         dated = published != np.iinfo(np.int64).max
         better = np.where(dated, -published.astype(np.float64) if sort == "newest" else published, np.inf)
-    versions = np.ones(len(pool), dtype=np.int64)
-    if request.collapse and len(pool) and (family_column(snapshot)[pool] >= 0).any():
-        heads, versions = representatives(snapshot, pool, better)
-        better, pool = better[np.searchsorted(pool, heads)], heads
-    order = _top(pool, better, start, stop)
+    family = family_column(snapshot)[pool] if request.collapse else None
+    if family is not None and (family >= 0).any():
+        order, versions, total = collapsed_top(family, pool, better, start, stop)
+    else:
+        order = _top(pool, better, start, stop)
+        versions, total = np.ones(len(order), dtype=np.int64), len(pool)
     scores = scored.of(pool[order]) if scored is not None else np.zeros(len(order))
-    return [(int(pool[i]), float(v)) for i, v in zip(order, scores)], versions[order].tolist(), len(pool)
+    return [(int(pool[i]), float(v)) for i, v in zip(order, scores)], versions.tolist(), total
 
 
 def _top(ordinals: np.ndarray, better: np.ndarray, start: int, stop: int) -> np.ndarray:
@@ -230,8 +231,8 @@ def _top(ordinals: np.ndarray, better: np.ndarray, start: int, stop: int) -> np.
 def _facets(snapshot, found: np.ndarray, ctx: Context, request: SearchRequest) -> dict:
     facets = plain_facets(facet_counts(snapshot, found, ctx.catalog, entities=False), request.facet_limit)
     chosen = chosen_mask(snapshot, found)
-    facets.update(entity_facets(entity_counts(snapshot, chosen, ctx.catalog), ctx.catalog, request.facet_limit))
-    tags = sorted(tag_counts(snapshot, chosen).items(), key=lambda item: (-item[1], item[0]))[:request.facet_limit]
+    facets.update(entity_facets(entity_counts(snapshot, found, chosen, ctx.catalog), ctx.catalog, request.facet_limit))
+    tags = sorted(tag_counts(snapshot, found, chosen).items(), key=lambda item: (-item[1], item[0]))[:request.facet_limit]
     facets["tag"] = [FacetValue(tag.split("\t", 1)[1], count, tag.split("\t", 1)[0]) for tag, count in tags]
     facets["histogram"] = date_histogram(snapshot, found)
     chosen_facets = {name: facets.get(name, []) for name in request.facet_names}  # every asked-for key, even empty

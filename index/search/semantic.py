@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 from whoosh import query as Q
 
+from index.arrays import rows_owned
 from index.search.plan import TEXT_FIELDS, AliasOr, EntityTerm, QueryPlan
 
 CHUNK = 8192  # passages converted to float32 at once (12 MB)
@@ -105,8 +106,7 @@ def article_cosines(snapshot, query: np.ndarray, among: np.ndarray | None = None
             local = among[(among >= base) & (among < snapshot.article_base[i + 1])] - base
             if not len(local):
                 continue
-            first, last = np.searchsorted(owners, local), np.searchsorted(owners, local, side="right")
-            rows = np.repeat(last - np.cumsum(last - first), last - first) + np.arange((last - first).sum())
+            rows = rows_owned(owners, local)
             if not len(rows):
                 continue
             cosines = codes[rows].astype(np.float32) @ query
