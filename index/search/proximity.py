@@ -36,25 +36,26 @@ def add_proximity(scorer, units: list[Unit], totals: np.ndarray, coord, pool: np
         return
     main = scorer.fields[-1]
     norm = scorer.norm(main)[scorer.ordinals(pool)]
-    bounds = []
-    for left, right in pairs:
-        tf = []
-        for word in (left, right):
-            counts = np.zeros(scorer.size)
-            ids, freqs = scorer.snapshot.postings(main, word)
-            at, found = scorer.place(ids)
-            counts[at] = freqs if found is None else freqs[found]
-            tf.append(counts[pool])
-        bounds.append(params.proximity * scorer.saturate(np.minimum(*tf) * params.proximity_slop / norm))
+    tf = {}
+    for word in dict.fromkeys(w for pair in pairs for w in pair):  # each word once, however many pairs
+        counts = np.zeros(scorer.size)
+        ids, freqs = scorer.snapshot.postings(main, word)
+        at, found = scorer.place(ids)
+        counts[at] = freqs if found is None else freqs[found]
+        tf[word] = counts[pool]
+    bound = sum(params.proximity * scorer.saturate(np.minimum(tf[left], tf[right]) * params.proximity_slop / norm)
+                for left, right in pairs)
     scale = coord[pool] if coord is not None else np.ones(len(pool))
-    bound = sum(bounds)
     if exact_top is None or exact_top >= len(pool):
         _bonus(scorer, pairs, totals, pool[bound > 0])
         return
     # Best upper bounds first, in growing chunks, until no document left can reach the top: the top is
-    # exact after a few hundred documents where the bound of every match was thousands.
+    # exact after a few hundred documents where the bound of every match was thousands.  The threshold
+    # only rises as bonuses are added, so documents already below it are never sorted.
     upper = (totals[pool] + bound) * scale
-    order = np.argsort(-upper, kind="stable")
+    threshold = -np.partition(-(totals[pool] * scale), exact_top - 1)[exact_top - 1]
+    hopeful = np.flatnonzero(upper >= threshold)
+    order = hopeful[np.argsort(-upper[hopeful], kind="stable")]
     done, chunk = 0, max(64, 4 * exact_top)
     while done < len(order):
         current = totals[pool] * scale
