@@ -128,3 +128,25 @@ def test_entity_targets_grow_with_new_keys_as_a_fresh_table_would():
     imf = ENTITY_KEYS.number["test-targets/imf"]
     assert named[imf] == "test-targets/international monetary fund"
     assert np.array_equal(grown[0][:len(first[0])], first[0])
+
+
+def test_the_builder_saves_a_catalog_only_when_it_changed(tmp_path, articles):
+    """Workers unpickle every saved catalog under their interpreter lock: a commit that changes
+    no entity (a lower-case note) must not make them; one that adds an entity must."""
+    settings = make_settings(tmp_path / "index", merge="off")
+    index = Index.open(settings.index_dir, create=True, settings=settings)
+    keeper = as_if_big(index)
+    keeper.saved = settings.index_dir / "catalog.pickle"
+    store = index.backend.store
+    index.ingest(articles[:10])
+    keeper.build(store.snapshot())
+    saved = keeper.saved.read_bytes()
+    index.ingest([article_from_record({"id": "quiet", "title": "a note", "body": "it rained all day and nobody "
+                                       "went out."}, index.outlets)])
+    unchanged = keeper.build(store.snapshot())
+    assert keeper.generation == store.snapshot().generation and keeper.saved.read_bytes() == saved
+    assert catalog_fields(unchanged) == catalog_fields(exact_catalog(store.snapshot(), index.aliases))
+    index.ingest(articles[10:12])
+    keeper.build(store.snapshot())
+    assert keeper.saved.read_bytes() != saved
+    index.close()

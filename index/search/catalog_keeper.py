@@ -15,9 +15,9 @@ and parsing them from scratch took 10 s a commit, in every worker.  So:
 * **A big archive's catalog is built by one process** for every worker
   (index/search/catalog_builder.py, started by the first worker that meets a
   generation newer than the catalog it has).  It keeps the sums and saves each
-  catalog with its generation (`catalog.pickle` in the index folder: merges
-  and names, a few MB at a million passages); workers load the file when it
-  changes, in a thread.  Until then a search uses the newest catalog the worker
+  catalog that differs from the last with its generation (`catalog.pickle` in
+  the index folder: merges and names, a few MB at a million passages); workers
+  load the file when it changes, in a thread.  Until then a search uses the newest catalog the worker
   has: an entity new to the archive shows under its own key, name and type,
   known keys map as before.  A worker starting on a big archive reads the
   saved catalog and builds nothing.
@@ -170,7 +170,7 @@ class CatalogKeeper:
                 log.info("entity catalog built in %.1f s (%d keys)", self.took, len(catalog.canonical))
             if latest is None or latest[0] < snapshot.generation:
                 self._latest = (snapshot.generation, catalog)
-                if len(catalog.canonical) >= self.inline_keys:
+                if len(catalog.canonical) >= self.inline_keys and not (latest and same_catalog(latest[1], catalog)):
                     self._save(snapshot.generation, catalog)
             return catalog
 
@@ -241,6 +241,15 @@ class CatalogKeeper:
         except OSError:
             log.warning("entity catalog not saved to %s", self.saved, exc_info=True)
             part.unlink(missing_ok=True)
+
+
+def same_catalog(a: EntityCatalog, b: EntityCatalog) -> bool:
+    """Would `b` save as `a` did (merges, types, names, votes)?  A commit without entities (or with
+    only known ones in known proportions) changes nothing, and then the builder saves nothing:
+    every worker unpickles a saved catalog holding its interpreter lock (0.3-0.5 s at a million
+    passages), which a search arriving meanwhile waits out."""
+    return all(getattr(a, name) == getattr(b, name) for name in SAVED_FIELDS) \
+        and dict(a.evidence.names) == dict(b.evidence.names)
 
 
 def _warm(snapshot, catalog) -> None:

@@ -1,13 +1,14 @@
 """Facet counting over a result set: source, month and entities, counted by article.
 
 Counts are numpy passes over the snapshot's columns (index/search/columns.py):
-mark the matching articles, keep the values of the marked ones, `bincount`.
-Entity values are canonical entities (through the EntityCatalog), so merged
-spellings count once per article.
+mark the matching articles, keep the values of the marked ones (or, for a
+narrow result, read only its articles' values), `bincount`.  Entity values
+are canonical entities (through the EntityCatalog), so merged spellings count
+once per article; only the few that can make a facet's top are named.
 
-    counts = facet_counts(snapshot, ordinals, catalog)   # field -> Counter
-    plain_facets(counts, 20)
-    entity_facets(entity_counts(snapshot, ordinals, chosen_mask(snapshot, ordinals), catalog), catalog, 20)
+    plain_facets(facet_counts(snapshot, ordinals, catalog, entities=False), 20)
+    found = entity_counts(snapshot, ordinals, chosen_mask(snapshot, ordinals), catalog)
+    entity_facets(found, catalog, 20)                     # person, org, place
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ import numpy as np
 from index.arrays import rows_between
 from index.query import FacetValue
 from index.search.catalog import EntityCatalog
-from index.search.columns import (FEW_CHOSEN, SOURCES, entity_pairs_by_article, entity_targets, month_column, month_name,
-                                  source_column)
+from index.search.columns import (FEW_CHOSEN, SOURCES, entity_pairs_by_article, entity_targets, month_column,
+                                  month_name, source_column)
 from index.store.schema import ENTITY_FIELDS
 
 
