@@ -22,6 +22,7 @@ import http.client
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -178,6 +179,17 @@ def soak(port: int, mix: Mix, rate: float, seconds: float, window: float, thread
             "writes": summarise([lat for _, lat, kind in state["latencies"] if kind == "write"])}
 
 
+def stop_background(index_dir: Path) -> None:
+    """End the copy's merger, enricher and catalog builder (they outlive gunicorn, in their own
+    session), so the copy can be removed: they name the index folder on their command line."""
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and str(index_dir).encode() in (entry / "cmdline").read_bytes():
+                os.kill(int(entry.name), signal.SIGTERM)
+        except (OSError, ProcessLookupError):
+            continue
+
+
 def check_writes(port: int, acked: list[tuple[str, str]]) -> list[str]:
     """The acknowledged writes (article id, word) that a search for their word does not find."""
     client, missing = Client(port), []
@@ -206,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     args = parser.parse_args(argv)
 
-    with tempfile.TemporaryDirectory(prefix="newsindex-soak-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="newsindex-soak-", ignore_cleanup_errors=True) as tmp:
         index_dir, keys = Path(tmp) / "index", Path(tmp) / "keys.json"
         if args.index:
             shutil.copytree(args.index, index_dir)
@@ -239,6 +251,7 @@ def main(argv: list[str] | None = None) -> int:
             missing = check_writes(port, peak_acked + result["acked"])
         finally:
             _stop(proc)
+            stop_background(index_dir)
 
     growth = {pid: round(100 * (memory_end[pid] - memory_start[pid]) / memory_start[pid], 1)
               for pid in workers if memory_start.get(pid)}

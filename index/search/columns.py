@@ -64,13 +64,20 @@ def _numbers(data, meta_key: str, names: Names) -> np.ndarray:
 def value_column(snapshot, column: str, meta_key: str, names: Names) -> np.ndarray:
     """Archive-wide value number of every article for an article column (-1 without a value)."""
     def build():
-        parts = []
-        for part in snapshot.parts:
-            local = np.asarray(part.data[column], dtype=np.int64)
-            numbers = _numbers(part.data, meta_key, names)
-            parts.append(np.where(local >= 0, numbers[np.maximum(local, 0)] if len(numbers) else -1, -1))
+        parts = [_segment_values(part.data, column, meta_key, names) for part in snapshot.parts]
         return np.concatenate(parts) if parts else np.zeros(0, np.int64)
     return snapshot.derived(("column", column), build)
+
+
+def _segment_values(data, column: str, meta_key: str, names: Names) -> np.ndarray:
+    """A segment's article column in archive-wide value numbers, made once per segment (a commit
+    then only concatenates)."""
+    cache = _segment_cache(data)
+    if ("values", column) not in cache:
+        local = np.asarray(data[column], dtype=np.int64)
+        numbers = _numbers(data, meta_key, names)
+        cache[("values", column)] = np.where(local >= 0, numbers[np.maximum(local, 0)] if len(numbers) else -1, -1)
+    return cache[("values", column)]
 
 
 def source_column(snapshot) -> np.ndarray:
