@@ -250,3 +250,18 @@ def test_a_write_keeps_committed_segments_written_hours_ago(tmp_path):
         assert [h.id for h in index.search(SearchRequest(q="cocoa")).hits] == ["old"]
         index.put(article_from_record({"id": "newer", "title": "Tin", "body": "Tin talks."}, index.outlets))
         assert index.search(SearchRequest(q="gold")).total == 1
+
+
+@pytest.mark.parametrize("array", [
+    np.zeros(0, np.int32), np.arange(10, dtype=np.int64), np.ones((3, 4), np.float32),
+    np.asfortranarray(np.arange(12.0).reshape(3, 4)), np.array([1, 2], dtype=">u2"), np.zeros((5, 0), np.int8),
+    np.array([b"ab", b"c"]), np.arange(7, dtype=np.uint64), np.array(3.0), np.zeros(3, dtype=[("a", "<i4")])])
+def test_a_mapped_segment_array_is_what_numpy_loads(tmp_path, array):
+    """Segment arrays are mapped with their headers read by a regular expression (numpy's own
+    reader for any header it does not match): same dtype, shape, order and values."""
+    from index.store.segment import map_npy
+    path = tmp_path / "a.npy"
+    np.save(path, array)
+    mapped, loaded = map_npy(str(path)), np.load(path)
+    assert mapped.dtype == loaded.dtype and mapped.shape == loaded.shape and np.array_equal(mapped, loaded)
+    assert mapped.flags.f_contiguous == loaded.flags.f_contiguous
