@@ -70,8 +70,8 @@ class Backend(Protocol):
     def stats(self) -> dict:
         """articles, passages, segments, generation, size_bytes, last_commit."""
 
-    def warm(self) -> None:
-        """Read what the first searches would otherwise read."""
+    def warm(self, follow: bool = False) -> None:
+        """Read what the first searches would otherwise read (`follow`: and of each new generation)."""
 
     def close(self) -> None:
         ...

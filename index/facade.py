@@ -156,9 +156,13 @@ class Index:
         own = getattr(self.backend, "identity", None)
         return own() if own else str(self.path.stat().st_ino)
 
-    def warm(self) -> None:
-        """Read what the first searches would otherwise read (workers do it in the background as they start)."""
-        self.backend.warm()
+    def warm(self, follow: bool = False) -> None:
+        """Read what the first searches would otherwise read (workers do it in the background as they start).
+
+        `follow`: from now on, do the same for each new generation before searches read it; until
+        then they read the one before, for at most a fraction of a second (a served worker).
+        """
+        self.backend.warm(follow)
 
     # -- writing --------------------------------------------------------------
 

@@ -43,7 +43,7 @@ def warm_in_background(app: Flask) -> threading.Thread:
     def run() -> None:
         with app.app_context():
             try:
-                get_index().warm()
+                get_index().warm(follow=True)  # and each new generation, before searches read it
             except Exception:  # a missing or broken index is reported by the first request instead
                 app.logger.exception("warming the index failed")
 

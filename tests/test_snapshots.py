@@ -5,6 +5,8 @@ Two Index objects on one folder stand for two gunicorn workers.
 
 from __future__ import annotations
 
+import time
+
 from conftest import make_settings
 from index import Index, SearchRequest, article_from_record
 
@@ -78,3 +80,41 @@ def test_joined_postings_kept_are_bounded_by_newsindex_postings_cache(tmp_path):
         snapshot = index.backend.store.snapshot()
         held = sum(len(ids) for ids, _ in snapshot._joined.values())
         assert snapshot._joined and (held <= 5 or len(snapshot._joined) == 1)  # the newest list stays, even alone over
+
+
+def test_a_served_worker_prepares_new_generations_while_searches_read_the_last(tmp_path, monkeypatch):
+    """Index.warm(follow=True), as each gunicorn worker calls it: a search meeting a newer generation
+    starts preparing it and reads the one before, for at most STALE_AT_MOST seconds; reads by id
+    and the writer's own searches always see the newest."""
+    from index.store import store as store_module
+    settings = make_settings(tmp_path / "index", entities=False)
+    writer = Index.open(settings.index_dir, create=True, settings=settings)
+    writer.ingest([article_from_record(article("a", "Cocoa prices rose."), writer.outlets)])
+    reader = Index.open(settings.index_dir, settings=settings)
+    reader.warm(follow=True)
+    writer.warm(follow=True)
+    prepared = []
+    monkeypatch.setattr(store_module, "STALE_AT_MOST", 60.0)  # long enough to look at the stale answer
+    original = reader.backend.prepare
+
+    def slow_prepare(snapshot):
+        time.sleep(0.3)
+        original(snapshot)
+        prepared.append(snapshot.generation)
+    reader.backend.store.prepare_in_background(slow_prepare)
+
+    writer.put(article_from_record(article("b", "Cocoa harvest late."), writer.outlets))
+    assert writer.search(SearchRequest(q="cocoa")).total == 2  # the writer reads its own write at once
+    assert reader.search(SearchRequest(q="cocoa")).total == 1  # the last generation, while the next is prepared
+    assert reader.get("b") is not None  # by id: always the newest
+    deadline = time.monotonic() + 10
+    while reader.search(SearchRequest(q="cocoa")).total != 2:
+        assert time.monotonic() < deadline, "the new generation was never prepared"
+        time.sleep(0.05)
+    assert prepared  # by the background preparation, whose snapshot searches now read
+
+    monkeypatch.setattr(store_module, "STALE_AT_MOST", 0.0)  # no stale reads allowed: searches wait
+    writer.put(article_from_record(article("c", "Cocoa exports up."), writer.outlets))
+    assert reader.search(SearchRequest(q="cocoa")).total == 3
+    writer.close()
+    reader.close()

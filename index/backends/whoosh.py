@@ -22,6 +22,7 @@ from config.settings import Settings
 from index.article import Article
 from index.errors import NotFound
 from index.query import RelatedArticle, SearchRequest, SearchResult
+from index.search.bm25 import ARTICLE_FIELDS, PASSAGE_FIELDS, Scorer
 from index.search.catalog_builder import SAVED_NAME
 from index.search.catalog_keeper import CatalogKeeper
 from index.search.expand import Limits
@@ -64,11 +65,13 @@ class WhooshBackend:
 
     # -- reading --------------------------------------------------------------
 
-    def context(self) -> Context:
+    def context(self, snapshot=None) -> Context:
+        """What a search reads: the snapshot (the one before the newest while that is prepared, in a
+        served worker: index/store/store.py), catalog, limits and settings."""
         feedback = FEEDBACK if self.settings.feedback else Feedback(max_units=0)
         hybrid = replace(HYBRID, rerank=self.settings.hybrid_rerank)
-        return Context(self.store.snapshot(), self.aliases, self.limits, semantic=self.settings.semantic,
-                       feedback=feedback, hybrid=hybrid, catalogs=self.catalogs)
+        return Context(snapshot or self.store.snapshot(fresh=False), self.aliases, self.limits,
+                       semantic=self.settings.semantic, feedback=feedback, hybrid=hybrid, catalogs=self.catalogs)
 
     def search(self, request: SearchRequest) -> SearchResult:
         ctx = self.context()
@@ -90,13 +93,22 @@ class WhooshBackend:
                     results.popitem(last=False)
         return result
 
-    def warm(self) -> None:
+    def warm(self, follow: bool = False) -> None:
         started = time.perf_counter()
-        ctx = self.context()
+        snapshot = self.store.snapshot()
+        self.prepare(snapshot)
+        log.info("index warmed in %.2f s (%d segments)", time.perf_counter() - started, len(snapshot.parts))
+        if follow:
+            self.store.prepare_in_background(self.prepare)
+
+    def prepare(self, snapshot) -> None:
+        """Derive from a snapshot what its first searches would: catalog, columns, facet pairs, norms."""
+        ctx = self.context(snapshot)
         search(SearchRequest(per_page=1), ctx)  # catalog, columns, facet counts
-        for fieldname in ("title", "body", "text"):
-            ctx.snapshot.lengths(fieldname)
-        log.info("index warmed in %.2f s (%d segments)", time.perf_counter() - started, len(ctx.snapshot.parts))
+        for fields in (ARTICLE_FIELDS, PASSAGE_FIELDS):
+            scorer = Scorer(snapshot, fields, ctx.params)
+            for fieldname in fields:
+                scorer.norm(fieldname)
 
     def generation(self) -> int:
         return self.store.snapshot().generation

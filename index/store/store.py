@@ -9,6 +9,15 @@ listing); when another process has committed, the next snapshot is built from
 the current one, reusing every unchanged segment (index/store/snapshot.py).
 Whoosh segment readers, needed only for stored fields, are opened on first use
 and kept while their segment lives.
+
+A served worker prepares new generations in the background instead
+(`prepare_in_background`): a search that meets a newer generation starts a
+thread that builds its snapshot and has the search layer derive what searches
+need (columns, norms, facet pairs), and meanwhile reads the snapshot it has,
+for at most STALE_AT_MOST seconds; then it waits for the new one.  The
+process that wrote prepares its own commit before the write returns, and
+`snapshot(fresh=True)` (reads by id, stats, writes' checks) always has the
+newest.
 """
 
 from __future__ import annotations
@@ -20,7 +29,7 @@ import shutil
 import threading
 import time
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 from whoosh.index import EmptyIndexError, LockError
@@ -37,6 +46,8 @@ from index.store.segment import SegmentData, arrays_folder
 from index.store.snapshot import JOINED_POSTINGS_HELD, Snapshot, make_part
 
 log = logging.getLogger(__name__)
+
+STALE_AT_MOST = 0.5  # seconds a search may read the generation before a newer one while that one is prepared
 
 
 def rebuild_arrays(ix, segment) -> tuple[dict, dict]:
@@ -77,6 +88,10 @@ class Store:
         self._snapshot: Snapshot | None = None
         self._readers: dict[str, object] = {}
         self.postings_held = postings_held  # NEWSINDEX_POSTINGS_CACHE
+        self._prepare: Callable[[Snapshot], None] | None = None  # see prepare_in_background
+        self._preparing: threading.Thread | None = None
+        self._stale_since: float | None = None  # when a search first met a generation newer than the snapshot
+        self._next_lock = threading.Lock()
 
     @classmethod
     def open(cls, path: str | Path, create: bool = False, write_lock_timeout: float = 10.0,
@@ -114,11 +129,17 @@ class Store:
         except EmptyIndexError:
             return -1
 
-    def snapshot(self) -> Snapshot:
-        """The newest generation (see the module docstring)."""
+    def snapshot(self, fresh: bool = True) -> Snapshot:
+        """The newest generation, or (`fresh=False`, while it is prepared in the background) the one
+        before it for at most STALE_AT_MOST seconds (see the module docstring)."""
         current = self._snapshot
         if current is not None and current.generation == self.generation():
             return current
+        if not fresh and current is not None and self._prepare is not None and self._prepared_soon():
+            return current
+        preparing = self._preparing
+        if preparing is not None and preparing is not threading.current_thread():
+            preparing.join(timeout=30)  # the snapshot it prepares is the one wanted: wait, not build twice
         for attempt in range(5):
             try:
                 return self._refresh()
@@ -127,12 +148,48 @@ class Store:
                     raise
                 time.sleep(0.05)
 
+    def prepare_in_background(self, prepare: Callable[[Snapshot], None]) -> None:
+        """From now on, have `prepare(snapshot)` derive what searches need from each new generation
+        before searches read it (a served worker: see the module docstring)."""
+        self._prepare = prepare
+
+    def _prepared_soon(self) -> bool:
+        """Start preparing the newest generation if no thread is; may a search still read the snapshot before it?"""
+        with self._next_lock:
+            now = time.monotonic()
+            if self._stale_since is None:
+                self._stale_since = now
+            if self._preparing is None or not self._preparing.is_alive():
+                self._preparing = threading.Thread(target=self._prepare_next, name="newsindex-next-snapshot",
+                                                   daemon=True)
+                self._preparing.start()
+            return now - self._stale_since < STALE_AT_MOST
+
+    def _prepare_next(self) -> None:
+        try:
+            snapshot = self._build()
+            if snapshot is not None:
+                self._prepare(snapshot)
+                self._publish(snapshot)
+        except Exception:  # e.g. a merge removed a segment just read: the next search builds it itself
+            log.warning("preparing the next snapshot failed", exc_info=True)
+
     def _refresh(self) -> Snapshot:
+        """Build and publish the newest generation's snapshot (prepared first when this process is served)."""
+        snapshot = self._build()
+        if snapshot is not None:
+            if self._prepare is not None:
+                self._prepare(snapshot)
+            self._publish(snapshot)
+        return self._snapshot
+
+    def _build(self) -> Snapshot | None:
+        """The newest generation's snapshot, built from the current one (None when that is the newest)."""
         with self._lock:
             current = self._snapshot
             generation, segments = whoosh_io.toc(self.ix)
-            if current is not None and current.generation == generation:
-                return current
+            if current is not None and current.generation >= generation:
+                return None
             previous = {part.key: part for part in current.parts} if current else {}
             parts = []
             for segment in segments:
@@ -141,13 +198,20 @@ class Store:
                 data = old.data if old is not None else self._segment_data(segment)
                 parts.append(make_part(segment, data, old))
                 self._reader(segment)  # opened now: a merge may delete the segment's files later
-            keys = {part.key for part in parts}
+            return Snapshot(generation, parts, self._reader, previous=current, postings_held=self.postings_held)
+
+    def _publish(self, snapshot: Snapshot) -> None:
+        """Make `snapshot` the current one, unless a newer one already is."""
+        with self._lock:
+            if self._snapshot is not None and self._snapshot.generation >= snapshot.generation:
+                return
+            self._snapshot = snapshot
+            keys = {part.key for part in snapshot.parts}
             for key in [k for k in self._readers if k not in keys]:
                 self._readers.pop(key).close()
-            snapshot = self._snapshot = Snapshot(generation, parts, self._reader, previous=current,
-                                                 postings_held=self.postings_held)
-        release_freed_memory()  # the snapshot before `current` and its arrays are gone now
-        return snapshot
+        with self._next_lock:
+            self._stale_since = None
+        release_freed_memory()  # the snapshot before the last and its arrays are gone now
 
     def _reader(self, segment):
         key = whoosh_io.segment_key(segment)
@@ -247,6 +311,8 @@ class Store:
 
         existed = writer.write(self.ix, self.path, self.write_lock_timeout, list(zip(articles, checksums)),
                                remove, processes=processes, check=check if expect else None)
+        if self._prepare is not None:
+            self.snapshot()  # this process's next search reads its own write, prepared
         writer.sweep(self.path, self.ix)
         self.merge(wait=self.merge_mode == "inline")
         return existed

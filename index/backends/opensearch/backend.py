@@ -268,8 +268,8 @@ class OpenSearchBackend:
         self._stats = (gen, result)
         return result
 
-    def warm(self) -> None:
-        self.catalog()
+    def warm(self, follow: bool = False) -> None:
+        self.catalog()  # the cluster refreshes by itself: nothing to follow
 
     # -- writing --------------------------------------------------------------
 
