@@ -95,7 +95,7 @@ def test_a_served_worker_prepares_new_generations_while_searches_read_the_last(t
     writer.warm(follow=True)
     prepared = []
     monkeypatch.setattr(store_module, "STALE_AT_MOST", 60.0)  # long enough to look at the stale answer
-    original = reader.backend.prepare
+    original = reader.backend.store._prepare  # what warm(follow=True) set
 
     def slow_prepare(snapshot):
         time.sleep(0.3)

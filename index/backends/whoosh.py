@@ -22,13 +22,13 @@ from config.settings import Settings
 from index.article import Article
 from index.errors import NotFound
 from index.query import RelatedArticle, SearchRequest, SearchResult
-from index.search.bm25 import ARTICLE_FIELDS, PASSAGE_FIELDS, Scorer
 from index.search.catalog_builder import SAVED_NAME
 from index.search.catalog_keeper import CatalogKeeper
 from index.search.expand import Limits
 from index.search.facet_values import facet_values
 from index.search.feedback import FEEDBACK, Feedback
 from index.search.plan import make_plan
+from index.search.prepare import prepare
 from index.search.related import related
 from index.search.run import Context, search
 from index.search.semantic import HYBRID
@@ -95,20 +95,12 @@ class WhooshBackend:
 
     def warm(self, follow: bool = False) -> None:
         started = time.perf_counter()
-        snapshot = self.store.snapshot()
-        self.prepare(snapshot)
-        log.info("index warmed in %.2f s (%d segments)", time.perf_counter() - started, len(snapshot.parts))
+        ctx = self.context(self.store.snapshot())
+        prepare(ctx)
+        search(SearchRequest(per_page=1), ctx)  # and every array a browse reads, from disk
+        log.info("index warmed in %.2f s (%d segments)", time.perf_counter() - started, len(ctx.snapshot.parts))
         if follow:
-            self.store.prepare_in_background(self.prepare)
-
-    def prepare(self, snapshot) -> None:
-        """Derive from a snapshot what its first searches would: catalog, columns, facet pairs, norms."""
-        ctx = self.context(snapshot)
-        search(SearchRequest(per_page=1), ctx)  # catalog, columns, facet counts
-        for fields in (ARTICLE_FIELDS, PASSAGE_FIELDS):
-            scorer = Scorer(snapshot, fields, ctx.params)
-            for fieldname in fields:
-                scorer.norm(fieldname)
+            self.store.prepare_in_background(lambda snapshot: prepare(self.context(snapshot)))
 
     def generation(self) -> int:
         return self.store.snapshot().generation

@@ -196,6 +196,12 @@ def tag_counts(snapshot, ordinals: np.ndarray, chosen: np.ndarray) -> dict[str, 
 FEW_CHOSEN = 8  # under 1 article in 8 chosen: read the chosen articles' pairs, not every pair
 
 
+def tag_pairs(data) -> None:
+    """Make a segment's tag pairs, by value and by article, before a search needs them."""
+    _pairs_by_value(data, "tag")
+    _tag_offsets(data)
+
+
 def _tag_offsets(data) -> np.ndarray:
     cache = _segment_cache(data)
     if "tag_offsets" not in cache:

@@ -1,0 +1,33 @@
+"""What searches derive from a new snapshot, derived before they need it.
+
+A served worker prepares each new generation in a background thread while its
+searches read the one before (index/store/store.py), so that the first search
+on the new one costs what any search costs.  Only what is per snapshot or per
+new segment is made here: live masks, article columns, BM25 norms, and each
+new segment's entity and tag pairs; a commit's other costs (joined posting
+lists) are per query word and small.
+"""
+
+from __future__ import annotations
+
+from index.search.bm25 import ARTICLE_FIELDS, PASSAGE_FIELDS, Scorer
+from index.search.columns import entity_pairs_by_article, family_column, month_column, source_column, tag_pairs
+
+
+def prepare(ctx) -> None:
+    """Derive a snapshot's per-generation state (`ctx`: index/search/run.py's Context over it)."""
+    snapshot = ctx.snapshot
+    snapshot.live_articles()
+    snapshot.live_passages()
+    snapshot.article_column("published")
+    source_column(snapshot)
+    month_column(snapshot)
+    family_column(snapshot)
+    catalog = ctx.catalog
+    for part in snapshot.parts:
+        entity_pairs_by_article(part, catalog)
+        tag_pairs(part.data)
+    for fields in (ARTICLE_FIELDS, PASSAGE_FIELDS):
+        scorer = Scorer(snapshot, fields, ctx.params)
+        for fieldname in fields:
+            scorer.norm(fieldname)
