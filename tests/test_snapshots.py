@@ -118,3 +118,35 @@ def test_a_served_worker_prepares_new_generations_while_searches_read_the_last(t
     assert reader.search(SearchRequest(q="cocoa")).total == 3
     writer.close()
     reader.close()
+
+
+def test_searches_and_reads_in_many_threads_across_prepared_generations_never_fail(tmp_path):
+    """A served worker's request threads all meet each new generation at once: one prepares it,
+    the others read the last snapshot or wait for the new one; none may fail."""
+    import threading
+    settings = make_settings(tmp_path / "index", entities=False, merge="off")
+    writer = Index.open(settings.index_dir, create=True, settings=settings)
+    writer.ingest([article_from_record(article("a", "Cocoa prices rose."), writer.outlets)])
+    reader = Index.open(settings.index_dir, settings=settings)
+    reader.warm(follow=True)
+    failures, done = [], threading.Event()
+
+    def read(n: int) -> None:
+        while not done.is_set():
+            try:
+                reader.search(SearchRequest(q="cocoa")) if n % 2 else reader.get("a")
+            except Exception as exc:  # noqa: BLE001 - any failure is the finding
+                failures.append(repr(exc))
+    threads = [threading.Thread(target=read, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for n in range(15):
+        writer.put(article_from_record(article(f"w{n}", f"Cocoa note {n}."), writer.outlets))
+        time.sleep(0.02)
+    done.set()
+    for thread in threads:
+        thread.join()
+    assert not failures, failures[:3]
+    assert reader.search(SearchRequest(q="cocoa")).total == 16
+    writer.close()
+    reader.close()

@@ -60,7 +60,8 @@ class EntitySums:
         self._segments: dict[str, tuple] = {}  # segment key -> its counts (kept to subtract them later)
 
     def advance(self, parts) -> bool:
-        """Move the sums to exactly these segments; False when they already were."""
+        """Move the sums to exactly these segments; whether what they count changed (not when the new
+        segments name no entity, as a wire's lower-case correction or an article before enrichment)."""
         now = {part.key: part for part in parts}
         added = {k: segment_entity_counts(p.data) for k, p in now.items() if k not in self._segments}
         removed = [self._segments[k] for k in self._segments if k not in now]
@@ -84,7 +85,8 @@ class EntitySums:
         _apply(self.evidence.links, delta.links)
         _apply(self.evidence.contexts, delta.contexts)
         self._segments = {k: self._segments[k] if k in self._segments else added[k] for k in now}
-        return True
+        return any(any(c.values()) for c in types.values()) or any(any(c.values()) for c in forms.values()) \
+            or any(terms.values())
 
     def catalog(self, aliases) -> EntityCatalog:
         """The catalog of these sums (the rules of index/search/entity_merges.py)."""
@@ -163,8 +165,8 @@ class CatalogKeeper:
             if latest is not None and latest[0] == snapshot.generation:
                 return latest[1]
             started = time.perf_counter()
-            self._sums.advance(snapshot.parts)
-            catalog = self._sums.catalog(self.aliases)
+            changed = self._sums.advance(snapshot.parts)
+            catalog = self._sums.catalog(self.aliases) if changed or latest is None else latest[1]  # rules rerun only on news
             self.took = time.perf_counter() - started
             if self.took > 1:
                 log.info("entity catalog built in %.1f s (%d keys)", self.took, len(catalog.canonical))

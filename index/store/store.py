@@ -160,9 +160,9 @@ class Store:
             if self._stale_since is None:
                 self._stale_since = now
             if self._preparing is None or not self._preparing.is_alive():
-                self._preparing = threading.Thread(target=self._prepare_next, name="newsindex-next-snapshot",
-                                                   daemon=True)
-                self._preparing.start()
+                thread = threading.Thread(target=self._prepare_next, name="newsindex-next-snapshot", daemon=True)
+                thread.start()  # before it is shared: a thread not yet started cannot be joined
+                self._preparing = thread
             return now - self._stale_since < STALE_AT_MOST
 
     def _prepare_next(self) -> None:
