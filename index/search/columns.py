@@ -65,7 +65,7 @@ def value_column(snapshot, column: str, meta_key: str, names: Names) -> np.ndarr
     """Archive-wide value number of every article for an article column (-1 without a value)."""
     def build():
         parts = [_segment_values(part.data, column, meta_key, names) for part in snapshot.parts]
-        return np.concatenate(parts) if parts else np.zeros(0, np.int64)
+        return np.concatenate(parts) if parts else np.zeros(0, np.int32)
     return snapshot.derived(("column", column), build)
 
 
@@ -76,7 +76,8 @@ def _segment_values(data, column: str, meta_key: str, names: Names) -> np.ndarra
     if ("values", column) not in cache:
         local = np.asarray(data[column], dtype=np.int64)
         numbers = _numbers(data, meta_key, names)
-        cache[("values", column)] = np.where(local >= 0, numbers[np.maximum(local, 0)] if len(numbers) else -1, -1)
+        values = np.where(local >= 0, numbers[np.maximum(local, 0)] if len(numbers) else -1, -1)
+        cache[("values", column)] = values.astype(np.int32)  # int32: one per article, per segment and per snapshot
     return cache[("values", column)]
 
 
@@ -108,7 +109,7 @@ def month_column(snapshot) -> np.ndarray:
     """
     def build():
         parts = [_segment_months(part.data) for part in snapshot.parts]
-        return np.concatenate(parts) if parts else np.zeros(0, np.int64)
+        return np.concatenate(parts) if parts else np.zeros(0, np.int32)
     return snapshot.derived("month_column", build)
 
 
@@ -119,7 +120,7 @@ def _segment_months(data) -> np.ndarray:
         dated = published != UNDATED
         days = np.where(dated, published // _DAY_US - _EPOCH_DAYS, 0).astype("datetime64[D]")
         months = days.astype("datetime64[M]").astype(np.int64) + 1970 * 12
-        cache["months"] = np.where(dated, months, -1)
+        cache["months"] = np.where(dated, months, -1).astype(np.int32)
     return cache["months"]
 
 
