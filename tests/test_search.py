@@ -162,10 +162,9 @@ def test_facets_read_from_the_chosen_articles_pairs_equal_facets_read_through_th
     """Few matches read only their own entity and tag pairs; many read every pair: same counts."""
     if seed_index.settings.backend != "whoosh":
         pytest.skip("the embedded engine's facet paths")
-    from index.search import columns, facets
+    from index.search import columns
     results = {}
     for name, few in (("mask", 10**9), ("own pairs", 0)):
-        monkeypatch.setattr(facets, "FEW_CHOSEN", few)
         monkeypatch.setattr(columns, "FEW_CHOSEN", few)
         seed_index.backend.store.snapshot().cache.clear()
         results[name] = [search(seed_index, q=q).facets for q in ("Putin", "Erdogan", "", "ceasefire")]

@@ -171,43 +171,49 @@ def entity_mask(snapshot, keys: tuple[str, ...]) -> np.ndarray:
 
 
 def tag_counts(snapshot, ordinals: np.ndarray, chosen: np.ndarray) -> dict[str, int]:
-    """Tag ("kind\tvalue") -> articles among `ordinals` (sorted; `chosen` is their mask) carrying it.
-
-    As for entity facets: a segment with few chosen articles reads only their pairs (stored by
-    article), one with many reads every pair through its slice of the mask.
-    """
-    found = []
-    for i, part, local in snapshot.by_part(ordinals):
-        if len(local) * FEW_CHOSEN < part.data.articles:
-            offsets = _tag_offsets(part.data)
-            rows = rows_between(offsets[local], offsets[local + 1])
-            if len(rows):
-                found.append(_numbers(part.data, "tags", TAGS)[np.asarray(part.data["tag_value"])[rows]])
-            continue
-        values, articles = _pairs_by_value(part.data, "tag")
-        if len(values):
-            base = int(snapshot.article_base[i])
-            found.append(values[chosen[base:base + part.data.articles][articles]])
+    """Tag ("kind\tvalue") -> articles among `ordinals` (sorted; `chosen` is their mask) carrying it."""
+    found = chosen_values(snapshot, ordinals, chosen, tag_pairs_by_article)
     if not found:
         return {}
     counts = np.bincount(np.concatenate(found))
     return {TAGS.names[i]: int(counts[i]) for i in np.flatnonzero(counts)}
 
 
+def tag_pairs_by_article(part) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A segment's (local article, archive-wide tag number) pairs by article, with where each
+    article's pairs start (see `chosen_values`), made once per segment."""
+    data = part.data
+    cache = _segment_cache(data)
+    if "tags_by_article" not in cache:
+        articles = np.asarray(data["tag_article"], dtype=np.int32)  # written article by article
+        local = np.asarray(data["tag_value"], dtype=np.int64)
+        values = _numbers(data, "tags", TAGS)[local] if len(local) else np.zeros(0, np.int64)
+        cache["tags_by_article"] = (articles, values.astype(np.int32), owner_offsets(articles, data.articles))
+    return cache["tags_by_article"]
+
+
 FEW_CHOSEN = 8  # under 1 article in 8 chosen: read the chosen articles' pairs, not every pair
 
 
-def tag_pairs(data) -> None:
-    """Make a segment's tag pairs, by value and by article, before a search needs them."""
-    _pairs_by_value(data, "tag")
-    _tag_offsets(data)
+def chosen_values(snapshot, ordinals: np.ndarray, chosen: np.ndarray, pairs) -> list[np.ndarray]:
+    """The values of the chosen articles' pairs (entity or tag), one array per segment holding some.
 
-
-def _tag_offsets(data) -> np.ndarray:
-    cache = _segment_cache(data)
-    if "tag_offsets" not in cache:
-        cache["tag_offsets"] = owner_offsets(np.asarray(data["tag_article"]), data.articles)
-    return cache["tag_offsets"]
+    `ordinals` are the chosen articles (sorted), `chosen` their mask over the snapshot, and
+    `pairs(part)` a segment's (articles, values, offsets) by article.  A segment with few
+    chosen articles reads only their rows through the offsets; one with many reads every
+    row through its slice of the mask (no global ordinals made per pair).
+    """
+    found = []
+    for i, part, local in snapshot.by_part(ordinals):
+        articles, values, offsets = pairs(part)
+        if not len(articles):
+            continue
+        if len(local) * FEW_CHOSEN < part.data.articles:
+            found.append(values[rows_between(offsets[local], offsets[local + 1])])
+        else:
+            base = int(snapshot.article_base[i])
+            found.append(values[chosen[base:base + part.data.articles][articles]])
+    return found
 
 
 def entity_targets(catalog) -> tuple[np.ndarray, list[str], str]:

@@ -17,10 +17,9 @@ from collections import Counter
 
 import numpy as np
 
-from index.arrays import rows_between
 from index.query import FacetValue
 from index.search.catalog import EntityCatalog
-from index.search.columns import (FEW_CHOSEN, SOURCES, entity_pairs_by_article, entity_targets, month_column,
+from index.search.columns import (SOURCES, chosen_values, entity_pairs_by_article, entity_targets, month_column,
                                   month_name, source_column)
 from index.store.schema import ENTITY_FIELDS
 
@@ -55,22 +54,9 @@ def chosen_mask(snapshot, ordinals: np.ndarray) -> np.ndarray:
 
 def entity_counts(snapshot, ordinals: np.ndarray, chosen: np.ndarray, catalog: EntityCatalog) -> np.ndarray:
     """Articles among `ordinals` (sorted; `chosen` is their mask) per canonical entity number
-    (`entity_targets`' numbering), each article once.
-
-    A segment with few chosen articles reads only their pairs (pairs are sorted by article);
-    one with many reads its whole pair list through its slice of the mask.
-    """
-    targets = []
-    for i, part, local in snapshot.by_part(ordinals):
-        articles, entity, offsets = entity_pairs_by_article(part, catalog)
-        if not len(articles):
-            continue
-        if len(local) * FEW_CHOSEN < part.data.articles:
-            targets.append(entity[rows_between(offsets[local], offsets[local + 1])])
-        else:
-            base = int(snapshot.article_base[i])
-            targets.append(entity[chosen[base:base + part.data.articles][articles]])
-    return np.bincount(np.concatenate(targets)) if targets else np.zeros(0, np.int64)
+    (`entity_targets`' numbering), each article once."""
+    found = chosen_values(snapshot, ordinals, chosen, lambda part: entity_pairs_by_article(part, catalog))
+    return np.bincount(np.concatenate(found)) if found else np.zeros(0, np.int64)
 
 
 def entity_facets(found: np.ndarray, catalog: EntityCatalog, limit: int) -> dict[str, list[FacetValue]]:

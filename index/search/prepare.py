@@ -11,7 +11,8 @@ lists) are per query word and small.
 from __future__ import annotations
 
 from index.search.bm25 import ARTICLE_FIELDS, PASSAGE_FIELDS, Scorer
-from index.search.columns import entity_pairs_by_article, family_column, month_column, source_column, tag_pairs
+from index.search.columns import (entity_pairs_by_article, family_column, month_column, source_column,
+                                  tag_pairs_by_article)
 
 
 def prepare(ctx) -> None:
@@ -26,7 +27,7 @@ def prepare(ctx) -> None:
     catalog = ctx.catalog
     for part in snapshot.parts:
         entity_pairs_by_article(part, catalog)
-        tag_pairs(part.data)
+        tag_pairs_by_article(part)
     for fields in (ARTICLE_FIELDS, PASSAGE_FIELDS):
         scorer = Scorer(snapshot, fields, ctx.params)
         for fieldname in fields:
