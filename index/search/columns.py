@@ -116,12 +116,33 @@ def month_column(snapshot) -> np.ndarray:
 def _segment_months(data) -> np.ndarray:
     cache = _segment_cache(data)
     if "months" not in cache:
-        published = np.asarray(data["published"])
-        dated = published != UNDATED
-        days = np.where(dated, published // _DAY_US - _EPOCH_DAYS, 0).astype("datetime64[D]")
-        months = days.astype("datetime64[M]").astype(np.int64) + 1970 * 12
-        cache["months"] = np.where(dated, months, -1).astype(np.int32)
+        days = _segment_days(data)
+        dated = days != NO_DAY
+        months = np.where(dated, days, 0).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+        cache["months"] = np.where(dated, months + 1970 * 12, -1).astype(np.int32)
     return cache["months"]
+
+
+NO_DAY = np.iinfo(np.int32).min  # the day of an undated article
+
+
+def day_column(snapshot) -> np.ndarray:
+    """Days since 1970-01-01 of every article (int32, NO_DAY when undated), for the date histogram.
+
+    Computed once per segment and concatenated per snapshot, like the months.
+    """
+    def build():
+        parts = [_segment_days(part.data) for part in snapshot.parts]
+        return np.concatenate(parts) if parts else np.zeros(0, np.int32)
+    return snapshot.derived("day_column", build)
+
+
+def _segment_days(data) -> np.ndarray:
+    cache = _segment_cache(data)
+    if "days" not in cache:
+        published = np.asarray(data["published"])
+        cache["days"] = np.where(published != UNDATED, published // _DAY_US - _EPOCH_DAYS, NO_DAY).astype(np.int32)
+    return cache["days"]
 
 
 def month_name(number: int) -> str:
@@ -172,16 +193,13 @@ def entity_mask(snapshot, keys: tuple[str, ...]) -> np.ndarray:
 
 def tag_counts(snapshot, ordinals: np.ndarray, chosen: np.ndarray) -> dict[str, int]:
     """Tag ("kind\tvalue") -> articles among `ordinals` (sorted; `chosen` is their mask) carrying it."""
-    found = chosen_values(snapshot, ordinals, chosen, tag_pairs_by_article)
-    if not found:
-        return {}
-    counts = np.bincount(np.concatenate(found))
+    counts = chosen_counts(snapshot, ordinals, chosen, tag_pairs_by_article)
     return {TAGS.names[i]: int(counts[i]) for i in np.flatnonzero(counts)}
 
 
 def tag_pairs_by_article(part) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A segment's (local article, archive-wide tag number) pairs by article, with where each
-    article's pairs start (see `chosen_values`), made once per segment."""
+    article's pairs start (see `chosen_counts`), made once per segment."""
     data = part.data
     cache = _segment_cache(data)
     if "tags_by_article" not in cache:
@@ -195,25 +213,60 @@ def tag_pairs_by_article(part) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 FEW_CHOSEN = 8  # under 1 article in 8 chosen: read the chosen articles' pairs, not every pair
 
 
-def chosen_values(snapshot, ordinals: np.ndarray, chosen: np.ndarray, pairs) -> list[np.ndarray]:
-    """The values of the chosen articles' pairs (entity or tag), one array per segment holding some.
+def chosen_counts(snapshot, ordinals: np.ndarray, chosen: np.ndarray, pairs) -> np.ndarray:
+    """Chosen articles per value (entity or tag number) over their pairs: counts indexed by value.
 
-    `ordinals` are the chosen articles (sorted), `chosen` their mask over the snapshot, and
-    `pairs(part)` a segment's (articles, values, offsets) by article.  A segment with few
-    chosen articles reads only their rows through the offsets; one with many reads every
-    row through its slice of the mask (no global ordinals made per pair).
+    `ordinals` are the chosen articles (sorted, live), `chosen` their mask over the snapshot, and
+    `pairs(part)` a segment's (articles, values, offsets) by article.  Per segment, the cheapest
+    of three reads: few chosen articles, only their rows (through the offsets); most of the live
+    articles chosen (a browse, a long query), the segment's live total less the rows of the
+    articles *not* chosen; otherwise every row through the segment's slice of the mask.
     """
-    found = []
+    plus, minus, totals = [], [], []
     for i, part, local in snapshot.by_part(ordinals):
         articles, values, offsets = pairs(part)
         if not len(articles):
             continue
-        if len(local) * FEW_CHOSEN < part.data.articles:
-            found.append(values[rows_between(offsets[local], offsets[local + 1])])
+        size = part.data.articles
+        if len(local) * FEW_CHOSEN < size:
+            plus.append(values[rows_between(offsets[local], offsets[local + 1])])
+            continue
+        base = int(snapshot.article_base[i])
+        mask = chosen[base:base + size]
+        if 2 * len(local) > part.live_count and size >= TOTALS_FROM:
+            rest = np.flatnonzero(part.article_live & ~mask)
+            minus.append(values[rows_between(offsets[rest], offsets[rest + 1])])
+            totals.append(_live_totals(part, values, articles))
         else:
-            base = int(snapshot.article_base[i])
-            found.append(values[chosen[base:base + part.data.articles][articles]])
-    return found
+            plus.append(values[mask[articles]])
+    width = max([int(held[-1]) + 1 for held, _ in totals if len(held)] + [int(v.max()) + 1 for v in plus if len(v)] + [0])
+    counts = np.zeros(width, dtype=np.int64)
+    for held, total in totals:
+        counts[held] += total
+    if plus:
+        counts += np.bincount(np.concatenate(plus), minlength=width)
+    if minus:
+        counts -= np.bincount(np.concatenate(minus), minlength=width)
+    return counts
+
+
+TOTALS_FROM = 10_000  # articles in a segment worth keeping its live totals for (smaller: the mask read)
+
+
+def _live_totals(part, values: np.ndarray, articles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(values held, live articles holding each) in one segment, kept with the segment for these
+    `values` (one catalog version's numbering) and this live mask: a commit recounts only the
+    segments it changed.  Sparse, int32: a segment names a fraction of the archive's entities."""
+    kept: list = _segment_cache(part.data).setdefault("live_totals", [])
+    for found_values, found_live, total in kept:
+        if found_values is values and found_live is part.article_live:
+            return total
+    counts = np.bincount(values[part.article_live[articles]])
+    held = np.flatnonzero(counts)
+    total = (held.astype(np.int32), counts[held].astype(np.int32))
+    kept.append((values, part.article_live, total))
+    del kept[:-4]  # entities and tags, for the snapshot in use and the one being prepared
+    return total
 
 
 def entity_targets(catalog) -> tuple[np.ndarray, list[str], str]:

@@ -11,7 +11,7 @@ lists) are per query word and small.
 from __future__ import annotations
 
 from index.search.bm25 import ARTICLE_FIELDS, PASSAGE_FIELDS, Scorer
-from index.search.columns import (entity_pairs_by_article, family_column, month_column, source_column,
+from index.search.columns import (day_column, entity_pairs_by_article, family_column, month_column, source_column,
                                   tag_pairs_by_article)
 
 
@@ -23,6 +23,7 @@ def prepare(ctx) -> None:
     snapshot.article_column("published")
     source_column(snapshot)
     month_column(snapshot)
+    day_column(snapshot)
     family_column(snapshot)
     catalog = ctx.catalog
     for part in snapshot.parts:

@@ -42,6 +42,11 @@ class Part:
     def key(self) -> str:
         return whoosh_io.segment_key(self.segment)
 
+    @property
+    def live_count(self) -> int:
+        """Articles of the segment not deleted."""
+        return self.data.articles - self.deleted
+
 
 def make_part(segment, data: SegmentData, previous: Part | None = None) -> Part:
     """A Part, reusing `previous`'s live masks when the segment's deletions have not changed."""
