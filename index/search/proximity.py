@@ -34,26 +34,20 @@ def add_proximity(scorer, units: list[Unit], totals: np.ndarray, coord, pool: np
     pairs = _pairs(units)
     if not pairs:
         return
-    main = scorer.fields[-1]
-    norm = scorer.norm(main)[scorer.ordinals(pool)]
-    tf = {}
-    for word in dict.fromkeys(w for pair in pairs for w in pair):  # each word once, however many pairs
-        counts = np.zeros(scorer.size)
-        ids, freqs = scorer.snapshot.postings(main, word)
-        at, found = scorer.place(ids)
-        counts[at] = freqs if found is None else freqs[found]
-        tf[word] = counts[pool]
-    bound = sum(params.proximity * scorer.saturate(np.minimum(tf[left], tf[right]) * params.proximity_slop / norm)
-                for left, right in pairs)
     scale = coord[pool] if coord is not None else np.ones(len(pool))
     if exact_top is None or exact_top >= len(pool):
-        _bonus(scorer, pairs, totals, pool[bound > 0])
+        _bonus(scorer, pairs, totals, pool[_bound(scorer, pairs, pool) > 0])
         return
+    # Only documents that the largest possible bonus could lift to the top are looked at: a long
+    # query's matches are most of the archive, its hopeful few thousand.
+    threshold = -np.partition(-(totals[pool] * scale), exact_top - 1)[exact_top - 1]
+    keep = (totals[pool] + largest_bonus(scorer, units)) * scale >= threshold
+    pool, scale = pool[keep], scale[keep]
+    bound = _bound(scorer, pairs, pool)
     # Best upper bounds first, in growing chunks, until no document left can reach the top: the top is
     # exact after a few hundred documents where the bound of every match was thousands.  The threshold
     # only rises as bonuses are added, so documents already below it are never sorted.
     upper = (totals[pool] + bound) * scale
-    threshold = -np.partition(-(totals[pool] * scale), exact_top - 1)[exact_top - 1]
     hopeful = np.flatnonzero(upper >= threshold)
     order = hopeful[np.argsort(-upper[hopeful], kind="stable")]
     done, chunk = 0, max(64, 4 * exact_top)
@@ -67,6 +61,21 @@ def add_proximity(scorer, units: list[Unit], totals: np.ndarray, coord, pool: np
         _bonus(scorer, pairs, totals, np.sort(pool[chosen][bound[chosen] > 0]))
         done += chunk
         chunk *= 2
+
+
+def _bound(scorer, pairs: list[tuple[str, str]], pool: np.ndarray) -> np.ndarray:
+    """The most each document of `pool` can gain: a pair occurs at most as often as its rarer word."""
+    params = scorer.params
+    main = scorer.fields[-1]
+    ordinals = scorer.ordinals(pool)
+    tf = {}
+    for word in dict.fromkeys(w for pair in pairs for w in pair):  # each word once, however many pairs
+        ids, freqs = scorer.snapshot.postings(main, word)
+        at = np.minimum(np.searchsorted(ids, ordinals), max(len(ids) - 1, 0))
+        tf[word] = np.where(ids[at] == ordinals, freqs[at], 0).astype(np.float64) if len(ids) else np.zeros(len(pool))
+    norm = scorer.norm(main)[ordinals]
+    return sum(params.proximity * scorer.saturate(np.minimum(tf[left], tf[right]) * params.proximity_slop / norm)
+               for left, right in pairs)
 
 
 def _bonus(scorer, pairs: list[tuple[str, str]], totals: np.ndarray, positions: np.ndarray) -> None:
