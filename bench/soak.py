@@ -1,7 +1,14 @@
 """Soak test: mixed searches and writes against a real gunicorn on 127.0.0.1 for a bounded time,
 at about 80% of the peak of the same mix (writes included) measured just before; errors, p99
-over time, worker memory at start and end, and a check that every acknowledged write is
+over time, worker memory through the soak, and a check that every acknowledged write is
 searchable at the end.
+
+The peak is the closed-loop rate over --peak-seconds (default 60): long enough to include
+what writes set going (commits, background merges, each worker preparing new generations),
+so 80% of it is a load the server can sustain.  Worker memory is sampled every 10 s; its
+growth is the median of the last two minutes against the median of the first two (a
+worker's memory rises and falls with each generation it prepares, so two single readings
+say more about the moment than about a trend); the single readings are reported too.
 
     .venv/bin/python bench/soak.py --index /tmp/ni-1x              # 5 minutes (default)
     .venv/bin/python bench/soak.py --minutes 1 --json              # seeds copy, one minute
@@ -23,6 +30,7 @@ import json
 import os
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -190,6 +198,29 @@ def stop_background(index_dir: Path) -> None:
             continue
 
 
+def sample_memory(workers: list[int], samples: dict, stop: threading.Event, every: float) -> None:
+    """(seconds since start, private MB) of each worker every `every` seconds until `stop` is set."""
+    started = time.monotonic()
+    while True:
+        for pid in workers:
+            try:
+                samples[pid].append((time.monotonic() - started, private_mb(pid)))
+            except OSError:  # the worker is gone: reported by workers_alive
+                pass
+        if stop.wait(every):
+            return
+
+
+def memory_trend(samples: list[tuple[float, float]], span: float) -> tuple[float | None, float | None, float | None]:
+    """(median of the first `span` seconds, median of the last `span`, growth %) of a worker's samples."""
+    if not samples:
+        return None, None, None
+    end = samples[-1][0]
+    first = statistics.median(mb for at, mb in samples if at <= span)
+    last = statistics.median(mb for at, mb in samples if at >= end - span)
+    return round(first, 1), round(last, 1), round(100 * (last - first) / first, 1)
+
+
 def check_writes(port: int, acked: list[tuple[str, str]]) -> list[str]:
     """The acknowledged writes (article id, word) that a search for their word does not find."""
     client, missing = Client(port), []
@@ -213,6 +244,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--load", type=float, default=0.8, help="fraction of the measured peak (default 0.8)")
     parser.add_argument("--write-every", type=int, default=20, help="one request in N is a write (default 20)")
     parser.add_argument("--entities", choices=("on", "off"), default="off", help="entity extraction on writes")
+    parser.add_argument("--peak-seconds", type=float, default=60.0,
+                        help="length of the closed-loop run the peak is measured over (default 60)")
     parser.add_argument("--settle", type=float, default=0.0,
                         help="seconds to wait after start-up, for the workers to warm a large index (default 0)")
     parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
@@ -236,14 +269,20 @@ def main(argv: list[str] | None = None) -> int:
         try:
             time.sleep(args.settle)  # each worker warms its index in the background as it starts
             closed_loop_peak(port, Mix(paths, key, 10**9), 3)  # warm every worker's searcher and caches
-            peak, peak_acked = closed_loop_peak(port, Mix(paths, key, args.write_every, "soak-peak"), 10)
+            peak, peak_acked = closed_loop_peak(port, Mix(paths, key, args.write_every, "soak-peak"), args.peak_seconds)
             rate = max(1.0, peak * args.load)
             workers = worker_pids(proc.pid)
             memory_start = {pid: round(vm_rss_mb(pid), 1) for pid in workers}
             private_start = {pid: round(private_mb(pid), 1) for pid in workers}
             print(f"peak {peak:.1f} req/s; soaking at {rate:.1f} req/s for {args.minutes:g} min "
                   f"(1 write in {args.write_every}) on {base}", file=sys.stderr)
+            samples: dict[int, list[tuple[float, float]]] = {pid: [] for pid in workers}
+            sampling = threading.Event()
+            sampler = threading.Thread(target=sample_memory, args=(workers, samples, sampling, 10.0), daemon=True)
+            sampler.start()
             result = soak(port, Mix(paths, key, args.write_every), rate, args.minutes * 60, window=30)
+            sampling.set()
+            sampler.join()
             print(f"soak: {json.dumps({k: v for k, v in result.items() if k != 'acked'})}", file=sys.stderr)
             memory_end = {pid: round(vm_rss_mb(pid), 1) for pid in workers}
             private_end = {pid: round(private_mb(pid), 1) for pid in workers}
@@ -257,6 +296,7 @@ def main(argv: list[str] | None = None) -> int:
               for pid in workers if memory_start.get(pid)}
     private_growth = {pid: round(100 * (private_end[pid] - private_start[pid]) / private_start[pid], 1)
                       for pid in workers if private_start.get(pid)}
+    trend = {pid: memory_trend(samples[pid], 120.0) for pid in workers}
     out = {
         "minutes": args.minutes, "peak_rps": round(peak, 1), "target_rps": round(rate, 1),
         "achieved_rps": round(result["requests"] / result["seconds"], 1), "requests": result["requests"],
@@ -268,6 +308,10 @@ def main(argv: list[str] | None = None) -> int:
         "worker_growth_pct": list(growth.values()), "workers_alive": f"{len(alive)}/{len(workers)}",
         "worker_private_mb_start": list(private_start.values()), "worker_private_mb_end": list(private_end.values()),
         "worker_private_growth_pct": list(private_growth.values()),
+        "worker_private_mb_first_2min": [t[0] for t in trend.values()],
+        "worker_private_mb_last_2min": [t[1] for t in trend.values()],
+        "worker_private_trend_pct": [t[2] for t in trend.values()],
+        "worker_private_mb_max": [round(max((mb for _, mb in samples[pid]), default=0.0), 1) for pid in workers],
     }
     print(f"{out['requests']} requests at {out['achieved_rps']} req/s (target {out['target_rps']}, peak "
           f"{out['peak_rps']}); errors {out['errors']}; writes acknowledged {out['writes_acked']}, "
@@ -279,6 +323,9 @@ def main(argv: list[str] | None = None) -> int:
           f"growth % {out['worker_growth_pct']}; workers alive {out['workers_alive']}")
     print(f"worker private memory (MB, RssAnon: RSS less the mapped index) start {out['worker_private_mb_start']} "
           f"end {out['worker_private_mb_end']} growth % {out['worker_private_growth_pct']}")
+    print(f"worker private memory, medians of samples every 10 s: first 2 min {out['worker_private_mb_first_2min']}, "
+          f"last 2 min {out['worker_private_mb_last_2min']}, growth % {out['worker_private_trend_pct']}; "
+          f"max {out['worker_private_mb_max']}")
     if args.json:
         print(json.dumps(out))
     return 0 if not result["errors"] and not missing else 1
