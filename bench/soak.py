@@ -198,15 +198,25 @@ def stop_background(index_dir: Path) -> None:
             continue
 
 
-def sample_memory(workers: list[int], samples: dict, stop: threading.Event, every: float) -> None:
-    """(seconds since start, private MB) of each worker every `every` seconds until `stop` is set."""
-    started = time.monotonic()
+def sample_memory(port: int, workers: list[int], samples: dict, segments: list, stop: threading.Event,
+                  every: float) -> None:
+    """(seconds since start, private MB) of each worker, and (seconds, segments in the index), every
+    `every` seconds until `stop` is set."""
+    started, client = time.monotonic(), Client(port)
     while True:
+        at = time.monotonic() - started
         for pid in workers:
             try:
-                samples[pid].append((time.monotonic() - started, private_mb(pid)))
+                samples[pid].append((at, private_mb(pid)))
             except OSError:  # the worker is gone: reported by workers_alive
                 pass
+        try:
+            status, body = client.request("GET", "/metrics")
+            found = [line.split()[-1] for line in body.decode().splitlines() if line.startswith("newsindex_index_segments")]
+            if status == 200 and found:
+                segments.append((round(at), int(float(found[0]))))
+        except Exception:  # a busy server: the next sample
+            client = Client(port)
         if stop.wait(every):
             return
 
@@ -277,8 +287,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"peak {peak:.1f} req/s; soaking at {rate:.1f} req/s for {args.minutes:g} min "
                   f"(1 write in {args.write_every}) on {base}", file=sys.stderr)
             samples: dict[int, list[tuple[float, float]]] = {pid: [] for pid in workers}
+            segments: list[tuple[int, int]] = []
             sampling = threading.Event()
-            sampler = threading.Thread(target=sample_memory, args=(workers, samples, sampling, 10.0), daemon=True)
+            sampler = threading.Thread(target=sample_memory, args=(port, workers, samples, segments, sampling, 10.0),
+                                       daemon=True)
             sampler.start()
             result = soak(port, Mix(paths, key, args.write_every), rate, args.minutes * 60, window=30)
             sampling.set()
@@ -312,6 +324,7 @@ def main(argv: list[str] | None = None) -> int:
         "worker_private_mb_last_2min": [t[1] for t in trend.values()],
         "worker_private_trend_pct": [t[2] for t in trend.values()],
         "worker_private_mb_max": [round(max((mb for _, mb in samples[pid]), default=0.0), 1) for pid in workers],
+        "segments_over_time": segments[::3], "segments_max": max((n for _, n in segments), default=None),
     }
     print(f"{out['requests']} requests at {out['achieved_rps']} req/s (target {out['target_rps']}, peak "
           f"{out['peak_rps']}); errors {out['errors']}; writes acknowledged {out['writes_acked']}, "
@@ -326,6 +339,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"worker private memory, medians of samples every 10 s: first 2 min {out['worker_private_mb_first_2min']}, "
           f"last 2 min {out['worker_private_mb_last_2min']}, growth % {out['worker_private_trend_pct']}; "
           f"max {out['worker_private_mb_max']}")
+    print(f"segments in the index every 30 s: {out['segments_over_time']} (most {out['segments_max']})")
     if args.json:
         print(json.dumps(out))
     return 0 if not result["errors"] and not missing else 1

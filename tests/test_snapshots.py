@@ -58,7 +58,7 @@ def test_a_commit_that_only_adds_extends_the_joined_lists_to_what_a_fresh_join_g
     before = store.snapshot()
     index.ingest([article_from_record(article("n", "Cocoa talks."), index.outlets)])
     after = store.snapshot()
-    assert after._extends is before
+    assert after._extends == (before, len(before.parts))
     fresh = Snapshot(after.generation, after.parts, store._reader)
     for fieldname, term in [("body", "cocoa"), ("text", "cocoa"), ("body", "crop"), ("body", "talk")]:
         got, want = after.postings(fieldname, term), fresh.postings(fieldname, term)
@@ -67,6 +67,29 @@ def test_a_commit_that_only_adds_extends_the_joined_lists_to_what_a_fresh_join_g
     index.delete(["1"])  # a deletion in an old segment: nothing is carried over
     assert store.snapshot()._extends is None
     assert index.search(SearchRequest(q="cocoa")).total == 4
+    index.close()
+
+
+def test_a_change_to_a_later_segment_reuses_the_joined_lists_of_the_segments_before_it(tmp_path):
+    """A merge of the newest small segments, or a deletion in one, keeps the old big ones' postings."""
+    from index.store.snapshot import Snapshot
+
+    settings = make_settings(tmp_path / "index", entities=False, merge="off")
+    index = Index.open(settings.index_dir, create=True, settings=settings)
+    store = index.backend.store
+    for batch in ("a", "b", "c"):
+        index.ingest([article_from_record(article(f"{batch}{i}", f"Cocoa crop {batch} {i}."), index.outlets)
+                      for i in range(3)])
+    assert index.search(SearchRequest(q="cocoa crop")).total == 9
+    before = store.snapshot()
+    index.delete(["b1"])  # the second segment changes; the first is shared
+    after = store.snapshot()
+    assert after._extends == (before, 1)
+    fresh = Snapshot(after.generation, after.parts, store._reader)
+    for fieldname, term in [("body", "cocoa"), ("text", "cocoa"), ("body", "crop"), ("title", "wire")]:
+        got, want = after.postings(fieldname, term), fresh.postings(fieldname, term)
+        assert got[0].tolist() == want[0].tolist() and got[1].tolist() == want[1].tolist()
+    assert index.search(SearchRequest(q="cocoa crop")).total == 8
     index.close()
 
 

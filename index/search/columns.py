@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import weakref
 
 import numpy as np
 
@@ -253,18 +254,25 @@ def chosen_counts(snapshot, ordinals: np.ndarray, chosen: np.ndarray, pairs) -> 
 TOTALS_FROM = 10_000  # articles in a segment worth keeping its live totals for (smaller: the mask read)
 
 
+def live_totals(part, pairs: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+    """Count a segment's live totals ahead of the searches that would (index/search/prepare.py)."""
+    articles, values, _ = pairs
+    if part.data.articles >= TOTALS_FROM and len(articles):
+        _live_totals(part, values, articles)
+
+
 def _live_totals(part, values: np.ndarray, articles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(values held, live articles holding each) in one segment, kept with the segment for these
     `values` (one catalog version's numbering) and this live mask: a commit recounts only the
     segments it changed.  Sparse, int32: a segment names a fraction of the archive's entities."""
     kept: list = _segment_cache(part.data).setdefault("live_totals", [])
-    for found_values, found_live, total in kept:
-        if found_values is values and found_live is part.article_live:
+    for found_values, found_live, total in kept:  # weak: an old catalog's pairs are not kept alive here
+        if found_values() is values and found_live() is part.article_live:
             return total
     counts = np.bincount(values[part.article_live[articles]])
     held = np.flatnonzero(counts)
     total = (held.astype(np.int32), counts[held].astype(np.int32))
-    kept.append((values, part.article_live, total))
+    kept.append((weakref.ref(values), weakref.ref(part.article_live), total))
     del kept[:-4]  # entities and tags, for the snapshot in use and the one being prepared
     return total
 

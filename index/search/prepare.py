@@ -4,15 +4,15 @@ A served worker prepares each new generation in a background thread while its
 searches read the one before (index/store/store.py), so that the first search
 on the new one costs what any search costs.  Only what is per snapshot or per
 new segment is made here: live masks, article columns, BM25 norms, and each
-new segment's entity and tag pairs; a commit's other costs (joined posting
+new segment's entity and tag pairs and their live totals; a commit's other costs (joined posting
 lists) are per query word and small.
 """
 
 from __future__ import annotations
 
 from index.search.bm25 import ARTICLE_FIELDS, PASSAGE_FIELDS, Scorer
-from index.search.columns import (day_column, entity_pairs_by_article, family_column, month_column, source_column,
-                                  tag_pairs_by_article)
+from index.search.columns import (day_column, entity_pairs_by_article, family_column, live_totals, month_column,
+                                  source_column, tag_pairs_by_article)
 
 
 def prepare(ctx) -> None:
@@ -27,8 +27,8 @@ def prepare(ctx) -> None:
     family_column(snapshot)
     catalog = ctx.catalog
     for part in snapshot.parts:
-        entity_pairs_by_article(part, catalog)
-        tag_pairs_by_article(part)
+        for pairs in (entity_pairs_by_article(part, catalog), tag_pairs_by_article(part)):
+            live_totals(part, pairs)
     for fields in (ARTICLE_FIELDS, PASSAGE_FIELDS):
         scorer = Scorer(snapshot, fields, ctx.params)
         for fieldname in fields:

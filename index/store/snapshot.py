@@ -77,8 +77,10 @@ class Snapshot:
         self._joined: OrderedDict = OrderedDict()
         self._joined_held = 0
         self._postings_held = postings_held
-        # A commit that only added segments: joined lists of the snapshot before are extended, not rebuilt.
-        self._extends = previous if previous is not None and _only_added(parts, previous.parts) else None
+        # Joined lists of the snapshot before are reused for the segments both share at their start (all of
+        # them after a commit that only added; the big old ones after a merge of the small new ones).
+        shared = _shared_start(parts, previous.parts) if previous is not None else 0
+        self._extends = (previous, shared) if shared else None
         if previous is not None:
             previous._extends = None  # one generation back at most: no chain of old snapshots kept alive
 
@@ -174,12 +176,15 @@ class Snapshot:
         bases = self.passage_base if fieldname == "text" else self.article_base
         ids, tfs = [], []
         start = 0
-        before = self._extends
-        if before is not None:
+        if self._extends is not None:
+            before, shared = self._extends
             with before.lock:
                 found = before._joined.get((fieldname, term))
             if found is not None:
-                ids, tfs, start = [found[0]], [found[1]], len(before.parts)
+                cut = len(found[0])
+                if shared < len(before.parts):  # only the shared segments' postings: ordinals below their end
+                    cut = int(np.searchsorted(found[0], bases[shared]))
+                ids, tfs, start = [found[0][:cut]], [found[1][:cut]], shared
         for i, part in enumerate(self.parts[start:], start):
             local, tf = part.data.postings(fieldname, part.data.lookup(term))
             if len(local):
@@ -239,11 +244,14 @@ class Snapshot:
             yield from (bytes(t).decode("utf-8") for t in part.data.vocab)
 
 
-def _only_added(parts: list[Part], before: list[Part]) -> bool:
-    """Are `before`'s segments the first of `parts`, with the same deletions (a commit that only added)?"""
-    return len(before) <= len(parts) and all(
-        a.data is b.data and a.article_live is b.article_live and a.passage_live is b.passage_live
-        for a, b in zip(parts, before))
+def _shared_start(parts: list[Part], before: list[Part]) -> int:
+    """How many segments `parts` and `before` share at their start, with the same deletions."""
+    shared = 0
+    for a, b in zip(parts, before):
+        if not (a.data is b.data and a.article_live is b.article_live and a.passage_live is b.passage_live):
+            break
+        shared += 1
+    return shared
 
 
 def _concat(arrays: list[np.ndarray], dtype) -> np.ndarray:
