@@ -173,3 +173,30 @@ def test_searches_and_reads_in_many_threads_across_prepared_generations_never_fa
     assert reader.search(SearchRequest(q="cocoa")).total == 16
     writer.close()
     reader.close()
+
+
+def test_the_generation_is_listed_again_only_when_the_folder_changed(tmp_path, monkeypatch):
+    """Every request asks for the newest generation: a stat of the folder, and a listing after a commit."""
+    from index.store import whoosh_io
+
+    settings = make_settings(tmp_path / "index", entities=False, merge="off")
+    writer = Index.open(settings.index_dir, create=True, settings=settings)
+    reader = Index.open(settings.index_dir, settings=settings)
+    writer.ingest([article_from_record(article("a", "Cocoa prices rose."), writer.outlets)])
+    store = reader.backend.store
+    listings = []
+    real = store.ix.latest_generation
+    monkeypatch.setattr(store.ix, "latest_generation", lambda: listings.append(1) or real())
+    monkeypatch.setattr(whoosh_io.GenerationWatch, "RACY_NS", -10**12)  # trust every listing (the clock tick aside)
+    first = store.generation()
+    assert [store.generation() for _ in range(5)] == [first] * 5 and len(listings) == 1
+    writer.put(article_from_record(article("b", "Cocoa harvest late."), writer.outlets))
+    assert store.generation() > first and len(listings) == 2
+    assert reader.search(SearchRequest(q="cocoa")).total == 2
+    monkeypatch.setattr(whoosh_io.GenerationWatch, "RACY_NS", 10**12)  # a folder changed just now: listed each time
+    writer.put(article_from_record(article("c", "Cocoa exports."), writer.outlets))
+    before = len(listings)
+    store.generation(), store.generation()
+    assert len(listings) == before + 2
+    writer.close()
+    reader.close()

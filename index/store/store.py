@@ -4,8 +4,8 @@
     store.write([(article, checksum)], remove=[...])   # one commit, durable on return
     snap = store.snapshot()                            # the newest generation, cheaply refreshed
 
-`snapshot()` looks at the newest TOC generation on every call (a directory
-listing); when another process has committed, the next snapshot is built from
+`snapshot()` looks at the newest TOC generation on every call (a stat of the
+folder, and a listing when it changed); when another process has committed, the next snapshot is built from
 the current one, reusing every unchanged segment (index/store/snapshot.py).
 Whoosh segment readers, needed only for stored fields, are opened on first use
 and kept while their segment lives.
@@ -92,6 +92,7 @@ class Store:
         self._preparing: threading.Thread | None = None
         self._stale_since: float | None = None  # when a search first met a generation newer than the snapshot
         self._next_lock = threading.Lock()
+        self._latest = whoosh_io.GenerationWatch(ix)
 
     @classmethod
     def open(cls, path: str | Path, create: bool = False, write_lock_timeout: float = 10.0,
@@ -125,7 +126,7 @@ class Store:
 
     def generation(self) -> int:
         try:
-            return self.ix.latest_generation()
+            return self._latest()
         except EmptyIndexError:
             return -1
 

@@ -152,6 +152,39 @@ def toc(ix) -> tuple[int, list]:
     return info.generation, list(info.segments)
 
 
+class GenerationWatch:
+    """The index's newest TOC generation, with the folder listed again only once it has changed.
+
+    Whoosh finds the generation by listing the folder and matching every name.  A served
+    worker asks on every request, and with the files of segments merged away (kept
+    writer.GONE_AFTER seconds for readers still opening them) that listing grew to a tenth
+    of a worker's time.  A new TOC is renamed into the folder, which changes the folder's
+    mtime; a listing is trusted only once the mtime it saw is RACY_NS old, so a TOC written
+    within the same clock tick as the listing is not missed.
+    """
+
+    RACY_NS = 50_000_000
+
+    def __init__(self, ix):
+        self._ix = ix
+        self._folder = ix.storage.folder
+        self._seen: tuple[int, int] | None = None  # (folder mtime, generation listed under it)
+
+    def __call__(self) -> int:
+        """The newest generation (raises whoosh's EmptyIndexError when there is none)."""
+        try:
+            mtime = os.stat(self._folder).st_mtime_ns
+        except OSError:
+            mtime = None
+        seen = self._seen
+        if seen is not None and seen[0] == mtime:
+            return seen[1]
+        generation = self._ix.latest_generation()
+        trusted = mtime is not None and time.time_ns() - mtime > self.RACY_NS
+        self._seen = (mtime, generation) if trusted else None
+        return generation
+
+
 def segment_key(segment) -> str:
     """The random part of a segment's name: the same before and after it is committed."""
     return segment.segid
