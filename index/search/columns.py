@@ -64,10 +64,16 @@ def _numbers(data, meta_key: str, names: Names) -> np.ndarray:
 
 def value_column(snapshot, column: str, meta_key: str, names: Names) -> np.ndarray:
     """Archive-wide value number of every article for an article column (-1 without a value)."""
+    return _joined_column(snapshot, ("column", column), lambda data: _segment_values(data, column, meta_key, names))
+
+
+def _joined_column(snapshot, key, of_segment) -> np.ndarray:
+    """A per-article column of every segment (`of_segment(data)`, made once per segment), concatenated
+    once per snapshot: a commit adds only its own segment's."""
     def build():
-        parts = [_segment_values(part.data, column, meta_key, names) for part in snapshot.parts]
+        parts = [of_segment(part.data) for part in snapshot.parts]
         return np.concatenate(parts) if parts else np.zeros(0, np.int32)
-    return snapshot.derived(("column", column), build)
+    return snapshot.derived(key, build)
 
 
 def _segment_values(data, column: str, meta_key: str, names: Names) -> np.ndarray:
@@ -108,10 +114,7 @@ def month_column(snapshot) -> np.ndarray:
 
     Computed once per segment (a commit adds only its own) and concatenated per snapshot.
     """
-    def build():
-        parts = [_segment_months(part.data) for part in snapshot.parts]
-        return np.concatenate(parts) if parts else np.zeros(0, np.int32)
-    return snapshot.derived("month_column", build)
+    return _joined_column(snapshot, "month_column", _segment_months)
 
 
 def _segment_months(data) -> np.ndarray:
@@ -132,10 +135,7 @@ def day_column(snapshot) -> np.ndarray:
 
     Computed once per segment and concatenated per snapshot, like the months.
     """
-    def build():
-        parts = [_segment_days(part.data) for part in snapshot.parts]
-        return np.concatenate(parts) if parts else np.zeros(0, np.int32)
-    return snapshot.derived("day_column", build)
+    return _joined_column(snapshot, "day_column", _segment_days)
 
 
 def _segment_days(data) -> np.ndarray:
