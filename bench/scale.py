@@ -94,5 +94,13 @@ def run_side(script: Path, args: list[str]) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def segments_in(metrics: str) -> int | None:
+    """The index's segment count in a /metrics answer (Prometheus text), or None without one."""
+    for line in metrics.splitlines():
+        if line.startswith("newsindex_index_segments"):
+            return int(float(line.split()[-1]))
+    return None
+
+
 def dir_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file()) / 1e6

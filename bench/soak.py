@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.query import _serve, _stop, _url, query_mix  # noqa: E402
-from bench.scale import private_mb, summarise, vm_rss_mb  # noqa: E402
+from bench.scale import private_mb, segments_in, summarise, vm_rss_mb  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from index import Index  # noqa: E402
 from service import auth  # noqa: E402
@@ -219,9 +219,9 @@ def sample_memory(port: int, workers: list[int], samples: dict, segments: list, 
                 pass
         try:
             status, body = client.request("GET", "/metrics")
-            found = [line.split()[-1] for line in body.decode().splitlines() if line.startswith("newsindex_index_segments")]
-            if status == 200 and found:
-                segments.append((round(at), int(float(found[0]))))
+            found = segments_in(body.decode()) if status == 200 else None
+            if found is not None:
+                segments.append((round(at), found))
         except Exception:  # a busy server: the next sample
             client = Client(port)
         if stop.wait(every):

@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.query import WORDS, _spawn, _stop  # noqa: E402
-from bench.scale import private_mb, summarise  # noqa: E402
+from bench.scale import private_mb, segments_in, summarise  # noqa: E402
 from bench.soak import word_for, worker_pids  # noqa: E402
 from service import auth  # noqa: E402
 
@@ -121,10 +121,8 @@ def main(argv: list[str] | None = None) -> int:
             out["after_commit_over_warm_p95"] = round(out["after_commit"]["p95_ms"] / out["warm_minute"]["p95_ms"], 2)
             out["writes_not_found"] = missing
             health = json.loads(fetch(f"{base}/healthz")[1])
-            metrics = fetch(f"{base}/metrics")[1].decode()
-            segments = [line.split()[-1] for line in metrics.splitlines() if line.startswith("newsindex_index_segments")]
             out.update(articles=health.get("articles"), passages=health.get("passages"),
-                       segments=int(float(segments[0])) if segments else None)
+                       segments=segments_in(fetch(f"{base}/metrics")[1].decode()))
         finally:
             for article_id in written:
                 fetch(f"{base}/api/v1/articles/{article_id}", "DELETE", headers={"Authorization": f"Bearer {key}"})

@@ -225,7 +225,8 @@ def chosen_counts(snapshot, ordinals: np.ndarray, chosen: np.ndarray, pairs) -> 
     """
     plus, minus, totals = [], [], []
     for i, part, local in snapshot.by_part(ordinals):
-        articles, values, offsets = pairs(part)
+        segment_pairs = pairs(part)
+        articles, values, offsets = segment_pairs
         if not len(articles):
             continue
         size = part.data.articles
@@ -234,10 +235,11 @@ def chosen_counts(snapshot, ordinals: np.ndarray, chosen: np.ndarray, pairs) -> 
             continue
         base = int(snapshot.article_base[i])
         mask = chosen[base:base + size]
-        if 2 * len(local) > part.live_count and size >= TOTALS_FROM:
+        total = live_totals(part, segment_pairs) if 2 * len(local) > part.live_count else None
+        if total is not None:
             rest = np.flatnonzero(part.article_live & ~mask)
             minus.append(values[rows_between(offsets[rest], offsets[rest + 1])])
-            totals.append(_live_totals(part, values, articles))
+            totals.append(total)
         else:
             plus.append(values[mask[articles]])
     width = max([int(held[-1]) + 1 for held, _ in totals if len(held)] + [int(v.max()) + 1 for v in plus if len(v)] + [0])
@@ -254,17 +256,18 @@ def chosen_counts(snapshot, ordinals: np.ndarray, chosen: np.ndarray, pairs) -> 
 TOTALS_FROM = 10_000  # articles in a segment worth keeping its live totals for (smaller: the mask read)
 
 
-def live_totals(part, pairs: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
-    """Count a segment's live totals ahead of the searches that would (index/search/prepare.py)."""
+def live_totals(part, pairs: tuple[np.ndarray, np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray] | None:
+    """(values held, live articles holding each) of a segment's pairs, or None for a segment under
+    TOTALS_FROM articles (read through the mask instead).
+
+    Kept with the segment for these values (one catalog version's numbering) and this live
+    mask: a commit recounts only the segments it changed, and preparing a generation
+    (index/search/prepare.py) counts them before searches would.  Sparse, int32: a segment
+    names a fraction of the archive's entities.
+    """
     articles, values, _ = pairs
-    if part.data.articles >= TOTALS_FROM and len(articles):
-        _live_totals(part, values, articles)
-
-
-def _live_totals(part, values: np.ndarray, articles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(values held, live articles holding each) in one segment, kept with the segment for these
-    `values` (one catalog version's numbering) and this live mask: a commit recounts only the
-    segments it changed.  Sparse, int32: a segment names a fraction of the archive's entities."""
+    if part.data.articles < TOTALS_FROM or not len(articles):
+        return None
     kept: list = _segment_cache(part.data).setdefault("live_totals", [])
     for found_values, found_live, total in kept:  # weak: an old catalog's pairs are not kept alive here
         if found_values() is values and found_live() is part.article_live:
