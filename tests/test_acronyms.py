@@ -12,6 +12,7 @@ from index.ingest.acronyms import abbreviates, definitions, is_acronym, is_acron
     ("OPEC", "Organization of Petroleum Exporting Countries"), ("GATT", "General Agreement on Tariffs and Trade"),
     ("OECD", "Organisation for Economic Co-operation and Development"), ("EC", "European Community"),
     ("UNCTAD", "United Nations Conference on Trade and Development"), ("UK", "United Kingdom"),
+    ("S and P", "Standard and Poor"), ("AT and T", "American Telephone and Telegraph"),  # as the wire writes S&P, AT&T
 ])
 def test_initials(acronym, name):
     assert is_acronym_of(acronym, name)
@@ -28,6 +29,7 @@ def test_not_initials(acronym, name):
 def test_what_reads_as_an_acronym():
     assert is_acronym("IMF") and is_acronym("U.S.") and is_acronym("AT&T")
     assert not is_acronym("Petrobras") and not is_acronym("I") and not is_acronym("imf")
+    assert is_acronym("S and P") and not is_acronym("US and UK") and not is_acronym("Smith and Jones")
 
 
 def test_definitions_in_brackets():

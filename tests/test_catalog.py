@@ -171,6 +171,9 @@ def test_type_by_majority_with_evidence():
         *[article(1987, O("opec", "OPEC"))] * 3, *[article(1987, L("opec", "OPEC"))] * 2,
     ])
     assert shown(catalog, "aramco") == ("org", "Aramco")  # "Aramco Corp": a company suffix
+    possessive = catalog_of([*[article(1987, O("standard and poor", "Standard and Poor"))] * 3,
+                             article(1987, O("standard and poor's corp", "Standard and Poor's Corp"))])
+    assert possessive.canonical["standard and poor's corp"] == possessive.canonical["standard and poor"]
     assert shown(catalog, "bandar abbas") == ("place", "Bandar Abbas")  # gazetteer city
     assert shown(catalog, "reuter") == ("org", "Reuters")  # the alias file
     assert shown(catalog, "petrobras") == ("org", "Petroleo Brasileiro SA")  # defined as its short name

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from index import SearchRequest
 from index.text.aliases import Aliases, AliasEntry, entity_key
-from index.ingest.entities import build_entities
+from index.ingest.entities import build_entities, join_firm_names
+from index.ingest.ner import Mention
 
 from conftest import BOTH
 
@@ -130,7 +131,7 @@ def test_a_place_never_becomes_a_surname():
 
 def test_table_words_are_not_names():
     mentions = [[M("Qtly", "person"), M("Nine Mths", "person"), M("N.Z. Dlrs", "person"), M("SEP7", "org"),
-                 M("Ltd", "org"), M("G-7", "org")]]
+                 M("Ltd", "org"), M("Co Inc", "org"), M("G-7", "org")]]
     assert [e.name for e in build_entities(mentions, Aliases())] == ["G-7"]
 
 
@@ -139,6 +140,37 @@ def test_a_country_inside_an_organisations_name_is_a_place_too():
     entities = {e.key: e.type for e in build_entities(mentions, Aliases())}
     assert entities == {"bank of japan": "org", "japan": "place", "us agriculture department": "org", "us": "place",
                         "georgia pacific corp": "org"}
+
+
+def test_a_word_that_spells_a_country_code_is_no_country():
+    """"Co." in "Goldman Sachs and Co." is no dotted "CO" (Colombia); "U.S." and "USA" are codes as written."""
+    mentions = [[M("Goldman, Sachs and Co.", "org"), M("De La Rue Co. Plc", "org"), M("National Westminster Bank USA", "org"),
+                 M("U.S. Treasury", "org")]]
+    places = {e.key for e in build_entities(mentions, Aliases()) if e.type == "place"}
+    assert places == {"us", "usa"}  # the catalog's gazetteer rule makes both United States
+
+
+def test_ranks_alone_are_no_names():
+    """"Lt. Col. Oliver North" gives the model "Lt" (a person) and "Col" (a place, the code of Colombia)."""
+    mentions = [[M("Lt", "person"), M("Col", "place"), M("Oliver North", "person")], [M("Marine Lt", "person"), M("Gen", "org")]]
+    assert {e.key for e in build_entities(mentions, Aliases())} == {"oliver north"}
+
+
+def test_a_firm_named_after_people_is_one_organisation():
+    text = ("Underwriters are Alex. Brown and Sons Inc and Lazard and Co, with Harris Upham and Co. "
+            "said Smith. Jones and Sons Ltd declined; Reagan and Bush met.")
+
+    def at(name, kind):
+        return Mention(name, text.index(name), text.index(name) + len(name), kind)
+    mentions = [at("Alex", "person"), at("Brown", "person"), at("Sons Inc", "org"), at("Lazard", "org"),
+                at("Harris Upham", "person"), at("Smith", "person"), at("Jones", "person"), at("Sons Ltd", "org"),
+                at("Reagan", "person"), at("Bush", "person")]
+    joined = join_firm_names(text, mentions)
+    assert [(m.text, m.type) for m in joined] == [
+        ("Alex. Brown and Sons Inc", "org"), ("Lazard and Co", "org"), ("Harris Upham and Co.", "org"),
+        ("Smith", "person"),  # five letters before a full stop: the end of a sentence, not a first name
+        ("Jones and Sons Ltd", "org"), ("Reagan", "person"), ("Bush", "person")]
+    assert all(text[m.start:m.end] == m.text for m in joined)
 
 
 def test_dots_and_spellings_fold_into_one_key():

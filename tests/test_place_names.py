@@ -24,6 +24,16 @@ def test_cities_and_their_other_names():
     assert places.lookup("american") is None and places.lookup("armenians") is None  # demonyms are not names
 
 
+def test_the_press_abbreviations_of_us_states_win_over_country_codes():
+    """"Harrisburg, Pa." is in Pennsylvania, not Panama ("PA"); "N.C." is not New Caledonia."""
+    places = place_names()
+    assert places.lookup("calif").name == "California" and places.lookup("calif").kind == "region"
+    for key, state in (("pa", "Pennsylvania"), ("nc", "North Carolina"), ("sc", "South Carolina"), ("va", "Virginia"),
+                       ("ind", "Indiana")):
+        assert places.lookup(key).name == state, key
+    assert places.lookup("us").name == "United States" and places.lookup("usa").is_code
+
+
 def test_the_saved_table_is_what_the_libraries_give():
     saved = _load(TABLE)
     assert saved is not None, f"{TABLE} is missing or from other library versions: run python -m index.ingest.place_names"

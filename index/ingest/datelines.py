@@ -4,7 +4,8 @@
 metadata, not text.  `parse_dateline(field)` reads a record's dateline field
 ("SALVADOR, Feb 26", "PLYMOUTH MEETING, Pa, June 1"), `split_dateline(body)`
 takes one off the start of a body ("ANKARA (Reuters) - ..." too) and returns
-the place, the agency named in brackets if any, and the body without it.
+the place, the agency named in brackets if any, and the body without it;
+`strip_sign_off(body)` takes the agency's sign-off off its end ("REUTER").
 Places are shown in title case ("New York", "Mt. Laurel, N.J.");
 `dateline_place(dateline)` is the place itself, without the state or country
 after it, as an entity name ("Mt. Laurel").
@@ -49,6 +50,15 @@ def split_dateline(body: str) -> tuple[str | None, str | None, str]:
         return None, None, body
     agency = match.group("agency")
     return display_place(match.group("place")), agency.strip() if agency else None, body[match.end():]
+
+
+# The wire's sign-off on a line of its own at the end ("REUTER", "Reuter^M": a carriage return written out).
+_SIGN_OFF = re.compile(r"\n\s*(?:reuters?|ap|afp)(?:\^M|\r)?\s*$", re.IGNORECASE)
+
+
+def strip_sign_off(body: str) -> str:
+    """The body without an agency's sign-off line at its end, which is no text (and no person "REUTER^M")."""
+    return _SIGN_OFF.sub("", body)
 
 
 def dateline_place(dateline: str) -> str:

@@ -32,7 +32,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Sequence
 
 from index.article import Article, Entity
@@ -53,12 +53,16 @@ mines energy finance trade foreign interior defence defense economy agriculture 
 of and for the
 """.split())
 HONORIFICS = frozenset("mr mrs ms miss dr sir lord lady dame".split())  # "Mr Nakasone" is a person, whatever the model says
+# Abbreviated ranks and titles: a name never ends with one ("Lt. Col. Oliver North" gives the model "Lt" and "Col").
+TITLE_ABBREVIATIONS = frozenset("mr mrs ms dr lt col gen maj capt sgt adm cmdr cdr brig gov".split())
 # Words of financial tables that the model tags as names ("Qtly", "Nine Mths", "N.Z. Dlrs").
 TABLE_WORDS = frozenset("qtly mths mth dlrs dlr shr shrs oper revs cts pct mln bln qtr avg".split())
 _DATE_TOKEN = re.compile(r"^(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\d+$")
-# Alone, these are the word, not a name: "Ltd", or "the Bank said" (which bank is the article's to say).
-_LONE_WORDS = frozenset("""ltd co inc corp plc sa ag nv bank banks company government ministry group committee
+# Alone, these are the word, not a name: "the Bank said" (which bank is the article's to say).
+_LONE_WORDS = frozenset("""bank banks company government ministry group committee
 board agency department exchange council commission court""".split())
+# The legal forms ending a company's name; alone ("Ltd", "Co Inc": a name cut short), no name.
+COMPANY_SUFFIXES = frozenset("corp co inc ltd plc sa ag nv corporation company limited llc spa bv gmbh cos".split())
 
 
 @dataclass
@@ -109,10 +113,44 @@ def clean_surface(text: str, type_: str = "") -> str:
 
 
 def is_junk(key: str) -> bool:
-    """A key that is no name: table words, dates run together ("sep7"), a lone "Ltd"."""
+    """A key that is no name: table words, dates run together ("sep7"), legal forms alone ("Co Inc"),
+    a rank ("Marine Lt")."""
     words = key.split()
-    return (not words or key in _LONE_WORDS or any(w in TABLE_WORDS for w in words)
+    return (not words or key in _LONE_WORDS or all(w in COMPANY_SUFFIXES for w in words)
+            or words[-1] in TITLE_ABBREVIATIONS or any(w in TABLE_WORDS for w in words)
             or any(_DATE_TOKEN.match(w) for w in words))
+
+
+# The end of a firm's name after a person's or firm's: "Alex. Brown and Sons Inc", "Harris Upham and Co".
+_FIRM_TAIL = re.compile(r"\s*,?\s*(?:and|&)\s+(?:Sons?|Co|Cos|Company|Brothers|Bros|Partners|Associates)\b\.?"
+                        r"(?:,?\s+(?:Inc|Ltd|Corp|Plc|LLC)\b\.?)?")
+_INITIAL_GAP = re.compile(r"\.\s+")
+
+
+def join_firm_names(text: str, mentions: Sequence) -> list:
+    """A firm named after people is one organisation, not people and a stray "Sons Inc".
+
+    The model reads "Alex. Brown and Sons Inc" as the persons "Alex" and "Brown" and the
+    organisation "Sons Inc", and "Harris Upham and Co" as a person.  A person or firm
+    followed by "and Sons", "& Co", "and Brothers" ... (_FIRM_TAIL) is a firm whose name runs
+    to the end of that tail, taking in any mention inside it, and a one-word person of at most
+    four letters just before it, ending in a full stop, is its abbreviated first name.
+    `mentions` are one text's, in order, with offsets into `text`.
+    """
+    out: list = []
+    for mention in mentions:
+        if out and mention.start < out[-1].end:
+            continue  # inside the firm's name just extended
+        tail = _FIRM_TAIL.match(text, mention.end) if mention.type in ("person", "org") else None
+        if tail:
+            start = mention.start
+            before = out[-1] if out else None
+            if before and before.type == "person" and len(before.text) <= 4 and before.text.isalpha() \
+                    and _INITIAL_GAP.fullmatch(text[before.end:start]):
+                start = out.pop().start
+            mention = replace(mention, text=text[start:tail.end()], start=start, end=tail.end(), type="org")
+        out.append(mention)
+    return out
 
 
 def build_entities(mentions_by_unit: Sequence[Sequence], aliases: Aliases,
@@ -253,11 +291,18 @@ def _country_in(name: str, aliases: Aliases) -> tuple[str, str, str] | None:
     return None
 
 
+_DOTTED_CODE = re.compile(r"(?:[A-Z]\.)+[A-Z]\.?")  # "U.S.", "U.K", "U.S.A.": not "Co." or "Col."
+
+
+def reads_as_code(surface: str) -> bool:
+    """A country code as the press writes one: dotted capitals ("U.S.", "U.K."), three capitals
+    ("USA"), or "US"; not a word that happens to spell a code ("Co." in "Goldman Sachs and Co.", "Col")."""
+    return bool(_DOTTED_CODE.fullmatch(surface)) or surface == "US" or (len(surface) == 3 and surface.isupper())
+
+
 def _reads_as_country(surface: str, place) -> bool:
-    """A name, or a code as the press writes one: dotted ("U.S.", "U.K."), three capitals ("USA"), or "US"."""
-    if not place.is_code:
-        return True
-    return "." in surface or surface == "US" or (len(surface) == 3 and surface.isupper())
+    """A name, or a code written as one (`reads_as_code`)."""
+    return not place.is_code or reads_as_code(surface)
 
 
 def _add_named_countries(groups: dict[str, _Group], aliases: Aliases) -> None:
@@ -323,7 +368,8 @@ def extract_entities(articles: Sequence[Article], aliases: Aliases, n_process: i
             pieces = ner_pieces(unit)
             pieces_per_unit.append(len(pieces))
             texts.extend(pieces)
-    found = iter(extract_mentions(texts, n_process=n_process, batch_size=32) if texts else [])
+    mentions = extract_mentions(texts, n_process=n_process, batch_size=32) if texts else []
+    found = iter(join_firm_names(text, found) for text, found in zip(texts, mentions))
     by_unit = [[m for _ in range(n) for m in next(found)] for n in pieces_per_unit]
     start = 0
     for article, count in zip(articles, units_per_article):

@@ -21,7 +21,7 @@ from index.text.aliases import Aliases
 # Bump when parsing, passages or entities change, so re-ingesting rewrites stored articles.
 # 2: analysis keeps stop words, folds spelling variants and compounds; 3: reflowed text, datelines, tags;
 # 4: entity evidence for the archive-wide catalog (index/ingest/evidence.py); 5: generic nouns alone ("Bank") are no entity.
-PIPELINE_VERSION = "5"
+PIPELINE_VERSION = "6"
 
 
 def checksum(article: Article) -> str:

