@@ -170,8 +170,8 @@ def article_from_record(record: dict, outlets: Outlets, origin: str | None = Non
         article.warnings = warnings + article.warnings
         return article
 
-    body = reflow(body or "", starts_cut=True)
-    place, agency, body = split_dateline(strip_sign_off(body))
+    body = reflow(strip_sign_off(body or ""), starts_cut=True)  # the sign-off before reflowing joins it to the text
+    place, agency, body = split_dateline(body)
     dateline = dateline or place
     if not body.strip():
         raise InvalidArticle("article has no body text", "body")
