@@ -159,10 +159,10 @@ def test_dateline_at_the_start_of_a_body_is_the_place_not_text():
 
 def test_the_wires_sign_off_is_no_text():
     from index import article_from_record
+    wrapped = "Prices rose on Monday.\n    Traders said the figures,\nreleased today, were firm."  # as the wire wraps
     for ending in ("\n REUTER^M", "\nReuter", "\n\nREUTER\r\n"):
-        body = "Prices rose on Monday,\ntraders said." + ending  # wrapped as the wire wraps, so reflowed
-        article = article_from_record({"id": "s", "title": "T", "body": body}, OUTLETS)
-        assert article.body == "Prices rose on Monday, traders said.", ending
+        article = article_from_record({"id": "s", "title": "T", "body": wrapped + ending}, OUTLETS)
+        assert article.body == "Prices rose on Monday.\n\nTraders said the figures, released today, were firm.", ending
     kept = article_from_record({"id": "k", "title": "T", "body": "He spoke to Reuters\nin an interview."}, OUTLETS)
     assert kept.body.endswith("in an interview.")
 
