@@ -157,6 +157,16 @@ def test_dateline_at_the_start_of_a_body_is_the_place_not_text():
     assert article.source == "Reuters"  # the agency in the dateline, as no source was stated
 
 
+def test_a_unit_in_brackets_is_no_agency():
+    """A commodity table opens "TOKYO RUBBER (YEN PER KILO) - APRIL 08": no dateline, no source "YEN PER KILO"."""
+    from index import article_from_record
+    table = article_from_record({"id": "t", "title": "T", "body": "TOKYO RUBBER (YEN PER KILO) - APRIL 08\nAPR 122.3"}, OUTLETS)
+    assert table.source is None and table.dateline is None and table.body.startswith("TOKYO RUBBER")
+    wire = article_from_record({"id": "w", "title": "T", "body": "BEIJING (Xinhua) - China said on Monday it would act."},
+                               OUTLETS)
+    assert wire.dateline == "Beijing" and wire.source == "Xinhua"
+
+
 def test_the_wires_sign_off_is_no_text():
     from index import article_from_record
     wrapped = "Prices rose on Monday.\n    Traders said the figures,\nreleased today, were firm."  # as the wire wraps

@@ -43,13 +43,24 @@ def parse_dateline(value: str | None) -> str | None:
     return display_place(place) if place else None
 
 
-def split_dateline(body: str) -> tuple[str | None, str | None, str]:
-    """(place, agency, rest of the body) when the body opens with a dateline, else (None, None, body)."""
+# Words of a unit in brackets after a table's name: "TOKYO RUBBER (YEN PER KILO) - APRIL 08" is no dateline.
+_UNIT_WORDS = frozenset("per in pct cts dlrs dlr mln bln tonnes tonne lb kilo kg".split())
+
+
+def split_dateline(body: str, known_agency=None) -> tuple[str | None, str | None, str]:
+    """(place, agency, rest of the body) when the body opens with a dateline, else (None, None, body).
+
+    A bracket after the place is an agency when `known_agency(name)` knows it (the outlets
+    list), or when it reads as a name: no digits, no words of a unit ("YEN PER KILO").
+    """
     match = _BODY_DATELINE.match(body)
     if not match:
         return None, None, body
-    agency = match.group("agency")
-    return display_place(match.group("place")), agency.strip() if agency else None, body[match.end():]
+    agency = (match.group("agency") or "").strip() or None
+    if agency and not (known_agency and known_agency(agency)) and \
+            (any(c.isdigit() for c in agency) or _UNIT_WORDS & set(agency.lower().split())):
+        return None, None, body
+    return display_place(match.group("place")), agency, body[match.end():]
 
 
 # The wire's sign-off on a line of its own at the end ("REUTER", "Reuter^M": a carriage return written out).

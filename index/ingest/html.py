@@ -58,7 +58,7 @@ def article_from_html(html: str, outlets: Outlets, origin: str | None = None, id
         raise InvalidArticle("no article text found in the HTML page", "html")
     defaults = defaults or {}
     warnings: list[str] = []
-    place, agency, body = split_dateline(body)
+    place, agency, body = split_dateline(body, outlets.find)
     title = defaults.get("title") or _meta(data, "title") or body.split("\n", 1)[0][:200].strip()
     published = defaults.get("published")
     if published is None and (stated := _meta(data, "date")):

@@ -187,7 +187,7 @@ def article_from_text(text: str, outlets: Outlets, origin: str | None = None, id
         parsed = parse_plain_text(text, outlets)
     except ValueError as exc:
         raise InvalidArticle(str(exc), "body") from None
-    place, agency, body = split_dateline(parsed.body)
+    place, agency, body = split_dateline(parsed.body, outlets.find)
     if not body.strip():
         body = parsed.body
     warnings = []

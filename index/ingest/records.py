@@ -171,7 +171,7 @@ def article_from_record(record: dict, outlets: Outlets, origin: str | None = Non
         return article
 
     body = reflow(strip_sign_off(body or ""), starts_cut=True)  # the sign-off before reflowing joins it to the text
-    place, agency, body = split_dateline(body)
+    place, agency, body = split_dateline(body, outlets.find)
     dateline = dateline or place
     if not body.strip():
         raise InvalidArticle("article has no body text", "body")
