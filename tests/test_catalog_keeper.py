@@ -102,6 +102,23 @@ def test_a_big_archive_builds_its_catalog_in_one_process_and_every_worker_reads_
         opened.close()
 
 
+def test_a_saved_catalog_made_by_other_rules_is_not_read(tmp_path, articles, monkeypatch):
+    """After an upgrade that changes the merge rules or the gazetteer, a big archive's saved catalog
+    is stale even if nothing was written since: it is built again, not served."""
+    from index.search import catalog_keeper
+
+    settings = make_settings(tmp_path / "index", merge="off")
+    index = Index.open(settings.index_dir, create=True, settings=settings)
+    keeper = as_if_big(index)
+    index.ingest(articles[:3])
+    keeper.current(index.backend.store.snapshot())
+    assert keeper._load() is not None  # saved, and read back by the same rules
+    version, rules, table = catalog_keeper.SAVED_VERSION
+    monkeypatch.setattr(catalog_keeper, "SAVED_VERSION", (version, rules + 1, table))
+    assert keeper._load() is None
+    index.close()
+
+
 def as_if_big(index):
     index.backend.catalogs.inline_keys = 0  # a catalog of any size counts as big
     return index.backend.catalogs

@@ -38,8 +38,10 @@ from pathlib import Path
 
 from index import processes
 from index.ingest.evidence import Evidence, parse_evidence
+from index.ingest.place_names import TABLE_VERSION
 from index.search.catalog import EntityCatalog
 from index.search.columns import entity_pairs, segment_entity_counts
+from index.search.entity_merges import RULES_VERSION
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +49,9 @@ INLINE_KEYS = 5_000
 BUILDER_LOCK = "CATALOGLOCK"
 LOOK_EVERY = 0.2
 ASK_EVERY = 5.0
-SAVED_VERSION = 2
+# A saved catalog is stale when its format or the rules that made it change: the merge rules
+# (bump RULES_VERSION in index/search/entity_merges.py) or the gazetteer table they read.
+SAVED_VERSION = (2, RULES_VERSION, TABLE_VERSION)
 SAVED_FIELDS = ("canonical", "type_of", "display", "members", "why", "type_why", "votes")
 
 
