@@ -56,7 +56,9 @@ HONORIFICS = frozenset("mr mrs ms miss dr sir lord lady dame".split())  # "Mr Na
 # Abbreviated ranks and titles: a name never ends with one ("Lt. Col. Oliver North" gives the model "Lt" and "Col").
 TITLE_ABBREVIATIONS = frozenset("mr mrs ms dr lt col gen maj capt sgt adm cmdr cdr brig gov".split())
 # Words of financial tables that the model tags as names ("Qtly", "Nine Mths", "N.Z. Dlrs").
-TABLE_WORDS = frozenset("qtly mths mth dlrs dlr shr shrs oper revs cts pct mln bln qtr avg".split())
+TABLE_WORDS = frozenset("qtly mths mth dlrs dlr shr shrs oper revs cts pct mln bln qtr avg clsg opg untrd dmk".split())
+# A legislator's party and state, "(R-Minn.)", "(D-Tex.)": no person.
+_PARTY_STATE = re.compile(r"^[rdi] (?P<state>[a-z]+)$")
 _DATE_TOKEN = re.compile(r"^(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\d+$")
 # Alone, these are the word, not a name: "the Bank said" (which bank is the article's to say).
 _LONE_WORDS = frozenset("""bank banks company government ministry group committee
@@ -114,11 +116,19 @@ def clean_surface(text: str, type_: str = "") -> str:
 
 def is_junk(key: str) -> bool:
     """A key that is no name: table words, dates run together ("sep7"), legal forms alone ("Co Inc"),
-    a rank ("Marine Lt")."""
+    a rank ("Marine Lt"), a legislator's party and state ("R-Minn")."""
     words = key.split()
-    return (not words or key in _LONE_WORDS or all(w in COMPANY_SUFFIXES for w in words)
+    return (not words or key in _LONE_WORDS or all(w in COMPANY_SUFFIXES for w in words) or _is_party_state(key)
             or words[-1] in TITLE_ABBREVIATIONS or any(w in TABLE_WORDS for w in words)
             or any(_DATE_TOKEN.match(w) for w in words))
+
+
+def _is_party_state(key: str) -> bool:
+    from index.ingest.place_names import place_names
+
+    match = _PARTY_STATE.match(key)
+    place = place_names().lookup(match.group("state")) if match else None
+    return place is not None and place.kind == "region"
 
 
 # The end of a firm's name after a person's or firm's: "Alex. Brown and Sons Inc", "Harris Upham and Co".

@@ -21,7 +21,8 @@ from index.text.aliases import Aliases
 # Bump when parsing, passages or entities change, so re-ingesting rewrites stored articles.
 # 2: analysis keeps stop words, folds spelling variants and compounds; 3: reflowed text, datelines, tags;
 # 4: entity evidence for the archive-wide catalog (index/ingest/evidence.py); 5: generic nouns alone ("Bank") are no entity;
-# 6: firms named after people, ranks and legal forms alone, dotted codes, the wire's sign-off, units in brackets.
+# 6: firms named after people, ranks, legal forms, party-state tags and table words alone, dotted codes, the wire's
+# sign-off, units in brackets.
 PIPELINE_VERSION = "6"
 
 
