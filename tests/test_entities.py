@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from index import SearchRequest
 from index.text.aliases import Aliases, AliasEntry, entity_key
-from index.ingest.entities import build_entities, join_firm_names
+from index.ingest.entities import build_entities
+from index.ingest.name_rules import join_firm_names
 from index.ingest.ner import Mention
 
 from conftest import BOTH

@@ -1,0 +1,78 @@
+"""Rules on names before an article's entities are grouped: which strings are no names, and which
+mentions join into one firm.
+
+The NER model (index/ingest/ner.py) tags whatever reads like a name.  Some of what it tags
+is no name at all: words of financial tables ("Qtly", "CLSG"), dates run together ("SEP7"),
+legal forms alone ("Co Inc"), ranks ("Lt", "Col"), a legislator's party and state ("R-Minn"),
+or a generic noun ("the Bank said").  `is_junk(key)` says so of an entity key.  And a firm named
+after people ("Alex. Brown and Sons Inc") reaches it as persons and a stray "Sons Inc":
+`join_firm_names` joins such mentions back into one organisation, with offsets into the text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import Sequence
+
+# Abbreviated ranks and titles: a name never ends with one ("Lt. Col. Oliver North" gives the model "Lt" and "Col").
+TITLE_ABBREVIATIONS = frozenset("mr mrs ms dr lt col gen maj capt sgt adm cmdr cdr brig gov".split())
+# Words of financial tables that the model tags as names ("Qtly", "Nine Mths", "N.Z. Dlrs").
+TABLE_WORDS = frozenset("qtly mths mth dlrs dlr shr shrs oper revs cts pct mln bln qtr avg clsg opg untrd dmk".split())
+# A legislator's party and state, "(R-Minn.)", "(D-Tex.)": no person.
+_PARTY_STATE = re.compile(r"^[rdi] (?P<state>[a-z]+)$")
+_DATE_TOKEN = re.compile(r"^(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\d+$")
+# Alone, these are the word, not a name: "the Bank said" (which bank is the article's to say).
+_LONE_WORDS = frozenset("""bank banks company government ministry group committee
+board agency department exchange council commission court""".split())
+# The legal forms ending a company's name; alone ("Ltd", "Co Inc": a name cut short), no name.
+COMPANY_SUFFIXES = frozenset("corp co inc ltd plc sa ag nv corporation company limited llc spa bv gmbh cos".split())
+
+
+def is_junk(key: str) -> bool:
+    """A key that is no name: table words, dates run together ("sep7"), legal forms alone ("Co Inc"),
+    a rank ("Marine Lt"), a legislator's party and state ("R-Minn")."""
+    words = key.split()
+    return (not words or key in _LONE_WORDS or all(w in COMPANY_SUFFIXES for w in words) or _is_party_state(key)
+            or words[-1] in TITLE_ABBREVIATIONS or any(w in TABLE_WORDS for w in words)
+            or any(_DATE_TOKEN.match(w) for w in words))
+
+
+def _is_party_state(key: str) -> bool:
+    from index.ingest.place_names import place_names
+
+    match = _PARTY_STATE.match(key)
+    place = place_names().lookup(match.group("state")) if match else None
+    return place is not None and place.kind == "region"
+
+
+# The end of a firm's name after a person's or firm's: "Alex. Brown and Sons Inc", "Harris Upham and Co".
+_FIRM_TAIL = re.compile(r"\s*,?\s*(?:and|&)\s+(?:Sons?|Co|Cos|Company|Brothers|Bros|Partners|Associates)\b\.?"
+                        r"(?:,?\s+(?:Inc|Ltd|Corp|Plc|LLC)\b\.?)?")
+_INITIAL_GAP = re.compile(r"\.\s+")
+
+
+def join_firm_names(text: str, mentions: Sequence) -> list:
+    """A firm named after people is one organisation, not people and a stray "Sons Inc".
+
+    The model reads "Alex. Brown and Sons Inc" as the persons "Alex" and "Brown" and the
+    organisation "Sons Inc", and "Harris Upham and Co" as a person.  A person or firm
+    followed by "and Sons", "& Co", "and Brothers" ... (_FIRM_TAIL) is a firm whose name runs
+    to the end of that tail, taking in any mention inside it, and a one-word person of at most
+    four letters just before it, ending in a full stop, is its abbreviated first name.
+    `mentions` are one text's, in order, with offsets into `text`.
+    """
+    out: list = []
+    for mention in mentions:
+        if out and mention.start < out[-1].end:
+            continue  # inside the firm's name just extended
+        tail = _FIRM_TAIL.match(text, mention.end) if mention.type in ("person", "org") else None
+        if tail:
+            start = mention.start
+            before = out[-1] if out else None
+            if before and before.type == "person" and len(before.text) <= 4 and before.text.isalpha() \
+                    and _INITIAL_GAP.fullmatch(text[before.end:start]):
+                start = out.pop().start
+            mention = replace(mention, text=text[start:tail.end()], start=start, end=tail.end(), type="org")
+        out.append(mention)
+    return out
