@@ -113,8 +113,12 @@ def test_a_saved_catalog_made_by_other_rules_is_not_read(tmp_path, articles, mon
     index.ingest(articles[:3])
     keeper.current(index.backend.store.snapshot())
     assert keeper._load() is not None  # saved, and read back by the same rules
-    version, rules, table = catalog_keeper.SAVED_VERSION
-    monkeypatch.setattr(catalog_keeper, "SAVED_VERSION", (version, rules + 1, table))
+    version, rules = catalog_keeper.SAVED_VERSION
+    monkeypatch.setattr(catalog_keeper, "SAVED_VERSION", (version, rules + 1))
+    assert keeper._load() is None
+    monkeypatch.setattr(catalog_keeper, "SAVED_VERSION", (version, rules))
+    assert keeper._load() is not None
+    monkeypatch.setattr(catalog_keeper, "_gazetteer_versions", lambda: {"pycountry": "another"})  # an upgraded library
     assert keeper._load() is None
     index.close()
 

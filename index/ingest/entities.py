@@ -319,7 +319,7 @@ def extract_entities(articles: Sequence[Article], aliases: Aliases, n_process: i
             pieces_per_unit.append(len(pieces))
             texts.extend(pieces)
     mentions = extract_mentions(texts, n_process=n_process, batch_size=32) if texts else []
-    found = iter(join_firm_names(text, found) for text, found in zip(texts, mentions))
+    found = iter(join_firm_names(text, of_text) for text, of_text in zip(texts, mentions))
     by_unit = [[m for _ in range(n) for m in next(found)] for n in pieces_per_unit]
     start = 0
     for article, count in zip(articles, units_per_article):

@@ -170,7 +170,7 @@ def article_from_record(record: dict, outlets: Outlets, origin: str | None = Non
         article.warnings = warnings + article.warnings
         return article
 
-    body = reflow(strip_sign_off(body or ""), starts_cut=True)  # the sign-off before reflowing joins it to the text
+    body = reflow(strip_sign_off(body or ""), starts_cut=True)  # first: reflowing joins a sign-off to the last sentence
     place, agency, body = split_dateline(body, outlets.find)
     dateline = dateline or place
     if not body.strip():

@@ -34,11 +34,12 @@ import pickle
 import threading
 import time
 from collections import Counter, defaultdict
+from functools import lru_cache
 from pathlib import Path
 
 from index import processes
 from index.ingest.evidence import Evidence, parse_evidence
-from index.ingest.place_names import TABLE_VERSION
+from index.ingest.place_names import library_versions
 from index.search.catalog import EntityCatalog
 from index.search.columns import entity_pairs, segment_entity_counts
 from index.search.entity_merges import RULES_VERSION
@@ -50,9 +51,15 @@ BUILDER_LOCK = "CATALOGLOCK"
 LOOK_EVERY = 0.2
 ASK_EVERY = 5.0
 # A saved catalog is stale when its format or the rules that made it change: the merge rules
-# (bump RULES_VERSION in index/search/entity_merges.py) or the gazetteer table they read.
-SAVED_VERSION = (2, RULES_VERSION, TABLE_VERSION)
+# (bump RULES_VERSION in index/search/entity_merges.py) or the gazetteer table they read (`_saved_version`).
+SAVED_VERSION = (2, RULES_VERSION)
+_gazetteer_versions = lru_cache(maxsize=1)(library_versions)  # the table's own staleness rule: its build and libraries
 SAVED_FIELDS = ("canonical", "type_of", "display", "members", "why", "type_why", "votes")
+
+
+def _saved_version() -> tuple:
+    """What a saved catalog must have been made by to be read: SAVED_VERSION and the gazetteer's versions."""
+    return (*SAVED_VERSION, *sorted(_gazetteer_versions().items()))
 
 
 class EntitySums:
@@ -223,7 +230,7 @@ class CatalogKeeper:
         try:
             with open(self.saved, "rb") as f:
                 found = pickle.load(f)
-            if not (isinstance(found, tuple) and found[0] == SAVED_VERSION):
+            if not (isinstance(found, tuple) and found[0] == _saved_version()):
                 log.info("entity catalog in %s is of another version: built afresh", self.saved)
                 return None
             _, generation, fields = found
@@ -242,7 +249,7 @@ class CatalogKeeper:
         part = self.saved.with_name(f"{self.saved.name}.{os.getpid()}.part")
         try:
             with open(part, "wb") as f:
-                pickle.dump((SAVED_VERSION, generation, fields), f, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump((_saved_version(), generation, fields), f, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(part, self.saved)  # whole or not at all
         except OSError:
             log.warning("entity catalog not saved to %s", self.saved, exc_info=True)
