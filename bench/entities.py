@@ -5,7 +5,10 @@ Runs the real extraction code (``index.ingest.ner.extract_mentions_from_tokens``
 model, tokens, accent folding and gazetteer corrections ingest uses) over the
 file's own tokens and prints entity-level precision / recall / F1 per type
 (PER, ORG, LOC) and micro over the three, exact span match as in conlleval.
-Gold MISC spans are ignored; predictions are only ever PER/ORG/LOC.
+Gold MISC spans are ignored; predictions are only ever PER/ORG/LOC.  A
+document's sentences are read as one article's units, so the article-wide rule
+(``surnames_across_article``) applies as in ingest; ``--sentences`` scores
+each sentence alone, as this script did before 2026-11-30.
 
     python bench/entities.py --conll ../shared/eval/ner/conll2003-dev.txt [--json]
 
@@ -35,21 +38,28 @@ TYPE_TO_TAG = {"person": "PER", "org": "ORG", "place": "LOC"}
 
 def read_conll(path: Path) -> list[tuple[list[str], list[str]]]:
     """(tokens, IOB tags) per sentence; ``-DOCSTART-`` lines are skipped."""
+    return read_conll_articles(path)[0]
+
+
+def read_conll_articles(path: Path) -> tuple[list[tuple[list[str], list[str]]], list[int]]:
+    """(tokens, IOB tags) per sentence, and how many sentences each document (``-DOCSTART-``) has."""
     sents: list[tuple[list[str], list[str]]] = []
+    sizes: list[int] = []
     words: list[str] = []
     tags: list[str] = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in path.read_text(encoding="utf-8").splitlines() + [""]:
         cols = line.split()
         if not cols:
             if words:
                 sents.append((words, tags))
+                sizes[-1:] = [sizes[-1] + 1] if sizes else [1]
             words, tags = [], []
-        elif cols[0] != "-DOCSTART-":
+        elif cols[0] == "-DOCSTART-":
+            sizes.append(0)
+        else:
             words.append(cols[0])
             tags.append(cols[-1])
-    if words:
-        sents.append((words, tags))
-    return sents
+    return sents, [n for n in sizes if n]
 
 
 def read_documents(path: Path) -> list[str]:
@@ -119,24 +129,28 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch-size", type=int, default=32, help="texts per batch for --n-process")
     ap.add_argument("--no-gazetteer", action="store_true",
                     help="ablation: skip the gazetteer type corrections (not what ingest runs)")
+    ap.add_argument("--sentences", action="store_true",
+                    help="score every sentence on its own (before 2026-11-30 the only way); by default a "
+                         "document's sentences are one article, as ingest reads an article's passages")
     ap.add_argument("--model", type=Path, default=None,
                     help="score this shipped-layout model folder (train.py --out DIR) instead of index/models/ner")
     args = ap.parse_args(argv)
     if args.model is not None:
         ner.MODEL_DIR = args.model.resolve()
 
-    sents = read_conll(args.conll)
+    sents, sizes = read_conll_articles(args.conll)
     load_model()  # not timed
     if args.no_gazetteer:
         ner._GAZ = ner.Gazetteer()
     t0 = time.perf_counter()
-    preds = extract_mentions_from_tokens([w for w, _ in sents])
+    preds = extract_mentions_from_tokens([w for w, _ in sents], None if args.sentences else sizes)
     elapsed = time.perf_counter() - t0
     nwords = sum(len(w) for w, _ in sents)
     res = score(sents, preds)
     res["words_per_second"] = round(nwords / elapsed, 1)
 
-    print(f"{args.conll}: {len(sents)} sentences, {nwords} words, {elapsed:.1f} s")
+    unit = "sentences on their own" if args.sentences else f"sentences in {len(sizes)} articles"
+    print(f"{args.conll}: {len(sents)} {unit}, {nwords} words, {elapsed:.1f} s")
     print(f"{'type':6} {'prec':>7} {'recall':>7} {'F1':>7}")
     for t in (*TYPES, "micro"):
         r = res[t]

@@ -301,7 +301,7 @@ def extract_entities(articles: Sequence[Article], aliases: Aliases, n_process: i
     `n_process` processes), then the mentions are regrouped per article.  A
     unit longer than MAX_NER_CHARS goes to the model in pieces (`ner_pieces`).
     """
-    from index.ingest.ner import extract_mentions  # lazy: loading the model takes a second
+    from index.ingest.ner import extract_mentions, surnames_across_article  # lazy: loading the model takes a second
 
     texts: list[str] = []
     unit_texts: list[str] = []  # each unit whole, for definitions like "the International Monetary Fund (IMF)"
@@ -323,7 +323,8 @@ def extract_entities(articles: Sequence[Article], aliases: Aliases, n_process: i
     by_unit = [[m for _ in range(n) for m in next(found)] for n in pieces_per_unit]
     start = 0
     for article, count in zip(articles, units_per_article):
-        article.entities = build_entities(by_unit[start:start + count], aliases, unit_texts[start:start + count])
+        units = surnames_across_article(by_unit[start:start + count])
+        article.entities = build_entities(units, aliases, unit_texts[start:start + count])
         add_dateline_place(article, aliases)  # stated, so kept when the enricher extracts again
         start += count
 
