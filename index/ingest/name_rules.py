@@ -4,7 +4,7 @@ mentions join into one firm.
 The NER model (index/ingest/ner.py) tags whatever reads like a name.  Some of what it tags
 is no name at all: words of financial tables ("Qtly", "CLSG"), dates run together ("SEP7"),
 legal forms alone ("Co Inc"), ranks ("Lt", "Col"), a legislator's party and state ("R-Minn"),
-or a generic noun ("the Bank said").  `is_junk(key)` says so of an entity key.  And a firm named
+a wire's instrument code ("SGEN.PA", from "Societe Generale <SGEN.PA>"), or a generic noun ("the Bank said").  `is_junk(key)` says so of an entity key.  And a firm named
 after people ("Alex. Brown and Sons Inc") reaches it as persons and a stray "Sons Inc":
 `join_firm_names` joins such mentions back into one organisation, with offsets into the text.
 """
@@ -22,6 +22,8 @@ TABLE_WORDS = frozenset("qtly mths mth dlrs dlr shr shrs oper revs cts pct mln b
 # A legislator's party and state, "(R-Minn.)", "(D-Tex.)": no person.
 _PARTY_STATE = re.compile(r"^[rdi] (?P<state>[a-z]+)$")
 _DATE_TOKEN = re.compile(r"^(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\d+$")
+# A wire's instrument code, a ticker and its exchange: "<SGEN.PA>", "<NWBL.L>", "<CKGH.HK>" (no "U.S": one letter).
+_INSTRUMENT_CODE = re.compile(r"^[a-z0-9]{2,6}\.[a-z]{1,2}$")
 # Alone, these are the word, not a name: "the Bank said" (which bank is the article's to say).
 _LONE_WORDS = frozenset("""bank banks company government ministry group committee
 board agency department exchange council commission court""".split())
@@ -31,9 +33,10 @@ COMPANY_SUFFIXES = frozenset("corp co inc ltd plc sa ag nv corporation company l
 
 def is_junk(key: str) -> bool:
     """A key that is no name: table words, dates run together ("sep7"), legal forms alone ("Co Inc"),
-    a rank ("Marine Lt"), a legislator's party and state ("R-Minn")."""
+    a rank ("Marine Lt"), a legislator's party and state ("R-Minn"), an instrument code ("sgen.pa")."""
     words = key.split()
     return (not words or key in _LONE_WORDS or all(w in COMPANY_SUFFIXES for w in words) or _is_party_state(key)
+            or bool(_INSTRUMENT_CODE.match(key))
             or words[-1] in TITLE_ABBREVIATIONS or any(w in TABLE_WORDS for w in words)
             or any(_DATE_TOKEN.match(w) for w in words))
 
