@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from index import SearchRequest
 from index.text.aliases import Aliases, AliasEntry, entity_key
 from index.ingest.entities import build_entities
-from index.ingest.name_rules import join_firm_names
+from index.ingest.name_rules import is_ticker, join_firm_names
 from index.ingest.ner import Mention
 
 from conftest import BOTH
@@ -174,6 +174,21 @@ def test_a_firm_named_after_people_is_one_organisation():
         ("Smith", "person"),  # five letters before a full stop: the end of a sentence, not a first name
         ("Jones and Sons Ltd", "org"), ("Reagan", "person"), ("Bush", "person")]
     assert all(text[m.start:m.end] == m.text for m in joined)
+
+
+def test_the_wires_codes_ratings_and_currencies_are_no_names():
+    text = "Exxon Corp <XON> and <Computer Access Corp> said; Societe Generale <SGEN.PA> was rated AAA."
+
+    def at(name, kind):
+        return Mention(name, text.index(name), text.index(name) + len(name), kind)
+    assert [is_ticker(text, m) for m in (at("Exxon Corp", "org"), at("XON", "org"),
+                                         at("Computer Access Corp", "org"), at("SGEN.PA", "person"))] == \
+        [False, True, False, True]
+    mentions = [[M("AAA", "org"), M("BBB-", "org"), M("Baa2", "org"), M("M3", "place"), M("M-1", "org"),
+                 M("FFR", "org"), M("AUS SCH", "org"), M("BFR FIN", "org"), M("IMF and", "org"),
+                 M("Equitable Life Assurance Society of the", "org"), M("BA", "org"), M("GATT", "org")]]
+    assert sorted(e.name for e in build_entities(mentions, Aliases())) == \
+        ["BA", "Equitable Life Assurance Society", "GATT", "IMF"]
 
 
 def test_dots_and_spellings_fold_into_one_key():

@@ -39,7 +39,7 @@ from typing import Sequence
 from index.article import Article, Entity
 from index.ingest.acronyms import definitions, is_acronym, is_acronym_of
 from index.ingest.datelines import dateline_place
-from index.ingest.name_rules import is_junk, join_firm_names
+from index.ingest.name_rules import is_junk, is_ticker, join_firm_names
 from index.text.aliases import Aliases, entity_key
 
 log = logging.getLogger(__name__)
@@ -85,9 +85,13 @@ def best_name(forms: Counter) -> str:
     return max(forms, key=rank)
 
 
+_TRAILING_WORDS = frozenset("and & or of the for de in on".split())
+
+
 def clean_surface(text: str, type_: str = "") -> str:
-    """A mention as a name: spaces collapsed, quotes, a possessive and a leading "the" gone,
-    acronym dots kept ("U.S."), and for a person the titles before the name ("President")."""
+    """A mention as a name: spaces collapsed, quotes, a possessive, a leading "the" and a trailing
+    "and" or "of the" gone, acronym dots kept ("U.S."), and for a person the titles before the name
+    ("President")."""
     text = " ".join(text.split()).strip(" \"'“”‘’,;:()[]")
     text = text.rstrip(".") + "." if re.search(r"\b[A-Za-z]\.[A-Za-z]\.?$", text) else text.rstrip(".")
     for suffix in ("'s", "’s"):
@@ -95,6 +99,10 @@ def clean_surface(text: str, type_: str = "") -> str:
             text = text[: -len(suffix)]
     if text.lower().startswith("the "):
         text = text[4:]
+    words = text.split()
+    while len(words) > 1 and words[-1].lower() in _TRAILING_WORDS:  # a span cut before its end: "IMF and"
+        words = words[:-1]
+    text = " ".join(words)
     if type_ == "person":
         words = text.split()
         while len(words) > 1 and words[0].lower().rstrip(".") in TITLE_WORDS:
@@ -319,7 +327,8 @@ def extract_entities(articles: Sequence[Article], aliases: Aliases, n_process: i
             pieces_per_unit.append(len(pieces))
             texts.extend(pieces)
     mentions = extract_mentions(texts, n_process=n_process, batch_size=32) if texts else []
-    found = iter(join_firm_names(text, of_text) for text, of_text in zip(texts, mentions))
+    found = iter(join_firm_names(text, [m for m in of_text if not is_ticker(text, m)])
+                 for text, of_text in zip(texts, mentions))
     by_unit = [[m for _ in range(n) for m in next(found)] for n in pieces_per_unit]
     start = 0
     for article, count in zip(articles, units_per_article):

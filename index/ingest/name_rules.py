@@ -2,9 +2,11 @@
 mentions join into one firm.
 
 The NER model (index/ingest/ner.py) tags whatever reads like a name.  Some of what it tags
-is no name at all: words of financial tables ("Qtly", "CLSG"), dates run together ("SEP7"),
-legal forms alone ("Co Inc"), ranks ("Lt", "Col"), a legislator's party and state ("R-Minn"),
-a wire's instrument code ("SGEN.PA", from "Societe Generale <SGEN.PA>"), or a generic noun ("the Bank said").  `is_junk(key)` says so of an entity key.  And a firm named
+is no name at all: words of financial tables ("Qtly", "CLSG", the currency "FFR"), dates run
+together ("SEP7"), legal forms alone ("Co Inc"), ranks ("Lt", "Col"), a legislator's party and
+state ("R-Minn"), an instrument code ("SGEN.PA"), a credit rating ("AAA"), a money-supply
+aggregate ("M3"), or a generic noun ("the Bank said").  `is_junk(key)` says so of an entity key,
+and `is_ticker` of a mention in the wire's ticker brackets ("Exxon Corp <XON>").  And a firm named
 after people ("Alex. Brown and Sons Inc") reaches it as persons and a stray "Sons Inc":
 `join_firm_names` joins such mentions back into one organisation, with offsets into the text.
 """
@@ -18,12 +20,18 @@ from typing import Sequence
 # Abbreviated ranks and titles: a name never ends with one ("Lt. Col. Oliver North" gives the model "Lt" and "Col").
 TITLE_ABBREVIATIONS = frozenset("mr mrs ms dr lt col gen maj capt sgt adm cmdr cdr brig gov".split())
 # Words of financial tables that the model tags as names ("Qtly", "Nine Mths", "N.Z. Dlrs").
-TABLE_WORDS = frozenset("qtly mths mth dlrs dlr shr shrs oper revs cts pct mln bln qtr avg clsg opg untrd dmk".split())
+TABLE_WORDS = frozenset("qtly mths mth dlrs dlr shr shrs oper revs cts pct mln bln qtr avg clsg opg untrd dmk".split()
+                        # and the wire's currencies in exchange-rate tables ("FFR", "AUS SCH", "BFR FIN", "PAK RUP")
+                        + "ffr sfr dkr skr nkr dfl bfr lit sch rup stg".split())
 # A legislator's party and state, "(R-Minn.)", "(D-Tex.)": no person.
 _PARTY_STATE = re.compile(r"^[rdi] (?P<state>[a-z]+)$")
 _DATE_TOKEN = re.compile(r"^(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\d+$")
 # A wire's instrument code, a ticker and its exchange: "<SGEN.PA>", "<NWBL.L>", "<CKGH.HK>" (no "U.S": one letter).
 _INSTRUMENT_CODE = re.compile(r"^[a-z0-9]{2,6}\.[a-z]{1,2}$")
+# A credit rating on the agencies' scales ("rated AAA by Standard and Poor's", Moody's "Baa2") or a
+# money-supply aggregate ("M3 rose 3.6 pct", "M-1"): no name, whatever the model said.
+_GRADE = re.compile(r"^(?:a{1,3}|b{1,3}|c{1,3}|aa[a1-3]?|a[1-3]|baa[1-3]?|ba[1-3]|b[1-3]|caa[1-3]?)[+-]?$"
+                    r"|^m[- ]?[0-4][ab]?$")
 # Alone, these are the word, not a name: "the Bank said" (which bank is the article's to say).
 _LONE_WORDS = frozenset("""bank banks company government ministry group committee
 board agency department exchange council commission court""".split())
@@ -33,12 +41,23 @@ COMPANY_SUFFIXES = frozenset("corp co inc ltd plc sa ag nv corporation company l
 
 def is_junk(key: str) -> bool:
     """A key that is no name: table words, dates run together ("sep7"), legal forms alone ("Co Inc"),
-    a rank ("Marine Lt"), a legislator's party and state ("R-Minn"), an instrument code ("sgen.pa")."""
+    a rank ("Marine Lt"), a legislator's party and state ("R-Minn"), an instrument code ("sgen.pa"),
+    a credit rating ("aaa") or a money-supply aggregate ("m3")."""
     words = key.split()
     return (not words or key in _LONE_WORDS or all(w in COMPANY_SUFFIXES for w in words) or _is_party_state(key)
-            or bool(_INSTRUMENT_CODE.match(key))
+            or bool(_INSTRUMENT_CODE.match(key) or _GRADE.match(key))
             or words[-1] in TITLE_ABBREVIATIONS or any(w in TABLE_WORDS for w in words)
             or any(_DATE_TOKEN.match(w) for w in words))
+
+
+def is_ticker(text: str, mention) -> bool:
+    """The wire's ticker after a company's name, "Exxon Corp <XON>", "<SGEN.PA>": a code, not a name.
+
+    (The wire also brackets the names of unlisted companies, "<Computer Access Corp>": those stay.)
+    """
+    code = text[mention.start:mention.end]
+    return (text[mention.start - 1:mention.start] == "<" and text[mention.end:mention.end + 1] == ">"
+            and len(code) <= 8 and " " not in code and not any(c.islower() for c in code))
 
 
 def _is_party_state(key: str) -> bool:
