@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from index import SearchRequest
 from index.text.aliases import Aliases, AliasEntry, entity_key
 from index.ingest.entities import build_entities
-from index.ingest.name_rules import is_ticker, join_firm_names
+from index.ingest.name_rules import bracketed_firms, join_firm_names
 from index.ingest.ner import Mention
 
 from conftest import BOTH
@@ -177,13 +177,18 @@ def test_a_firm_named_after_people_is_one_organisation():
 
 
 def test_the_wires_codes_ratings_and_currencies_are_no_names():
-    text = "Exxon Corp <XON> and <Computer Access Corp> said; Societe Generale <SGEN.PA> was rated AAA."
+    text = ("Exxon Corp <XON> and <Wagner and Brown> bid; <Computer Access Corp> and Societe Generale "
+            "<SGEN.PA> <NOBL ST> said. <script>x</script> <A HREF=x>")
 
     def at(name, kind):
         return Mention(name, text.index(name), text.index(name) + len(name), kind)
-    assert [is_ticker(text, m) for m in (at("Exxon Corp", "org"), at("XON", "org"),
-                                         at("Computer Access Corp", "org"), at("SGEN.PA", "person"))] == \
-        [False, True, False, True]
+    found = bracketed_firms(text, [at("Exxon Corp", "org"), at("XON", "org"), at("Wagner", "person"),
+                                   at("Brown", "person"), at("Societe Generale", "org"), at("SGEN.PA", "person"),
+                                   at("NOBL", "org")])
+    assert [(m.text, m.type) for m in found] == [
+        ("Exxon Corp", "org"), ("Wagner and Brown", "org"), ("Computer Access Corp", "org"),
+        ("Societe Generale", "org")]
+    assert all(text[m.start:m.end] == m.text for m in found)
     mentions = [[M("AAA", "org"), M("BBB-", "org"), M("Baa2", "org"), M("M3", "place"), M("M-1", "org"),
                  M("FFR", "org"), M("AUS SCH", "org"), M("BFR FIN", "org"), M("IMF and", "org"),
                  M("Equitable Life Assurance Society of the", "org"), M("BA", "org"), M("GATT", "org")]]

@@ -39,7 +39,7 @@ from typing import Sequence
 from index.article import Article, Entity
 from index.ingest.acronyms import definitions, is_acronym, is_acronym_of
 from index.ingest.datelines import dateline_place
-from index.ingest.name_rules import is_junk, is_ticker, join_firm_names
+from index.ingest.name_rules import bracketed_firms, is_junk, join_firm_names
 from index.text.aliases import Aliases, entity_key
 
 log = logging.getLogger(__name__)
@@ -327,8 +327,7 @@ def extract_entities(articles: Sequence[Article], aliases: Aliases, n_process: i
             pieces_per_unit.append(len(pieces))
             texts.extend(pieces)
     mentions = extract_mentions(texts, n_process=n_process, batch_size=32) if texts else []
-    found = iter(join_firm_names(text, [m for m in of_text if not is_ticker(text, m)])
-                 for text, of_text in zip(texts, mentions))
+    found = iter(join_firm_names(text, bracketed_firms(text, of_text)) for text, of_text in zip(texts, mentions))
     by_unit = [[m for _ in range(n) for m in next(found)] for n in pieces_per_unit]
     start = 0
     for article, count in zip(articles, units_per_article):

@@ -6,7 +6,8 @@ is no name at all: words of financial tables ("Qtly", "CLSG", the currency "FFR"
 together ("SEP7"), legal forms alone ("Co Inc"), ranks ("Lt", "Col"), a legislator's party and
 state ("R-Minn"), an instrument code ("SGEN.PA"), a credit rating ("AAA"), a money-supply
 aggregate ("M3"), or a generic noun ("the Bank said").  `is_junk(key)` says so of an entity key,
-and `is_ticker` of a mention in the wire's ticker brackets ("Exxon Corp <XON>").  And a firm named
+and `bracketed_firms` reads the wire's angle brackets: a ticker ("Exxon Corp <XON>") is no name, a
+bracketed company ("<Wagner and Brown>") one organisation.  And a firm named
 after people ("Alex. Brown and Sons Inc") reaches it as persons and a stray "Sons Inc":
 `join_firm_names` joins such mentions back into one organisation, with offsets into the text.
 """
@@ -50,14 +51,35 @@ def is_junk(key: str) -> bool:
             or any(_DATE_TOKEN.match(w) for w in words))
 
 
-def is_ticker(text: str, mention) -> bool:
-    """The wire's ticker after a company's name, "Exxon Corp <XON>", "<SGEN.PA>": a code, not a name.
+# What the wire puts in angle brackets: a ticker ("<XON>", "<SGEN.PA>", "<NOBL ST>") or a company's name.
+_BRACKETED = re.compile(r"<([^<>\n]{1,100})>")
+_TICKER = re.compile(r"^[A-Z0-9.&-]{1,9}(?: [A-Z]{1,2})?$")
+_FIRM = re.compile(r"^[A-Z0-9][\w.,&'()/ -]*$")  # "S.G. Warburg and Co (Japan) Ltd"; not "<script>", "<A HREF=...>"
 
-    (The wire also brackets the names of unlisted companies, "<Computer Access Corp>": those stay.)
+
+def bracketed_firms(text: str, mentions: Sequence) -> list:
+    """The wire's angle brackets: a ticker is no name, a company's name is one organisation.
+
+    Reuters follows a listed company's name with its ticker ("Exxon Corp <XON>") and brackets
+    the names of companies it has no ticker for ("<Wagner and Brown>", "<Computer Access Corp>"),
+    which the model may read as two persons or miss.  Mentions inside a ticker are dropped;
+    mentions inside a bracketed name become that one organisation, found by the model or not.
+    `mentions` are one text's, in order, with offsets into `text`; so are those returned.
     """
-    code = text[mention.start:mention.end]
-    return (text[mention.start - 1:mention.start] == "<" and text[mention.end:mention.end + 1] == ">"
-            and len(code) <= 8 and " " not in code and not any(c.islower() for c in code))
+    from index.ingest.ner import Mention
+
+    spans = [m.span(1) for m in _BRACKETED.finditer(text)]
+    if not spans:
+        return list(mentions)
+    firms = [(start, end) for start, end in spans if not _TICKER.match(text[start:end].strip())]
+    inside = lambda m, spans: any(start <= m.start and m.end <= end for start, end in spans)  # noqa: E731
+    out = [m for m in mentions if not inside(m, spans)]
+    for start, end in firms:
+        name = text[start:end].strip()
+        if _FIRM.match(name) and any(c.isalpha() for c in name):
+            start += text[start:end].index(name)
+            out.append(Mention(name, start, start + len(name), "org"))
+    return sorted(out, key=lambda m: m.start)
 
 
 def _is_party_state(key: str) -> bool:
