@@ -200,3 +200,16 @@ def test_dots_and_spellings_fold_into_one_key():
     assert entity_key("U.S.") == entity_key("US") == "us"
     assert entity_key("Organisation for Economic Co-operation and Development") == \
         entity_key("Organization for Economic Cooperation and Development")
+
+
+def test_an_article_keeps_its_most_mentioned_entities_up_to_the_bound():
+    """A pasted list or a hostile text naming thousands of things: the merges compare pairs, so an
+    article keeps MAX_ENTITIES (the most mentioned) and its ingest stays bounded."""
+    from index.ingest.entities import MAX_ENTITIES
+
+    names = [f"Firm{i:05d} Holdings" for i in range(MAX_ENTITIES + 500)]
+    mentions = [[M(name, "org") for name in names] + [M("Zeta Corp", "org"), M("Zeta Corp", "org"),
+                                                      M("Anna Zeta", "person")]]
+    entities = build_entities(mentions, Aliases())
+    assert len(entities) == MAX_ENTITIES
+    assert entities[0].name == "Zeta Corp" and entities[0].mentions == 2

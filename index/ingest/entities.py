@@ -45,6 +45,7 @@ from index.text.aliases import Aliases, entity_key
 log = logging.getLogger(__name__)
 
 MAX_NER_CHARS = 100_000  # longest text given to the model at once (see ner_pieces)
+MAX_ENTITIES = 1_000  # most entities one article keeps (a long news story names under 100)
 # Words before a person's name that are not part of it ("President Reagan", "Minister of Energy and Mines Subroto").
 TITLE_WORDS = frozenset("""
 mr mrs ms miss dr sir lord lady dame president vice minister deputy prime premier chancellor secretary
@@ -136,6 +137,10 @@ def build_entities(mentions_by_unit: Sequence[Sequence], aliases: Aliases,
             group.forms[surface] += 1
             group.types[kind] += 1
             group.units.add(unit)
+    if len(groups) > MAX_ENTITIES:  # a pasted list or a hostile text: the merges below compare pairs
+        log.warning("an article names %d entities: the %d most mentioned kept", len(groups), MAX_ENTITIES)
+        kept = sorted(groups.values(), key=lambda g: (-sum(g.forms.values()), g.key))[:MAX_ENTITIES]
+        groups = {group.key: group for group in kept}
     _merge_definitions(groups, texts or [], aliases)
     _merge_acronyms(groups)
     _merge_partial_names(groups)
