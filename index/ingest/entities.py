@@ -93,7 +93,7 @@ def clean_surface(text: str, type_: str = "") -> str:
     """A mention as a name: spaces collapsed, quotes, a possessive, a leading "the" and a trailing
     "and" or "of the" gone, acronym dots kept ("U.S."), and for a person the titles before the name
     ("President")."""
-    text = " ".join(text.split()).strip(" \"'“”‘’,;:()[]")
+    text = " ".join(text.split()).strip(" \"'“”‘’,;:()[]<>")
     text = text.rstrip(".") + "." if re.search(r"\b[A-Za-z]\.[A-Za-z]\.?$", text) else text.rstrip(".")
     for suffix in ("'s", "’s"):
         if text.endswith(suffix):
