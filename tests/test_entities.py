@@ -151,6 +151,11 @@ def test_a_word_that_spells_a_country_code_is_no_country():
                  M("U.S. Treasury", "org")]]
     places = {e.key for e in build_entities(mentions, Aliases()) if e.type == "place"}
     assert places == {"us", "usa"}  # the catalog's gazetteer rule makes both United States
+    # A name's own initials, a legal form, capitals that say nothing: no country (Afghanistan, Guinea-Bissau,
+    # Namibia, Andorra, Finland); "US Treasury" still names the United States.
+    mentions = [[M("AFG Industries", "org"), M("GNB Inc", "org"), M("Chase Manhattan Bank N.A.", "org"),
+                 M("SMITH AND WESSON", "org"), M("BFR FIN", "org"), M("US Treasury", "org"), M("BANK OF JAPAN", "org")]]
+    assert {e.key for e in build_entities(mentions, Aliases()) if e.type == "place"} == {"us", "japan"}
 
 
 def test_ranks_alone_are_no_names():

@@ -39,7 +39,7 @@ from typing import Sequence
 from index.article import Article, Entity
 from index.ingest.acronyms import definitions, is_acronym, is_acronym_of
 from index.ingest.datelines import dateline_place
-from index.ingest.name_rules import bracketed_firms, is_junk, join_firm_names
+from index.ingest.name_rules import COMPANY_SUFFIXES, bracketed_firms, is_junk, join_firm_names
 from index.text.aliases import Aliases, entity_key
 
 log = logging.getLogger(__name__)
@@ -234,21 +234,31 @@ def _country_in(name: str, aliases: Aliases) -> tuple[str, str, str] | None:
     "Bank of Japan" -> Japan, "U.S. Agriculture Department" -> United States, "National
     Westminster Bank USA" -> United States; a code counts only as the press writes one
     ("U.S.", "USA": not "IT" in "IT Group"), and a country that is also a US state or a
-    large city ("Georgia Pacific") not at all.
+    large city ("Georgia Pacific") not at all.  Capitals that begin a name are its own
+    initials ("AFG Industries", "GNB Inc": not Afghanistan, Guinea-Bissau; "US Treasury" is
+    the United States), a legal form is
+    no country ("Chase Manhattan Bank N.A."), and in a name all in capitals ("SMITH AND
+    WESSON", "BFR FIN") only a dotted code reads as one.
     """
     from index.ingest.place_names import place_names
 
     words = name.split()
+    capitals = not any(c.islower() for c in name)
     for size in (4, 3, 2, 1):
         for start in range(len(words) - size + 1):
             surface = " ".join(words[start:start + size])
             if size == len(words) or not surface[:1].isupper():
                 continue
             key = entity_key(surface)
+            if key in COMPANY_SUFFIXES:
+                continue
             entry = aliases.lookup(key)
             if entry and entry.type == "place":
                 return surface, entry.key, entry.name
             place = place_names().lookup(key)
+            initials = capitals or (start == 0 and surface != "US")  # the name's own, or capitals that say nothing
+            if place and place.is_code and initials and not _DOTTED_CODE.fullmatch(surface):
+                continue
             if place and place.kind == "country" and key not in place_names().shared and _reads_as_country(surface, place):
                 return surface, key, place.name
     return None

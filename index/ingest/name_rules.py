@@ -37,7 +37,7 @@ _GRADE = re.compile(r"^(?:a{1,3}|b{1,3}|c{1,3}|aa[a1-3]?|a[1-3]|baa[1-3]?|ba[1-3
 _LONE_WORDS = frozenset("""bank banks company government ministry group committee
 board agency department exchange council commission court""".split())
 # The legal forms ending a company's name; alone ("Ltd", "Co Inc": a name cut short), no name.
-COMPANY_SUFFIXES = frozenset("corp co inc ltd plc sa ag nv corporation company limited llc spa bv gmbh cos".split())
+COMPANY_SUFFIXES = frozenset("corp co inc ltd plc sa ag nv corporation company limited llc spa bv gmbh cos na".split())
 
 
 def is_junk(key: str) -> bool:
