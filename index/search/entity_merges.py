@@ -60,7 +60,7 @@ from index.ingest.place_names import place_names
 from index.search.person_merges import RARE_RATIO, PersonRules
 from index.text.aliases import Aliases
 
-RULES_VERSION = 3  # 3: "N.A." is a company suffix. Bump when a rule changes what joins or an entity's type: saved catalogs are then built again
+RULES_VERSION = 3  # bump when a rule changes what joins or an entity's type (3: "N.A." a company suffix)
 AGREEMENT = 0.8  # share of an acronym's expansions that must agree
 MERGE_RULES = ("alias", "gazetteer", "company suffix", "acronym", "short name", "middle initial", "surname",
                "family name", "small words", "rare longer form")
