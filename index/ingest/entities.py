@@ -256,7 +256,8 @@ def _country_in(name: str, aliases: Aliases) -> tuple[str, str, str] | None:
             if entry and entry.type == "place":
                 return surface, entry.key, entry.name
             place = place_names().lookup(key)
-            initials = capitals or (start == 0 and surface != "US")  # the name's own, or capitals that say nothing
+            press = surface in ("US", "USA")  # the codes the press writes undotted (as reads_as_code)
+            initials = (capitals and not press) or (start == 0 and surface != "US")  # the name's own, or mute capitals
             if place and place.is_code and initials and not _DOTTED_CODE.fullmatch(surface):
                 continue
             if place and place.kind == "country" and key not in place_names().shared and _reads_as_country(surface, place):
