@@ -72,8 +72,7 @@ def bracketed_firms(text: str, mentions: Sequence) -> list:
     if not spans:
         return list(mentions)
     firms = [(start, end) for start, end in spans if not _TICKER.match(text[start:end].strip())]
-    inside = lambda m, spans: any(start <= m.start and m.end <= end for start, end in spans)  # noqa: E731
-    out = [m for m in mentions if not inside(m, spans)]
+    out = [m for m in mentions if not any(start <= m.start and m.end <= end for start, end in spans)]
     for start, end in firms:
         name = text[start:end].strip()
         if _FIRM.match(name) and any(c.isalpha() for c in name):
