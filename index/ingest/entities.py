@@ -236,9 +236,9 @@ def _country_in(name: str, aliases: Aliases) -> tuple[str, str, str] | None:
     ("U.S.", "USA": not "IT" in "IT Group"), and a country that is also a US state or a
     large city ("Georgia Pacific") not at all.  Capitals that begin a name are its own
     initials ("AFG Industries", "GNB Inc": not Afghanistan, Guinea-Bissau; "US Treasury" is
-    the United States), a legal form is
-    no country ("Chase Manhattan Bank N.A."), and in a name all in capitals ("SMITH AND
-    WESSON", "BFR FIN") only a dotted code reads as one.
+    the United States), a legal form is no country ("Chase Manhattan Bank N.A."), and in a
+    name all in capitals ("SMITH AND WESSON", "BFR FIN") only a dotted code, "US" or "USA"
+    reads as one (`_reads_as_country`).
     """
     from index.ingest.place_names import place_names
 
@@ -256,11 +256,8 @@ def _country_in(name: str, aliases: Aliases) -> tuple[str, str, str] | None:
             if entry and entry.type == "place":
                 return surface, entry.key, entry.name
             place = place_names().lookup(key)
-            press = surface in ("US", "USA")  # the codes the press writes undotted (as reads_as_code)
-            initials = (capitals and not press) or (start == 0 and surface != "US")  # the name's own, or mute capitals
-            if place and place.is_code and initials and not _DOTTED_CODE.fullmatch(surface):
-                continue
-            if place and place.kind == "country" and key not in place_names().shared and _reads_as_country(surface, place):
+            if place and place.kind == "country" and key not in place_names().shared \
+                    and _reads_as_country(surface, place, first=start == 0, capitals=capitals):
                 return surface, key, place.name
     return None
 
@@ -274,9 +271,13 @@ def reads_as_code(surface: str) -> bool:
     return bool(_DOTTED_CODE.fullmatch(surface)) or surface == "US" or (len(surface) == 3 and surface.isupper())
 
 
-def _reads_as_country(surface: str, place) -> bool:
-    """A name, or a code written as one (`reads_as_code`)."""
-    return not place.is_code or reads_as_code(surface)
+def _reads_as_country(surface: str, place, first: bool, capitals: bool) -> bool:
+    """A name, or a code written as one inside an organisation's name: dotted or "US" anywhere;
+    other capitals (`reads_as_code`) only after the name's start ("Bank USA", not the initials of
+    "AFG Industries") and, but for "USA", not in a name all in capitals ("SMITH AND WESSON")."""
+    if not place.is_code or _DOTTED_CODE.fullmatch(surface) or surface == "US":
+        return True
+    return reads_as_code(surface) and not first and (not capitals or surface == "USA")
 
 
 def _add_named_countries(groups: dict[str, _Group], aliases: Aliases) -> None:

@@ -18,6 +18,8 @@ import re
 from dataclasses import replace
 from typing import Sequence
 
+from index.ingest.ner import Mention  # the module loads no model: spaCy is imported when one is
+
 # Abbreviated ranks and titles: a name never ends with one ("Lt. Col. Oliver North" gives the model "Lt" and "Col").
 TITLE_ABBREVIATIONS = frozenset("mr mrs ms dr lt col gen maj capt sgt adm cmdr cdr brig gov".split())
 # Words of financial tables that the model tags as names ("Qtly", "Nine Mths", "N.Z. Dlrs").
@@ -66,8 +68,6 @@ def bracketed_firms(text: str, mentions: Sequence) -> list:
     mentions inside a bracketed name become that one organisation, found by the model or not.
     `mentions` are one text's, in order, with offsets into `text`; so are those returned.
     """
-    from index.ingest.ner import Mention
-
     spans = [m.span(1) for m in _BRACKETED.finditer(text)]
     if not spans:
         return list(mentions)
