@@ -12,10 +12,13 @@ size, 20 copies 10x.  Then it opens an existing index (built with passage vector
 the enricher done) through the `Index` facade, with the result cache off, and
 runs the news sets' queries (bench/data/news/queries.tsv: 2-5 words, as a
 journalist types them) as the API would (page 1, 10 results, facets on), each
-query once per variant in turn, every round:
+query once per variant in turn, every round, each search as a new query's (the result cache
+off, and no query vector kept: every hybrid search encodes its query):
 
     lexical     mode=lexical
     hybrid      mode=hybrid, the shipped NEWSINDEX_HYBRID_RERANK (vectors of the lexical top 1,000)
+                and NEWSINDEX_HYBRID_FEEDBACK (the query vector moved toward its top 10, mixed again)
+    no-feedback mode=hybrid with NEWSINDEX_HYBRID_FEEDBACK=0 (one pass of cosines)
     full-scan   mode=hybrid with NEWSINDEX_HYBRID_RERANK=0 (every passage's vector read)
 
 Prints p50 / p95 a variant and its ratio to lexical (the issue's measure:
@@ -42,6 +45,7 @@ from index import SearchRequest  # noqa: E402
 VARIANTS = {
     "lexical": ({}, {"mode": "lexical"}),
     "hybrid": ({}, {"mode": "hybrid"}),
+    "no-feedback": ({"hybrid_feedback": 0}, {"mode": "hybrid"}),
     "full-scan": ({"hybrid_rerank": 0}, {"mode": "hybrid"}),
 }
 
@@ -83,7 +87,9 @@ def main(argv: list[str] | None = None) -> int:
         if not args.rounds:
             return 0
     queries = [q["text"] for q in news_sets.read_queries()]
-    indexes = {name: Index.open(args.index, settings=Settings(index_dir=args.index, result_cache_size=0, **settings))
+    # Every search is a new one: no result cache, and the query's vector encoded each time (none kept).
+    indexes = {name: Index.open(args.index, settings=Settings(index_dir=args.index, result_cache_size=0,
+                                                              query_vectors_held=0, **settings))
                for name, (settings, _) in VARIANTS.items()}
     times: dict[str, list[float]] = {name: [] for name in VARIANTS}
     differ, states = 0, set()

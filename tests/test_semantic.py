@@ -107,9 +107,48 @@ def test_cosines_of_a_lexical_top_are_the_full_scan_s(tmp_path):
         assert np.isfinite(full).sum() == 3  # the deleted article has none
         for among in ([0], [1, snapshot.articles - 1], list(range(snapshot.articles)), []):
             chosen = semantic.article_cosines(snapshot, query, np.asarray(among, dtype=np.int64))
-            assert np.array_equal(chosen[among], full[among])
+            assert np.allclose(chosen[among], full[among], rtol=1e-6, atol=1e-7)
             rest = np.setdiff1d(np.arange(snapshot.articles), among)
             assert np.isneginf(chosen[rest]).all()
+
+
+def test_feedback_moves_the_query_toward_its_best_articles(hybrid_index):
+    """Rocchio in the vectors' space: the moved query is a unit vector nearer the top articles' mean."""
+    from dataclasses import replace
+
+    from index.search import semantic
+
+    snapshot = hybrid_index.backend.store.snapshot()
+    stored = _vectors_by_article(hybrid_index)
+    ids = snapshot.parts[0].data.meta["ids"]
+    top = np.asarray([ids.index("auto"), ids.index("mine")], dtype=np.int64)
+    means = semantic.article_vectors(snapshot, top)
+    for row, name in zip(means, ("auto", "mine")):  # each article's passages, dequantised, averaged, unit length
+        _, codes, scales = stored[name]
+        expected = (codes.astype(np.float32) * scales[:, None]).mean(axis=0)
+        assert np.allclose(row, expected / np.linalg.norm(expected), atol=1e-5)
+    query = semantic.query_vector("falling demand")
+    moved = semantic.feedback_vector(snapshot, query, top)
+    centre = means.mean(axis=0)
+    assert abs(np.linalg.norm(moved) - 1) < 1e-5
+    assert moved @ centre > query @ centre
+    assert semantic.feedback_vector(snapshot, query, top, replace(semantic.HYBRID, feedback_docs=0)) is None
+    assert semantic.feedback_vector(snapshot, query, np.zeros(0, np.int64)) is None
+    assert len(semantic.article_vectors(snapshot, np.asarray([snapshot.articles + 5]))) == 0
+
+
+def test_feedback_keeps_the_matches_and_can_be_turned_off(hybrid_index):
+    """The second pass re-ranks the same articles; with feedback_docs 0 the mix is the first pass alone."""
+    from dataclasses import replace
+
+    from index.search import run
+
+    ctx = hybrid_index.backend.context()
+    for q in ("job cuts", "wheat OR bank OR mine", QUERY):
+        with_feedback = run.search(SearchRequest(q=q), ctx)
+        without = run.search(SearchRequest(q=q), replace(ctx, hybrid=replace(ctx.hybrid, feedback_docs=0)))
+        assert sorted(_ids(with_feedback)) == sorted(_ids(without)), q
+        assert with_feedback.total == without.total and all(hit.score > 0 for hit in with_feedback.hits), q
 
 
 def test_mode_is_checked_and_reported_by_the_api(client):

@@ -69,7 +69,8 @@ class WhooshBackend:
         """What a search reads: the snapshot (the one before the newest while that is prepared, in a
         served worker: index/store/store.py), catalog, limits and settings."""
         feedback = FEEDBACK if self.settings.feedback else Feedback(max_units=0)
-        hybrid = replace(HYBRID, rerank=self.settings.hybrid_rerank)
+        hybrid = replace(HYBRID, rerank=self.settings.hybrid_rerank, feedback_docs=self.settings.hybrid_feedback,
+                         queries_held=self.settings.query_vectors_held)
         return Context(snapshot or self.store.snapshot(fresh=False), self.aliases, self.limits,
                        semantic=self.settings.semantic, feedback=feedback, hybrid=hybrid, catalogs=self.catalogs)
 

@@ -92,6 +92,8 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
     scored = None
     stop = request.page * request.per_page
     hybrid = ctx.semantic and request.mode == "hybrid" and sort == "relevance" and bool(plan.units)
+    vector = dense.query_vector_soon(_vector_text(plan, request), ctx.hybrid.queries_held) \
+        if hybrid and dense.any_embedded(snapshot) else None  # encoded while the words are matched
     units, expanded = plan.units, list(plan.expanded)
     if sort == "relevance" and 0 < len(plan.units) <= ctx.feedback.max_units and request.feedback \
             and dense.is_plain(plan):
@@ -106,8 +108,8 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
     state = "off"
     if hybrid and not scored.partial:
         state = dense.status(snapshot)
-        if dense.any_embedded(snapshot):  # else the mix would rank by words alone: the query is not encoded
-            scored, found = _mix(snapshot, plan, request, ctx, scored, found, allowed)
+        if vector is not None:  # else the mix would rank by words alone: the query is not encoded
+            scored, found = _mix(snapshot, plan, request, ctx, scored, found, allowed, vector.result())
     if scored is not None and request.recency > 0 and sort == "relevance":
         scored = _boost_recent(snapshot, scored, request.recency)
     all_words = scored.holding(found, len(plan.units)) if scored is not None else None
@@ -164,17 +166,32 @@ def _score(snapshot, units, ctx: Context, request: SearchRequest, found: np.ndar
                  candidates=found, exact_top=exact_top, deadline=deadline)
 
 
+def _vector_text(plan, request: SearchRequest) -> str:
+    """What the query's vector is made of: the words as typed, or its units' words when it has syntax."""
+    return request.q if dense.is_plain(plan) else " ".join(u.label for u in plan.units)
+
+
 def _mix(snapshot, plan, request: SearchRequest, ctx: Context, scored: Scored, found: np.ndarray,
-         allowed: np.ndarray) -> tuple[Scored, np.ndarray]:
+         allowed: np.ndarray, query: np.ndarray) -> tuple[Scored, np.ndarray]:
     """BM25 mixed with the passage vectors (semantic.py): the mixed scores, and the matches with any additions."""
     plain = dense.is_plain(plan)
-    text = request.q if plain else " ".join(u.label for u in plan.units)
     lexical = np.zeros(snapshot.articles)
     lexical[found] = scored.of(found)
     add = plain and request.match != "all" and not scored.holding(found, len(plan.units)).any()
-    among = None if add or not ctx.hybrid.rerank else dense.lexical_top(lexical, found, ctx.hybrid.rerank)
-    cosines = dense.article_cosines(snapshot, dense.query_vector(text), among)
+    among = None if add or not ctx.hybrid.rerank else dense.top_of(lexical, found, ctx.hybrid.rerank)
+    passages = dense.read_passages(snapshot, among) if among is not None else None
+    cosines = dense.best_cosines(snapshot, passages, query) if passages else dense.article_cosines(snapshot, query)
     mixed, added = dense.mix(lexical, found, cosines, allowed, add, ctx.hybrid)
+    docs = ctx.hybrid.feedback_docs
+    best = dense.top_of(mixed, np.union1d(found, added) if len(added) else found, docs) if docs else np.zeros(0, np.int64)
+    moved = dense.feedback_vector(snapshot, query, best, ctx.hybrid, passages)
+    if moved is not None:  # the query moved toward its best articles: the same articles scored again
+        if passages is None:  # the full scan is not repeated: the closest and the best by words are read
+            depth = ctx.hybrid.rerank or 1000
+            closest = dense.top_of(cosines, np.flatnonzero(np.isfinite(cosines)), depth)
+            passages = dense.read_passages(snapshot, np.union1d(dense.top_of(lexical, found, depth), closest))
+        cosines = dense.best_cosines(snapshot, passages, moved)
+        mixed, added = dense.mix(lexical, found, cosines, allowed, add, ctx.hybrid)
     units_found = np.zeros(snapshot.articles, dtype=np.int32)
     units_found[found] = scored.units_found[scored._at(found)]
     return Scored(mixed, None, scored.partial, units_found, scored.pruned), np.union1d(found, added)

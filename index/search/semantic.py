@@ -16,6 +16,13 @@ with a scale in its segment's arrays (index/store/building.py).  For a search:
                (cosine >= min_cosine) joins the results: "car maker job cuts" finds "automobile
                manufacturer layoffs".  A query whose words all meet somewhere (a name, a topic)
                keeps exactly the articles its words find, re-ranked
+    feedback   the query vector moved toward the mean vector of the mix's top `feedback_docs`
+               articles (Rocchio's feedback, in the vectors' space), then cosines and mix again
+               over the same articles: "soybean oil" ranks the stories that read like its best
+               matches above ones that merely repeat the words (bench/RESULTS.md: +2.7% nDCG@10
+               on the Reuters topic set, +0.8% on people).  It costs a second read of the
+               passages already read (a full scan only ever once: after one, the second read
+               takes the closest and the best-by-words `rerank` articles)
 
 An article whose passages are not embedded yet is mixed as if its cosine agreed
 with its words (its normalised BM25 stands in for both halves), so a search made
@@ -25,8 +32,10 @@ a vector that is merely missing; the answer says `semantic: "pending"` then.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,11 +43,13 @@ from whoosh import query as Q
 
 from index.arrays import rows_owned
 from index.search.plan import TEXT_FIELDS, AliasOr, EntityTerm, QueryPlan
+from index.text.embeddings import DIM
 
 CHUNK = 8192  # passages converted to float32 at once (12 MB)
 _QUERIES: OrderedDict = OrderedDict()
 _QUERIES_HELD = 1024
 _LOCK = threading.Lock()
+_POOL: tuple[int, ThreadPoolExecutor] | None = None  # (the process that made it, the pool)
 
 
 @dataclass(frozen=True)
@@ -49,26 +60,47 @@ class Hybrid:
     depth: int = 100  # how far down each ranking the mix looks
     min_cosine: float = 0.3  # an article found by its vector alone is at least this close to the query
     rerank: int = 1000  # unless vectors may add articles, only the lexical top this deep is read (0: all)
+    feedback_docs: int = 10  # the mix's top this many articles move the query vector (0: no feedback)
+    feedback_weight: float = 1.0  # their mean vector's weight beside the query's own (both unit length)
+    queries_held: int = _QUERIES_HELD  # query vectors kept per process (0: every search encodes its query)
 
 
 HYBRID = Hybrid()
 
 
-def query_vector(text: str) -> np.ndarray:
-    """The query's unit vector (384 float32), kept per process for the last _QUERIES_HELD texts."""
+def query_vector(text: str, held: int = _QUERIES_HELD) -> np.ndarray:
+    """The query's unit vector (384 float32), kept per process for the last `held` texts (0: none kept)."""
     from index.text import embeddings
 
     with _LOCK:
-        found = _QUERIES.get(text)
+        found = _QUERIES.get(text) if held else None
         if found is not None:
             _QUERIES.move_to_end(text)
             return found
     found = embeddings.encode([text])[0]
     with _LOCK:
-        _QUERIES[text] = found
-        while len(_QUERIES) > _QUERIES_HELD:
+        if held:
+            _QUERIES[text] = found
+        while len(_QUERIES) > held:
             _QUERIES.popitem(last=False)
     return found
+
+
+def query_vector_soon(text: str, held: int = _QUERIES_HELD) -> Future:
+    """`query_vector` on a thread of its own, so the model runs while the words are matched and scored.
+
+    The forward pass is numpy, which lets go of the interpreter while it multiplies: a search
+    on a free core pays about the larger of the two, not their sum."""
+    global _POOL
+    with _LOCK:
+        if held and text in _QUERIES:
+            done: Future = Future()
+            done.set_result(_QUERIES[text])
+            return done
+        if _POOL is None or _POOL[0] != os.getpid():  # a pool is never inherited through a fork
+            _POOL = (os.getpid(), ThreadPoolExecutor(max_workers=2, thread_name_prefix="query-vector"))
+        pool = _POOL[1]
+    return pool.submit(query_vector, text, held)
 
 
 def status(snapshot) -> str:
@@ -82,48 +114,113 @@ def any_embedded(snapshot) -> bool:
     return counts["unembedded"] < counts["articles"]
 
 
+def _part_rows(snapshot, i: int, among: np.ndarray) -> np.ndarray:
+    """Rows of part i's passages owned by the articles `among` (sorted snapshot ordinals) that fall in it."""
+    base = snapshot.article_base[i]
+    local = among[(among >= base) & (among < snapshot.article_base[i + 1])] - base
+    if not len(local):
+        return np.zeros(0, np.int64)
+    return rows_owned(np.asarray(snapshot.parts[i].data["passage_article"]), local)
+
+
+@dataclass(frozen=True)
+class Passages:
+    """The live embedded passages of some articles, read once and scored against several query vectors."""
+
+    owners: np.ndarray  # each row's article (snapshot ordinal), sorted
+    vectors: np.ndarray  # float32 unit rows (int8 codes times their scale)
+
+    @property
+    def starts(self) -> np.ndarray:
+        """Where each article's rows start."""
+        return np.flatnonzero(np.concatenate([[True], self.owners[1:] != self.owners[:-1]]))
+
+
+def read_passages(snapshot, among: np.ndarray) -> Passages:
+    """The live embedded passages of the articles `among` (sorted ordinals), dequantised."""
+    owners, vectors = [], []
+    for i, part in enumerate(snapshot.parts):
+        codes, scale = part.data["vectors"], part.data["vector_scale"]
+        if not len(scale) or not scale.any():  # a segment written before the enricher reached it
+            continue
+        rows = _part_rows(snapshot, i, among)
+        rows = rows[(scale[rows] != 0) & part.passage_live[rows]]
+        if len(rows):
+            owners.append(np.asarray(part.data["passage_article"])[rows] + snapshot.article_base[i])
+            vectors.append(codes[rows].astype(np.float32) * scale[rows, None])
+    if not owners:
+        return Passages(np.zeros(0, np.int64), np.zeros((0, DIM), np.float32))
+    return Passages(np.concatenate(owners), np.concatenate(vectors))
+
+
+def best_cosines(snapshot, passages: Passages, query: np.ndarray) -> np.ndarray:
+    """Each article's best passage cosine with the query; -inf for the articles not in `passages`."""
+    best = np.full(snapshot.articles, -np.inf, dtype=np.float32)
+    if len(passages.owners):
+        starts = passages.starts
+        best[passages.owners[starts]] = np.maximum.reduceat(passages.vectors @ np.asarray(query, np.float32), starts)
+    return best
+
+
+def article_vectors(snapshot, ordinals: np.ndarray, passages: Passages | None = None) -> np.ndarray:
+    """The unit mean vector of each given article's live embedded passages; a row per article that has any.
+
+    Taken from `passages` when they hold every one of these articles, else read."""
+    wanted = np.unique(np.asarray(ordinals, dtype=np.int64))
+    if passages is None or not np.isin(wanted, passages.owners).all():
+        passages = read_passages(snapshot, wanted)
+    keep = np.isin(passages.owners, wanted)
+    chosen = Passages(passages.owners[keep], passages.vectors[keep])
+    if not len(chosen.owners):
+        return np.zeros((0, DIM), np.float32)
+    sums = np.add.reduceat(chosen.vectors, chosen.starts, axis=0)
+    return sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
+
+
+def feedback_vector(snapshot, query: np.ndarray, top: np.ndarray, params: Hybrid = HYBRID,
+                    passages: Passages | None = None) -> np.ndarray | None:
+    """The query's vector moved toward the mean of the `top` articles' (unit length), or None when none is embedded."""
+    if not params.feedback_docs or not len(top):
+        return None
+    found = article_vectors(snapshot, top, passages)
+    if not len(found):
+        return None
+    centre = found.mean(axis=0)
+    moved = np.asarray(query, np.float32) + params.feedback_weight * centre / max(float(np.linalg.norm(centre)), 1e-12)
+    return (moved / max(float(np.linalg.norm(moved)), 1e-12)).astype(np.float32)
+
+
 def article_cosines(snapshot, query: np.ndarray, among: np.ndarray | None = None) -> np.ndarray:
     """Every article's best passage cosine with the query; -inf for deleted or unembedded articles.
 
     With `among` (sorted article ordinals), only those articles' passages are read and every
     other article is -inf: re-ranking a lexical top costs its few passages, not the archive.
     """
+    if among is not None:
+        return best_cosines(snapshot, read_passages(snapshot, among), query)
     best = np.full(snapshot.articles, -np.inf, dtype=np.float32)
     query = np.asarray(query, dtype=np.float32)
-    for i, part in enumerate(snapshot.parts):
+    for i, part in enumerate(snapshot.parts):  # the full scan, a chunk at a time: never the archive's floats at once
         data = part.data
         codes, scale = data["vectors"], data["vector_scale"]
-        if not len(scale) or not scale.any():  # a segment written before the enricher reached it
+        if not len(scale) or not scale.any():
             continue
         owners = np.asarray(data["passage_article"])  # sorted: an article's passages are together
-        base = snapshot.article_base[i]
-        if among is None:
-            rows = None
-            cosines = np.empty(len(scale), dtype=np.float32)
-            for start in range(0, len(scale), CHUNK):
-                cosines[start:start + CHUNK] = codes[start:start + CHUNK].astype(np.float32) @ query
-        else:
-            local = among[(among >= base) & (among < snapshot.article_base[i + 1])] - base
-            if not len(local):
-                continue
-            rows = rows_owned(owners, local)
-            if not len(rows):
-                continue
-            cosines = codes[rows].astype(np.float32) @ query
-        cosines *= scale if rows is None else scale[rows]
-        dead = (scale == 0) | ~part.passage_live
-        cosines[dead if rows is None else dead[rows]] = -np.inf
-        held = owners if rows is None else owners[rows]
-        starts = np.flatnonzero(np.concatenate([[True], held[1:] != held[:-1]]))
-        best[held[starts] + base] = np.maximum.reduceat(cosines, starts)
+        cosines = np.empty(len(scale), dtype=np.float32)
+        for start in range(0, len(scale), CHUNK):
+            cosines[start:start + CHUNK] = codes[start:start + CHUNK].astype(np.float32) @ query
+        cosines *= scale
+        cosines[(scale == 0) | ~part.passage_live] = -np.inf
+        starts = np.flatnonzero(np.concatenate([[True], owners[1:] != owners[:-1]]))
+        best[owners[starts] + snapshot.article_base[i]] = np.maximum.reduceat(cosines, starts)
     return best
 
 
-def lexical_top(lexical: np.ndarray, found: np.ndarray, depth: int) -> np.ndarray:
-    """The `depth` best of `found` by their lexical scores, as sorted ordinals (all of them when fewer)."""
-    if len(found) <= depth:
-        return np.asarray(found, dtype=np.int64)
-    return np.sort(found[np.argpartition(-lexical[found], depth - 1)[:depth]])
+def top_of(scores: np.ndarray, among: np.ndarray, depth: int) -> np.ndarray:
+    """The `depth` best of the ordinals `among` by `scores`, as sorted ordinals (all of them when fewer)."""
+    if len(among) <= depth:
+        return np.asarray(among, dtype=np.int64)
+    return np.sort(among[np.argpartition(-scores[among], depth - 1)[:depth]])
 
 
 def is_plain(plan: QueryPlan) -> bool:
@@ -147,6 +244,14 @@ def is_plain(plan: QueryPlan) -> bool:
     return all(found == set(TEXT_FIELDS) for found in fields.values())
 
 
+def _best(scores: np.ndarray, among: np.ndarray, depth: int) -> np.ndarray:
+    """The `depth` best of `among` (sorted ordinals) by `scores`, best first; equal scores in ordinal order."""
+    if len(among) > depth:
+        floor = -np.partition(-scores[among], depth - 1)[depth - 1]
+        among = among[scores[among] >= floor]
+    return among[np.argsort(-scores[among], kind="stable")[:depth]]
+
+
 def _minmax(values: np.ndarray, top: np.ndarray) -> tuple[float, float]:
     """(low, span) of `values` over `top`; a lone or flat top is scaled by its value (it normalises to 1)."""
     if not len(top):
@@ -167,13 +272,11 @@ def mix(lexical: np.ndarray, found: np.ndarray, cosines: np.ndarray, allowed: np
     Scores are comparable only among `found` and the additions.
     """
     depth = params.depth
-    lex_top = found[np.argsort(-lexical[found], kind="stable")[:depth]]
+    lex_top = _best(lexical, found, depth)
     top_score = float(lexical[lex_top].max()) if len(lex_top) else 0.0
     lex_norm = lexical / (top_score or 1.0)  # a share of the top BM25 score: every match keeps one above 0
-    eligible = np.flatnonzero(allowed & np.isfinite(cosines))
-    dense_top = eligible[np.argsort(-cosines[eligible], kind="stable")[:depth]]
+    dense_top = _best(cosines, np.flatnonzero(allowed & np.isfinite(cosines)), depth)
     dlow, dspan = _minmax(cosines, dense_top)
-    dense_norm = np.clip((cosines - dlow) / dspan, 0.0, 1.0)
     in_found = np.zeros(len(lexical), dtype=bool)
     in_found[found] = True
     added = dense_top[~in_found[dense_top] & (cosines[dense_top] >= params.min_cosine)] if add \
@@ -183,6 +286,7 @@ def mix(lexical: np.ndarray, found: np.ndarray, cosines: np.ndarray, allowed: np
     mixed = (1 - params.weight) * lex_norm  # below the lexical top: their words' order, under every top article
     lex_part = np.clip(lex_norm[union], 0.0, 1.0)
     lex_part[~in_found[union]] = 0.0
-    dense_part = np.where(np.isfinite(cosines[union]), dense_norm[union], lex_part)  # not embedded yet
+    dense_norm = np.clip((cosines[union] - dlow) / dspan, 0.0, 1.0)
+    dense_part = np.where(np.isfinite(cosines[union]), dense_norm, lex_part)  # not embedded yet
     mixed[union] = (1 - params.weight) * lex_part + params.weight * dense_part
     return mixed, np.sort(added)
