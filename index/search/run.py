@@ -92,8 +92,6 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
     scored = None
     stop = request.page * request.per_page
     hybrid = ctx.semantic and request.mode == "hybrid" and sort == "relevance" and bool(plan.units)
-    vector = dense.query_vector_soon(_vector_text(plan, request), ctx.hybrid.queries_held) \
-        if hybrid and dense.any_embedded(snapshot) else None  # encoded while the words are matched
     units, expanded = plan.units, list(plan.expanded)
     if sort == "relevance" and 0 < len(plan.units) <= ctx.feedback.max_units and request.feedback \
             and dense.is_plain(plan):
@@ -108,8 +106,9 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
     state = "off"
     if hybrid and not scored.partial:
         state = dense.status(snapshot)
-        if vector is not None:  # else the mix would rank by words alone: the query is not encoded
-            scored, found = _mix(snapshot, plan, request, ctx, scored, found, allowed, vector.result())
+        if dense.any_embedded(snapshot):  # else the mix would rank by words alone: the query is not encoded
+            query = dense.query_vector(_vector_text(plan, request), ctx.hybrid.queries_held)
+            scored, found = _mix(snapshot, plan, request, ctx, scored, found, allowed, query)
     if scored is not None and request.recency > 0 and sort == "relevance":
         scored = _boost_recent(snapshot, scored, request.recency)
     all_words = scored.holding(found, len(plan.units)) if scored is not None else None

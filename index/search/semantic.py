@@ -32,10 +32,8 @@ a vector that is merely missing; the answer says `semantic: "pending"` then.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import OrderedDict
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,7 +47,6 @@ CHUNK = 8192  # passages converted to float32 at once (12 MB)
 _QUERIES: OrderedDict = OrderedDict()
 _QUERIES_HELD = 1024
 _LOCK = threading.Lock()
-_POOL: tuple[int, ThreadPoolExecutor] | None = None  # (the process that made it, the pool)
 
 
 @dataclass(frozen=True)
@@ -84,23 +81,6 @@ def query_vector(text: str, held: int = _QUERIES_HELD) -> np.ndarray:
         while len(_QUERIES) > held:
             _QUERIES.popitem(last=False)
     return found
-
-
-def query_vector_soon(text: str, held: int = _QUERIES_HELD) -> Future:
-    """`query_vector` on a thread of its own, so the model runs while the words are matched and scored.
-
-    The forward pass is numpy, which lets go of the interpreter while it multiplies: a search
-    on a free core pays about the larger of the two, not their sum."""
-    global _POOL
-    with _LOCK:
-        if held and text in _QUERIES:
-            done: Future = Future()
-            done.set_result(_QUERIES[text])
-            return done
-        if _POOL is None or _POOL[0] != os.getpid():  # a pool is never inherited through a fork
-            _POOL = (os.getpid(), ThreadPoolExecutor(max_workers=2, thread_name_prefix="query-vector"))
-        pool = _POOL[1]
-    return pool.submit(query_vector, text, held)
 
 
 def status(snapshot) -> str:

@@ -202,8 +202,6 @@ class Encoder:
         one BLAS thread: numpy's BLAS splitting every small product over the cores is
         slower, and far slower on a machine shared with other work.
         """
-        from threadpoolctl import threadpool_limits
-
         texts = list(texts)
         out = np.zeros((len(texts), DIM), dtype=np.float32)
         if not texts:
@@ -222,13 +220,13 @@ class Encoder:
                 mask[row, :len(ids[i])] = True
             out[chosen] = self.forward(padded, mask)
 
-        with threadpool_limits(limits=1, user_api="blas"):
-            if threads <= 1 or len(batches) == 1:
-                for chosen in batches:
-                    run(chosen)
-            else:
-                with ThreadPoolExecutor(max_workers=int(threads)) as pool:
-                    list(pool.map(run, batches))
+        _one_blas_thread()
+        if threads <= 1 or len(batches) == 1:
+            for chosen in batches:
+                run(chosen)
+        else:
+            with ThreadPoolExecutor(max_workers=int(threads)) as pool:
+                list(pool.map(run, batches))
         return out
 
 
@@ -258,6 +256,22 @@ def normalise(vectors: np.ndarray) -> np.ndarray:
 
 _encoder: Encoder | None = None
 _lock = threading.Lock()
+_blas_limited: int | None = None  # the process whose BLAS was set to one thread
+
+
+def _one_blas_thread() -> None:
+    """Set this process's BLAS to one thread, once (per process: a fork sets it again).
+
+    Once, not around every call: a query's vector takes about 4 ms, and entering and
+    leaving threadpoolctl's limits took another 0.5-1.5.  Every product of a model this
+    small, and of a search, is too small to gain from a second BLAS thread."""
+    global _blas_limited
+    if _blas_limited != os.getpid():
+        from threadpoolctl import threadpool_limits
+
+        with _lock:
+            threadpool_limits(limits=1, user_api="blas")  # not a context: stays in force
+            _blas_limited = os.getpid()
 
 
 def encoder() -> Encoder:
