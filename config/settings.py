@@ -71,8 +71,9 @@ class Settings:
     hybrid_rerank: int = _setting(1000, "Hybrid search reads the vectors of the lexical top this many articles; "
                                          "0 reads every passage's (exact, slower on big archives). A query whose "
                                          "words meet nowhere always reads every passage, to find articles by meaning.")
-    hybrid_feedback: int = _setting(10, "Hybrid search moves the query's vector toward the mean vector of its top this many "
-                                        "articles and mixes again (feedback by meaning, no words added); 0 turns it off.")
+    hybrid_feedback: int = _setting(10, "Hybrid search of up to 4 words moves the query's vector toward the mean vector of "
+                                        "its top this many articles and mixes again (feedback by meaning, no words added); "
+                                        "0 turns it off.")
     query_vectors_held: int = _setting(1024, "Query vectors each worker keeps, so a repeated query is not encoded again "
                                              "(0: every hybrid search encodes its query, as a new one would).")
     feedback: bool = _setting(True, "Allow pseudo-relevance feedback when a search asks for it (feedback=true): queries of up to 3 words ranked with the words of their best results too, listed in the answer's expanded; 0 refuses it everywhere.")

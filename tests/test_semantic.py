@@ -149,6 +149,10 @@ def test_feedback_keeps_the_matches_and_can_be_turned_off(hybrid_index):
         without = run.search(SearchRequest(q=q), replace(ctx, hybrid=replace(ctx.hybrid, feedback_docs=0)))
         assert sorted(_ids(with_feedback)) == sorted(_ids(without)), q
         assert with_feedback.total == without.total and all(hit.score > 0 for hit in with_feedback.hits), q
+    long = "demand for vehicles falls at assembly plants"  # longer than feedback_max_units: left as it is
+    with_feedback, without = (run.search(SearchRequest(q=long), replace(ctx, hybrid=replace(ctx.hybrid, feedback_docs=n)))
+                              for n in (10, 0))
+    assert [(h.id, h.score) for h in with_feedback.hits] == [(h.id, h.score) for h in without.hits]
 
 
 def test_mode_is_checked_and_reported_by_the_api(client):

@@ -181,7 +181,7 @@ def _mix(snapshot, plan, request: SearchRequest, ctx: Context, scored: Scored, f
     passages = dense.read_passages(snapshot, among) if among is not None else None
     cosines = dense.best_cosines(snapshot, passages, query) if passages else dense.article_cosines(snapshot, query)
     mixed, added = dense.mix(lexical, found, cosines, allowed, add, ctx.hybrid)
-    docs = ctx.hybrid.feedback_docs
+    docs = ctx.hybrid.feedback_docs if len(plan.units) <= ctx.hybrid.feedback_max_units else 0
     best = dense.top_of(mixed, np.union1d(found, added) if len(added) else found, docs) if docs else np.zeros(0, np.int64)
     moved = dense.feedback_vector(snapshot, query, best, ctx.hybrid, passages)
     if moved is not None:  # the query moved toward its best articles: the same articles scored again

@@ -16,13 +16,14 @@ with a scale in its segment's arrays (index/store/building.py).  For a search:
                (cosine >= min_cosine) joins the results: "car maker job cuts" finds "automobile
                manufacturer layoffs".  A query whose words all meet somewhere (a name, a topic)
                keeps exactly the articles its words find, re-ranked
-    feedback   the query vector moved toward the mean vector of the mix's top `feedback_docs`
-               articles (Rocchio's feedback, in the vectors' space), then cosines and mix again
-               over the same articles: "soybean oil" ranks the stories that read like its best
-               matches above ones that merely repeat the words (bench/RESULTS.md: +2.7% nDCG@10
-               on the Reuters topic set, +0.8% on people).  It costs a second read of the
-               passages already read (a full scan only ever once: after one, the second read
-               takes the closest and the best-by-words `rerank` articles)
+    feedback   for queries of up to `feedback_max_units` words, the query vector moved toward
+               the mean vector of the mix's top `feedback_docs` articles (Rocchio's feedback, in
+               the vectors' space), then cosines and mix again over the same passages: "soybean
+               oil" ranks the stories that read like its best matches above ones that merely
+               repeat the words (bench/RESULTS.md: +2.7% nDCG@10 on the Reuters topic set, +0.8%
+               on people; SciFact's long claims, left alone, -0.2%).  The passages are read once;
+               after a full scan the second pass reads the closest and the best-by-words
+               `rerank` articles, never the archive again
 
 An article whose passages are not embedded yet is mixed as if its cosine agreed
 with its words (its normalised BM25 stands in for both halves), so a search made
@@ -59,6 +60,7 @@ class Hybrid:
     rerank: int = 1000  # unless vectors may add articles, only the lexical top this deep is read (0: all)
     feedback_docs: int = 10  # the mix's top this many articles move the query vector (0: no feedback)
     feedback_weight: float = 1.0  # their mean vector's weight beside the query's own (both unit length)
+    feedback_max_units: int = 4  # longer queries say what they are about: left as they are (3-6 measured)
     queries_held: int = _QUERIES_HELD  # query vectors kept per process (0: every search encodes its query)
 
 
