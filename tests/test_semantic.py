@@ -62,6 +62,13 @@ def test_a_query_sharing_no_word_finds_the_article_only_with_hybrid_on(hybrid_in
         assert result.semantic == "off" and "auto" not in _ids(result)
 
 
+def test_made_up_words_find_nothing_by_meaning(hybrid_index):
+    """A typo or a made-up word is close to nothing: no article joins by its vector alone."""
+    for q in ("zzqx blorf quux", "qwerty", "xyzzy plugh"):
+        result = hybrid_index.search(SearchRequest(q=q))
+        assert result.semantic == "on" and result.total == 0 and not result.hits, q
+
+
 def test_queries_whose_words_meet_keep_exactly_their_matches(hybrid_index):
     for q in ("wheat", "job cuts", '"central bank"', "title:wheat", "wheat NOT rains"):
         hybrid, lexical = (hybrid_index.search(SearchRequest(q=q, mode=m)) for m in ("hybrid", "lexical"))

@@ -176,7 +176,9 @@ def _mix(snapshot, plan, request: SearchRequest, ctx: Context, scored: Scored, f
     plain = dense.is_plain(plan)
     lexical = np.zeros(snapshot.articles)
     lexical[found] = scored.of(found)
-    add = plain and request.match != "all" and not scored.holding(found, len(plan.units)).any()
+    # Vectors may add articles when no article holds every word, but one holds some: a query none of whose
+    # words the archive knows (a typo, a made-up word) is close only to noise, and gets its suggestion instead.
+    add = plain and request.match != "all" and len(found) > 0 and not scored.holding(found, len(plan.units)).any()
     among = None if add or not ctx.hybrid.rerank else dense.top_of(lexical, found, ctx.hybrid.rerank)
     passages = dense.read_passages(snapshot, among) if among is not None else None
     cosines = dense.best_cosines(snapshot, passages, query) if passages else dense.article_cosines(snapshot, query)
@@ -189,8 +191,8 @@ def _mix(snapshot, plan, request: SearchRequest, ctx: Context, scored: Scored, f
             depth = ctx.hybrid.rerank or 1000
             closest = dense.top_of(cosines, np.flatnonzero(np.isfinite(cosines)), depth)
             passages = dense.read_passages(snapshot, np.union1d(dense.top_of(lexical, found, depth), closest))
-        cosines = dense.best_cosines(snapshot, passages, moved)
-        mixed, added = dense.mix(lexical, found, cosines, allowed, add, ctx.hybrid)
+        cosines = dense.best_cosines(snapshot, passages, moved)  # it re-ranks; what joins was decided by the query
+        mixed, _ = dense.mix(lexical, np.union1d(found, added), cosines, allowed, False, ctx.hybrid)
     units_found = np.zeros(snapshot.articles, dtype=np.int32)
     units_found[found] = scored.units_found[scored._at(found)]
     return Scored(mixed, None, scored.partial, units_found, scored.pruned), np.union1d(found, added)

@@ -12,7 +12,7 @@ with a scale in its segment's arrays (index/store/building.py).  For a search:
                of the top one (bench/fusion.py measured a linear mix against reciprocal rank
                fusion: it won on every set; a share keeps every match's score above 0)
     additions  when no article holds every word of a plain query (words only: no quotes, fields,
-               wildcards or NOT; match auto or any), the dense top whose best passage is close
+               wildcards or NOT; match auto or any) but some hold one, the dense top whose best passage is close
                (cosine >= min_cosine) joins the results: "car maker job cuts" finds "automobile
                manufacturer layoffs".  A query whose words all meet somewhere (a name, a topic)
                keeps exactly the articles its words find, re-ranked
