@@ -181,18 +181,12 @@ def _mix(snapshot, plan, request: SearchRequest, ctx: Context, scored: Scored, f
     add = plain and request.match != "all" and len(found) > 0 and not scored.holding(found, len(plan.units)).any()
     among = None if add or not ctx.hybrid.rerank else dense.top_of(lexical, found, ctx.hybrid.rerank)
     passages = dense.read_passages(snapshot, among) if among is not None else None
-    cosines = dense.best_cosines(snapshot, passages, query) if passages else dense.article_cosines(snapshot, query)
+    cosines = dense.best_cosines(snapshot, passages, query) if passages is not None \
+        else dense.article_cosines(snapshot, query)
     mixed, added = dense.mix(lexical, found, cosines, allowed, add, ctx.hybrid)
-    docs = ctx.hybrid.feedback_docs if len(plan.units) <= ctx.hybrid.feedback_max_units else 0
-    best = dense.top_of(mixed, np.union1d(found, added) if len(added) else found, docs) if docs else np.zeros(0, np.int64)
-    moved = dense.feedback_vector(snapshot, query, best, ctx.hybrid, passages)
-    if moved is not None:  # the query moved toward its best articles: the same articles scored again
-        if passages is None:  # the full scan is not repeated: the closest and the best by words are read
-            depth = ctx.hybrid.rerank or 1000
-            closest = dense.top_of(cosines, np.flatnonzero(np.isfinite(cosines)), depth)
-            passages = dense.read_passages(snapshot, np.union1d(dense.top_of(lexical, found, depth), closest))
-        cosines = dense.best_cosines(snapshot, passages, moved)  # it re-ranks; what joins was decided by the query
-        mixed, _ = dense.mix(lexical, np.union1d(found, added), cosines, allowed, False, ctx.hybrid)
+    if len(plan.units) <= ctx.hybrid.feedback_max_units:
+        mixed = dense.mix_again(snapshot, query, lexical, cosines, mixed, found, np.union1d(found, added), allowed,
+                                passages, ctx.hybrid)
     units_found = np.zeros(snapshot.articles, dtype=np.int32)
     units_found[found] = scored.units_found[scored._at(found)]
     return Scored(mixed, None, scored.partial, units_found, scored.pruned), np.union1d(found, added)

@@ -272,3 +272,24 @@ def mix(lexical: np.ndarray, found: np.ndarray, cosines: np.ndarray, allowed: np
     dense_part = np.where(np.isfinite(cosines[union]), dense_norm, lex_part)  # not embedded yet
     mixed[union] = (1 - params.weight) * lex_part + params.weight * dense_part
     return mixed, np.sort(added)
+
+
+def mix_again(snapshot, query: np.ndarray, lexical: np.ndarray, cosines: np.ndarray, mixed: np.ndarray,
+              found: np.ndarray, matches: np.ndarray, allowed: np.ndarray, passages: Passages | None,
+              params: Hybrid = HYBRID) -> np.ndarray:
+    """Feedback by meaning: the mix of `matches` again, with the query's vector moved toward their best.
+
+    `cosines` and `mixed` are the first pass's, `passages` what it read (None after a full scan:
+    the second pass then reads the `rerank` closest and best-by-words articles, not the archive
+    again).  It re-ranks only: which articles join by their vectors was the query's own decision.
+    """
+    best = top_of(mixed, matches, params.feedback_docs) if params.feedback_docs else np.zeros(0, np.int64)
+    moved = feedback_vector(snapshot, query, best, params, passages)
+    if moved is None:
+        return mixed
+    if passages is None:
+        depth = params.rerank or 1000
+        closest = top_of(cosines, np.flatnonzero(np.isfinite(cosines)), depth)
+        passages = read_passages(snapshot, np.union1d(top_of(lexical, found, depth), closest))
+    again, _ = mix(lexical, matches, best_cosines(snapshot, passages, moved), allowed, False, params)
+    return again
