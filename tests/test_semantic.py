@@ -162,6 +162,29 @@ def test_feedback_keeps_the_matches_and_can_be_turned_off(hybrid_index):
     assert [(h.id, h.score) for h in with_feedback.hits] == [(h.id, h.score) for h in without.hits]
 
 
+def test_related_articles_are_found_by_meaning_too(tmp_path):
+    """A carmaker's job cuts: by their words alone its nearest neighbour is a utility's power plants
+    (they share "two" and "plants"); mixed with the vectors, the car industry's layoffs come first."""
+    corpus = [
+        {"id": "source", "title": "Carmaker to shed jobs at plants",
+         "body": "The carmaker will close two assembly plants and lay off 3,000 workers as vehicle sales slump."},
+        {"id": "autos", "title": "Auto industry layoffs spread",
+         "body": "Another automobile manufacturer announced layoffs at its factories, blaming weak demand for new "
+                 "cars and trucks across the country this spring."},
+        {"id": "power", "title": "Utility plans new plants",
+         "body": "The utility will build two gas-fired power plants to meet rising electricity demand."},
+        CORPUS[2],
+    ]
+    order = {}
+    for semantic in (True, False):
+        settings = make_settings(tmp_path / f"index-{semantic}", entities=False, semantic=semantic)
+        with Index.open(settings.index_dir, create=True, settings=settings) as index:
+            _ingest(index, corpus)
+            order[semantic] = [r.id for r in index.related("source", 3)]
+    assert order[False][0] == "power" and order[True][0] == "autos"
+    assert sorted(order[True]) == sorted(order[False])  # the same neighbours, in another order
+
+
 def test_mode_is_checked_and_reported_by_the_api(client):
     body = client.get("/api/v1/search?q=Kalbajar&mode=lexical").get_json()
     assert body["semantic"] == "off"

@@ -120,7 +120,7 @@ class WhooshBackend:
         found = self.store.find(article_id, snapshot)
         if found is None:
             raise NotFound(f"no article with id {article_id!r}")
-        return related(snapshot, found[0], limit)
+        return related(snapshot, found[0], limit, hybrid=HYBRID if self.settings.semantic else None)
 
     def get(self, article_id: str) -> Article | None:
         found = self.store.find(article_id)
