@@ -40,9 +40,13 @@ def _phrase_spans(tokens, phrases: Collection[Sequence[str]], spellings=None) ->
 
     With `spellings` (one sequence per phrase, or None), a word must also be spelt so.
     """
+    if not phrases:
+        return []
     at: dict[int, list[tuple[str, int, int, str]]] = {}
+    starts: dict[str, list[int]] = {}  # where each term occurs: a phrase is looked for only where its first word is
     for term, pos, start, end, spelt in tokens:
         at.setdefault(pos, []).append((term, start, end, spelt))
+        starts.setdefault(term, []).append(pos)
     spans = []
     for number, phrase in enumerate(phrases):
         if not phrase:
@@ -53,7 +57,7 @@ def _phrase_spans(tokens, phrases: Collection[Sequence[str]], spellings=None) ->
             return next(((s, e) for t, s, e, w in at.get(position, ())
                          if t == phrase[offset] and (spelt_as is None or w == spelt_as[offset])), None)
 
-        for pos in at:
+        for pos in dict.fromkeys(starts.get(phrase[0], ())):
             first = find(pos, 0)
             if first is None:
                 continue
