@@ -12,18 +12,21 @@ with a scale in its segment's arrays (index/store/building.py).  For a search:
                of the top one (bench/fusion.py measured a linear mix against reciprocal rank
                fusion: it won on every set; a share keeps every match's score above 0)
     additions  when no article holds every word of a plain query (words only: no quotes, fields,
-               wildcards or NOT; match auto or any) but some hold one, the dense top whose best passage is close
-               (cosine >= min_cosine) joins the results: "car maker job cuts" finds "automobile
-               manufacturer layoffs".  A query whose words all meet somewhere (a name, a topic)
-               keeps exactly the articles its words find, re-ranked
+               wildcards or NOT; match auto or any) but some hold one, the dense top whose best
+               passage is close (cosine >= min_cosine) joins the results: "car maker job cuts"
+               finds "automobile manufacturer layoffs".  A query whose words all meet somewhere
+               (a name, a topic) keeps exactly the articles its words find, re-ranked; one whose
+               words the archive never uses (a typo, a made-up word) adds nothing
+               (its nearest vectors are noise)
     feedback   for queries of up to `feedback_max_units` words, the query vector moved toward
                the mean vector of the mix's top `feedback_docs` articles (Rocchio's feedback, in
                the vectors' space), then cosines and mix again over the same passages: "soybean
                oil" ranks the stories that read like its best matches above ones that merely
                repeat the words (bench/RESULTS.md: +2.7% nDCG@10 on the Reuters topic set, +0.8%
-               on people; SciFact's long claims, left alone, -0.2%).  The passages are read once;
-               after a full scan the second pass reads the closest and the best-by-words
-               `rerank` articles, never the archive again
+               on people; SciFact's long claims, left alone, -0.2%).  It re-ranks only: what
+               joins was decided by the query's own vector.  The passages are read once; after a
+               full scan the second pass reads the closest and the best-by-words `rerank`
+               articles, never the archive again
 
 An article whose passages are not embedded yet is mixed as if its cosine agreed
 with its words (its normalised BM25 stands in for both halves), so a search made
