@@ -7,7 +7,8 @@ about ten times slower than sorting on the wide integers this code makes
 
 `rows_owned` / `owner_offsets` + `rows_between`: the rows of a table sorted by
 owner (passages by article, entity pairs by article) that belong to some
-owners, without a mask over every row.
+owners, without a mask over every row.  `run_starts`: where each owner's rows
+begin, for `np.ufunc.reduceat` (an article's best passage, a unit's scores).
 """
 
 from __future__ import annotations
@@ -21,6 +22,11 @@ def unique(values: np.ndarray) -> np.ndarray:
     if len(ordered) < 2:
         return ordered
     return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))]
+
+
+def run_starts(values: np.ndarray) -> np.ndarray:
+    """Where each run of equal values begins in `values` (sorted, or grouped), for `reduceat`."""
+    return np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
 
 
 def rows_owned(owners: np.ndarray, wanted: np.ndarray) -> np.ndarray:

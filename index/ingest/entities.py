@@ -103,13 +103,9 @@ def clean_surface(text: str, type_: str = "") -> str:
     words = text.split()
     while len(words) > 1 and words[-1].lower() in _TRAILING_WORDS:  # a span cut before its end: "IMF and"
         words = words[:-1]
-    text = " ".join(words)
-    if type_ == "person":
-        words = text.split()
-        while len(words) > 1 and words[0].lower().rstrip(".") in TITLE_WORDS:
-            words = words[1:]
-        text = " ".join(words)
-    return text.strip()
+    while type_ == "person" and len(words) > 1 and words[0].lower().rstrip(".") in TITLE_WORDS:
+        words = words[1:]
+    return " ".join(words)
 
 
 def build_entities(mentions_by_unit: Sequence[Sequence], aliases: Aliases,

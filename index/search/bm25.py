@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from index.arrays import run_starts
 from index.search.columns import entity_mask
 from index.search.expand import Limits, scored_expansions
 from index.search.plan import Alt, Unit
@@ -66,7 +67,7 @@ def union_max(pieces: list[tuple[np.ndarray, np.ndarray]], combine=np.maximum) -
     values = np.concatenate([p[1] for p in pieces])
     order = np.argsort(at, kind="stable")  # sorted runs: a merge
     at, values = at[order], values[order]
-    starts = np.flatnonzero(np.concatenate([[True], at[1:] != at[:-1]]))
+    starts = run_starts(at)
     return at[starts], combine.reduceat(values, starts)
 
 

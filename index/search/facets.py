@@ -17,6 +17,7 @@ from collections import Counter
 
 import numpy as np
 
+from index.arrays import run_starts
 from index.query import FacetValue
 from index.search.catalog import EntityCatalog
 from index.search.columns import (NO_DAY, SOURCES, chosen_counts, day_column, entity_pairs_by_article, entity_targets,
@@ -119,6 +120,6 @@ def date_histogram(snapshot, ordinals: np.ndarray) -> list[FacetValue]:
     unit, fmt = ("D", "day") if span <= 62 else ("M", "month") if span <= 4 * 366 else ("Y", "year")
     held = np.flatnonzero(per_day)
     binned = (held + first).astype("datetime64[D]").astype(f"datetime64[{unit}]")
-    starts = np.flatnonzero(np.concatenate(([True], binned[1:] != binned[:-1])))
+    starts = run_starts(binned)
     counts = np.add.reduceat(per_day[held], starts)
     return [FacetValue(str(v), int(c), fmt) for v, c in zip(binned[starts], counts)]

@@ -59,9 +59,9 @@ def related(snapshot, ordinal: int, limit: int = 5, params: Params = DEFAULT,
     candidates[ordinal] = False
     candidates = np.flatnonzero(candidates & snapshot.live_articles())
     scored = score(snapshot, units, params=params, coordinate=False, candidates=candidates)
-    ranked = scored.ranked(candidates, 0, limit * 4 + 10)
-    if hybrid is not None:
-        ranked = _by_meaning(snapshot, ordinal, scored.ranked(candidates, 0, hybrid.depth), hybrid) or ranked
+    shown = limit * 4 + 10  # room for the copies left out below
+    by_words = scored.ranked(candidates, 0, max(shown, hybrid.depth if hybrid else 0))  # one ranking for both
+    ranked = (_by_meaning(snapshot, ordinal, by_words[:hybrid.depth], hybrid) if hybrid else []) or by_words[:shown]
     content = _content(own)
     found: list[RelatedArticle] = []
     for other, value in ranked:

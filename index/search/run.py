@@ -184,12 +184,12 @@ def _mix(snapshot, plan, request: SearchRequest, ctx: Context, scored: Scored, f
     cosines = dense.best_cosines(snapshot, passages, query) if passages is not None \
         else dense.article_cosines(snapshot, query)
     mixed, added = dense.mix(lexical, found, cosines, allowed, add, ctx.hybrid)
+    matches = np.union1d(found, added)
     if len(plan.units) <= ctx.hybrid.feedback_max_units:
-        mixed = dense.mix_again(snapshot, query, lexical, cosines, mixed, found, np.union1d(found, added), allowed,
-                                passages, ctx.hybrid)
+        mixed = dense.mix_again(snapshot, query, lexical, cosines, mixed, found, matches, allowed, passages, ctx.hybrid)
     units_found = np.zeros(snapshot.articles, dtype=np.int32)
     units_found[found] = scored.units_found[scored._at(found)]
-    return Scored(mixed, None, scored.partial, units_found, scored.pruned), np.union1d(found, added)
+    return Scored(mixed, None, scored.partial, units_found, scored.pruned), matches
 
 
 def _boost_recent(snapshot, scored: Scored, recency: float) -> Scored:

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 import numpy as np
 from whoosh import query as Q
 
-from index.arrays import rows_owned
+from index.arrays import rows_owned, run_starts
 from index.search.plan import TEXT_FIELDS, AliasOr, EntityTerm, QueryPlan
 from index.text.embeddings import DIM
 
@@ -118,7 +118,7 @@ class Passages:
     @property
     def starts(self) -> np.ndarray:
         """Where each article's rows start."""
-        return np.flatnonzero(np.concatenate([[True], self.owners[1:] != self.owners[:-1]]))
+        return run_starts(self.owners)
 
 
 def read_passages(snapshot, among: np.ndarray) -> Passages:
@@ -196,16 +196,14 @@ def article_cosines(snapshot, query: np.ndarray, among: np.ndarray | None = None
             cosines[start:start + CHUNK] = codes[start:start + CHUNK].astype(np.float32) @ query
         cosines *= scale
         cosines[(scale == 0) | ~part.passage_live] = -np.inf
-        starts = np.flatnonzero(np.concatenate([[True], owners[1:] != owners[:-1]]))
+        starts = run_starts(owners)
         best[owners[starts] + snapshot.article_base[i]] = np.maximum.reduceat(cosines, starts)
     return best
 
 
 def top_of(scores: np.ndarray, among: np.ndarray, depth: int) -> np.ndarray:
-    """The `depth` best of the ordinals `among` by `scores`, as sorted ordinals (all of them when fewer)."""
-    if len(among) <= depth:
-        return np.asarray(among, dtype=np.int64)
-    return np.sort(among[np.argpartition(-scores[among], depth - 1)[:depth]])
+    """The `depth` best of the ordinals `among` (sorted) by `scores`, as sorted ordinals (all of them when fewer)."""
+    return np.sort(_best(scores, np.asarray(among, dtype=np.int64), depth))
 
 
 def is_plain(plan: QueryPlan) -> bool:
