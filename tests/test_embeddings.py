@@ -81,3 +81,40 @@ def test_quantise_handles_zero_rows():
     codes, scale = embeddings.quantise(np.zeros((2, 4), dtype=np.float32))
     assert not codes.any() and np.isfinite(scale).all()
     assert not embeddings.dequantise(codes, scale).any()
+
+
+def test_a_query_vector_by_the_int8_layers_ranks_like_the_float_one(encoder):
+    """encode_query runs the int8 graph: within a cosine of ~0.99 of the float vector, and
+    it orders passages as the float vector does."""
+    passages = embeddings.encode(["Automobile manufacturer announces layoffs at two plants",
+                                  "Central bank raises interest rates to defend the currency",
+                                  "Cocoa prices fall as the harvest beats forecasts",
+                                  "The orchestra played a symphony by Brahms"])
+    for query in ("car maker job cuts", "why is the dollar falling", "chocolate bean prices"):
+        quick, exact = embeddings.encode_query(query), embeddings.encode([query])[0]
+        assert quick.shape == (embeddings.DIM,) and quick.dtype == np.float32
+        assert abs(float(np.linalg.norm(quick)) - 1.0) < 1e-5
+        assert float(quick @ exact) > 0.97
+        assert np.argmax(passages @ quick) == np.argmax(passages @ exact)
+    assert encoder.graph(quantised=True) is not encoder.graph(quantised=False)
+
+
+def test_column_quantisation_is_within_half_a_step():
+    from index.text.model_graph import quantise_columns
+
+    weight = np.random.default_rng(7).normal(size=(48, 16)).astype(np.float32)
+    weight[:, 3] = 0.0  # a column of zeros keeps a usable scale
+    codes, scale = quantise_columns(weight)
+    assert codes.dtype == np.int8 and scale.shape == (16,) and np.isfinite(scale).all()
+    assert (np.abs(codes.astype(np.float32) * scale - weight) <= scale / 2 + 1e-7).all()
+
+
+def test_the_graphs_are_safe_to_run_from_many_threads(encoder):
+    """One ONNX Runtime session per graph serves every thread of a worker."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = [f"grain exports to the Soviet Union in week {i}" for i in range(16)]
+    alone = np.array([embeddings.encode_query(text) for text in texts])
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        together = np.array(list(pool.map(embeddings.encode_query, texts)))
+    assert np.allclose(alone, together, atol=1e-6)

@@ -79,7 +79,7 @@ def query_vector(text: str, held: int = _QUERIES_HELD) -> np.ndarray:
         if found is not None:
             _QUERIES.move_to_end(text)
             return found
-    found = embeddings.encode([text])[0]
+    found = embeddings.encode_query(text)
     with _LOCK:
         if held:
             _QUERIES[text] = found
