@@ -125,7 +125,7 @@ def fill(texts: list[str], folder: Path, threads: int) -> None:
     number = len(list(folder.glob("chunk-*.npz")))
     for start in range(0, len(todo), CHUNK):
         chunk = todo[start:start + CHUNK]
-        vectors = embeddings.encode(chunk, batch_size=32, threads=threads)
+        vectors = embeddings.encode(chunk, threads=threads)
         np.savez(folder / f"chunk-{number:05d}.npz", keys=np.asarray([key(t) for t in chunk], dtype="S20"),
                  vectors=vectors)
         number += 1
