@@ -110,20 +110,33 @@ def _part_rows(snapshot, i: int, among: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Passages:
-    """The live embedded passages of some articles, read once and scored against several query vectors."""
+    """The live embedded passages of some articles, read once and scored against several query vectors.
+
+    Kept as their int8 codes in float32 (`levels`) and a scale a row, not multiplied out: a
+    cosine is (levels @ query) x scale, and only the few vectors feedback averages are
+    dequantised (on 1,000 articles, 2,000 passages: 0.2 ms to read instead of 0.45)."""
 
     owners: np.ndarray  # each row's article (snapshot ordinal), sorted
-    vectors: np.ndarray  # float32 unit rows (int8 codes times their scale)
+    levels: np.ndarray  # float32 copies of the rows' int8 codes
+    scale: np.ndarray  # each row's float32 scale: its vector is levels x scale
 
     @property
     def starts(self) -> np.ndarray:
         """Where each article's rows start."""
         return run_starts(self.owners)
 
+    def cosines(self, query: np.ndarray) -> np.ndarray:
+        """Each row's cosine with a unit query vector."""
+        return (self.levels @ np.asarray(query, np.float32)) * self.scale
+
+    def only(self, keep: np.ndarray) -> "Passages":
+        """The rows where `keep` is true."""
+        return Passages(self.owners[keep], self.levels[keep], self.scale[keep])
+
 
 def read_passages(snapshot, among: np.ndarray) -> Passages:
-    """The live embedded passages of the articles `among` (sorted ordinals), dequantised."""
-    owners, vectors = [], []
+    """The live embedded passages of the articles `among` (sorted ordinals)."""
+    owners, levels, scales = [], [], []
     for i, part in enumerate(snapshot.parts):
         codes, scale = part.data["vectors"], part.data["vector_scale"]
         if not len(scale) or not scale.any():  # a segment written before the enricher reached it
@@ -132,10 +145,11 @@ def read_passages(snapshot, among: np.ndarray) -> Passages:
         rows = rows[(scale[rows] != 0) & part.passage_live[rows]]
         if len(rows):
             owners.append(np.asarray(part.data["passage_article"])[rows] + snapshot.article_base[i])
-            vectors.append(codes[rows].astype(np.float32) * scale[rows, None])
+            levels.append(codes[rows].astype(np.float32))
+            scales.append(scale[rows])
     if not owners:
-        return Passages(np.zeros(0, np.int64), np.zeros((0, DIM), np.float32))
-    return Passages(np.concatenate(owners), np.concatenate(vectors))
+        return Passages(np.zeros(0, np.int64), np.zeros((0, DIM), np.float32), np.zeros(0, np.float32))
+    return Passages(np.concatenate(owners), np.concatenate(levels), np.concatenate(scales))
 
 
 def best_cosines(snapshot, passages: Passages, query: np.ndarray) -> np.ndarray:
@@ -143,7 +157,7 @@ def best_cosines(snapshot, passages: Passages, query: np.ndarray) -> np.ndarray:
     best = np.full(snapshot.articles, -np.inf, dtype=np.float32)
     if len(passages.owners):
         starts = passages.starts
-        best[passages.owners[starts]] = np.maximum.reduceat(passages.vectors @ np.asarray(query, np.float32), starts)
+        best[passages.owners[starts]] = np.maximum.reduceat(passages.cosines(query), starts)
     return best
 
 
@@ -154,11 +168,10 @@ def article_vectors(snapshot, ordinals: np.ndarray, passages: Passages | None = 
     wanted = np.unique(np.asarray(ordinals, dtype=np.int64))
     if passages is None or not np.isin(wanted, passages.owners).all():
         passages = read_passages(snapshot, wanted)
-    keep = np.isin(passages.owners, wanted)
-    chosen = Passages(passages.owners[keep], passages.vectors[keep])
+    chosen = passages.only(np.isin(passages.owners, wanted))
     if not len(chosen.owners):
         return np.zeros((0, DIM), np.float32)
-    sums = np.add.reduceat(chosen.vectors, chosen.starts, axis=0)
+    sums = np.add.reduceat(chosen.levels * chosen.scale[:, None], chosen.starts, axis=0)
     return sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
 
 
