@@ -275,3 +275,23 @@ def test_entities_off_does_not_stop_the_enricher_embedding(tmp_path):
             time.sleep(0.5)
         assert index.stats()["unembedded"] == 0
         assert index.search(SearchRequest(q="auto")).semantic == "on"
+
+
+def test_a_warmed_worker_has_its_query_encoder_ready(hybrid_index):
+    """Warming (what a served worker does as it starts) loads the model and builds its int8 graph,
+    so the first hybrid search does not; checked in a fresh process, whose encoder nothing loaded."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys; from pathlib import Path; from index import Index; from index.text import embeddings as e; "
+            "from config.settings import Settings; where = Path(sys.argv[1]); print(e._encoder is None, end=' '); "
+            "ix = Index.open(where, settings=Settings(index_dir=where, keys_file=where.parent / 'keys.json', "
+            "entities=False)); ix.warm(); "
+            "print(e._encoder is not None and True in e._encoder._graphs)")
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code, str(hybrid_index.path)], capture_output=True,
+                         text=True, cwd=root, env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"},
+                         timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["True", "True"]

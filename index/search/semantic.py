@@ -88,6 +88,17 @@ def query_vector(text: str, held: int = _QUERIES_HELD) -> np.ndarray:
     return found
 
 
+def load_encoder() -> None:
+    """Load the query encoder now (about 0.2 s: the weights mapped, the int8 graph built), so that a
+    worker's first hybrid search does not; without the model installed, nothing."""
+    from index.text import embeddings
+
+    try:
+        embeddings.encode_query("")
+    except embeddings.EmbeddingsUnavailable:
+        pass
+
+
 def status(snapshot) -> str:
     """"on" when every live article is embedded, else "pending" (the enricher is at work)."""
     return "pending" if snapshot.counts()["unembedded"] else "on"
