@@ -31,7 +31,7 @@ from index.search.plan import make_plan
 from index.search.prepare import prepare
 from index.search.related import related
 from index.search.run import Context, search
-from index.search.semantic import HYBRID, any_embedded, load_encoder
+from index.search.semantic import HYBRID, load_encoder
 from index.store.store import Store
 from index.text.aliases import Aliases
 from index.text.highlight import highlight
@@ -99,7 +99,7 @@ class WhooshBackend:
         ctx = self.context(self.store.snapshot())
         prepare(ctx)
         search(SearchRequest(per_page=1), ctx)  # and every array a browse reads, from disk
-        if self.settings.semantic and any_embedded(ctx.snapshot):
+        if self.settings.semantic:  # even before the enricher's first vectors: they come soon after an ingest
             load_encoder()
         log.info("index warmed in %.2f s (%d segments)", time.perf_counter() - started, len(ctx.snapshot.parts))
         if follow:
