@@ -69,10 +69,10 @@ def enrich_pending(index, batch: int = BATCH, progress: Callable[[int, int], Non
 
 
 def embeddings_installed() -> bool:
-    """Is the sentence model installed? (Without it nothing is embedded and search stays lexical.)"""
+    """Can the sentence model be loaded here? (Without it nothing is embedded and search stays lexical.)"""
     from index.text import embeddings
     try:
-        embeddings.model_dir()
+        embeddings.encoder()
     except embeddings.EmbeddingsUnavailable as exc:
         log.warning("%s; passages are not embedded", exc)
         return False

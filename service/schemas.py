@@ -264,7 +264,8 @@ class SearchOut(Schema):
     semantic = fields.String(metadata={"description": (
         "on: passage vectors were mixed into the ranking; pending: some articles are not embedded yet and rank by "
         "their words alone (all of them right after an ingest: the answer is then lexical); off: lexical only "
-        "(mode=lexical, NEWSINDEX_SEMANTIC=0, a browse or a sort by date)")})
+        "(mode=lexical, NEWSINDEX_SEMANTIC=0, a browse or a sort by date); unavailable: the archive has vectors "
+        "but the sentence model cannot be loaded on this server (its log says why): lexical only")})
     next = fields.String(allow_none=True, metadata={"description": "Absolute URL of the next page (null on the last)"})
     previous = fields.String(allow_none=True, metadata={"description": "Absolute URL of the previous page (null on the first)"})
 

@@ -295,3 +295,34 @@ def test_a_warmed_worker_has_its_query_encoder_ready(hybrid_index):
                          timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["True", "True"]
+
+
+def test_a_model_that_cannot_be_loaded_leaves_search_lexical_and_says_so(hybrid_index, tmp_path):
+    """An archive with vectors served where the model is missing (NEWSINDEX_EMBEDDINGS_MODEL pointing
+    nowhere): every search answers by its words, says "unavailable", and the log says why, once;
+    a write still succeeds, without vectors. In a fresh process, whose encoder nothing loaded."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import json, sys; from pathlib import Path; from config.settings import Settings; "
+            "from index import Index, SearchRequest, article_from_record; where = Path(sys.argv[1]); "
+            "ix = Index.open(where, settings=Settings(index_dir=where, keys_file=where.parent / 'keys.json', "
+            "entities=False, enrich='inline', merge='inline')); ix.warm(); "
+            "out = {m: ix.search(SearchRequest(q=sys.argv[2], mode=m)) for m in ('hybrid', 'lexical')}; "
+            "ix.ingest([article_from_record({'id': 'new', 'title': 'Tin council', 'body': 'The tin council met.'}, "
+            "ix.outlets)]); "
+            "print(json.dumps({m: [r.semantic, [h.id for h in r.hits]] for m, r in out.items()} | "
+            "{'new': [h.id for h in ix.search(SearchRequest(q='tin council')).hits]}))")
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code, str(hybrid_index.path), QUERY], capture_output=True, text=True,
+                         cwd=root, timeout=300, env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin",
+                                                      "NEWSINDEX_EMBEDDINGS_MODEL": str(tmp_path / "nowhere")})
+    assert out.returncode == 0, out.stderr
+    import json
+
+    found = json.loads(out.stdout.strip().splitlines()[-1])
+    assert found["hybrid"][0] == "unavailable" and found["lexical"][0] == "off"
+    assert found["hybrid"][1] == found["lexical"][1] and "auto" not in found["hybrid"][1]
+    assert found["new"] == ["new"]
+    assert out.stderr.count("hybrid search is lexical in this process") == 1, out.stderr

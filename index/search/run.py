@@ -108,7 +108,10 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
         state = dense.status(snapshot)
         if dense.any_embedded(snapshot):  # else the mix would rank by words alone: the query is not encoded
             query = dense.query_vector(_vector_text(plan, request), ctx.hybrid.queries_held)
-            scored, found = _mix(snapshot, plan, request, ctx, scored, found, allowed, query)
+            if query is None:  # the model cannot be loaded here: words alone
+                state = "unavailable"
+            else:
+                scored, found = _mix(snapshot, plan, request, ctx, scored, found, allowed, query)
     if scored is not None and request.recency > 0 and sort == "relevance":
         scored = _boost_recent(snapshot, scored, request.recency)
     all_words = scored.holding(found, len(plan.units)) if scored is not None else None

@@ -36,6 +36,7 @@ a vector that is merely missing; the answer says `semantic: "pending"` then.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -51,6 +52,8 @@ CHUNK = 8192  # passages converted to float32 at once (12 MB)
 _QUERIES: OrderedDict = OrderedDict()
 _QUERIES_HELD = 1024
 _LOCK = threading.Lock()
+_UNAVAILABLE: list[str] = []  # why the model could not be loaded, once it failed
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -70,8 +73,9 @@ class Hybrid:
 HYBRID = Hybrid()
 
 
-def query_vector(text: str, held: int = _QUERIES_HELD) -> np.ndarray:
-    """The query's unit vector (384 float32), kept per process for the last `held` texts (0: none kept)."""
+def query_vector(text: str, held: int = _QUERIES_HELD) -> np.ndarray | None:
+    """The query's unit vector (384 float32), kept per process for the last `held` texts (0: none kept);
+    None when the model cannot be loaded here (logged once): the search is then lexical."""
     from index.text import embeddings
 
     with _LOCK:
@@ -79,7 +83,13 @@ def query_vector(text: str, held: int = _QUERIES_HELD) -> np.ndarray:
         if found is not None:
             _QUERIES.move_to_end(text)
             return found
-    found = embeddings.encode_query(text)
+    try:
+        found = embeddings.encode_query(text)
+    except embeddings.EmbeddingsUnavailable as exc:
+        if not _UNAVAILABLE:
+            _UNAVAILABLE.append(str(exc))
+            log.error("hybrid search is lexical in this process: %s", exc)
+        return None
     with _LOCK:
         if held:
             _QUERIES[text] = found
@@ -90,13 +100,8 @@ def query_vector(text: str, held: int = _QUERIES_HELD) -> np.ndarray:
 
 def load_encoder() -> None:
     """Load the query encoder now (about 0.2 s: the weights mapped, the int8 graph built), so that a
-    worker's first hybrid search does not; without the model installed, nothing."""
-    from index.text import embeddings
-
-    try:
-        embeddings.encode_query("")
-    except embeddings.EmbeddingsUnavailable:
-        pass
+    worker's first hybrid search does not; a model that cannot be loaded is logged, once."""
+    query_vector("", 0)
 
 
 def status(snapshot) -> str:

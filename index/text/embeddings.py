@@ -254,12 +254,24 @@ def _one_blas_thread() -> None:
 
 
 def encoder() -> Encoder:
-    """The process-wide encoder, loaded on first use. Raises EmbeddingsUnavailable without the model."""
+    """The process-wide encoder, loaded on first use.
+
+    Raises EmbeddingsUnavailable when the model cannot be loaded: not installed, its files
+    missing or unreadable (`NEWSINDEX_EMBEDDINGS_MODEL` pointing nowhere), or no runtime
+    to build its graphs with."""
     global _encoder
     if _encoder is None:
         with _lock:
             if _encoder is None:
-                _encoder = Encoder()
+                try:
+                    found = Encoder()
+                    found.graph(quantised=True)  # a broken onnxruntime shows here, not in the first search
+                except EmbeddingsUnavailable:
+                    raise
+                except (OSError, ImportError, ValueError, KeyError, RuntimeError) as exc:
+                    raise EmbeddingsUnavailable(f"the embedding model could not be loaded from "
+                                                f"{model_dir()}: {exc}") from exc
+                _encoder = found
     return _encoder
 
 
