@@ -13,6 +13,10 @@ minute, the first search after each commit, worker memory and segment count (iss
    then at once a two-word search; p95 of those searches against the warm minute's
    (target <= 2x), and each written word searched for (must be found).
    The articles are deleted again at the end, so the index is left as it was.
+   Then the same rhythm without writes (1.5 s idle, a search): a search after an
+   idle second costs about twice one of a back-to-back minute on these machines
+   (CPU caches and clocks), so `after_commit_over_after_pause_p95` is what the
+   commit itself adds.
 4. Each worker's private memory (RssAnon: not the mapped index) after the warm
    minute, and the index's segments (`/metrics`).
 
@@ -119,6 +123,12 @@ def main(argv: list[str] | None = None) -> int:
                 time.sleep(1.5)  # the next write is a new commit, after this one's snapshot is read
             out["after_commit"] = summarise(after)
             out["after_commit_over_warm_p95"] = round(out["after_commit"]["p95_ms"] / out["warm_minute"]["p95_ms"], 2)
+            paused = []
+            for _ in range(args.commits):  # the same rhythm without the writes: what a pause alone costs
+                time.sleep(1.5)
+                paused.extend(timed_searches(base, [next(queries)], 60))
+            out["after_pause"] = summarise(paused)
+            out["after_commit_over_after_pause_p95"] = round(out["after_commit"]["p95_ms"] / out["after_pause"]["p95_ms"], 2)
             out["writes_not_found"] = missing
             health = json.loads(fetch(f"{base}/healthz")[1])
             out.update(articles=health.get("articles"), passages=health.get("passages"),

@@ -143,6 +143,32 @@ def test_a_served_worker_prepares_new_generations_while_searches_read_the_last(t
     reader.close()
 
 
+def test_a_served_worker_prepares_another_process_commit_before_any_search_meets_it(tmp_path):
+    """The watch of warm(follow=True): a commit by another process is prepared within a fraction of
+    a second with no search asking, so the first search after it reads a prepared snapshot; a
+    worker that does not follow (a CLI, the benchmarks) has no watch and notices on its next read."""
+    settings = make_settings(tmp_path / "index", entities=False)
+    writer = Index.open(settings.index_dir, create=True, settings=settings)
+    writer.ingest([article_from_record(article("a", "Cocoa prices rose."), writer.outlets)])
+    reader = Index.open(settings.index_dir, settings=settings)
+    idle = Index.open(settings.index_dir, settings=settings)
+    reader.warm(follow=True)
+    idle.warm()
+    served, unserved = reader.backend.store, idle.backend.store
+    before = served._snapshot.generation
+    writer.put(article_from_record(article("b", "Cocoa harvest late."), writer.outlets))
+    deadline = time.monotonic() + 10
+    while served._snapshot.generation == before:  # no search, no read by id: only the watch
+        assert time.monotonic() < deadline, "the watch never prepared the new generation"
+        time.sleep(0.01)
+    assert unserved._snapshot.generation == before and unserved._watching is None
+    assert reader.search(SearchRequest(q="cocoa")).total == 2
+    for index in (writer, reader, idle):
+        index.close()
+    served._watching.join(timeout=1)
+    assert not served._watching.is_alive()  # closing the index ends its watch
+
+
 def test_searches_and_reads_in_many_threads_across_prepared_generations_never_fail(tmp_path):
     """A served worker's request threads all meet each new generation at once: one prepares it,
     the others read the last snapshot or wait for the new one; none may fail."""

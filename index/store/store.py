@@ -11,10 +11,11 @@ Whoosh segment readers, needed only for stored fields, are opened on first use
 and kept while their segment lives.
 
 A served worker prepares new generations in the background instead
-(`prepare_in_background`): a search that meets a newer generation starts a
-thread that builds its snapshot and has the search layer derive what searches
-need (columns, norms, facet pairs), and meanwhile reads the snapshot it has,
-for at most STALE_AT_MOST seconds; then it waits for the new one.  The
+(`prepare_in_background`): a thread that looks for a new generation every
+WATCH_EVERY seconds, or a search that meets one first, starts a thread that
+builds its snapshot and has the search layer derive what searches need
+(columns, norms, facet pairs); searches meanwhile read the snapshot they have,
+for at most STALE_AT_MOST seconds, then wait for the new one.  The
 process that wrote prepares its own commit before the write returns, and
 `snapshot(fresh=True)` (reads by id, stats, writes' checks) always has the
 newest.
@@ -48,6 +49,7 @@ from index.store.snapshot import JOINED_POSTINGS_HELD, Snapshot, make_part
 log = logging.getLogger(__name__)
 
 STALE_AT_MOST = 0.5  # seconds a search may read the generation before a newer one while that one is prepared
+WATCH_EVERY = 0.005  # seconds between a served worker's looks for another process's commit (a stat each)
 
 
 def rebuild_arrays(ix, segment) -> tuple[dict, dict]:
@@ -92,6 +94,8 @@ class Store:
         self._preparing: threading.Thread | None = None
         self._stale_since: float | None = None  # when a search first met a generation newer than the snapshot
         self._next_lock = threading.Lock()
+        self._watching: threading.Thread | None = None  # see prepare_in_background
+        self._closed = threading.Event()
         self._latest = whoosh_io.GenerationWatch(ix)
 
     @classmethod
@@ -115,6 +119,7 @@ class Store:
         return cls(path, ix, write_lock_timeout, merge, postings_held)
 
     def close(self) -> None:
+        self._closed.set()
         with self._lock:
             for reader in self._readers.values():
                 reader.close()
@@ -149,10 +154,24 @@ class Store:
                     raise
                 time.sleep(0.05)
 
-    def prepare_in_background(self, prepare: Callable[[Snapshot], None]) -> None:
+    def prepare_in_background(self, prepare: Callable[[Snapshot], None], every: float = WATCH_EVERY) -> None:
         """From now on, have `prepare(snapshot)` derive what searches need from each new generation
-        before searches read it (a served worker: see the module docstring)."""
+        before searches read it (a served worker: see the module docstring), and look for one
+        `every` seconds (a stat of the folder), so that the preparing starts when another
+        process commits, not when the next search meets it (0: only then)."""
         self._prepare = prepare
+        if every > 0 and self._watching is None:
+            self._watching = threading.Thread(target=self._watch, args=(every,), name="newsindex-watch", daemon=True)
+            self._watching.start()
+
+    def _watch(self, every: float) -> None:
+        while not self._closed.wait(every):
+            try:
+                current = self._snapshot
+                if current is not None and current.generation < self.generation():
+                    self._prepared_soon()
+            except Exception:  # the index folder went away, a TOC was half written: look again later
+                log.debug("watching for new generations", exc_info=True)
 
     def _prepared_soon(self) -> bool:
         """Start preparing the newest generation if no thread is; may a search still read the snapshot before it?"""
