@@ -56,7 +56,9 @@ def test_a_compound_is_marked_as_one_span_in_every_spelling():
 
 def test_us_marks_the_name_not_the_pronoun():
     html = highlight("U.S. and US officials told us", set(terms("US")))
-    assert html == "<mark>U.S</mark>. and <mark>US</mark> officials told us"
+    assert html == "<mark>U.S.</mark> and <mark>US</mark> officials told us"  # the initialism's closing dot too
+    assert highlight("Talks with the U.K. ended.", set(terms("UK"))) == "Talks with the <mark>U.K.</mark> ended."
+    assert highlight("Mr. Smith left.", set(terms("Smith"))) == "Mr. <mark>Smith</mark> left."
 
 
 # -- phrases ------------------------------------------------------------------------------

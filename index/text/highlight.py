@@ -21,10 +21,13 @@ Marks that touch or are separated only by spaces become one span.
 
 from __future__ import annotations
 
+import re
 from html import escape
 from typing import Collection, Sequence
 
 from index.text.analysis import is_stop, token_spans
+
+_INITIAL_DOTS = re.compile(r"(?:\w\.)+\w")  # U.S, U.K, E.U
 
 
 def _tokens(text: str, analyzer) -> list[tuple[str, int, int, int, str]]:
@@ -88,6 +91,12 @@ def _pair_spans(tokens, marked: Collection[str], pairs) -> list[tuple[int, int]]
     return spans
 
 
+def _with_closing_dots(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """An initialism's mark takes its closing dot: "U.S." is marked whole, though its token ends at the S."""
+    return [(start, end + 1) if end < len(text) and text[end] == "." and _INITIAL_DOTS.fullmatch(text[start:end])
+            else (start, end) for start, end in spans]
+
+
 def marked_spans(text: str, terms: Collection[str], analyzer=None,
                  pairs: Collection[tuple[str, str]] = (), *,
                  phrases: Collection[Sequence[str]] = (),
@@ -110,7 +119,7 @@ def marked_spans(text: str, terms: Collection[str], analyzer=None,
     if pairs:
         spans += _pair_spans(tokens, singles, pairs)
     merged: list[tuple[int, int]] = []
-    for start, end in sorted(spans):
+    for start, end in sorted(_with_closing_dots(text, spans)):
         if merged and (start <= merged[-1][1] or text[merged[-1][1]:start].strip() == ""):
             merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
         else:
