@@ -49,6 +49,7 @@ from index.search.plan import TEXT_FIELDS, AliasOr, EntityTerm, QueryPlan
 from index.text.embeddings import DIM
 
 CHUNK = 8192  # passages converted to float32 at once (12 MB)
+FULL_SCAN_AGAIN = 3  # after a full scan, feedback's second pass reads the closest this many times the mix's depth
 _QUERIES: OrderedDict = OrderedDict()
 _QUERIES_HELD = 1024
 _LOCK = threading.Lock()
@@ -310,16 +311,15 @@ def mix_again(snapshot, query: np.ndarray, lexical: np.ndarray, cosines: np.ndar
     """Feedback by meaning: the mix of `matches` again, with the query's vector moved toward their best.
 
     `cosines` and `mixed` are the first pass's, `passages` what it read (None after a full scan:
-    the second pass then reads the `rerank` closest and best-by-words articles, not the archive
-    again).  It re-ranks only: which articles join by their vectors was the query's own decision.
+    the second pass then reads the articles its mix can reach, the lexical top `depth` and the
+    FULL_SCAN_AGAIN x `depth` closest, not the archive again).  It re-ranks only: which articles join by their vectors was the query's own decision.
     """
     best = top_of(mixed, matches, params.feedback_docs) if params.feedback_docs else np.zeros(0, np.int64)
     moved = feedback_vector(snapshot, query, best, params, passages)
     if moved is None:
         return mixed
-    if passages is None:
-        depth = params.rerank or 1000
-        closest = top_of(cosines, np.flatnonzero(np.isfinite(cosines)), depth)
-        passages = read_passages(snapshot, np.union1d(top_of(lexical, found, depth), closest))
+    if passages is None:  # after a full scan: the lexical top the mix looks at, and the closest few times as many
+        closest = top_of(cosines, np.flatnonzero(np.isfinite(cosines)), FULL_SCAN_AGAIN * params.depth)
+        passages = read_passages(snapshot, np.union1d(top_of(lexical, found, params.depth), closest))
     again, _ = mix(lexical, matches, best_cosines(snapshot, passages, moved), allowed, False, params)
     return again
