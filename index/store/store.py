@@ -168,7 +168,7 @@ class Store:
         while not self._closed.wait(every):
             try:
                 current = self._snapshot
-                if current is not None and current.generation < self.generation():
+                if current is not None and current.generation < self.generation() and not self._closed.is_set():
                     self._prepared_soon()
             except Exception:  # the index folder went away, a TOC was half written: look again later
                 log.debug("watching for new generations", exc_info=True)
