@@ -72,7 +72,7 @@ def embeddings_installed() -> bool:
     """Can the sentence model be loaded here? (Without it nothing is embedded and search stays lexical.)"""
     from index.text import embeddings
     try:
-        embeddings.encoder()
+        embeddings.encoder().graph()  # the passages' graph: what embedding them needs
     except embeddings.EmbeddingsUnavailable as exc:
         log.warning("%s; passages are not embedded", exc)
         return False

@@ -118,3 +118,15 @@ def test_the_graphs_are_safe_to_run_from_many_threads(encoder):
     with ThreadPoolExecutor(max_workers=8) as pool:
         together = np.array(list(pool.map(embeddings.encode_query, texts)))
     assert np.allclose(alone, together, atol=1e-6)
+
+
+def test_a_runtime_that_cannot_build_the_graph_is_reported_as_unavailable(monkeypatch):
+    """onnx or onnxruntime missing or broken: EmbeddingsUnavailable (which search turns into words alone)."""
+    from index.text import model_graph
+
+    def broken(*args, **kwargs):
+        raise ImportError("No module named 'onnxruntime'")
+    monkeypatch.setattr(model_graph, "LayerGraph", broken)
+    fresh = embeddings.Encoder()  # not the process-wide one, whose graphs are built
+    with pytest.raises(embeddings.EmbeddingsUnavailable, match="onnxruntime"):
+        fresh.graph(quantised=True)

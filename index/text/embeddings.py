@@ -138,15 +138,20 @@ class Encoder:
         return layers
 
     def graph(self, quantised: bool = False):
-        """The layers' graph, float32 or int8, built on first use (about a second)."""
+        """The layers' graph, float32 or int8, built on first use (0.05-0.3 s); EmbeddingsUnavailable
+        when no runtime can build it (onnx or onnxruntime missing or broken)."""
         found = self._graphs.get(quantised)
         if found is None:
-            from index.text.model_graph import LayerGraph
-
             with self._graph_lock:
                 found = self._graphs.get(quantised)
                 if found is None:
-                    found = self._graphs[quantised] = LayerGraph(self._layers(), quantised=quantised)
+                    try:
+                        from index.text.model_graph import LayerGraph
+
+                        found = LayerGraph(self._layers(), quantised=quantised)
+                    except (ImportError, RuntimeError, ValueError) as exc:
+                        raise EmbeddingsUnavailable(f"the sentence model's graph could not be built: {exc}") from exc
+                    self._graphs[quantised] = found
         return found
 
     def token_ids(self, texts: list[str], max_tokens: int = MAX_TOKENS) -> list[list[int]]:
@@ -256,16 +261,14 @@ def _one_blas_thread() -> None:
 def encoder() -> Encoder:
     """The process-wide encoder, loaded on first use.
 
-    Raises EmbeddingsUnavailable when the model cannot be loaded: not installed, its files
-    missing or unreadable (`NEWSINDEX_EMBEDDINGS_MODEL` pointing nowhere), or no runtime
-    to build its graphs with."""
+    Raises EmbeddingsUnavailable when the model cannot be loaded: not installed, or its
+    files missing or unreadable (`NEWSINDEX_EMBEDDINGS_MODEL` pointing nowhere)."""
     global _encoder
     if _encoder is None:
         with _lock:
             if _encoder is None:
                 try:
                     found = Encoder()
-                    found.graph(quantised=True)  # a broken onnxruntime shows here, not in the first search
                 except EmbeddingsUnavailable:
                     raise
                 except (OSError, ImportError, ValueError, KeyError, RuntimeError) as exc:
