@@ -256,3 +256,33 @@ def test_a_listing_that_crossed_a_commit_is_looked_at_again(tmp_path, monkeypatc
     index.put(article_from_record(article("b", "Cocoa harvest late."), index.outlets))
     assert index.search(SearchRequest(q="cocoa")).total == 2
     index.close()
+
+
+def test_a_request_on_an_older_snapshot_keeps_reading_a_segment_merged_away(tmp_path):
+    """A merge publishes a snapshot without the segments it merged; a request still on the snapshot
+    before (a search's hits, a write's story-family lookup) reads their stored fields on (a soak's
+    ReaderClosed: 1 write of 1,093 answered 500). The dropped readers close READERS_KEPT seconds later."""
+    from index.store import merging
+    from index.store import store as store_module
+
+    settings = make_settings(tmp_path / "index", entities=False, merge="off")
+    index = Index.open(settings.index_dir, create=True, settings=settings)
+    for n in range(3):  # three commits, three segments
+        index.ingest([article_from_record(article(str(n), f"Cocoa report {n}."), index.outlets)])
+    store = index.backend.store
+    old = store.snapshot()
+    assert len(old.parts) >= 2
+    reader = store._reader(old.parts[0].segment)  # what a request on `old` holds
+    assert merging.merge(store, list(old.parts))
+    new = store.snapshot()
+    assert len(new.parts) == 1 and new.parts[0].key != old.parts[0].key
+    assert reader.stored_fields(0)["article_id"] == "0"  # not closed under the request
+    assert old.stored(0)["article_id"] == "0"
+    store_module.READERS_KEPT, kept = -1.0, store_module.READERS_KEPT  # the next publish closes them
+    try:
+        index.ingest([article_from_record(article("3", "Cocoa report 3."), index.outlets)])
+        assert not store._retired
+    finally:
+        store_module.READERS_KEPT = kept
+    assert index.search(SearchRequest(q="cocoa")).total == 4
+    index.close()

@@ -49,6 +49,7 @@ from index.store.snapshot import JOINED_POSTINGS_HELD, Snapshot, make_part
 log = logging.getLogger(__name__)
 
 STALE_AT_MOST = 0.5  # seconds a search may read the generation before a newer one while that one is prepared
+READERS_KEPT = 30.0  # seconds a dropped segment's reader stays open for requests on older snapshots
 WATCH_EVERY = 0.005  # seconds between a served worker's looks for another process's commit (a stat each)
 
 
@@ -89,6 +90,7 @@ class Store:
         self._lock = threading.RLock()
         self._snapshot: Snapshot | None = None
         self._readers: dict[str, object] = {}
+        self._retired: list[tuple[float, object]] = []  # (when, reader) of segments no longer current
         self.postings_held = postings_held  # NEWSINDEX_POSTINGS_CACHE
         self._prepare: Callable[[Snapshot], None] | None = None  # see prepare_in_background
         self._preparing: threading.Thread | None = None
@@ -121,9 +123,10 @@ class Store:
     def close(self) -> None:
         self._closed.set()
         with self._lock:
-            for reader in self._readers.values():
+            for reader in [*self._readers.values(), *(reader for _, reader in self._retired)]:
                 reader.close()
             self._readers.clear()
+            self._retired.clear()
             self._snapshot = None
             self.ix.close()
 
@@ -227,8 +230,12 @@ class Store:
                 return
             self._snapshot = snapshot
             keys = {part.key for part in snapshot.parts}
-            for key in [k for k in self._readers if k not in keys]:
-                self._readers.pop(key).close()
+            now = time.monotonic()
+            # A request still on an older snapshot may be reading a segment this one dropped (merged away):
+            # its reader is closed only READERS_KEPT seconds later, never under the request's feet.
+            self._retired += [(now, self._readers.pop(key)) for key in [k for k in self._readers if k not in keys]]
+            while self._retired and now - self._retired[0][0] > READERS_KEPT:
+                self._retired.pop(0)[1].close()
         with self._next_lock:
             self._stale_since = None
         release_freed_memory()  # the snapshot before the last and its arrays are gone now
