@@ -14,9 +14,9 @@ minute, the first search after each commit, worker memory and segment count (iss
    (target <= 2x), and each written word searched for (must be found).
    The articles are deleted again at the end, so the index is left as it was.
    Then the same rhythm without writes (1.5 s idle, a search): a search after an
-   idle second costs about twice one of a back-to-back minute on these machines
-   (CPU caches and clocks), so `after_commit_over_after_pause_p95` is what the
-   commit itself adds.
+   idle second costs more than one of a back-to-back minute on these machines
+   (CPU caches and clocks: twice in one process, 10-30% over HTTP), so
+   `after_commit_over_after_pause_p95` is what the commit itself adds.
 4. Each worker's private memory (RssAnon: not the mapped index) after the warm
    minute, and the index's segments (`/metrics`).
 

@@ -25,8 +25,8 @@ with a scale in its segment's arrays (index/store/building.py).  For a search:
                repeat the words (bench/RESULTS.md: +2.7% nDCG@10 on the Reuters topic set, +0.8%
                on people; SciFact's long claims, left alone, -0.2%).  It re-ranks only: what
                joins was decided by the query's own vector.  The passages are read once; after a
-               full scan the second pass reads the closest and the best-by-words `rerank`
-               articles, never the archive again
+               full scan the second pass reads only what its mix can reach (the lexical top
+               `depth` and the FULL_SCAN_AGAIN x `depth` closest), never the archive again
 
 An article whose passages are not embedded yet is mixed as if its cosine agreed
 with its words (its normalised BM25 stands in for both halves), so a search made
@@ -312,7 +312,8 @@ def mix_again(snapshot, query: np.ndarray, lexical: np.ndarray, cosines: np.ndar
 
     `cosines` and `mixed` are the first pass's, `passages` what it read (None after a full scan:
     the second pass then reads the articles its mix can reach, the lexical top `depth` and the
-    FULL_SCAN_AGAIN x `depth` closest, not the archive again).  It re-ranks only: which articles join by their vectors was the query's own decision.
+    FULL_SCAN_AGAIN x `depth` closest, not the archive again).  It re-ranks only: which articles
+    join by their vectors was the query's own decision.
     """
     best = top_of(mixed, matches, params.feedback_docs) if params.feedback_docs else np.zeros(0, np.int64)
     moved = feedback_vector(snapshot, query, best, params, passages)

@@ -122,7 +122,7 @@ class Encoder:
         return np.asarray(self._weights[name], dtype=np.float32)  # a view of the mapped file: no copy
 
     def _layers(self) -> list[dict]:
-        """Each layer's weights as products x @ W want them (transposed copies, dropped once a graph holds them)."""
+        """Each layer's weights as products x @ W want them (transposed views of the mapped file; a graph copies them)."""
         w, layers = self._weight, []
         for i in range(_LAYERS):
             p = f"encoder.layer.{i}."

@@ -22,17 +22,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from index.text.embeddings import quantise
+
 HEADS = 12
 WIDTH = 384
 EPS = 1e-12
 
 
 def quantise_columns(weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Symmetric int8 codes of an (in, out) matrix with one float32 scale per output column."""
-    scale = np.abs(weight).max(axis=0) / 127.0
-    scale = np.where(scale > 0, scale, 1.0).astype(np.float32)
-    codes = np.clip(np.rint(weight / scale), -127, 127).astype(np.int8)
-    return codes, scale
+    """Symmetric int8 codes of an (in, out) matrix with one float32 scale per output column
+    (the passages' own quantisation, `embeddings.quantise`, applied to the columns)."""
+    codes, scale = quantise(weight.T)
+    return np.ascontiguousarray(codes.T), scale
 
 
 class _Builder:
@@ -120,7 +121,6 @@ class LayerGraph:
         options.inter_op_num_threads = 1
         options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
         options.log_severity_level = 3  # warnings about unused fusions are not the caller's business
-        self.quantised = quantised
         self._session = onnxruntime.InferenceSession(build(layers, quantised), options,
                                                      providers=["CPUExecutionProvider"])
 
