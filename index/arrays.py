@@ -3,7 +3,10 @@
 `unique`: numpy 2.4's `np.unique` without `return_*` takes a hash path that is
 about ten times slower than sorting on the wide integers this code makes
 (article << 24 | entity, document << 20 | position): 19 ms against 1.8 ms for
-100,000 values, 2.1 s against 0.04 s for 1.4 million.
+100,000 values, 2.1 s against 0.04 s for 1.4 million.  `np.isin` hashes both
+arrays the same way unless told they are unique; `in_sorted` asks a sorted array
+instead (0.6 against 5.1 ms for 50,000 keys in 40,000; 0.14 against 14 ms for
+5,000 in 300,000).
 
 `rows_owned` / `owner_offsets` + `rows_between`: the rows of a table sorted by
 owner (passages by article, entity pairs by article) that belong to some
@@ -22,6 +25,15 @@ def unique(values: np.ndarray) -> np.ndarray:
     if len(ordered) < 2:
         return ordered
     return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))]
+
+
+def in_sorted(values: np.ndarray, ordered: np.ndarray) -> np.ndarray:
+    """True where a value is in `ordered` (sorted): `np.isin(values, ordered)` by binary search."""
+    if not len(ordered):
+        return np.zeros(len(values), dtype=bool)
+    at = np.searchsorted(ordered, values)
+    np.minimum(at, len(ordered) - 1, out=at)
+    return ordered[at] == values
 
 
 def run_starts(values: np.ndarray) -> np.ndarray:

@@ -1,12 +1,13 @@
-"""The array helpers under facets and story collapsing, against plain-Python references on random data."""
+"""The array helpers under facets, proximity and story collapsing, against plain-Python references on random data."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from index.arrays import owner_offsets, rows_between, rows_owned
+from index.arrays import in_sorted, owner_offsets, rows_between, rows_owned
 from index.search.collapse import collapsed_top
+from index.search.positions import SHIFT, pair_counts
 
 
 def test_rows_of_some_owners_are_the_rows_a_mask_would_pick():
@@ -19,6 +20,33 @@ def test_rows_of_some_owners_are_the_rows_a_mask_would_pick():
         offsets = owner_offsets(owners, 40)
         assert offsets.dtype == np.int32 and offsets[-1] == len(owners)
         assert rows_between(offsets[wanted], offsets[wanted + 1]).tolist() == expected.tolist()
+
+
+def test_membership_in_a_sorted_array_is_what_isin_says():
+    rng = np.random.default_rng(5)
+    for _ in range(100):
+        ordered = np.unique(rng.integers(-50, 50, size=rng.integers(0, 60))).astype(np.int64)
+        values = rng.integers(-60, 60, size=rng.integers(0, 80)).astype(np.int64)
+        assert in_sorted(values, ordered).tolist() == np.isin(values, ordered).tolist()
+
+
+@pytest.mark.parametrize("slop", [1, 2, 3])
+def test_pair_counts_are_the_followers_counted_document_by_document(slop):
+    """Occurrence keys of two words (document << 32 | position): how often the right word follows the left one."""
+    rng = np.random.default_rng(slop)
+    for _ in range(60):
+        def keys():
+            docs = rng.integers(0, 12, size=rng.integers(0, 40))
+            return np.unique((docs.astype(np.int64) << SHIFT) | rng.integers(0, 30, size=len(docs)))
+        lefts, rights = keys(), keys()
+        expected = {}
+        right_set = set(rights.tolist())
+        for key in lefts.tolist():
+            found = sum(key + gap in right_set for gap in range(1, slop + 1))
+            if found:
+                expected[key >> 32] = expected.get(key >> 32, 0) + found
+        docs, counts = pair_counts(lefts, rights, slop)
+        assert dict(zip(docs.tolist(), counts.tolist())) == expected and docs.tolist() == sorted(expected)
 
 
 def reference(family, found, better, start, stop):

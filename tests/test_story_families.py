@@ -34,3 +34,41 @@ def test_three_copies_of_a_story_are_one_result_with_three_versions(tmp_path):
         assert sorted(h.id for h in every.hits) == ["a", "b", "c"]
         versions = index.search(SearchRequest(family=[families["a"]], collapse=False))
         assert sorted(h.id for h in versions.hits) == ["a", "b", "c"]
+
+
+def test_a_story_with_more_versions_than_the_exact_top_still_collapses_exactly(tmp_path, backend, monkeypatch):
+    """Twelve versions of one story outscore the next story: the page must reach past them (Whoosh ranks
+    only a few times the page exactly, then deeper) and still show each story's best version in order."""
+    from index.search import run
+
+    settings = make_settings(tmp_path / "index", entities=False)
+    depths = []
+    scored = run._score
+    monkeypatch.setattr(run, "_score", lambda *args: depths.append(args[5]) or scored(*args))
+    with Index.open(settings.index_dir, create=True, settings=settings) as index:
+        versions = [{"id": f"v{n}", "title": "KUWAIT SAYS OPEC OUTPUT BELOW CEILING",
+                     "body": STORY + f" Update {n}." + " Output below the ceiling." * (n % 3),
+                     "date": f"1987-03-08T{n + 1:02d}:00:00"} for n in range(12)]
+        others = [{"id": f"o{n}", "title": f"GULF REPORT {n}",
+                   "body": f"Kuwait attended a meeting about the {['ceiling', 'quota', 'price'][n % 3]} "
+                           f"of OPEC output, report number {n} on trade and shipping in the region {n * 7}.",
+                   "date": "1987-03-09T10:00:00"} for n in range(90)]
+        index.ingest([article_from_record(r, index.outlets) for r in versions + others])
+        assert len({index.get(f"v{n}").family for n in range(12)}) == 1
+        every = index.search(SearchRequest(q="kuwait opec output ceiling", collapse=False, per_page=50,
+                                           mode="lexical"))
+        families, expected = set(), []
+        for hit in every.hits:  # the best version of each story, in the order of the whole ranking
+            if hit.family not in families:
+                families.add(hit.family)
+                expected.append(hit.id)
+        assert every.total == 102
+        for per_page in (1, 2, 3):
+            depths.clear()
+            pages = [index.search(SearchRequest(q="kuwait opec output ceiling", per_page=per_page, page=page,
+                                               mode="lexical"))
+                     for page in (1, 2)]
+            assert [h.id for p in pages for h in p.hits] == expected[:2 * per_page]
+            assert pages[0].hits[0].versions == 12
+            if backend == "whoosh":  # a page ranked deeper than its first exact top, but not everything
+                assert any(b == a * run.DEEPER for a, b in zip(depths, depths[1:]) if a and b), depths

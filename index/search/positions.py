@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from index.arrays import unique
+from index.arrays import in_sorted, run_starts, unique
 
 SHIFT = np.int64(32)
 _EMPTY = (np.zeros(0, np.int64), np.zeros(0, np.float64))
@@ -97,8 +97,9 @@ def pair_counts(lefts: np.ndarray, rights: np.ndarray, slop: int = 1) -> tuple[n
         return _EMPTY
     hits = np.zeros(len(lefts), dtype=np.int64)
     for gap in range(1, slop + 1):
-        hits += np.isin(lefts + gap, rights)
-    docs, inverse = np.unique(lefts >> SHIFT, return_inverse=True)
-    counts = np.bincount(inverse, weights=hits)
+        hits += in_sorted(lefts + gap, rights)
+    docs = lefts >> SHIFT  # sorted, as the keys are
+    starts = run_starts(docs)
+    counts = np.add.reduceat(hits, starts).astype(np.float64)
     keep = counts > 0
-    return docs[keep], counts[keep]
+    return docs[starts][keep], counts[keep]

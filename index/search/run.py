@@ -119,9 +119,10 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
     if sort != "relevance" and all_words is not None and all_words.any():
         pool = found[all_words]  # by date, only the articles that hold every word: not every one-word match
     page, versions, paged = _page(snapshot, pool, sort, scored, request)
-    if sort == "relevance" and scored is not None and page and page[-1][1] < scored.exact_floor:
-        # A story's best version lay deeper than the exact top: rank everything exactly.
-        scored = _score(snapshot, units, ctx, request, found, None, deadline)
+    while sort == "relevance" and scored is not None and page and page[-1][1] < scored.exact_floor:
+        # A story's best version lay deeper than the exact top: rank deeper, everything at the last.
+        exact = None if exact * DEEPER >= len(found) else exact * DEEPER
+        scored = _score(snapshot, units, ctx, request, found, exact, deadline)
         page, versions, paged = _page(snapshot, pool, sort, scored, request)
     best = best_passages(snapshot, plan, [o for o, _ in page], request.passages, ctx.params) if plan.units else {}
     hits = []
@@ -144,6 +145,7 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
 
 
 COLLAPSE_DEPTH = 4  # with stories collapsed, the exact top is this many times the page's depth
+DEEPER = 8  # and when the page's stories have more versions than that, this many times deeper again
 
 
 def _feedback(snapshot, plan, ctx: Context, request: SearchRequest, found: np.ndarray, allowed: np.ndarray,

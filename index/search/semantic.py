@@ -44,7 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 from whoosh import query as Q
 
-from index.arrays import rows_owned, run_starts
+from index.arrays import in_sorted, rows_owned, run_starts
 from index.search.plan import TEXT_FIELDS, AliasOr, EntityTerm, QueryPlan
 from index.text.embeddings import DIM
 
@@ -183,9 +183,9 @@ def article_vectors(snapshot, ordinals: np.ndarray, passages: Passages | None = 
 
     Taken from `passages` when they hold every one of these articles, else read."""
     wanted = np.unique(np.asarray(ordinals, dtype=np.int64))
-    if passages is None or not np.isin(wanted, passages.owners).all():
+    if passages is None or not in_sorted(wanted, passages.owners).all():
         passages = read_passages(snapshot, wanted)
-    chosen = passages.only(np.isin(passages.owners, wanted))
+    chosen = passages.only(in_sorted(passages.owners, wanted))
     if not len(chosen.owners):
         return np.zeros((0, DIM), np.float32)
     sums = np.add.reduceat(chosen.levels * chosen.scale[:, None], chosen.starts, axis=0)
