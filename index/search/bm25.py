@@ -84,6 +84,9 @@ class Scorer:
         dense = candidates is None or len(candidates) * DENSE_SHARE >= self.count
         self.docs = None if dense else np.asarray(candidates, dtype=np.int64)
         self.size = self.count if dense else len(self.docs)
+        # Where the candidates are in the space (what place(candidates) gives, without searching): None for all.
+        self.candidates_at = None if candidates is None else \
+            np.asarray(candidates, dtype=np.int64) if dense else np.arange(self.size)
 
     def place(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """(positions in the space, which of `ids` are in it: None for all)."""

@@ -105,7 +105,7 @@ def score(snapshot, units: list[Unit], fields: tuple[str, ...] = ARTICLE_FIELDS,
             if held is not None:
                 held[holders] += weights[number]
         if prune and within is None and step + 1 < len(order) and math.isfinite(remaining):
-            within = _survivors(scorer, totals, candidates, exact_top, remaining + extra)
+            within = _survivors(scorer, totals, exact_top, remaining + extra)
     if not coord_on:
         coord = None
     elif held is not None:
@@ -113,20 +113,19 @@ def score(snapshot, units: list[Unit], fields: tuple[str, ...] = ARTICLE_FIELDS,
     else:
         coord = (hits / len(asked)) ** params.coord
     if params.proximity > 0 and not partial:
-        pool = scorer.place(np.asarray(candidates, dtype=np.int64))[0] if candidates is not None \
-            else np.arange(scorer.size)
+        pool = scorer.candidates_at if candidates is not None else np.arange(scorer.size)
         add_proximity(scorer, units, totals, coord, pool, exact_top)
     final = totals * coord if coord is not None else totals
     floor = -math.inf
     if exact_top is not None and candidates is not None and exact_top < len(candidates):
-        pool = scorer.place(np.asarray(candidates, dtype=np.int64))[0]
+        pool = scorer.candidates_at
         floor = float(-np.partition(-final[pool], exact_top - 1)[exact_top - 1])
     return Scored(final, scorer.docs, partial, hits, pruned, floor)
 
 
-def _survivors(scorer: Scorer, totals: np.ndarray, candidates: np.ndarray, top: int, still: float):
+def _survivors(scorer: Scorer, totals: np.ndarray, top: int, still: float):
     """The candidates that can still reach the top `top`, or None while any candidate can."""
-    pool = scorer.place(np.asarray(candidates, dtype=np.int64))[0]
+    pool = scorer.candidates_at
     if top >= len(pool):
         return None
     now = totals[pool]
