@@ -13,6 +13,7 @@ say more about the moment than about a trend); the single readings are reported 
     .venv/bin/python bench/soak.py --index /tmp/ni-1x              # 5 minutes (default)
     .venv/bin/python bench/soak.py --minutes 1 --json              # seeds copy, one minute
     .venv/bin/python bench/soak.py --index /tmp/ni-24x --settle 180  # a million passages: let workers warm first
+    .venv/bin/python bench/soak.py --index /tmp/ni-24x --writes-per-second 1   # the soak: a write a second
 
 The index is copied first (the soak writes to the copy, never to the original; without
 --index the five seed articles are used).  A write key is made in a temporary keys file.
@@ -260,6 +261,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--minutes", type=float, default=5.0, help="length of the soak (default 5)")
     parser.add_argument("--load", type=float, default=0.8, help="fraction of the measured peak (default 0.8)")
     parser.add_argument("--write-every", type=int, default=20, help="one request in N is a write (default 20)")
+    parser.add_argument("--writes-per-second", type=float,
+                        help="instead of --write-every: writes at this rate through the soak (the issue's one a "
+                             "second); the peak is measured with the share of writes a 10 s estimate suggests, "
+                             "and the soak's share is set from that peak")
     parser.add_argument("--entities", choices=("on", "off"), default="off", help="entity extraction on writes")
     parser.add_argument("--peak-seconds", type=float, default=60.0,
                         help="length of the closed-loop run the peak is measured over (default 60)")
@@ -286,8 +291,15 @@ def main(argv: list[str] | None = None) -> int:
         try:
             time.sleep(args.settle)  # each worker warms its index in the background as it starts
             closed_loop_peak(port, Mix(paths, key, 10**9), 3)  # warm every worker's searcher and caches
+            if args.writes_per_second:  # the share of writes that gives this rate at the soak's load
+                estimate, guess_acked = closed_loop_peak(port, Mix(paths, key, args.write_every, "soak-guess"), 10)
+                args.write_every = max(1, round(estimate * args.load / args.writes_per_second))
             peak, peak_acked = closed_loop_peak(port, Mix(paths, key, args.write_every, "soak-peak"), args.peak_seconds)
+            peak_acked = guess_acked + peak_acked if args.writes_per_second else peak_acked
             rate = max(1.0, peak * args.load)
+            peak_write_every = args.write_every
+            if args.writes_per_second:  # again from the peak itself: the soak's writes come at the rate asked
+                args.write_every = max(1, round(rate / args.writes_per_second))
             workers = worker_pids(proc.pid)
             memory_start = {pid: round(vm_rss_mb(pid), 1) for pid in workers}
             private_start = {pid: round(private_mb(pid), 1) for pid in workers}
@@ -321,6 +333,7 @@ def main(argv: list[str] | None = None) -> int:
         "achieved_rps": round(result["requests"] / result["seconds"], 1), "requests": result["requests"],
         "errors": len(result["errors"]), "error_samples": result["errors"][:5],
         "writes_acked": len(peak_acked) + len(result["acked"]), "writes_missing": len(missing),
+        "write_every": args.write_every, "peak_write_every": peak_write_every, "writes_per_s": round(result["writes"]["n"] / result["seconds"], 2),
         "search_latency": result["searches"], "write_latency": result["writes"],
         "p99_over_time": [(w["from_s"], w["p99_ms"]) for w in result["windows"]],
         "worker_mb_start": list(memory_start.values()), "worker_mb_end": list(memory_end.values()),

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.arrays import run_starts
+from index.arrays import in_sorted, run_starts
 from index.search.columns import entity_mask
 from index.search.expand import Limits, scored_expansions
 from index.search.plan import Alt, Unit
@@ -122,7 +122,7 @@ class Scorer:
         weighted = []
         for fieldname, ids, freq in pieces:
             if within is not None and len(ids):
-                keep = np.isin(ids, within, assume_unique=True)
+                keep = in_sorted(ids, within)
                 ids, freq = ids[keep], freq[keep]
             at, found = self.place(ids)
             if len(at):
@@ -150,7 +150,7 @@ class Scorer:
             if self.fields == PASSAGE_FIELDS:
                 return _NONE
             ids = np.flatnonzero(entity_mask(self.snapshot, alt.keys) & self.snapshot.live_articles())
-            chosen = ids if within is None else ids[np.isin(ids, within, assume_unique=True)]
+            chosen = ids if within is None else ids[in_sorted(ids, within)]
             at, _ = self.place(chosen)
             return at, np.full(len(at), self.idf(len(ids)) * self.params.entity_score)
         return union_max([self.term(w, within) for w in scored_expansions(alt.node, self.snapshot, self.limits)])

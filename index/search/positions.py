@@ -42,7 +42,7 @@ def _phrase(snapshot, fieldname: str, words: tuple[str, ...], slop: int, spellin
     candidates = None
     for word in sorted(set(words), key=lambda w: snapshot.df(fieldname, w)):  # rarest first
         ids = snapshot.postings(fieldname, word)[0]
-        candidates = ids if candidates is None else candidates[np.isin(candidates, ids, assume_unique=True)]
+        candidates = ids if candidates is None else candidates[in_sorted(candidates, ids)]
         if not len(candidates):
             return _EMPTY
     if len(words) == 1 and spellings is None:
@@ -55,7 +55,7 @@ def _phrase(snapshot, fieldname: str, words: tuple[str, ...], slop: int, spellin
     for i, word in enumerate(wanted):
         docs, positions = occurrences[word]
         keys = unique(_keys(docs, positions, -i))
-        starts = keys if starts is None else starts[np.isin(starts, keys, assume_unique=True)]
+        starts = keys if starts is None else starts[in_sorted(starts, keys)]
         if not len(starts):
             return _EMPTY
     docs, counts = np.unique(starts >> SHIFT, return_counts=True)
