@@ -6,7 +6,8 @@ about ten times slower than sorting on the wide integers this code makes
 100,000 values, 2.1 s against 0.04 s for 1.4 million.  `np.isin` hashes both
 arrays the same way unless told they are unique; `in_sorted` asks a sorted array
 instead (0.6 against 5.1 ms for 50,000 keys in 40,000; 0.14 against 14 ms for
-5,000 in 300,000).
+5,000 in 300,000); `union` merges sorted arrays with a stable sort, which takes them as
+runs (0.16 ms for 150,000 and 300 values, against 14.4 for `np.union1d`).
 
 `rows_owned` / `owner_offsets` + `rows_between`: the rows of a table sorted by
 owner (passages by article, entity pairs by article) that belong to some
@@ -25,6 +26,15 @@ def unique(values: np.ndarray) -> np.ndarray:
     if len(ordered) < 2:
         return ordered
     return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))]
+
+
+def union(*arrays: np.ndarray) -> np.ndarray:
+    """The sorted distinct values of several arrays (what `np.union1d` returns); fastest when each is sorted."""
+    values = np.concatenate(arrays)
+    values.sort(kind="stable")
+    if len(values) < 2:
+        return values
+    return values[np.concatenate(([True], values[1:] != values[:-1]))]
 
 
 def in_sorted(values: np.ndarray, ordered: np.ndarray) -> np.ndarray:

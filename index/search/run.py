@@ -19,6 +19,7 @@ from datetime import datetime, time as dtime
 import numpy as np
 from whoosh.util.times import datetime_to_long
 
+from index.arrays import union
 from index.query import RECENCY_HALF_LIFE_DAYS, FacetValue, SearchRequest, SearchResult
 from index.search.collapse import collapsed_top, family_name
 from index.search.catalog_keeper import exact_catalog
@@ -159,7 +160,7 @@ def _feedback(snapshot, plan, ctx: Context, request: SearchRequest, found: np.nd
         mask = np.zeros(snapshot.articles, dtype=bool)
         for fieldname in ("title", "body"):
             mask |= term_mask(snapshot, fieldname, [u.alternatives[0].text for u in extra])
-        found = np.union1d(found, np.flatnonzero(mask & allowed))
+        found = union(found, np.flatnonzero(mask & allowed))
     return plan.units + extra, found, words
 
 
@@ -189,7 +190,7 @@ def _mix(snapshot, plan, request: SearchRequest, ctx: Context, scored: Scored, f
     cosines = dense.best_cosines(snapshot, passages, query) if passages is not None \
         else dense.article_cosines(snapshot, query)
     mixed, added = dense.mix(lexical, found, cosines, allowed, add, ctx.hybrid)
-    matches = np.union1d(found, added)
+    matches = union(found, added)
     if len(plan.units) <= ctx.hybrid.feedback_max_units:
         mixed = dense.mix_again(snapshot, query, lexical, cosines, mixed, found, matches, allowed, passages, ctx.hybrid)
     units_found = np.zeros(snapshot.articles, dtype=np.int32)

@@ -44,7 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 from whoosh import query as Q
 
-from index.arrays import in_sorted, rows_owned, run_starts
+from index.arrays import in_sorted, rows_owned, run_starts, union, unique
 from index.search.plan import TEXT_FIELDS, AliasOr, EntityTerm, QueryPlan
 from index.text.embeddings import DIM
 
@@ -182,7 +182,7 @@ def article_vectors(snapshot, ordinals: np.ndarray, passages: Passages | None = 
     """The unit mean vector of each given article's live embedded passages; a row per article that has any.
 
     Taken from `passages` when they hold every one of these articles, else read."""
-    wanted = np.unique(np.asarray(ordinals, dtype=np.int64))
+    wanted = unique(np.asarray(ordinals, dtype=np.int64))
     if passages is None or not in_sorted(wanted, passages.owners).all():
         passages = read_passages(snapshot, wanted)
     chosen = passages.only(in_sorted(passages.owners, wanted))
@@ -294,14 +294,13 @@ def mix(lexical: np.ndarray, found: np.ndarray, cosines: np.ndarray, allowed: np
     in_found[found] = True
     added = dense_top[~in_found[dense_top] & (cosines[dense_top] >= params.min_cosine)] if add \
         else np.zeros(0, np.int64)
-    union = np.union1d(lex_top, added)
-    union = np.union1d(union, dense_top[in_found[dense_top]])
+    tops = union(lex_top, added, dense_top[in_found[dense_top]])
     mixed = (1 - params.weight) * lex_norm  # below the lexical top: their words' order, under every top article
-    lex_part = np.clip(lex_norm[union], 0.0, 1.0)
-    lex_part[~in_found[union]] = 0.0
-    dense_norm = np.clip((cosines[union] - dlow) / dspan, 0.0, 1.0)
-    dense_part = np.where(np.isfinite(cosines[union]), dense_norm, lex_part)  # not embedded yet
-    mixed[union] = (1 - params.weight) * lex_part + params.weight * dense_part
+    lex_part = np.clip(lex_norm[tops], 0.0, 1.0)
+    lex_part[~in_found[tops]] = 0.0
+    dense_norm = np.clip((cosines[tops] - dlow) / dspan, 0.0, 1.0)
+    dense_part = np.where(np.isfinite(cosines[tops]), dense_norm, lex_part)  # not embedded yet
+    mixed[tops] = (1 - params.weight) * lex_part + params.weight * dense_part
     return mixed, np.sort(added)
 
 
@@ -321,6 +320,6 @@ def mix_again(snapshot, query: np.ndarray, lexical: np.ndarray, cosines: np.ndar
         return mixed
     if passages is None:  # after a full scan: the lexical top the mix looks at, and the closest few times as many
         closest = top_of(cosines, np.flatnonzero(np.isfinite(cosines)), FULL_SCAN_AGAIN * params.depth)
-        passages = read_passages(snapshot, np.union1d(top_of(lexical, found, params.depth), closest))
+        passages = read_passages(snapshot, union(top_of(lexical, found, params.depth), closest))
     again, _ = mix(lexical, matches, best_cosines(snapshot, passages, moved), allowed, False, params)
     return again
