@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from index.arrays import in_sorted, owner_offsets, rows_between, rows_owned
+from index.arrays import in_sorted, owner_offsets, rows_between, rows_owned, union
 from index.search.collapse import collapsed_top
 from index.search.positions import SHIFT, pair_counts
 
@@ -28,6 +28,15 @@ def test_membership_in_a_sorted_array_is_what_isin_says():
         ordered = np.unique(rng.integers(-50, 50, size=rng.integers(0, 60))).astype(np.int64)
         values = rng.integers(-60, 60, size=rng.integers(0, 80)).astype(np.int64)
         assert in_sorted(values, ordered).tolist() == np.isin(values, ordered).tolist()
+
+
+def test_union_is_what_union1d_says_sorted_or_not():
+    rng = np.random.default_rng(6)
+    for _ in range(100):
+        parts = [rng.integers(0, 60, size=rng.integers(0, 40)) for _ in range(rng.integers(1, 4))]
+        parts = [np.sort(p) if rng.random() < 0.7 else p for p in parts]
+        expected = np.unique(np.concatenate(parts))
+        assert union(*parts).tolist() == expected.tolist()
 
 
 @pytest.mark.parametrize("slop", [1, 2, 3])
