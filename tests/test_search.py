@@ -169,8 +169,8 @@ def test_facets_read_three_ways_give_the_same_counts(seed_copy, monkeypatch):
             pytest.skip("the embedded engine's facet paths")
         index.delete([search(index, q="Erdogan").hits[0].id])
         results = {}
-        for name, few, totals_from in (("mask", 10**9, 10**9), ("own pairs", 0, 10**9), ("the rest", 10**9, 0)):
-            monkeypatch.setattr(columns, "FEW_CHOSEN", few)
+        for name, rows_share, totals_from in (("mask", 0, 10**9), ("own pairs", 2, 10**9), ("the rest", 0, 0)):
+            monkeypatch.setattr(columns, "ROWS_SHARE", rows_share)
             monkeypatch.setattr(columns, "TOTALS_FROM", totals_from)
             index.backend.store.snapshot().cache.clear()
             results[name] = [search(index, q=q).facets for q in ("Putin", "Erdogan", "", "ceasefire", "the")]

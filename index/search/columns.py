@@ -211,7 +211,10 @@ def tag_pairs_by_article(part) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return cache["tags_by_article"]
 
 
-FEW_CHOSEN = 8  # under 1 article in 8 chosen: read the chosen articles' pairs, not every pair
+# Up to this share of a segment's articles chosen, their pairs are read through the offsets; above it,
+# every pair through the mask is cheaper (a segment of 256,654 articles and 1.47 million entity pairs,
+# counts included: at 5% 0.44 against 2.83 ms, at 30% 2.33 against 4.12, at 70% 4.88 against 4.71).
+ROWS_SHARE = 0.6
 
 
 def chosen_counts(snapshot, ordinals: np.ndarray, chosen: np.ndarray, pairs) -> np.ndarray:
@@ -219,9 +222,10 @@ def chosen_counts(snapshot, ordinals: np.ndarray, chosen: np.ndarray, pairs) -> 
 
     `ordinals` are the chosen articles (sorted, live), `chosen` their mask over the snapshot, and
     `pairs(part)` a segment's (articles, values, offsets) by article.  Per segment, the cheapest
-    of three reads: few chosen articles, only their rows (through the offsets); most of the live
-    articles chosen (a browse, a long query), the segment's live total less the rows of the
-    articles *not* chosen; otherwise every row through the segment's slice of the mask.
+    of three reads: most of the live articles chosen (a browse, a long query), the segment's live
+    total less the rows of the articles *not* chosen; else, up to ROWS_SHARE of its articles,
+    only the chosen articles' rows (through the offsets); otherwise every row through the
+    segment's slice of the mask.
     """
     plus, minus, totals = [], [], []
     for i, part, local in snapshot.by_part(ordinals):
@@ -230,18 +234,16 @@ def chosen_counts(snapshot, ordinals: np.ndarray, chosen: np.ndarray, pairs) -> 
         if not len(articles):
             continue
         size = part.data.articles
-        if len(local) * FEW_CHOSEN < size:
-            plus.append(values[rows_between(offsets[local], offsets[local + 1])])
-            continue
         base = int(snapshot.article_base[i])
-        mask = chosen[base:base + size]
         total = live_totals(part, segment_pairs) if 2 * len(local) > part.live_count else None
         if total is not None:
-            rest = np.flatnonzero(part.article_live & ~mask)
+            rest = np.flatnonzero(part.article_live & ~chosen[base:base + size])
             minus.append(values[rows_between(offsets[rest], offsets[rest + 1])])
             totals.append(total)
+        elif len(local) < ROWS_SHARE * size:
+            plus.append(values[rows_between(offsets[local], offsets[local + 1])])
         else:
-            plus.append(values[mask[articles]])
+            plus.append(values[chosen[base:base + size][articles]])
     width = max([int(held[-1]) + 1 for held, _ in totals if len(held)] + [int(v.max()) + 1 for v in plus if len(v)] + [0])
     counts = np.zeros(width, dtype=np.int64)
     for held, total in totals:
