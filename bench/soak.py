@@ -291,11 +291,12 @@ def main(argv: list[str] | None = None) -> int:
         try:
             time.sleep(args.settle)  # each worker warms its index in the background as it starts
             closed_loop_peak(port, Mix(paths, key, 10**9), 3)  # warm every worker's searcher and caches
+            guess_acked = []
             if args.writes_per_second:  # the share of writes that gives this rate at the soak's load
                 estimate, guess_acked = closed_loop_peak(port, Mix(paths, key, args.write_every, "soak-guess"), 10)
                 args.write_every = max(1, round(estimate * args.load / args.writes_per_second))
             peak, peak_acked = closed_loop_peak(port, Mix(paths, key, args.write_every, "soak-peak"), args.peak_seconds)
-            peak_acked = guess_acked + peak_acked if args.writes_per_second else peak_acked
+            peak_acked = guess_acked + peak_acked
             rate = max(1.0, peak * args.load)
             peak_write_every = args.write_every
             if args.writes_per_second:  # again from the peak itself: the soak's writes come at the rate asked
@@ -333,7 +334,8 @@ def main(argv: list[str] | None = None) -> int:
         "achieved_rps": round(result["requests"] / result["seconds"], 1), "requests": result["requests"],
         "errors": len(result["errors"]), "error_samples": result["errors"][:5],
         "writes_acked": len(peak_acked) + len(result["acked"]), "writes_missing": len(missing),
-        "write_every": args.write_every, "peak_write_every": peak_write_every, "writes_per_s": round(result["writes"]["n"] / result["seconds"], 2),
+        "write_every": args.write_every, "peak_write_every": peak_write_every,
+        "writes_per_s": round(result["writes"]["n"] / result["seconds"], 2),
         "search_latency": result["searches"], "write_latency": result["writes"],
         "p99_over_time": [(w["from_s"], w["p99_ms"]) for w in result["windows"]],
         "worker_mb_start": list(memory_start.values()), "worker_mb_end": list(memory_end.values()),

@@ -22,19 +22,19 @@ import numpy as np
 
 def unique(values: np.ndarray) -> np.ndarray:
     """The sorted distinct values of a 1-d array (what `np.unique(values)` returns)."""
-    ordered = np.sort(values)
-    if len(ordered) < 2:
-        return ordered
-    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))]
+    return _distinct(np.sort(values))
 
 
 def union(*arrays: np.ndarray) -> np.ndarray:
     """The sorted distinct values of several arrays (what `np.union1d` returns); fastest when each is sorted."""
     values = np.concatenate(arrays)
     values.sort(kind="stable")
-    if len(values) < 2:
-        return values
-    return values[np.concatenate(([True], values[1:] != values[:-1]))]
+    return _distinct(values)
+
+
+def _distinct(ordered: np.ndarray) -> np.ndarray:
+    """The first of each run of equal values of a sorted array."""
+    return ordered if len(ordered) < 2 else ordered[run_starts(ordered)]
 
 
 def in_sorted(values: np.ndarray, ordered: np.ndarray) -> np.ndarray:

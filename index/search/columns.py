@@ -235,15 +235,16 @@ def chosen_counts(snapshot, ordinals: np.ndarray, chosen: np.ndarray, pairs) -> 
             continue
         size = part.data.articles
         base = int(snapshot.article_base[i])
+        mask = chosen[base:base + size]
         total = live_totals(part, segment_pairs) if 2 * len(local) > part.live_count else None
         if total is not None:
-            rest = np.flatnonzero(part.article_live & ~chosen[base:base + size])
+            rest = np.flatnonzero(part.article_live & ~mask)
             minus.append(values[rows_between(offsets[rest], offsets[rest + 1])])
             totals.append(total)
         elif len(local) < ROWS_SHARE * size:
             plus.append(values[rows_between(offsets[local], offsets[local + 1])])
         else:
-            plus.append(values[chosen[base:base + size][articles]])
+            plus.append(values[mask[articles]])
     width = max([int(held[-1]) + 1 for held, _ in totals if len(held)] + [int(v.max()) + 1 for v in plus if len(v)] + [0])
     counts = np.zeros(width, dtype=np.int64)
     for held, total in totals:
