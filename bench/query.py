@@ -9,7 +9,8 @@
 
 The mix (seed 7): single words, two words, phrases, three words, 13-word natural-language
 queries, date ranges, entity filters (when the index has entities), and the empty-query
-browse, all with facets on and 10 results.  (a) and (b) alternate query by query on the
+browse, all with facets on, 10 results and one highlighted passage each (the peers' one
+snippet).  (a) and (b) alternate query by query on the
 same process, interleaved query by query with the peers, so machine noise hits all alike;
 the ratio is (a) / (b).  Pass --replicate N for an index built from N copies of Reuters
 so the peers index the same records.
@@ -69,8 +70,9 @@ def query_mix(n: int, index: Index, seed: int = 7) -> list[tuple[str, SearchRequ
         kind = KINDS[i % len(KINDS)]
         if kind == "entity_filter" and not entities:
             kind = "two_words"
-        # The peers' work: words only (no feedback pass, no vector mix); those are measured by bench/relevance.py.
-        request = SearchRequest(per_page=10, facets=True, feedback=False, mode="lexical")
+        # The peers' work: words only (no feedback pass, no vector mix; those are measured by bench/relevance.py),
+        # and one highlighted passage an article, as the peers make one snippet (the service shows up to 3).
+        request = SearchRequest(per_page=10, facets=True, feedback=False, mode="lexical", passages=1)
         if kind == "single":
             request.q = rng.choice(WORDS)
         elif kind == "two_words":

@@ -96,3 +96,20 @@ def test_an_entity_expands_only_to_variants_that_are_names_not_codes_or_common_w
     assert expanded("kalbajar", rare) == []
     common = _catalog("kalbajar", "Kalbajar", ["kelbajar"], holding)  # named wherever the word is
     assert [e["term"] for e in expanded("kalbajar", common)] == ["kalbajar"]
+
+
+def test_the_shared_query_parser_gives_every_thread_its_own_tree():
+    """plan.parse reuses one Whoosh parser per grouping: many threads parsing at once must each get
+    the tree the same query parsed alone gives."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from index.search.expand import Limits
+    from index.search.plan import parse
+    words = [("oil", "prices", "tanker"), ("bank", "rates", "loan"), ("wheat", "crop", "grain"),
+             ("gold", "mine", "ounce"), ("yen", "dollar", "tokyo")]
+    queries = [f'"{a} {b}" OR {c}~1 title:{a} -{b} {n}' for n in range(40) for a, b, c in words]
+    limits = Limits()
+    with ThreadPoolExecutor(8) as pool:
+        together = list(pool.map(lambda q: repr(parse(q, limits)), queries))
+    assert together == [repr(parse(q, limits)) for q in queries]
+    assert len(set(together)) == len(queries)

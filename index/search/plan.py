@@ -104,16 +104,27 @@ def parse(text: str, limits: Limits, match: str = "auto", schema=QUERY_SCHEMA) -
     """Parse a user query over titles and bodies; InvalidQuery if it cannot run as written."""
     if len(text) > limits.max_query_length:
         raise InvalidQuery(f"q is longer than {limits.max_query_length} characters")
-    parser = MultifieldParser(list(TEXT_FIELDS), schema, group=AndGroup if match == "all" else OrGroup)
-    parser.add_plugin(FuzzyTermPlugin())
-    parser.add_plugin(FieldAliasPlugin({"body": ["text"], "source_text": ["source"]}))
     try:
-        parsed = parser.parse(text)
+        parsed = _parser(schema, match == "all").parse(text)
     except Exception as exc:  # Whoosh raises assorted errors on odd syntax
         raise InvalidQuery(f"q could not be parsed: {exc}") from None
     _check(parsed, limits)
     _spell_quotes(parsed, text)
     return bind_negations(parsed)
+
+
+_PARSERS: dict[tuple[int, bool], tuple[Schema, MultifieldParser]] = {}
+
+
+def _parser(schema: Schema, every_word: bool) -> MultifieldParser:
+    """One parser per schema and grouping, made once: a parser keeps no state between parses."""
+    made = _PARSERS.get((id(schema), every_word))
+    if made is None or made[0] is not schema:
+        parser = MultifieldParser(list(TEXT_FIELDS), schema, group=AndGroup if every_word else OrGroup)
+        parser.add_plugin(FuzzyTermPlugin())
+        parser.add_plugin(FieldAliasPlugin({"body": ["text"], "source_text": ["source"]}))
+        made = _PARSERS[(id(schema), every_word)] = (schema, parser)
+    return made[1]
 
 
 def _spell_quotes(parsed: Q.Query, text: str) -> None:

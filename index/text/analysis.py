@@ -117,34 +117,39 @@ def _term(folded: str) -> str:
     return _STEM(spelling.american(folded))
 
 
-def _events(value: str):
-    """(term, spelling, MAIN or ALT, startchar, endchar, unit) for each token of `value`, in order."""
-    matches = _UNIT.finditer(value)
-    pending = None
-    unit = 0
-    while True:
-        m = pending or next(matches, None)
-        pending = None
-        if m is None:
-            return
+def _events(value: str) -> list[tuple[str, str, int, int, int, int]]:
+    """(term, spelling, MAIN or ALT, startchar, endchar, unit) for each token of `value`, in order.
+
+    One loop over the words' spans with the caches read directly: every search
+    highlights its page's passages through here, so it runs per word per passage."""
+    spans = [m.span() for m in _UNIT.finditer(value)]
+    found: list = []
+    append = found.append
+    compound_starts = spelling.compounds()
+    count, i, unit = len(spans), 0, 0
+    while i < count:
+        start, end = spans[i]
+        i += 1
         unit += 1
-        text, start, end = m.group(), m.start(), m.end()
+        text = value[start:end]
         if not text.isalnum() and _HYPHEN.search(text):
-            yield from _hyphenated(text, start, end, unit)
+            found.extend(_hyphenated(text, start, end, unit))
             continue
-        folded, term = word(text)
-        if spelling.starts_compound(folded):  # maybe a listed open compound: look at the next word
-            pending = next(matches, None)
-            if pending is not None and value[end:pending.start()].isspace() and not _HYPHEN.search(pending.group()):
-                second, second_term = word(pending.group())
+        folded, term = _words.get(text) or word(text)
+        if folded in compound_starts and i < count:  # maybe a listed open compound: look at the next word
+            next_start, next_end = spans[i]
+            following = value[next_start:next_end]
+            if value[end:next_start].isspace() and not _HYPHEN.search(following):
+                second, second_term = _words.get(following) or word(following)
                 closed = spelling.joined(folded, second)
                 if closed:
-                    yield _term(closed), closed, MAIN, start, pending.end(), unit
-                    yield term, folded, ALT, start, end, unit
-                    yield second_term, second, ALT, pending.start(), pending.end(), unit
-                    pending = None
+                    append((_term(closed), closed, MAIN, start, next_end, unit))
+                    append((term, folded, ALT, start, end, unit))
+                    append((second_term, second, ALT, next_start, next_end, unit))
+                    i += 1
                     continue
-        yield term, folded, MAIN, start, end, unit
+        append((term, folded, MAIN, start, end, unit))
+    return found
 
 
 def _hyphenated(text: str, start: int, end: int, unit: int):
@@ -267,10 +272,11 @@ def spelled_tokens(text: str, start: int = 0) -> list[tuple[str, int, str]]:
 def token_spans(text: str) -> list[tuple[str, int, int, int, str]]:
     """(term, position, startchar, endchar, spelling) of every token of `text` in index mode (highlighting)."""
     found, pos = [], -1
+    append = found.append
     for term, folded, kind, start, end, _ in _events(text):
         if kind == MAIN:
             pos += 1
-        found.append((term, pos, start, end, folded))
+        append((term, pos, start, end, folded))
     return found
 
 

@@ -45,11 +45,13 @@ def _phrase_spans(tokens, phrases: Collection[Sequence[str]], spellings=None) ->
     """
     if not phrases:
         return []
-    at: dict[int, list[tuple[str, int, int, str]]] = {}
+    wanted = {term for phrase in phrases for term in phrase}
+    at: dict[int, list[tuple[str, int, int, str]]] = {}  # the phrases' words only, by position
     starts: dict[str, list[int]] = {}  # where each term occurs: a phrase is looked for only where its first word is
     for term, pos, start, end, spelt in tokens:
-        at.setdefault(pos, []).append((term, start, end, spelt))
-        starts.setdefault(term, []).append(pos)
+        if term in wanted:
+            at.setdefault(pos, []).append((term, start, end, spelt))
+            starts.setdefault(term, []).append(pos)
     spans = []
     for number, phrase in enumerate(phrases):
         if not phrase:
