@@ -113,3 +113,30 @@ def test_the_shared_query_parser_gives_every_thread_its_own_tree():
         together = list(pool.map(lambda q: repr(parse(q, limits)), queries))
     assert together == [repr(parse(q, limits)) for q in queries]
     assert len(set(together)) == len(queries)
+
+
+def test_plain_words_make_the_tree_the_parser_makes():
+    """plan.words_only builds the parse tree of a query of plain words without Whoosh's parser: for
+    every such query it must equal the parser's tree, leaf by leaf (terms, fields, places in the text)."""
+    import random
+
+    from conftest import SEEDS
+    from index.search.plan import QUERY_SCHEMA, _parser, words_only
+
+    def dump(tree):
+        return repr(tree), [sorted(vars(leaf).items()) for leaf in tree.leaves()]
+
+    rng = random.Random(5)
+    words = " ".join(p.read_text(errors="replace") for p in sorted(SEEDS.glob("*.txt"))).split()
+    queries = {" ".join(words[i:i + rng.randint(1, 6)]) for i in rng.sample(range(len(words)), min(2000, len(words)))}
+    queries |= {"oil oil", "  oil   prices  ", "and or not", "Erdoğan centre", "health care", "cease fire", "US wheat",
+                "us", "1987 1988", "İstanbul straße", "ANDMAYBE x", "oil AND gas", "TO", '"oil prices"', "oil*", "x:y"}
+    taken = 0
+    for q in sorted(queries):
+        for every_word in (False, True):
+            mine = words_only(q, every_word)
+            if mine is not None:
+                taken += 1
+                assert dump(mine) == dump(_parser(QUERY_SCHEMA, every_word).parse(q)), q
+    assert taken > 1000
+    assert all(words_only(q) is None for q in ("oil AND gas", "TO", '"oil prices"', "oil*", "x:y", "U.S.", "cease-fire"))

@@ -104,13 +104,43 @@ def parse(text: str, limits: Limits, match: str = "auto", schema=QUERY_SCHEMA) -
     """Parse a user query over titles and bodies; InvalidQuery if it cannot run as written."""
     if len(text) > limits.max_query_length:
         raise InvalidQuery(f"q is longer than {limits.max_query_length} characters")
-    try:
-        parsed = _parser(schema, match == "all").parse(text)
-    except Exception as exc:  # Whoosh raises assorted errors on odd syntax
-        raise InvalidQuery(f"q could not be parsed: {exc}") from None
+    parsed = words_only(text, match == "all") if schema is QUERY_SCHEMA else None
+    if parsed is None:
+        try:
+            parsed = _parser(schema, match == "all").parse(text)
+        except Exception as exc:  # Whoosh raises assorted errors on odd syntax
+            raise InvalidQuery(f"q could not be parsed: {exc}") from None
     _check(parsed, limits)
     _spell_quotes(parsed, text)
     return bind_negations(parsed)
+
+
+OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"})  # words Whoosh's parser may read as syntax
+_SPACED = re.compile(r"\S+")
+
+
+def words_only(text: str, every_word: bool = False) -> Q.Query | None:
+    """The tree Whoosh's parser makes of a query of plain words (letters and digits, no syntax), made
+    directly: the parser costs more than the rest of a one-word search's plan.  None for anything else.
+
+    As the parser does: each word analysed alone into one term, searched in title and body, carrying
+    its place in `text`; the words' Or (or And) normalised (a repeated word once).
+    """
+    groups = []
+    for found in _SPACED.finditer(text):
+        word = found.group()
+        if not word.isalnum() or word in OPERATORS:
+            return None
+        analysed = analysis_terms(word)
+        if len(analysed) != 1:
+            return None
+        fields = []
+        for fieldname in TEXT_FIELDS:
+            term = Q.Term(fieldname, analysed[0])
+            term.startchar, term.endchar = found.start(), found.end()
+            fields.append(term)
+        groups.append(Q.Or(fields))
+    return (Q.And if every_word else Q.Or)(groups).normalize() if groups else None
 
 
 _PARSERS: dict[tuple[int, bool], tuple[Schema, MultifieldParser]] = {}
