@@ -38,7 +38,7 @@ from whoosh.index import EmptyIndexError, LockError
 from index.arrays import unique
 from index.article import Article
 from index.errors import Stale
-from index.heap import release_freed_memory
+from index.heap import Trimmer
 from index.store import merging, whoosh_io, writer
 from index.store.analyzed import analyse_article
 from index.store.building import SegmentBuilder, band_hash, save
@@ -99,6 +99,7 @@ class Store:
         self._watching: threading.Thread | None = None  # see prepare_in_background
         self._closed = threading.Event()
         self._latest = whoosh_io.GenerationWatch(ix)
+        self._trimmer = Trimmer()  # the memory of replaced snapshots, returned now and then (index/heap.py)
 
     @classmethod
     def open(cls, path: str | Path, create: bool = False, write_lock_timeout: float = 10.0,
@@ -169,6 +170,7 @@ class Store:
 
     def _watch(self, every: float) -> None:
         while not self._closed.wait(every):
+            self._trimmer.due()
             try:
                 current = self._snapshot
                 if current is not None and current.generation < self.generation() and not self._closed.is_set():
@@ -238,7 +240,7 @@ class Store:
                 self._retired.pop(0)[1].close()
         with self._next_lock:
             self._stale_since = None
-        release_freed_memory()  # the snapshot before the last and its arrays are gone now
+        self._trimmer.freed()  # the snapshot before the last and its arrays are gone now
 
     def _reader(self, segment):
         key = whoosh_io.segment_key(segment)
