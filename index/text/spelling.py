@@ -53,7 +53,3 @@ def joined(first: str, second: str) -> str | None:
     seconds = compounds().get(first)
     return seconds.get(second) if seconds else None
 
-
-def starts_compound(word: str) -> bool:
-    """Whether `word` is the first part of some listed compound (cheap test before a look-ahead)."""
-    return word in compounds()
