@@ -39,7 +39,7 @@ import sys
 import time
 import tomllib
 import unicodedata
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 

@@ -84,7 +84,7 @@ def summary_lines(report, index_dir: Path, verbose: bool = False) -> list[str]:
         lines.append(f"    {reason} ({group['count']:,}): {', '.join(group['first'])}{more}")
     warnings = list(getattr(report, "warnings", []))
     if warnings:
-        lines.append(f"  warnings  {len(warnings):>{width},} (e.g. {warnings[0]})")
+        lines.append(f"    warnings ({len(warnings):,}): e.g. {warnings[0]}")
     if verbose:
         lines += [f"  skipped {s.path}: {s.reason}" for s in report.skipped]
         lines += [f"  warning {w}" for w in warnings]

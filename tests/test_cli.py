@@ -88,3 +88,15 @@ def test_stats_and_the_closing_summary(runner, tmp_path):
     as_json = runner.invoke(cli, ["ingest", str(folder), "--index", str(index), "--no-entities", "--json"])
     report = json.loads(as_json.output.strip().splitlines()[-1])
     assert report["unchanged"] == 1 and report["skipped_by_reason"]["article has no body text"]["count"] == 7
+
+
+def test_a_field_dropped_with_a_warning_is_summarised_not_a_crash(runner, tmp_path):
+    """An article kept without a bad field (a url that is not http) is a warning in the closing summary."""
+    data = tmp_path / "a.jsonl"
+    data.write_text('{"id": "w1", "title": "Oil", "body": "Crude oil rose.", "url": "javascript:alert(1)"}\n'
+                    '{"id": "w2", "title": "Gold", "body": "Gold rose.", "url": "ftp://example.org/x"}\n')
+    result = runner.invoke(cli, ["ingest", str(data), "--index", str(tmp_path / "index"), "--no-entities"])
+    assert result.exit_code == 0, result.output
+    assert "2 added" in result.output and "Traceback" not in result.output
+    assert any(line.strip().startswith("warnings (2): e.g. ") and "url dropped" in line
+               for line in result.output.splitlines())

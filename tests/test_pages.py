@@ -22,7 +22,7 @@ from service.histogram import histogram, quick_ranges
 from service.pages import newest_date, page_numbers
 from wire_corpus import build_index
 
-from conftest import BOTH, make_settings
+from conftest import BOTH
 
 pytestmark = BOTH
 

@@ -80,7 +80,8 @@ def _catalog(key: str, display: str, variants: list[str], articles: int):
 def test_an_entity_expands_only_to_variants_that_are_names_not_codes_or_common_words(seed_index):
     """`japan` must not search the code `jp` (it finds "J.P. Morgan"), and a common word is no entity."""
     from index.search.expand import Limits
-    from index.search.plan import expand_aliases, parse
+    from index.search.parsing import parse
+    from index.search.plan import expand_aliases
     from index.text.aliases import Aliases
     snapshot = seed_index.backend.store.snapshot()
 
@@ -99,12 +100,12 @@ def test_an_entity_expands_only_to_variants_that_are_names_not_codes_or_common_w
 
 
 def test_the_shared_query_parser_gives_every_thread_its_own_tree():
-    """plan.parse reuses one Whoosh parser per grouping: many threads parsing at once must each get
+    """parsing.parse reuses one Whoosh parser per grouping: many threads parsing at once must each get
     the tree the same query parsed alone gives."""
     from concurrent.futures import ThreadPoolExecutor
 
     from index.search.expand import Limits
-    from index.search.plan import parse
+    from index.search.parsing import parse
     words = [("oil", "prices", "tanker"), ("bank", "rates", "loan"), ("wheat", "crop", "grain"),
              ("gold", "mine", "ounce"), ("yen", "dollar", "tokyo")]
     queries = [f'"{a} {b}" OR {c}~1 title:{a} -{b} {n}' for n in range(40) for a, b, c in words]
@@ -116,12 +117,12 @@ def test_the_shared_query_parser_gives_every_thread_its_own_tree():
 
 
 def test_plain_words_make_the_tree_the_parser_makes():
-    """plan.words_only builds the parse tree of a query of plain words without Whoosh's parser: for
+    """parsing.words_only builds the parse tree of a query of plain words without Whoosh's parser: for
     every such query it must equal the parser's tree, leaf by leaf (terms, fields, places in the text)."""
     import random
 
     from conftest import SEEDS
-    from index.search.plan import QUERY_SCHEMA, _parser, words_only
+    from index.search.parsing import QUERY_SCHEMA, _parser, words_only
 
     def dump(tree):
         return repr(tree), [sorted(vars(leaf).items()) for leaf in tree.leaves()]

@@ -30,7 +30,6 @@ def largest_bonus(scorer, units: list[Unit]) -> float:
 
 def add_proximity(scorer, units: list[Unit], totals: np.ndarray, coord, pool: np.ndarray, exact_top) -> None:
     """Add the bonus to `totals` (over the scorer's space) for the documents of `pool` that can use it."""
-    params = scorer.params
     pairs = _pairs(units)
     if not pairs:
         return

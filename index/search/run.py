@@ -29,7 +29,8 @@ from index.search.facets import (chosen_mask, date_histogram, entity_counts, ent
                                  plain_facets)
 from index.search.matching import Deadline, filter_mask, matching, term_mask
 from index.search.passages import best_passages, describe_match, make_hit
-from index.search.plan import make_plan, parse
+from index.search.parsing import parse
+from index.search.plan import make_plan
 from index.search.scoring import DEFAULT, Params, Scored, score
 from index.search import semantic as dense
 from index.search.feedback import FEEDBACK, Feedback, expansion

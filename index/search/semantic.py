@@ -45,7 +45,8 @@ import numpy as np
 from whoosh import query as Q
 
 from index.arrays import in_sorted, rows_owned, run_starts, union, unique
-from index.search.plan import TEXT_FIELDS, AliasOr, EntityTerm, QueryPlan
+from index.search.parsing import TEXT_FIELDS
+from index.search.plan import AliasOr, EntityTerm, QueryPlan
 from index.text.embeddings import DIM
 
 CHUNK = 8192  # passages converted to float32 at once (12 MB)

@@ -36,7 +36,8 @@ from whoosh import query as Q
 from index.errors import InvalidQuery
 from index.search.catalog import EntityCatalog
 from index.search.expand import Limits
-from index.search.plan import AliasOr, Alt, EntityTerm, Unit, drop_stop_words, expand_aliases, parse, query_units
+from index.search.parsing import parse
+from index.search.plan import AliasOr, Alt, EntityTerm, Unit, drop_stop_words, expand_aliases, query_units
 from index.search.scoring import DEFAULT
 from index.text.aliases import Aliases
 from index.text.analysis import token_spans
