@@ -286,13 +286,14 @@ def save(directory: Path, arrays: dict[str, np.ndarray], meta: dict) -> None:
     small = {k: v for k, v in meta.items() if k not in LISTS}
     (temporary / "meta.json").write_text(json.dumps(small, ensure_ascii=False), encoding="utf-8")
     for entry in os.scandir(temporary):
-        _fsync(entry.path)
-    _fsync(str(temporary))
+        fsync_path(entry.path)
+    fsync_path(str(temporary))
     os.replace(temporary, directory)
-    _fsync(str(directory.parent))
+    fsync_path(str(directory.parent))
 
 
-def _fsync(path: str) -> None:
+def fsync_path(path: str) -> None:
+    """fsync a file or a folder by its path (a folder: so that a rename or a new file in it is durable)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)

@@ -180,18 +180,10 @@ def sync(path: Path, since: float) -> None:
     for entry in os.scandir(path):
         try:
             if entry.is_file() and entry.stat().st_mtime >= since - 1:
-                _fsync(entry.path)
+                building.fsync_path(entry.path)
         except FileNotFoundError:  # a merge removed it meanwhile
             continue
-    _fsync(str(path))
-
-
-def _fsync(name: str) -> None:
-    fd = os.open(name, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    building.fsync_path(str(path))
 
 
 def document(article: Article, checksum: str) -> dict:
