@@ -122,7 +122,7 @@ def test_plain_words_make_the_tree_the_parser_makes():
     import random
 
     from conftest import SEEDS
-    from index.search.parsing import QUERY_SCHEMA, _parser, words_only
+    from index.search.parsing import _parser, words_only
 
     def dump(tree):
         return repr(tree), [sorted(vars(leaf).items()) for leaf in tree.leaves()]
@@ -138,6 +138,6 @@ def test_plain_words_make_the_tree_the_parser_makes():
             mine = words_only(q, every_word)
             if mine is not None:
                 taken += 1
-                assert dump(mine) == dump(_parser(QUERY_SCHEMA, every_word).parse(q)), q
+                assert dump(mine) == dump(_parser(every_word).parse(q)), q
     assert taken > 1000
     assert all(words_only(q) is None for q in ("oil AND gas", "TO", '"oil prices"', "oil*", "x:y", "U.S.", "cease-fire"))

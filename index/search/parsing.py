@@ -34,14 +34,14 @@ QUERY_SCHEMA = Schema(title=TEXT(analyzer=text_analyzer(), phrase=True), body=TE
                                                  "person", "org", "place", "checksum", "data", "lsh", "family")})
 
 
-def parse(text: str, limits: Limits, match: str = "auto", schema=QUERY_SCHEMA) -> Q.Query:
+def parse(text: str, limits: Limits, match: str = "auto") -> Q.Query:
     """Parse a user query over titles and bodies; InvalidQuery if it cannot run as written."""
     if len(text) > limits.max_query_length:
         raise InvalidQuery(f"q is longer than {limits.max_query_length} characters")
-    parsed = words_only(text, match == "all") if schema is QUERY_SCHEMA else None
+    parsed = words_only(text, match == "all")
     if parsed is None:
         try:
-            parsed = _parser(schema, match == "all").parse(text)
+            parsed = _parser(match == "all").parse(text)
         except Exception as exc:  # Whoosh raises assorted errors on odd syntax
             raise InvalidQuery(f"q could not be parsed: {exc}") from None
     _check(parsed, limits)
@@ -77,18 +77,18 @@ def words_only(text: str, every_word: bool = False) -> Q.Query | None:
     return (Q.And if every_word else Q.Or)(groups).normalize() if groups else None
 
 
-_PARSERS: dict[tuple[int, bool], tuple[Schema, MultifieldParser]] = {}
+_PARSERS: dict[bool, MultifieldParser] = {}
 
 
-def _parser(schema: Schema, every_word: bool) -> MultifieldParser:
-    """One parser per schema and grouping, made once: a parser keeps no state between parses."""
-    made = _PARSERS.get((id(schema), every_word))
-    if made is None or made[0] is not schema:
-        parser = MultifieldParser(list(TEXT_FIELDS), schema, group=AndGroup if every_word else OrGroup)
+def _parser(every_word: bool) -> MultifieldParser:
+    """One parser per grouping, made once: a parser keeps no state between parses."""
+    parser = _PARSERS.get(every_word)
+    if parser is None:
+        parser = MultifieldParser(list(TEXT_FIELDS), QUERY_SCHEMA, group=AndGroup if every_word else OrGroup)
         parser.add_plugin(FuzzyTermPlugin())
         parser.add_plugin(FieldAliasPlugin({"body": ["text"], "source_text": ["source"]}))
-        made = _PARSERS[(id(schema), every_word)] = (schema, parser)
-    return made[1]
+        _PARSERS[every_word] = parser
+    return parser
 
 
 def _spell_quotes(parsed: Q.Query, text: str) -> None:
