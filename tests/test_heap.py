@@ -25,7 +25,3 @@ def test_trims_when_freed_at_most_every_interval_and_later_what_is_owed(monkeypa
     time.sleep(0.25)
     trimmer.due()
     assert len(trims) == 2  # nothing freed since
-
-
-def test_release_freed_memory_runs_here():
-    heap.release_freed_memory()  # glibc's malloc_trim where there is one; nothing elsewhere

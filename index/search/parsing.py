@@ -13,6 +13,7 @@ excludes.  Understanding the tree (units, aliases, entities) is plan.py's.
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from whoosh import query as Q
 from whoosh.fields import ID, TEXT, Schema
@@ -77,17 +78,12 @@ def words_only(text: str, every_word: bool = False) -> Q.Query | None:
     return (Q.And if every_word else Q.Or)(groups).normalize() if groups else None
 
 
-_PARSERS: dict[bool, MultifieldParser] = {}
-
-
+@cache
 def _parser(every_word: bool) -> MultifieldParser:
     """One parser per grouping, made once: a parser keeps no state between parses."""
-    parser = _PARSERS.get(every_word)
-    if parser is None:
-        parser = MultifieldParser(list(TEXT_FIELDS), QUERY_SCHEMA, group=AndGroup if every_word else OrGroup)
-        parser.add_plugin(FuzzyTermPlugin())
-        parser.add_plugin(FieldAliasPlugin({"body": ["text"], "source_text": ["source"]}))
-        _PARSERS[every_word] = parser
+    parser = MultifieldParser(list(TEXT_FIELDS), QUERY_SCHEMA, group=AndGroup if every_word else OrGroup)
+    parser.add_plugin(FuzzyTermPlugin())
+    parser.add_plugin(FieldAliasPlugin({"body": ["text"], "source_text": ["source"]}))
     return parser
 
 

@@ -9,8 +9,9 @@
 parsing.py reads the syntax (words, "phrases", AND/OR/NOT, field:value,
 prefix*, fuzzy~) into a Whoosh query tree; everything after that is ours:
 matching (index/search/matching.py), ranking (scoring.py), passages and
-highlights (passages.py) all read this one plan.  A bare stop word is neither required nor ranked ("the oil" asks for oil)
-unless the query has nothing else; inside a phrase every word counts.
+highlights (passages.py) all read this one plan.  A bare stop word is neither
+required nor ranked ("the oil" asks for oil) unless the query has nothing
+else; inside a phrase every word counts.
 """
 
 from __future__ import annotations
