@@ -95,16 +95,17 @@ def worker_pids(master: int) -> list[int]:
 class Mix:
     """The soak's requests: request n is a write when n % write_every == write_every - 1, else a search."""
 
-    def __init__(self, paths: list[str], key: str, write_every: int, prefix: str = "soak"):
+    def __init__(self, paths: list[tuple[str, str]], key: str, write_every: int, prefix: str = "soak"):
         self.paths, self.key, self.write_every, self.prefix = paths, key, write_every, prefix
 
     def send(self, client: Client, n: int) -> tuple[int | str, str, str | None]:
-        """Send request n; (status or exception name, "write" or "search", the write's word)."""
+        """Send request n; (status or exception name, "write" or the search's kind, the write's word)."""
         if n % self.write_every != self.write_every - 1:
+            kind, path = self.paths[n % len(self.paths)]
             try:
-                return client.request("GET", self.paths[n % len(self.paths)])[0], "search", None
+                return client.request("GET", path)[0], kind, None
             except Exception as exc:  # a refused or timed-out connection is an error to report
-                return type(exc).__name__, "search", None
+                return type(exc).__name__, kind, None
         word = word_for(n) + self.prefix.replace("-", "")
         body = json.dumps({"title": f"Soak article {n}",
                            "body": f"This soak test article carries the word {word}. It was written "
@@ -191,8 +192,10 @@ def soak(port: int, mix: Mix, rate: float, seconds: float, window: float, thread
             windows.append({"from_s": int(w * window), **summarise(ms)})
     return {"requests": len(state["latencies"]), "errors": state["errors"], "windows": windows,
             "acked": state["acked"], "seconds": round(time.monotonic() - started, 1),
-            "searches": summarise([lat for _, lat, kind in state["latencies"] if kind == "search"]),
-            "writes": summarise([lat for _, lat, kind in state["latencies"] if kind == "write"])}
+            "searches": summarise([lat for _, lat, kind in state["latencies"] if kind != "write"]),
+            "writes": summarise([lat for _, lat, kind in state["latencies"] if kind == "write"]),
+            "by_kind": {k: summarise([lat for _, lat, kind in state["latencies"] if kind == k])
+                        for k in dict.fromkeys(kind for _, _, kind in state["latencies"]) if k != "write"}}
 
 
 def stop_background(index_dir: Path) -> None:
@@ -270,6 +273,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="length of the closed-loop run the peak is measured over (default 60)")
     parser.add_argument("--settle", type=float, default=0.0,
                         help="seconds to wait after start-up, for the workers to warm a large index (default 0)")
+    parser.add_argument("--rate", type=float,
+                        help="soak at this many requests/s instead of --load of a measured peak (to compare two "
+                             "builds at one load; with --writes-per-second, no peak is measured)")
     parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     args = parser.parse_args(argv)
 
@@ -282,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
                             "--no-entities"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
         key = auth.create_key(keys, "soak", "write")
         with Index.open(index_dir, settings=Settings(index_dir=index_dir, keys_file=keys, semantic=False)) as index:
-            paths = [_url(request) for _, request in query_mix(200, index)]
+            paths = [(kind, _url(request)) for kind, request in query_mix(200, index)]
         env = {"NEWSINDEX_INDEX_DIR": str(index_dir), "NEWSINDEX_KEYS_FILE": str(keys),
                "NEWSINDEX_ENTITIES": "1" if args.entities == "on" else "0",
                "NEWSINDEX_SEMANTIC": "0"}  # lexical: embedding a 1M-passage archive takes hours of CPU
@@ -292,19 +298,23 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(args.settle)  # each worker warms its index in the background as it starts
             closed_loop_peak(port, Mix(paths, key, 10**9), 3)  # warm every worker's searcher and caches
             guess_acked = []
-            if args.writes_per_second:  # the share of writes that gives this rate at the soak's load
+            if args.writes_per_second and not args.rate:  # the share of writes that gives this rate at the soak's load
                 estimate, guess_acked = closed_loop_peak(port, Mix(paths, key, args.write_every, "soak-guess"), 10)
                 args.write_every = max(1, round(estimate * args.load / args.writes_per_second))
-            peak, peak_acked = closed_loop_peak(port, Mix(paths, key, args.write_every, "soak-peak"), args.peak_seconds)
+            if args.rate:
+                peak, peak_acked = None, []
+            else:
+                peak, peak_acked = closed_loop_peak(port, Mix(paths, key, args.write_every, "soak-peak"),
+                                                    args.peak_seconds)
             peak_acked = guess_acked + peak_acked
-            rate = max(1.0, peak * args.load)
+            rate = args.rate or max(1.0, peak * args.load)
             peak_write_every = args.write_every
             if args.writes_per_second:  # again from the peak itself: the soak's writes come at the rate asked
                 args.write_every = max(1, round(rate / args.writes_per_second))
             workers = worker_pids(proc.pid)
             memory_start = {pid: round(vm_rss_mb(pid), 1) for pid in workers}
             private_start = {pid: round(private_mb(pid), 1) for pid in workers}
-            print(f"peak {peak:.1f} req/s; soaking at {rate:.1f} req/s for {args.minutes:g} min "
+            print(f"peak {peak or 0:.1f} req/s; soaking at {rate:.1f} req/s for {args.minutes:g} min "
                   f"(1 write in {args.write_every}) on {base}", file=sys.stderr)
             samples: dict[int, list[tuple[float, float]]] = {pid: [] for pid in workers}
             segments: list[tuple[int, int]] = []
@@ -330,13 +340,13 @@ def main(argv: list[str] | None = None) -> int:
                       for pid in workers if private_start.get(pid)}
     trend = {pid: memory_trend(samples[pid], 120.0) for pid in workers}
     out = {
-        "minutes": args.minutes, "peak_rps": round(peak, 1), "target_rps": round(rate, 1),
+        "minutes": args.minutes, "peak_rps": peak and round(peak, 1), "target_rps": round(rate, 1),
         "achieved_rps": round(result["requests"] / result["seconds"], 1), "requests": result["requests"],
         "errors": len(result["errors"]), "error_samples": result["errors"][:5],
         "writes_acked": len(peak_acked) + len(result["acked"]), "writes_missing": len(missing),
         "write_every": args.write_every, "peak_write_every": peak_write_every,
         "writes_per_s": round(result["writes"]["n"] / result["seconds"], 2),
-        "search_latency": result["searches"], "write_latency": result["writes"],
+        "search_latency": result["searches"], "write_latency": result["writes"], "search_by_kind": result["by_kind"],
         "p99_over_time": [(w["from_s"], w["p99_ms"]) for w in result["windows"]],
         "worker_mb_start": list(memory_start.values()), "worker_mb_end": list(memory_end.values()),
         "worker_growth_pct": list(growth.values()), "workers_alive": f"{len(alive)}/{len(workers)}",
@@ -353,6 +363,7 @@ def main(argv: list[str] | None = None) -> int:
           f"not searchable {out['writes_missing']}")
     print(f"search p50/p95/p99 {result['searches']['p50_ms']}/{result['searches']['p95_ms']}/"
           f"{result['searches']['p99_ms']} ms; write p50/p99 {result['writes']['p50_ms']}/{result['writes']['p99_ms']} ms")
+    print("search p50/p95 by kind (ms): " + ", ".join(f"{k} {v['p50_ms']}/{v['p95_ms']}" for k, v in result["by_kind"].items()))
     print("p99 per 30 s window (ms): " + ", ".join(f"{t}s {p}" for t, p in out["p99_over_time"]))
     print(f"worker memory (MB) start {out['worker_mb_start']} end {out['worker_mb_end']} "
           f"growth % {out['worker_growth_pct']}; workers alive {out['workers_alive']}")

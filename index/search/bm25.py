@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.arrays import in_sorted, run_starts
+from index.arrays import kept_sorted, run_starts
 from index.search.columns import entity_mask
 from index.search.expand import Limits, scored_expansions
 from index.search.plan import Alt, Unit
@@ -69,6 +69,9 @@ def union_max(pieces: list[tuple[np.ndarray, np.ndarray]], combine=np.maximum) -
     at, values = at[order], values[order]
     starts = run_starts(at)
     return at[starts], combine.reduceat(values, starts)
+
+
+WITHIN_SHARE = 8  # pruning keeps a unit's postings to the survivors only when they are 8x fewer
 
 
 class Scorer:
@@ -117,12 +120,14 @@ class Scorer:
     def _bm25f(self, pieces: list[tuple[str, np.ndarray, np.ndarray]], df: int, within=None):
         """BM25F of (field, ordinals, frequencies) pieces with one idf: (positions, scores).
 
-        `within` (sorted ordinals) keeps only those documents (top-k pruning).
+        `within` (sorted ordinals) keeps only those documents (top-k pruning) where it is much
+        shorter than a piece's postings; else the piece is scored whole, which is cheaper than
+        searching, and gives documents outside `within` more of their exact score (never more).
         """
         weighted = []
         for fieldname, ids, freq in pieces:
-            if within is not None and len(ids):
-                keep = in_sorted(ids, within)
+            if within is not None and len(within) * WITHIN_SHARE < len(ids):
+                keep = kept_sorted(ids, within)
                 ids, freq = ids[keep], freq[keep]
             at, found = self.place(ids)
             if len(at):
@@ -150,7 +155,7 @@ class Scorer:
             if self.fields == PASSAGE_FIELDS:
                 return _NONE
             ids = np.flatnonzero(entity_mask(self.snapshot, alt.keys) & self.snapshot.live_articles())
-            chosen = ids if within is None else ids[in_sorted(ids, within)]
+            chosen = ids if within is None else ids[kept_sorted(ids, within)]
             at, _ = self.place(chosen)
             return at, np.full(len(at), self.idf(len(ids)) * self.params.entity_score)
         return union_max([self.term(w, within) for w in scored_expansions(alt.node, self.snapshot, self.limits)])

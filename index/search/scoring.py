@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.arrays import unique
+from index.arrays import union_below
 from index.search.bm25 import ARTICLE_FIELDS, DEFAULT, PASSAGE_FIELDS, Params, Scorer
 from index.search.expand import Limits
 from index.search.plan import Unit
@@ -126,7 +126,7 @@ def score(snapshot, units: list[Unit], fields: tuple[str, ...] = ARTICLE_FIELDS,
 def _survivors(scorer: Scorer, totals: np.ndarray, top: int, still: float):
     """The candidates that can still reach the top `top`, or None while any candidate can."""
     pool = scorer.candidates_at
-    if top >= len(pool):
+    if top >= len(pool) or still >= totals.max(initial=0.0):  # no threshold can be above the best total
         return None
     now = totals[pool]
     threshold = -np.partition(-now, top - 1)[top - 1]
@@ -140,4 +140,4 @@ def _holders(scorer: Scorer, unit: Unit) -> np.ndarray:
     found = [scorer.snapshot.postings(f, alt.text)[0] for alt in unit.alternatives if alt.kind == "term"
              for f in scorer.fields]
     found = [ids for ids in found if len(ids)]
-    return unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
+    return union_below(found, scorer.count) if found else np.zeros(0, np.int64)
