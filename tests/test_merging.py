@@ -43,6 +43,35 @@ def test_the_policy_merges_a_full_tier(twelve_segments):
     assert chosen is not None and len(chosen) == merging.SEGMENTS_PER_TIER
 
 
+class Sized:
+    """What the policy reads of a segment: its size, live articles and deletions."""
+
+    def __init__(self, articles: int):
+        self.data = type("Data", (), {"articles": articles})()
+        self.article_live = np.ones(articles, dtype=bool)
+        self.live_count = articles
+
+
+def test_a_large_segment_of_the_lowest_tier_is_not_rewritten_with_every_few_writes():
+    large = Sized(4_297)  # below FLOOR * TIER_FACTOR: the lowest tier, like one-article writes
+    singles = [Sized(1) for _ in range(merging.SEGMENTS_PER_TIER - 1)]
+    assert merging.choose([large, *singles]) is None
+    one_more = singles + [Sized(1)]
+    assert merging.choose([large, *one_more]) == one_more
+
+
+def test_a_stream_of_one_article_writes_rewrites_each_article_a_few_times():
+    segments, rewritten = [Sized(4_297)], 0
+    for _ in range(2_000):
+        segments.append(Sized(1))
+        while (chosen := merging.choose(segments)) is not None:
+            rewritten += sum(p.live_count for p in chosen)
+            segments = [p for p in segments if p not in chosen] + [Sized(sum(p.live_count for p in chosen))]
+        assert len(segments) <= 3 * merging.SEGMENTS_PER_TIER
+    assert sum(p.live_count for p in segments) == 4_297 + 2_000
+    assert rewritten < 2_000 * 12  # O(log n) a write: the old rule rewrote the large segment every 9 writes (~1M)
+
+
 def test_merged_arrays_equal_a_rebuild_from_the_merged_articles(twelve_segments):
     index, _ = twelve_segments
     store = index.backend.store

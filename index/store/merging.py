@@ -41,19 +41,26 @@ LOCK_NAME = "MERGELOCK"
 
 
 def tier(part: Part) -> int:
-    live = max(FLOOR, int(part.article_live.sum()))
-    return int(np.log(live / FLOOR) / np.log(TIER_FACTOR))
+    return int(np.log(max(FLOOR, part.live_count) / FLOOR) / np.log(TIER_FACTOR))
 
 
 def choose(parts: list[Part]) -> list[Part] | None:
-    """The segments to merge next, or None when the index is as it should be."""
+    """The segments to merge next, or None when the index is as it should be.
+
+    A merge takes a tier's SEGMENTS_PER_TIER smallest segments, and only when the
+    largest of them is no larger than the others together: the lowest tier spans
+    every size below FLOOR * TIER_FACTOR, and without that rule a segment of a few
+    thousand articles was rewritten with every nine one-article writes.  So each
+    time an article is rewritten its segment at least doubles: a write costs
+    O(log n) rewrites, never the size of the segment it lands beside.
+    """
     tiers: dict[int, list[Part]] = {}
     for part in parts:
         tiers.setdefault(tier(part), []).append(part)
     for level in sorted(tiers):
-        members = tiers[level]
-        if len(members) >= SEGMENTS_PER_TIER:
-            return sorted(members, key=lambda p: int(p.article_live.sum()))[:SEGMENTS_PER_TIER]
+        window = sorted(tiers[level], key=lambda p: p.live_count)[:SEGMENTS_PER_TIER]
+        if len(window) == SEGMENTS_PER_TIER and window[-1].live_count <= sum(p.live_count for p in window[:-1]):
+            return window
     for part in parts:
         if part.data.articles and 1 - part.article_live.mean() >= EXPUNGE_SHARE:
             return [part]
