@@ -16,11 +16,30 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import resource
 import subprocess
 import sys
 from contextlib import contextmanager
 from pathlib import Path
 from collections.abc import Iterator
+
+OPEN_FILES_WANTED = 65_536  # when the hard limit is unlimited
+
+
+def allow_open_files() -> None:
+    """Raise this process's soft limit of open files to its hard limit (many systems start at 1,024).
+
+    Whoosh keeps a segment's files open while readers use it, and the large arrays beside
+    it are mapped (each map holds a descriptor): an index whose merger falls behind may
+    hold thousands, and running out fails writes and new snapshots alike.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else OPEN_FILES_WANTED
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+        except (ValueError, OSError):  # a container may refuse: the soft limit stays
+            pass
 
 
 def held(path: Path, lock_name: str) -> bool:

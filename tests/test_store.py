@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import random
 import threading
 
@@ -255,7 +256,8 @@ def test_a_write_keeps_committed_segments_written_hours_ago(tmp_path):
 @pytest.mark.parametrize("array", [
     np.zeros(0, np.int32), np.arange(10, dtype=np.int64), np.ones((3, 4), np.float32),
     np.asfortranarray(np.arange(12.0).reshape(3, 4)), np.array([1, 2], dtype=">u2"), np.zeros((5, 0), np.int8),
-    np.array([b"ab", b"c"]), np.arange(7, dtype=np.uint64), np.array(3.0), np.zeros(3, dtype=[("a", "<i4")])])
+    np.array([b"ab", b"c"]), np.arange(7, dtype=np.uint64), np.array(3.0), np.zeros(3, dtype=[("a", "<i4")]),
+    np.arange(100_000, dtype=np.int64), np.asfortranarray(np.arange(40_000.0).reshape(200, 200))])  # mapped: large
 def test_a_mapped_segment_array_is_what_numpy_loads(tmp_path, array):
     """Segment arrays are mapped with their headers read by a regular expression (numpy's own
     reader for any header it does not match): same dtype, shape, order and values."""
@@ -265,3 +267,20 @@ def test_a_mapped_segment_array_is_what_numpy_loads(tmp_path, array):
     mapped, loaded = map_npy(str(path)), np.load(path)
     assert mapped.dtype == loaded.dtype and mapped.shape == loaded.shape and np.array_equal(mapped, loaded)
     assert mapped.flags.f_contiguous == loaded.flags.f_contiguous
+    assert not mapped.flags.writeable
+
+
+def test_small_segments_hold_few_file_descriptors(tmp_path):
+    """A one-article segment's arrays are read, not mapped (a map holds a descriptor for its lifetime):
+    a merger that fell behind left 373 segments holding 19,404 descriptors, and writes failed."""
+    settings = make_settings(tmp_path / "index", entities=False, semantic=False, merge="off")
+    with Index.open(settings.index_dir, create=True, settings=settings) as index:
+        for n in range(30):
+            index.put(article_from_record({"id": f"a{n}", "title": f"Wire {n}", "body": f"Cocoa talk number {n}."},
+                                          index.outlets))
+    before = len(os.listdir("/proc/self/fd"))
+    with Index.open(settings.index_dir, settings=settings) as index:
+        assert index.stats()["segments"] == 30
+        assert index.search(SearchRequest(q="cocoa", per_page=100)).total == 30
+        held = len(os.listdir("/proc/self/fd")) - before
+    assert held < 30 * 5, held  # ~50 a segment when every array was mapped

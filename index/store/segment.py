@@ -26,6 +26,10 @@ import numpy as np
 from index.store.building import BLOCK, FORMAT, LISTS, TEXT_FIELDS, quantise
 
 _LOADING = threading.Lock()
+# Arrays smaller than this are read, not mapped: Python's mmap keeps a duplicate of its file's
+# descriptor, and with ~50 arrays a segment, 373 small segments (a merger that kept dying) held
+# 19,404 descriptors; a one-article segment's arrays are a few bytes each.
+READ_BELOW = 64 * 1024
 _EMPTY_I = np.zeros(0, np.int32)
 _EMPTY_U = np.zeros(0, np.uint16)
 
@@ -52,7 +56,8 @@ def _read_header(f, version: tuple[int, int]):
 
 
 def map_npy(path: str) -> np.ndarray:
-    """A read-only array over a memory map of a .npy file (what np.load(mmap_mode="r") gives).
+    """A read-only array over a memory map of a .npy file (what np.load(mmap_mode="r") gives), or
+    read whole when under READ_BELOW bytes.
 
     A plain ndarray over the map, not numpy's memmap subclass: that costs a Python call per
     slice, and opening one resolves its path, which made mapping a new segment's 62 arrays
@@ -69,7 +74,12 @@ def map_npy(path: str) -> np.ndarray:
             raise ValueError(f"{path}: object arrays are not mapped")
         count = int(np.prod(shape, dtype=np.int64))
         if count == 0:
-            return np.zeros(shape, dtype=dtype)
+            empty = np.zeros(shape, dtype=dtype)
+            empty.flags.writeable = False
+            return empty
+        if count * dtype.itemsize < READ_BELOW:  # read: a map holds a file descriptor for its lifetime
+            array = np.frombuffer(f.read(count * dtype.itemsize), dtype=dtype, count=count)  # read-only
+            return array.reshape(shape, order="F" if fortran_order else "C")
         mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
     array = np.frombuffer(mapped, dtype=dtype, count=count, offset=offset)
     return array.reshape(shape, order="F" if fortran_order else "C")

@@ -38,6 +38,7 @@ from whoosh.index import EmptyIndexError, LockError
 from index.arrays import unique
 from index.article import Article
 from index.errors import Stale
+from index import processes
 from index.heap import Trimmer
 from index.store import merging, whoosh_io, writer
 from index.store.analyzed import analyse_article
@@ -106,6 +107,7 @@ class Store:
              merge: str = "background", postings_held: int = JOINED_POSTINGS_HELD) -> "Store":
         """Open the index at `path`, creating it if asked. Raises FileNotFoundError without one."""
         path = Path(path)
+        processes.allow_open_files()
         from whoosh import index as whoosh_index
         if whoosh_index.exists_in(str(path)):
             ix = whoosh_io.open_index(str(path))
