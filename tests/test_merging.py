@@ -120,3 +120,27 @@ def test_a_background_merger_bounds_the_segments(tmp_path):
     assert index.stats()["articles"] == 120
     assert len(ids_for(index, "oil")) > 0
     index.close()
+
+
+def test_a_served_worker_starts_a_merger_when_segments_pile_up(tmp_path, monkeypatch):
+    """Writes start a merger; one that died leaves a pile until the next write, unless a served worker
+    (watching for new generations) sees more segments than the policy ever leaves and starts one."""
+    from index.store import store as store_module
+    monkeypatch.setattr(store_module, "MERGE_LOOK_EVERY", 0.2)
+    monkeypatch.setattr(store_module, "MERGE_OVERDUE", 12)
+    piled = open_index(tmp_path / "index", merge="off")  # as if every merger had been killed
+    for record in reuters_records(16):
+        piled.ingest([article_from_record(dict(record, source="Reuters"), piled.outlets)])
+    segments, articles = piled.stats()["segments"], piled.stats()["articles"]
+    piled.close()
+    assert segments > 12
+    served = open_index(tmp_path / "index", merge="background")
+    try:
+        served.warm(follow=True)
+        deadline = time.monotonic() + 120
+        while served.stats()["segments"] > 12:
+            assert time.monotonic() < deadline, "no merger was started"
+            time.sleep(0.2)
+        assert served.stats()["articles"] == articles
+    finally:
+        served.close()

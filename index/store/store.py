@@ -52,6 +52,8 @@ log = logging.getLogger(__name__)
 STALE_AT_MOST = 0.5  # seconds a search may read the generation before a newer one while that one is prepared
 READERS_KEPT = 30.0  # seconds a dropped segment's reader stays open for requests on older snapshots
 WATCH_EVERY = 0.005  # seconds between a served worker's looks for another process's commit (a stat each)
+MERGE_LOOK_EVERY = 10.0  # seconds between a served worker's looks for segments piled up with no merger running
+MERGE_OVERDUE = 4 * merging.SEGMENTS_PER_TIER  # segments the policy never leaves: a merger died, start one
 
 
 def rebuild_arrays(ix, segment) -> tuple[dict, dict]:
@@ -171,14 +173,27 @@ class Store:
             self._watching.start()
 
     def _watch(self, every: float) -> None:
+        merge_look = time.monotonic() + MERGE_LOOK_EVERY
         while not self._closed.wait(every):
             self._trimmer.due()
             try:
                 current = self._snapshot
                 if current is not None and current.generation < self.generation() and not self._closed.is_set():
                     self._prepared_soon()
+                if time.monotonic() >= merge_look:
+                    merge_look = time.monotonic() + MERGE_LOOK_EVERY
+                    self._merge_if_overdue()
             except Exception:  # the index folder went away, a TOC was half written: look again later
                 log.debug("watching for new generations", exc_info=True)
+
+    def _merge_if_overdue(self) -> None:
+        """Start a merger when segments have piled up past what the policy leaves: writes start one
+        as they commit, but a merger that dies (killed, out of memory) leaves the pile as it is
+        until the next write, and a pile of hundreds slows every search."""
+        current = self._snapshot
+        if self.merge_mode == "background" and current is not None and len(current.parts) > MERGE_OVERDUE \
+                and merging.choose(current.parts) is not None:
+            merging.start_background(self.path)
 
     def _prepared_soon(self) -> bool:
         """Start preparing the newest generation if no thread is; may a search still read the snapshot before it?"""
