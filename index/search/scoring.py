@@ -15,7 +15,8 @@ its words.  Units are scored from the highest upper bound (read from the
 segments' per-block maxima) down; once the bounds of the units still to come
 (plus the largest proximity bonus) cannot lift a document that has scored
 nothing into the top `exact_top`, the remaining units are scored only on the
-documents that can still get there.  Every other document keeps a lower score
+documents that can still get there (where those are far fewer than the unit's
+documents: else scoring it whole is cheaper).  Every other document keeps a lower score
 than the top's, so the top is exact; totals, facets and `holding` count every
 match, because a unit's documents are still all read (counting is cheap,
 scoring is not).

@@ -53,7 +53,7 @@ STALE_AT_MOST = 0.5  # seconds a search may read the generation before a newer o
 READERS_KEPT = 30.0  # seconds a dropped segment's reader stays open for requests on older snapshots
 WATCH_EVERY = 0.005  # seconds between a served worker's looks for another process's commit (a stat each)
 MERGE_LOOK_EVERY = 10.0  # seconds between a served worker's looks for segments piled up with no merger running
-MERGE_OVERDUE = 4 * merging.SEGMENTS_PER_TIER  # segments the policy never leaves: a merger died, start one
+MERGE_OVERDUE = 4 * merging.SEGMENTS_PER_TIER  # more segments than the policy leaves in use (soaks: 16): a merger died
 
 
 def rebuild_arrays(ix, segment) -> tuple[dict, dict]:
