@@ -209,13 +209,44 @@ def stop_background(index_dir: Path) -> None:
             continue
 
 
+def connection_split(port: int, workers: list[int]) -> list[int]:
+    """Established connections to `port` each worker holds (Linux /proc). Keep-alive ties a
+    connection to the worker that accepted it, so the split decides how the load is shared:
+    eight client connections were split 2/6 or 1/7 as often as 4/4."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if fields[3] == "01" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # 01: established
+                inodes.add(fields[9])
+    split = []
+    for pid in workers:
+        held = 0
+        try:
+            for fd in os.scandir(f"/proc/{pid}/fd"):
+                try:
+                    held += os.readlink(fd.path)[8:-1] in inodes  # "socket:[inode]"
+                except OSError:
+                    continue
+        except OSError:
+            pass
+        split.append(held)
+    return split
+
+
 def sample_memory(port: int, workers: list[int], samples: dict, segments: list, stop: threading.Event,
-                  every: float) -> None:
-    """(seconds since start, private MB) of each worker, and (seconds, segments in the index), every
-    `every` seconds until `stop` is set."""
+                  every: float, splits: list | None = None) -> None:
+    """(seconds since start, private MB) of each worker, (seconds, segments in the index) and the
+    connection split, every `every` seconds until `stop` is set."""
     started, client = time.monotonic(), Client(port)
     while True:
         at = time.monotonic() - started
+        if splits is not None:
+            splits.append(connection_split(port, workers))
         for pid in workers:
             try:
                 samples[pid].append((at, private_mb(pid)))
@@ -301,9 +332,13 @@ def main(argv: list[str] | None = None) -> int:
             if args.writes_per_second and not args.rate:  # the share of writes that gives this rate at the soak's load
                 estimate, guess_acked = closed_loop_peak(port, Mix(paths, key, args.write_every, "soak-guess"), 10)
                 args.write_every = max(1, round(estimate * args.load / args.writes_per_second))
+            peak_split: list[int] = []
             if args.rate:
                 peak, peak_acked = None, []
             else:
+                halfway = threading.Timer(args.peak_seconds / 2,
+                                          lambda: peak_split.extend(connection_split(port, worker_pids(proc.pid))))
+                halfway.start()
                 peak, peak_acked = closed_loop_peak(port, Mix(paths, key, args.write_every, "soak-peak"),
                                                     args.peak_seconds)
             peak_acked = guess_acked + peak_acked
@@ -318,9 +353,10 @@ def main(argv: list[str] | None = None) -> int:
                   f"(1 write in {args.write_every}) on {base}", file=sys.stderr)
             samples: dict[int, list[tuple[float, float]]] = {pid: [] for pid in workers}
             segments: list[tuple[int, int]] = []
+            splits: list[list[int]] = []
             sampling = threading.Event()
-            sampler = threading.Thread(target=sample_memory, args=(port, workers, samples, segments, sampling, 10.0),
-                                       daemon=True)
+            sampler = threading.Thread(target=sample_memory, args=(port, workers, samples, segments, sampling, 10.0,
+                                                                   splits), daemon=True)
             sampler.start()
             result = soak(port, Mix(paths, key, args.write_every), rate, args.minutes * 60, window=30)
             sampling.set()
@@ -357,6 +393,7 @@ def main(argv: list[str] | None = None) -> int:
         "worker_private_trend_pct": [t[2] for t in trend.values()],
         "worker_private_mb_max": [round(max((mb for _, mb in samples[pid]), default=0.0), 1) for pid in workers],
         "segments_over_time": segments[::3], "segments_max": max((n for _, n in segments), default=None),
+        "connections_per_worker_peak": peak_split, "connections_per_worker_soak": splits[1::6],
     }
     print(f"{out['requests']} requests at {out['achieved_rps']} req/s (target {out['target_rps']}, peak "
           f"{out['peak_rps']}); errors {out['errors']}; writes acknowledged {out['writes_acked']}, "
@@ -373,6 +410,8 @@ def main(argv: list[str] | None = None) -> int:
           f"last 2 min {out['worker_private_mb_last_2min']}, growth % {out['worker_private_trend_pct']}; "
           f"max {out['worker_private_mb_max']}")
     print(f"segments in the index every 30 s: {out['segments_over_time']} (most {out['segments_max']})")
+    print(f"client connections per worker: halfway through the peak {peak_split}, from 10 s into the soak every 60 s "
+          f"{out['connections_per_worker_soak']} (the sampler's own included)")
     if args.json:
         print(json.dumps(out))
     return 0 if not result["errors"] and not missing else 1
