@@ -190,12 +190,14 @@ def soak(port: int, mix: Mix, rate: float, seconds: float, window: float, thread
         ms = [lat for at, lat, _ in state["latencies"] if w * window <= at < (w + 1) * window]
         if ms:
             windows.append({"from_s": int(w * window), **summarise(ms)})
+    by_kind: dict[str, list[float]] = {}
+    for _, lat, kind in state["latencies"]:
+        by_kind.setdefault(kind, []).append(lat)
+    writes = by_kind.pop("write", [])
     return {"requests": len(state["latencies"]), "errors": state["errors"], "windows": windows,
             "acked": state["acked"], "seconds": round(time.monotonic() - started, 1),
-            "searches": summarise([lat for _, lat, kind in state["latencies"] if kind != "write"]),
-            "writes": summarise([lat for _, lat, kind in state["latencies"] if kind == "write"]),
-            "by_kind": {k: summarise([lat for _, lat, kind in state["latencies"] if kind == k])
-                        for k in dict.fromkeys(kind for _, _, kind in state["latencies"]) if k != "write"}}
+            "searches": summarise([lat for kind in by_kind.values() for lat in kind]),
+            "writes": summarise(writes), "by_kind": {kind: summarise(lats) for kind, lats in by_kind.items()}}
 
 
 def stop_background(index_dir: Path) -> None:
@@ -332,12 +334,13 @@ def main(argv: list[str] | None = None) -> int:
             if args.writes_per_second and not args.rate:  # the share of writes that gives this rate at the soak's load
                 estimate, guess_acked = closed_loop_peak(port, Mix(paths, key, args.write_every, "soak-guess"), 10)
                 args.write_every = max(1, round(estimate * args.load / args.writes_per_second))
+            workers = worker_pids(proc.pid)
             peak_split: list[int] = []
             if args.rate:
                 peak, peak_acked = None, []
             else:
                 halfway = threading.Timer(args.peak_seconds / 2,
-                                          lambda: peak_split.extend(connection_split(port, worker_pids(proc.pid))))
+                                          lambda: peak_split.extend(connection_split(port, workers)))
                 halfway.start()
                 peak, peak_acked = closed_loop_peak(port, Mix(paths, key, args.write_every, "soak-peak"),
                                                     args.peak_seconds)
@@ -346,7 +349,6 @@ def main(argv: list[str] | None = None) -> int:
             peak_write_every = args.write_every
             if args.writes_per_second:  # again from the peak itself: the soak's writes come at the rate asked
                 args.write_every = max(1, round(rate / args.writes_per_second))
-            workers = worker_pids(proc.pid)
             memory_start = {pid: round(vm_rss_mb(pid), 1) for pid in workers}
             private_start = {pid: round(private_mb(pid), 1) for pid in workers}
             print(f"peak {peak or 0:.1f} req/s; soaking at {rate:.1f} req/s for {args.minutes:g} min "

@@ -35,10 +35,10 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 from whoosh.index import EmptyIndexError, LockError
 
+from index import processes
 from index.arrays import unique
 from index.article import Article
 from index.errors import Stale
-from index import processes
 from index.heap import Trimmer
 from index.store import merging, whoosh_io, writer
 from index.store.analyzed import analyse_article
