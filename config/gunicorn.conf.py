@@ -23,7 +23,9 @@ preload_app = False
 # asyncio workers: connections (request lines, headers, bodies) are read by an
 # event loop, so slow clients cost no thread; complete requests run the Flask
 # app in NEWSINDEX_THREADS threads per worker (service/serving.py says why).
-worker_class = "asgi"
+# service/worker.py is gunicorn's asyncio worker handing each new connection to the
+# worker holding fewest (keep-alive ties a connection to one worker for its life).
+worker_class = "service.worker.Worker"
 worker_connections = 1000
 
 # The app factory: every worker gets a fresh, fully configured app, which warms

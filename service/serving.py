@@ -5,8 +5,9 @@ gunicorn's sync workers four clients sending their headers a byte at a time
 left /healthz unanswered for 45 s; gthread workers hand a connection to a
 thread as soon as its first byte arrives, and the thread then waits for the
 rest, so as many slow clients as threads do the same.  Here gunicorn's asyncio
-worker (`worker_class = "asgi"`) reads every request line, header and body in
-its event loop, where a waiting connection costs a little memory and no thread;
+worker reads every request line, header and body in
+its event loop, where a waiting connection costs a little memory and no thread
+(service/worker.py: that worker, sharing new connections evenly between workers);
 only a complete request reaches the Flask app, which runs in a pool of
 NEWSINDEX_THREADS threads (a2wsgi's WSGIMiddleware).  So searches still run in
 threads of one process (the index's objects are shared and guard their caches

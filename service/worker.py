@@ -1,0 +1,153 @@
+"""The gunicorn worker: gunicorn's asyncio worker, each new connection going to the least-loaded worker.
+
+Every worker listens on one shared socket, and a keep-alive connection stays with
+the worker that accepted it.  asyncio accepts up to a hundred waiting connections
+each time the socket wakes a loop, so eight connections a client opened at once
+went 1/7 or 2/6 about as often as 4/4 (bench/RESULTS.md: that split decided a
+soak's tail), and one interpreter answered most of the load while the other idled.
+
+Here the workers keep their open connections in a small table they share (mapped
+by the arbiter before it forks them).  Woken by a waiting connection, a worker
+holding more than another live worker leaves it there for DEFER seconds, for the
+other to take, and takes it itself after DEFER_AT_MOST (the other may be stuck);
+otherwise it accepts one connection and lets the loop turn.  A single worker, or
+clients that open a connection per request, see no pause.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import mmap
+import os
+import select
+
+from gunicorn.workers.gasgi import ASGIWorker
+
+SLOTS = 256
+DEFER = 0.0005  # seconds a busier worker leaves a waiting connection to a less busy one
+DEFER_AT_MOST = 0.005  # then it takes it anyway
+
+
+class Ledger:
+    """Open connections per worker, in anonymous shared memory: (pid, connections) per slot."""
+
+    def __init__(self, slots: int = SLOTS):
+        self.slots = slots
+        self._table = memoryview(mmap.mmap(-1, slots * 16)).cast("q")
+
+    def claim(self, age: int, pid: int) -> int:
+        """A worker's slot, from its age (gunicorn numbers workers as it starts them)."""
+        slot = age % self.slots
+        self._table[2 * slot], self._table[2 * slot + 1] = pid, 0
+        return slot
+
+    def release(self, slot: int) -> None:
+        self._table[2 * slot] = self._table[2 * slot + 1] = 0
+
+    def record(self, slot: int, connections: int) -> None:
+        self._table[2 * slot + 1] = connections
+
+    def fewest_elsewhere(self, slot: int) -> int | None:
+        """The fewest connections any other live worker holds (None: no other worker)."""
+        fewest = None
+        for other in range(self.slots):
+            pid = self._table[2 * other]
+            if other == slot or not pid:
+                continue
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:  # killed without releasing its slot
+                self.release(other)
+                continue
+            except PermissionError:
+                pass
+            held = self._table[2 * other + 1]
+            fewest = held if fewest is None else min(fewest, held)
+        return fewest
+
+
+LEDGER = Ledger()  # made when gunicorn's arbiter imports this module, so every worker shares it
+
+
+class BalancingLoop(asyncio.SelectorEventLoop):
+    """An asyncio loop that accepts one connection at a time, and none while another worker holds fewer."""
+
+    def __init__(self, worker: Worker):
+        super().__init__()
+        self.worker = worker
+        self.accepting = 0  # accepted, not yet handed to the protocol (worker.nr_conns counts those)
+        self.deferred_since: float | None = None
+
+    def held(self) -> int:
+        return self.worker.nr_conns + self.accepting
+
+    def _accept_connection(self, protocol_factory, sock, sslcontext=None, server=None, backlog=100, *rest):
+        if self._defer():
+            self._remove_reader(sock.fileno())
+            self.call_later(DEFER, self._resume, (protocol_factory, sock, sslcontext, server, backlog, *rest))
+            return
+        self.deferred_since = None
+        super()._accept_connection(protocol_factory, sock, sslcontext, server, 1, *rest)
+
+    def _defer(self) -> bool:
+        fewest = LEDGER.fewest_elsewhere(self.worker.slot)
+        if fewest is None or self.held() <= fewest:
+            return False
+        now = self.time()
+        if self.deferred_since is None:
+            self.deferred_since = now
+        return now - self.deferred_since < DEFER_AT_MOST
+
+    def _resume(self, accept_args) -> None:
+        sock, server = accept_args[1], accept_args[3]
+        if sock.fileno() == -1 or (server is not None and not server.is_serving()):
+            return
+        if not select.select([sock], [], [], 0)[0]:
+            self.deferred_since = None  # another worker took it
+        self._add_reader(sock.fileno(), self._accept_connection, *accept_args)
+
+    def _accept_connection2(self, *args, **kwargs):
+        self.accepting += 1
+        self.worker.record()
+        return self._handed_over(super()._accept_connection2(*args, **kwargs))
+
+    async def _handed_over(self, accepting) -> None:
+        try:
+            await accepting
+        finally:
+            self.accepting -= 1
+            self.worker.record()
+
+
+class Worker(ASGIWorker):
+    """gunicorn's `asgi` worker on a BalancingLoop (config/gunicorn.conf.py names it)."""
+
+    slot: int | None = None  # claimed in the worker process, after the fork
+
+    @property
+    def nr_conns(self) -> int:
+        return self.__dict__.get("_open", 0)
+
+    @nr_conns.setter
+    def nr_conns(self, value: int) -> None:  # gunicorn's protocol counts its connections here
+        self.__dict__["_open"] = value
+        self.record()
+
+    def record(self) -> None:
+        if self.slot is None:
+            return
+        loop = self.loop
+        LEDGER.record(self.slot, self.nr_conns + (loop.accepting if isinstance(loop, BalancingLoop) else 0))
+
+    def init_process(self):
+        self.slot = LEDGER.claim(self.age, os.getpid())
+        super().init_process()
+
+    def _setup_event_loop(self):
+        self.loop = BalancingLoop(self)
+        asyncio.set_event_loop(self.loop)
+
+    def _cleanup(self):
+        if self.slot is not None:
+            LEDGER.release(self.slot)
+        super()._cleanup()
