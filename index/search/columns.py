@@ -246,11 +246,9 @@ def chosen_counts(snapshot, ordinals: np.ndarray, chosen: np.ndarray, pairs) -> 
         else:
             plus.append(values[mask[articles]])
     width = max([int(held[-1]) + 1 for held, _ in totals if len(held)] + [int(v.max()) + 1 for v in plus if len(v)] + [0])
-    counts = np.zeros(width, dtype=np.int64)
+    counts = np.bincount(np.concatenate(plus), minlength=width) if plus else np.zeros(width, dtype=np.int64)
     for held, total in totals:
         counts[held] += total
-    if plus:
-        counts += np.bincount(np.concatenate(plus), minlength=width)
     if minus:
         counts -= np.bincount(np.concatenate(minus), minlength=width)
     return counts

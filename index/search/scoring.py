@@ -107,16 +107,19 @@ def score(snapshot, units: list[Unit], fields: tuple[str, ...] = ARTICLE_FIELDS,
                 held[holders] += weights[number]
         if prune and within is None and step + 1 < len(order) and math.isfinite(remaining):
             within = _survivors(scorer, totals, exact_top, remaining + extra)
+    # In place where the arrays are ours (each is one float per document: 4 MB at a million passages).
     if not coord_on:
         coord = None
     elif held is not None:
-        coord = (held / (sum(weights) or 1.0)) ** params.coord
+        held /= sum(weights) or 1.0
+        coord = np.power(held, params.coord, out=held)
     else:
-        coord = (hits / len(asked)) ** params.coord
+        coord = hits / len(asked)
+        coord **= params.coord
     if params.proximity > 0 and not partial:
         pool = scorer.candidates_at if candidates is not None else np.arange(scorer.size)
         add_proximity(scorer, units, totals, coord, pool, exact_top)
-    final = totals * coord if coord is not None else totals
+    final = np.multiply(totals, coord, out=totals) if coord is not None else totals
     floor = -math.inf
     if exact_top is not None and candidates is not None and exact_top < len(candidates):
         pool = scorer.candidates_at
