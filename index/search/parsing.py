@@ -75,7 +75,14 @@ def words_only(text: str, every_word: bool = False) -> Q.Query | None:
             term.startchar, term.endchar = found.start(), found.end()
             fields.append(term)
         groups.append(Q.Or(fields))
-    return (Q.And if every_word else Q.Or)(groups).normalize() if groups else None
+    if not groups:
+        return None
+    if every_word:
+        return Q.And(groups).normalize()
+    # The words' Or flattened, a repeated term once, as normalize() makes it, without the deep copy
+    # of every term it takes to flatten (88 us, half of a date-filtered search at Reuters 1x).
+    terms = list(dict.fromkeys(term for group in groups for term in group.subqueries))
+    return Q.Or(terms) if len(terms) > 1 else terms[0]
 
 
 @cache
