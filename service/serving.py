@@ -7,7 +7,7 @@ thread as soon as its first byte arrives, and the thread then waits for the
 rest, so as many slow clients as threads do the same.  Here gunicorn's asyncio
 worker reads every request line, header and body in
 its event loop, where a waiting connection costs a little memory and no thread
-(service/worker.py: that worker, sharing new connections evenly between workers);
+(service/worker.py: that worker, sharing connections evenly between workers);
 only a complete request reaches the Flask app, which runs in a pool of
 NEWSINDEX_THREADS threads (a2wsgi's WSGIMiddleware).  So searches still run in
 threads of one process (the index's objects are shared and guard their caches
@@ -32,6 +32,7 @@ import time
 from a2wsgi import WSGIMiddleware
 
 from config.settings import Settings
+from service.worker import Rebalance
 
 BODY_TIMEOUT = 60.0  # seconds a client may take to send a body, all of it
 SWITCH_INTERVAL = 0.001
@@ -113,6 +114,6 @@ def create_asgi_app(settings: Settings | None = None):
     if settings.warm:
         from service import archive
         archive.warm_in_background(flask_app)
-    app = BufferedBody(WSGIMiddleware(flask_app, workers=settings.threads), settings.max_bulk_bytes)
+    app = Rebalance(BufferedBody(WSGIMiddleware(flask_app, workers=settings.threads), settings.max_bulk_bytes))
     app.flask_app = flask_app
     return app

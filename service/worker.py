@@ -12,6 +12,13 @@ holding more than another live worker leaves it there for DEFER seconds, for the
 other to take, and takes it itself after DEFER_AT_MOST (the other may be stuck);
 otherwise it accepts one connection and lets the loop turn.  A single worker, or
 clients that open a connection per request, see no pause.
+
+Connections that stay open keep a skew they were given: after a worker is
+restarted its clients reconnect to the others, and a pool of keep-alive
+connections (a proxy's, a newsroom tool's) then stays there.  So a worker holding
+two or more connections above another's answers one request at a time, at most
+every SHED_EVERY seconds, with `Connection: close` (`Rebalance`): the client
+reconnects, and the connection goes to the worker holding fewer.
 """
 
 from __future__ import annotations
@@ -20,12 +27,14 @@ import asyncio
 import mmap
 import os
 import select
+import time
 
 from gunicorn.workers.gasgi import ASGIWorker
 
 SLOTS = 256
 DEFER = 0.0005  # seconds a busier worker leaves a waiting connection to a less busy one
 DEFER_AT_MOST = 0.005  # then it takes it anyway
+SHED_EVERY = 0.1  # seconds between two connections a crowded worker asks its clients to close
 
 
 class Ledger:
@@ -67,6 +76,7 @@ class Ledger:
 
 
 LEDGER = Ledger()  # made when gunicorn's arbiter imports this module, so every worker shares it
+CURRENT: Worker | None = None  # this process's worker, once forked (None outside gunicorn)
 
 
 class BalancingLoop(asyncio.SelectorEventLoop):
@@ -140,8 +150,15 @@ class Worker(ASGIWorker):
         LEDGER.record(self.slot, self.nr_conns + (loop.accepting if isinstance(loop, BalancingLoop) else 0))
 
     def init_process(self):
+        global CURRENT
         self.slot = LEDGER.claim(self.age, os.getpid())
+        CURRENT = self
         super().init_process()
+
+    def crowded(self) -> bool:
+        """True when this worker holds two connections or more above another live worker."""
+        fewest = LEDGER.fewest_elsewhere(self.slot)
+        return fewest is not None and isinstance(self.loop, BalancingLoop) and self.loop.held() > fewest + 1
 
     def _setup_event_loop(self):
         self.loop = BalancingLoop(self)
@@ -151,3 +168,32 @@ class Worker(ASGIWorker):
         if self.slot is not None:
             LEDGER.release(self.slot)
         super()._cleanup()
+
+
+class Rebalance:
+    """ASGI middleware: a response from a crowded worker (see the module docstring) closes its connection."""
+
+    def __init__(self, app):
+        self.app = app
+        self.last_shed = 0.0
+
+    async def __call__(self, scope, receive, send):
+        worker = CURRENT
+        if scope["type"] != "http" or worker is None:
+            return await self.app(scope, receive, send)
+
+        async def send_closing(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                if all(name.lower() != b"connection" for name, _ in headers) and self._shed(worker):
+                    message = {**message, "headers": [*headers, (b"connection", b"close")]}
+            await send(message)
+
+        return await self.app(scope, receive, send_closing)
+
+    def _shed(self, worker: Worker) -> bool:
+        now = time.monotonic()
+        if now - self.last_shed < SHED_EVERY or not worker.crowded():
+            return False
+        self.last_shed = now
+        return True

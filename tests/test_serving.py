@@ -12,9 +12,11 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -130,14 +132,19 @@ def test_a_key_in_the_url_never_reaches_the_access_log(server):
 
 
 def holders(port: int) -> list[int]:
-    """How many established server-side connections on `port` each process holds (Linux /proc)."""
+    """How many established server-side connections on `port` each process holds, fewest first."""
+    return sorted(holding(port).values())
+
+
+def holding(port: int) -> dict[int, int]:
+    """{pid: established server-side connections on `port`} (Linux /proc)."""
     inodes = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         for row in open(table).read().splitlines()[1:]:
             fields = row.split()
             if fields[3] == "01" and int(fields[1].rsplit(":", 1)[1], 16) == port:
                 inodes.add(f"socket:[{fields[9]}]")
-    held = []
+    held = {}
     for proc in os.scandir("/proc"):
         if not proc.name.isdigit():
             continue
@@ -146,8 +153,8 @@ def holders(port: int) -> list[int]:
         except OSError:
             continue
         if count:
-            held.append(count)
-    return sorted(held)
+            held[int(proc.name)] = count
+    return held
 
 
 def test_connections_opened_at_once_are_shared_by_the_workers(server):
@@ -167,3 +174,47 @@ def test_connections_opened_at_once_are_shared_by_the_workers(server):
             conn.close()
         assert len(split) == 2 and split[0] >= 3, split
         time.sleep(0.3)
+
+
+def test_keep_alive_clients_are_shared_again_after_a_worker_is_killed(server):
+    """Eight clients keep their connections and search; one worker is killed.  Its clients reconnect to
+    the survivor (the new worker is still starting); the crowded survivor then asks one client at a
+    time to reconnect (Connection: close), until both workers hold about half."""
+    port, _, _ = server
+    stop, answered = threading.Event(), []
+
+    def client(n: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        while not stop.is_set():
+            try:
+                conn.request("GET", f"/api/v1/search?q=ceasefire+{n}")
+                response = conn.getresponse()
+                response.read()
+                answered.append(response.status)
+                if response.will_close:
+                    conn.close()
+            except (OSError, http.client.HTTPException):  # the killed worker's connections
+                conn.close()
+            time.sleep(0.01)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while len(holding(port)) < 2 or sum(holding(port).values()) < 8:
+            assert time.monotonic() < deadline, holding(port)
+            time.sleep(0.1)
+        os.kill(max(holding(port).items(), key=lambda item: item[1])[0], signal.SIGKILL)
+        deadline, split = time.monotonic() + 60, []
+        while time.monotonic() < deadline:
+            split = holders(port)
+            if len(split) == 2 and sum(split) == 8 and split[0] >= 3:
+                break
+            time.sleep(0.2)
+        assert len(split) == 2 and split[0] >= 3, split
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    assert answered.count(200) > 100
