@@ -413,7 +413,8 @@ def main(argv: list[str] | None = None) -> int:
           f"max {out['worker_private_mb_max']}")
     print(f"segments in the index every 30 s: {out['segments_over_time']} (most {out['segments_max']})")
     print(f"client connections per worker: halfway through the peak {peak_split}, from 10 s into the soak every 60 s "
-          f"{out['connections_per_worker_soak']} (the memory sampler's own when open: gunicorn's 5 s keep-alive closes it between samples)")
+          f"{out['connections_per_worker_soak']} (the memory sampler's own when open: gunicorn's 5 s keep-alive "
+          "closes it between samples)")
     if args.json:
         print(json.dumps(out))
     return 0 if not result["errors"] and not missing else 1
