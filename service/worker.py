@@ -112,7 +112,9 @@ class BalancingLoop(asyncio.SelectorEventLoop):
         sock, server = accept_args[1], accept_args[3]
         if sock.fileno() == -1 or (server is not None and not server.is_serving()):
             return
-        if not select.select([sock], [], [], 0)[0]:
+        waiting = select.poll()
+        waiting.register(sock, select.POLLIN)
+        if not waiting.poll(0):
             self.deferred_since = None  # another worker took it
         self._add_reader(sock.fileno(), self._accept_connection, *accept_args)
 
