@@ -1,4 +1,4 @@
-"""The gunicorn worker: gunicorn's asyncio worker, each new connection going to the least-loaded worker.
+"""The gunicorn worker: gunicorn's asyncio worker, each new connection going to the worker holding fewest.
 
 Every worker listens on one shared socket, and a keep-alive connection stays with
 the worker that accepted it.  asyncio accepts up to a hundred waiting connections
@@ -10,8 +10,9 @@ Here the workers keep their open connections in a small table they share (mapped
 by the arbiter before it forks them).  Woken by a waiting connection, a worker
 holding more than another live worker leaves it there for DEFER seconds, for the
 other to take, and takes it itself after DEFER_AT_MOST (the other may be stuck);
-otherwise it accepts one connection and lets the loop turn.  A single worker, or
-clients that open a connection per request, see no pause.
+otherwise it accepts one connection and lets the loop turn.  A single worker never
+pauses, and clients that open a connection per request rarely meet a pause (the
+workers then hold about as many each).
 
 Connections that stay open keep a skew they were given: after a worker is
 restarted its clients reconnect to the others, and a pool of keep-alive
