@@ -92,6 +92,11 @@ class BalancingLoop(asyncio.SelectorEventLoop):
     def held(self) -> int:
         return self.worker.nr_conns + self.accepting
 
+    def excess(self) -> int | None:
+        """Connections this worker holds above the live worker holding fewest (None: no other worker)."""
+        fewest = LEDGER.fewest_elsewhere(self.worker.slot)
+        return None if fewest is None else self.held() - fewest
+
     def _accept_connection(self, protocol_factory, sock, sslcontext=None, server=None, backlog=100, *rest):
         if self._defer():
             self._remove_reader(sock.fileno())
@@ -101,8 +106,7 @@ class BalancingLoop(asyncio.SelectorEventLoop):
         super()._accept_connection(protocol_factory, sock, sslcontext, server, 1, *rest)
 
     def _defer(self) -> bool:
-        fewest = LEDGER.fewest_elsewhere(self.worker.slot)
-        if fewest is None or self.held() <= fewest:
+        if (self.excess() or 0) <= 0:
             return False
         now = self.time()
         if self.deferred_since is None:
@@ -147,10 +151,8 @@ class Worker(ASGIWorker):
         self.record()
 
     def record(self) -> None:
-        if self.slot is None:
-            return
-        loop = self.loop
-        LEDGER.record(self.slot, self.nr_conns + (loop.accepting if isinstance(loop, BalancingLoop) else 0))
+        if self.slot is not None:
+            LEDGER.record(self.slot, self.loop.held() if isinstance(self.loop, BalancingLoop) else self.nr_conns)
 
     def init_process(self):
         global CURRENT
@@ -160,8 +162,7 @@ class Worker(ASGIWorker):
 
     def crowded(self) -> bool:
         """True when this worker holds two connections or more above another live worker."""
-        fewest = LEDGER.fewest_elsewhere(self.slot)
-        return fewest is not None and isinstance(self.loop, BalancingLoop) and self.loop.held() > fewest + 1
+        return isinstance(self.loop, BalancingLoop) and (self.loop.excess() or 0) > 1
 
     def _setup_event_loop(self):
         self.loop = BalancingLoop(self)
