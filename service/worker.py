@@ -29,6 +29,7 @@ import mmap
 import os
 import select
 import time
+from pathlib import Path
 
 from gunicorn.workers.gasgi import ASGIWorker
 
@@ -201,3 +202,28 @@ class Rebalance:
             return False
         self.last_shed = now
         return True
+
+
+def connections_held(port: int, pids=None) -> dict[int, int]:
+    """{pid: established connections it holds on local `port`}, as the kernel sees them (Linux /proc),
+    for `pids` or every process: how the workers share their clients, measured from outside
+    (bench/soak.py, the serving tests)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if fields[3] == "01" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # 01: established
+                inodes.add(f"socket:[{fields[9]}]")
+    held = {}
+    for pid in pids if pids is not None else (int(p.name) for p in os.scandir("/proc") if p.name.isdigit()):
+        try:
+            count = sum(os.readlink(fd.path) in inodes for fd in os.scandir(f"/proc/{pid}/fd"))
+        except OSError:  # gone, or not ours to read
+            continue
+        if count:
+            held[pid] = count
+    return held

@@ -23,6 +23,7 @@ import pytest
 
 from conftest import ROOT
 from service import auth
+from service.worker import connections_held
 
 pytestmark = pytest.mark.e2e
 
@@ -133,28 +134,7 @@ def test_a_key_in_the_url_never_reaches_the_access_log(server):
 
 def holders(port: int) -> list[int]:
     """How many established server-side connections on `port` each process holds, fewest first."""
-    return sorted(holding(port).values())
-
-
-def holding(port: int) -> dict[int, int]:
-    """{pid: established server-side connections on `port`} (Linux /proc)."""
-    inodes = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for row in open(table).read().splitlines()[1:]:
-            fields = row.split()
-            if fields[3] == "01" and int(fields[1].rsplit(":", 1)[1], 16) == port:
-                inodes.add(f"socket:[{fields[9]}]")
-    held = {}
-    for proc in os.scandir("/proc"):
-        if not proc.name.isdigit():
-            continue
-        try:
-            count = sum(os.readlink(fd.path) in inodes for fd in os.scandir(proc.path + "/fd"))
-        except OSError:
-            continue
-        if count:
-            held[int(proc.name)] = count
-    return held
+    return sorted(connections_held(port).values())
 
 
 def test_connections_opened_at_once_are_shared_by_the_workers(server):
@@ -211,11 +191,12 @@ def test_keep_alive_clients_are_shared_again_after_a_worker_is_killed(server):
     for thread in threads:
         thread.start()
     try:
-        deadline = time.monotonic() + 30
-        while len(holding(port)) < 2 or sum(holding(port).values()) < 8:
-            assert time.monotonic() < deadline, holding(port)
+        deadline, held = time.monotonic() + 30, connections_held(port)
+        while len(held) < 2 or sum(held.values()) < 8:
+            assert time.monotonic() < deadline, held
             time.sleep(0.1)
-        os.kill(max(holding(port).items(), key=lambda item: item[1])[0], signal.SIGKILL)
+            held = connections_held(port)
+        os.kill(max(held.items(), key=lambda item: item[1])[0], signal.SIGKILL)
         deadline, split = time.monotonic() + 60, []
         while time.monotonic() < deadline:
             split = holders(port)
