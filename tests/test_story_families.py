@@ -45,6 +45,7 @@ def test_a_story_with_more_versions_than_the_exact_top_still_collapses_exactly(t
     depths = []
     scored = run._score
     monkeypatch.setattr(run, "_score", lambda *args: depths.append(args[5]) or scored(*args))
+    monkeypatch.setattr(run, "versions_per_story", lambda snapshot: 1)  # the first exact top as shallow as can be
     with Index.open(settings.index_dir, create=True, settings=settings) as index:
         versions = [{"id": f"v{n}", "title": "KUWAIT SAYS OPEC OUTPUT BELOW CEILING",
                      "body": STORY + f" Update {n}." + " Output below the ceiling." * (n % 3),
@@ -72,3 +73,40 @@ def test_a_story_with_more_versions_than_the_exact_top_still_collapses_exactly(t
             assert pages[0].hits[0].versions == 12
             if backend == "whoosh":  # a page ranked deeper than its first exact top, but not everything
                 assert any(b == a * run.DEEPER for a, b in zip(depths, depths[1:]) if a and b), depths
+
+
+def test_an_archive_of_many_versions_ranks_a_page_of_stories_in_one_pass(tmp_path, backend, monkeypatch):
+    """Every story on file six times (15 stories): the exact ranking starts deep enough for a page of stories
+    (articles per story, measured on the archive), instead of ranking once and then again deeper."""
+    import random
+
+    from index.search import run
+    from index.search.collapse import versions_per_story
+
+    settings = make_settings(tmp_path / "index", entities=False)
+    depths = []
+    scored = run._score
+    monkeypatch.setattr(run, "_score", lambda *args: depths.append(args[5]) or scored(*args))
+    rng = random.Random(5)
+    vocabulary = ["tariff", "harvest", "refinery", "merger", "dividend", "strike", "tanker", "bond", "quota",
+                  "shipment", "subsidy", "auction", "copper", "freight", "deficit", "pension", "reactor"]
+    records = []
+    for story in range(15):
+        body = (f"Kuwait said OPEC output story {story} " + " ".join(rng.choices(vocabulary, k=40)) + ".")
+        records += [{"id": f"s{story}v{copy}", "title": f"OPEC OUTPUT STORY {story}", "body": body,
+                     "date": f"1987-03-{story + 1:02d}T{copy + 1:02d}:00:00"} for copy in range(6)]
+    with Index.open(settings.index_dir, create=True, settings=settings) as index:
+        index.ingest([article_from_record(r, index.outlets) for r in records])
+        assert len({index.get(r["id"]).family for r in records}) == 15
+        every = index.search(SearchRequest(q="kuwait opec output", collapse=False, per_page=100, mode="lexical"))
+        families, expected = set(), []
+        for hit in every.hits:
+            if hit.family not in families:
+                families.add(hit.family)
+                expected.append(hit.id)
+        depths.clear()
+        page = index.search(SearchRequest(q="kuwait opec output", per_page=5, mode="lexical"))
+        assert [h.id for h in page.hits] == expected[:5] and all(h.versions == 6 for h in page.hits)
+        if backend == "whoosh":
+            assert versions_per_story(index.backend.store.snapshot()) == 6
+            assert depths == [5 * (run.COLLAPSE_DEPTH + 6 - 1)]

@@ -52,6 +52,20 @@ def collapsed_top(family: np.ndarray, found: np.ndarray, better: np.ndarray, sta
     return page, sizes, total
 
 
+def versions_per_story(snapshot) -> int:
+    """Articles per story in this archive, rounded (an article without a family is a story of one).
+
+    How much deeper than a page the exact ranking must go for the page to hold that many
+    stories: where every story is on file ten times, the best forty articles are four stories.
+    Made once per snapshot."""
+    def build() -> int:
+        family = family_column(snapshot)
+        shared = family[family >= 0]
+        stories = len(family) - len(shared) + (int(np.count_nonzero(np.bincount(shared))) if len(shared) else 0)
+        return max(1, round(len(family) / stories)) if stories else 1
+    return snapshot.derived(("versions_per_story",), build)
+
+
 def family_name(snapshot, ordinal: int) -> str | None:
     number = int(family_column(snapshot)[ordinal])
     return FAMILIES.names[number] if number >= 0 else None

@@ -21,7 +21,7 @@ from whoosh.util.times import datetime_to_long
 
 from index.arrays import union
 from index.query import RECENCY_HALF_LIFE_DAYS, FacetValue, SearchRequest, SearchResult
-from index.search.collapse import collapsed_top, family_name
+from index.search.collapse import collapsed_top, family_name, versions_per_story
 from index.search.catalog_keeper import exact_catalog
 from index.search.columns import family_column, family_mask, pair_mask, tag_counts
 from index.search.expand import Limits
@@ -101,7 +101,7 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
         if words:
             expanded.append({"term": request.q, "to": words, "via": "feedback"})
     if plan.units:  # exact only as deep as the page (a few more when stories collapse); by date, no ranking
-        exact = stop * COLLAPSE_DEPTH if request.collapse else stop
+        exact = stop * (COLLAPSE_DEPTH + versions_per_story(snapshot) - 1) if request.collapse else stop
         exact = max(exact, ctx.hybrid.depth) if hybrid else exact
         exact = None if request.recency > 0 else exact  # the boost reorders: every score exact
         scored = _score(snapshot, units, ctx, request, found, exact if sort == "relevance" else 1, deadline)
@@ -146,7 +146,7 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
     )
 
 
-COLLAPSE_DEPTH = 4  # with stories collapsed, the exact top is this many times the page's depth
+COLLAPSE_DEPTH = 4  # with stories collapsed, the exact top is this many times the page's depth (and its stories' versions)
 DEEPER = 8  # and when the page's stories have more versions than that, this many times deeper again
 
 
