@@ -20,7 +20,7 @@ from index.search.positions import phrase_counts
 from index.search.scoring import PASSAGE_FIELDS, Params, score
 from index.store.schema import ENTITY_FIELDS
 from index.text.analysis import fold
-from index.text.highlight import highlight
+from index.text.highlight import highlight, looked_up
 
 
 def passages_of(snapshot, ordinals: list[int]) -> np.ndarray:
@@ -35,7 +35,7 @@ def passages_of(snapshot, ordinals: list[int]) -> np.ndarray:
 
 
 def best_passages(snapshot, plan: QueryPlan, ordinals: list[int], per_article: int, params: Params) -> dict:
-    """article ordinal -> [(position, score)] of its best-scoring passages, best first."""
+    """article ordinal -> [(position, score, passage ordinal)] of its best-scoring passages, best first."""
     if not ordinals or per_article < 1 or not plan.units:
         return {}
     candidates = passages_of(snapshot, ordinals)
@@ -49,30 +49,47 @@ def best_passages(snapshot, plan: QueryPlan, ordinals: list[int], per_article: i
         owner = int(part.data["passage_article"][local]) + int(snapshot.article_base[i])
         bucket = best.setdefault(owner, [])
         if len(bucket) < per_article:
-            bucket.append((int(part.data["passage_position"][local]), value))
+            bucket.append((int(part.data["passage_position"][local]), value, int(passage)))
     return best
 
 
-def make_hit(snapshot, ordinal: int, score: float | None, passages: list, plan: QueryPlan | None,
-             catalog) -> tuple[Hit, Article]:
+class Marks:
+    """Highlighting for one page of results: where the query's words are in the page's titles and shown
+    passages, read from the segments once for the whole page (`Snapshot.occurrences`), then marked."""
+
+    def __init__(self, snapshot, plan: QueryPlan | None, ordinals: list[int], best: dict):
+        self.terms, self.marks = (plan.highlight, plan.marks()) if plan is not None else (set(), {})
+        words = looked_up(self.terms, **self.marks)
+        passages = [passage for bucket in best.values() for _, _, passage in bucket]
+        self.titles = snapshot.occurrences("title", ordinals, words) if words else {}
+        self.texts = snapshot.occurrences("text", passages, words) if words else {}
+
+    def title(self, ordinal: int, text: str) -> str:
+        return highlight(text, self.terms, occurrences=self.titles.get(ordinal), **self.marks)
+
+    def passage(self, ordinal: int | None, text: str) -> str:
+        return highlight(text, self.terms, occurrences=self.texts.get(ordinal), **self.marks)
+
+
+def make_hit(snapshot, ordinal: int, score: float | None, passages: list, marks: Marks, catalog
+             ) -> tuple[Hit, Article]:
     """One result: the stored article, its best passages marked, its entities as the archive names them."""
     article = Article.from_dict(json.loads(snapshot.stored(ordinal)["data"]))
-    terms, marks = (plan.highlight, plan.marks()) if plan is not None else (set(), {})
     text_of = {p.position: p.text for p in article.passages}
-    shown = [(position, text_of.get(position, ""), value) for position, value in passages]
+    shown = [(position, text_of.get(position, ""), value, passage) for position, value, passage in passages]
     if not shown and article.passages:
-        shown = [(article.passages[0].position, article.passages[0].text, None)]
+        shown = [(article.passages[0].position, article.passages[0].text, None, None)]
     entities: dict[str, list[str]] = {t: [] for t in ENTITY_FIELDS}
     for entity in article.entities:
         kind, name = catalog.type_and_name(entity)
         if name not in entities[kind]:
             entities[kind].append(name)
     hit = Hit(
-        id=article.id, title=article.title, title_html=highlight(article.title, terms, **marks),
+        id=article.id, title=article.title, title_html=marks.title(ordinal, article.title),
         source=article.source, published=article.published, url=article.url, byline=article.byline,
         score=round(score, 4) if score is not None else None,
-        passages=[PassageHit(position=p, html=highlight(text, terms, **marks), text=text,
-                             score=round(s, 4) if s is not None else None) for p, text, s in shown],
+        passages=[PassageHit(position=p, html=marks.passage(passage, text), text=text,
+                             score=round(s, 4) if s is not None else None) for p, text, s, passage in shown],
         entities=entities,
     )
     return hit, article

@@ -28,7 +28,7 @@ from index.search.expand import Limits
 from index.search.facets import (chosen_mask, date_histogram, entity_counts, entity_facets, facet_counts,
                                  plain_facets)
 from index.search.matching import Deadline, filter_mask, matching, term_mask
-from index.search.passages import best_passages, describe_match, make_hit
+from index.search.passages import Marks, best_passages, describe_match, make_hit
 from index.search.parsing import parse
 from index.search.plan import make_plan
 from index.search.scoring import DEFAULT, Params, Scored, score
@@ -128,9 +128,10 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
         page, versions, paged = _page(snapshot, pool, sort, scored, request)
     best = best_passages(snapshot, plan, [o for o, _ in page], request.passages, ctx.params) if plan.units else {}
     hits = []
+    marks = Marks(snapshot, plan if plan.tree is not None else None, [o for o, _ in page], best)
     for (ordinal, value), count in zip(page, versions):
         hit, article = make_hit(snapshot, ordinal, value if scored is not None and sort == "relevance" else None,
-                                best.get(ordinal, []), plan if plan.tree is not None else None, ctx.catalog)
+                                best.get(ordinal, []), marks, ctx.catalog)
         hit.matched = describe_match(snapshot, ordinal, plan.units, hit) if scored is not None else []
         hit.family, hit.versions = family_name(snapshot, ordinal), count
         hit.tags = dict(getattr(article, "tags", None) or {})

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from index.article import Article
-from index.text.analysis import keyword_analyzer, spelled_tokens
+from index.text.analysis import keyword_analyzer, spelled_token_spans, spelled_tokens
 
 _KEYWORDS = keyword_analyzer()
 
@@ -38,15 +38,23 @@ class ArticleTokens:
     passages: list[list[tuple[str, int, str]]]
     source_text: list[tuple[str, int, str]]
     byline: list[tuple[str, int, str]]
+    # (startchar, endchar) of each token of the title and of each passage, in the same order:
+    # highlighting reads them from the segment instead of analysing the text again
+    title_chars: list[tuple[int, int]] | None = None
+    passage_chars: list[list[tuple[int, int]]] | None = None
 
 
 def analyse_article(article: Article) -> ArticleTokens:
-    passages, body, start = [], [], 0
+    passages, chars, body, start = [], [], [], 0
     for passage in article.passages:
-        tokens = analyse(passage.text)
+        spans = spelled_token_spans(passage.text) if passage.text else []
+        tokens = [(term, pos, spelt) for term, pos, spelt, _, _ in spans]
         passages.append(tokens)
+        chars.append([(a, b) for _, _, _, a, b in spans])
         body.extend((term, pos + start, spelt) for term, pos, spelt in tokens)
         if tokens:  # the next passage starts after this one's last position (two terms may share one)
             start += max(pos for _, pos, _ in tokens) + 1
-    return ArticleTokens(title=analyse(article.title), body=body, passages=passages,
-                         source_text=analyse_names(article.source or ""), byline=analyse_names(article.byline or ""))
+    title = spelled_token_spans(article.title) if article.title else []
+    return ArticleTokens(title=[(term, pos, spelt) for term, pos, spelt, _, _ in title], body=body, passages=passages,
+                         source_text=analyse_names(article.source or ""), byline=analyse_names(article.byline or ""),
+                         title_chars=[(a, b) for _, _, _, a, b in title], passage_chars=chars)

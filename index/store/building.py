@@ -50,6 +50,7 @@ FORMAT = 7  # bump when the layout below changes: older segments are rebuilt fro
 ARTICLE_FIELDS = ("title", "body", "source_text", "byline")
 PASSAGE_FIELDS = ("text",)
 TEXT_FIELDS = ARTICLE_FIELDS + PASSAGE_FIELDS
+HIGHLIGHTED_FIELDS = ("title", "text")  # their occurrences keep their characters (`.start`, `.end`)
 ENTITY_TYPES = ("person", "org", "place")
 DIM = 384  # the width of a passage vector (index/text/embeddings.py)
 BLOCK = 128
@@ -71,14 +72,21 @@ class _Field:
     positions: list[int] = field(default_factory=list)
     spellings: list[str] = field(default_factory=list)
     lengths: list[int] = field(default_factory=list)
+    chars: list[tuple[int, int]] | None = None  # (startchar, endchar) of each token: titles and passages
 
-    def add(self, ordinal: int, tokens: list[tuple[str, int, str]]) -> None:
+    def add(self, ordinal: int, tokens: list[tuple[str, int, str]], chars: list[tuple[int, int]] | None = None
+            ) -> None:
         self.lengths.append(len(tokens))
         for term, pos, spelt in tokens:
             self.terms.append(term)
             self.ordinals.append(ordinal)
             self.positions.append(pos)
             self.spellings.append(spelt)
+        if self.chars is not None:
+            if chars is None:  # tokens without characters: the field keeps none
+                self.chars = None
+            else:
+                self.chars.extend(chars)
 
 
 @dataclass
@@ -100,7 +108,8 @@ class SegmentBuilder:
     embedded: list[bool] = field(default_factory=list)
     codes: list[np.ndarray] = field(default_factory=list)  # per article: (its passages, DIM) int8
     scales: list[np.ndarray] = field(default_factory=list)  # per article: (its passages,) float32, 0 = none
-    fields: dict[str, _Field] = field(default_factory=lambda: {f: _Field() for f in TEXT_FIELDS})
+    fields: dict[str, _Field] = field(default_factory=lambda: {
+        f: _Field(chars=[] if f in HIGHLIGHTED_FIELDS else None) for f in TEXT_FIELDS})
 
     def add(self, article: Article, tokens: ArticleTokens) -> None:
         """One article and its passages, in the order the articles were handed to Whoosh."""
@@ -111,7 +120,7 @@ class SegmentBuilder:
         self.sources.append(article.source or None)
         self.families.append(getattr(article, "family", None))
         for name in ARTICLE_FIELDS:
-            self.fields[name].add(ordinal, getattr(tokens, name))
+            self.fields[name].add(ordinal, getattr(tokens, name), tokens.title_chars if name == "title" else None)
         for entity in article.entities:
             self.entity_pairs.append((ordinal, entity.key, ENTITY_TYPES.index(entity.type)))
             self.forms.setdefault(entity.key, Counter())[entity.name] += 1
@@ -124,8 +133,8 @@ class SegmentBuilder:
         self.embedded.append(bool(len(scales) == 0 or scales.all()))
         self.codes.append(codes)
         self.scales.append(scales)
-        for passage, passage_tokens in zip(article.passages, tokens.passages):
-            self.fields["text"].add(len(self.passage_article), passage_tokens)
+        for passage, passage_tokens, chars in zip(article.passages, tokens.passages, tokens.passage_chars):
+            self.fields["text"].add(len(self.passage_article), passage_tokens, chars)
             self.passage_article.append(ordinal)
             self.passage_position.append(passage.position)
 
@@ -168,9 +177,10 @@ class SegmentBuilder:
                                 count=len(collected.terms))
             spellings = np.fromiter((number.get(t, -1) for t in collected.spellings), dtype=np.int64,
                                     count=len(collected.spellings))
+            chars = np.asarray(collected.chars, dtype=np.int64).reshape(-1, 2) if collected.chars is not None else None
             arrays.update(postings(name, terms, np.asarray(collected.ordinals, dtype=np.int64),
                                    np.asarray(collected.positions, dtype=np.int64), len(vocab),
-                                   np.asarray(collected.lengths, dtype=np.int64), spellings))
+                                   np.asarray(collected.lengths, dtype=np.int64), spellings, chars))
         meta["ids"] = self.ids
         return arrays, meta
 
@@ -209,8 +219,9 @@ def _width(vocab: list[str]) -> int:
 
 
 def postings(name: str, terms: np.ndarray, ordinals: np.ndarray, positions: np.ndarray, vocab_size: int,
-             lengths: np.ndarray, spellings: np.ndarray) -> dict[str, np.ndarray]:
-    """One field's CSR arrays from its token occurrences (term number, ordinal, position, spelling number).
+             lengths: np.ndarray, spellings: np.ndarray, chars: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """One field's CSR arrays from its token occurrences (term number, ordinal, position, spelling number,
+    and for highlighted fields (startchar, endchar)).
 
     Occurrences with term -1 (left out of the vocabulary) are dropped; `lengths`
     are the field's token counts per ordinal.
@@ -219,6 +230,7 @@ def postings(name: str, terms: np.ndarray, ordinals: np.ndarray, positions: np.n
     terms, ordinals, positions, spellings = terms[keep], ordinals[keep], positions[keep], spellings[keep]
     order = np.lexsort((positions, ordinals, terms))
     terms, ordinals, positions, spellings = terms[order], ordinals[order], positions[order], spellings[order]
+    offsets = char_arrays(name, chars[keep][order]) if chars is not None else {}
     first = np.ones(len(terms), dtype=bool)
     first[1:] = (terms[1:] != terms[:-1]) | (ordinals[1:] != ordinals[:-1])
     starts = np.flatnonzero(first)
@@ -242,7 +254,15 @@ def postings(name: str, terms: np.ndarray, ordinals: np.ndarray, positions: np.n
         f"{name}.lengths": lengths.astype(np.int32),  # exact; segment.py quantises as Whoosh does
         f"{name}.block_maxtf": block_maxtf,
         f"{name}.block_minlen": block_minlen,
+        **offsets,
     }
+
+
+def char_arrays(name: str, chars: np.ndarray) -> dict[str, np.ndarray]:
+    """`{name}.start` and `{name}.end`: each occurrence's characters in its text, in the order of `.pos`."""
+    wide = len(chars) and chars.max() >= np.iinfo(np.uint16).max
+    kind = np.uint32 if wide else np.uint16
+    return {f"{name}.start": chars[:, 0].astype(kind), f"{name}.end": chars[:, 1].astype(kind)}
 
 
 def block_bounds(term_off: np.ndarray, tfs: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

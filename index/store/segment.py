@@ -162,6 +162,9 @@ class SegmentData:
     def __getitem__(self, name: str) -> np.ndarray:
         return self._arrays[name]
 
+    def __contains__(self, name: str) -> bool:
+        return name in self._arrays
+
     # -- vocabulary -----------------------------------------------------------
 
     @cached_property
@@ -174,6 +177,18 @@ class SegmentData:
         vocab = self.vocab
         at = int(np.searchsorted(vocab, key))
         return at if at < len(vocab) and vocab[at] == key else -1
+
+    def lookup_all(self, terms: list[str]) -> list[int]:
+        """`lookup` of several terms at once."""
+        if not terms:
+            return []
+        if len(terms) == 1 or not len(self.vocab):
+            return [self.lookup(t) for t in terms]
+        encoded = [t.encode("utf-8") for t in terms]
+        keys = np.asarray(encoded, dtype=self.vocab.dtype)  # longer ones are cut short: never found, below
+        at = np.minimum(np.searchsorted(self.vocab, keys), len(self.vocab) - 1)
+        known = (self.vocab[at] == keys) & (np.asarray([len(e) for e in encoded]) <= self.vocab.dtype.itemsize)
+        return np.where(known, at, -1).tolist()
 
     def prefix_range(self, prefix: str) -> range:
         """Term numbers of every term starting with `prefix` (the vocabulary is sorted)."""
@@ -208,27 +223,51 @@ class SegmentData:
 
         With `spelling` (a vocabulary number), only the occurrences spelt so.
         """
-        if number < 0:
+        docs, index = self._occurrences(fieldname, number, ordinals)
+        if not len(index):
             return _EMPTY_I, _EMPTY_I
-        docs, tfs = self.postings(fieldname, number)
-        ends = np.cumsum(tfs, dtype=np.int64)
-        starts = ends - tfs
-        if ordinals is not None:
-            at = np.searchsorted(docs, ordinals)
-            hit = at < len(docs)
-            hit[hit] = docs[at[hit]] == ordinals[hit]
-            chosen = at[hit]
-            docs, starts, ends = docs[chosen], starts[chosen], ends[chosen]
-        counts = (ends - starts).astype(np.int64)
-        if not counts.sum():
-            return _EMPTY_I, _EMPTY_I
-        base = int(self[f"{fieldname}.term_pos"][number])
-        index = base + np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
-        docs, positions = np.repeat(docs, counts), self[f"{fieldname}.pos"][index].astype(np.int32)
+        positions = self[f"{fieldname}.pos"][index].astype(np.int32)
         if spelling is not None:
             keep = self[f"{fieldname}.spelling"][index] == spelling
             docs, positions = docs[keep], positions[keep]
         return docs, positions
+
+    def spans(self, fieldname: str, number: int, ordinals: np.ndarray) -> tuple[np.ndarray, ...] | None:
+        """(ordinal, position, spelling number, startchar, endchar) of a term's occurrences in the sorted
+        ordinals, in ordinal then position order; None where the segment keeps no characters for the field."""
+        if f"{fieldname}.start" not in self._arrays:
+            return None
+        docs, index = self._occurrences(fieldname, number, ordinals)
+        return (docs, self[f"{fieldname}.pos"][index], self[f"{fieldname}.spelling"][index],
+                self[f"{fieldname}.start"][index], self[f"{fieldname}.end"][index])
+
+    def _occurrences(self, fieldname: str, number: int, ordinals: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """(ordinal, index into the field's per-occurrence arrays) of a term's occurrences in `ordinals`.
+
+        A posting's occurrences start after those of the postings before it: for a few ordinals
+        (a page's passages) they are counted only up to the last one asked for."""
+        if number < 0:
+            return _EMPTY_I, _EMPTY_I
+        docs, tfs = self.postings(fieldname, number)
+        if ordinals is None:
+            counts = tfs.astype(np.int64)
+            starts = np.cumsum(counts) - counts
+        else:
+            at = np.searchsorted(docs, ordinals)
+            hit = at < len(docs)
+            hit[hit] = docs[at[hit]] == ordinals[hit]
+            at = at[hit]
+            if not len(at):
+                return _EMPTY_I, _EMPTY_I
+            counts = tfs[at].astype(np.int64)
+            starts = np.cumsum(tfs[:at.max() + 1], dtype=np.int64)[at] - counts
+            docs = docs[at]
+        total = int(counts.sum())
+        if not total:
+            return _EMPTY_I, _EMPTY_I
+        base = int(self[f"{fieldname}.term_pos"][number])
+        index = base + np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(total)
+        return np.repeat(docs, counts), index
 
     def block_bounds(self, fieldname: str, number: int) -> tuple[np.ndarray, np.ndarray]:
         """(largest tf, shortest length) of each block of BLOCK postings of a term."""

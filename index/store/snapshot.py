@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.store import whoosh_io
-from index.store.building import TEXT_FIELDS
+from index.store.building import MAX_TERM_BYTES, TEXT_FIELDS
 from index.store.segment import SegmentData
 
 JOINED_POSTINGS_HELD = 4_000_000  # postings of joined lists kept per snapshot (40 MB): NEWSINDEX_POSTINGS_CACHE
@@ -230,6 +230,34 @@ class Snapshot:
         bases = self.passage_base if passages else self.article_base
         i = int(np.searchsorted(bases, ordinal, side="right")) - 1
         return i, self.parts[i], ordinal - int(bases[i])
+
+    def occurrences(self, fieldname: str, ordinals: list[int], terms) -> dict[int, list]:
+        """Where `terms` occur in titles ("title", article ordinals) or passages ("text", passage ordinals):
+        ordinal -> [(term, position, startchar, endchar, spelling)], what highlighting marks, read from the
+        segments instead of analysing the texts again.  An ordinal is left out when its segment keeps no
+        characters (written before they were kept) or a word is too long for the arrays: its text is analysed."""
+        terms = sorted(terms)
+        if not ordinals or not terms or any(len(t.encode("utf-8")) > MAX_TERM_BYTES for t in terms):
+            return {}
+        bases = self.passage_base if fieldname == "text" else self.article_base
+        found: dict[int, list] = {}
+        for i, part, local in self.by_part(np.array(sorted(set(ordinals)), dtype=np.int64), bases):
+            data = part.data
+            if f"{fieldname}.start" not in data:
+                continue
+            base = int(bases[i])
+            mine = {o + base: [] for o in local.tolist()}
+            for term, number in zip(terms, data.lookup_all(terms)):
+                if number < 0:
+                    continue
+                docs, positions, spellings, starts, ends = (a.tolist() for a in data.spans(fieldname, number, local))
+                for doc, position, spelt, start, end in zip(docs, positions, spellings, starts, ends):
+                    if spelt < 0:  # a spelling too long for the arrays
+                        mine.pop(doc + base, None)
+                    elif doc + base in mine:
+                        mine[doc + base].append((term, position, start, end, data.term(spelt)))
+            found.update(mine)
+        return found
 
     # -- stored fields ----------------------------------------------------------------
 

@@ -99,22 +99,44 @@ def _with_closing_dots(text: str, spans: list[tuple[int, int]]) -> list[tuple[in
             else (start, end) for start, end in spans]
 
 
+def wanted(terms: Collection[str], phrases: Collection[Sequence[str]] = (),
+           quotes: Collection[tuple[Sequence[str], Sequence[str]]] = ()) -> set[str]:
+    """Every term a highlight looks for: the words, and the words of phrases and quotes."""
+    return set(terms) | {t for phrase in phrases for t in phrase} | {t for words, _ in quotes for t in words}
+
+
+def _singles(terms: Collection[str], words: set[str]) -> set[str]:
+    """The words marked wherever they occur: not a bare stop word, unless the query has nothing else."""
+    only_stop_words = all(is_stop(t) for t in words)
+    return {t for t in terms if only_stop_words or not is_stop(t)}
+
+
+def looked_up(terms: Collection[str], phrases: Collection[Sequence[str]] = (),
+              quotes: Collection[tuple[Sequence[str], Sequence[str]]] = ()) -> set[str]:
+    """The terms whose occurrences `marked_spans` uses (without `pairs`): a bare stop word
+    outside phrases and quotes is never marked, so where it occurs is not needed."""
+    words = wanted(terms, phrases, quotes)
+    return _singles(terms, words) | wanted((), phrases, quotes)
+
+
 def marked_spans(text: str, terms: Collection[str], analyzer=None,
                  pairs: Collection[tuple[str, str]] = (), *,
                  phrases: Collection[Sequence[str]] = (),
-                 quotes: Collection[tuple[Sequence[str], Sequence[str]]] = ()) -> list[tuple[int, int]]:
+                 quotes: Collection[tuple[Sequence[str], Sequence[str]]] = (),
+                 occurrences: list[tuple[str, int, int, int, str]] | None = None) -> list[tuple[int, int]]:
     """Character spans to mark in `text`: every occurrence of `terms`, each whole occurrence of `phrases`.
 
     `analyzer` (default: the index's own, `index.text.analysis`) finds the words.  `pairs`
     (older callers) are consecutive words of phrases: two marked words forming a
-    pair, separated only by stop words, are joined into one span.
+    pair, separated only by stop words, are joined into one span.  `occurrences`, where the
+    index kept them (`Snapshot.occurrences`), are the wanted words' tokens as `_tokens` gives
+    them, at least those of `looked_up`: the text is not analysed again (not with `pairs`, which
+    look at the words between).
     """
     if not terms and not phrases and not quotes:
         return []
-    tokens = _tokens(text, analyzer)
-    words = set(terms) | {t for phrase in phrases for t in phrase} | {t for words, _ in quotes for t in words}
-    only_stop_words = all(is_stop(t) for t in words)
-    singles = {t for t in terms if only_stop_words or not is_stop(t)}
+    tokens = occurrences if occurrences is not None and not pairs else _tokens(text, analyzer)
+    singles = _singles(terms, wanted(terms, phrases, quotes))
     spans = [(start, end) for term, _, start, end, _ in tokens if term in singles]
     spans += _phrase_spans(tokens, phrases)
     spans += _phrase_spans(tokens, [w for w, _ in quotes], [s for _, s in quotes])
@@ -130,11 +152,12 @@ def marked_spans(text: str, terms: Collection[str], analyzer=None,
 
 
 def highlight(text: str, terms: Collection[str], analyzer=None, pairs: Collection[tuple[str, str]] = (), *,
-              phrases: Collection[Sequence[str]] = (), quotes: Collection[tuple[Sequence[str], Sequence[str]]] = ()
-              ) -> str:
+              phrases: Collection[Sequence[str]] = (), quotes: Collection[tuple[Sequence[str], Sequence[str]]] = (),
+              occurrences: list[tuple[str, int, int, int, str]] | None = None) -> str:
     """`text` as safe HTML with every match (see `marked_spans`) inside <mark>...</mark>."""
     out, last = [], 0
-    for start, end in marked_spans(text, terms, analyzer, pairs, phrases=phrases, quotes=quotes):
+    for start, end in marked_spans(text, terms, analyzer, pairs, phrases=phrases, quotes=quotes,
+                                   occurrences=occurrences):
         out.append(escape(text[last:start], quote=False))
         out.append(f"<mark>{escape(text[start:end], quote=False)}</mark>")
         last = end
