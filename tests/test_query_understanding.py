@@ -141,3 +141,32 @@ def test_plain_words_make_the_tree_the_parser_makes():
                 assert dump(mine) == dump(_parser(every_word).parse(q)), q
     assert taken > 1000
     assert all(words_only(q) is None for q in ("oil AND gas", "TO", '"oil prices"', "oil*", "x:y", "U.S.", "cease-fire"))
+
+
+def test_one_quoted_phrase_makes_the_tree_the_parser_makes():
+    """parsing.phrase_only builds the tree of a query that is one quoted phrase without Whoosh's parser:
+    it must equal the parser's, leaf by leaf (words, fields, slop, each word's characters in the query)."""
+    import random
+
+    from conftest import SEEDS
+    from index.search.parsing import _parser, phrase_only
+
+    def dump(tree):
+        return type(tree).__name__, repr(tree), [sorted((k, repr(v)) for k, v in vars(leaf).items())
+                                                 for leaf in tree.leaves()]
+
+    rng = random.Random(7)
+    words = " ".join(p.read_text(errors="replace") for p in sorted(SEEDS.glob("*.txt"))).split()
+    quotes = {'"' + " ".join(words[i:i + rng.randint(1, 5)]).replace('"', "") + '"'
+              for i in rng.sample(range(len(words)), min(1500, len(words)))}
+    quotes |= {'"interest rates"', '"U.S. trade"', '"cease-fire talks"', '"the"', '"health care costs"', '"AND OR"',
+               '"Erdoğan\'s centre"', '" oil  prices "', '"title:oil"', '"oil*"', '"F-16 jets"', '"1986-87 crop"'}
+    taken = 0
+    for q in sorted(quotes):
+        mine = phrase_only(q)
+        if mine is not None:
+            taken += 1
+            for every_word in (False, True):
+                assert dump(mine) == dump(_parser(every_word).parse(q)), q
+    assert taken > 1000
+    assert all(phrase_only(q) is None for q in ('"..."', 'oil', '"oil" prices', '"oil"~3', '"a" "b"', ' "oil"', '""'))
