@@ -60,7 +60,10 @@ class Marks:
     def __init__(self, snapshot, plan: QueryPlan | None, ordinals: list[int], best: dict):
         self.terms, self.marks = (plan.highlight, plan.marks()) if plan is not None else (set(), {})
         words = looked_up(self.terms, **self.marks)
-        passages = [passage for bucket in best.values() for _, _, passage in bucket]
+        # An article none of whose passages scored shows its first one (make_hit)
+        self.first = {o: int(found[0]) for o in ordinals if not best.get(o)
+                      for found in [passages_of(snapshot, [o])] if len(found)} if words else {}
+        passages = [passage for bucket in best.values() for _, _, passage in bucket] + list(self.first.values())
         self.titles = snapshot.occurrences("title", ordinals, words) if words else {}
         self.texts = snapshot.occurrences("text", passages, words) if words else {}
 
@@ -78,7 +81,7 @@ def make_hit(snapshot, ordinal: int, score: float | None, passages: list, marks:
     text_of = {p.position: p.text for p in article.passages}
     shown = [(position, text_of.get(position, ""), value, passage) for position, value, passage in passages]
     if not shown and article.passages:
-        shown = [(article.passages[0].position, article.passages[0].text, None, None)]
+        shown = [(article.passages[0].position, article.passages[0].text, None, marks.first.get(ordinal))]
     entities: dict[str, list[str]] = {t: [] for t in ENTITY_FIELDS}
     for entity in article.entities:
         kind, name = catalog.type_and_name(entity)
