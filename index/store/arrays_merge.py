@@ -151,7 +151,7 @@ def _merge_pairs(arrays, meta, sources, article_maps, prefix: str, names_key: st
 
 def _merge_field(fieldname: str, sources, maps, lives, vocab: np.ndarray) -> dict[str, np.ndarray]:
     terms, docs, tfs, positions, spellings, lengths = [], [], [], [], [], []
-    chars = [] if all(f"{fieldname}.start" in data for data, _ in sources) else None  # kept only if all have them
+    chars = ([], []) if all(f"{fieldname}.start" in data for data, _ in sources) else None  # kept if all have them
     for (data, _), mapping, live in zip(sources, maps, lives):
         off = np.asarray(data[f"{fieldname}.term_off"], dtype=np.int64)
         old_docs = np.asarray(data[f"{fieldname}.docs"], dtype=np.int64)
@@ -166,8 +166,8 @@ def _merge_field(fieldname: str, sources, maps, lives, vocab: np.ndarray) -> dic
         spans = _span_index(starts[keep], old_tfs[keep])
         positions.append(np.asarray(data[f"{fieldname}.pos"])[spans].astype(np.int64))
         if chars is not None:
-            chars.append(np.stack([np.asarray(data[f"{fieldname}.start"])[spans],
-                                   np.asarray(data[f"{fieldname}.end"])[spans]], axis=1).astype(np.int64))
+            for kept, name in zip(chars, ("start", "end")):
+                kept.append(np.asarray(data[f"{fieldname}.{name}"])[spans])
         old_spellings = np.asarray(data[f"{fieldname}.spelling"])[spans]
         renumbered = np.searchsorted(vocab, np.asarray(data.vocab)[np.maximum(old_spellings, 0)]) \
             if len(old_spellings) else old_spellings.astype(np.int64)
@@ -180,8 +180,8 @@ def _merge_field(fieldname: str, sources, maps, lives, vocab: np.ndarray) -> dic
     starts = np.cumsum(tfs) - tfs
     spans = _span_index(starts[order], tfs[order])
     positions, spellings = positions[spans], spellings[spans]
-    offsets = {} if chars is None else char_arrays(fieldname, (np.concatenate(chars) if chars
-                                                               else np.zeros((0, 2), np.int64))[spans])
+    offsets = {} if chars is None else char_arrays(
+        fieldname, *((np.concatenate(kept) if kept else np.zeros(0, np.uint32))[spans] for kept in chars))
     terms, docs, tfs = terms[order], docs[order], tfs[order]
     size = len(vocab)
     term_off = np.zeros(size + 1, dtype=np.int64)

@@ -34,6 +34,8 @@ import hashlib
 
 import json
 import os
+from array import array
+from itertools import chain
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,7 +74,7 @@ class _Field:
     positions: list[int] = field(default_factory=list)
     spellings: list[str] = field(default_factory=list)
     lengths: list[int] = field(default_factory=list)
-    chars: list[tuple[int, int]] | None = None  # (startchar, endchar) of each token: titles and passages
+    chars: array | None = None  # startchar, endchar of each token, flat (titles and passages)
 
     def add(self, ordinal: int, tokens: list[tuple[str, int, str]], chars: list[tuple[int, int]] | None = None
             ) -> None:
@@ -86,7 +88,7 @@ class _Field:
             if chars is None:  # tokens without characters: the field keeps none
                 self.chars = None
             else:
-                self.chars.extend(chars)
+                self.chars.extend(chain.from_iterable(chars))
 
 
 @dataclass
@@ -109,7 +111,7 @@ class SegmentBuilder:
     codes: list[np.ndarray] = field(default_factory=list)  # per article: (its passages, DIM) int8
     scales: list[np.ndarray] = field(default_factory=list)  # per article: (its passages,) float32, 0 = none
     fields: dict[str, _Field] = field(default_factory=lambda: {
-        f: _Field(chars=[] if f in HIGHLIGHTED_FIELDS else None) for f in TEXT_FIELDS})
+        f: _Field(chars=array("I") if f in HIGHLIGHTED_FIELDS else None) for f in TEXT_FIELDS})
 
     def add(self, article: Article, tokens: ArticleTokens) -> None:
         """One article and its passages, in the order the articles were handed to Whoosh."""
@@ -177,7 +179,7 @@ class SegmentBuilder:
                                 count=len(collected.terms))
             spellings = np.fromiter((number.get(t, -1) for t in collected.spellings), dtype=np.int64,
                                     count=len(collected.spellings))
-            chars = np.asarray(collected.chars, dtype=np.int64).reshape(-1, 2) if collected.chars is not None else None
+            chars = np.frombuffer(collected.chars, dtype=np.uint32).reshape(-1, 2) if collected.chars is not None else None
             arrays.update(postings(name, terms, np.asarray(collected.ordinals, dtype=np.int64),
                                    np.asarray(collected.positions, dtype=np.int64), len(vocab),
                                    np.asarray(collected.lengths, dtype=np.int64), spellings, chars))
@@ -230,7 +232,8 @@ def postings(name: str, terms: np.ndarray, ordinals: np.ndarray, positions: np.n
     terms, ordinals, positions, spellings = terms[keep], ordinals[keep], positions[keep], spellings[keep]
     order = np.lexsort((positions, ordinals, terms))
     terms, ordinals, positions, spellings = terms[order], ordinals[order], positions[order], spellings[order]
-    offsets = char_arrays(name, chars[keep][order]) if chars is not None else {}
+    chosen = chars[np.flatnonzero(keep)[order]] if chars is not None else None
+    offsets = char_arrays(name, chosen[:, 0], chosen[:, 1]) if chosen is not None else {}
     first = np.ones(len(terms), dtype=bool)
     first[1:] = (terms[1:] != terms[:-1]) | (ordinals[1:] != ordinals[:-1])
     starts = np.flatnonzero(first)
@@ -258,11 +261,10 @@ def postings(name: str, terms: np.ndarray, ordinals: np.ndarray, positions: np.n
     }
 
 
-def char_arrays(name: str, chars: np.ndarray) -> dict[str, np.ndarray]:
+def char_arrays(name: str, starts: np.ndarray, ends: np.ndarray) -> dict[str, np.ndarray]:
     """`{name}.start` and `{name}.end`: each occurrence's characters in its text, in the order of `.pos`."""
-    wide = len(chars) and chars.max() >= np.iinfo(np.uint16).max
-    kind = np.uint32 if wide else np.uint16
-    return {f"{name}.start": chars[:, 0].astype(kind), f"{name}.end": chars[:, 1].astype(kind)}
+    kind = np.uint32 if len(ends) and ends.max() >= np.iinfo(np.uint16).max else np.uint16
+    return {f"{name}.start": starts.astype(kind, copy=False), f"{name}.end": ends.astype(kind, copy=False)}
 
 
 def block_bounds(term_off: np.ndarray, tfs: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
