@@ -34,7 +34,7 @@ import hashlib
 
 import json
 import os
-from array import array
+from array import array as flat_array
 from itertools import chain
 from collections import Counter
 from dataclasses import dataclass, field
@@ -74,7 +74,7 @@ class _Field:
     positions: list[int] = field(default_factory=list)
     spellings: list[str] = field(default_factory=list)
     lengths: list[int] = field(default_factory=list)
-    chars: array | None = None  # startchar, endchar of each token, flat (titles and passages)
+    chars: flat_array | None = None  # startchar, endchar of each token, flat (titles and passages)
 
     def add(self, ordinal: int, tokens: list[tuple[str, int, str]], chars: list[tuple[int, int]] | None = None
             ) -> None:
@@ -111,7 +111,7 @@ class SegmentBuilder:
     codes: list[np.ndarray] = field(default_factory=list)  # per article: (its passages, DIM) int8
     scales: list[np.ndarray] = field(default_factory=list)  # per article: (its passages,) float32, 0 = none
     fields: dict[str, _Field] = field(default_factory=lambda: {
-        f: _Field(chars=array("I") if f in HIGHLIGHTED_FIELDS else None) for f in TEXT_FIELDS})
+        f: _Field(chars=flat_array("I") if f in HIGHLIGHTED_FIELDS else None) for f in TEXT_FIELDS})
 
     def add(self, article: Article, tokens: ArticleTokens) -> None:
         """One article and its passages, in the order the articles were handed to Whoosh."""
