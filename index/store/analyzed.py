@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from index.article import Article
-from index.text.analysis import keyword_analyzer, spelled_token_spans, spelled_tokens
+from index.text.analysis import keyword_analyzer, spelled_tokens, token_spans
 
 _KEYWORDS = keyword_analyzer()
 
@@ -47,14 +47,14 @@ class ArticleTokens:
 def analyse_article(article: Article) -> ArticleTokens:
     passages, chars, body, start = [], [], [], 0
     for passage in article.passages:
-        spans = spelled_token_spans(passage.text) if passage.text else []
-        tokens = [(term, pos, spelt) for term, pos, spelt, _, _ in spans]
+        spans = token_spans(passage.text) if passage.text else []
+        tokens = [(term, pos, spelt) for term, pos, _, _, spelt in spans]
         passages.append(tokens)
-        chars.append([(a, b) for _, _, _, a, b in spans])
+        chars.append([(a, b) for _, _, a, b, _ in spans])
         body.extend((term, pos + start, spelt) for term, pos, spelt in tokens)
         if tokens:  # the next passage starts after this one's last position (two terms may share one)
             start += max(pos for _, pos, _ in tokens) + 1
-    title = spelled_token_spans(article.title) if article.title else []
-    return ArticleTokens(title=[(term, pos, spelt) for term, pos, spelt, _, _ in title], body=body, passages=passages,
+    title = token_spans(article.title) if article.title else []
+    return ArticleTokens(title=[(term, pos, spelt) for term, pos, _, _, spelt in title], body=body, passages=passages,
                          source_text=analyse_names(article.source or ""), byline=analyse_names(article.byline or ""),
-                         title_chars=[(a, b) for _, _, _, a, b in title], passage_chars=chars)
+                         title_chars=[(a, b) for _, _, a, b, _ in title], passage_chars=chars)

@@ -269,20 +269,9 @@ def spelled_tokens(text: str, start: int = 0) -> list[tuple[str, int, str]]:
     return found
 
 
-def spelled_token_spans(text: str) -> list[tuple[str, int, str, int, int]]:
-    """(term, position, folded spelling, startchar, endchar) of every token of `text` in index mode:
-    what a segment keeps of its titles and passages, so that highlighting reads where words are."""
-    found, pos = [], -1
-    append = found.append
-    for term, folded, kind, start, end, _ in _events(text):
-        if kind == MAIN:
-            pos += 1
-        append((term, pos, folded, start, end))
-    return found
-
-
 def token_spans(text: str) -> list[tuple[str, int, int, int, str]]:
-    """(term, position, startchar, endchar, spelling) of every token of `text` in index mode (highlighting)."""
+    """(term, position, startchar, endchar, spelling) of every token of `text` in index mode: what
+    highlighting marks, and what a segment keeps of its titles and passages (index/store/analyzed.py)."""
     found, pos = [], -1
     append = found.append
     for term, folded, kind, start, end, _ in _events(text):
