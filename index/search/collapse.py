@@ -14,8 +14,8 @@ import numpy as np
 from index.search.columns import FAMILIES, family_column
 
 
-def collapsed_top(family: np.ndarray, found: np.ndarray, better: np.ndarray, start: int, stop: int
-                  ) -> tuple[np.ndarray, np.ndarray, int]:
+def collapsed_top(family: np.ndarray, found: np.ndarray, better: np.ndarray, start: int, stop: int,
+                  versions: int = 1) -> tuple[np.ndarray, np.ndarray, int]:
     """The `start:stop` best families among the matches `found`: (positions in `found` of each one's
     best version, in order; how many matches each of those families has; how many families match).
 
@@ -23,12 +23,13 @@ def collapsed_top(family: np.ndarray, found: np.ndarray, better: np.ndarray, sta
     (smaller is better, e.g. -score; ties by ordinal) are aligned with `found`.
     Only a prefix of the best matches is sorted, grown until it holds `stop` families: a family's
     best version is its first match in that order, so the prefix's first families are the page's.
+    The first prefix is as many times longer as the archive has `versions` of a story (`versions_per_story`).
     """
     alone = family < 0
     shared = family[~alone]
     total = int(alone.sum()) + (int(np.count_nonzero(np.bincount(shared))) if len(shared) else 0)
     key = np.where(alone, -1 - found, family)  # alone: a family of its own
-    size = min(len(found), max(4 * stop, 64))
+    size = min(len(found), max(4 * stop, 64) * versions)
     while True:
         if size < len(found):
             floor = np.partition(better, size - 1)[size - 1]

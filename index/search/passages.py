@@ -12,6 +12,7 @@ import json
 
 import numpy as np
 
+from index.arrays import rows_between
 from index.article import Article
 from index.query import Hit, PassageHit
 from index.search.columns import entity_mask
@@ -29,8 +30,7 @@ def passages_of(snapshot, ordinals: list[int]) -> np.ndarray:
     for i, part, local in snapshot.by_part(np.sort(np.asarray(ordinals, dtype=np.int64))):
         owners = part.data["passage_article"]
         lo, hi = np.searchsorted(owners, local), np.searchsorted(owners, local, side="right")
-        for a, b in zip(lo, hi):
-            found.append(np.arange(a, b, dtype=np.int64) + snapshot.passage_base[i])
+        found.append(rows_between(lo.astype(np.int64), hi.astype(np.int64)) + int(snapshot.passage_base[i]))
     return np.concatenate(found) if found else np.zeros(0, np.int64)
 
 
