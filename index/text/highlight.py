@@ -1,7 +1,8 @@
 """Highlighting: passage text HTML-escaped, with <mark> around what the query matched.
 
 Everything but the marks is escaped, so an article containing `<script>` shows it
-as text.  Words are found with the analyzer the index uses, so every spelling the
+as text.  Words are found with the analyzer the index uses (or read from a segment,
+which keeps where each of its tokens is: `occurrences`), so every spelling the
 index folds together is marked: "Erdoğan" for a search on "erdogan", "centres"
 and "center" for "centre", the whole of "cease-fire" for "ceasefire".
 
