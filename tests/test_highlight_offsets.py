@@ -82,7 +82,7 @@ def test_marks_read_from_the_segments_are_the_marks_of_the_analyzer(archive, mon
     queries = QUERIES + _words(60)
     with Index.open(archive.index_dir, settings=archive) as index:
         snapshot = index.backend.store.snapshot()
-        assert all("text.start" in part.data and "title.start" in part.data for part in snapshot.parts)
+        assert all(part.data.keeps_characters("text") and part.data.keeps_characters("title") for part in snapshot.parts)
         given, occurrences = [], Snapshot.occurrences
         monkeypatch.setattr(Snapshot, "occurrences", lambda *args: given.append(occurrences(*args)) or given[-1])
         read = _pages(index, queries)
@@ -122,5 +122,5 @@ def test_segments_without_characters_are_analysed(tmp_path, monkeypatch):
     with Index.open(old.index_dir, create=True, settings=old) as index:
         index.ingest([article_from_record(r, index.outlets) for r in records[:2]])
         index.ingest([article_from_record(r, index.outlets) for r in records[2:]])
-        assert not any("text.start" in part.data for part in index.backend.store.snapshot().parts)
+        assert not any(part.data.keeps_characters("text") for part in index.backend.store.snapshot().parts)
         assert _pages(index, QUERIES) == expected

@@ -26,8 +26,7 @@ def collapsed_top(family: np.ndarray, found: np.ndarray, better: np.ndarray, sta
     The first prefix is as many times longer as the archive has `versions` of a story (`versions_per_story`).
     """
     alone = family < 0
-    shared = family[~alone]
-    total = int(alone.sum()) + (int(np.count_nonzero(np.bincount(shared))) if len(shared) else 0)
+    total = _stories(family)
     key = np.where(alone, -1 - found, family)  # alone: a family of its own
     size = min(len(found), max(4 * stop, 64) * versions)
     while True:
@@ -61,10 +60,15 @@ def versions_per_story(snapshot) -> int:
     Made once per snapshot."""
     def build() -> int:
         family = family_column(snapshot)
-        shared = family[family >= 0]
-        stories = len(family) - len(shared) + (int(np.count_nonzero(np.bincount(shared))) if len(shared) else 0)
+        stories = _stories(family)
         return max(1, round(len(family) / stories)) if stories else 1
     return snapshot.derived(("versions_per_story",), build)
+
+
+def _stories(family: np.ndarray) -> int:
+    """How many stories these articles are (`family`: each one's family number, -1 standing alone)."""
+    shared = family[family >= 0]
+    return len(family) - len(shared) + (int(np.count_nonzero(np.bincount(shared))) if len(shared) else 0)
 
 
 def family_name(snapshot, ordinal: int) -> str | None:

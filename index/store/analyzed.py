@@ -47,14 +47,19 @@ class ArticleTokens:
 def analyse_article(article: Article) -> ArticleTokens:
     passages, chars, body, start = [], [], [], 0
     for passage in article.passages:
-        spans = token_spans(passage.text) if passage.text else []
-        tokens = [(term, pos, spelt) for term, pos, _, _, spelt in spans]
+        tokens, where = _with_characters(passage.text)
         passages.append(tokens)
-        chars.append([(a, b) for _, _, a, b, _ in spans])
+        chars.append(where)
         body.extend((term, pos + start, spelt) for term, pos, spelt in tokens)
         if tokens:  # the next passage starts after this one's last position (two terms may share one)
             start += max(pos for _, pos, _ in tokens) + 1
-    title = token_spans(article.title) if article.title else []
-    return ArticleTokens(title=[(term, pos, spelt) for term, pos, _, _, spelt in title], body=body, passages=passages,
+    title, title_chars = _with_characters(article.title)
+    return ArticleTokens(title=title, body=body, passages=passages,
                          source_text=analyse_names(article.source or ""), byline=analyse_names(article.byline or ""),
-                         title_chars=[(a, b) for _, _, a, b, _ in title], passage_chars=chars)
+                         title_chars=title_chars, passage_chars=chars)
+
+
+def _with_characters(text: str) -> tuple[list[tuple[str, int, str]], list[tuple[int, int]]]:
+    """`analyse(text)`, and each token's (startchar, endchar), from one pass of the analyzer."""
+    spans = token_spans(text) if text else []
+    return [(term, pos, spelt) for term, pos, _, _, spelt in spans], [(a, b) for _, _, a, b, _ in spans]

@@ -151,7 +151,7 @@ def _merge_pairs(arrays, meta, sources, article_maps, prefix: str, names_key: st
 
 def _merge_field(fieldname: str, sources, maps, lives, vocab: np.ndarray) -> dict[str, np.ndarray]:
     terms, docs, tfs, positions, spellings, lengths = [], [], [], [], [], []
-    chars = ([], []) if all(f"{fieldname}.start" in data for data, _ in sources) else None  # kept if all have them
+    chars = ([], []) if all(data.keeps_characters(fieldname) for data, _ in sources) else None  # kept if all have them
     for (data, _), mapping, live in zip(sources, maps, lives):
         off = np.asarray(data[f"{fieldname}.term_off"], dtype=np.int64)
         old_docs = np.asarray(data[f"{fieldname}.docs"], dtype=np.int64)

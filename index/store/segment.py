@@ -162,9 +162,6 @@ class SegmentData:
     def __getitem__(self, name: str) -> np.ndarray:
         return self._arrays[name]
 
-    def __contains__(self, name: str) -> bool:
-        return name in self._arrays
-
     # -- vocabulary -----------------------------------------------------------
 
     @cached_property
@@ -232,11 +229,13 @@ class SegmentData:
             docs, positions = docs[keep], positions[keep]
         return docs, positions
 
-    def spans(self, fieldname: str, number: int, ordinals: np.ndarray) -> tuple[np.ndarray, ...] | None:
+    def keeps_characters(self, fieldname: str) -> bool:
+        """Whether the field's occurrences have their characters (segments written before they were kept have not)."""
+        return f"{fieldname}.start" in self._arrays
+
+    def spans(self, fieldname: str, number: int, ordinals: np.ndarray) -> tuple[np.ndarray, ...]:
         """(ordinal, position, spelling number, startchar, endchar) of a term's occurrences in the sorted
-        ordinals, in ordinal then position order; None where the segment keeps no characters for the field."""
-        if f"{fieldname}.start" not in self._arrays:
-            return None
+        ordinals, in ordinal then position order (a field that `keeps_characters`)."""
         docs, index = self._occurrences(fieldname, number, ordinals)
         return (docs, self[f"{fieldname}.pos"][index], self[f"{fieldname}.spelling"][index],
                 self[f"{fieldname}.start"][index], self[f"{fieldname}.end"][index])

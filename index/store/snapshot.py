@@ -243,7 +243,7 @@ class Snapshot:
         found: dict[int, list] = {}
         for i, part, local in self.by_part(np.array(sorted(set(ordinals)), dtype=np.int64), bases):
             data = part.data
-            if f"{fieldname}.start" not in data:
+            if not data.keeps_characters(fieldname):
                 continue
             base = int(bases[i])
             mine = {o + base: [] for o in local.tolist()}
