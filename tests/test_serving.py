@@ -58,6 +58,9 @@ def server(seed_copy, tmp_path):
                 ready = ready + 1 if status == 200 else 0
             except OSError:
                 time.sleep(0.2)
+        while log.read_text().count("index warmed") < 2:  # and warmed: a worker loading its encoder
+            assert time.monotonic() < deadline, log.read_text()  # holds the interpreter for a while
+            time.sleep(0.2)
         yield port, key, log
     finally:
         proc.terminate()
