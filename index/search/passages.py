@@ -12,7 +12,7 @@ import json
 
 import numpy as np
 
-from index.arrays import rows_between
+from index.arrays import rows_between, search_sorted
 from index.article import Article
 from index.query import Hit, PassageHit
 from index.search.columns import entity_mask
@@ -29,7 +29,7 @@ def passages_of(snapshot, ordinals: list[int]) -> np.ndarray:
     found = []
     for i, part, local in snapshot.by_part(np.sort(np.asarray(ordinals, dtype=np.int64))):
         owners = part.data["passage_article"]
-        lo, hi = np.searchsorted(owners, local), np.searchsorted(owners, local, side="right")
+        lo, hi = search_sorted(owners, local), search_sorted(owners, local, side="right")
         found.append(rows_between(lo.astype(np.int64), hi.astype(np.int64)) + int(snapshot.passage_base[i]))
     return np.concatenate(found) if found else np.zeros(0, np.int64)
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.arrays import search_sorted
 from index.store.building import BLOCK, FORMAT, LISTS, TEXT_FIELDS, quantise
 
 _LOADING = threading.Lock()
@@ -252,7 +253,7 @@ class SegmentData:
             counts = tfs.astype(np.int64)
             starts = np.cumsum(counts) - counts
         else:
-            at = np.searchsorted(docs, ordinals)
+            at = search_sorted(docs, ordinals)
             hit = at < len(docs)
             hit[hit] = docs[at[hit]] == ordinals[hit]
             at = at[hit]
