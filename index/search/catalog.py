@@ -21,7 +21,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from index.article import Entity
+from index.article import ENTITY_TYPES, Entity
 from index.ingest.evidence import Evidence, parse_evidence
 from index.ingest.place_names import place_names
 from index.search.entity_merges import Merger
@@ -72,6 +72,16 @@ class EntityCatalog:
         """How the archive shows one article's entity: (type, display name) after merging."""
         target = self.canonical.get(entity.key, entity.key)
         return self.type_of.get(target, entity.type), self.display.get(target, entity.name)
+
+    def names_by_type(self, entities: list[dict]) -> dict[str, list[str]]:
+        """A stored article's entities (as stored: dicts) by type, each named as the archive shows it, once."""
+        shown: dict[str, list[str]] = {kind: [] for kind in ENTITY_TYPES}
+        for item in entities:
+            target = self.canonical.get(item["key"], item["key"])
+            kind, name = self.type_of.get(target, item["type"]), self.display.get(target, item["name"])
+            if name not in shown[kind]:
+                shown[kind].append(name)
+        return shown
 
     def canonical_entities(self, entities: list[Entity]) -> list[Entity]:
         """An article's entities as the archive shows them: canonical key, name and type, variants merged."""

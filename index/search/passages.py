@@ -9,17 +9,17 @@ words marked; an article whose passages match nothing shows its first one.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import numpy as np
 
 from index.arrays import rows_between, search_sorted
-from index.article import Article
+from index.article import utc_naive
 from index.query import Hit, PassageHit
 from index.search.columns import entity_mask
 from index.search.plan import QueryPlan, Unit
 from index.search.positions import phrase_counts
 from index.search.scoring import PASSAGE_FIELDS, Params, score
-from index.store.schema import ENTITY_FIELDS
 from index.text.analysis import fold
 from index.text.highlight import highlight, looked_up
 
@@ -74,28 +74,29 @@ class Marks:
         return highlight(text, self.terms, occurrences=self.texts.get(ordinal), **self.marks)
 
 
-def make_hit(snapshot, ordinal: int, score: float | None, passages: list, marks: Marks, catalog
-             ) -> tuple[Hit, Article]:
-    """One result: the stored article, its best passages marked, its entities as the archive names them."""
-    article = Article.from_dict(json.loads(snapshot.stored(ordinal)["data"]))
-    text_of = {p.position: p.text for p in article.passages}
+def make_hit(snapshot, ordinal: int, score: float | None, passages: list, marks: Marks, catalog) -> Hit:
+    """One result: the stored article, its best passages marked, its entities as the archive names them.
+
+    The article is read as the plain dict it is stored as (Article.to_dict): a page needs a few of
+    its fields, and making the whole Article, every passage and entity a dataclass, cost more than
+    parsing it."""
+    data = json.loads(snapshot.stored(ordinal)["data"])
+    stored = data.get("passages") or []
+    text_of = {p["position"]: p["text"] for p in stored}
     shown = [(position, text_of.get(position, ""), value, passage) for position, value, passage in passages]
-    if not shown and article.passages:
-        shown = [(article.passages[0].position, article.passages[0].text, None, marks.first.get(ordinal))]
-    entities: dict[str, list[str]] = {t: [] for t in ENTITY_FIELDS}
-    for entity in article.entities:
-        kind, name = catalog.type_and_name(entity)
-        if name not in entities[kind]:
-            entities[kind].append(name)
+    if not shown and stored:
+        shown = [(stored[0]["position"], stored[0]["text"], None, marks.first.get(ordinal))]
+    published = data.get("published")
     hit = Hit(
-        id=article.id, title=article.title, title_html=marks.title(ordinal, article.title),
-        source=article.source, published=article.published, url=article.url, byline=article.byline,
-        score=round(score, 4) if score is not None else None,
+        id=data["id"], title=data["title"], title_html=marks.title(ordinal, data["title"]),
+        source=data.get("source"), published=utc_naive(datetime.fromisoformat(published)) if published else None,
+        url=data.get("url"), byline=data.get("byline"), score=round(score, 4) if score is not None else None,
         passages=[PassageHit(position=p, html=marks.passage(passage, text), text=text,
                              score=round(s, 4) if s is not None else None) for p, text, s, passage in shown],
-        entities=entities,
+        entities=catalog.names_by_type(data.get("entities") or []),
     )
-    return hit, article
+    hit.tags = {kind: list(values) for kind, values in (data.get("tags") or {}).items()}
+    return hit
 
 
 def describe_match(snapshot, ordinal: int, units: list[Unit], hit: Hit) -> list[dict]:

@@ -130,11 +130,10 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
     hits = []
     marks = Marks(snapshot, plan if plan.tree is not None else None, [o for o, _ in page], best)
     for (ordinal, value), count in zip(page, versions):
-        hit, article = make_hit(snapshot, ordinal, value if scored is not None and sort == "relevance" else None,
-                                best.get(ordinal, []), marks, ctx.catalog)
+        hit = make_hit(snapshot, ordinal, value if scored is not None and sort == "relevance" else None,
+                       best.get(ordinal, []), marks, ctx.catalog)
         hit.matched = describe_match(snapshot, ordinal, plan.units, hit) if scored is not None else []
         hit.family, hit.versions = family_name(snapshot, ordinal), count
-        hit.tags = dict(getattr(article, "tags", None) or {})
         hits.append(hit)
     facets = _facets(snapshot, found, ctx, request) if request.facets and request.facet_names else {}
     suggestion = _suggestion(request, ctx, allowed, len(found)) if plan.tree is not None else None

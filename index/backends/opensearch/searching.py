@@ -20,7 +20,6 @@ from html import escape
 
 from opensearchpy import OpenSearch
 
-from index.article import ENTITY_TYPES, Entity
 from index.backends.opensearch import suggest
 from index.backends.opensearch.connection import Names, search as run_search, translated
 from index.backends.opensearch.entities import entity_aggregation, entity_facets
@@ -231,18 +230,13 @@ def _hit(raw: dict, plan: QueryPlan | None, catalog: EntityCatalog, scored: bool
     if not passages and source.get("lead"):
         lead = source["lead"]
         passages.append(PassageHit(position=lead["position"], html=marked(lead["text"]), text=lead["text"]))
-    entities: dict[str, list[str]] = {t: [] for t in ENTITY_TYPES}
-    for item in data.get("entities") or []:
-        kind, name = catalog.type_and_name(Entity(**item))
-        if name not in entities[kind]:
-            entities[kind].append(name)
     published = data.get("published")
     title = source.get("title") or ""
     hit = Hit(
         id=raw["_id"], title=title, title_html=marked(title), source=data.get("source"),
         published=datetime.fromisoformat(published) if published else None, url=data.get("url"),
         byline=data.get("byline"), score=round(raw["_score"], 4) if scored and raw.get("_score") is not None else None,
-        passages=passages, entities=entities,
+        passages=passages, entities=catalog.names_by_type(data.get("entities") or []),
     )
     hit.matched = describe_match(raw.get("matched_queries") or [], plan, hit) if plan and plan.units else []
     hit.family = source.get("family") if source.get("has_family") else None
