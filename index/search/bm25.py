@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.arrays import kept_sorted, run_starts
+from index.arrays import kept_sorted, run_starts, search_sorted
 from index.search.columns import entity_mask
 from index.search.expand import Limits, scored_expansions
 from index.search.plan import Alt, Unit
@@ -92,10 +92,16 @@ class Scorer:
             np.asarray(candidates, dtype=np.int64) if dense else np.arange(self.size)
 
     def place(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        """(positions in the space, which of `ids` are in it: None for all)."""
+        """(positions in the space of the sorted `ids` in it, which of `ids` those are: None for all).
+
+        A few candidates (a page's passages) are looked up in a long posting list, not each posting
+        among the candidates."""
         if self.docs is None:
             return ids, None
-        at = np.searchsorted(self.docs, ids)
+        if len(self.docs) * WITHIN_SHARE < len(ids):
+            found = kept_sorted(ids, self.docs)
+            return search_sorted(self.docs, ids[found]), found
+        at = search_sorted(self.docs, ids)
         found = at < len(self.docs)
         found[found] = self.docs[at[found]] == ids[found]
         return at[found], found
