@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from index.arrays import in_sorted, owner_offsets, rows_between, rows_owned, union
+from index.arrays import in_sorted, owner_offsets, rows_between, rows_owned, search_sorted, union
+from index.search.bm25 import MERGE_AT_LEAST, union_max
 from index.search.collapse import collapsed_top
 from index.search.positions import SHIFT, pair_counts
 
@@ -37,6 +38,35 @@ def test_union_is_what_union1d_says_sorted_or_not():
         parts = [np.sort(p) if rng.random() < 0.7 else p for p in parts]
         expected = np.unique(np.concatenate(parts))
         assert union(*parts).tolist() == expected.tolist()
+
+
+def test_searching_with_other_integer_types_finds_what_searchsorted_finds():
+    rng = np.random.default_rng(8)
+    for dtype in (np.int32, np.uint32, np.int16, np.int64):
+        ordered = np.sort(rng.integers(0, 30000, size=500)).astype(dtype)
+        for values in (rng.integers(-5, 30005, size=50), rng.integers(0, 2 ** 40, size=20), np.zeros(0, np.int64)):
+            for side in ("left", "right"):
+                assert search_sorted(ordered, values, side).tolist() == \
+                    np.searchsorted(ordered.astype(np.int64), values, side).tolist()
+
+
+@pytest.mark.parametrize("combine", [np.add, np.maximum])
+def test_the_union_of_scored_pieces_combines_each_position_once(combine):
+    """Two pieces, one much shorter (merged), of like sizes, or more (sorted together): the same union."""
+    rng = np.random.default_rng(9)
+    for _ in range(60):
+        sizes = rng.choice([0, 5, 300, MERGE_AT_LEAST + 500], size=rng.integers(1, 4))
+        pieces = [(np.unique(rng.integers(0, 4 * MERGE_AT_LEAST, size=n)), None) for n in sizes]
+        pieces = [(at, rng.random(len(at))) for at, _ in pieces]
+        expected: dict[int, float] = {}
+        for at, values in pieces:
+            for position, value in zip(at.tolist(), values.tolist()):
+                expected[position] = combine(expected[position], value) if position in expected else value
+        at, values = union_max(pieces, combine)
+        assert at.tolist() == sorted(expected)
+        if len(pieces) <= 2:  # one addition a position: exactly; three values are added in numpy's own order
+            assert values.tolist() == [expected[p] for p in sorted(expected)]
+        assert np.allclose(values, [expected[p] for p in sorted(expected)], rtol=1e-15, atol=0)
 
 
 @pytest.mark.parametrize("slop", [1, 2, 3])

@@ -63,12 +63,39 @@ def union_max(pieces: list[tuple[np.ndarray, np.ndarray]], combine=np.maximum) -
         return _NONE
     if len(pieces) == 1:
         return pieces[0]
+    if len(pieces) == 2:
+        shorter, longer = sorted(len(p[0]) for p in pieces)
+        if longer >= MERGE_AT_LEAST and shorter * MERGE_SHARE <= longer:
+            return _merge_two(*pieces, combine)
     at = np.concatenate([p[0] for p in pieces])
     values = np.concatenate([p[1] for p in pieces])
     order = np.argsort(at, kind="stable")  # sorted runs: a merge
     at, values = at[order], values[order]
     starts = run_starts(at)
     return at[starts], combine.reduceat(values, starts)
+
+
+MERGE_AT_LEAST, MERGE_SHARE = 2048, 8  # a long piece and one at least 8x shorter: merged, not sorted together
+
+
+def _merge_two(one: tuple[np.ndarray, np.ndarray], other: tuple[np.ndarray, np.ndarray], combine):
+    """`union_max` of two pieces (a term's title and body postings): the shorter is looked up in the
+    longer and the rest inserted, not both sorted together."""
+    (at, values), (few_at, few) = (one, other) if len(one[0]) >= len(other[0]) else (other, one)
+    where = np.searchsorted(at, few_at)
+    both = where < len(at)
+    both[both] = at[where[both]] == few_at[both]
+    values = values.copy()
+    values[where[both]] = combine(values[where[both]], few[both])
+    if both.all():
+        return at, values
+    new = ~both
+    placed = np.zeros(len(at) + int(new.sum()), dtype=bool)  # where the new positions go in the union
+    placed[where[new] + np.arange(len(placed) - len(at))] = True
+    merged_at, merged = np.empty(len(placed), at.dtype), np.empty(len(placed), values.dtype)
+    merged_at[placed], merged_at[~placed] = few_at[new], at
+    merged[placed], merged[~placed] = few[new], values
+    return merged_at, merged
 
 
 WITHIN_SHARE = 8  # pruning keeps a unit's postings to the survivors only when they are 8x fewer
