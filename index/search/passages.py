@@ -13,7 +13,7 @@ from datetime import datetime
 
 import numpy as np
 
-from index.arrays import rows_between, search_sorted
+from index.arrays import in_sorted, rows_between, search_sorted
 from index.article import utc_naive
 from index.query import Hit, PassageHit
 from index.search.columns import entity_mask
@@ -99,22 +99,24 @@ def make_hit(snapshot, ordinal: int, score: float | None, passages: list, marks:
     return hit
 
 
-def describe_match(snapshot, ordinal: int, units: list[Unit], hit: Hit) -> list[dict]:
-    """Why an article matched, in words: each query term or phrase, where it was found, the alias used."""
-    names = [fold(n) for kind in hit.entities.values() for n in kind]
-    described = []
-    for unit in units:
-        fields: set[str] = set()
-        via = None
-        for number, alt in enumerate(unit.alternatives):
-            found = _found_in(snapshot, ordinal, alt)
-            if found and number > 0 and unit.via:
-                via = unit.via
-            fields |= found
-        if not fields:
-            continue
-        described.append({"term": unit.label, "fields": shown_fields(fields, unit.label, names), "via": via})
-    return described
+def describe_matches(snapshot, units: list[Unit], hits: list[Hit], ordinals: list[int]) -> None:
+    """Why each article of a page matched, in words (`hit.matched`): each query term or phrase, where it
+    was found, the alias used.  Each alternative's articles are looked up once for the whole page."""
+    page = np.asarray(ordinals, dtype=np.int64)
+    found = [[_found_in(snapshot, page, alt) for alt in unit.alternatives] for unit in units]
+    for row, hit in enumerate(hits):
+        names = [fold(n) for kind in hit.entities.values() for n in kind]
+        described = []
+        for unit, per_alt in zip(units, found):
+            fields: set[str] = set()
+            via = None
+            for number, places in enumerate(per_alt):
+                if places[row] and number > 0 and unit.via:
+                    via = unit.via
+                fields |= places[row]
+            if fields:
+                described.append({"term": unit.label, "fields": shown_fields(fields, unit.label, names), "via": via})
+        hit.matched = described
 
 
 def shown_fields(fields: set[str], label: str, entity_names: list[str]) -> list[str]:
@@ -128,10 +130,13 @@ def shown_fields(fields: set[str], label: str, entity_names: list[str]) -> list[
     return shown
 
 
-def _found_in(snapshot, ordinal: int, alt) -> set[str]:
-    found = set()
+def _found_in(snapshot, page: np.ndarray, alt) -> list[set[str]]:
+    """For each article of the page, the fields ("title", "body", "entity") where an alternative is found."""
+    found: list[set[str]] = [set() for _ in page]
     if alt.kind == "entity":
-        return {"entity"} if entity_mask(snapshot, alt.keys)[ordinal] else set()
+        for row in np.flatnonzero(entity_mask(snapshot, alt.keys)[page]):
+            found[row].add("entity")
+        return found
     for fieldname in ("title", "body"):
         if alt.kind == "term":
             ids = snapshot.postings(fieldname, alt.text)[0]
@@ -139,7 +144,6 @@ def _found_in(snapshot, ordinal: int, alt) -> set[str]:
             ids = phrase_counts(snapshot, fieldname, alt.words, alt.slop, alt.spellings)[0]
         else:
             continue
-        at = np.searchsorted(ids, ordinal)
-        if at < len(ids) and ids[at] == ordinal:
-            found.add(fieldname)
+        for row in np.flatnonzero(in_sorted(page, ids)):
+            found[row].add(fieldname)
     return found

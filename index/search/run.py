@@ -28,7 +28,7 @@ from index.search.expand import Limits
 from index.search.facets import (chosen_mask, date_histogram, entity_counts, entity_facets, facet_counts,
                                  plain_facets)
 from index.search.matching import Deadline, filter_mask, matching, term_mask
-from index.search.passages import Marks, best_passages, describe_match, make_hit
+from index.search.passages import Marks, best_passages, describe_matches, make_hit
 from index.search.parsing import parse
 from index.search.plan import make_plan
 from index.search.scoring import DEFAULT, Params, Scored, score
@@ -126,15 +126,17 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
         exact = None if exact * DEEPER >= len(found) else exact * DEEPER
         scored = _score(snapshot, units, ctx, request, found, exact, deadline)
         page, versions, paged = _page(snapshot, pool, sort, scored, request)
-    best = best_passages(snapshot, plan, [o for o, _ in page], request.passages, ctx.params) if plan.units else {}
+    ordinals = [ordinal for ordinal, _ in page]
+    best = best_passages(snapshot, plan, ordinals, request.passages, ctx.params) if plan.units else {}
     hits = []
-    marks = Marks(snapshot, plan if plan.tree is not None else None, [o for o, _ in page], best)
+    marks = Marks(snapshot, plan if plan.tree is not None else None, ordinals, best)
     for (ordinal, value), count in zip(page, versions):
         hit = make_hit(snapshot, ordinal, value if scored is not None and sort == "relevance" else None,
                        best.get(ordinal, []), marks, ctx.catalog)
-        hit.matched = describe_match(snapshot, ordinal, plan.units, hit) if scored is not None else []
         hit.family, hit.versions = family_name(snapshot, ordinal), count
         hits.append(hit)
+    if scored is not None:
+        describe_matches(snapshot, plan.units, hits, ordinals)
     facets = _facets(snapshot, found, ctx, request) if request.facets and request.facet_names else {}
     suggestion = _suggestion(request, ctx, allowed, len(found)) if plan.tree is not None else None
     return SearchResult(
