@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from index.arrays import in_sorted, owner_offsets, rows_between, rows_owned, search_sorted, union
+from index.arrays import in_sorted, owner_offsets, rows_between, rows_owned, search_sorted, sums_before, union
 from index.search.bm25 import MERGE_AT_LEAST, union_max
 from index.search.collapse import collapsed_top
 from index.search.positions import SHIFT, pair_counts
@@ -48,6 +48,17 @@ def test_searching_with_other_integer_types_finds_what_searchsorted_finds():
             for side in ("left", "right"):
                 assert search_sorted(ordered, values, side).tolist() == \
                     np.searchsorted(ordered.astype(np.int64), values, side).tolist()
+
+
+def test_sums_before_some_places_are_the_prefix_sums_there():
+    rng = np.random.default_rng(10)
+    for _ in range(200):
+        values = rng.integers(0, 9, size=rng.integers(0, 50)).astype(np.uint16)
+        at = np.unique(rng.integers(0, len(values) + 1, size=rng.integers(0, 6))) if len(values) else np.zeros(0, int)
+        at = at[at < max(len(values), 1)]
+        expected = [int(values[:i].sum()) for i in at]
+        assert sums_before(values, at).tolist() == expected
+    assert sums_before(np.array([5, 1], np.uint16), np.array([0])).tolist() == [0]
 
 
 @pytest.mark.parametrize("combine", [np.add, np.maximum])

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.arrays import search_sorted
+from index.arrays import search_sorted, sums_before
 from index.store.building import BLOCK, FORMAT, LISTS, TEXT_FIELDS, quantise
 
 _LOADING = threading.Lock()
@@ -260,7 +260,7 @@ class SegmentData:
             if not len(at):
                 return _EMPTY_I, _EMPTY_I
             counts = tfs[at].astype(np.int64)
-            starts = np.cumsum(tfs[:at.max() + 1], dtype=np.int64)[at] - counts
+            starts = sums_before(tfs, at)
             docs = docs[at]
         total = int(counts.sum())
         if not total:
