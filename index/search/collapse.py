@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from index.search.columns import FAMILIES, family_column
+from index.search.columns import family_column
 
 
 def collapsed_top(family: np.ndarray, found: np.ndarray, better: np.ndarray, start: int, stop: int,
@@ -69,8 +69,3 @@ def _stories(family: np.ndarray) -> int:
     """How many stories these articles are (`family`: each one's family number, -1 standing alone)."""
     shared = family[family >= 0]
     return len(family) - len(shared) + (int(np.count_nonzero(np.bincount(shared))) if len(shared) else 0)
-
-
-def family_name(snapshot, ordinal: int) -> str | None:
-    number = int(family_column(snapshot)[ordinal])
-    return FAMILIES.names[number] if number >= 0 else None

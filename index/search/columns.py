@@ -1,6 +1,6 @@
 """Article columns over a whole snapshot: sources, months, entities, as numbers for masks and counts.
 
-Values are numbered archive-wide, append-only and per process (`Names`), so a
+Values are numbered archive-wide, append-only and per process (numbering.py), so a
 segment maps its own value numbers to archive-wide ones once (segments never
 change) and a new snapshot only concatenates.  Entities are counted through
 the entity catalog: each segment's (article, entity key) pairs become
@@ -18,6 +18,7 @@ import weakref
 import numpy as np
 
 from index.arrays import owner_offsets, rows_between, unique
+from index.search.numbering import ENTITY_KEYS, FAMILIES, SOURCES, TAGS, HashedNames, Names  # noqa: F401 (SOURCES: facets.py)
 
 
 UNDATED = np.iinfo(np.int64).max
@@ -25,34 +26,11 @@ _DAY_US = 86_400_000_000
 _EPOCH_DAYS = (np.datetime64("1970-01-01", "D") - np.datetime64("0001-01-01", "D")).astype(np.int64)
 
 
-class Names:
-    """An append-only numbering of strings (thread-safe)."""
-
-    def __init__(self):
-        self.number: dict[str, int] = {}
-        self.names: list[str] = []
-        self._lock = threading.Lock()
-
-    def of(self, names: list[str]) -> np.ndarray:
-        with self._lock:
-            number = self.number
-            new = [name for name in dict.fromkeys(names) if name not in number]
-            number.update(zip(new, range(len(self.names), len(self.names) + len(new))))
-            self.names.extend(new)
-            return np.fromiter(map(number.__getitem__, names), dtype=np.int64, count=len(names))
-
-
-SOURCES = Names()
-ENTITY_KEYS = Names()
-FAMILIES = Names()
-TAGS = Names()  # "kind\tvalue"
-
-
 def _segment_cache(data) -> dict:
     return data.__dict__.setdefault("_columns", {})
 
 
-def _numbers(data, meta_key: str, names: Names) -> np.ndarray:
+def _numbers(data, meta_key: str, names: Names | HashedNames) -> np.ndarray:
     cache = _segment_cache(data)
     if meta_key not in cache:
         cache[meta_key] = names.of(data.meta.read(meta_key))
@@ -62,7 +40,7 @@ def _numbers(data, meta_key: str, names: Names) -> np.ndarray:
 # -- sources and families: one value per article ------------------------------------------------
 
 
-def value_column(snapshot, column: str, meta_key: str, names: Names) -> np.ndarray:
+def value_column(snapshot, column: str, meta_key: str, names: Names | HashedNames) -> np.ndarray:
     """Archive-wide value number of every article for an article column (-1 without a value)."""
     return _joined_column(snapshot, ("column", column), lambda data: _segment_values(data, column, meta_key, names))
 
@@ -76,7 +54,7 @@ def _joined_column(snapshot, key, of_segment) -> np.ndarray:
     return snapshot.derived(key, build)
 
 
-def _segment_values(data, column: str, meta_key: str, names: Names) -> np.ndarray:
+def _segment_values(data, column: str, meta_key: str, names: Names | HashedNames) -> np.ndarray:
     """A segment's article column in archive-wide value numbers, made once per segment (a commit
     then only concatenates)."""
     cache = _segment_cache(data)
@@ -103,7 +81,7 @@ def source_mask(snapshot, sources: list[str]) -> np.ndarray:
 
 def family_mask(snapshot, families: list[str]) -> np.ndarray:
     column = family_column(snapshot)
-    return np.isin(column, [FAMILIES.number[f] for f in families if f in FAMILIES.number])
+    return np.isin(column, FAMILIES.known(families))
 
 
 # -- months ------------------------------------------------------------------------------------

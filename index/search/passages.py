@@ -96,6 +96,7 @@ def make_hit(snapshot, ordinal: int, score: float | None, passages: list, marks:
         entities=catalog.names_by_type(data.get("entities") or []),
     )
     hit.tags = {kind: list(values) for kind, values in (data.get("tags") or {}).items()}
+    hit.family = data.get("family") or None  # what the segment's family column holds for it
     return hit
 
 

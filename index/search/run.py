@@ -21,7 +21,7 @@ from whoosh.util.times import datetime_to_long
 
 from index.arrays import union
 from index.query import RECENCY_HALF_LIFE_DAYS, FacetValue, SearchRequest, SearchResult
-from index.search.collapse import collapsed_top, family_name, versions_per_story
+from index.search.collapse import collapsed_top, versions_per_story
 from index.search.catalog_keeper import exact_catalog
 from index.search.columns import family_column, family_mask, pair_mask, tag_counts
 from index.search.expand import Limits
@@ -133,7 +133,7 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
     for (ordinal, value), count in zip(page, versions):
         hit = make_hit(snapshot, ordinal, value if scored is not None and sort == "relevance" else None,
                        best.get(ordinal, []), marks, ctx.catalog)
-        hit.family, hit.versions = family_name(snapshot, ordinal), count
+        hit.versions = count
         hits.append(hit)
     if scored is not None:
         describe_matches(snapshot, plan.units, hits, ordinals)
