@@ -101,8 +101,28 @@ def test_joined_postings_kept_are_bounded_by_newsindex_postings_cache(tmp_path):
         for q in ("gold", "cocoa", "output", "gold cocoa"):
             assert index.search(SearchRequest(q=q)).total == 4
         snapshot = index.backend.store.snapshot()
-        held = sum(len(ids) for ids, _ in snapshot._joined.values())
-        assert snapshot._joined and (held <= 5 or len(snapshot._joined) == 1)  # the newest list stays, even alone over
+        joined = snapshot._joined.items
+        held = sum(len(ids) for ids, _ in joined.values())
+        assert joined and (held <= 5 or len(joined) == 1)  # the newest list stays, even alone over
+
+
+def test_what_a_snapshot_keeps_for_queries_is_bounded(tmp_path, monkeypatch):
+    """A client sending ever new quotes or entity filters must not grow a worker without end: each
+    phrase's matches and each entity's mask are held in an LRU of bounded bytes, and still right."""
+    import index.store.snapshot as snapshots
+    monkeypatch.setattr(snapshots, "QUERY_ARRAYS_HELD", 200)
+    settings = make_settings(tmp_path / "index", entities=False, semantic=False)
+    with Index.open(settings.index_dir, create=True, settings=settings) as index:
+        words = ["gold", "cocoa", "output", "rose", "fell", "sharply", "again", "today"]
+        index.ingest([article_from_record(article(str(i), " ".join(words[i:] + words[:i]) + "."), index.outlets)
+                      for i in range(8)])
+        quotes = [f'"{a} {b}"' for a, b in zip(words, words[1:])] * 2
+        totals = [index.search(SearchRequest(q=q)).total for q in quotes]
+        assert totals[:7] == totals[7:] and all(totals)
+        held = index.backend.store.snapshot()._query_arrays
+        assert held.items and held.total == sum(snapshots.nbytes(v) for v in held.items.values())
+        assert held.total <= 200 or len(held.items) == 1
+        assert len(held.items) < 7  # old phrases were let go
 
 
 def test_a_served_worker_prepares_new_generations_while_searches_read_the_last(tmp_path, monkeypatch):

@@ -163,7 +163,7 @@ def pair_mask(snapshot, kind: str, values: tuple[str, ...]) -> np.ndarray:
             for a, b in zip(lo, hi):
                 mask[articles[a:b] + snapshot.article_base[i]] = True
         return mask
-    return snapshot.derived((kind, "mask", values), build)
+    return snapshot.held((kind, "mask", values), build)
 
 
 def entity_mask(snapshot, keys: tuple[str, ...]) -> np.ndarray:

@@ -24,13 +24,13 @@ def _keys(docs: np.ndarray, positions: np.ndarray, offset: int = 0) -> np.ndarra
 
 def phrase_counts(snapshot, fieldname: str, words: tuple[str, ...], slop: int = 1,
                   spellings: tuple[str, ...] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(ordinals holding the phrase, occurrences in each), live ordinals only, kept per snapshot.
+    """(ordinals holding the phrase, occurrences in each), live ordinals only, held per snapshot.
 
     `words` are index terms (stems); with `spellings` (one per word) each word must
     also be spelt so: a quote matches word for word ("rates", not "rate").
     """
-    return snapshot.derived(("phrase", fieldname, words, slop, spellings),
-                            lambda: _phrase(snapshot, fieldname, words, slop, spellings))
+    return snapshot.held(("phrase", fieldname, words, slop, spellings),
+                         lambda: _phrase(snapshot, fieldname, words, slop, spellings))
 
 
 def _phrase(snapshot, fieldname: str, words: tuple[str, ...], slop: int, spellings: tuple[str, ...] | None):

@@ -6,7 +6,10 @@ before it: segments it shares with it keep their (memory-mapped) arrays and
 their live masks if their deletions are the same, so a commit costs what it
 changed.  Whatever a search derives from a generation (global columns, joined
 posting lists, the entity catalog, finished results) is kept *on the snapshot*
-and dies with it: that is the one rule for when derived state is stale.
+and dies with it: that is the one rule for when derived state is stale.  What
+every search reads once is `derived`; what depends on the query (a term's joined
+postings, an entity's mask, a phrase's matches) is `held` in LRUs of bounded size,
+as the queries a client may send are not.
 
 Articles are numbered across the snapshot by concatenating the segments'
 article ordinals (segment i's articles start at `article_base[i]`); passages
@@ -26,6 +29,41 @@ from index.store.building import MAX_TERM_BYTES, TEXT_FIELDS
 from index.store.segment import SegmentData
 
 JOINED_POSTINGS_HELD = 4_000_000  # postings of joined lists kept per snapshot (40 MB): NEWSINDEX_POSTINGS_CACHE
+QUERY_ARRAYS_HELD = 32 * 2 ** 20  # bytes of entity masks and phrase matches kept per snapshot
+
+
+class Held:
+    """An LRU of what a snapshot derived for some queries, bounded by `size(value)` summed (thread-safe)."""
+
+    def __init__(self, limit: int, size):
+        self.limit, self.size = limit, size
+        self.items: OrderedDict = OrderedDict()
+        self.total = 0
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            found = self.items.get(key)
+            if found is not None:
+                self.items.move_to_end(key)
+            return found
+
+    def put(self, key, value):
+        """Keep `value` (or the one another thread kept first: that one is returned)."""
+        with self._lock:
+            if key in self.items:
+                return self.items[key]
+            self.items[key] = value
+            self.total += self.size(value)
+            while self.total > self.limit and len(self.items) > 1:
+                _, old = self.items.popitem(last=False)
+                self.total -= self.size(old)
+            return value
+
+
+def nbytes(value) -> int:
+    """Bytes of an array or of a tuple of arrays."""
+    return sum(v.nbytes for v in value) if isinstance(value, tuple) else value.nbytes
 
 
 @dataclass
@@ -74,9 +112,8 @@ class Snapshot:
         self.passages = int(self.passage_base[-1])
         self.lock = threading.RLock()
         self.cache: dict = {}  # derived per-generation data, keyed by what it is
-        self._joined: OrderedDict = OrderedDict()
-        self._joined_held = 0
-        self._postings_held = postings_held
+        self._joined = Held(postings_held, lambda found: len(found[0]))
+        self._query_arrays = Held(QUERY_ARRAYS_HELD, nbytes)
         # Joined lists of the snapshot before are reused for the segments both share at their start (all of
         # them after a commit that only added; the big old ones after a merge of the small new ones).
         shared = _shared_start(parts, previous.parts) if previous is not None else 0
@@ -95,6 +132,12 @@ class Snapshot:
                 if found is None:
                     found = self.cache[key] = build()
         return found
+
+    def held(self, key, build):
+        """`build()` kept while used, within QUERY_ARRAYS_HELD bytes per snapshot (an entity's mask, a
+        phrase's matches): the least recently used go first."""
+        found = self._query_arrays.get(key)
+        return found if found is not None else self._query_arrays.put(key, build())
 
     # -- columns over the whole snapshot -------------------------------------------
 
@@ -156,21 +199,8 @@ class Snapshot:
 
         Joined lists are kept per snapshot in an LRU bounded by `postings_held` postings.
         """
-        key = (fieldname, term)
-        with self.lock:
-            found = self._joined.get(key)
-            if found is not None:
-                self._joined.move_to_end(key)
-                return found
-        found = self._join(fieldname, term)
-        with self.lock:
-            if key not in self._joined:
-                self._joined[key] = found
-                self._joined_held += len(found[0])
-                while self._joined_held > self._postings_held and len(self._joined) > 1:
-                    _, (old, _) = self._joined.popitem(last=False)
-                    self._joined_held -= len(old)
-        return found
+        found = self._joined.get((fieldname, term))
+        return found if found is not None else self._joined.put((fieldname, term), self._join(fieldname, term))
 
     def _join(self, fieldname: str, term: str):
         bases = self.passage_base if fieldname == "text" else self.article_base
@@ -178,8 +208,7 @@ class Snapshot:
         start = 0
         if self._extends is not None:
             before, shared = self._extends
-            with before.lock:
-                found = before._joined.get((fieldname, term))
+            found = before._joined.get((fieldname, term))
             if found is not None:
                 cut = len(found[0])
                 if shared < len(before.parts):  # only the shared segments' postings: ordinals below their end
