@@ -81,8 +81,7 @@ class Article:
         """The inverse of to_dict; keys it does not know are ignored, an offset in `published` is applied."""
         known = {f.name for f in fields(cls)} - {"warnings"}
         data = {k: v for k, v in data.items() if k in known}
-        published = data.get("published")
-        data["published"] = utc_naive(datetime.fromisoformat(published)) if published else None
+        data["published"] = stored_time(data.get("published"))
         first_seen = data.get("first_seen")
         data["first_seen"] = datetime.fromisoformat(first_seen) if first_seen else None
         data["passages"] = [Passage(**p) for p in data.get("passages", [])]
@@ -102,6 +101,11 @@ class Article:
     @property
     def word_count(self) -> int:
         return len(self.body.split())
+
+
+def stored_time(value: str | None) -> datetime | None:
+    """A time as stored (`to_dict`'s ISO text) as `Article.published` holds it: naive UTC, or None."""
+    return utc_naive(datetime.fromisoformat(value)) if value else None
 
 
 def utc_naive(value: datetime) -> datetime:

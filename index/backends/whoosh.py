@@ -10,7 +10,6 @@ starts a new snapshot, which starts with none.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 import logging
 import time
 from collections import OrderedDict
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from config.settings import Settings
-from index.article import Article
+from index.article import Article, stored_time
 from index.errors import NotFound
 from index.query import RelatedArticle, SearchRequest, SearchResult
 from index.search.catalog_builder import SAVED_NAME
@@ -152,9 +151,7 @@ class WhooshBackend:
         found = []
         for stored in self.store.with_band_keys(band_keys):
             data = json.loads(stored["data"])
-            published = data.get("published")
-            found.append((data["id"], data.get("family"), data.get("signature"),
-                          datetime.fromisoformat(published) if published else None))
+            found.append((data["id"], data.get("family"), data.get("signature"), stored_time(data.get("published"))))
         return found
 
     def merge(self) -> int:

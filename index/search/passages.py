@@ -9,12 +9,11 @@ words marked; an article whose passages match nothing shows its first one.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 
 import numpy as np
 
 from index.arrays import in_sorted, rows_between, search_sorted
-from index.article import utc_naive
+from index.article import stored_time
 from index.query import Hit, PassageHit
 from index.search.columns import entity_mask
 from index.search.plan import QueryPlan, Unit
@@ -86,10 +85,9 @@ def make_hit(snapshot, ordinal: int, score: float | None, passages: list, marks:
     shown = [(position, text_of.get(position, ""), value, passage) for position, value, passage in passages]
     if not shown and stored:
         shown = [(stored[0]["position"], stored[0]["text"], None, marks.first.get(ordinal))]
-    published = data.get("published")
     hit = Hit(
         id=data["id"], title=data["title"], title_html=marks.title(ordinal, data["title"]),
-        source=data.get("source"), published=utc_naive(datetime.fromisoformat(published)) if published else None,
+        source=data.get("source"), published=stored_time(data.get("published")),
         url=data.get("url"), byline=data.get("byline"), score=round(score, 4) if score is not None else None,
         passages=[PassageHit(position=p, html=marks.passage(passage, text), text=text,
                              score=round(s, 4) if s is not None else None) for p, text, s, passage in shown],

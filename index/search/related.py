@@ -15,10 +15,10 @@ import json
 import math
 from collections import Counter
 from dataclasses import replace
-from datetime import datetime
 
 import numpy as np
 
+from index.article import stored_time
 from index.query import RelatedArticle
 from index.search.plan import Alt, Unit
 from index.search.scoring import DEFAULT, Params, score
@@ -70,10 +70,9 @@ def related(snapshot, ordinal: int, limit: int = 5, params: Params = DEFAULT,
         data = json.loads(snapshot.stored(other)["data"])
         if data.get("id") == own.get("id") or _content(data) == content:
             continue
-        published = data.get("published")
         found.append(RelatedArticle(
             id=data["id"], title=data.get("title") or "", source=data.get("source"),
-            published=datetime.fromisoformat(published) if isinstance(published, str) else published,
+            published=stored_time(data.get("published")),
             score=round(value, 4)))
     return found
 

@@ -17,14 +17,13 @@ import logging
 import math
 import threading
 from collections import OrderedDict
-from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from opensearchpy import exceptions as os_errors
 
 from config.settings import Settings
-from index.article import Article
+from index.article import Article, stored_time
 from index.backends.opensearch import writing
 from index.backends.opensearch.connection import Names, connect, search as run_search, translated
 from index.backends.opensearch.entities import Catalogs, entity_facets
@@ -213,10 +212,9 @@ class OpenSearchBackend:
         found = []
         for hit in response["hits"]["hits"]:
             data = hit["_source"].get("data") or {}
-            published = data.get("published")
             found.append(RelatedArticle(
                 id=hit["_id"], title=hit["_source"].get("title") or "", source=data.get("source"),
-                published=datetime.fromisoformat(published) if published else None, score=round(hit["_score"], 4)))
+                published=stored_time(data.get("published")), score=round(hit["_score"], 4)))
         return found
 
     def facet_values(self, name: str, prefix: str = "", limit: int = 10) -> list[FacetValue]:

@@ -20,6 +20,7 @@ from html import escape
 
 from opensearchpy import OpenSearch
 
+from index.article import stored_time
 from index.backends.opensearch import suggest
 from index.backends.opensearch.connection import Names, search as run_search, translated
 from index.backends.opensearch.entities import entity_aggregation, entity_facets
@@ -230,11 +231,10 @@ def _hit(raw: dict, plan: QueryPlan | None, catalog: EntityCatalog, scored: bool
     if not passages and source.get("lead"):
         lead = source["lead"]
         passages.append(PassageHit(position=lead["position"], html=marked(lead["text"]), text=lead["text"]))
-    published = data.get("published")
     title = source.get("title") or ""
     hit = Hit(
         id=raw["_id"], title=title, title_html=marked(title), source=data.get("source"),
-        published=datetime.fromisoformat(published) if published else None, url=data.get("url"),
+        published=stored_time(data.get("published")), url=data.get("url"),
         byline=data.get("byline"), score=round(raw["_score"], 4) if scored and raw.get("_score") is not None else None,
         passages=passages, entities=catalog.names_by_type(data.get("entities") or []),
     )

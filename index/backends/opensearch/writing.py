@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime
 from typing import Iterable, Sequence
 
 from opensearchpy import OpenSearch
 
-from index.article import ENTITY_TYPES, Article
+from index.article import ENTITY_TYPES, Article, stored_time
 from index.backends.opensearch.connection import Names, search, translated
 from index.backends.opensearch.tokens import article_fields
 from index.ingest.evidence import entity_evidence
@@ -208,9 +207,7 @@ def family_candidates(client: OpenSearch, names: Names, band_keys: list[str]) ->
         hits = search(client, names.articles, body, "read")["hits"]["hits"]
         for hit in hits:
             data = hit["_source"].get("data") or {}
-            published = data.get("published")
-            found.append((hit["_id"], data.get("family"), data.get("signature"),
-                          datetime.fromisoformat(published) if published else None))
+            found.append((hit["_id"], data.get("family"), data.get("signature"), stored_time(data.get("published"))))
         if len(hits) < CANDIDATE_PAGE:
             return found
         after = hits[-1]["sort"]
