@@ -82,9 +82,9 @@ def score(snapshot, units: list[Unit], fields: tuple[str, ...] = ARTICLE_FIELDS,
     totals = np.zeros(scorer.size)
     hits = np.zeros(scorer.size, dtype=np.int32)
     asked = [u for u in units if not u.extra]  # feedback's added words rank, but are not counted as asked
-    weights = [scorer.weight_of(u) if params.coord_idf and not u.extra else float(not u.extra) for u in units]
-    held = np.zeros(scorer.size) if params.coord_idf else None  # the weight of the units each document holds
     coord_on = coordinate and params.coord > 0 and 1 < len(asked) <= params.coord_max_units
+    held = np.zeros(scorer.size) if params.coord_idf and coord_on else None  # the weight of the units each holds
+    weights = [scorer.weight_of(u) if not u.extra else 0.0 for u in units] if held is not None else None
     prune = exact_top is not None and not coord_on and len(units) > 1 and candidates is not None
     bounds = [scorer.bound(u) * u.weight for u in units] if prune else [math.inf] * len(units)
     order = sorted(range(len(units)), key=lambda i: -bounds[i])
