@@ -222,6 +222,12 @@ class HitOut(Schema):
     passages = fields.List(fields.Nested(PassageOut))
     entities = fields.Nested(EntitiesByType)
     matched = fields.List(fields.Nested(lambda: MatchedOut()), metadata={"description": "Why this matched"})
+    family = fields.String(allow_none=True, metadata={
+        "description": "The story family (near-duplicate versions of one story): pass it as `family` to list them"})
+    versions = fields.Integer(metadata={
+        "description": "Matching versions of this story family (1 alone, and with collapse=false)"})
+    tags = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), metadata={
+        "description": "The archive's editorial tags by kind ({\"topics\": [\"crude\"]}), as ingested"})
 
 
 class FacetValueOut(Schema):

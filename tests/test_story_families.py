@@ -34,6 +34,13 @@ def test_three_copies_of_a_story_are_one_result_with_three_versions(tmp_path):
         assert sorted(h.id for h in every.hits) == ["a", "b", "c"]
         versions = index.search(SearchRequest(family=[families["a"]], collapse=False))
         assert sorted(h.id for h in versions.hits) == ["a", "b", "c"]
+    # The JSON API says so too: a tool reads a hit's family and versions, and asks for the versions.
+    from service.app import create_app
+    client = create_app(settings).test_client()
+    hit = client.get("/api/v1/search?q=kuwait+opec+ceiling").get_json()["results"][0]
+    assert hit["family"] == families["a"] and hit["versions"] == 3 and hit["tags"] == {}
+    listed = client.get(f"/api/v1/search?family={hit['family']}&collapse=false").get_json()["results"]
+    assert sorted(h["id"] for h in listed) == ["a", "b", "c"]
 
 
 def test_a_story_with_more_versions_than_the_exact_top_still_collapses_exactly(tmp_path, backend, monkeypatch):
