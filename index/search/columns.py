@@ -18,7 +18,7 @@ import weakref
 import numpy as np
 
 from index.arrays import owner_offsets, rows_between, unique
-from index.search.numbering import ENTITY_KEYS, FAMILIES, SOURCES, TAGS, HashedNames, Names  # noqa: F401 (SOURCES: facets.py)
+from index.search.numbering import ENTITY_KEYS, FAMILIES, SOURCES, TAGS, HashedNames, Names
 
 
 UNDATED = np.iinfo(np.int64).max
