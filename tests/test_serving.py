@@ -44,7 +44,7 @@ def server(seed_copy, tmp_path):
     log = tmp_path / "gunicorn.log"
     env = dict(os.environ, NEWSINDEX_INDEX_DIR=str(seed_copy), NEWSINDEX_PORT=str(port), NEWSINDEX_HOST="127.0.0.1",
                NEWSINDEX_WORKERS="2", NEWSINDEX_THREADS="4", NEWSINDEX_KEYS_FILE=str(keys),
-               NEWSINDEX_MAX_BULK_BYTES="65536", NEWSINDEX_ENTITIES="0")
+               NEWSINDEX_MAX_BULK_BYTES="65536", NEWSINDEX_ENTITIES="0", NEWSINDEX_LOG_LEVEL="info")
     with open(log, "wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "service", "serve"], cwd=ROOT, env=env, stdout=out,
                                 stderr=subprocess.STDOUT)
