@@ -9,8 +9,9 @@
 
 The mix (seed 7): single words, two words, phrases, three words, 13-word natural-language
 queries, date ranges, entity filters (when the index has entities), and the empty-query
-browse, all with facets on, 10 results and one highlighted passage each (the peers' one
-snippet).  (a) and (b) alternate query by query on the
+browse, all with 10 results, one highlighted passage each (the peers' one snippet) and facet
+counts by source and month over every match (what the peers count; `--facets all` counts
+people, organisations, places and tags too, as the service's default does).  (a) and (b) alternate query by query on the
 same process, interleaved query by query with the peers, so machine noise hits all alike;
 the ratio is (a) / (b).  Pass --replicate N for an index built from N copies of Reuters
 so the peers index the same records.
@@ -48,6 +49,7 @@ sys.path.insert(0, str(ROOT))
 from bench.scale import reuters_records, summarise  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from index import Index, SearchRequest  # noqa: E402
+from index.query import FACETS  # noqa: E402
 
 SCRIPT = Path(__file__).resolve()
 WORDS = ("oil", "bank", "trade", "prices", "dollar", "wheat", "coffee", "gold", "shares", "profit", "rates",
@@ -58,10 +60,12 @@ PHRASES = ("interest rates", "trade deficit", "crude oil", "central bank", "stoc
 LONG = ("what did the central bank say about interest rates and the dollar after the trade figures",
         "how much wheat and grain did the soviet union buy from the united states this year",
         "which oil companies raised crude prices after the opec meeting in geneva last week")
+PEER_FACETS = ("source", "date")  # what the peers count over every match
 KINDS = ("single", "two_words", "phrase", "three_words", "long", "date_filter", "entity_filter", "browse")
 
 
-def query_mix(n: int, index: Index, seed: int = 7) -> list[tuple[str, SearchRequest]]:
+def query_mix(n: int, index: Index, seed: int = 7, facets: tuple[str, ...] = PEER_FACETS
+              ) -> list[tuple[str, SearchRequest]]:
     """`n` (kind, request) pairs, the same for a given seed and index."""
     rng = random.Random(seed)
     entities = [name for name, _ in _top_entities(index, 30)]
@@ -71,8 +75,10 @@ def query_mix(n: int, index: Index, seed: int = 7) -> list[tuple[str, SearchRequ
         if kind == "entity_filter" and not entities:
             kind = "two_words"
         # The peers' work: words only (no feedback pass, no vector mix; those are measured by bench/relevance.py),
-        # and one highlighted passage an article, as the peers make one snippet (the service shows up to 3).
-        request = SearchRequest(per_page=10, facets=True, feedback=False, mode="lexical", passages=1)
+        # one highlighted passage an article, as the peers make one snippet (the service shows up to 3), and
+        # facets by source and month, as the peers count (`--facets all` adds people, orgs, places and tags).
+        request = SearchRequest(per_page=10, facets=True, feedback=False, mode="lexical", passages=1,
+                                facet_names=facets)
         if kind == "single":
             request.q = rng.choice(WORDS)
         elif kind == "two_words":
@@ -256,6 +262,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     parser.add_argument("--peers", choices=("on", "off"), default="on",
                         help="SQLite FTS5 and tantivy doing the same work, interleaved (default on)")
+    parser.add_argument("--facets", choices=("peers", "all"), default="peers",
+                        help="facets counted: source and month as the peers count them (default), or all six")
     parser.add_argument("--replicate", type=int, default=1, help="copies of Reuters the index holds (for the peers)")
     parser.add_argument("--raw-whoosh", choices=("on", "off"), default="on",
                         help="plain Whoosh doing the same work beside the peers (slow to build past 1x)")
@@ -282,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
             del records
         with Index.open(index_dir, settings=settings) as index:
             stats = index.stats()
-            mix = query_mix(args.queries, index)
+            mix = query_mix(args.queries, index, facets=PEER_FACETS if args.facets == "peers" else FACETS)
             fn = measure_function(index, mix, args.rounds, peers)
         http = measure_http(index_dir, mix, args.http_seconds) if args.http == "on" else {}
 

@@ -86,6 +86,24 @@ def test_facet_counts_equal_matching_articles(seed_index):
     assert months == {"2020-11": 1, "2021-01": 1}
 
 
+def test_only_the_facets_asked_for_are_counted(seed_index, monkeypatch):
+    """A client asking for sources and months gets those, counted as with every facet, and the
+    embedded engine counts nothing else (entity and tag pairs are the costly part)."""
+    every = search(seed_index, q="Putin")
+    if seed_index.settings.backend == "whoosh":
+        from index.search import run
+
+        def refuse(*args, **kwargs):
+            raise AssertionError("a facet not asked for was counted")
+        monkeypatch.setattr(run, "entity_counts", refuse)
+        monkeypatch.setattr(run, "tag_counts", refuse)
+    some = search(seed_index, q="Putin", facet_names=("source", "date"))
+    assert [name for name in some.facets if name != "histogram"] == ["source", "date"]
+    assert some.facets["source"] == every.facets["source"] and some.facets["date"] == every.facets["date"]
+    sources = search(seed_index, q="Putin", facet_names=("source",))
+    assert list(sources.facets) == ["source"] and sources.facets["source"] == every.facets["source"]
+
+
 def test_empty_query_browses_newest_first_with_facets(seed_index):
     result = search(seed_index)
     assert result.total == 5

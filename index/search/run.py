@@ -250,15 +250,20 @@ def _top(ordinals: np.ndarray, better: np.ndarray, start: int, stop: int) -> np.
 
 
 def _facets(snapshot, found: np.ndarray, ctx: Context, request: SearchRequest) -> dict:
-    facets = plain_facets(facet_counts(snapshot, found, ctx.catalog, entities=False), request.facet_limit)
-    chosen = chosen_mask(snapshot, found)
-    facets.update(entity_facets(entity_counts(snapshot, found, chosen, ctx.catalog), ctx.catalog, request.facet_limit))
-    tags = sorted(tag_counts(snapshot, found, chosen).items(), key=lambda item: (-item[1], item[0]))[:request.facet_limit]
-    facets["tag"] = [FacetValue(tag.split("\t", 1)[1], count, tag.split("\t", 1)[0]) for tag, count in tags]
-    facets["histogram"] = date_histogram(snapshot, found)
+    """The facets asked for (`facet_names`), each counted over every match; only those are counted."""
+    asked, limit = set(request.facet_names), request.facet_limit
+    facets: dict = {}
+    if asked & {"source", "date"}:
+        facets.update(plain_facets(facet_counts(snapshot, found, ctx.catalog, entities=False), limit))
+    chosen = chosen_mask(snapshot, found) if asked & {"person", "org", "place", "tag"} else None
+    if asked & {"person", "org", "place"}:
+        facets.update(entity_facets(entity_counts(snapshot, found, chosen, ctx.catalog), ctx.catalog, limit))
+    if "tag" in asked:
+        tags = sorted(tag_counts(snapshot, found, chosen).items(), key=lambda item: (-item[1], item[0]))[:limit]
+        facets["tag"] = [FacetValue(tag.split("\t", 1)[1], count, tag.split("\t", 1)[0]) for tag, count in tags]
     chosen_facets = {name: facets.get(name, []) for name in request.facet_names}  # every asked-for key, even empty
-    if "date" in request.facet_names:
-        chosen_facets["histogram"] = facets["histogram"]  # the date facet's adaptive bars, for the search page
+    if "date" in asked:
+        chosen_facets["histogram"] = date_histogram(snapshot, found)  # the date facet's adaptive bars (search page)
     return chosen_facets
 
 
