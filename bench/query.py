@@ -48,8 +48,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.scale import reuters_records, summarise  # noqa: E402
 from config.settings import Settings  # noqa: E402
-from index import Index, SearchRequest  # noqa: E402
-from index.query import FACETS  # noqa: E402
+from index import FACETS, Index, SearchRequest  # noqa: E402
 
 SCRIPT = Path(__file__).resolve()
 WORDS = ("oil", "bank", "trade", "prices", "dollar", "wheat", "coffee", "gold", "shares", "profit", "rates",

@@ -18,10 +18,11 @@ from index.ingest.documents import Skipped, article_from_record, read_articles
 from index.ingest.validate import BadJson, parse_json
 from index.facade import Index, IngestReport
 from index.errors import AliasFileError, IndexBusy, InvalidArticle, InvalidQuery, NotFound, Unavailable
-from index.query import MATCHES, SORTS, FacetValue, Hit, PassageHit, RelatedArticle, SearchRequest, SearchResult
+from index.query import FACETS, MATCHES, SORTS, FacetValue, Hit, PassageHit, RelatedArticle, SearchRequest, SearchResult
 
 __all__ = [
-    "MATCHES", "SORTS", "AliasFileError", "Article", "BadJson", "Entity", "FacetValue", "Hit", "Index", "IndexBusy", "IngestReport",
-    "InvalidArticle", "InvalidQuery", "NotFound", "Passage", "PassageHit", "RelatedArticle", "SearchRequest",
-    "SearchResult", "Skipped", "Unavailable", "article_from_record", "parse_json", "read_articles",
+    "FACETS", "MATCHES", "SORTS", "AliasFileError", "Article", "BadJson", "Entity", "FacetValue", "Hit",
+    "Index", "IndexBusy", "IngestReport", "InvalidArticle", "InvalidQuery", "NotFound", "Passage",
+    "PassageHit", "RelatedArticle", "SearchRequest", "SearchResult", "Skipped", "Unavailable",
+    "article_from_record", "parse_json", "read_articles",
 ]
