@@ -70,15 +70,17 @@ class EntityCatalog:
 
     def type_and_name(self, entity) -> tuple[str, str]:
         """How the archive shows one article's entity: (type, display name) after merging."""
-        target = self.canonical.get(entity.key, entity.key)
-        return self.type_of.get(target, entity.type), self.display.get(target, entity.name)
+        return self._shown(entity.key, entity.type, entity.name)
+
+    def _shown(self, key: str, kind: str, name: str) -> tuple[str, str]:
+        target = self.canonical.get(key, key)
+        return self.type_of.get(target, kind), self.display.get(target, name)
 
     def names_by_type(self, entities: list[dict]) -> dict[str, list[str]]:
         """A stored article's entities (as stored: dicts) by type, each named as the archive shows it, once."""
         shown: dict[str, list[str]] = {kind: [] for kind in ENTITY_TYPES}
         for item in entities:
-            target = self.canonical.get(item["key"], item["key"])
-            kind, name = self.type_of.get(target, item["type"]), self.display.get(target, item["name"])
+            kind, name = self._shown(item["key"], item["type"], item["name"])
             if name not in shown[kind]:
                 shown[kind].append(name)
         return shown

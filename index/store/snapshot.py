@@ -48,6 +48,11 @@ class Held:
                 self.items.move_to_end(key)
             return found
 
+    def kept(self, key, build):
+        """The value held for `key`, else `build()` (outside the lock: a slow build blocks no one), kept."""
+        found = self.get(key)
+        return found if found is not None else self.put(key, build())
+
     def put(self, key, value):
         """Keep `value` (or the one another thread kept first: that one is returned)."""
         with self._lock:
@@ -136,8 +141,7 @@ class Snapshot:
     def held(self, key, build):
         """`build()` kept while used, within QUERY_ARRAYS_HELD bytes per snapshot (an entity's mask, a
         phrase's matches): the least recently used go first."""
-        found = self._query_arrays.get(key)
-        return found if found is not None else self._query_arrays.put(key, build())
+        return self._query_arrays.kept(key, build)
 
     # -- columns over the whole snapshot -------------------------------------------
 
@@ -199,8 +203,7 @@ class Snapshot:
 
         Joined lists are kept per snapshot in an LRU bounded by `postings_held` postings.
         """
-        found = self._joined.get((fieldname, term))
-        return found if found is not None else self._joined.put((fieldname, term), self._join(fieldname, term))
+        return self._joined.kept((fieldname, term), lambda: self._join(fieldname, term))
 
     def _join(self, fieldname: str, term: str):
         bases = self.passage_base if fieldname == "text" else self.article_base
