@@ -15,15 +15,16 @@ import pytest
 
 from conftest import ROOT, SEEDS, make_settings
 from index import Index, article_from_record, processes, read_articles
-from index.search.catalog_keeper import BUILDER_LOCK, CatalogKeeper, EntitySums, exact_catalog
+from index.search.catalog_keeper import BUILDER_LOCK, CatalogKeeper, EntitySums, exact_catalog, explained_path
 from index.store import merging
 
 STORIES = ROOT / "tests" / "data" / "entities_1987.jsonl"
 
 
 def catalog_fields(catalog) -> dict:
+    """What searches read, and every entity's explanation (a saved catalog keeps those in a file of their own)."""
     return {"canonical": catalog.canonical, "type_of": catalog.type_of, "display": catalog.display,
-            "members": catalog.members, "why": catalog.why}
+            "members": catalog.members, "explained": {t: catalog.explanation(t) for t in catalog.members}}
 
 
 def sums_fields(sums: EntitySums) -> dict:
@@ -151,24 +152,52 @@ def test_entity_targets_grow_with_new_keys_as_a_fresh_table_would():
     assert np.array_equal(grown[0][:len(first[0])], first[0])
 
 
-def test_the_builder_saves_a_catalog_only_when_it_changed(tmp_path, articles):
-    """Workers unpickle every saved catalog under their interpreter lock: a commit that changes
-    no entity (a lower-case note) must not make them; one that adds an entity must."""
+def test_workers_unpickle_a_saved_catalog_only_when_it_changed(tmp_path, articles):
+    """Workers unpickle a saved catalog under their interpreter lock: after a commit that changes
+    no entity (a lower-case note) a worker takes the new generation with the catalog it has; after
+    one that adds an entity it reads the new one.  Explanations are saved apart, when they change."""
     settings = make_settings(tmp_path / "index", merge="off")
     index = Index.open(settings.index_dir, create=True, settings=settings)
     keeper = as_if_big(index)
     keeper.saved = settings.index_dir / "catalog.pickle"
+    worker = CatalogKeeper(index.aliases, saved=keeper.saved, inline_keys=0)
     store = index.backend.store
     index.ingest(articles[:10])
     first = keeper.build(store.snapshot())
-    saved = keeper.saved.read_bytes()
+    generation, read = worker._load()
+    explained = explained_path(keeper.saved).read_bytes()
     index.ingest([article_from_record({"id": "quiet", "title": "a note", "body": "it rained all day and nobody "
                                        "went out."}, index.outlets)])
     unchanged = keeper.build(store.snapshot())
     assert unchanged is first  # nothing the rules read changed: they did not run again
-    assert keeper.generation == store.snapshot().generation and keeper.saved.read_bytes() == saved
+    assert keeper.generation == store.snapshot().generation
     assert catalog_fields(unchanged) == catalog_fields(exact_catalog(store.snapshot(), index.aliases))
+    assert worker._load() == (keeper.generation, read)  # the newer generation, the same catalog object
+    assert explained_path(keeper.saved).read_bytes() == explained
     index.ingest(articles[10:12])
     keeper.build(store.snapshot())
-    assert keeper.saved.read_bytes() != saved
+    newer, again = worker._load()
+    assert newer == keeper.generation and again is not read
+    assert catalog_fields(again) == catalog_fields(exact_catalog(store.snapshot(), index.aliases))
+    assert explained_path(keeper.saved).read_bytes() != explained
+    index.close()
+
+
+def test_a_saved_catalog_is_read_in_pieces_and_explained_from_its_own_file(tmp_path, articles, monkeypatch):
+    """What searches read is unpickled a piece at a time, and what only `explain` reads stays out of
+    the worker's catalog until an entity is explained, then equals the builder's explanation."""
+    from index.search import catalog_keeper
+
+    monkeypatch.setattr(catalog_keeper, "PIECE", 7)  # many pieces even for a small archive
+    settings = make_settings(tmp_path / "index", merge="off")
+    index = Index.open(settings.index_dir, create=True, settings=settings)
+    keeper = as_if_big(index)
+    index.ingest(articles)
+    built = keeper.current(index.backend.store.snapshot())
+    _, read = CatalogKeeper(index.aliases, saved=keeper.saved, inline_keys=0)._load()
+    assert not read.why and not read.votes and not read.evidence.names
+    assert catalog_fields(read) == catalog_fields(built)
+    assert list(read.canonical) == list(built.canonical)  # pieces kept the order
+    for name in ("IMF", "Aramco", "Reagan"):
+        assert read.explain(name) == built.explain(name) is not None
     index.close()

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Callable, Mapping
 
 from index.article import ENTITY_TYPES, Entity
 from index.ingest.evidence import Evidence, parse_evidence
@@ -39,6 +39,8 @@ class EntityCatalog:
     votes: dict[str, Counter] = field(default_factory=dict)  # canonical key -> type votes that counted
     evidence: Evidence = field(default_factory=Evidence)
     aliases: Aliases = field(default_factory=Aliases)
+    # A catalog read from a builder's file holds only what searches read; `explain` asks this for the rest.
+    explained_by: Callable[[str], tuple | None] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def from_counts(cls, type_counts: Mapping[str, Mapping[str, int]], forms: Mapping[str, Mapping[str, int]],
@@ -138,17 +140,28 @@ class EntityCatalog:
         target = self.resolve(name)
         if target is None or target not in self.members:
             return None
+        why, type_why, votes, names = self.explanation(target)
         variants = []
         for key in self.members[target]:
-            names = self.evidence.names.get(key, Counter())
-            rule, detail = self.why.get(key, ("canonical" if key == target else "same spelling", ""))
-            variants.append({"key": key, "names": [n for n, _ in names.most_common(5)],
-                             "articles": sum(names.values()), "reason": rule, "detail": detail})
+            seen = Counter(names.get(key, {}))
+            rule, detail = why.get(key, ("canonical" if key == target else "same spelling", ""))
+            variants.append({"key": key, "names": [n for n, _ in seen.most_common(5)],
+                             "articles": sum(seen.values()), "reason": rule, "detail": detail})
         variants.sort(key=lambda v: (v["key"] != target, -v["articles"], v["key"]))
-        votes = self.votes.get(target, Counter())
         return {"key": target, "name": self.display.get(target, target), "type": self.type_of.get(target),
-                "type_reason": self.type_why.get(target, ""), "type_votes": dict(votes.most_common()),
+                "type_reason": type_why, "type_votes": dict(Counter(votes).most_common()),
                 "articles": sum(v["articles"] for v in variants), "variants": variants}
+
+    def explanation(self, target: str) -> tuple[dict, str, dict, dict]:
+        """Why a canonical entity is what it is: (member key -> (rule, detail) that joined it, why its type,
+        its type votes, member key -> the names it was seen as, with articles).  Plain dicts: a builder
+        saves one per entity (index/search/catalog_keeper.py), and workers read them only here."""
+        if self.explained_by is not None:
+            return self.explained_by(target) or ({}, "", {}, {})
+        members = self.members.get(target, [target])
+        names = self.evidence.names
+        return ({k: self.why[k] for k in members if k in self.why}, self.type_why.get(target, ""),
+                dict(self.votes.get(target, {})), {k: dict(names[k]) for k in members if k in names})
 
 
 def _by_ending(keys) -> dict[tuple[str, ...], list[str]]:

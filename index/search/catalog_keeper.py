@@ -15,12 +15,17 @@ and parsing them from scratch took 10 s a commit, in every worker.  So:
 * **A big archive's catalog is built by one process** for every worker
   (index/search/catalog_builder.py, started by the first worker that meets a
   generation newer than the catalog it has).  It keeps the sums and saves each
-  catalog that differs from the last with its generation (`catalog.pickle` in
-  the index folder: merges and names, a few MB at a million passages); workers
-  load the file when it changes, in a thread.  Until then a search uses the newest catalog the worker
-  has: an entity new to the archive shows under its own key, name and type,
-  known keys map as before.  A worker starting on a big archive reads the
-  saved catalog and builds nothing.
+  generation's catalog in two files: what searches read (`catalog.pickle`:
+  merges, types and names, 11 MB in a worker at a million passages, headed by
+  a digest, in pieces a worker unpickles one at a time so its searches run
+  between them), and why (`catalog-explained.pickle`: each entity's rules,
+  votes and spellings, pickled apart, unpickled only when `explain` asks for
+  that entity: 26 MB more in every worker otherwise).  Workers look at the
+  first file when it changes, in a thread, and unpickle it only when its
+  digest differs from the catalog they have.  Until then a search uses the
+  newest catalog the worker has: an entity new to the archive shows under its
+  own key, name and type, known keys map as before.  A worker starting on a big
+  archive reads the saved catalog and builds nothing.
 
     keeper = CatalogKeeper(aliases, saved=index_folder / "catalog.pickle")
     catalog = keeper.current(snapshot)      # one per request (index/search/run.py: Context)
@@ -28,6 +33,7 @@ and parsing them from scratch took 10 s a commit, in every worker.  So:
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import pickle
@@ -52,9 +58,10 @@ LOOK_EVERY = 0.2
 ASK_EVERY = 5.0
 # A saved catalog is stale when its format or the rules that made it change: the merge rules
 # (bump RULES_VERSION in index/search/entity_merges.py) or the gazetteer table they read (`_saved_version`).
-SAVED_VERSION = (2, RULES_VERSION)
+SAVED_VERSION = (3, RULES_VERSION)
 _gazetteer_versions = lru_cache(maxsize=1)(library_versions)  # the table's own staleness rule: its build and libraries
-SAVED_FIELDS = ("canonical", "type_of", "display", "members", "why", "type_why", "votes")
+SEARCH_FIELDS = ("canonical", "type_of", "display", "members")  # the saved catalog every worker reads
+PIECE = 2_000  # entries of a field a saved piece holds (a few ms to unpickle at a million passages)
 
 
 def _saved_version() -> tuple:
@@ -143,6 +150,9 @@ class CatalogKeeper:
         self.took = 0.0  # seconds the last build took
         self._sums = EntitySums()
         self._build_lock = threading.Lock()  # one build at a time: the sums are not shared
+        self._explained = SavedExplanations(explained_path(saved)) if saved is not None else None
+        self._read: tuple[str, EntityCatalog] | None = None  # (digest, catalog) last read from the saved file
+        self._saved: tuple[EntityCatalog, str, list, dict] | None = None  # last saved: catalog, digest, pieces, why
         self._loaded = self._stamp()
         self._latest: tuple[int, EntityCatalog] | None = self._load()  # (generation, catalog)
         self._loader: threading.Thread | None = None
@@ -183,7 +193,7 @@ class CatalogKeeper:
                 log.info("entity catalog built in %.1f s (%d keys)", self.took, len(catalog.canonical))
             if latest is None or latest[0] < snapshot.generation:
                 self._latest = (snapshot.generation, catalog)
-                if len(catalog.canonical) >= self.inline_keys and not (latest and same_catalog(latest[1], catalog)):
+                if len(catalog.canonical) >= self.inline_keys:
                     self._save(snapshot.generation, catalog)
             return catalog
 
@@ -214,7 +224,8 @@ class CatalogKeeper:
         found = self._load()
         self._loaded = stamp
         if found is not None and found[0] > self.generation:
-            _warm(snapshot, found[1])
+            if self._latest is None or found[1] is not self._latest[1]:
+                _warm(snapshot, found[1])
             self._latest = found
 
     def _stamp(self):
@@ -224,47 +235,99 @@ class CatalogKeeper:
             return None
 
     def _load(self) -> tuple[int, EntityCatalog] | None:
-        """The saved catalog with its generation, or None."""
+        """The saved catalog with its generation, or None.  The catalog last read is kept when the
+        file's digest is its own (a generation that changed no merge, type or name)."""
         if self.saved is None or not self.saved.exists():
             return None
         try:
             with open(self.saved, "rb") as f:
-                found = pickle.load(f)
-            if not (isinstance(found, tuple) and found[0] == _saved_version()):
-                log.info("entity catalog in %s is of another version: built afresh", self.saved)
-                return None
-            _, generation, fields = found
-            names = fields.pop("names")
-            return generation, EntityCatalog(**fields, evidence=Evidence(names=names), aliases=self.aliases)
+                version, generation, digest = pickle.load(f)
+                if version != _saved_version():
+                    log.info("entity catalog in %s is of another version: built afresh", self.saved)
+                    return None
+                if self._read is not None and self._read[0] == digest:
+                    return generation, self._read[1]
+                pieces = pickle.load(f)
+            fields: dict[str, dict] = {name: {} for name in SEARCH_FIELDS}
+            for name, piece in pieces:  # one at a time: this thread lets searches run between them
+                fields[name].update(pickle.loads(piece))
+            catalog = EntityCatalog(**fields, aliases=self.aliases, explained_by=self._explained)
+            self._read = (digest, catalog)
+            return generation, catalog
         except Exception:  # another version's file, or cut short: built afresh instead
             log.warning("entity catalog in %s not used", self.saved, exc_info=True)
             return None
 
     def _save(self, generation: int, catalog: EntityCatalog) -> None:
-        """Keep the catalog's merges and names (not its evidence: only `explain` reads names)."""
+        """Save a generation's catalog: its explanations if they changed, then what searches read,
+        with the generation, always (a worker whose catalog has the same digest only takes the
+        generation: unpickling holds its interpreter lock, 0.1 s at a million passages)."""
         if self.saved is None:
             return
-        fields = {name: getattr(catalog, name) for name in SAVED_FIELDS}
-        fields["names"] = dict(catalog.evidence.names)
-        part = self.saved.with_name(f"{self.saved.name}.{os.getpid()}.part")
+        last = self._saved
+        if last is not None and last[0] is catalog:  # the rules did not run again (nothing they count changed)
+            digest, pieces, why = last[1:]
+        else:
+            pieces = [(name, pickle.dumps(dict(items[i:i + PIECE]), protocol=pickle.HIGHEST_PROTOCOL))
+                      for name in SEARCH_FIELDS for items in [list(getattr(catalog, name).items())]
+                      for i in range(0, len(items), PIECE)]
+            digest = hashlib.blake2b(b"".join(piece for _, piece in pieces), digest_size=16).hexdigest()
+            why = {target: pickle.dumps(catalog.explanation(target), protocol=pickle.HIGHEST_PROTOCOL)
+                   for target in catalog.members}
+            if last is None or why != last[3]:
+                _write(explained_path(self.saved), (_saved_version(), generation, why))
+        _write(self.saved, (_saved_version(), generation, digest), pieces)
+        self._saved = (catalog, digest, pieces, why)
+        self._read = (digest, catalog)  # this process need not read back what it saved
+
+
+def explained_path(saved: Path) -> Path:
+    """Where the explanations of the catalog saved at `saved` are."""
+    return saved.with_name(f"{saved.stem}-explained{saved.suffix}")
+
+
+def _write(path: Path, *values) -> None:
+    """Pickle `values` one after another into `path`, whole or not at all."""
+    part = path.with_name(f"{path.name}.{os.getpid()}.part")
+    try:
+        with open(part, "wb") as f:
+            for value in values:
+                pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(part, path)
+    except OSError:
+        log.warning("entity catalog not saved to %s", path, exc_info=True)
+        part.unlink(missing_ok=True)
+
+
+class SavedExplanations:
+    """A builder's saved explanations, read when an entity is explained (and again once the file changed):
+    each entity's record stays pickled until asked for."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._lock = threading.Lock()
+        self._stamp: int | None = None
+        self._records: dict[str, bytes] = {}
+
+    def __call__(self, target: str) -> tuple | None:
         try:
-            with open(part, "wb") as f:
-                pickle.dump((_saved_version(), generation, fields), f, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(part, self.saved)  # whole or not at all
-        except OSError:
-            log.warning("entity catalog not saved to %s", self.saved, exc_info=True)
-            part.unlink(missing_ok=True)
+            stamp = self.path.stat().st_mtime_ns
+        except FileNotFoundError:
+            return None
+        with self._lock:
+            if stamp != self._stamp:
+                self._records, self._stamp = self._read(), stamp
+            record = self._records.get(target)
+        return pickle.loads(record) if record is not None else None
 
-
-def same_catalog(a: EntityCatalog, b: EntityCatalog) -> bool:
-    """Would `b` save as `a` did (merges, types, names, votes)?  A commit without entities (or with
-    only known ones in known proportions) changes nothing, and then the builder saves nothing:
-    every worker unpickles a saved catalog holding its interpreter lock (0.3-0.5 s at a million
-    passages), which a search arriving meanwhile waits out."""
-    if a is b:  # the rules did not run again (nothing they count changed)
-        return True
-    return all(getattr(a, name) == getattr(b, name) for name in SAVED_FIELDS) \
-        and dict(a.evidence.names) == dict(b.evidence.names)
+    def _read(self) -> dict[str, bytes]:
+        try:
+            with open(self.path, "rb") as f:
+                version, _, records = pickle.load(f)
+            return records if version == _saved_version() else {}
+        except Exception:  # cut short, or another version's: explained without the saved reasons
+            log.warning("entity explanations in %s not read", self.path, exc_info=True)
+            return {}
 
 
 def _warm(snapshot, catalog) -> None:

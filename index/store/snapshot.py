@@ -53,6 +53,14 @@ class Held:
         found = self.get(key)
         return found if found is not None else self.put(key, build())
 
+    def take(self, key):
+        """The value held for `key`, no longer held here (None if none was)."""
+        with self._lock:
+            found = self.items.pop(key, None)
+            if found is not None:
+                self.total -= self.size(found)
+            return found
+
     def put(self, key, value):
         """Keep `value` (or the one another thread kept first: that one is returned)."""
         with self._lock:
@@ -119,12 +127,13 @@ class Snapshot:
         self.cache: dict = {}  # derived per-generation data, keyed by what it is
         self._joined = Held(postings_held, lambda found: len(found[0]))
         self._query_arrays = Held(QUERY_ARRAYS_HELD, nbytes)
-        # Joined lists of the snapshot before are reused for the segments both share at their start (all of
-        # them after a commit that only added; the big old ones after a merge of the small new ones).
+        # Joined lists of the snapshot before are taken over for the segments both share at their start (all
+        # of them after a commit that only added; the big old ones after a merge of the small new ones).  Only
+        # its lists are kept here, not the snapshot: its columns go as soon as its last search ends.
         shared = _shared_start(parts, previous.parts) if previous is not None else 0
-        self._extends = (previous, shared) if shared else None
+        self._extends = (previous._joined, shared, len(previous.parts)) if shared else None
         if previous is not None:
-            previous._extends = None  # one generation back at most: no chain of old snapshots kept alive
+            previous._extends = None  # one generation back at most: no chain of old lists kept alive
 
     # -- per-generation caching -------------------------------------------------
 
@@ -151,9 +160,9 @@ class Snapshot:
                                                                   self.parts and self.parts[0].data[name].dtype))
 
     def lengths(self, fieldname: str) -> np.ndarray:
-        """Quantised lengths of a field over all articles (title, body) or passages (text)."""
-        return self.derived(("lengths", fieldname), lambda: _concat([p.data.lengths(fieldname) for p in self.parts],
-                                                                     np.float32))
+        """Quantised lengths of a field over all articles (title, body) or passages (text), made on each call:
+        only BM25's norms (kept per snapshot) are made from them."""
+        return _concat([p.data.lengths(fieldname) for p in self.parts], np.float32)
 
     def live_articles(self) -> np.ndarray:
         return self.derived("article_live", lambda: _concat([p.article_live for p in self.parts], bool))
@@ -210,11 +219,11 @@ class Snapshot:
         ids, tfs = [], []
         start = 0
         if self._extends is not None:
-            before, shared = self._extends
-            found = before._joined.get((fieldname, term))
+            before, shared, before_parts = self._extends
+            found = before.take((fieldname, term))  # taken, not copied: one generation's lists held at a time
             if found is not None:
                 cut = len(found[0])
-                if shared < len(before.parts):  # only the shared segments' postings: ordinals below their end
+                if shared < before_parts:  # only the shared segments' postings: ordinals below their end
                     cut = int(np.searchsorted(found[0], bases[shared]))
                 ids, tfs, start = [found[0][:cut]], [found[1][:cut]], shared
         for i, part in enumerate(self.parts[start:], start):
