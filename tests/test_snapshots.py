@@ -5,7 +5,9 @@ Two Index objects on one folder stand for two gunicorn workers.
 
 from __future__ import annotations
 
+import gc
 import time
+import weakref
 
 from conftest import make_settings
 from index import Index, SearchRequest, article_from_record
@@ -58,12 +60,20 @@ def test_a_commit_that_only_adds_extends_the_joined_lists_to_what_a_fresh_join_g
     before = store.snapshot()
     index.ingest([article_from_record(article("n", "Cocoa talks."), index.outlets)])
     after = store.snapshot()
-    assert after._extends == (before, len(before.parts))
+    assert after._extends == (before._joined, len(before.parts), len(before.parts))
+    held = before._joined
+    assert ("body", "cocoa") in held.items
     fresh = Snapshot(after.generation, after.parts, store._reader)
     for fieldname, term in [("body", "cocoa"), ("text", "cocoa"), ("body", "crop"), ("body", "talk")]:
         got, want = after.postings(fieldname, term), fresh.postings(fieldname, term)
         assert got[0].tolist() == want[0].tolist() and got[1].tolist() == want[1].tolist()
     assert len(after.postings("body", "cocoa")[0]) == 5
+    assert ("body", "cocoa") not in held.items  # taken over, not held twice
+    # Only those lists are kept of the snapshot before: it goes (and its columns) with its last user.
+    gone = weakref.ref(before)
+    del before, fresh
+    gc.collect()
+    assert gone() is None
     index.delete(["1"])  # a deletion in an old segment: nothing is carried over
     assert store.snapshot()._extends is None
     assert index.search(SearchRequest(q="cocoa")).total == 4
@@ -84,7 +94,7 @@ def test_a_change_to_a_later_segment_reuses_the_joined_lists_of_the_segments_bef
     before = store.snapshot()
     index.delete(["b1"])  # the second segment changes; the first is shared
     after = store.snapshot()
-    assert after._extends == (before, 1)
+    assert after._extends == (before._joined, 1, len(before.parts))
     fresh = Snapshot(after.generation, after.parts, store._reader)
     for fieldname, term in [("body", "cocoa"), ("text", "cocoa"), ("body", "crop"), ("title", "wire")]:
         got, want = after.postings(fieldname, term), fresh.postings(fieldname, term)
