@@ -18,6 +18,7 @@ likewise.
 
 from __future__ import annotations
 
+import bisect
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -121,6 +122,7 @@ class Snapshot:
         self._readers = readers  # segment key -> Whoosh SegmentReader (for stored fields), shared
         self.article_base = np.cumsum([0] + [p.data.articles for p in parts])
         self.passage_base = np.cumsum([0] + [p.data.passages for p in parts])
+        self._starts = (self.article_base[1:].tolist(), self.passage_base[1:].tolist())  # for `locate`
         self.articles = int(self.article_base[-1])  # ordinals, deleted included
         self.passages = int(self.passage_base[-1])
         self.lock = threading.RLock()
@@ -268,9 +270,9 @@ class Snapshot:
 
     def locate(self, ordinal: int, passages: bool = False) -> tuple[int, Part, int]:
         """(part number, part, local ordinal) of a global article (or passage) ordinal."""
-        bases = self.passage_base if passages else self.article_base
-        i = int(np.searchsorted(bases, ordinal, side="right")) - 1
-        return i, self.parts[i], ordinal - int(bases[i])
+        ends = self._starts[passages]  # where each part's ordinals end: bisect on a list, not numpy, for one
+        i = bisect.bisect_right(ends, ordinal)
+        return i, self.parts[i], ordinal - (ends[i - 1] if i else 0)
 
     def occurrences(self, fieldname: str, ordinals: list[int], terms) -> dict[int, list]:
         """Where `terms` occur in titles ("title", article ordinals) or passages ("text", passage ordinals):
