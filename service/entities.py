@@ -18,7 +18,7 @@ OpenAPI document treat it as every other read; importing this module adds it.
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from flask.views import MethodView
 from marshmallow import Schema, fields
@@ -52,7 +52,7 @@ class EntityDetailOut(Schema):
     search = fields.String(required=True, metadata={"description": "The search for articles naming it"})
 
 
-@api.route("/entities/<string:type>/<string:name>", parameters=[IF_NONE_MATCH, {
+@api.route("/entities/<string:type>/<path:name>", parameters=[IF_NONE_MATCH, {  # a name may hold "/"
     "in": "path", "name": "type", "required": True, "schema": {"type": "string", "enum": list(ENTITY_TYPES)}}])
 class EntityView(MethodView):
     @read_endpoint
@@ -72,5 +72,5 @@ class EntityView(MethodView):
             raise ApiError(404, "not_found", f"no entity known as {name!r}", "name")
         if found["type"] != kind:
             raise ApiError(404, "not_found", f"{found['name']!r} is a {found['type']}, not a {kind}: "
-                           f"see /api/v1/entities/{found['type']}/{found['name']}", "type")
+                           f"see /api/v1/entities/{found['type']}/{quote(found['name'], safe='')}", "type")
         return {**found, "search": f"/api/v1/search?{urlencode({kind: found['name']})}"}

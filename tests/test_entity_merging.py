@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import re
+from urllib.parse import quote, urlencode
 
 import pytest
 
@@ -153,5 +154,29 @@ def test_entity_endpoint_errors(merged):
     _, client = merged
     assert client.get("/api/v1/entities/person/Nobody%20Known").status_code == 404
     wrong = client.get("/api/v1/entities/person/Saudi%20Arabia")
-    assert wrong.status_code == 404 and "/api/v1/entities/place/Saudi Arabia" in wrong.get_json()["error"]["message"]
+    assert wrong.status_code == 404 and "/api/v1/entities/place/Saudi%20Arabia" in wrong.get_json()["error"]["message"]
     assert client.get("/api/v1/entities/thing/Aramco").status_code == 404
+
+
+def test_every_entity_shown_answers_at_its_address_even_with_a_slash_in_its_name(merged, tmp_path):
+    """A facet's entity is explained at /api/v1/entities/<type>/<name, URL-quoted>, "Royal Dutch/Shell
+    Group" too (a "/" in a name decodes to a path separator before routing)."""
+    index, client = merged
+    shown = client.get("/api/v1/search?per_page=1&facets=person,org,place&facet_size=100").get_json()["facets"]
+    for kind in ("person", "org", "place"):
+        for value in shown[kind]:
+            body = client.get(f"/api/v1/entities/{kind}/{quote(value['value'], safe='')}").get_json()
+            assert body["name"] == value["value"] and body["type"] == kind and body["variants"], value
+    settings = make_settings(tmp_path / "index")
+    with Index.open(settings.index_dir, create=True, settings=settings) as one:
+        one.ingest([article_from_record({"id": "rds", "title": "ROYAL DUTCH/SHELL RAISES CRUDE PRICES", "body":
+                                         "Royal Dutch/Shell Group said on Monday it would raise its posted crude "
+                                         "oil prices by 50 cents a barrel. A Royal Dutch/Shell Group spokesman in "
+                                         "London said the rise was effective today."}, one.outlets)])
+    client = create_app(settings).test_client()
+    (name,) = client.get("/api/v1/search?q=crude").get_json()["results"][0]["entities"]["org"]
+    assert "/" in name
+    body = client.get(f"/api/v1/entities/org/{quote(name, safe='')}").get_json()
+    assert body["name"] == name and body["search"] == "/api/v1/search?" + urlencode({"org": name})
+    wrong = client.get(f"/api/v1/entities/person/{quote(name, safe='')}").get_json()["error"]["message"]
+    assert f"/api/v1/entities/org/{quote(name, safe='')}" in wrong
