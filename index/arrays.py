@@ -72,6 +72,22 @@ def in_sorted(values: np.ndarray, ordered: np.ndarray) -> np.ndarray:
     return ordered[at] == values
 
 
+# Under (space + len(ordered)) / MARK_SHARE values, binary searches beat marking a mask over the space:
+# 2,000 ordinals among 50,000 postings of 384,240 passages 40 against 53 microseconds, 8,000 184 against 69,
+# 50,000 among 120,000 999 against 173.
+MARK_SHARE = 160
+
+
+def found_in(values: np.ndarray, ordered: np.ndarray, space: int) -> np.ndarray:
+    """Positions in `ordered` of the `values` it holds (both sorted and distinct, below `space`), in order:
+    by binary search for a few values, else by marking them in a mask over the space (a pass over each)."""
+    if len(values) * MARK_SHARE < space + len(ordered):
+        return kept_sorted(ordered, values)
+    mask = np.zeros(space, dtype=bool)
+    mask[values] = True
+    return np.flatnonzero(mask[ordered])
+
+
 def union_below(arrays: list[np.ndarray], size: int) -> np.ndarray:
     """`union(*arrays)` of values below `size`: by marking each value when they cover much of the
     range (a stop word's postings in two fields: no sort of a million values), else by sorting."""

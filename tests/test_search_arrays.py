@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from index.arrays import in_sorted, owner_offsets, rows_between, rows_owned, search_sorted, sums_before, union
+from index.arrays import found_in, in_sorted, owner_offsets, rows_between, rows_owned, search_sorted, sums_before, union
 from index.search.bm25 import MERGE_AT_LEAST, union_max
 from index.search.collapse import collapsed_top
 from index.search.positions import SHIFT, pair_counts
@@ -29,6 +29,16 @@ def test_membership_in_a_sorted_array_is_what_isin_says():
         ordered = np.unique(rng.integers(-50, 50, size=rng.integers(0, 60))).astype(np.int64)
         values = rng.integers(-60, 60, size=rng.integers(0, 80)).astype(np.int64)
         assert in_sorted(values, ordered).tolist() == np.isin(values, ordered).tolist()
+
+
+@pytest.mark.parametrize("size", [0, 5, 300, 3_000, 30_000])
+def test_found_in_gives_the_positions_of_the_values_held_by_search_or_by_mask(size):
+    rng = np.random.default_rng(size)
+    space = 40_000
+    ordered = np.unique(rng.integers(0, space, 20_000)).astype(np.int32)
+    values = np.unique(np.concatenate([rng.choice(ordered, size // 2), rng.integers(0, space, size - size // 2)]))
+    want = np.flatnonzero(np.isin(ordered, values))
+    assert found_in(values.astype(np.int64), ordered, space).tolist() == want.tolist()
 
 
 def test_union_is_what_union1d_says_sorted_or_not():

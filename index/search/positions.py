@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from index.arrays import in_sorted, run_starts, unique
+from index.arrays import found_in, in_sorted, run_starts, unique
 
 SHIFT = np.int64(32)
 _EMPTY = (np.zeros(0, np.int64), np.zeros(0, np.float64))
@@ -40,9 +40,10 @@ def _phrase(snapshot, fieldname: str, words: tuple[str, ...], slop: int, spellin
         spellings = None
     wanted = list(zip(words, spellings)) if spellings else [(w, None) for w in words]
     candidates = None
+    space = snapshot.passages if fieldname == "text" else snapshot.articles
     for word in sorted(set(words), key=lambda w: snapshot.df(fieldname, w)):  # rarest first
         ids = snapshot.postings(fieldname, word)[0]
-        candidates = ids if candidates is None else candidates[in_sorted(candidates, ids)]
+        candidates = ids if candidates is None else ids[found_in(candidates, ids, space)]
         if not len(candidates):
             return _EMPTY
     if len(words) == 1 and spellings is None:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.arrays import search_sorted, sums_before
+from index.arrays import found_in, sums_before
 from index.store.building import BLOCK, FORMAT, LISTS, TEXT_FIELDS, quantise
 
 _LOADING = threading.Lock()
@@ -253,10 +253,7 @@ class SegmentData:
             counts = tfs.astype(np.int64)
             starts = np.cumsum(counts) - counts
         else:
-            at = search_sorted(docs, ordinals)
-            hit = at < len(docs)
-            hit[hit] = docs[at[hit]] == ordinals[hit]
-            at = at[hit]
+            at = found_in(ordinals, docs, self.passages if fieldname == "text" else self.articles)
             if not len(at):
                 return _EMPTY_I, _EMPTY_I
             counts = tfs[at].astype(np.int64)
