@@ -144,3 +144,29 @@ def test_a_served_worker_starts_a_merger_when_segments_pile_up(tmp_path, monkeyp
         assert served.stats()["articles"] == articles
     finally:
         served.close()
+
+
+def test_a_merge_drops_the_entity_names_and_evidence_of_the_articles_it_does_not_carry(tmp_path):
+    """A segment's entity counts (the names each key was seen as, the catalog's evidence) are summed per
+    segment; a merged segment must count only the articles it holds, not those rewritten or deleted before
+    (they counted on in every later merge: "Armenia" seen in 10 articles of a 5-article archive)."""
+    settings = make_settings(tmp_path / "index", semantic=False, merge="off")
+    index = Index.open(settings.index_dir, create=True, settings=settings)
+    records = reuters_records(40)
+    for start in range(0, 40, 10):
+        index.ingest([article_from_record(dict(r, source="Reuters"), index.outlets) for r in records[start:start + 10]])
+    rewritten = [dict(r, source="Reuters", body=r["body"] + " Ingrid Haraldsen of Norsk Hydro said in Oslo.")
+                 for r in records[2:40:7]]
+    index.ingest([article_from_record(r, index.outlets) for r in rewritten])
+    deleted = {str(r["id"]) for r in records[5:40:9]}  # one of them rewritten before
+    index.delete(sorted(deleted))
+    naming = len({str(r["id"]) for r in rewritten} - deleted)
+    store = index.backend.store
+    assert merging.merge(store, store.snapshot().parts)
+    (merged,) = [p for p in store.snapshot().parts if p.data.articles]
+    _, rebuilt = rebuild_arrays(store.ix, merged.segment)  # counted from the articles the segment holds
+    assert rebuilt["entity_forms"]["norsk hydro"] == {"Norsk Hydro": naming}
+    assert merged.data.meta["entity_forms"] == rebuilt["entity_forms"]
+    assert merged.data.meta["entity_evidence"] == rebuilt["entity_evidence"]
+    assert index.entity("Norsk Hydro")["articles"] == naming
+    index.close()

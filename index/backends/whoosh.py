@@ -31,6 +31,7 @@ from index.search.prepare import prepare
 from index.search.related import related
 from index.search.run import Context, search
 from index.search.semantic import HYBRID, load_encoder
+from index.store.schema import stored_article
 from index.store.store import Store
 from index.text.aliases import Aliases
 from index.text.highlight import highlight
@@ -125,7 +126,7 @@ class WhooshBackend:
 
     def get(self, article_id: str) -> Article | None:
         found = self.store.find(article_id)
-        return Article.from_dict(json.loads(found[1]["data"])) if found else None
+        return stored_article(found[1]) if found else None
 
     def facet_values(self, name: str, prefix: str = "", limit: int = 10) -> list:
         snapshot = self.store.snapshot()

@@ -14,6 +14,7 @@ from collections import Counter
 import numpy as np
 
 from index.arrays import unique
+from index.ingest.evidence import entity_evidence
 from index.store.building import DIM, FORMAT, TEXT_FIELDS, block_bounds, char_arrays, quantise, sorted_bands
 from index.store.segment import SegmentData
 
@@ -40,8 +41,11 @@ def _renumber(values_per_source: list[list[str]], columns: list[np.ndarray]) -> 
     return (np.concatenate(out) if out else np.zeros(0, np.int32)), names
 
 
-def merge_arrays(sources: list[tuple[SegmentData, np.ndarray]]) -> tuple[dict[str, np.ndarray], dict]:
-    """(arrays, meta) of the segment made of these sources' live articles (`article_live` per source)."""
+def merge_arrays(sources: list[tuple[SegmentData, np.ndarray]], dropped=()) -> tuple[dict[str, np.ndarray], dict]:
+    """(arrays, meta) of the segment made of these sources' live articles (`article_live` per source).
+
+    `dropped` are the sources' deleted articles (as stored): the names and evidence they added to their
+    segment's entity counts are taken out, so a rewritten or deleted article stops counting once merged."""
     article_maps, passage_maps, article_lives, passage_lives = [], [], [], []
     articles = passages = 0
     for data, article_live in sources:
@@ -80,14 +84,17 @@ def merge_arrays(sources: list[tuple[SegmentData, np.ndarray]]) -> tuple[dict[st
         np.concatenate([h[a >= 0] for h, a in bands]) if bands else np.zeros(0, np.uint64),
         np.concatenate([a[a >= 0] for _, a in bands]) if bands else np.zeros(0, np.int32))
     forms: dict[str, Counter] = {}
+    evidence: Counter = Counter()
     for data, _ in sources:
         for key, names in data.meta.get("entity_forms", {}).items():
             forms.setdefault(key, Counter()).update(names)
-    meta["entity_forms"] = {key: dict(names) for key, names in forms.items()}
-    evidence: Counter = Counter()
-    for data, _ in sources:
         evidence.update(data.meta.get("entity_evidence", {}))
-    meta["entity_evidence"] = dict(evidence)
+    for article in dropped:  # as index/store/building.py counted them
+        for entity in article.entities:
+            forms.setdefault(entity.key, Counter())[entity.name] -= 1
+        evidence.subtract(entity_evidence(article))
+    meta["entity_forms"] = {key: kept for key, names in forms.items() if (kept := {n: c for n, c in names.items() if c > 0})}
+    meta["entity_evidence"] = {term: count for term, count in evidence.items() if count > 0}
     vocab = _vocabulary(sources, article_lives, passage_lives)
     arrays["vocab"] = vocab
     for fieldname in TEXT_FIELDS:

@@ -27,8 +27,10 @@ from pathlib import Path
 import numpy as np
 
 from index import processes
+from index.article import Article
 from index.store import building, whoosh_io, writer
 from index.store.arrays_merge import merge_arrays
+from index.store.schema import stored_article
 from index.store.snapshot import Part
 
 log = logging.getLogger(__name__)
@@ -73,15 +75,17 @@ def merge(store, parts: list[Part], timeout: float = 60.0) -> bool:
     side = whoosh_io.side_writer(ix)
     docmaps: dict[str, np.ndarray] = {}
     sources = []
+    dropped: list[Article] = []  # deleted articles, not carried over: their entity counts leave with them
     try:
         base = 0
         for part in parts:
+            live = part.article_live  # a Whoosh document is an article
             reader = whoosh_io.segment_reader(ix, part.segment)
             try:
                 side.add_reader(reader)  # copies the live documents, in order
+                dropped += [stored_article(reader.stored_fields(int(d))) for d in np.flatnonzero(~live)]
             finally:
                 reader.close()
-            live = part.article_live  # a Whoosh document is an article
             docmap = np.full(len(live), -1, dtype=np.int64)
             docmap[live] = base + np.arange(int(live.sum()))
             base += int(live.sum())
@@ -93,7 +97,7 @@ def merge(store, parts: list[Part], timeout: float = 60.0) -> bool:
         raise
     key = whoosh_io.segment_key(merged)
     built = writer.arrays_dir(store.path) / f"build-{key}"
-    building.save(built, *merge_arrays(sources))
+    building.save(built, *merge_arrays(sources, dropped))
 
     def place(segments) -> None:
         os.replace(built, writer.arrays_dir(store.path) / key)

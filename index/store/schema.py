@@ -12,7 +12,11 @@ live and die with their article.
 
 from __future__ import annotations
 
+import json
+
 from whoosh.fields import ID, KEYWORD, STORED, SchemaClass
+
+from index.article import Article
 
 ARTICLE = "article"
 ENTITY_FIELDS = ("person", "org", "place")
@@ -25,3 +29,8 @@ class NewsSchema(SchemaClass):
     checksum = ID(stored=True)  # what the stored version was built from: unchanged articles are skipped
     lsh = KEYWORD(commas=True, lowercase=False, scorable=False)  # no longer written: band keys are in the arrays
     data = STORED()  # the article's JSON, passages and entities included
+
+
+def stored_article(stored: dict) -> Article:
+    """The article a document's stored fields hold (`data`: Article.to_dict as JSON)."""
+    return Article.from_dict(json.loads(stored["data"]))

@@ -23,7 +23,6 @@ newest.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
@@ -43,7 +42,7 @@ from index.heap import Trimmer
 from index.store import merging, whoosh_io, writer
 from index.store.analyzed import analyse_article
 from index.store.building import SegmentBuilder, band_hash, save
-from index.store.schema import NewsSchema
+from index.store.schema import NewsSchema, stored_article
 from index.store.segment import SegmentData, arrays_folder
 from index.store.snapshot import JOINED_POSTINGS_HELD, Snapshot, make_part
 
@@ -62,7 +61,7 @@ def rebuild_arrays(ix, segment) -> tuple[dict, dict]:
     reader = whoosh_io.segment_reader(ix, segment)
     try:
         for docnum in range(segment.doc_count_all()):
-            article = Article.from_dict(json.loads(reader.stored_fields(docnum)["data"]))
+            article = stored_article(reader.stored_fields(docnum))
             builder.add(article, analyse_article(article))
     finally:
         reader.close()
