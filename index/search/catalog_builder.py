@@ -5,9 +5,10 @@ sums and runs the rules, so workers neither spend their CPU and memory on them
 nor hold the interpreter lock against their own searches.  The first worker
 that meets a generation newer than its catalog starts it (one at a time: it
 holds CATALOGLOCK); it builds for each new generation, saves the catalog with
-that generation (`catalog.pickle`), rests REST_RATIO times the build's time (the
-OpenSearch backend's rule too), so the rules take at most a tenth of a core and
-workers reload a new catalog (0.3-0.5 s of unpickling at a million passages) at
+that generation (`catalog.pickle` and its explanations, `catalog-explained.pickle`:
+see catalog_keeper), rests REST_RATIO times the build's time (the OpenSearch
+backend's rule too), so the rules take at most a tenth of a core and workers
+read a changed catalog (0.1 s of unpickling at a million passages, in pieces) at
 most that often, and exits after IDLE_EXIT seconds without a new generation.
 
     python -m index.search.catalog_builder <index folder> [<alias file>]
