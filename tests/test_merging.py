@@ -170,3 +170,25 @@ def test_a_merge_drops_the_entity_names_and_evidence_of_the_articles_it_does_not
     assert merged.data.meta["entity_evidence"] == rebuilt["entity_evidence"]
     assert index.entity("Norsk Hydro")["articles"] == naming
     index.close()
+
+
+def test_a_segment_whose_every_article_was_rewritten_is_dropped_not_merged_into_an_empty_one(tmp_path):
+    """Enrichment rewrites every new article once, leaving the segment it was first written to all deleted:
+    the policy picks it, and the merge takes it out of the index instead of writing a segment of nothing."""
+    index = open_index(tmp_path / "index")
+    records = reuters_records(20)
+    index.ingest([article_from_record(dict(r, source="Reuters"), index.outlets) for r in records[:10]])
+    index.ingest([article_from_record(dict(r, source="Reuters"), index.outlets) for r in records[10:]])
+    index.ingest([article_from_record(dict(r, source="Reuters", title=r["title"] + " (corrected)"), index.outlets)
+                  for r in records[:10]])
+    store = index.backend.store
+    first = store.snapshot().parts[0]
+    assert first.live_count == 0 and merging.choose(store.snapshot().parts) == [first]
+    assert merging.merge(store, [first])
+    parts = store.snapshot().parts
+    assert first.key not in {p.key for p in parts} and all(p.data.articles for p in parts)
+    assert not (store.path / "arrays" / first.key).exists()
+    assert all(index.get(str(r["id"])).title.endswith("(corrected)") for r in records[:10])
+    assert store.snapshot().counts()["articles"] == 20
+    assert merging.choose(parts) is None
+    index.close()

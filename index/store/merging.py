@@ -63,14 +63,16 @@ def choose(parts: list[Part]) -> list[Part] | None:
         window = sorted(tiers[level], key=lambda p: p.live_count)[:SEGMENTS_PER_TIER]
         if len(window) == SEGMENTS_PER_TIER and window[-1].live_count <= sum(p.live_count for p in window[:-1]):
             return window
-    for part in parts:
-        if part.data.articles and 1 - part.article_live.mean() >= EXPUNGE_SHARE:
+    for part in parts:  # an empty segment (left by merges before empty merges were dropped) goes too
+        if not part.data.articles or 1 - part.article_live.mean() >= EXPUNGE_SHARE:
             return [part]
     return None
 
 
 def merge(store, parts: list[Part], timeout: float = 60.0) -> bool:
     """Merge these segments of the current snapshot into one; False if the index moved on first."""
+    if not any(part.article_live.any() for part in parts):  # every article deleted: they go, no empty segment comes
+        return _commit(store, parts, None, {}, lambda: None, timeout)
     ix = store.ix
     side = whoosh_io.side_writer(ix)
     docmaps: dict[str, np.ndarray] = {}
@@ -98,19 +100,25 @@ def merge(store, parts: list[Part], timeout: float = 60.0) -> bool:
     key = whoosh_io.segment_key(merged)
     built = writer.arrays_dir(store.path) / f"build-{key}"
     building.save(built, *merge_arrays(sources, dropped))
+    if not _commit(store, parts, merged, docmaps, lambda: os.replace(built, writer.arrays_dir(store.path) / key), timeout):
+        writer._discard(ix, [(merged, built)])
+        return False
+    return True
 
-    def place(segments) -> None:
-        os.replace(built, writer.arrays_dir(store.path) / key)
+
+def _commit(store, parts: list[Part], merged, docmaps: dict, place, timeout: float) -> bool:
+    """Swap `parts` for `merged` (None: drop them) in one generation, `place()` putting its arrays in
+    first and the parts' arrays retired; False if a part was merged away by someone else meanwhile."""
+    def before_toc(segments) -> None:
+        place()
         writer.retire(store.path, {whoosh_io.segment_key(s) for s in segments})
 
     started = time.time()
-    _, generation = whoosh_io.commit(ix, timeout, replace=([p.segment for p in parts], merged, docmaps),
-                                     before_toc=place)
-    if not generation:  # a segment was merged away by someone else: drop this merge
-        writer._discard(ix, [(merged, built)])
-        return False
-    writer.sync(store.path, since=started)
-    return True
+    _, generation = whoosh_io.commit(store.ix, timeout, replace=([p.segment for p in parts], merged, docmaps),
+                                     before_toc=before_toc)
+    if generation:
+        writer.sync(store.path, since=started)
+    return bool(generation)
 
 
 def merge_until_done(store, timeout: float = 60.0) -> int:

@@ -246,7 +246,8 @@ def commit(ix, timeout: float, add: Iterable = (), delete_ids: Iterable[str] = (
 
     `replace` = (old segments, merged segment, {old segment key: [new docnum of each old docnum or -1]})
     swaps merged segments for their merge, carrying over deletions made since the
-    merge began; it is skipped (returning no change) if an old segment is gone.
+    merge began (a merged segment of None drops them: every article in them was deleted);
+    it is skipped (returning no change) if an old segment is gone.
     `check()` runs first under the lock and may raise to cancel the commit;
     `before_toc(segments)` runs under the lock just before the TOC is written.
     Returns (ids that existed, new generation).  Raises IndexBusy.
@@ -269,7 +270,7 @@ def commit(ix, timeout: float, add: Iterable = (), delete_ids: Iterable[str] = (
             if not all(segment_key(s) in keys for s in old):
                 writer.cancel()
                 return existed, 0
-            for segment in segments:
+            for segment in segments if merged is not None else ():
                 docmap = docmaps.get(segment_key(segment))
                 if docmap is not None:
                     for docnum in segment.deleted_docs():
@@ -277,7 +278,7 @@ def commit(ix, timeout: float, add: Iterable = (), delete_ids: Iterable[str] = (
                             merged.delete_document(int(docmap[docnum]))
             gone = {segment_key(s) for s in old}
             segments = [s for s in segments if segment_key(s) not in gone]
-            add = [merged, *add]
+            add = [merged, *add] if merged is not None else list(add)
         segments.extend(add)
         if before_toc is not None:
             before_toc(segments)
