@@ -40,10 +40,9 @@ def _phrase(snapshot, fieldname: str, words: tuple[str, ...], slop: int, spellin
         spellings = None
     wanted = list(zip(words, spellings)) if spellings else [(w, None) for w in words]
     candidates = None
-    space = snapshot.passages if fieldname == "text" else snapshot.articles
     for word in sorted(set(words), key=lambda w: snapshot.df(fieldname, w)):  # rarest first
         ids = snapshot.postings(fieldname, word)[0]
-        candidates = ids if candidates is None else ids[found_in(candidates, ids, space)]
+        candidates = ids if candidates is None else ids[found_in(candidates, ids, snapshot.size(fieldname))]
         if not len(candidates):
             return _EMPTY
     if len(words) == 1 and spellings is None:

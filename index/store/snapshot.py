@@ -122,7 +122,7 @@ class Snapshot:
         self._readers = readers  # segment key -> Whoosh SegmentReader (for stored fields), shared
         self.article_base = np.cumsum([0] + [p.data.articles for p in parts])
         self.passage_base = np.cumsum([0] + [p.data.passages for p in parts])
-        self._starts = (self.article_base[1:].tolist(), self.passage_base[1:].tolist())  # for `locate`
+        self._ends = (self.article_base[1:].tolist(), self.passage_base[1:].tolist())  # each part's, for `locate`
         self.articles = int(self.article_base[-1])  # ordinals, deleted included
         self.passages = int(self.passage_base[-1])
         self.lock = threading.RLock()
@@ -194,9 +194,12 @@ class Snapshot:
 
     def avg_length(self, fieldname: str) -> float:
         """Average field length over articles (title, body) or passages (text), deleted included as Whoosh counts."""
-        count = self.passages if fieldname == "text" else self.articles
         total = sum(p.data.length_sum(fieldname) for p in self.parts)
-        return max(1.0, total / max(1, count))
+        return max(1.0, total / max(1, self.size(fieldname)))
+
+    def size(self, fieldname: str) -> int:
+        """How many documents a field's ordinals number: passages for "text", else articles (deleted included)."""
+        return self.passages if fieldname == "text" else self.articles
 
     # -- postings -----------------------------------------------------------------
 
@@ -270,7 +273,7 @@ class Snapshot:
 
     def locate(self, ordinal: int, passages: bool = False) -> tuple[int, Part, int]:
         """(part number, part, local ordinal) of a global article (or passage) ordinal."""
-        ends = self._starts[passages]  # where each part's ordinals end: bisect on a list, not numpy, for one
+        ends = self._ends[passages]  # bisect on a list, not numpy, for one ordinal
         i = bisect.bisect_right(ends, ordinal)
         return i, self.parts[i], ordinal - (ends[i - 1] if i else 0)
 

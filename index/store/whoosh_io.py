@@ -246,7 +246,7 @@ def commit(ix, timeout: float, add: Iterable = (), delete_ids: Iterable[str] = (
 
     `replace` = (old segments, merged segment, {old segment key: [new docnum of each old docnum or -1]})
     swaps merged segments for their merge, carrying over deletions made since the
-    merge began (a merged segment of None drops them: every article in them was deleted);
+    merge began (a merged segment of None, with no docnum maps, drops them: every article in them was deleted);
     it is skipped (returning no change) if an old segment is gone.
     `check()` runs first under the lock and may raise to cancel the commit;
     `before_toc(segments)` runs under the lock just before the TOC is written.
@@ -270,7 +270,7 @@ def commit(ix, timeout: float, add: Iterable = (), delete_ids: Iterable[str] = (
             if not all(segment_key(s) in keys for s in old):
                 writer.cancel()
                 return existed, 0
-            for segment in segments if merged is not None else ():
+            for segment in segments:
                 docmap = docmaps.get(segment_key(segment))
                 if docmap is not None:
                     for docnum in segment.deleted_docs():
