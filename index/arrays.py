@@ -88,6 +88,21 @@ def found_in(values: np.ndarray, ordered: np.ndarray, space: int) -> np.ndarray:
     return np.flatnonzero(mask[ordered])
 
 
+def values_at(ordered: np.ndarray, values: np.ndarray, wanted: np.ndarray, space: int) -> np.ndarray:
+    """The value of each of `wanted` in the (`ordered` keys, `values`) pairs, 0 where it has none (keys
+    sorted and distinct, below `space`): by binary search for a few, else by scattering the values over the
+    space and reading them back (14,300 documents in 20,000 postings: 34 against 245 microseconds)."""
+    if not len(ordered):
+        return np.zeros(len(wanted), dtype=values.dtype)
+    if len(wanted) * MARK_SHARE < space + len(ordered):
+        at = search_sorted(ordered, wanted)
+        np.minimum(at, len(ordered) - 1, out=at)
+        return np.where(ordered[at] == wanted, values[at], 0)
+    spread = np.zeros(space, dtype=values.dtype)
+    spread[ordered] = values
+    return spread[wanted]
+
+
 def union_below(arrays: list[np.ndarray], size: int) -> np.ndarray:
     """`union(*arrays)` of values below `size`: by marking each value when they cover much of the
     range (a stop word's postings in two fields: no sort of a million values), else by sorting."""

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from index.arrays import found_in, in_sorted, owner_offsets, rows_between, rows_owned, search_sorted, sums_before, union
+from index.arrays import (found_in, in_sorted, owner_offsets, rows_between, rows_owned, search_sorted, sums_before, union,
+                          values_at)
 from index.search.bm25 import MERGE_AT_LEAST, union_max
 from index.search.collapse import collapsed_top
 from index.search.positions import SHIFT, pair_counts
@@ -39,6 +40,20 @@ def test_found_in_gives_the_positions_of_the_values_held_by_search_or_by_mask(si
     values = np.unique(np.concatenate([rng.choice(ordered, size // 2), rng.integers(0, space, size - size // 2)]))
     want = np.flatnonzero(np.isin(ordered, values))
     assert found_in(values.astype(np.int64), ordered, space).tolist() == want.tolist()
+
+
+@pytest.mark.parametrize("wanted", [0, 5, 300, 3_000, 30_000])
+def test_values_at_reads_each_wanted_key_by_search_or_by_spreading(wanted):
+    rng = np.random.default_rng(wanted + 1)
+    space = 40_000
+    for held in (0, 20, 20_000):  # no postings, a rare word's, a common word's
+        ordered = np.unique(rng.integers(0, space, held)).astype(np.int32)
+        values = rng.integers(1, 9, len(ordered)).astype(np.uint16)
+        keys = np.unique(np.concatenate([rng.choice(ordered, wanted // 2) if held else np.zeros(0, np.int32),
+                                         rng.integers(0, space, wanted - wanted // 2)])).astype(np.int64)
+        expected = dict(zip(ordered.tolist(), values.tolist()))
+        got = values_at(ordered, values, keys, space)
+        assert got.tolist() == [expected.get(k, 0) for k in keys.tolist()]
 
 
 def test_union_is_what_union1d_says_sorted_or_not():

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from index.arrays import values_at
 from index.search.plan import Unit
 from index.search.positions import occurrence_keys, pair_counts
 
@@ -67,11 +68,9 @@ def _bound(scorer, pairs: list[tuple[str, str]], pool: np.ndarray) -> np.ndarray
     params = scorer.params
     main = scorer.fields[-1]
     ordinals = scorer.ordinals(pool)
-    tf = {}
-    for word in dict.fromkeys(w for pair in pairs for w in pair):  # each word once, however many pairs
-        ids, freqs = scorer.snapshot.postings(main, word)
-        at = np.minimum(np.searchsorted(ids, ordinals), max(len(ids) - 1, 0))
-        tf[word] = np.where(ids[at] == ordinals, freqs[at], 0).astype(np.float64) if len(ids) else np.zeros(len(pool))
+    space = scorer.snapshot.size(main)
+    tf = {word: values_at(*scorer.snapshot.postings(main, word), ordinals, space).astype(np.float64)
+          for word in dict.fromkeys(w for pair in pairs for w in pair)}  # each word once, however many pairs
     norm = scorer.norm(main)[ordinals]
     return sum(params.proximity * scorer.saturate(np.minimum(tf[left], tf[right]) * params.proximity_slop / norm)
                for left, right in pairs)
