@@ -26,7 +26,8 @@ def collapsed_top(family: np.ndarray, found: np.ndarray, better: np.ndarray, sta
     The first prefix is as many times longer as the archive has `versions` of a story (`versions_per_story`).
     """
     alone = family < 0
-    total = _stories(family)
+    members = np.bincount(family[~alone]) if not alone.all() else np.zeros(0, np.int64)  # matches per family
+    total = int(alone.sum()) + int(np.count_nonzero(members))
     key = np.where(alone, -1 - found, family)  # alone: a family of its own
     size = min(len(found), max(4 * stop, 64) * versions)
     while True:
@@ -43,12 +44,8 @@ def collapsed_top(family: np.ndarray, found: np.ndarray, better: np.ndarray, sta
         size *= 4
     page = heads[start:stop]
     sizes = np.ones(len(page), dtype=np.int64)
-    grouped = family[page] >= 0
-    if grouped.any():
-        families = np.unique(family[page][grouped])
-        members = family[np.isin(family, families)]
-        sizes[grouped] = np.bincount(np.searchsorted(families, members), minlength=len(families))[
-            np.searchsorted(families, family[page][grouped])]
+    grouped = ~alone[page]
+    sizes[grouped] = members[family[page][grouped]]
     return page, sizes, total
 
 
