@@ -167,6 +167,20 @@ def test_a_unit_in_brackets_is_no_agency():
     assert wire.dateline == "Beijing" and wire.source == "Xinhua"
 
 
+def test_a_dateline_field_holding_no_place_gives_no_dateline():
+    """Reuters' converter left a table's words or a bare date in some dateline fields: no place, no place entity."""
+    from index import article_from_record
+    for junk in ("(totals", "APRIL 7", "MAR8 --", "us 7.8015", "overnight 4 1/2", "As of April 7", "7",
+                 "Accumulative total at 1800 gmt"):
+        article = article_from_record({"id": "j", "title": "T", "dateline": junk, "body": "Platinum 4321 19120"}, OUTLETS)
+        assert article.dateline is None, junk
+    for field, place in (("****LONDON, March 5", "London"), ("JOHANNESBURG March 13", "Johannesburg"),
+                         ("ST. JOHN'S, Newfoundland, March 2", "St. John's, Newfoundland"), ("Rio de Janeiro", "Rio de Janeiro"),
+                         ("PLYMOUTH MEETING, Pa, June 1", "Plymouth Meeting, Pa"), ("N'DJAMENA, March 3", "N'Djamena")):
+        article = article_from_record({"id": "p", "title": "T", "dateline": field, "body": "Talks went on."}, OUTLETS)
+        assert article.dateline == place
+
+
 def test_the_wires_sign_off_is_no_text():
     from index import article_from_record
     wrapped = "Prices rose on Monday.\n    Traders said the figures,\nreleased today, were firm."  # as the wire wraps

@@ -181,6 +181,32 @@ def test_a_firm_named_after_people_is_one_organisation():
     assert all(text[m.start:m.end] == m.text for m in joined)
 
 
+def test_a_company_with_a_bracketed_word_before_its_legal_form_is_one_organisation():
+    text = ("A spokesman of Cheung Kong (Holdings) Ltd <CKGH.HK> said S.G. Warburg and Co (Japan) Ltd and "
+            "Wharf (Holdings) Ltd would bid; Total Holdings (Australia) Pty Ltd declined. Reagan (R) spoke.")
+
+    def at(name, kind, after=0):
+        start = text.index(name, after)
+        return Mention(name, start, start + len(name), kind)
+    mentions = [at("Cheung Kong", "person"), at("Holdings", "org"), at("Ltd", "org"), at("S.G. Warburg", "org"),
+                at("Japan", "place"), at("Wharf", "place"), at("Holdings", "org", text.index("Wharf")),
+                at("Total Holdings", "org"), at("Australia", "place"), at("Reagan", "person")]
+    joined = join_firm_names(text, mentions)
+    assert [(m.text, m.type) for m in joined] == [
+        ("Cheung Kong (Holdings) Ltd", "org"), ("S.G. Warburg and Co (Japan) Ltd", "org"),
+        ("Wharf (Holdings) Ltd", "org"), ("Total Holdings (Australia) Pty Ltd", "org"),
+        ("Reagan", "person")]  # a bracket without a legal form after it joins nothing
+    assert all(text[m.start:m.end] == m.text for m in joined)
+
+
+def test_brackets_a_span_cut_in_half_are_dropped_from_the_name():
+    """The wire's "the (International Monetary) Fund" reaches the model's span as "International Monetary) Fund"."""
+    mentions = [[M("International Monetary) Fund", "org"), M("World) Bank", "org"),
+                 M("Total Holdings (Australia) Pty Ltd", "org")]]
+    assert sorted(e.name for e in build_entities(mentions, Aliases())) == \
+        ["International Monetary Fund", "Total Holdings (Australia) Pty Ltd", "World Bank"]
+
+
 def test_the_wires_codes_ratings_and_currencies_are_no_names():
     text = ("Exxon Corp <XON> and <Wagner and Brown> bid; <Computer Access Corp> and Societe Generale "
             "<SGEN.PA> <NOBL ST> said. <script>x</script> <A HREF=x>")

@@ -31,16 +31,27 @@ def display_place(text: str) -> str:
     def word(match: re.Match) -> str:
         token = match.group()  # two letters stay as they are ("UK") unless abbreviated ("MT.")
         return token if len(token) == 2 and not token.endswith(".") else token[0] + token[1:].lower()
-    return re.sub(r"\b[A-Z]{2,}\b\.?", word, " ".join(text.split()))
+    shown = re.sub(r"\b[A-Z]{2,}\b\.?", word, " ".join(text.split()))
+    return re.sub(r"(?<=[a-z])'S\b", "'s", shown)  # "ST. JOHN'S" -> "St. John's"
+
+
+# A dateline's place: a capital first, then no digit or bracket; not a date ("APRIL 7", "MAR8") nor a table's
+# words that a converter left in the field ("(totals", "us 7.8015", "overnight 4 1/2", "As of April 7").
+_PLACE_FIELD = re.compile(r"^[A-Z][^\d()\[\]<>{}*=|]*$")
+_DATE_AFTER = re.compile(rf"\s+{_DATE}$")  # "JOHANNESBURG March 13": the date without its comma
 
 
 def parse_dateline(value: str | None) -> str | None:
-    """The place of a dateline field ("SALVADOR, Feb 26" -> "Salvador"), or None when it is empty."""
+    """The place of a dateline field ("SALVADOR, Feb 26" -> "Salvador"), or None when it holds none."""
     if not value or not value.strip():
         return None
+    value = value.strip().lstrip("*-–— ")  # "****LONDON, March 5": the wire's marks before it
     match = _DATELINE_FIELD.match(value)
-    place = (match.group("place") if match else value).strip(" ,-–—")
-    return display_place(place) if place else None
+    place = _DATE_AFTER.sub("", (match.group("place") if match else value).strip(" ,-–—"))
+    if not _PLACE_FIELD.match(place) or re.fullmatch(_MONTH, place.split()[0], re.IGNORECASE) \
+            or not place.split()[-1][0].isupper():  # "As of (April 7)": words, not a place
+        return None
+    return display_place(place)
 
 
 # Words of a unit in brackets after a table's name: "TOKYO RUBBER (YEN PER KILO) - APRIL 08" is no dateline.

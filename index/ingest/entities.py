@@ -91,9 +91,11 @@ _TRAILING_WORDS = frozenset("and & or of the for de in on".split())
 
 def clean_surface(text: str, type_: str = "") -> str:
     """A mention as a name: spaces collapsed, quotes, a possessive, a leading "the" and a trailing
-    "and" or "of the" gone, acronym dots kept ("U.S."), and for a person the titles before the name
-    ("President")."""
+    "and" or "of the" gone, brackets that do not pair (a reporter's insertion cut by the span) gone,
+    acronym dots kept ("U.S."), and for a person the titles before the name ("President")."""
     text = " ".join(text.split()).strip(" \"'“”‘’,;:()[]<>")
+    if text.count("(") != text.count(")") or text.count("[") != text.count("]"):  # "(International Monetary) Fund"
+        text = " ".join(re.sub(r"[()\[\]]", " ", text).split())
     text = text.rstrip(".") + "." if re.search(r"\b[A-Za-z]\.[A-Za-z]\.?$", text) else text.rstrip(".")
     for suffix in ("'s", "’s"):
         if text.endswith(suffix):

@@ -92,6 +92,10 @@ def _is_party_state(key: str) -> bool:
 # The end of a firm's name after a person's or firm's: "Alex. Brown and Sons Inc", "Harris Upham and Co".
 _FIRM_TAIL = re.compile(r"\s*,?\s*(?:and|&)\s+(?:Sons?|Co|Cos|Company|Brothers|Bros|Partners|Associates)\b\.?"
                         r"(?:,?\s+(?:Inc|Ltd|Corp|Plc|LLC)\b\.?)?")
+# A company's name with a word in brackets before its legal form: "Cheung Kong (Holdings) Ltd", "S.G. Warburg
+# and Co (Japan) Ltd", "Total Holdings (Australia) Pty Ltd".  The model reads them as "Cheung Kong", "Holdings", "Ltd".
+_BRACKETED_TAIL = re.compile(r"\s*\((?:[A-Z][\w.&'-]*)(?:\s+[A-Z][\w.&'-]*){0,2}\)"
+                             r"(?:\s+(?:Pty|Sdn|Co|Pte))?\s+(?:Ltd|Limited|Inc|Corp|Co|Plc|Bhd|Berhad|AG|SA|NV|BV|GmbH)\b\.?")
 _INITIAL_GAP = re.compile(r"\.\s+")
 
 
@@ -102,7 +106,9 @@ def join_firm_names(text: str, mentions: Sequence) -> list:
     organisation "Sons Inc", and "Harris Upham and Co" as a person.  A person or firm
     followed by "and Sons", "& Co", "and Brothers" ... (_FIRM_TAIL) is a firm whose name runs
     to the end of that tail, taking in any mention inside it, and a one-word person of at most
-    four letters just before it, ending in a full stop, is its abbreviated first name.
+    four letters just before it, ending in a full stop, is its abbreviated first name.  Likewise a
+    name followed by a bracketed word and a legal form, "Cheung Kong (Holdings) Ltd" (_BRACKETED_TAIL),
+    whatever the model typed the name as: the legal form says it is a company.
     `mentions` are one text's, in order, with offsets into `text`.
     """
     out: list = []
@@ -117,5 +123,9 @@ def join_firm_names(text: str, mentions: Sequence) -> list:
                     and _INITIAL_GAP.fullmatch(text[before.end:start]):
                 start = out.pop().start
             mention = replace(mention, text=text[start:tail.end()], start=start, end=tail.end(), type="org")
+        bracketed = _BRACKETED_TAIL.match(text, mention.end)
+        if bracketed:
+            end = bracketed.end()
+            mention = replace(mention, text=text[mention.start:end], end=end, type="org")
         out.append(mention)
     return out
