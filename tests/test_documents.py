@@ -181,6 +181,22 @@ def test_a_dateline_field_holding_no_place_gives_no_dateline():
         assert article.dateline == place
 
 
+def test_a_hostile_dateline_field_never_reaches_the_patterns(monkeypatch):
+    """The field's pattern once backtracked cubically ("A", 400 spaces and "B" took 8 s; a few thousand, hours).
+    Spaces are made single before any pattern runs, and a field longer than a dateline is none, unread."""
+    from index.ingest import datelines
+    assert datelines.parse_dateline("A" + " " * 110 + "B") == "A B"
+    assert datelines.parse_dateline("*" * 100 + "LONDON") == "London"
+
+    class Unread:
+        def __getattr__(self, name):
+            raise AssertionError("a pattern ran over an overlong field")
+    monkeypatch.setattr(datelines, "_DATE_AFTER", Unread())
+    monkeypatch.setattr(datelines, "_PLACE_FIELD", Unread())
+    for hostile in ("A" + " " * 5000 + "B", "A, " * 400 + "x", "LONDON" + " March 3" * 100, "*" * 100000):
+        assert datelines.parse_dateline(hostile) is None
+
+
 def test_the_wires_sign_off_is_no_text():
     from index import article_from_record
     wrapped = "Prices rose on Monday.\n    Traders said the figures,\nreleased today, were firm."  # as the wire wraps

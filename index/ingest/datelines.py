@@ -20,7 +20,6 @@ _MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|
 _DATE = rf"{_MONTH}\s+\d{{1,2}}(?:,?\s+\d{{4}})?"
 # An upper-case place, then up to two short qualifiers ("Pa", "N.J.", "Calif.").
 _PLACE = r"[A-Z][A-Z.'&]*(?:[ -][A-Z][A-Z.'&]*){0,3}(?:,\s*[A-Z][A-Za-z.]{0,14}(?:\s[A-Z][A-Za-z.]{0,14})?){0,2}"
-_DATELINE_FIELD = re.compile(rf"^\s*(?P<place>.+?)\s*(?:,\s*{_DATE})?\s*[-–—]*\s*$")
 _BODY_DATELINE = re.compile(
     rf"^(?P<place>{_PLACE})\s*(?:\((?P<agency>[A-Za-z][\w .&-]{{1,30}})\)\s*)?"
     rf"(?(agency)(?:,\s*{_DATE}\s*)?|,\s*{_DATE}\s*)[-–—]+\s+(?=\S)")
@@ -38,17 +37,17 @@ def display_place(text: str) -> str:
 # A dateline's place: a capital first, then no digit or bracket; not a date ("APRIL 7", "MAR8") nor a table's
 # words that a converter left in the field ("(totals", "us 7.8015", "overnight 4 1/2", "As of April 7").
 _PLACE_FIELD = re.compile(r"^[A-Z][^\d()\[\]<>{}*=|]*$")
-_DATE_AFTER = re.compile(rf"\s+{_DATE}$")  # "JOHANNESBURG March 13": the date without its comma
+_DATE_AFTER = re.compile(rf",? {_DATE}$")  # "SALVADOR, Feb 26", "JOHANNESBURG March 13" (spaces made single)
+MAX_DATELINE = 120  # a longer field is no dateline (and is never matched against these patterns)
 
 
 def parse_dateline(value: str | None) -> str | None:
     """The place of a dateline field ("SALVADOR, Feb 26" -> "Salvador"), or None when it holds none."""
-    if not value or not value.strip():
+    if not value or not value.strip() or len(value) > MAX_DATELINE:
         return None
-    value = value.strip().lstrip("*-–— ")  # "****LONDON, March 5": the wire's marks before it
-    match = _DATELINE_FIELD.match(value)
-    place = _DATE_AFTER.sub("", (match.group("place") if match else value).strip(" ,-–—"))
-    if not _PLACE_FIELD.match(place) or re.fullmatch(_MONTH, place.split()[0], re.IGNORECASE) \
+    value = " ".join(value.split()).strip(" ,-–—*")  # "****LONDON, March 5 -": the wire's marks around it
+    place = _DATE_AFTER.sub("", value).strip(" ,-–—")
+    if not place or not _PLACE_FIELD.match(place) or re.fullmatch(_MONTH, place.split()[0], re.IGNORECASE) \
             or not place.split()[-1][0].isupper():  # "As of (April 7)": words, not a place
         return None
     return display_place(place)
