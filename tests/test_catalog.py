@@ -175,6 +175,16 @@ def test_type_by_majority_with_evidence():
     possessive = catalog_of([*[article(1987, O("standard and poor", "Standard and Poor"))] * 3,
                              article(1987, O("standard and poor's corp", "Standard and Poor's Corp"))])
     assert possessive.canonical["standard and poor's corp"] == possessive.canonical["standard and poor"]
+    # "Cheung Kong (Holdings) Ltd": the company's legal name with a bracketed word; "Cheung Kong" the model's person
+    bracketed = catalog_of([*[article(1987, P("cheung kong", "Cheung Kong"))] * 3,
+                            *[article(1987, O("cheung kong holdings ltd", "Cheung Kong (Holdings) Ltd"))] * 2,
+                            article(1987, O("total holdings australia pty ltd", "Total Holdings (Australia) Pty Ltd")),
+                            article(1987, O("total holdings", "Total Holdings")),
+                            article(1987, O("world bank", "World Bank"), O("world bank pressure", "World (Bank) Pressure"))])
+    assert bracketed.canonical["cheung kong holdings ltd"] == bracketed.canonical["cheung kong"]
+    assert shown(bracketed, "cheung kong")[0] == "org" and "company suffix" in bracketed.explain("Cheung Kong")["type_reason"]
+    assert bracketed.canonical["total holdings australia pty ltd"] == bracketed.canonical["total holdings"]
+    assert bracketed.canonical["world bank pressure"] != bracketed.canonical["world bank"]  # no legal form after it
     assert shown(catalog, "bandar abbas") == ("place", "Bandar Abbas")  # gazetteer city
     assert shown(catalog, "reuter") == ("org", "Reuters")  # the alias file
     assert shown(catalog, "petrobras") == ("org", "Petroleo Brasileiro SA")  # defined as its short name

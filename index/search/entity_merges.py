@@ -14,7 +14,8 @@ canonical entity's type (with why) and display name.  In order:
    city alternate names join only when most mentions call them a place; a city
    or region the model calls a person is a place when its name has two words or
    the city a million people ("Bandar Abbas").  Gazetteer places are places.
-3. **Company suffix**: "Aramco Corp" joins "Aramco" and makes it an organisation.
+3. **Company suffix**: "Aramco Corp" joins "Aramco" and makes it an organisation, as
+   "Cheung Kong (Holdings) Ltd" (a bracketed word before the legal form) joins "Cheung Kong".
    **Country name first**: "U.S. Treasury" joins "Treasury" where the stories that
    name the organisation after a country name that one country (AGREEMENT).
 4. **Small words, endings, spelled-out acronyms**: organisations whose names
@@ -58,9 +59,10 @@ from index.ingest.name_rules import COMPANY_SUFFIXES
 from index.ingest.evidence import Evidence
 from index.ingest.place_names import place_names
 from index.search.person_merges import RARE_RATIO, PersonRules
-from index.text.aliases import Aliases
+from index.text.aliases import Aliases, entity_key
 
-RULES_VERSION = 3  # bump when a rule changes what joins or an entity's type (3: "N.A." a company suffix)
+_LEGAL_FORMS = COMPANY_SUFFIXES | {"pty", "pte", "sdn", "bhd", "berhad"}  # "(Australia) Pty Ltd", "(M) Sdn Bhd"
+RULES_VERSION = 4  # bump when a rule changes what joins or an entity's type (4: "X (Holdings) Ltd" joins X)
 AGREEMENT = 0.8  # share of an acronym's expansions that must agree
 MERGE_RULES = ("alias", "gazetteer", "company suffix", "acronym", "short name", "middle initial", "surname",
                "family name", "small words", "rare longer form")
@@ -185,12 +187,24 @@ class Merger:
             base = " ".join(words[:cut])
             if base.endswith("'s") and base not in known:  # "Standard and Poor's Corp" is "Standard and Poor"
                 base = base[:-2]
+            if cut < len(words) and base not in known:  # "Cheung Kong (Holdings) Ltd" is "Cheung Kong"
+                base = self.before_bracket(key) or base
             if cut == len(words) or base not in known or self.is_fixed(base) or self.is_fixed(key):
                 continue
             if base in surnames and self.majority(base) != "org":
                 continue  # "Boesky Corporation" is not Ivan Boesky
             self.join(key, base, "company suffix", f"{base} with a company suffix")
             self.org_evidence.setdefault(self.find(base), key)
+
+    def before_bracket(self, key: str) -> str | None:
+        """The key of a company's name without its bracketed word, as its names show it: "Cheung Kong (Holdings)
+        Ltd" -> "cheung kong", or None when no name of the key has a bracket before its legal form."""
+        for name in self.evidence.names.get(key, ()):
+            head, bracket, rest = name.partition("(")
+            tail = rest.rpartition(")")[2].split()
+            if bracket and head.strip() and tail and all(w.lower().rstrip(".") in _LEGAL_FORMS for w in tail):
+                return entity_key(head)
+        return None
 
     def country_name_rule(self, keys: list[str]) -> None:
         """"U.S. Treasury" is the archive's "Treasury" when the organisation is named after one
