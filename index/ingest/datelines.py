@@ -28,28 +28,46 @@ _BODY_DATELINE = re.compile(
 def display_place(text: str) -> str:
     """'NEW YORK' -> 'New York', 'MT. LAUREL, N.J.' -> 'Mt. Laurel, N.J.'; mixed case is left alone."""
     def word(match: re.Match) -> str:
-        token = match.group()  # two letters stay as they are ("UK") unless abbreviated ("MT.")
-        return token if len(token) == 2 and not token.endswith(".") else token[0] + token[1:].lower()
-    shown = re.sub(r"\b[A-Z]{2,}\b\.?", word, " ".join(text.split()))
+        token = match.group()  # two letters stay as they are ("UK") unless abbreviated ("MT."); "ZÜRICH" too
+        if not token.isupper() or len(token) == 2 and not token.endswith("."):
+            return token
+        return token[0] + token[1:].lower()
+    shown = re.sub(r"\b[^\W\d_]{2,}\b\.?", word, " ".join(text.split()))
     return re.sub(r"(?<=[a-z])'S\b", "'s", shown)  # "ST. JOHN'S" -> "St. John's"
 
 
-# A dateline's place: a capital first, then no digit or bracket; not a date ("APRIL 7", "MAR8") nor a table's
-# words that a converter left in the field ("(totals", "us 7.8015", "overnight 4 1/2", "As of April 7").
-_PLACE_FIELD = re.compile(r"^[A-Z][^\d()\[\]<>{}*=|]*$")
-_DATE_AFTER = re.compile(rf",? {_DATE}$")  # "SALVADOR, Feb 26", "JOHANNESBURG March 13" (spaces made single)
-MAX_DATELINE = 120  # a longer field is no dateline (and is never matched against these patterns)
+# What a dateline field's place may hold: a capital first (any script's), then no digit, bracket or table sign.
+_PLACE_FIELD = re.compile(r"^[^\W\d_][^\d()\[\]<>{}*=|]*$")
+_MONTH_PREFIXES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_LAST_WORDS = frozenset("of at in on for to by as the and per from".split())  # "As of April 7": words, not a place
+MAX_DATELINE = 120  # a longer field is no dateline (and is never read)
 
 
 def parse_dateline(value: str | None) -> str | None:
-    """The place of a dateline field ("SALVADOR, Feb 26" -> "Salvador"), or None when it holds none."""
+    """The place of a dateline field ("SALVADOR, Feb 26" -> "Salvador"), or None when it holds none.
+
+    The place runs up to the date: the first word holding a digit, less a month before it however
+    written ("FEb 26", "MARCH 2", "2 March"), or up to a dash before text.  Reuters' converter left
+    a bare date or a table's words in some fields ("APRIL 7", "MAR8 --", "(totals", "us 7.8015",
+    "As of April 7"): no place.  Read word by word, no pattern that could backtrack.
+    """
     if not value or not value.strip() or len(value) > MAX_DATELINE:
         return None
-    value = " ".join(value.split()).strip(" ,-–—*")  # "****LONDON, March 5 -": the wire's marks around it
-    place = _DATE_AFTER.sub("", value).strip(" ,-–—")
-    if not place or not _PLACE_FIELD.match(place) or re.fullmatch(_MONTH, place.split()[0], re.IGNORECASE) \
-            or not place.split()[-1][0].isupper():  # "As of (April 7)": words, not a place
+    words = " ".join(value.split()).strip(" ,-–—*").split(" ")  # "****LONDON, March 5": the wire's marks
+    while len(words) > 1 and len(words[0]) == 1 and words[0].islower():
+        words = words[1:]  # "c CHICAGO, March 9": a stray letter before it
+    cut = next((i for i, w in enumerate(words) if any(c.isdigit() for c in w) or w in ("-", "--", "–", "—")), None)
+    dated = False
+    if cut is not None:
+        at_date = any(c.isdigit() for c in words[cut])
+        words = words[:cut]
+        if at_date and words and words[-1].lower().startswith(_MONTH_PREFIXES):
+            words, dated = words[:-1], True  # the month, however written ("FEb", "MARCH", "Marc")
+    place = " ".join(words).strip(" ,-–—")
+    if len(place) < 2 or not _PLACE_FIELD.match(place) or place.split()[-1].lower() in _LAST_WORDS:
         return None
+    if not place[0].isupper():  # "peoria, april 7" is a place, dated; "us 7.8015", "overnight 4 1/2" are not
+        return place.title() if dated and place.islower() else None
     return display_place(place)
 
 
