@@ -90,7 +90,7 @@ def _is_party_state(key: str) -> bool:
 
 
 # The end of a firm's name after a person's or firm's: "Alex. Brown and Sons Inc", "Harris Upham and Co".
-_FIRM_TAIL = re.compile(r"\s*,?\s*(?:and|&)\s+(?:Sons?|Co|Cos|Company|Brothers|Bros|Partners|Associates)\b\.?"
+_FIRM_TAIL = re.compile(r"\s*+(?:,\s*+)?(?:and|&)\s+(?:Sons?|Co|Cos|Company|Brothers|Bros|Partners|Associates)\b\.?"
                         r"(?:,?\s+(?:Inc|Ltd|Corp|Plc|LLC)\b\.?)?")
 # A company's name with a word in brackets before its legal form: "Cheung Kong (Holdings) Ltd", "S.G. Warburg
 # and Co (Japan) Ltd", "Total Holdings (Australia) Pty Ltd".  The model reads them as "Cheung Kong", "Holdings", "Ltd".

@@ -28,7 +28,7 @@ ABBREVIATIONS = {
 }
 
 # A candidate boundary: end punctuation, optional closing quotes/brackets, then space.
-_BOUNDARY = re.compile(r"""[.!?…]+["'”’)\]]*\s+""")
+_BOUNDARY = re.compile(r"""(?<![.!?…])[.!?…]++["'”’)\]]*+\s+""")  # from a run's start only: linear
 _NEXT_STARTS_SENTENCE = re.compile(r"""["'“‘(\[]*[A-Z0-9À-ÖØ-Þ]""")
 
 
@@ -36,11 +36,8 @@ def split_sentences(paragraph: str) -> list[str]:
     """Split one paragraph into sentences, keeping abbreviations and initials intact."""
     sentences, start = [], 0
     for match in _BOUNDARY.finditer(paragraph):
-        before = paragraph[start:match.start() + 1]
-        last_word = re.findall(r"[\w.]+$", before.rstrip(".!?…\"'”’)]"))
-        word = last_word[0].lower() if last_word else ""
-        following = paragraph[match.end():]
-        if not _NEXT_STARTS_SENTENCE.match(following):
+        word = _word_before(paragraph, start, match.start() + 1).lower()
+        if not _NEXT_STARTS_SENTENCE.match(paragraph, match.end()):
             continue
         if match.group().startswith(".") and (word in ABBREVIATIONS or len(word) == 1 and word.isalpha()):
             continue
@@ -50,6 +47,17 @@ def split_sentences(paragraph: str) -> list[str]:
     if tail:
         sentences.append(tail)
     return sentences
+
+
+def _word_before(text: str, start: int, end: int) -> str:
+    """The word ending `text[start:end]` once closing punctuation is left off ("U.S" of "the U.S.)"),
+    read backwards: the last run of word characters and dots, without scanning from `start` each time."""
+    while end > start and text[end - 1] in ".!?…\"'”’)]":
+        end -= 1
+    first = end
+    while first > start and (text[first - 1].isalnum() or text[first - 1] in "._"):
+        first -= 1
+    return text[first:end]
 
 
 def _bounded(sentence: str, max_words: int) -> list[str]:
