@@ -107,3 +107,15 @@ def test_hostile_shapes_are_read_in_one_pass():
     doubled); the new code reads them all in about a second.  A child process, so a hang ends with it."""
     done = subprocess.run([sys.executable, "-c", HOSTILE], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0 and done.stdout.strip() == "done", done.stderr[-2000:]
+
+
+def test_a_plain_text_file_with_runs_of_other_spaces_is_read_in_one_pass():
+    """An em space run reached the line patterns whole (the url, credit and date lines: quadratic); every
+    kind of space is one space now, in a file read as the CLI reads one."""
+    from config.settings import Settings
+    from index.ingest.outlets import load_outlets
+    from index.ingest.plaintext import parse_plain_text
+    em = "\u2003" * 200_000
+    text = f"Wheat talks\n\nurl{em}x\npublished{em}1 Jan 2020{em}x\nsource:{em}x\nWheat rose{em}in Chicago.\n"
+    parsed = parse_plain_text(text, load_outlets(Settings().outlets_file))
+    assert "Wheat rose in Chicago." in parsed.body

@@ -110,7 +110,8 @@ def parse_plain_text(text: str, outlets: Outlets) -> PlainText:
     Raises ValueError when no article text is left (an empty or boilerplate-only file).
     """
     text = reflow(unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")))
-    lines = [re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in text.split("\n")]
+    # Every kind of space made one (an em space run reached the line patterns whole: quadratic in some of them)
+    lines = [" ".join(line.split()) for line in text.split("\n")]
     lines = [line for line in lines if line]
     if not lines:
         raise ValueError("no text")
