@@ -36,7 +36,7 @@ def display_place(text: str) -> str:
     return re.sub(r"(?<=[a-z])'S\b", "'s", shown)  # "ST. JOHN'S" -> "St. John's"
 
 
-# What a dateline field's place may hold: a capital first (any script's), then no digit, bracket or table sign.
+# What a dateline field's place may hold: a letter first (any script's), then no digit, bracket or table sign.
 _PLACE_FIELD = re.compile(r"^[^\W\d_][^\d()\[\]<>{}*=|]*$")
 _MONTH_PREFIXES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _LAST_WORDS = frozenset("of at in on for to by as the and per from".split())  # "As of April 7": words, not a place
