@@ -183,8 +183,9 @@ def test_type_by_majority_with_evidence():
                             article(1987, O("world bank", "World Bank"), O("world bank pressure", "World (Bank) Pressure"))])
     assert bracketed.canonical["cheung kong holdings ltd"] == bracketed.canonical["cheung kong"]
     assert shown(bracketed, "cheung kong")[0] == "org" and "company suffix" in bracketed.explain("Cheung Kong")["type_reason"]
-    assert bracketed.canonical["total holdings australia pty ltd"] == bracketed.canonical["total holdings"]
     assert bracketed.canonical["world bank pressure"] != bracketed.canonical["world bank"]  # no legal form after it
+    # A unit named after its parent, a region or a trade in brackets, is a company of its own
+    assert bracketed.canonical["total holdings australia pty ltd"] != bracketed.canonical["total holdings"]
     assert shown(catalog, "bandar abbas") == ("place", "Bandar Abbas")  # gazetteer city
     assert shown(catalog, "reuter") == ("org", "Reuters")  # the alias file
     assert shown(catalog, "petrobras") == ("org", "Petroleo Brasileiro SA")  # defined as its short name

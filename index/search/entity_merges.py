@@ -15,7 +15,7 @@ canonical entity's type (with why) and display name.  In order:
    or region the model calls a person is a place when its name has two words or
    the city a million people ("Bandar Abbas").  Gazetteer places are places.
 3. **Company suffix**: "Aramco Corp" joins "Aramco" and makes it an organisation, as
-   "Cheung Kong (Holdings) Ltd" (a bracketed word before the legal form) joins "Cheung Kong".
+   "Cheung Kong (Holdings) Ltd" (the group's holding company, bracketed) joins "Cheung Kong".
    **Country name first**: "U.S. Treasury" joins "Treasury" where the stories that
    name the organisation after a country name that one country (AGREEMENT).
 4. **Small words, endings, spelled-out acronyms**: organisations whose names
@@ -61,8 +61,9 @@ from index.ingest.place_names import place_names
 from index.search.person_merges import RARE_RATIO, PersonRules
 from index.text.aliases import Aliases, entity_key
 
-_LEGAL_FORMS = COMPANY_SUFFIXES | {"pty", "pte", "sdn", "bhd", "berhad"}  # "(Australia) Pty Ltd", "(M) Sdn Bhd"
-RULES_VERSION = 4  # bump when a rule changes what joins or an entity's type (4: "X (Holdings) Ltd" joins X)
+_LEGAL_FORMS = COMPANY_SUFFIXES | {"pty", "pte", "sdn", "bhd", "berhad"}  # "(Holdings) Pty Ltd", "(Holdings) Sdn Bhd"
+_GROUP_WORDS = frozenset({"holdings", "holding", "group"})  # the bracketed words that name the group itself
+RULES_VERSION = 5  # bump when a rule changes what joins or an entity's type (5: "X (Holdings) Ltd" joins X)
 AGREEMENT = 0.8  # share of an acronym's expansions that must agree
 MERGE_RULES = ("alias", "gazetteer", "company suffix", "acronym", "short name", "middle initial", "surname",
                "family name", "small words", "rare longer form")
@@ -197,12 +198,15 @@ class Merger:
             self.org_evidence.setdefault(self.find(base), key)
 
     def before_bracket(self, key: str) -> str | None:
-        """The key of a company's name without its bracketed word, as its names show it: "Cheung Kong (Holdings)
-        Ltd" -> "cheung kong", or None when no name of the key has a bracket before its legal form."""
+        """The key of a group's holding company named without its bracketed word, as its names show it: "Cheung
+        Kong (Holdings) Ltd" -> "cheung kong", or None.  Only "(Holdings)" and "(Group)": "Deutsche Bank (Asia)
+        AG" and "Jardine Fleming (Securities) Ltd" are units of their own, not the parent's spellings."""
         for name in self.evidence.names.get(key, ()):
             head, bracket, rest = name.partition("(")
-            tail = rest.rpartition(")")[2].split()
-            if bracket and head.strip() and tail and all(w.lower().rstrip(".") in _LEGAL_FORMS for w in tail):
+            inside, _, after = rest.rpartition(")")
+            tail = after.split()
+            if bracket and head.strip() and inside.strip().lower() in _GROUP_WORDS and tail \
+                    and all(w.lower().rstrip(".") in _LEGAL_FORMS for w in tail):
                 return entity_key(head)
         return None
 
