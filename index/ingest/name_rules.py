@@ -40,6 +40,7 @@ _LONE_WORDS = frozenset("""bank banks company government ministry group committe
 board agency department exchange council commission court""".split())
 # The legal forms ending a company's name; alone ("Ltd", "Co Inc": a name cut short), no name.
 COMPANY_SUFFIXES = frozenset("corp co inc ltd plc sa ag nv corporation company limited llc spa bv gmbh cos na".split())
+LEGAL_FORMS = COMPANY_SUFFIXES | {"pty", "pte", "sdn", "bhd", "berhad"}  # also "(Holdings) Pty Ltd", "Sdn Bhd"
 
 
 def is_junk(key: str) -> bool:

@@ -110,7 +110,7 @@ class Scorer:
         self.fields = fields
         self.params = params
         self.limits = limits
-        self.count = snapshot.passages if fields == PASSAGE_FIELDS else snapshot.articles
+        self.count = snapshot.size(fields[0])  # articles for title and body, passages for text
         dense = candidates is None or len(candidates) * DENSE_SHARE >= self.count
         self.docs = None if dense else np.asarray(candidates, dtype=np.int64)
         self.size = self.count if dense else len(self.docs)

@@ -26,8 +26,7 @@ def collapsed_top(family: np.ndarray, found: np.ndarray, better: np.ndarray, sta
     The first prefix is as many times longer as the archive has `versions` of a story (`versions_per_story`).
     """
     alone = family < 0
-    members = np.bincount(family[~alone]) if not alone.all() else np.zeros(0, np.int64)  # matches per family
-    total = int(alone.sum()) + int(np.count_nonzero(members))
+    members, total = _families(family)
     key = np.where(alone, -1 - found, family)  # alone: a family of its own
     size = min(len(found), max(4 * stop, 64) * versions)
     while True:
@@ -57,12 +56,14 @@ def versions_per_story(snapshot) -> int:
     Made once per snapshot."""
     def build() -> int:
         family = family_column(snapshot)
-        stories = _stories(family)
+        stories = _families(family)[1]
         return max(1, round(len(family) / stories)) if stories else 1
     return snapshot.derived(("versions_per_story",), build)
 
 
-def _stories(family: np.ndarray) -> int:
-    """How many stories these articles are (`family`: each one's family number, -1 standing alone)."""
+def _families(family: np.ndarray) -> tuple[np.ndarray, int]:
+    """(articles of each family number among these, how many stories they are): `family` is each one's
+    family number, -1 standing alone (a story of its own)."""
     shared = family[family >= 0]
-    return len(family) - len(shared) + (int(np.count_nonzero(np.bincount(shared))) if len(shared) else 0)
+    members = np.bincount(shared) if len(shared) else np.zeros(0, np.int64)
+    return members, len(family) - len(shared) + int(np.count_nonzero(members))

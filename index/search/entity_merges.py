@@ -55,13 +55,12 @@ from whoosh.lang.porter import stem as porter_stem
 
 from index.ingest.acronyms import SMALL_WORDS, is_acronym, is_acronym_of
 from index.ingest.entities import best_name
-from index.ingest.name_rules import COMPANY_SUFFIXES
+from index.ingest.name_rules import COMPANY_SUFFIXES, LEGAL_FORMS
 from index.ingest.evidence import Evidence
 from index.ingest.place_names import place_names
 from index.search.person_merges import RARE_RATIO, PersonRules
 from index.text.aliases import Aliases, entity_key
 
-_LEGAL_FORMS = COMPANY_SUFFIXES | {"pty", "pte", "sdn", "bhd", "berhad"}  # "(Holdings) Pty Ltd", "(Holdings) Sdn Bhd"
 _GROUP_WORDS = frozenset({"holdings", "holding", "group"})  # the bracketed words that name the group itself
 RULES_VERSION = 5  # bump when a rule changes what joins or an entity's type (5: "X (Holdings) Ltd" joins X)
 AGREEMENT = 0.8  # share of an acronym's expansions that must agree
@@ -206,7 +205,7 @@ class Merger:
             inside, _, after = rest.rpartition(")")
             tail = after.split()
             if bracket and head.strip() and inside.strip().lower() in _GROUP_WORDS and tail \
-                    and all(w.lower().rstrip(".") in _LEGAL_FORMS for w in tail):
+                    and all(w.lower().rstrip(".") in LEGAL_FORMS for w in tail):
                 return entity_key(head)
         return None
 
