@@ -40,6 +40,7 @@ def display_place(text: str) -> str:
 _PLACE_FIELD = re.compile(r"^[^\W\d_][^\d()\[\]<>{}*=|]*$")
 _MONTH_PREFIXES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _LAST_WORDS = frozenset("of at in on for to by as the and per from".split())  # "As of April 7": words, not a place
+_DASHES = ("-", "--", "–", "—")  # a dash standing alone: text follows ("HAMBURG, March 4 - Vereins")
 MAX_DATELINE = 120  # a longer field is no dateline (and is never read)
 
 
@@ -56,10 +57,10 @@ def parse_dateline(value: str | None) -> str | None:
     words = " ".join(value.split()).strip(" ,-–—*").split(" ")  # "****LONDON, March 5": the wire's marks
     while len(words) > 1 and len(words[0]) == 1 and words[0].islower():
         words = words[1:]  # "c CHICAGO, March 9": a stray letter before it
-    cut = next((i for i, w in enumerate(words) if any(c.isdigit() for c in w) or w in ("-", "--", "–", "—")), None)
+    cut = next((i for i, w in enumerate(words) if w in _DASHES or any(c.isdigit() for c in w)), None)
     dated = False
     if cut is not None:
-        at_date = any(c.isdigit() for c in words[cut])
+        at_date = words[cut] not in _DASHES  # cut at a word holding a digit, not at a dash before text
         words = words[:cut]
         if at_date and words and words[-1].lower().startswith(_MONTH_PREFIXES):
             words, dated = words[:-1], True  # the month, however written ("FEb", "MARCH", "Marc")
