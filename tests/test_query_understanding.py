@@ -170,3 +170,26 @@ def test_one_quoted_phrase_makes_the_tree_the_parser_makes():
                 assert dump(mine) == dump(_parser(every_word).parse(q)), q
     assert taken > 1000
     assert all(phrase_only(q) is None for q in ('"..."', 'oil', '"oil" prices', '"oil"~3', '"a" "b"', ' "oil"', '""'))
+
+
+def test_a_quote_starting_with_the_is_text_not_the_entity_it_would_resolve_to(tmp_path):
+    """`"The Bank of England"` finds only articles with those four words in a row, as every quote; the
+    entity's key leaves "the" out, so expanding it to the entity found headlines without the word."""
+    from index.search.expand import Limits
+    from index.search.parsing import parse
+    from index.search.plan import expand_aliases
+    from index.text.aliases import Aliases
+    settings = make_settings(tmp_path / "index", entities=False, semantic=False)
+    with Index.open(settings.index_dir, create=True, settings=settings) as index:
+        index.ingest([article_from_record({"id": n, "title": title, "body": body}, index.outlets) for n, title, body in [
+            ("a", "Bank of England sets tender", "Bank of England sets a tender for bills. The BoE said so."),
+            ("b", "Sterling steady", "The Bank of England left rates unchanged, dealers said.")]])
+        snapshot = index.backend.store.snapshot()
+        catalog = _catalog("bank of england", "Bank of England", ["boe"], 2)
+
+        def expanded(q: str) -> list[dict]:
+            return expand_aliases(parse(q, Limits(), "auto"), Aliases(), catalog, q, snapshot)[1]
+
+        assert expanded('"The Bank of England"') == [] and expanded('"the bank of england"') == []
+        assert [e["via"] for e in expanded('"Bank of England"')] == ["entity"]  # the name itself still expands
+        assert [h.id for h in index.search(SearchRequest(q='"The Bank of England"', mode="lexical")).hits] == ["b"]

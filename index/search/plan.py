@@ -25,7 +25,7 @@ from whoosh.analysis import STOP_WORDS
 from index.query import SearchRequest
 from index.search.expand import Limits, expansions
 from index.search.parsing import TEXT_FIELDS, parse
-from index.text.aliases import Aliases
+from index.text.aliases import Aliases, starts_with_article
 from index.text.analysis import terms as analysis_terms
 
 # Words a question is made of rather than what it asks about ("who is buying barley" asks for barley
@@ -183,11 +183,15 @@ def _entity_variants(node: Q.Query, words: tuple[str, ...], text: str, catalog, 
     spelling is left as it is.  A common word is not a name: one word expands only when
     the entity is named in at least ENTITY_SHARE of the articles holding the word ("bank"
     is in thousands, the entity "Bank" in a few), and a variant of one or two letters (a
-    country code) is left to the entity's own articles, never searched as a word.
+    country code) is left to the entity's own articles, never searched as a word.  A quote
+    starting with "the" ("The Bank of England") is text, matched word for word as every quote is:
+    the entity's key leaves the article out, so expanding it would find articles without it.
     """
     start, end = getattr(node, "startchar", None), getattr(node, "endchar", None)
     typed = text[start:end].strip('"') if text and start is not None and end is not None and end > start \
         else " ".join(words)
+    if len(words) > 1 and starts_with_article(typed):
+        return node  # a quote of text, not a name: the key would drop "the" and find articles without it
     target = catalog.resolve(typed) if catalog is not None and typed else None
     members = catalog.members.get(target, []) if target else []
     if not members or (len(words) == 1 and not _names_entity(words[0], target, catalog, snapshot)):

@@ -52,6 +52,11 @@ def entity_key(name: str) -> str:
     return key.strip(" .'")
 
 
+def starts_with_article(text: str) -> bool:
+    """Whether `text` starts with the article an entity key leaves out ("The Bank of England")."""
+    return bool(_ARTICLE.match(fold(text).lstrip()))
+
+
 @dataclass(frozen=True)
 class AliasEntry:
     """One editorial entity: its canonical name and every name that means it."""
