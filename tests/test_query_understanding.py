@@ -192,4 +192,5 @@ def test_a_quote_starting_with_the_is_text_not_the_entity_it_would_resolve_to(tm
 
         assert expanded('"The Bank of England"') == [] and expanded('"the bank of england"') == []
         assert [e["via"] for e in expanded('"Bank of England"')] == ["entity"]  # the name itself still expands
+        assert expanded('"Bank of England"')[0]["to"] == ["Bank of England", "boe"]  # the name once, then the rest
         assert [h.id for h in index.search(SearchRequest(q='"The Bank of England"', mode="lexical")).hits] == ["b"]

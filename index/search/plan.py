@@ -203,8 +203,9 @@ def _entity_variants(node: Q.Query, words: tuple[str, ...], text: str, catalog, 
     alternatives = [Q.Term(node.fieldname, t[0]) if len(t) == 1 else Q.Phrase(node.fieldname, list(t))
                     for t in sorted(variants)]
     alternatives.append(EntityTerm(tuple(sorted(members)), catalog.display.get(target, target)))
-    found[typed.lower()] = sorted({catalog.display.get(target, target), *members})
-    return AliasOr([node, *alternatives], via=catalog.display.get(target, target))
+    shown = catalog.display.get(target, target)
+    found[typed.lower()] = [shown, *(m for m in members if m != target)]  # the name, then its other keys
+    return AliasOr([node, *alternatives], via=shown)
 
 
 def _names_entity(word: str, target: str, catalog, snapshot) -> bool:
