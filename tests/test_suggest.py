@@ -21,3 +21,16 @@ def test_suggestion_in_api(client):
     body = client.get("/api/v1/search?q=Kalbajr").get_json()
     assert body["suggestion"]["q"] == "Kalbajar"
     assert body["suggestion"]["total"] == 2
+
+
+def test_a_correction_is_spelt_as_the_typed_word_meant(empty_index):
+    """One stemmed term stands for several words ("product": products, production): the correction of
+    "prodution" is shown as production, the spelling nearest what was typed, though the first article
+    having the term writes "products" first."""
+    from index import article_from_record
+    records = [{"id": "p1", "title": "Exporters", "body": "Farm products and dairy products sold well; production rose."},
+               {"id": "p2", "title": "Output", "body": "Steel production fell in March, the mills said."},
+               {"id": "p3", "title": "Output", "body": "Car production rose in April, the makers said."}]
+    empty_index.ingest([article_from_record(r, empty_index.outlets) for r in records])
+    result = empty_index.search(SearchRequest(q="steel prodution"))
+    assert result.suggestion == {"q": "steel production", "total": 3}

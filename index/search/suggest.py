@@ -6,12 +6,12 @@ within edit distance 1 (2 for words of eight letters or more) that start with
 the same letter are candidates (index/search/expand.py reads them, bounded);
 the most frequent wins if it is found in at least `FACTOR` times as many
 articles and at least one.  A correct query gets no suggestion.  The candidate
-is a stemmed index term, so it is shown as an article spells it.
+is a stemmed index term, so it is shown in the spelling of it the articles use that is
+closest to the typed word.
 """
 
 from __future__ import annotations
 
-import json
 import re
 
 from rapidfuzz.distance import Levenshtein
@@ -32,16 +32,21 @@ def _articles_with(snapshot, term: str) -> int:
     return max(snapshot.df("body", term), snapshot.df("title", term))
 
 
-def _surface(snapshot, term: str) -> str:
-    """How the articles spell the index term `term` (its first occurrence in an article that has it)."""
+def _surface(snapshot, term: str, typed: str) -> str:
+    """How the articles spell the index term, in the spelling closest to what was typed: a stemmed term
+    stands for several words ("prodution" means production, not products, though both are "product")."""
+    spellings: dict[str, int] = {}
     for fieldname in ("title", "body"):
-        ids = snapshot.postings(fieldname, term)[0]
-        if len(ids):
-            text = json.loads(snapshot.stored(int(ids[0]))["data"]).get(fieldname) or ""
-            for token in _ANALYZER(text, chars=True, mode="index"):
-                if token.text == term:
-                    return text[token.startchar:token.endchar].lower()
-    return term
+        for spelt, count in snapshot.spellings(fieldname, term).items():
+            spellings[spelt] = spellings.get(spelt, 0) + count
+    return closest_spelling(spellings, typed) or term
+
+
+def closest_spelling(spellings: dict[str, int], typed: str) -> str | None:
+    """The spelling nearest the typed word ({spelling: occurrences}); the most used, then the first, among equals."""
+    typed = typed.lower()
+    return min(spellings, key=lambda spelt: (Levenshtein.distance(typed, spelt), -spellings[spelt], spelt),
+               default=None)
 
 
 def correct_word(snapshot, word: str) -> str | None:
@@ -63,7 +68,7 @@ def correct_word(snapshot, word: str) -> str | None:
         count = _articles_with(snapshot, candidate)
         if count >= best_count and (best is None or count > _articles_with(snapshot, best)):
             best, best_count = candidate, count
-    return _surface(snapshot, best) if best else None
+    return _surface(snapshot, best, word) if best else None
 
 
 def suggest(snapshot, q: str) -> str | None:

@@ -241,6 +241,13 @@ class SegmentData:
         return (docs, self[f"{fieldname}.pos"][index], self[f"{fieldname}.spelling"][index],
                 self[f"{fieldname}.start"][index], self[f"{fieldname}.end"][index])
 
+    def spellings(self, fieldname: str, number: int, first: int) -> dict[str, int]:
+        """How the term is spelt in its first `first` postings of the field: {spelling: occurrences}."""
+        docs, _ = self.postings(fieldname, number)
+        _, index = self._occurrences(fieldname, number, np.asarray(docs[:first], dtype=np.int64))
+        numbers, counts = np.unique(self[f"{fieldname}.spelling"][index], return_counts=True)
+        return {self.term(int(n)): int(c) for n, c in zip(numbers, counts) if n >= 0}
+
     def _occurrences(self, fieldname: str, number: int, ordinals: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """(ordinal, index into the field's per-occurrence arrays) of a term's occurrences in `ordinals`.
 

@@ -263,6 +263,15 @@ class Snapshot:
             return np.zeros(0, np.int64), np.zeros(0, np.int32)
         return np.concatenate(docs), np.concatenate(positions)
 
+    def spellings(self, fieldname: str, term: str, first: int = 200) -> dict[str, int]:
+        """How a term is spelt in its first `first` documents of each segment: {spelling: occurrences}.
+        A stemmed term stands for several words ("product": products, production, productivity)."""
+        found: dict[str, int] = {}
+        for part in self.parts:
+            for spelt, count in part.data.spellings(fieldname, part.data.lookup(term), first).items():
+                found[spelt] = found.get(spelt, 0) + count
+        return found
+
     def by_part(self, ordinals: np.ndarray, bases: np.ndarray | None = None):
         """(part number, part, local ordinals) for each segment holding some of the sorted global ordinals."""
         bases = self.article_base if bases is None else bases

@@ -17,7 +17,7 @@ from __future__ import annotations
 from opensearchpy import OpenSearch
 
 from index.backends.opensearch.connection import Names, search as run_search
-from index.search.suggest import CANDIDATES, FACTOR, MIN_LENGTH, RARE, WORD
+from index.search.suggest import CANDIDATES, FACTOR, MIN_LENGTH, RARE, WORD, closest_spelling
 from index.text.analysis import terms as analysed, token_spans
 
 FIELDS = ("title_terms", "body_terms")
@@ -85,7 +85,7 @@ def corrected_query(client: OpenSearch, names: Names, q: str, words: list[tuple[
             if found >= floor and (best is None or found > best_found):
                 best, best_found = candidate, found
         if best:
-            fixed = surface(client, names, best)
+            fixed = surface(client, names, best, bare)
             if bare[:1].isupper():  # keep the typed capital: Kalbajr -> Kalbajar
                 fixed = fixed[:1].upper() + fixed[1:]
             fixes[piece] = piece.replace(bare, fixed)
@@ -94,14 +94,20 @@ def corrected_query(client: OpenSearch, names: Names, q: str, words: list[tuple[
     return " ".join(fixes.get(piece, piece) for piece in WORD.findall(q))
 
 
-def surface(client: OpenSearch, names: Names, term: str) -> str:
-    """How articles spell the index term `term`: its first occurrence in the first article having it, lower-cased."""
+SURFACE_ARTICLES = 20  # articles whose spellings of a correction are read
+
+
+def surface(client: OpenSearch, names: Names, term: str, typed: str) -> str:
+    """How articles spell the index term, in the spelling closest to what was typed (lower-cased): a stemmed
+    term stands for several words, as in the Whoosh backend (read from the first articles having it)."""
+    spellings: dict[str, int] = {}
     for fieldname, stored in (("title_terms", "title"), ("body_terms", "body")):
-        body = {"size": 1, "query": {"term": {fieldname: term}}, "sort": [{"added": "asc"}], "_source": [stored],
-                "track_total_hits": False}
+        body = {"size": SURFACE_ARTICLES, "query": {"term": {fieldname: term}}, "sort": [{"added": "asc"}],
+                "_source": [stored], "track_total_hits": False}
         for hit in run_search(client, names.articles, body)["hits"]["hits"]:
             text = hit["_source"].get(stored) or ""
             for found, _, start, end, _ in token_spans(text):
                 if found == term:
-                    return text[start:end].lower()
-    return term
+                    spelt = text[start:end].lower()
+                    spellings[spelt] = spellings.get(spelt, 0) + 1
+    return closest_spelling(spellings, typed) or term
