@@ -34,3 +34,13 @@ def test_a_correction_is_spelt_as_the_typed_word_meant(empty_index):
     empty_index.ingest([article_from_record(r, empty_index.outlets) for r in records])
     result = empty_index.search(SearchRequest(q="steel prodution"))
     assert result.suggestion == {"q": "steel production", "total": 3}
+
+
+def test_a_typo_far_from_the_stem_is_corrected_through_the_spelling(empty_index):
+    """"govrnment" is one letter from government, whose index term "govern" is far from it."""
+    from index import article_from_record
+    bodies = ["The government cut taxes.", "A government spokesman said so.", "Governments met in Paris."]
+    empty_index.ingest([article_from_record({"id": f"g{n}", "title": "Budget", "body": body}, empty_index.outlets)
+                        for n, body in enumerate(bodies)])
+    result = empty_index.search(SearchRequest(q="govrnment"))
+    assert result.suggestion == {"q": "government", "total": 3}

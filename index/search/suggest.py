@@ -2,8 +2,9 @@
 
 For each plain word of the query (not phrases, prefixes or field:value clauses)
 whose index term is found in at most `RARE` articles, the words of the archive
-within edit distance 1 (2 for words of eight letters or more) that start with
-the same letter are candidates (index/search/expand.py reads them, bounded);
+within edit distance 1 (2 for words of eight letters or more) of the word or its
+term that start with the same letter are candidates, each as its own index term
+(index/search/expand.py reads them, bounded);
 the most frequent wins if it is found in at least `FACTOR` times as many
 articles and at least one.  A correct query gets no suggestion.  The candidate
 is a stemmed index term, so it is shown in the spelling of it the articles use that is
@@ -60,15 +61,27 @@ def correct_word(snapshot, word: str) -> str | None:
         return None
     maxdist = 2 if len(word) >= 8 else 1
     near: set[str] = set()
-    for part in snapshot.parts:
-        near.update(w for w, _, _ in extract(term, slice_of(part.data, term[:1]), scorer=Levenshtein.distance,
-                                             score_cutoff=maxdist, limit=CANDIDATES) if w != term)
+    for part in snapshot.parts:  # the vocabulary holds the index terms and the words as spelt
+        for probe in {term, word.lower()}:
+            near.update(w for w, _, _ in extract(probe, slice_of(part.data, probe[:1]), scorer=Levenshtein.distance,
+                                                 score_cutoff=maxdist, limit=CANDIDATES))
     best, best_count = None, max(1, FACTOR * seen)
-    for candidate in sorted(near):
+    for candidate in sorted(candidate_terms(near, term)):
         count = _articles_with(snapshot, candidate)
         if count >= best_count and (best is None or count > _articles_with(snapshot, best)):
             best, best_count = candidate, count
     return _surface(snapshot, best, word) if best else None
+
+
+def candidate_terms(near: set[str], term: str) -> set[str]:
+    """The index terms of words near a typed one, other than its own: a word near the typed spelling
+    counts as its stem ("govrnment" is near government, whose term is "govern", far from "govrnment")."""
+    found = set()
+    for word in near:
+        terms = [t.text for t in _ANALYZER(word)]
+        if len(terms) == 1 and terms[0] != term:
+            found.add(terms[0])
+    return found
 
 
 def suggest(snapshot, q: str) -> str | None:

@@ -6,8 +6,9 @@ needs correcting only when at most RARE articles have its term (in title or
 body, whichever has more), and a correction must be found in FACTOR times as
 many.  The count of articles having each word travels in the search request
 itself (`parts`: two cheap filter aggregations a word); only for a rare word do
-more requests run: the term suggester over the index terms (edit distance 1, 2
-from eight letters, the first letter kept: the Whoosh backend's candidates),
+more requests run: the term suggester over the index terms and the words as spelt
+(edit distance 1, 2 from eight letters, the first letter kept: the Whoosh backend's
+candidates, each taken as its index term),
 how an article spells the correction (our analyzer over its stored text), and
 how many articles the corrected query finds (shown only if more).
 """
@@ -17,10 +18,11 @@ from __future__ import annotations
 from opensearchpy import OpenSearch
 
 from index.backends.opensearch.connection import Names, search as run_search
-from index.search.suggest import CANDIDATES, FACTOR, MIN_LENGTH, RARE, WORD, closest_spelling
+from index.search.suggest import CANDIDATES, FACTOR, MIN_LENGTH, RARE, WORD, candidate_terms, closest_spelling
 from index.text.analysis import terms as analysed, token_spans
 
 FIELDS = ("title_terms", "body_terms")
+SPELT = ("title_spelt", "body_spelt")  # the words as articles spell them
 
 
 def candidates(q: str) -> list[tuple[str, str, str]]:
@@ -48,12 +50,14 @@ def _seen(aggs: dict, i: int) -> int:
     return max(counts.get(f"w{i}_{f}", {}).get("doc_count", 0) for f in FIELDS)
 
 
-def _suggestions(client: OpenSearch, names: Names, rare: dict[int, str]) -> dict:
+def _suggestions(client: OpenSearch, names: Names, rare: dict[int, tuple[str, str]]) -> dict:
+    """The term suggester's options near each rare word's term (the `*_terms` fields) and near the word as
+    typed (the `*_spelt` fields: the words as articles spell them), as the Whoosh backend reads its vocabulary."""
     suggest = {}
-    for i, term in rare.items():
-        for fieldname in FIELDS:
-            suggest[f"s{i}_{fieldname}"] = {"text": term, "term": {
-                "field": fieldname, "suggest_mode": "always", "max_edits": 2 if len(term) >= 8 else 1,
+    for i, (term, typed) in rare.items():
+        for fieldname, text in [(f, term) for f in FIELDS] + [(f, typed.lower()) for f in SPELT]:
+            suggest[f"s{i}_{fieldname}"] = {"text": text, "term": {
+                "field": fieldname, "suggest_mode": "always", "max_edits": 2 if len(typed) >= 8 else 1,
                 "prefix_length": 1, "min_word_length": 1, "size": CANDIDATES, "sort": "score",
                 "string_distance": "levenshtein", "max_term_freq": 1.0}}
     response = run_search(client, names.articles, {"size": 0, "track_total_hits": False, "suggest": suggest})
@@ -73,12 +77,13 @@ def corrected_query(client: OpenSearch, names: Names, q: str, words: list[tuple[
     rare = {i: term for i, (_, _, term) in enumerate(words) if _seen(aggs, i) <= RARE}
     if not rare:
         return None
-    suggestions = _suggestions(client, names, rare)
+    suggestions = _suggestions(client, names, {i: (term, words[i][1]) for i, term in rare.items()})
     fixes: dict[str, str] = {}
     for i, term in rare.items():
         piece, bare, _ = words[i]
-        near = sorted({option["text"] for fieldname in FIELDS for entry in suggestions.get(f"s{i}_{fieldname}", [])
-                       for option in entry.get("options", []) if option["text"] != term})
+        near = sorted(candidate_terms({option["text"] for fieldname in FIELDS + SPELT
+                                       for entry in suggestions.get(f"s{i}_{fieldname}", [])
+                                       for option in entry.get("options", [])}, term))
         best, best_found, floor = None, 0, max(1, FACTOR * _seen(aggs, i))
         for candidate in near:  # the most frequent, the first in term order among equals
             found = _frequency(client, names, candidate)
