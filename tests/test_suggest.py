@@ -44,3 +44,14 @@ def test_a_typo_far_from_the_stem_is_corrected_through_the_spelling(empty_index)
                         for n, body in enumerate(bodies)])
     result = empty_index.search(SearchRequest(q="govrnment"))
     assert result.suggestion == {"q": "government", "total": 3}
+
+
+def test_two_letters_swapped_are_one_edit_and_the_nearest_word_wins(empty_index):
+    """"porfit" is profit (a swap, as Lucene's fuzzy queries count it), and "lawmaers" is lawmakers, one
+    letter away, though lawyers (two away) is in more articles."""
+    from index import article_from_record
+    bodies = ["Lawmakers voted on the profit tax."] * 2 + ["Lawyers argued the case."] * 6
+    empty_index.ingest([article_from_record({"id": f"w{n}", "title": "Tax", "body": body}, empty_index.outlets)
+                        for n, body in enumerate(bodies)])
+    assert empty_index.search(SearchRequest(q="porfit")).suggestion == {"q": "profit", "total": 2}
+    assert empty_index.search(SearchRequest(q="lawmaers")).suggestion == {"q": "lawmakers", "total": 2}

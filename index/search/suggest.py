@@ -2,11 +2,12 @@
 
 For each plain word of the query (not phrases, prefixes or field:value clauses)
 whose index term is found in at most `RARE` articles, the words of the archive
-within edit distance 1 (2 for words of eight letters or more) of the word or its
-term that start with the same letter are candidates, each as its own index term
+within edit distance 1 (2 for words of eight letters or more; two letters swapped
+are one edit, as in Lucene's fuzzy queries) of the word as typed, that start with
+the same letter, are candidates, each as its index term
 (index/search/expand.py reads them, bounded);
-the most frequent wins if it is found in at least `FACTOR` times as many
-articles and at least one.  A correct query gets no suggestion.  The candidate
+the nearest found in at least `FACTOR` times as many articles (and at least
+one) wins, the most frequent among equally near ones.  A correct query gets no suggestion.  The candidate
 is a stemmed index term, so it is shown in the spelling of it the articles use that is
 closest to the typed word.
 """
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 from rapidfuzz.process import extract
 
 from index.search.expand import slice_of
@@ -33,10 +34,11 @@ def _articles_with(snapshot, term: str) -> int:
     return max(snapshot.df("body", term), snapshot.df("title", term))
 
 
-def _surface(snapshot, term: str, typed: str) -> str:
+def _surface(snapshot, term: str, typed: str, near: set[str]) -> str:
     """How the articles spell the index term, in the spelling closest to what was typed: a stemmed term
-    stands for several words ("prodution" means production, not products, though both are "product")."""
-    spellings: dict[str, int] = {}
+    stands for several words ("prodution" means production, not products, though both are "product").
+    The spellings read from the term's first articles, and the words near the typed one that are its."""
+    spellings = dict.fromkeys(near, 0)
     for fieldname in ("title", "body"):
         for spelt, count in snapshot.spellings(fieldname, term).items():
             spellings[spelt] = spellings.get(spelt, 0) + count
@@ -46,8 +48,7 @@ def _surface(snapshot, term: str, typed: str) -> str:
 def closest_spelling(spellings: dict[str, int], typed: str) -> str | None:
     """The spelling nearest the typed word ({spelling: occurrences}); the most used, then the first, among equals."""
     typed = typed.lower()
-    return min(spellings, key=lambda spelt: (Levenshtein.distance(typed, spelt), -spellings[spelt], spelt),
-               default=None)
+    return min(spellings, key=lambda spelt: (OSA.distance(typed, spelt), -spellings[spelt], spelt), default=None)
 
 
 def correct_word(snapshot, word: str) -> str | None:
@@ -61,27 +62,38 @@ def correct_word(snapshot, word: str) -> str | None:
         return None
     maxdist = 2 if len(word) >= 8 else 1
     near: set[str] = set()
+    typed = word.lower()
     for part in snapshot.parts:  # the vocabulary holds the index terms and the words as spelt
-        for probe in {term, word.lower()}:
-            near.update(w for w, _, _ in extract(probe, slice_of(part.data, probe[:1]), scorer=Levenshtein.distance,
-                                                 score_cutoff=maxdist, limit=CANDIDATES))
-    best, best_count = None, max(1, FACTOR * seen)
-    for candidate in sorted(candidate_terms(near, term)):
-        count = _articles_with(snapshot, candidate)
-        if count >= best_count and (best is None or count > _articles_with(snapshot, best)):
-            best, best_count = candidate, count
-    return _surface(snapshot, best, word) if best else None
+        near.update(w for w, _, _ in extract(typed, slice_of(part.data, typed[:1]), scorer=OSA.distance,
+                                             score_cutoff=maxdist, limit=CANDIDATES))
+    candidates = candidate_terms(near, term, word)
+    best = best_term(candidates, max(1, FACTOR * seen), lambda candidate: _articles_with(snapshot, candidate))
+    return _surface(snapshot, best, word, candidates[best][1]) if best else None
 
 
-def candidate_terms(near: set[str], term: str) -> set[str]:
-    """The index terms of words near a typed one, other than its own: a word near the typed spelling
-    counts as its stem ("govrnment" is near government, whose term is "govern", far from "govrnment")."""
-    found = set()
+def candidate_terms(near: set[str], term: str, typed: str) -> dict[str, tuple[int, set[str]]]:
+    """The index terms of words near a typed one, other than its own: term -> (edit distance of its nearest
+    word, the near words that are spellings of it).  A word near the typed spelling counts as its stem
+    ("govrnment" is near government, whose term "govern" is far from it)."""
+    typed = typed.lower()
+    found: dict[str, tuple[int, set[str]]] = {}
     for word in near:
         terms = [t.text for t in _ANALYZER(word)]
-        if len(terms) == 1 and terms[0] != term:
-            found.add(terms[0])
+        if len(terms) != 1 or terms[0] == term:
+            continue
+        distance, spellings = found.get(terms[0], (len(typed), set()))
+        if terms[0] != word:  # a word that is not its own stem is a spelling, never a bare stem ("compani")
+            spellings.add(word)
+        found[terms[0]] = (min(distance, OSA.distance(typed, word)), spellings)
     return found
+
+
+def best_term(candidates: dict[str, tuple[int, set[str]]], floor: int, articles_with) -> str | None:
+    """The nearest candidate found in at least `floor` articles, the most frequent among the nearest:
+    one edit away beats two ("lawmaers" is lawmakers, not the commoner lawyers)."""
+    counted = [(distance, -count, candidate) for candidate, (distance, _) in sorted(candidates.items())
+               for count in [articles_with(candidate)] if count >= floor]
+    return min(counted)[2] if counted else None
 
 
 def suggest(snapshot, q: str) -> str | None:

@@ -6,9 +6,9 @@ needs correcting only when at most RARE articles have its term (in title or
 body, whichever has more), and a correction must be found in FACTOR times as
 many.  The count of articles having each word travels in the search request
 itself (`parts`: two cheap filter aggregations a word); only for a rare word do
-more requests run: the term suggester over the index terms and the words as spelt
-(edit distance 1, 2 from eight letters, the first letter kept: the Whoosh backend's
-candidates, each taken as its index term),
+more requests run: the term suggester over the words as spelt (edit distance 1,
+2 from eight letters, the first letter kept: the Whoosh backend's candidates,
+each taken as its index term),
 how an article spells the correction (our analyzer over its stored text), and
 how many articles the corrected query finds (shown only if more).
 """
@@ -18,7 +18,8 @@ from __future__ import annotations
 from opensearchpy import OpenSearch
 
 from index.backends.opensearch.connection import Names, search as run_search
-from index.search.suggest import CANDIDATES, FACTOR, MIN_LENGTH, RARE, WORD, candidate_terms, closest_spelling
+from index.search.suggest import (CANDIDATES, FACTOR, MIN_LENGTH, RARE, WORD, best_term, candidate_terms,
+                                  closest_spelling)
 from index.text.analysis import terms as analysed, token_spans
 
 FIELDS = ("title_terms", "body_terms")
@@ -50,14 +51,14 @@ def _seen(aggs: dict, i: int) -> int:
     return max(counts.get(f"w{i}_{f}", {}).get("doc_count", 0) for f in FIELDS)
 
 
-def _suggestions(client: OpenSearch, names: Names, rare: dict[int, tuple[str, str]]) -> dict:
-    """The term suggester's options near each rare word's term (the `*_terms` fields) and near the word as
-    typed (the `*_spelt` fields: the words as articles spell them), as the Whoosh backend reads its vocabulary."""
+def _suggestions(client: OpenSearch, names: Names, typed: dict[int, str]) -> dict:
+    """The term suggester's options near each rare word as typed, over the `*_spelt` fields (the words as
+    articles spell them), as the Whoosh backend reads its vocabulary."""
     suggest = {}
-    for i, (term, typed) in rare.items():
-        for fieldname, text in [(f, term) for f in FIELDS] + [(f, typed.lower()) for f in SPELT]:
-            suggest[f"s{i}_{fieldname}"] = {"text": text, "term": {
-                "field": fieldname, "suggest_mode": "always", "max_edits": 2 if len(typed) >= 8 else 1,
+    for i, word in typed.items():
+        for fieldname in SPELT:
+            suggest[f"s{i}_{fieldname}"] = {"text": word.lower(), "term": {
+                "field": fieldname, "suggest_mode": "always", "max_edits": 2 if len(word) >= 8 else 1,
                 "prefix_length": 1, "min_word_length": 1, "size": CANDIDATES, "sort": "score",
                 "string_distance": "levenshtein", "max_term_freq": 1.0}}
     response = run_search(client, names.articles, {"size": 0, "track_total_hits": False, "suggest": suggest})
@@ -77,20 +78,17 @@ def corrected_query(client: OpenSearch, names: Names, q: str, words: list[tuple[
     rare = {i: term for i, (_, _, term) in enumerate(words) if _seen(aggs, i) <= RARE}
     if not rare:
         return None
-    suggestions = _suggestions(client, names, {i: (term, words[i][1]) for i, term in rare.items()})
+    suggestions = _suggestions(client, names, {i: words[i][1] for i in rare})
     fixes: dict[str, str] = {}
     for i, term in rare.items():
         piece, bare, _ = words[i]
-        near = sorted(candidate_terms({option["text"] for fieldname in FIELDS + SPELT
-                                       for entry in suggestions.get(f"s{i}_{fieldname}", [])
-                                       for option in entry.get("options", [])}, term))
-        best, best_found, floor = None, 0, max(1, FACTOR * _seen(aggs, i))
-        for candidate in near:  # the most frequent, the first in term order among equals
-            found = _frequency(client, names, candidate)
-            if found >= floor and (best is None or found > best_found):
-                best, best_found = candidate, found
+        candidates = candidate_terms({option["text"] for fieldname in SPELT
+                                      for entry in suggestions.get(f"s{i}_{fieldname}", [])
+                                      for option in entry.get("options", [])}, term, bare)
+        best = best_term(candidates, max(1, FACTOR * _seen(aggs, i)),
+                         lambda candidate: _frequency(client, names, candidate))
         if best:
-            fixed = surface(client, names, best, bare)
+            fixed = surface(client, names, best, bare, candidates[best][1])
             if bare[:1].isupper():  # keep the typed capital: Kalbajr -> Kalbajar
                 fixed = fixed[:1].upper() + fixed[1:]
             fixes[piece] = piece.replace(bare, fixed)
@@ -102,10 +100,11 @@ def corrected_query(client: OpenSearch, names: Names, q: str, words: list[tuple[
 SURFACE_ARTICLES = 20  # articles whose spellings of a correction are read
 
 
-def surface(client: OpenSearch, names: Names, term: str, typed: str) -> str:
+def surface(client: OpenSearch, names: Names, term: str, typed: str, near: set[str]) -> str:
     """How articles spell the index term, in the spelling closest to what was typed (lower-cased): a stemmed
-    term stands for several words, as in the Whoosh backend (read from the first articles having it)."""
-    spellings: dict[str, int] = {}
+    term stands for several words, as in the Whoosh backend (read from the first articles having it, and
+    the suggester's words near the typed one that are its)."""
+    spellings: dict[str, int] = dict.fromkeys(near, 0)
     for fieldname, stored in (("title_terms", "title"), ("body_terms", "body")):
         body = {"size": SURFACE_ARTICLES, "query": {"term": {fieldname: term}}, "sort": [{"added": "asc"}],
                 "_source": [stored], "track_total_hits": False}
