@@ -244,3 +244,11 @@ def test_an_article_keeps_its_most_mentioned_entities_up_to_the_bound():
     entities = build_entities(mentions, Aliases())
     assert len(entities) == MAX_ENTITIES
     assert entities[0].name == "Zeta Corp" and entities[0].mentions == 2
+
+
+def test_a_one_word_person_the_article_writes_in_lower_case_is_a_common_word():
+    """The model reads "Coffee" starting a sentence as a person; the article writes "coffee" too: no entity.
+    A surname the article never writes in lower case stays a person."""
+    texts = ["", "Coffee does not need much water, the ministry said. The coffee crop is large. Baker said so."]
+    mentions = [[], [M("Coffee", "person"), M("Baker", "person")]]
+    assert [(e.key, e.type) for e in build_entities(mentions, Aliases(), texts)] == [("baker", "person")]

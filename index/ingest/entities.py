@@ -142,6 +142,7 @@ def build_entities(mentions_by_unit: Sequence[Sequence], aliases: Aliases,
     _merge_definitions(groups, texts or [], aliases)
     _merge_acronyms(groups)
     _merge_partial_names(groups)
+    _drop_common_words(groups, texts or [])
     _add_named_countries(groups, aliases)
     entities = []
     for group in groups.values():
@@ -155,6 +156,19 @@ def build_entities(mentions_by_unit: Sequence[Sequence], aliases: Aliases,
         ))
     entities.sort(key=lambda e: (-e.mentions, e.name))
     return entities
+
+
+_LOWER_WORD = re.compile(r"\b[a-z]+\b")
+
+
+def _drop_common_words(groups: dict[str, _Group], texts: Sequence[str]) -> None:
+    """A one-word "person" the article also writes in lower case is a common word that the model read as a
+    name where a sentence starts ("Coffee does not need much water", "Said" in a headline's case): no
+    entity.  A surname that names a person in full in the article was merged before this."""
+    lower = set(_LOWER_WORD.findall(" ".join(texts))) if texts else set()
+    for key in [key for key, group in groups.items() if key in lower and group.type == "person"
+                and not group.fixed_name]:
+        del groups[key]
 
 
 def _merge(groups: dict[str, _Group], short: _Group, full: _Group) -> None:
