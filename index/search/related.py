@@ -5,8 +5,9 @@ against the archive) become one OR query, ranked with the same model as a
 search (index/search/scoring.py).  With passage vectors (hybrid on), the top of
 that ranking is mixed with each candidate's closeness to the article's own mean
 vector, as a search mixes its words with the query's vector (semantic.py).  The
-article itself and exact copies of its content (same title and body once
-folded) are left out.
+article itself, exact copies of its content (same title and body once folded)
+and the other versions of its story are left out, and each other story is shown
+once, by its best version (story families, index/ingest/families.py).
 """
 
 from __future__ import annotations
@@ -63,13 +64,17 @@ def related(snapshot, ordinal: int, limit: int = 5, params: Params = DEFAULT,
     by_words = scored.ranked(candidates, 0, max(shown, hybrid.depth if hybrid else 0))  # one ranking for both
     ranked = (_by_meaning(snapshot, ordinal, by_words[:hybrid.depth], hybrid) if hybrid else []) or by_words[:shown]
     content = _content(own)
+    stories = {own.get("family")} - {None, ""}  # the stories shown so far, the article's own first
     found: list[RelatedArticle] = []
     for other, value in ranked:
         if value <= 0 or len(found) >= limit:
             break
         data = json.loads(snapshot.stored(other)["data"])
-        if data.get("id") == own.get("id") or _content(data) == content:
+        family = data.get("family") or None
+        if data.get("id") == own.get("id") or _content(data) == content or family in stories:
             continue
+        if family:
+            stories.add(family)
         found.append(RelatedArticle(
             id=data["id"], title=data.get("title") or "", source=data.get("source"),
             published=stored_time(data.get("published")),

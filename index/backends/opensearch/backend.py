@@ -191,10 +191,11 @@ class OpenSearchBackend:
         return writing.get(self.client, self.names, article_id)
 
     def related(self, article_id: str, limit: int = 5) -> list[RelatedArticle]:
-        """more_like_this on the article's title and body; itself and exact duplicates left out."""
+        """more_like_this on the article's title and body; itself, exact duplicates and its story's other
+        versions left out, each other story once (collapsed on its family, as the Whoosh backend)."""
         with translated("read"):
-            own = self.client.get(index=self.names.articles, id=article_id, _source_includes=["content_hash"],
-                                  ignore=404)
+            own = self.client.get(index=self.names.articles, id=article_id,
+                                  _source_includes=["content_hash", "family"], ignore=404)
         if not own.get("found"):
             raise NotFound(f"no article with id {article_id!r}")
         body = {
@@ -205,8 +206,10 @@ class OpenSearchBackend:
                     "fields": ["title_terms", "body_terms"], "like": [{"_index": self.names.articles, "_id": article_id}],
                     "max_query_terms": RELATED_TERMS, "min_term_freq": 1, "min_doc_freq": 1, "min_word_length": 3,
                     "minimum_should_match": "1"}}],
-                "must_not": [{"term": {"content_hash": own["_source"]["content_hash"]}}],
+                "must_not": [{"term": {"content_hash": own["_source"]["content_hash"]}},
+                             {"term": {"family": own["_source"].get("family") or article_id}}],
             }},
+            "collapse": {"field": "family"},
         }
         response = run_search(self.client, self.names.articles, body)
         found = []
