@@ -45,10 +45,18 @@ def search_sorted(ordered: np.ndarray, values, side: str = "left"):
     """`np.searchsorted(ordered, values, side)`, without converting `ordered` to the values' wider type."""
     if (isinstance(values, np.ndarray) and values.dtype != ordered.dtype and values.size
             and ordered.dtype.kind in "iu" and values.dtype.kind in "iu"):
-        limits = np.iinfo(ordered.dtype)
-        if limits.min <= values.min() and values.max() <= limits.max:
+        low, high = _LIMITS.get(ordered.dtype) or _LIMITS.setdefault(ordered.dtype, _limits(ordered.dtype))
+        if low <= values.min() and values.max() <= high:
             values = values.astype(ordered.dtype)
-    return np.searchsorted(ordered, values, side=side)
+    return ordered.searchsorted(values, side=side)
+
+
+_LIMITS: dict = {}  # integer dtype -> (min, max): np.iinfo costs as much as a small search, called per segment
+
+
+def _limits(dtype: np.dtype) -> tuple[int, int]:
+    info = np.iinfo(dtype)
+    return int(info.min), int(info.max)
 
 
 def sums_before(values: np.ndarray, at: np.ndarray) -> np.ndarray:

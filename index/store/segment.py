@@ -260,7 +260,8 @@ class SegmentData:
             counts = tfs.astype(np.int64)
             starts = np.cumsum(counts) - counts
         else:
-            at = found_in(ordinals, docs, self.passages if fieldname == "text" else self.articles)
+            local = ordinals.astype(docs.dtype, copy=False)  # a segment's ordinals fit its postings' type
+            at = found_in(local, docs, self.passages if fieldname == "text" else self.articles)
             if not len(at):
                 return _EMPTY_I, _EMPTY_I
             counts = tfs[at].astype(np.int64)
