@@ -7,6 +7,9 @@ Every `bench/` script is a corpus loader plus a measurement over the public
     read_jsonl                  JSON Lines, gzipped or not, one dict per line
     read_beir                   a BEIR-format folder -> BeirSet(corpus, queries, qrels)
     temporary_index             an Index in a throwaway directory (or a kept one, to reuse)
+    start_sampled / report      a measure over sampled Reuters articles: its command line, index and
+                                samples; its answer (summary lines, examples, --json figures)
+    even_id_articles            random Reuters articles with an even id (odd ids are kept for the final check)
 
 Benchmarks import `index` the way the service does; nothing here knows Flask.
 """
@@ -128,3 +131,46 @@ def temporary_index(path: str | Path | None = None, **settings) -> Iterator[tupl
             yield index, index.stats()["articles"] > 0
         finally:
             index.close()
+
+
+REUTERS_MAX_ID = 21578  # Reuters-21578's ids run from 1 to 21,578
+
+
+def start_sampled(doc: str, count: str, default: int, seed: int, draw: Callable, argv: list[str] | None = None):
+    """A measure over sampled articles begins so: its command line (--index, --<count>, --seed, --json), its
+    index with the result cache off (every search is run), and `draw(index, n, rng)`'s samples.
+    Returns (args, index, rng, samples); stops, saying why, when the archive has no even-id Reuters article."""
+    import argparse
+    import random
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--index", type=Path, required=True)
+    parser.add_argument(f"--{count}", type=int, default=default)
+    parser.add_argument("--seed", type=int, default=seed)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    index = Index.open(args.index, settings=Settings(index_dir=args.index, result_cache_size=0))
+    rng = random.Random(args.seed)
+    samples = draw(index, getattr(args, count), rng)
+    if not samples:
+        parser.error(f"{args.index} holds no Reuters article with an even id")
+    return args, index, rng, samples
+
+
+def report(lines: list[str], examples: list, figures: dict, as_json: bool) -> None:
+    """A sampled measure's answer: its summary lines, a few examples, then (--json) the figures as one JSON line."""
+    for line in lines:
+        print(line)
+    for item in examples:
+        print("  ", item)
+    if as_json:
+        print(json.dumps(figures))
+
+
+def even_id_articles(index: Index, rng, tries: int) -> Iterator:
+    """Random stored Reuters articles with an even id; stops after `tries` draws (an archive without them)."""
+    from index import NotFound
+    for _ in range(tries):
+        try:
+            yield index.get(str(2 * rng.randint(1, REUTERS_MAX_ID // 2)))
+        except NotFound:
+            continue

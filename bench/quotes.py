@@ -22,8 +22,6 @@ DIR is an index holding Reuters (e.g. `newsindex ingest reuters21578.jsonl.gz
 
 from __future__ import annotations
 
-import argparse
-import json
 import random
 import re
 import sys
@@ -31,14 +29,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import Timer  # noqa: E402
+from common import Timer, even_id_articles, report, start_sampled  # noqa: E402
 
-from config.settings import Settings  # noqa: E402
 from index import Index, NotFound, SearchRequest  # noqa: E402
 from index.text.analysis import text_analyzer  # noqa: E402
 
 WORD = re.compile(r"\w+")
-REUTERS_MAX_ID = 21578  # Reuters-21578's ids run from 1 to 21,578
 MAX_RESULTS = 100  # results read per quote (a span of common words may match more)
 
 
@@ -75,11 +71,8 @@ def article_words(index: Index, article_id: str, cache: dict) -> tuple[list[str]
 def draw_spans(index: Index, count: int, rng: random.Random) -> list[tuple[str, str]]:
     """(article id, span text) pairs: 4-8 words in a row from one passage of a random even-id article."""
     spans = []
-    for _ in range(100 * count):  # an archive without Reuters' ids gives up instead of looping
-        if len(spans) == count:
-            break
-        article = stored(index, str(2 * rng.randint(1, REUTERS_MAX_ID // 2)))
-        passages = [p.text for p in article.passages if len(WORD.findall(p.text)) >= 8] if article else []
+    for article in even_id_articles(index, rng, 100 * count if count else 0):  # gives up without Reuters' ids
+        passages = [p.text for p in article.passages if len(WORD.findall(p.text)) >= 8]
         if not passages:
             continue
         tokens = rng.choice(passages).split()
@@ -90,22 +83,13 @@ def draw_spans(index: Index, count: int, rng: random.Random) -> list[tuple[str, 
         span = " ".join(tokens[start:start + length]).replace('"', "")
         if len(words(span)) >= 4:
             spans.append((article.id, span))
+            if len(spans) == count:
+                break
     return spans
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--index", type=Path, required=True)
-    parser.add_argument("--spans", type=int, default=200)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args(argv)
-
-    index = Index.open(args.index, settings=Settings(index_dir=args.index, result_cache_size=0))
-    rng = random.Random(args.seed)
-    spans = draw_spans(index, args.spans, rng)
-    if not spans:
-        parser.error(f"{args.index} holds no Reuters article with an even id")
+    args, index, rng, spans = start_sampled(__doc__, "spans", 200, 1, draw_spans, argv)
     found = found_collapsed = contained = folded = wrong = returned = partial = 0
     cache: dict = {}
     misses = []
@@ -138,14 +122,10 @@ def main(argv: list[str] | None = None) -> int:
         "folded": folded, "not_contained": wrong, "partial": partial,
         "ms_a_quote": round(1000 * clock.seconds / max(1, 2 * len(spans)), 1), "misses": misses[:20],
     }
-    print(f"{len(spans)} spans of 4-8 words from even-id articles: source found in {found} "
-          f"({100 * found / len(spans):.1f}%), {found_collapsed} with versions collapsed")
-    print(f"{returned} articles returned: {contained} hold the span word for word, {folded} through folding, "
-          f"{wrong} do not; {partial} partial answers")
-    for miss in misses[:10]:
-        print("  ", miss)
-    if args.json:
-        print(json.dumps(figures))
+    report([f"{len(spans)} spans of 4-8 words from even-id articles: source found in {found} "
+            f"({100 * found / len(spans):.1f}%), {found_collapsed} with versions collapsed",
+            f"{returned} articles returned: {contained} hold the span word for word, {folded} through folding, "
+            f"{wrong} do not; {partial} partial answers"], misses[:10], figures, args.json)
     index.close()
     return 0
 

@@ -16,8 +16,6 @@ It uses the facade only.
 
 from __future__ import annotations
 
-import argparse
-import json
 import random
 import re
 import string
@@ -27,25 +25,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from config.settings import Settings  # noqa: E402
-from index import Index, NotFound, SearchRequest  # noqa: E402
+from bench.common import even_id_articles, report, start_sampled  # noqa: E402
+from index import Index, SearchRequest  # noqa: E402
 
-REUTERS_MAX_ID = 21578
 WORD = re.compile(r"[a-z]{6,}")
 
 
 def draw_words(index: Index, count: int, rng: random.Random) -> list[str]:
     words: list[str] = []
-    for _ in range(100 * count):  # an archive without Reuters' ids gives up instead of looping
-        if len(words) == count:
-            break
-        try:
-            article = index.get(str(2 * rng.randint(1, REUTERS_MAX_ID // 2)))
-        except NotFound:
-            continue
+    for article in even_id_articles(index, rng, 100 * count if count else 0):
         found = [w for p in article.passages for w in re.findall(r"\b[a-z]+\b", p.text) if WORD.fullmatch(w)]
         if found:
             words.append(rng.choice(found))
+            if len(words) == count:
+                break
     return words
 
 
@@ -61,17 +54,7 @@ def misspell(word: str, rng: random.Random) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--index", type=Path, required=True)
-    parser.add_argument("--words", type=int, default=600)
-    parser.add_argument("--seed", type=int, default=3)
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args(argv)
-    index = Index.open(args.index, settings=Settings(index_dir=args.index, result_cache_size=0))
-    rng = random.Random(args.seed)
-    words = draw_words(index, args.words, rng)
-    if not words:
-        parser.error(f"{args.index} holds no Reuters article with an even id")
+    args, index, rng, words = start_sampled(__doc__, "words", 600, 3, draw_words, argv)
     outcome: Counter = Counter()
     wrong = []
     for word in words:
@@ -88,12 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     figures = {"typos": total, **{k: outcome[k] for k in ("right", "wrong", "none")},
                "right_share": round(outcome["right"] / total, 4), "wrong_share": round(outcome["wrong"] / total, 4),
                "wrong_examples": wrong[:15]}
-    print(f"{total} typos of words from even-id articles: right {outcome['right']} ({figures['right_share']:.1%}), "
-          f"wrong {outcome['wrong']} ({figures['wrong_share']:.1%}), none {outcome['none']}")
-    for item in wrong[:15]:
-        print("  ", item)
-    if args.json:
-        print(json.dumps(figures))
+    report([f"{total} typos of words from even-id articles: right {outcome['right']} ({figures['right_share']:.1%}), "
+            f"wrong {outcome['wrong']} ({figures['wrong_share']:.1%}), none {outcome['none']}"],
+           wrong[:15], figures, args.json)
     return 0
 
 
