@@ -1,15 +1,14 @@
 """"Did you mean": a corrected query when a word is rare or absent and a close, frequent word exists.
 
 For each plain word of the query (not phrases, prefixes or field:value clauses)
-whose index term is found in at most `RARE` articles, the words of the archive
-within edit distance 1 (2 for words of eight letters or more; two letters swapped
-are one edit, as in Lucene's fuzzy queries) of the word as typed, that start with
-the same letter, are candidates, each as its index term
-(index/search/expand.py reads them, bounded);
-the nearest found in at least `FACTOR` times as many articles (and at least
-one) wins, the most frequent among equally near ones.  A correct query gets no suggestion.  The candidate
-is a stemmed index term, so it is shown in the spelling of it the articles use that is
-closest to the typed word.
+whose index term is found in at most `RARE` articles, the words of the archive as
+spelt within edit distance 1 of the word as typed (2 for words of eight letters or
+more; two letters swapped are one edit, as in Lucene's fuzzy queries) that start
+with the same letter are candidates, each as its index term (index/search/expand.py
+reads them, bounded).  The nearest found in at least `FACTOR` times as many
+articles (and at least one) wins, the most frequent among equally near ones.  A
+correct query gets no suggestion.  The winner is a stemmed index term, so it is
+shown in the spelling of it, among those the articles use, closest to the typed word.
 """
 
 from __future__ import annotations
