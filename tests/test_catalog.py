@@ -315,3 +315,21 @@ def test_an_organisation_named_after_its_country_is_the_one_named_without():
         article(1987, O("japan central bank", "Japan Central Bank"))] * 2
     catalog = catalog_of(banks)
     assert catalog.canonical["brazil central bank"] == "brazil central bank"
+
+
+def test_a_company_s_short_name_is_no_person_s_surname():
+    """"Myers Inc" joins "Myers" (a company suffix); articles also use "Myers" as Peter Myers's surname. Joining
+    it there made Peter Myers a company (Reuters: "James McDonald" typed org through McDonald's Corp)."""
+    catalog = catalog_of([
+        *[article(1987, P("peter myers", "Peter Myers", ["Peter Myers", "Myers"]), O("sec", "SEC"))] * 3,
+        *[article(1987, O("myers", "Myers"), O("sec", "SEC"))] * 2,
+        article(1987, O("myers inc", "MYERS INC")),
+    ])
+    assert shown(catalog, "peter myers") == ("person", "Peter Myers")
+    assert catalog.canonical["myers inc"] == catalog.canonical["myers"] != catalog.canonical["peter myers"]
+    assert shown(catalog, "myers inc")[0] == "org"
+    # A company's short name may still be a longer name's first word: "AmSouth Bancorp", a person to the model.
+    catalog = catalog_of([article(1987, P("amsouth bancorp", "AmSouth Bancorp", ["AmSouth Bancorp", "AmSouth"])),
+                          article(1987, O("amsouth", "AmSouth")), article(1987, O("amsouth corp", "AmSouth Corp"))])
+    assert catalog.canonical["amsouth"] == catalog.canonical["amsouth bancorp"] == catalog.canonical["amsouth corp"]
+    assert shown(catalog, "amsouth")[0] == "org"

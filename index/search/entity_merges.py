@@ -62,7 +62,8 @@ from index.search.person_merges import RARE_RATIO, PersonRules
 from index.text.aliases import Aliases, entity_key
 
 _GROUP_WORDS = frozenset({"holdings", "holding", "group"})  # the bracketed words that name the group itself
-RULES_VERSION = 5  # bump when a rule changes what joins or an entity's type (5: "X (Holdings) Ltd" joins X)
+RULES_VERSION = 6  # bump when a rule changes what joins or an entity's type (5: "X (Holdings) Ltd" joins X;
+#                  6: a company's short name is no surname)
 AGREEMENT = 0.8  # share of an acronym's expansions that must agree
 MERGE_RULES = ("alias", "gazetteer", "company suffix", "acronym", "short name", "middle initial", "surname",
                "family name", "small words", "rare longer form")

@@ -26,7 +26,11 @@ company suffixes and acronyms, over the same union-find:
   of its own ("Douglas" as ORG once), or when articles used it as that person's
   surname in at least SURNAME_SHARE of its uses ("Nakasone", an ORG to the model);
 * **family name first**: "Zhao" joins Zhao Ziyang where articles used it so, in
-  SURNAME_SHARE of its uses.
+  SURNAME_SHARE of its uses;
+* a company's short name (a key a company-suffixed name joined: "Myers Inc" ->
+  Myers, "McDonald's Corp" -> McDonald) is no surname: joining it would make the
+  person a company ("James McDonald" typed org through McDonald's Corp); it may
+  still be a longer name's first word ("AmSouth" of "AmSouth Bancorp").
 """
 
 from __future__ import annotations
@@ -70,7 +74,10 @@ class PersonRules:
             if m.find(short) != short or m.is_fixed(short) or m.is_place_name(short):
                 continue
             roots: dict[str, list[str]] = defaultdict(list)
-            candidates = [f for f in ending.get(tuple(short.split()), []) if m.find(f) != short]
+            # "Myers Inc" joined "Myers": a company's name, never Peter Myers's surname (a first word it may be:
+            # "AmSouth" of "AmSouth Bancorp", which the model typed a person)
+            company = short in m.org_evidence
+            candidates = [] if company else [f for f in ending.get(tuple(short.split()), []) if m.find(f) != short]
             seen = {f: self.evidence.articles(f) for f in candidates}
             floor = max(MIN_FULL_NAME_ARTICLES, RARE_SHARE * max(seen.values(), default=0))
             established = [f for f in candidates if seen[f] >= floor]
