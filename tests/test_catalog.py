@@ -333,3 +333,18 @@ def test_a_company_s_short_name_is_no_person_s_surname():
                           article(1987, O("amsouth", "AmSouth")), article(1987, O("amsouth corp", "AmSouth Corp"))])
     assert catalog.canonical["amsouth"] == catalog.canonical["amsouth bancorp"] == catalog.canonical["amsouth corp"]
     assert shown(catalog, "amsouth")[0] == "org"
+
+
+def test_a_place_named_by_its_last_word_alone_is_a_person():
+    """The model calls Beryl Sprinkel a place more often than a person; articles call him "Sprinkel", as one
+    calls a person by the surname (a place the gazetteer knows keeps its type: "Saint Petersburg")."""
+    catalog = catalog_of([
+        *[article(1987, L("beryl sprinkel", "Beryl Sprinkel"), O("treasury", "Treasury"))] * 3,
+        *[article(1987, P("beryl sprinkel", "Beryl Sprinkel", ["Beryl Sprinkel", "Sprinkel"]))] * 2,
+        article(1987, P("sprinkel", "Sprinkel")),
+        *[article(1987, L("saint petersburg", "Saint Petersburg"), L("petersburg", "Petersburg"))] * 2,
+    ])
+    assert shown(catalog, "beryl sprinkel") == ("person", "Beryl Sprinkel")
+    assert catalog.canonical["sprinkel"] == catalog.canonical["beryl sprinkel"]
+    assert "last word" in catalog.explain("Beryl Sprinkel")["type_reason"]
+    assert shown(catalog, "saint petersburg")[0] == "place"

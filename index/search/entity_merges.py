@@ -62,8 +62,8 @@ from index.search.person_merges import RARE_RATIO, PersonRules
 from index.text.aliases import Aliases, entity_key
 
 _GROUP_WORDS = frozenset({"holdings", "holding", "group"})  # the bracketed words that name the group itself
-RULES_VERSION = 6  # bump when a rule changes what joins or an entity's type (5: "X (Holdings) Ltd" joins X;
-#                  6: a company's short name is no surname)
+RULES_VERSION = 7  # bump when a rule changes what joins or an entity's type (5: "X (Holdings) Ltd" joins X;
+#                  6: a company's short name is no surname; 7: a "place" named by its last word is a person)
 AGREEMENT = 0.8  # share of an acronym's expansions that must agree
 MERGE_RULES = ("alias", "gazetteer", "company suffix", "acronym", "short name", "middle initial", "surname",
                "family name", "small words", "rare longer form")
@@ -341,6 +341,12 @@ class Merger:
 
     # -- the result --------------------------------------------------------------------------------
 
+    def named_by_last_word(self, root: str, members: list[str]) -> bool:
+        """Whether articles name it by its last word alone ("Sprinkel" for Beryl Sprinkel, whom the model
+        mostly calls a place): a person's surname does that; a place the gazetteer does not know, hardly."""
+        last = root.split()[-1]
+        return " " in root and last in members and self.why.get(last, ("",))[0] in ("short name", "surname")
+
     def result(self) -> Merged:
         groups: dict[str, list[str]] = defaultdict(list)
         for key in list(self.parent):
@@ -365,6 +371,8 @@ class Merger:
                 type_why = "majority of mentions (" + ", ".join(f"{t} {n}" for t, n in votes.most_common()) + ")"
                 if type_ == "place" and is_acronym(self.name_of(root)):  # "GATT": no gazetteer place is an acronym
                     type_, type_why = "org", f"an acronym no gazetteer knows as a place; {type_why}"
+                elif type_ == "place" and self.named_by_last_word(root, members):
+                    type_, type_why = "person", f"its last word alone names it, as a surname does; {type_why}"
                 if type_ == "person":
                     canonical = self._person_key(root, members)
                 name = self.name_of(canonical)
