@@ -44,7 +44,7 @@ TABLE = Path(__file__).with_name("place_names.json.gz")  # `build()` saved, with
 TABLE_VERSION = "4"  # bump when build() changes, so a saved table is not used for it
 CITY_POPULATION = 100_000
 ALTERNATES_POPULATION = 500_000  # alternate names are read for cities this large (Peking, Bombay, Bender Abbas ...)
-MIN_ALTERNATE = 4  # letters of the shortest alternate name read; one of several words is never read
+MIN_ALTERNATE = 4  # letters of the shortest alternate name read (a form of the city's own name aside)
 _LATIN = re.compile(r"^[A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F .'`‘’-]+$")
 _lock = threading.Lock()
 
