@@ -16,9 +16,11 @@ Benchmarks import `index` the way the service does; nothing here knows Flask.
 
 from __future__ import annotations
 
+import argparse
 import csv
 import gzip
 import json
+import random
 import statistics
 import sys
 import tempfile
@@ -140,8 +142,6 @@ def start_sampled(doc: str, count: str, default: int, seed: int, draw: Callable,
     """A measure over sampled articles begins so: its command line (--index, --<count>, --seed, --json), its
     index with the result cache off (every search is run), and `draw(index, n, rng)`'s samples.
     Returns (args, index, rng, samples); stops, saying why, when the archive has no even-id Reuters article."""
-    import argparse
-    import random
     parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("--index", type=Path, required=True)
     parser.add_argument(f"--{count}", type=int, default=default)

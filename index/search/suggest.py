@@ -14,6 +14,7 @@ shown in the spelling of it, among those the articles use, closest to the typed 
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from rapidfuzz.distance import OSA
 from rapidfuzz.process import extract
@@ -37,10 +38,9 @@ def _surface(snapshot, term: str, typed: str, near: set[str]) -> str:
     """How the articles spell the index term, in the spelling closest to what was typed: a stemmed term
     stands for several words ("prodution" means production, not products, though both are "product").
     The spellings read from the term's first articles, and the words near the typed one that are its."""
-    spellings = dict.fromkeys(near, 0)
+    spellings = Counter(dict.fromkeys(near, 0))
     for fieldname in ("title", "body"):
-        for spelt, count in snapshot.spellings(fieldname, term).items():
-            spellings[spelt] = spellings.get(spelt, 0) + count
+        spellings.update(snapshot.spellings(fieldname, term))
     return closest_spelling(spellings, typed) or term
 
 

@@ -244,7 +244,7 @@ class SegmentData:
     def spellings(self, fieldname: str, number: int, first: int) -> dict[str, int]:
         """How the term is spelt in its first `first` postings of the field: {spelling: occurrences}."""
         docs, _ = self.postings(fieldname, number)
-        _, index = self._occurrences(fieldname, number, np.asarray(docs[:first], dtype=np.int64))
+        _, index = self._occurrences(fieldname, number, docs[:first])
         numbers, counts = np.unique(self[f"{fieldname}.spelling"][index], return_counts=True)
         return {self.term(int(n)): int(c) for n, c in zip(numbers, counts) if n >= 0}
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import bisect
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -263,13 +263,12 @@ class Snapshot:
             return np.zeros(0, np.int64), np.zeros(0, np.int32)
         return np.concatenate(docs), np.concatenate(positions)
 
-    def spellings(self, fieldname: str, term: str, first: int = 200) -> dict[str, int]:
+    def spellings(self, fieldname: str, term: str, first: int = 200) -> Counter:
         """How a term is spelt in its first `first` documents of each segment: {spelling: occurrences}.
         A stemmed term stands for several words ("product": products, production, productivity)."""
-        found: dict[str, int] = {}
+        found: Counter = Counter()
         for part in self.parts:
-            for spelt, count in part.data.spellings(fieldname, part.data.lookup(term), first).items():
-                found[spelt] = found.get(spelt, 0) + count
+            found.update(part.data.spellings(fieldname, part.data.lookup(term), first))
         return found
 
     def by_part(self, ordinals: np.ndarray, bases: np.ndarray | None = None):

@@ -15,6 +15,8 @@ how many articles the corrected query finds (shown only if more).
 
 from __future__ import annotations
 
+from collections import Counter
+
 from opensearchpy import OpenSearch
 
 from index.backends.opensearch.connection import Names, search as run_search
@@ -104,7 +106,7 @@ def surface(client: OpenSearch, names: Names, term: str, typed: str, near: set[s
     """How articles spell the index term, in the spelling closest to what was typed (lower-cased): a stemmed
     term stands for several words, as in the Whoosh backend (read from the first articles having it, and
     the suggester's words near the typed one that are its)."""
-    spellings: dict[str, int] = dict.fromkeys(near, 0)
+    spellings = Counter(dict.fromkeys(near, 0))
     for fieldname, stored in (("title_terms", "title"), ("body_terms", "body")):
         body = {"size": SURFACE_ARTICLES, "query": {"term": {fieldname: term}}, "sort": [{"added": "asc"}],
                 "_source": [stored], "track_total_hits": False}
@@ -112,6 +114,5 @@ def surface(client: OpenSearch, names: Names, term: str, typed: str, near: set[s
             text = hit["_source"].get(stored) or ""
             for found, _, start, end, _ in token_spans(text):
                 if found == term:
-                    spelt = text[start:end].lower()
-                    spellings[spelt] = spellings.get(spelt, 0) + 1
+                    spellings[text[start:end].lower()] += 1
     return closest_spelling(spellings, typed) or term
