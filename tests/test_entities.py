@@ -89,6 +89,17 @@ def test_alias_entry_wins_name_and_type():
 # -- folding one article: acronyms, titles, surnames, table words --------------------------------
 
 
+def test_where_a_firm_is_based_is_no_part_of_its_name():
+    """"the Paris-based Organisation for Economic Co-operation and Development": the span took in where the
+    body sits, and the name shown for 70 articles of Reuters was "Paris-based Organization ..."; a span that
+    is only the descriptor ("Conn.-based") is no entity."""
+    mentions = [[], [M("Paris-based Organisation for Economic Co-operation and Development", "org"),
+                     M("Organisation for Economic Co-operation and Development", "org"),
+                     M("U.S. Based Lotus Development Inc", "org"), M("Conn.-based", "org")]]
+    names = {e.name: e.mentions for e in build_entities(mentions, Aliases())}
+    assert names == {"Organisation for Economic Co-operation and Development": 2, "Lotus Development Inc": 1}
+
+
 def test_acronym_defined_in_the_text_joins_its_full_name():
     texts = ["", "The International Monetary Fund (IMF) said it would lend more. The IMF board met."]
     mentions = [[], [M("International Monetary Fund", "org"), M("IMF", "org"), M("IMF", "org")]]

@@ -5,7 +5,7 @@ passage.  This module folds them into the article's entities:
 
 * spellings: case, accents (Erdogan = Erdoğan), dots (U.S. = US), possessives
   ("Putin's"), a leading "the", and titles before a person's name ("Mr",
-  "President", "Minister of Mines" ...: TITLE_WORDS; "Mr", "Dr" ... make a
+  "President", "Minister of Mines" ...: index/ingest/surfaces.py; "Mr", "Dr" ... make a
   mention a person whatever the model said);
 * editorial aliases (config/aliases.toml, index/text/aliases.py);
 * an acronym or a short name the article defines ("the International Monetary
@@ -40,23 +40,13 @@ from index.article import Article, Entity
 from index.ingest.acronyms import definitions, is_acronym, is_acronym_of
 from index.ingest.datelines import dateline_place
 from index.ingest.name_rules import COMPANY_SUFFIXES, bracketed_firms, is_junk, join_firm_names
+from index.ingest.surfaces import HONORIFICS, best_name, clean_surface
 from index.text.aliases import Aliases, entity_key
 
 log = logging.getLogger(__name__)
 
 MAX_NER_CHARS = 100_000  # longest text given to the model at once (see ner_pieces)
 MAX_ENTITIES = 1_000  # most entities one article keeps (a long news story names under 100)
-# Words before a person's name that are not part of it ("President Reagan", "Minister of Energy and Mines Subroto").
-TITLE_WORDS = frozenset("""
-mr mrs ms miss dr sir lord lady dame president vice minister deputy prime premier chancellor secretary
-treasurer chairman chairwoman governor senator sen rep representative congressman congresswoman
-ambassador commissioner spokesman spokeswoman gen general adm admiral col colonel maj major capt captain
-lt sgt judge justice king queen prince princess sheikh emir sultan pope cardinal bishop rev father
-mines energy finance trade foreign interior defence defense economy agriculture oil labour labor
-of and for the
-""".split())
-HONORIFICS = frozenset("mr mrs ms miss dr sir lord lady dame".split())  # "Mr Nakasone" is a person, whatever the model says
-
 @dataclass
 class _Group:
     key: str
@@ -74,40 +64,6 @@ class _Group:
         """Take in a variant: its forms and passages, not its type votes (the full name decides)."""
         self.forms.update(other.forms)
         self.units |= other.units
-
-
-def best_name(forms: Counter) -> str:
-    """The fullest form (most words), then the one with accents, then the most frequent."""
-    if len(forms) == 1:
-        return next(iter(forms))
-
-    def rank(form: str) -> tuple:
-        return (form.count(" ") + 1, 0 if form.isascii() else sum(ord(c) > 127 for c in form), forms[form], form)
-    return max(forms, key=rank)
-
-
-_TRAILING_WORDS = frozenset("and & or of the for de in on".split())
-
-
-def clean_surface(text: str, type_: str = "") -> str:
-    """A mention as a name: spaces collapsed, quotes, a possessive, a leading "the" and a trailing
-    "and" or "of the" gone, brackets that do not pair (a reporter's insertion cut by the span) gone,
-    acronym dots kept ("U.S."), and for a person the titles before the name ("President")."""
-    text = " ".join(text.split()).strip(" \"'“”‘’,;:()[]<>")
-    if text.count("(") != text.count(")") or text.count("[") != text.count("]"):  # "(International Monetary) Fund"
-        text = " ".join(re.sub(r"[()\[\]]", " ", text).split())
-    text = text.rstrip(".") + "." if re.search(r"\b[A-Za-z]\.[A-Za-z]\.?$", text) else text.rstrip(".")
-    for suffix in ("'s", "’s"):
-        if text.endswith(suffix):
-            text = text[: -len(suffix)]
-    if text.lower().startswith("the "):
-        text = text[4:]
-    words = text.split()
-    while len(words) > 1 and words[-1].lower() in _TRAILING_WORDS:  # a span cut before its end: "IMF and"
-        words = words[:-1]
-    while type_ == "person" and len(words) > 1 and words[0].lower().rstrip(".") in TITLE_WORDS:
-        words = words[1:]
-    return " ".join(words)
 
 
 def build_entities(mentions_by_unit: Sequence[Sequence], aliases: Aliases,

@@ -54,7 +54,7 @@ from typing import Mapping
 from whoosh.lang.porter import stem as porter_stem
 
 from index.ingest.acronyms import SMALL_WORDS, is_acronym, is_acronym_of
-from index.ingest.entities import best_name
+from index.ingest.surfaces import best_name
 from index.ingest.name_rules import COMPANY_SUFFIXES, LEGAL_FORMS
 from index.ingest.evidence import Evidence
 from index.ingest.place_names import place_names
