@@ -100,6 +100,14 @@ def test_where_a_firm_is_based_is_no_part_of_its_name():
     assert names == {"Organisation for Economic Co-operation and Development": 2, "Lotus Development Inc": 1}
 
 
+def test_a_name_written_out_is_shown_before_an_acronym_of_more_words():
+    """Security Pacific was shown as "S and P" (three words against two) once the article's "S and P" had read as
+    its initials."""
+    mentions = [[], [M("Security Pacific", "org"), M("S and P", "org"), M("S and P", "org")]]
+    (entity,) = build_entities(mentions, Aliases())
+    assert entity.name == "Security Pacific" and entity.mentions == 3
+
+
 def test_acronym_defined_in_the_text_joins_its_full_name():
     texts = ["", "The International Monetary Fund (IMF) said it would lend more. The IMF board met."]
     mentions = [[], [M("International Monetary Fund", "org"), M("IMF", "org"), M("IMF", "org")]]

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from index.ingest.acronyms import is_acronym
+
 # Words before a person's name that are not part of it ("President Reagan", "Minister of Energy and Mines Subroto").
 TITLE_WORDS = frozenset("""
 mr mrs ms miss dr sir lord lady dame president vice minister deputy prime premier chancellor secretary
@@ -24,12 +26,14 @@ HONORIFICS = frozenset("mr mrs ms miss dr sir lord lady dame".split())  # "Mr Na
 
 
 def best_name(forms: Counter) -> str:
-    """The fullest form (most words), then the one with accents, then the most frequent."""
+    """A name written out in words before an acronym ("S and P" has more words than "Security Pacific"), then
+    the fullest form (most words), then the one with accents, then the most frequent ("PDVSA", not "Pdvsa")."""
     if len(forms) == 1:
         return next(iter(forms))
 
     def rank(form: str) -> tuple:
-        return (form.count(" ") + 1, 0 if form.isascii() else sum(ord(c) > 127 for c in form), forms[form], form)
+        accents = 0 if form.isascii() else sum(ord(c) > 127 for c in form)
+        return (" " in form and not is_acronym(form), form.count(" ") + 1, accents, forms[form], form)
     return max(forms, key=rank)
 
 
