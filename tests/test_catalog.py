@@ -335,6 +335,25 @@ def test_a_company_s_short_name_is_no_person_s_surname():
     assert shown(catalog, "amsouth")[0] == "org"
 
 
+def test_a_person_that_begins_a_company_s_name_is_the_company():
+    """The model reads "Dixons" (Dixons Group PLC) and "Dean Witter" (Dean Witter Reynolds Inc) as people. A
+    name that begins a company-suffixed name and is no person's surname is that company; a full name only when
+    its companies are named as often as it is (Ivan Boesky stays a person beside "Ivan Boesky and Co LP"), and a
+    surname stays a person ("Brown" of John Brown, whatever "Brown Group Inc" is)."""
+    catalog = catalog_of([
+        *[article(1987, P("dixons", "Dixons"))] * 3, *[article(1987, O("dixons group plc", "Dixons Group PLC"))] * 2,
+        *[article(1987, P("dean witter", "Dean Witter"))] * 2,
+        *[article(1987, O("dean witter reynolds inc", "Dean Witter Reynolds Inc"))] * 3,
+        *[article(1987, P("ivan boesky", "Ivan Boesky"))] * 5,
+        article(1987, O("ivan boesky and co lp", "Ivan Boesky and Co LP")),
+        *[article(1987, P("john brown", "John Brown"))] * 2, article(1987, P("brown", "Brown")),
+        article(1987, O("brown group inc", "Brown Group Inc")),
+    ])
+    assert shown(catalog, "dixons") == ("org", "Dixons") and shown(catalog, "dean witter")[0] == "org"
+    assert shown(catalog, "ivan boesky") == ("person", "Ivan Boesky")
+    assert shown(catalog, "brown")[0] == "person" and shown(catalog, "john brown") == ("person", "John Brown")
+
+
 def test_a_place_named_by_its_last_word_alone_is_a_person():
     """The model calls Beryl Sprinkel a place more often than a person; articles call him "Sprinkel", as one
     calls a person by the surname (a place the gazetteer knows keeps its type: "Saint Petersburg")."""

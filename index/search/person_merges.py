@@ -30,12 +30,16 @@ company suffixes and acronyms, over the same union-find:
 * a company's short name (a key a company-suffixed name joined: "Myers Inc" ->
   Myers, "McDonald's Corp" -> McDonald) is no surname: joining it would make the
   person a company ("James McDonald" typed org through McDonald's Corp); it may
-  still be a longer name's first word ("AmSouth" of "AmSouth Bancorp").
+  still be a longer name's first word ("AmSouth" of "AmSouth Bancorp");
+* **firm names**: a "person" left alone that begins a company-suffixed name and
+  ends or begins no person's name is the company ("Dixons", "Dean Witter").
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+
+from index.ingest.name_rules import COMPANY_SUFFIXES
 
 MIN_FULL_NAME_ARTICLES = 2
 RARE_SHARE = 0.02
@@ -95,6 +99,29 @@ class PersonRules:
                     continue
             if kind != "person":
                 self.join_by_use(short, roots, kind)
+        self.firm_names(keys, full_names, ending)
+
+    def firm_names(self, keys: list[str], full_names: list[str], ending) -> None:
+        """A "person" that begins a company's name and is no one's surname or first name ("Dixons" of Dixons
+        Group PLC, "Caesars" of Caesars World Inc) is that company: the model reads a firm named after a
+        person, or a plural, as someone.  A full name ("Dean Witter" of Dean Witter Reynolds Inc) only when
+        the companies it begins are named in as many articles as it is: Ivan Boesky stays a person beside
+        Ivan F. Boesky Corp."""
+        m, articles = self.m, self.evidence.articles
+        heads: dict[str, list[str]] = defaultdict(list)
+        for key in keys:
+            words = key.split()
+            if len(words) > 2 and words[-1] in COMPANY_SUFFIXES and m.majority(key) == "org":
+                for cut in range(1, len(words) - 1):
+                    heads[" ".join(words[:cut])].append(key)
+        first_words = {k.split()[0] for k in full_names}
+        for key in keys:
+            firms = heads.get(key)
+            if not firms or m.find(key) != key or m.majority(key) != "person" or m.is_fixed(key) \
+                    or key in m.org_evidence or tuple(key.split()) in ending or key in first_words:
+                continue
+            if " " not in key or sum(articles(f) for f in firms) >= articles(key):
+                m.org_evidence[key] = max(firms, key=lambda f: (articles(f), f))
 
     def middle_initials(self, full_names: list[str]) -> None:
         m = self.m
