@@ -108,6 +108,16 @@ def test_a_name_written_out_is_shown_before_an_acronym_of_more_words():
     assert entity.name == "Security Pacific" and entity.mentions == 3
 
 
+def test_a_full_name_that_took_in_its_acronym_is_not_an_acronym_of_another_name():
+    """Reuters 5752: "The European Community (EC) delivered warnings ..." and later "the European Commission":
+    EC joined the Community by its definition, and the Community's group, holding the form "EC", was then
+    read as an acronym of the Commission and merged into it: the article lost the European Community."""
+    texts = ["", "The European Community (EC) delivered warnings to Japan.", "EC ministers met the European Commission."]
+    mentions = [[], [M("European Community", "org"), M("EC", "org")], [M("EC", "org"), M("European Commission", "org")]]
+    names = {e.name: sorted(e.forms) for e in build_entities(mentions, Aliases(), texts)}
+    assert names == {"European Community": ["EC", "European Community"], "European Commission": ["European Commission"]}
+
+
 def test_acronym_defined_in_the_text_joins_its_full_name():
     texts = ["", "The International Monetary Fund (IMF) said it would lend more. The IMF board met."]
     mentions = [[], [M("International Monetary Fund", "org"), M("IMF", "org"), M("IMF", "org")]]

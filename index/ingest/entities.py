@@ -159,8 +159,8 @@ def _merge_acronyms(groups: dict[str, _Group]) -> None:
 
     for short in [g for g in groups.values() if g.type != "person" and not g.fixed_name]:
         forms = [f for f in short.forms if is_acronym(f)]
-        if not forms or short.key not in groups:
-            continue
+        if not forms or short.key not in groups or any(" " in f and not is_acronym(f) for f in short.forms):
+            continue  # a full name that took in its acronym ("European Community (EC)") is no acronym itself
         # "US" is the country, not "United Steelworkers": a country code joins only a place.
         is_country = place_names().lookup(short.key) is not None
         full = [g for g in groups.values() if g is not short and g.type != "person" and len(g.key.split()) > 1
