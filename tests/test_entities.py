@@ -163,6 +163,7 @@ def test_table_words_are_not_names():
     mentions = [[M("Qtly", "person"), M("Nine Mths", "person"), M("N.Z. Dlrs", "person"), M("SEP7", "org"),
                  M("Ltd", "org"), M("Co Inc", "org"), M("CLSG", "org"), M("R-Minn", "person"), M("D-Calif", "person"),
                  M("D. Brown", "person"), M("G-7", "org"), M("SGEN.PA", "person"), M("NWBL.L", "org"),
+                 M("Start Stcks", "org"), M("Mthly", "place"), M("FOB Gulf", "org"), M("CIF", "org"),
                  M("U.S.", "place")]]
     assert sorted(e.name for e in build_entities(mentions, Aliases())) == ["D. Brown", "G-7", "U.S."]
 

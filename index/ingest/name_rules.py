@@ -25,7 +25,9 @@ TITLE_ABBREVIATIONS = frozenset("mr mrs ms dr lt col gen maj capt sgt adm cmdr c
 # Words of financial tables that the model tags as names ("Qtly", "Nine Mths", "N.Z. Dlrs").
 TABLE_WORDS = frozenset("qtly mths mth dlrs dlr shr shrs oper revs cts pct mln bln qtr avg clsg opg untrd dmk".split()
                         # and the wire's currencies in exchange-rate tables ("FFR", "AUS SCH", "BFR FIN", "PAK RUP")
-                        + "ffr sfr dkr skr nkr dfl bfr lit sch rup stg".split())
+                        + "ffr sfr dkr skr nkr dfl bfr lit sch rup stg".split()
+                        # and commodity tables and trade terms ("Start Stcks", "Mthly div", "FOB Gulf", "CIF Rotterdam")
+                        + "stcks mthly prev fob cif".split())
 # A legislator's party and state, "(R-Minn.)", "(D-Tex.)": no person.
 _PARTY_STATE = re.compile(r"^[rdi] (?P<state>[a-z]+)$")
 _DATE_TOKEN = re.compile(r"^(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\d+$")
