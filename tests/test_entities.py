@@ -168,6 +168,16 @@ def test_table_words_are_not_names():
     assert sorted(e.name for e in build_entities(mentions, Aliases())) == ["D. Brown", "G-7", "U.S."]
 
 
+def test_us_and_uk_as_the_press_writes_them_are_places_wherever_they_stand():
+    """The model misses "U.S." in a headline in capitals and as an adjective ("U.S.-based"); the press writes
+    U.S. and U.K. with dots only for the countries. Other dotted capitals are initials or legal forms."""
+    texts = ["U.S. FACTORY ORDERS ROSE 0.2 PCT IN APRIL", "Orders rose, the Commerce Department said.",
+             "A U.S.-based unit of J.P. Morgan and Nestle S.A. in the U.K."]
+    mentions = [[], [M("Commerce Department", "org")], [M("J.P. Morgan", "org"), M("Nestle S.A.", "org")]]
+    places = {e.key: e.passages for e in build_entities(mentions, Aliases(), texts) if e.type == "place"}
+    assert places == {"us": [1], "uk": [1]}
+
+
 def test_a_country_inside_an_organisations_name_is_a_place_too():
     mentions = [[M("Bank of Japan", "org")], [M("U.S. Agriculture Department", "org"), M("Georgia Pacific Corp", "org")]]
     entities = {e.key: e.type for e in build_entities(mentions, Aliases())}

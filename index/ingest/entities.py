@@ -100,6 +100,7 @@ def build_entities(mentions_by_unit: Sequence[Sequence], aliases: Aliases,
     _merge_partial_names(groups)
     _drop_common_words(groups, texts or [])
     _add_named_countries(groups, aliases)
+    _add_press_codes(groups, texts or [], aliases)
     entities = []
     for group in groups.values():
         entities.append(Entity(
@@ -240,11 +241,15 @@ def reads_as_code(surface: str) -> bool:
 
 
 def _reads_as_country(surface: str, place, first: bool, capitals: bool) -> bool:
-    """A name, or a code written as one inside an organisation's name: dotted or "US" anywhere;
-    other capitals (`reads_as_code`) only after the name's start ("Bank USA", not the initials of
-    "AFG Industries") and, but for "USA", not in a name all in capitals ("SMITH AND WESSON")."""
-    if not place.is_code or _DOTTED_CODE.fullmatch(surface) or surface == "US":
+    """A name, or a code written as one inside an organisation's name: "U.S.", "U.K." (PRESS_CODES) or
+    "US" anywhere; other dotted capitals only after the name's start (a person's initials begin "J.P.
+    Morgan", "S.G. Warburg"); other capitals (`reads_as_code`) only after the name's start ("Bank USA",
+    not the initials of "AFG Industries") and, but for "USA", not in a name all in capitals ("SMITH AND
+    WESSON")."""
+    if not place.is_code or PRESS_CODES.fullmatch(surface) or surface == "US":
         return True
+    if _DOTTED_CODE.fullmatch(surface):
+        return not first
     return reads_as_code(surface) and not first and (not capitals or surface == "USA")
 
 
@@ -253,16 +258,35 @@ def _add_named_countries(groups: dict[str, _Group], aliases: Aliases) -> None:
     for group in [g for g in groups.values() if g.type == "org"]:
         for form, count in list(group.forms.items()):
             found = _country_in(form, aliases)
-            if not found:
-                continue
-            surface, key, name = found
-            place = groups.get(key) or next((g for g in groups.values() if g.type == "place"
-                                             and any(entity_key(f) == key for f in g.forms)), None)
-            place = place or groups.setdefault(key, _Group(key))
-            if not place.forms:
-                place.types["place"] += count
-            place.forms[surface] += count
-            place.units |= group.units
+            if found:
+                _add_place(groups, found[1], found[0], count, group.units)
+
+
+# Country codes the press writes with dots (AP style), which mean the country wherever they stand: the model
+# misses them in headlines in capitals ("U.S. FACTORY ORDERS ROSE") and as adjectives ("U.S.-based"). Other
+# dotted capitals are mostly initials ("J.P. Morgan") or legal forms ("S.A.", "N.A.").
+PRESS_CODES = re.compile(r"(?<![\w.])(?:U\.S\.A\.|U\.S\.|U\.K\.)(?!\w)")
+
+
+def _add_press_codes(groups: dict[str, _Group], texts: Sequence[str], aliases: Aliases) -> None:
+    """"U.S." or "U.K." in a unit's text makes the country a place of that unit, found by the model or not."""
+    for unit, text in enumerate(texts):
+        for surface, count in Counter(PRESS_CODES.findall(text)).items():
+            _add_place(groups, _alias_key(surface, aliases), surface, count, {unit}, add_form=False)
+
+
+def _add_place(groups: dict[str, _Group], key: str, surface: str, count: int, units: set[int],
+               add_form: bool = True) -> None:
+    """Make `key` a place of these units: the article's group of that place (by key or by a form), or a new one."""
+    place = groups.get(key) or next((g for g in groups.values() if g.type == "place"
+                                     and any(entity_key(f) == key for f in g.forms)), None)
+    place = place or groups.setdefault(key, _Group(key))
+    if not place.forms:
+        place.types["place"] += count
+        place.forms[surface] += count
+    elif add_form:
+        place.forms[surface] += count
+    place.units |= units
 
 
 def _is_title_case(title: str) -> bool:
