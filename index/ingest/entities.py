@@ -270,9 +270,14 @@ PRESS_CODES = re.compile(r"(?<![\w.])(?:U\.S\.A\.|U\.S\.|U\.K\.)(?!\w)")
 
 def _add_press_codes(groups: dict[str, _Group], texts: Sequence[str], aliases: Aliases) -> None:
     """"U.S." or "U.K." in a unit's text makes the country a place of that unit, found by the model or not."""
+    counts: Counter = Counter()
+    units: dict[str, set[int]] = {}  # one look for the place per code, however many units hold it
     for unit, text in enumerate(texts):
-        for surface, count in Counter(PRESS_CODES.findall(text)).items():
-            _add_place(groups, _alias_key(surface, aliases), surface, count, {unit}, add_form=False)
+        for surface in PRESS_CODES.findall(text):
+            counts[surface] += 1
+            units.setdefault(surface, set()).add(unit)
+    for surface, count in counts.items():
+        _add_place(groups, _alias_key(surface, aliases), surface, count, units[surface], add_form=False)
 
 
 def _add_place(groups: dict[str, _Group], key: str, surface: str, count: int, units: set[int],

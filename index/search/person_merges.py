@@ -106,7 +106,7 @@ class PersonRules:
         Group PLC, "Caesars" of Caesars World Inc) is that company: the model reads a firm named after a
         person, or a plural, as someone.  A full name ("Dean Witter" of Dean Witter Reynolds Inc) only when
         the companies it begins are named in as many articles as it is: Ivan Boesky stays a person beside
-        Ivan F. Boesky Corp."""
+        an "Ivan Boesky and Co LP"."""
         m, articles = self.m, self.evidence.articles
         heads: dict[str, list[str]] = defaultdict(list)
         for key in keys:
