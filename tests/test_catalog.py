@@ -350,6 +350,7 @@ def test_a_person_that_begins_a_company_s_name_is_the_company():
         article(1987, O("brown group inc", "Brown Group Inc")),
     ])
     assert shown(catalog, "dixons") == ("org", "Dixons") and shown(catalog, "dean witter")[0] == "org"
+    assert catalog.type_why["dixons"] == "begins a company's name (Dixons Group PLC)"  # not joined to it: a reason
     assert shown(catalog, "ivan boesky") == ("person", "Ivan Boesky")
     assert shown(catalog, "brown")[0] == "person" and shown(catalog, "john brown") == ("person", "John Brown")
 

@@ -365,8 +365,9 @@ class Merger:
             canonical = root
             if root in self.fixed:
                 type_, name, type_why = self.fixed[root]
-            elif root in self.org_evidence:
-                type_, type_why = "org", f"company suffix ({self.name_of(self.org_evidence[root])})"
+            elif root in self.org_evidence:  # a suffixed name joined to it, or one it begins (person_merges)
+                why = "company suffix" if self.find(self.org_evidence[root]) == root else "begins a company's name"
+                type_, type_why = "org", f"{why} ({self.name_of(self.org_evidence[root])})"
                 name = self.name_of(root)
             else:
                 type_ = majority(votes) or "person"
