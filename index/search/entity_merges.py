@@ -62,10 +62,10 @@ from index.search.person_merges import RARE_RATIO, PersonRules
 from index.text.aliases import Aliases, entity_key
 
 _GROUP_WORDS = frozenset({"holdings", "holding", "group"})  # the bracketed words that name the group itself
-RULES_VERSION = 9  # bump when a rule changes what joins, an entity's type or name (5: "X (Holdings) Ltd" joins X;
-#                  6: a company's short name is no surname; 7: a "place" named by its last word is a person;
-#                  8: a name in words is shown before an acronym of more words; 9: a "person" beginning a
-#                  company's name is the company)
+RULES_VERSION = 10  # bump when a rule changes what joins, an entity's type, name or reasons (5: "X (Holdings) Ltd"
+#                   joins X; 6: a company's short name is no surname; 7: a "place" named by its last word is a
+#                   person; 8: a name in words before an acronym; 9: a "person" beginning a company's name is the
+#                   company; 10: its reason says so)
 AGREEMENT = 0.8  # share of an acronym's expansions that must agree
 MERGE_RULES = ("alias", "gazetteer", "company suffix", "acronym", "short name", "middle initial", "surname",
                "family name", "small words", "rare longer form")
