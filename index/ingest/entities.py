@@ -288,8 +288,7 @@ def _add_place(groups: dict[str, _Group], key: str, surface: str, count: int, un
     place = place or groups.setdefault(key, _Group(key))
     if not place.forms:
         place.types["place"] += count
-        place.forms[surface] += count
-    elif add_form:
+    if add_form or not place.forms:  # a press code adds no form to a place the model found: counted once
         place.forms[surface] += count
     place.units |= units
 
