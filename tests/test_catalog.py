@@ -195,6 +195,22 @@ def test_type_by_majority_with_evidence():
     assert "company suffix" in catalog.explain("Aramco")["type_reason"]
 
 
+def test_a_name_ending_in_a_legal_form_is_an_organisation_whatever_the_model_said():
+    """The model reads firms named after people or places as them ("Heineken NV", "A. H. Robins Co",
+    "Owens-Illinois Inc"); a legal form ends no person's or place's name.  Two letters that can end a
+    person's name ("Li Na") count only in capitals, as the press writes the form."""
+    catalog = catalog_of([
+        *[article(1987, P("heineken nv", "Heineken NV"))] * 3, *[article(1987, P("a h robins co", "A. H. Robins Co"))] * 2,
+        *[article(1987, L("owens illinois inc", "Owens-Illinois Inc"))] * 2,
+        *[article(1987, P("muenchener beteiligungs ag", "Muenchener Beteiligungs-AG"))] * 2,
+        *[article(1987, P("li na", "Li Na"))] * 2, *[article(1987, P("carlos sa", "Carlos Sa"))] * 2,
+    ])
+    for key in ("heineken nv", "a h robins co", "owens illinois inc", "muenchener beteiligungs ag"):
+        assert shown(catalog, key)[0] == "org", key
+        assert catalog.explain(shown(catalog, key)[1])["type_reason"].startswith("company suffix")
+    assert shown(catalog, "li na") == ("person", "Li Na") and shown(catalog, "carlos sa") == ("person", "Carlos Sa")
+
+
 def test_person_is_named_by_its_usual_full_name():
     catalog = catalog_of([
         *[article(1987, P("clayton yeutter", "Clayton Yeutter"), O("gatt", "GATT"))] * 6,

@@ -43,6 +43,16 @@ board agency department exchange council commission court""".split())
 # The legal forms ending a company's name; alone ("Ltd", "Co Inc": a name cut short), no name.
 COMPANY_SUFFIXES = frozenset("corp co inc ltd plc sa ag nv corporation company limited llc spa bv gmbh cos na".split())
 LEGAL_FORMS = COMPANY_SUFFIXES | {"pty", "pte", "sdn", "bhd", "berhad"}  # also "(Holdings) Pty Ltd", "Sdn Bhd"
+_SHORT_FORMS = frozenset("sa ag nv bv na".split())  # also the end of a person's name ("Li Na"): forms only in capitals
+
+
+def ends_with_legal_form(name: str) -> bool:
+    """Whether a name ends with a company's legal form as the press writes one ("Heineken NV", "Carrozzeria
+    Bertone S.P.A.", "Muenchener Beteiligungs-AG", "A. H. Robins Co"; not "Li Na"): a firm, whatever the model
+    said of it."""
+    words = name.replace("-", " ").split()
+    last = words[-1].replace(".", "") if len(words) > 1 else ""
+    return last.lower() in LEGAL_FORMS and (last.lower() not in _SHORT_FORMS or last.isupper())
 
 
 def is_junk(key: str) -> bool:

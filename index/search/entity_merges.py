@@ -14,7 +14,8 @@ canonical entity's type (with why) and display name.  In order:
    city alternate names join only when most mentions call them a place; a city
    or region the model calls a person is a place when its name has two words or
    the city a million people ("Bandar Abbas").  Gazetteer places are places.
-3. **Company suffix**: "Aramco Corp" joins "Aramco" and makes it an organisation, as
+3. **Company suffix**: a name ending in a legal form is an organisation ("Heineken NV", a person to the model);
+   "Aramco Corp" joins "Aramco" and makes it an organisation, as
    "Cheung Kong (Holdings) Ltd" (the group's holding company, bracketed) joins "Cheung Kong".
    **Country name first**: "U.S. Treasury" joins "Treasury" where the stories that
    name the organisation after a country name that one country (AGREEMENT).
@@ -55,17 +56,15 @@ from whoosh.lang.porter import stem as porter_stem
 
 from index.ingest.acronyms import SMALL_WORDS, is_acronym, is_acronym_of
 from index.ingest.surfaces import best_name
-from index.ingest.name_rules import COMPANY_SUFFIXES, LEGAL_FORMS
+from index.ingest.name_rules import COMPANY_SUFFIXES, LEGAL_FORMS, ends_with_legal_form
 from index.ingest.evidence import Evidence
 from index.ingest.place_names import place_names
 from index.search.person_merges import RARE_RATIO, PersonRules
 from index.text.aliases import Aliases, entity_key
 
 _GROUP_WORDS = frozenset({"holdings", "holding", "group"})  # the bracketed words that name the group itself
-RULES_VERSION = 10  # bump when a rule changes what joins, an entity's type, name or reasons (5: "X (Holdings) Ltd"
-#                   joins X; 6: a company's short name is no surname; 7: a "place" named by its last word is a
-#                   person; 8: a name in words before an acronym; 9: a "person" beginning a company's name is the
-#                   company; 10: its reason says so)
+RULES_VERSION = 11  # bump when a rule changes what joins, an entity's type, name or reasons (11: a legal form
+#                   ending a name makes it an organisation; the earlier steps: `git log -G "RULES_VERSION ="`)
 AGREEMENT = 0.8  # share of an acronym's expansions that must agree
 MERGE_RULES = ("alias", "gazetteer", "company suffix", "acronym", "short name", "middle initial", "surname",
                "family name", "small words", "rare longer form")
@@ -192,12 +191,12 @@ class Merger:
                 base = base[:-2]
             if cut < len(words) and base not in known:  # "Cheung Kong (Holdings) Ltd" is "Cheung Kong"
                 base = self.before_bracket(key) or base
-            if cut == len(words) or base not in known or self.is_fixed(base) or self.is_fixed(key):
-                continue
-            if base in surnames and self.majority(base) != "org":
-                continue  # "Boesky Corporation" is not Ivan Boesky
-            self.join(key, base, "company suffix", f"{base} with a company suffix")
-            self.org_evidence.setdefault(self.find(base), key)
+            if cut < len(words) and base in known and not self.is_fixed(base) and not self.is_fixed(key) \
+                    and (base not in surnames or self.majority(base) == "org"):  # "Boesky Corp" is no Ivan Boesky
+                self.join(key, base, "company suffix", f"{base} with a company suffix")
+                self.org_evidence.setdefault(self.find(base), key)
+            elif cut < len(words) and not self.is_fixed(key) and ends_with_legal_form(self.name_of(key)):
+                self.org_evidence.setdefault(self.find(key), key)  # "Heineken NV", a "person" to the model
 
     def before_bracket(self, key: str) -> str | None:
         """The key of a group's holding company named without its bracketed word, as its names show it: "Cheung
