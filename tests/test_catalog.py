@@ -203,9 +203,11 @@ def test_a_name_ending_in_a_legal_form_is_an_organisation_whatever_the_model_sai
         *[article(1987, P("heineken nv", "Heineken NV"))] * 3, *[article(1987, P("a h robins co", "A. H. Robins Co"))] * 2,
         *[article(1987, L("owens illinois inc", "Owens-Illinois Inc"))] * 2,
         *[article(1987, P("muenchener beteiligungs ag", "Muenchener Beteiligungs-AG"))] * 2,
+        *[article(1987, P("henkel kgaa", "Henkel KGaA"))] * 2, *[article(1987, P("aircoa hotel partners lp", "AIRCOA Hotel Partners LP"))] * 2,
         *[article(1987, P("li na", "Li Na"))] * 2, *[article(1987, P("carlos sa", "Carlos Sa"))] * 2,
     ])
-    for key in ("heineken nv", "a h robins co", "owens illinois inc", "muenchener beteiligungs ag"):
+    for key in ("heineken nv", "a h robins co", "owens illinois inc", "muenchener beteiligungs ag", "henkel kgaa",
+                "aircoa hotel partners lp"):
         assert shown(catalog, key)[0] == "org", key
         assert catalog.explain(shown(catalog, key)[1])["type_reason"].startswith("company suffix")
     assert shown(catalog, "li na") == ("person", "Li Na") and shown(catalog, "carlos sa") == ("person", "Carlos Sa")

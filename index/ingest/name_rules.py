@@ -42,8 +42,9 @@ _LONE_WORDS = frozenset("""bank banks company government ministry group committe
 board agency department exchange council commission court""".split())
 # The legal forms ending a company's name; alone ("Ltd", "Co Inc": a name cut short), no name.
 COMPANY_SUFFIXES = frozenset("corp co inc ltd plc sa ag nv corporation company limited llc spa bv gmbh cos na".split())
-LEGAL_FORMS = COMPANY_SUFFIXES | {"pty", "pte", "sdn", "bhd", "berhad"}  # also "(Holdings) Pty Ltd", "Sdn Bhd"
-_SHORT_FORMS = frozenset("sa ag nv bv na".split())  # also the end of a person's name ("Li Na"): forms only in capitals
+# Also "(Holdings) Pty Ltd", "Sdn Bhd", "Partners LP", "Ahlsell AB", "Henkel KGaA", "Nokia Oy".
+LEGAL_FORMS = COMPANY_SUFFIXES | {"pty", "pte", "sdn", "bhd", "berhad", "lp", "ab", "kgaa", "oy", "oyj"}
+_SHORT_FORMS = frozenset("sa ag nv bv na lp ab oy".split())  # also the end of a person's name ("Li Na"): capitals only
 
 
 def ends_with_legal_form(name: str) -> bool:

@@ -195,7 +195,7 @@ class Merger:
                     and (base not in surnames or self.majority(base) == "org"):  # "Boesky Corp" is no Ivan Boesky
                 self.join(key, base, "company suffix", f"{base} with a company suffix")
                 self.org_evidence.setdefault(self.find(base), key)
-            elif cut < len(words) and not self.is_fixed(key) and ends_with_legal_form(self.name_of(key)):
+            elif words[-1] in LEGAL_FORMS and not self.is_fixed(key) and ends_with_legal_form(self.name_of(key)):
                 self.org_evidence.setdefault(self.find(key), key)  # "Heineken NV", a "person" to the model
 
     def before_bracket(self, key: str) -> str | None:
