@@ -213,6 +213,22 @@ def test_a_name_ending_in_a_legal_form_is_an_organisation_whatever_the_model_sai
     assert shown(catalog, "li na") == ("person", "Li Na") and shown(catalog, "carlos sa") == ("person", "Carlos Sa")
 
 
+def test_a_place_named_far_more_often_than_a_firm_named_after_it_stays_a_place():
+    """"Troy Corp" named once does not make Troy, Mich. (a dateline of 33 articles) a company; a firm named
+    about as often as the place its short name reads as ("Brunswick Corp" beside "Brunswick") still joins,
+    and the suffixed names of one firm count together ("Atlantic Richfield Co" 6, "... Corp" 1)."""
+    catalog = catalog_of([
+        *[article(1987, L("troy", "Troy"))] * 10, article(1987, O("troy corp", "Troy Corp")),
+        *[article(1987, L("brunswick", "Brunswick"))] * 4, *[article(1987, O("brunswick corp", "Brunswick Corp"))] * 2,
+        *[article(1987, L("atlantic richfield", "Atlantic Richfield"))] * 6,
+        *[article(1987, O("atlantic richfield co", "Atlantic Richfield Co"))] * 6,
+        article(1987, O("atlantic richfield corp", "Atlantic Richfield Corp")),
+    ])
+    assert shown(catalog, "troy") == ("place", "Troy") and shown(catalog, "troy corp") == ("org", "Troy Corp")
+    assert catalog.canonical["brunswick corp"] == catalog.canonical["brunswick"] and shown(catalog, "brunswick")[0] == "org"
+    assert catalog.canonical["atlantic richfield corp"] == catalog.canonical["atlantic richfield"]
+
+
 def test_person_is_named_by_its_usual_full_name():
     catalog = catalog_of([
         *[article(1987, P("clayton yeutter", "Clayton Yeutter"), O("gatt", "GATT"))] * 6,

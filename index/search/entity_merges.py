@@ -14,9 +14,8 @@ canonical entity's type (with why) and display name.  In order:
    city alternate names join only when most mentions call them a place; a city
    or region the model calls a person is a place when its name has two words or
    the city a million people ("Bandar Abbas").  Gazetteer places are places.
-3. **Company suffix**: a name ending in a legal form is an organisation ("Heineken NV", a person to the model);
-   "Aramco Corp" joins "Aramco" and makes it an organisation, as
-   "Cheung Kong (Holdings) Ltd" (the group's holding company, bracketed) joins "Cheung Kong".
+3. **Company suffix** (index/search/company_merges.py): a name ending in a legal form is an
+   organisation ("Heineken NV"), and "Aramco Corp" joins "Aramco" and makes it one.
    **Country name first**: "U.S. Treasury" joins "Treasury" where the stories that
    name the organisation after a country name that one country (AGREEMENT).
 4. **Small words, endings, spelled-out acronyms**: organisations whose names
@@ -56,15 +55,14 @@ from whoosh.lang.porter import stem as porter_stem
 
 from index.ingest.acronyms import SMALL_WORDS, is_acronym, is_acronym_of
 from index.ingest.surfaces import best_name
-from index.ingest.name_rules import COMPANY_SUFFIXES, LEGAL_FORMS, ends_with_legal_form
 from index.ingest.evidence import Evidence
 from index.ingest.place_names import place_names
+from index.search.company_merges import CompanyRules
 from index.search.person_merges import RARE_RATIO, PersonRules
-from index.text.aliases import Aliases, entity_key
+from index.text.aliases import Aliases
 
-_GROUP_WORDS = frozenset({"holdings", "holding", "group"})  # the bracketed words that name the group itself
-RULES_VERSION = 11  # bump when a rule changes what joins, an entity's type, name or reasons (11: a legal form
-#                   ending a name makes it an organisation; the earlier steps: `git log -G "RULES_VERSION ="`)
+RULES_VERSION = 12  # bump when a rule changes what joins, an entity's type, name or reasons (12: a place seen 5x as
+#                   often as a firm named after it stays a place; earlier steps: `git log -G "RULES_VERSION ="`)
 AGREEMENT = 0.8  # share of an acronym's expansions that must agree
 MERGE_RULES = ("alias", "gazetteer", "company suffix", "acronym", "short name", "middle initial", "surname",
                "family name", "small words", "rare longer form")
@@ -134,7 +132,7 @@ class Merger:
         keys = sorted(self.type_counts)
         self.aliases_rule(keys)
         self.gazetteer_rule(keys)
-        self.suffix_rule(keys)
+        CompanyRules(self).run(keys)
         self.country_name_rule(keys)
         self.small_words_rule(keys)
         self.spelled_out_rule(keys)
@@ -157,10 +155,7 @@ class Merger:
             return  # an archive without entities need not read the gazetteer
         places = place_names()
         for key in keys:
-            if self.is_fixed(key):
-                continue
-            place = places.lookup(key)
-            if place is None:
+            if self.is_fixed(key) or (place := places.lookup(key)) is None:
                 continue
             kind = self.majority(key)
             is_own_name = place.key == key
@@ -177,39 +172,6 @@ class Merger:
                 self.fixed[place.key] = ("place", place.name, f"gazetteer: {place.why}")
             if not is_own_name:
                 self.join(key, place.key, "gazetteer", place.why)
-
-    def suffix_rule(self, keys: list[str]) -> None:
-        known = set(self.type_counts)
-        surnames = {w for k in keys if self.majority(k) == "person" for w in [k.split()[-1]] if " " in k}
-        for key in keys:
-            words = key.split()
-            cut = len(words)
-            while cut > 1 and words[cut - 1] in COMPANY_SUFFIXES:
-                cut -= 1
-            base = " ".join(words[:cut])
-            if base.endswith("'s") and base not in known:  # "Standard and Poor's Corp" is "Standard and Poor"
-                base = base[:-2]
-            if cut < len(words) and base not in known:  # "Cheung Kong (Holdings) Ltd" is "Cheung Kong"
-                base = self.before_bracket(key) or base
-            if cut < len(words) and base in known and not self.is_fixed(base) and not self.is_fixed(key) \
-                    and (base not in surnames or self.majority(base) == "org"):  # "Boesky Corp" is no Ivan Boesky
-                self.join(key, base, "company suffix", f"{base} with a company suffix")
-                self.org_evidence.setdefault(self.find(base), key)
-            elif words[-1] in LEGAL_FORMS and not self.is_fixed(key) and ends_with_legal_form(self.name_of(key)):
-                self.org_evidence.setdefault(self.find(key), key)  # "Heineken NV", a "person" to the model
-
-    def before_bracket(self, key: str) -> str | None:
-        """The key of a group's holding company named without its bracketed word, as its names show it: "Cheung
-        Kong (Holdings) Ltd" -> "cheung kong", or None.  Only "(Holdings)" and "(Group)": "Deutsche Bank (Asia)
-        AG" and "Jardine Fleming (Securities) Ltd" are units of their own, not the parent's spellings."""
-        for name in self.evidence.names.get(key, ()):
-            head, bracket, rest = name.partition("(")
-            inside, _, after = rest.rpartition(")")
-            tail = after.split()
-            if bracket and head.strip() and inside.strip().lower() in _GROUP_WORDS and tail \
-                    and all(w.lower().rstrip(".") in LEGAL_FORMS for w in tail):
-                return entity_key(head)
-        return None
 
     def country_name_rule(self, keys: list[str]) -> None:
         """"U.S. Treasury" is the archive's "Treasury" when the organisation is named after one
