@@ -33,9 +33,9 @@ _PARTY_STATE = re.compile(r"^[rdi] (?P<state>[a-z]+)$")
 _DATE_TOKEN = re.compile(r"^(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\d+$")
 # A wire's instrument code, a ticker and its exchange: "<SGEN.PA>", "<NWBL.L>", "<CKGH.HK>" (no "U.S": one letter).
 _INSTRUMENT_CODE = re.compile(r"^[a-z0-9]{2,6}\.[a-z]{1,2}$")
-# A credit rating on the agencies' scales ("rated AAA by Standard and Poor's", Moody's "Baa2") or a
+# A credit rating on the agencies' scales ("rated AAA by Standard and Poor's", Moody's "Baa2", "B-plus") or a
 # money-supply aggregate ("M3 rose 3.6 pct", "M-1"): no name, whatever the model said.
-_GRADE = re.compile(r"^(?:a{1,3}|b{1,3}|c{1,3}|aa[a1-3]?|a[1-3]|baa[1-3]?|ba[1-3]|b[1-3]|caa[1-3]?)[+-]?$"
+_GRADE = re.compile(r"^(?:a{1,3}|b{1,3}|c{1,3}|aa[a1-3]?|a[1-3]|baa[1-3]?|ba[1-3]|b[1-3]|caa[1-3]?)(?:[+-]| plus| minus)?$"
                     r"|^m[- ]?[0-4][ab]?$")
 # Alone, these are the word, not a name: "the Bank said" (which bank is the article's to say).
 _LONE_WORDS = frozenset("""bank banks company government ministry group committee
