@@ -40,6 +40,9 @@ _GRADE = re.compile(r"^(?:a{1,3}|b{1,3}|c{1,3}|aa[a1-3]?|a[1-3]|baa[1-3]?|ba[1-3
 # Alone, these are the word, not a name: "the Bank said" (which bank is the article's to say).
 _LONE_WORDS = frozenset("""bank banks company government ministry group committee
 board agency department exchange council commission court""".split())
+# Holidays and feasts are named, but no person, organisation or place ("before Easter": an organisation to the model).
+_HOLIDAYS = frozenset({"easter", "christmas", "thanksgiving", "ramadan", "passover", "hanukkah", "diwali", "eid",
+                       "yom kippur", "new year", "good friday", "whitsun", "pentecost", "lent"})
 # The legal forms ending a company's name; alone ("Ltd", "Co Inc": a name cut short), no name.
 COMPANY_SUFFIXES = frozenset("corp co inc ltd plc sa ag nv corporation company limited llc spa bv gmbh cos na".split())
 # Also "(Holdings) Pty Ltd", "Sdn Bhd", "Partners LP", "Ahlsell AB", "Henkel KGaA", "Nokia Oy".
@@ -59,9 +62,9 @@ def ends_with_legal_form(name: str) -> bool:
 def is_junk(key: str) -> bool:
     """A key that is no name: table words, dates run together ("sep7"), legal forms alone ("Co Inc"),
     a rank ("Marine Lt"), a legislator's party and state ("R-Minn"), an instrument code ("sgen.pa"),
-    a credit rating ("aaa") or a money-supply aggregate ("m3")."""
+    a credit rating ("aaa"), a money-supply aggregate ("m3") or a holiday ("Easter")."""
     words = key.split()
-    return (not words or key in _LONE_WORDS or all(w in COMPANY_SUFFIXES for w in words) or _is_party_state(key)
+    return (not words or key in _LONE_WORDS or key in _HOLIDAYS or all(w in COMPANY_SUFFIXES for w in words) or _is_party_state(key)
             or bool(_INSTRUMENT_CODE.match(key) or _GRADE.match(key))
             or words[-1] in TITLE_ABBREVIATIONS or any(w in TABLE_WORDS for w in words)
             or any(_DATE_TOKEN.match(w) for w in words))
