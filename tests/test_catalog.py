@@ -175,6 +175,13 @@ def test_type_by_majority_with_evidence():
     possessive = catalog_of([*[article(1987, O("standard and poor", "Standard and Poor"))] * 3,
                              article(1987, O("standard and poor's corp", "Standard and Poor's Corp"))])
     assert possessive.canonical["standard and poor's corp"] == possessive.canonical["standard and poor"]
+    cut = catalog_of([*[article(1987, O("standard and poor", "Standard and Poor"))] * 3,
+                      *[article(1987, O("poor's corp", "Poor's Corp"))] * 2,  # the model's span of "Standard and Poor's Corp"
+                      *[article(1987, O("smith and jones", "Smith and Jones"))] * 2, *[article(1987, O("brown and jones", "Brown and Jones"))] * 2,
+                      article(1987, O("jones's inc", "Jones's Inc"))])
+    assert cut.canonical["poor's corp"] == cut.canonical["standard and poor"]
+    assert shown(cut, "poor's corp") == ("org", "Standard and Poor")
+    assert cut.canonical["jones's inc"] == "jones's inc"  # two firms end "and Jones": neither
     # "Cheung Kong (Holdings) Ltd": the company's legal name with a bracketed word; "Cheung Kong" the model's person
     bracketed = catalog_of([*[article(1987, P("cheung kong", "Cheung Kong"))] * 3,
                             *[article(1987, O("cheung kong holdings ltd", "Cheung Kong (Holdings) Ltd"))] * 2,

@@ -7,12 +7,13 @@ Run by index/search/entity_merges.py (`Merger`) after aliases and the gazetteer,
 * "Aramco Corp" joins "Aramco" and makes it an organisation, as "Cheung Kong (Holdings) Ltd" (the
   group's holding company, bracketed) joins "Cheung Kong"; but not a person's surname ("Boesky Corp"
   is no Ivan Boesky) nor a place named RARE_RATIO times as often as the firm ("Troy Corp" leaves
-  Troy, Mich. a place).
+  Troy, Mich. a place); "Poor's Corp" (the model's span of "Standard and Poor's Corp") is the one
+  organisation named "... and Poor".
 """
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 
 from index.ingest.name_rules import COMPANY_SUFFIXES, LEGAL_FORMS, ends_with_legal_form
 from index.search.person_merges import RARE_RATIO
@@ -27,6 +28,11 @@ class CompanyRules:
     def __init__(self, merger):
         self.m = merger
         self.evidence = merger.evidence
+        self.and_endings: dict[str, set[str]] = defaultdict(set)  # "poor" -> {"standard and poor"}
+        for key in merger.type_counts:
+            head, sep, last = key.rpartition(" and ")
+            if sep and head and merger.majority(key) == "org":
+                self.and_endings[last].add(key)
 
     def run(self, keys: list[str]) -> None:
         m = self.m
@@ -54,6 +60,9 @@ class CompanyRules:
         base = " ".join(words[:cut])
         if base.endswith("'s") and base not in self.m.type_counts:  # "Standard and Poor's Corp" is "Standard and Poor"
             base = base[:-2]
+            firms = self.and_endings.get(base, ())  # and so is "Poor's Corp", the model's span of it
+            if base not in self.m.type_counts and len(firms) == 1:
+                base = next(iter(firms))
         if cut < len(words) and base not in self.m.type_counts:  # "Cheung Kong (Holdings) Ltd" is "Cheung Kong"
             base = self.before_bracket(key) or base
         return base if cut < len(words) and base in self.m.type_counts else None

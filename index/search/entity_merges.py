@@ -61,8 +61,8 @@ from index.search.company_merges import CompanyRules
 from index.search.person_merges import RARE_RATIO, PersonRules
 from index.text.aliases import Aliases
 
-RULES_VERSION = 12  # bump when a rule changes what joins, an entity's type, name or reasons (12: a place seen 5x as
-#                   often as a firm named after it stays a place; earlier steps: `git log -G "RULES_VERSION ="`)
+RULES_VERSION = 13  # bump when a rule changes what joins, an entity's type, name or reasons (13: "Poor's Corp" is
+#                   Standard and Poor; 12: a place 5x as often as its firm stays a place; `git log -G "RULES_VERSION ="`)
 AGREEMENT = 0.8  # share of an acronym's expansions that must agree
 MERGE_RULES = ("alias", "gazetteer", "company suffix", "acronym", "short name", "middle initial", "surname",
                "family name", "small words", "rare longer form")
