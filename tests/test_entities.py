@@ -260,7 +260,7 @@ def test_the_wires_codes_ratings_and_currencies_are_no_names():
         ("Exxon Corp", "org"), ("Wagner and Brown", "org"), ("Computer Access Corp", "org"),
         ("Societe Generale", "org")]
     assert all(text[m.start:m.end] == m.text for m in found)
-    mentions = [[M("AAA", "org"), M("BBB-", "org"), M("Baa2", "org"), M("B-plus", "org"), M("AA-Minus", "org"), M("Easter", "org"), M("M3", "place"), M("M-1", "org"),
+    mentions = [[M("AAA", "org"), M("BBB-", "org"), M("Baa2", "org"), M("B-plus", "org"), M("AA-Minus", "org"), M("Easter", "org"), M("Sens", "person"), M("Miss", "person"), M("M3", "place"), M("M-1", "org"),
                  M("FFR", "org"), M("AUS SCH", "org"), M("BFR FIN", "org"), M("IMF and", "org"), M("Babice of <", "org"),
                  M("Equitable Life Assurance Society of the", "org"), M("BA", "org"), M("GATT", "org")]]
     assert sorted(e.name for e in build_entities(mentions, Aliases())) == \

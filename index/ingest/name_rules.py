@@ -21,7 +21,9 @@ from typing import Sequence
 from index.ingest.ner import Mention  # the module loads no model: spaCy is imported when one is
 
 # Abbreviated ranks and titles: a name never ends with one ("Lt. Col. Oliver North" gives the model "Lt" and "Col").
-TITLE_ABBREVIATIONS = frozenset("mr mrs ms dr lt col gen maj capt sgt adm cmdr cdr brig gov".split())
+TITLE_ABBREVIATIONS = frozenset("mr mrs ms dr lt col gen maj capt sgt adm cmdr cdr brig gov".split()
+                                # and titles of several or alone: "Sens. Dole and Byrd", "Reps.", "Messrs", "Miss"
+                                + "sens reps messrs miss".split())
 # Words of financial tables that the model tags as names ("Qtly", "Nine Mths", "N.Z. Dlrs").
 TABLE_WORDS = frozenset("qtly mths mth dlrs dlr shr shrs oper revs cts pct mln bln qtr avg clsg opg untrd dmk".split()
                         # and the wire's currencies in exchange-rate tables ("FFR", "AUS SCH", "BFR FIN", "PAK RUP")

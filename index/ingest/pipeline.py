@@ -24,7 +24,8 @@ from index.text.aliases import Aliases
 # 6: firms named after people, ranks, legal forms, party-state tags and table words alone, dotted codes, the wire's
 # sign-off, units in brackets; 7: the NER model of 2026-11-30 (seed soup), a surname anywhere in an
 # article is that person; the wire's brackets, codes, ratings, currencies; 8: "Paris-based" is no part of a name, a
-# full name that took in its acronym is no acronym of another name; 9: a rating in words ("B-plus") and a holiday are no names.
+# full name that took in its acronym is no acronym of another name; 9: a rating in words ("B-plus"), a holiday, a
+# title alone ("Sens.") are no names.
 PIPELINE_VERSION = "9"
 
 
