@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from index import SearchRequest
-from index.text.aliases import Aliases, AliasEntry, entity_key
+from index.text.aliases import Aliases, AliasEntry, entity_key, load_aliases
 from index.ingest.entities import build_entities
 from index.ingest.name_rules import bracketed_firms, join_firm_names
 from index.ingest.ner import Mention
 
-from conftest import BOTH
+from conftest import BOTH, ROOT
 
 pytestmark = BOTH
 
@@ -183,6 +183,18 @@ def test_a_country_inside_an_organisations_name_is_a_place_too():
     entities = {e.key: e.type for e in build_entities(mentions, Aliases())}
     assert entities == {"bank of japan": "org", "japan": "place", "us agriculture department": "org", "us": "place",
                         "georgia pacific corp": "org"}
+
+
+def test_a_body_named_after_an_acronym_names_its_organisation():
+    """"The EC Commission decided ...": the article names the EC, which the model missed in the headline
+    in capitals ("EC OPENS SPECIAL REBATE"); a firm's own acronym ("AFG Industries") and a country's
+    ("US Court") name no other organisation."""
+    aliases = load_aliases(ROOT / "config" / "aliases.toml")
+    mentions = [[M("EC Commission", "org")], [M("OPEC Secretariat", "org"), M("AFG Industries", "org"),
+                                              M("US Court", "org"), M("UK Parliament", "org")]]
+    entities = {e.key: (e.type, e.passages) for e in build_entities(mentions, aliases)}
+    assert entities["ec"] == ("org", []) and entities["opec"] == ("org", [0])
+    assert "afg" not in entities and entities["us"][0] == "place" and entities["united kingdom"][0] == "place"
 
 
 def test_a_word_that_spells_a_country_code_is_no_country():

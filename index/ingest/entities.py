@@ -18,7 +18,8 @@ passage.  This module folds them into the article's entities:
   name first: "Zhao" -> "Zhao Ziyang").
 
 A country named inside an organisation's name ("Bank of Japan", "U.S.
-Treasury") is a place of the article too.  The full name decides the entity's
+Treasury") is a place of the article too, and an acronym beginning one ("EC
+Commission") an organisation (index/ingest/named_within.py).  The full name decides the entity's
 type: a merged variant's own votes do not count.  Each entity keeps its display name (the fullest form seen, accents
 kept), the forms seen, its mention count and the passages it occurs in.  Table
 fragments the model takes for names ("Qtly", "Nine Mths", "SEP7") and other
@@ -32,14 +33,14 @@ from __future__ import annotations
 
 import logging
 import re
-from collections import Counter
-from dataclasses import dataclass, field
 from typing import Sequence
 
 from index.article import Article, Entity
 from index.ingest.acronyms import definitions, is_acronym, is_acronym_of
 from index.ingest.datelines import dateline_place
-from index.ingest.name_rules import COMPANY_SUFFIXES, bracketed_firms, is_junk, join_firm_names
+from index.ingest.groups import Group, alias_key
+from index.ingest.name_rules import bracketed_firms, is_junk, join_firm_names
+from index.ingest.named_within import add_named_acronyms, add_named_countries, add_press_codes
 from index.ingest.surfaces import HONORIFICS, best_name, clean_surface
 from index.text.aliases import Aliases, entity_key
 
@@ -47,25 +48,6 @@ log = logging.getLogger(__name__)
 
 MAX_NER_CHARS = 100_000  # longest text given to the model at once (see ner_pieces)
 MAX_ENTITIES = 1_000  # most entities one article keeps (a long news story names under 100)
-@dataclass
-class _Group:
-    key: str
-    forms: Counter = field(default_factory=Counter)
-    types: Counter = field(default_factory=Counter)
-    units: set[int] = field(default_factory=set)
-    fixed_type: str | None = None
-    fixed_name: str | None = None
-
-    @property
-    def type(self) -> str:
-        return self.fixed_type or self.types.most_common(1)[0][0]
-
-    def absorb(self, other: "_Group") -> None:
-        """Take in a variant: its forms and passages, not its type votes (the full name decides)."""
-        self.forms.update(other.forms)
-        self.units |= other.units
-
-
 def build_entities(mentions_by_unit: Sequence[Sequence], aliases: Aliases,
                    texts: Sequence[str] | None = None) -> list[Entity]:
     """Fold mentions into entities.
@@ -74,7 +56,7 @@ def build_entities(mentions_by_unit: Sequence[Sequence], aliases: Aliases,
     of passage i-1; each mention has `.text` and `.type`.  `texts`, the same units'
     text, lets definitions like "the International Monetary Fund (IMF)" merge.
     """
-    groups: dict[str, _Group] = {}
+    groups: dict[str, Group] = {}
     for unit, mentions in enumerate(mentions_by_unit):
         for mention in mentions:
             kind = "person" if mention.text.split()[0].lower().rstrip(".") in HONORIFICS else mention.type
@@ -85,7 +67,7 @@ def build_entities(mentions_by_unit: Sequence[Sequence], aliases: Aliases,
             entry = aliases.lookup(key)
             if entry:
                 key = entry.key
-            group = groups.setdefault(key, _Group(key))
+            group = groups.setdefault(key, Group(key))
             if entry:
                 group.fixed_type, group.fixed_name = entry.type, entry.name
             group.forms[surface] += 1
@@ -96,11 +78,12 @@ def build_entities(mentions_by_unit: Sequence[Sequence], aliases: Aliases,
         kept = sorted(groups.values(), key=lambda g: (-sum(g.forms.values()), g.key))[:MAX_ENTITIES]
         groups = {group.key: group for group in kept}
     _merge_definitions(groups, texts or [], aliases)
+    add_named_acronyms(groups, aliases)
     _merge_acronyms(groups)
     _merge_partial_names(groups)
     _drop_common_words(groups, texts or [])
-    _add_named_countries(groups, aliases)
-    _add_press_codes(groups, texts or [], aliases)
+    add_named_countries(groups, aliases)
+    add_press_codes(groups, texts or [], aliases)
     entities = []
     for group in groups.values():
         entities.append(Entity(
@@ -118,7 +101,7 @@ def build_entities(mentions_by_unit: Sequence[Sequence], aliases: Aliases,
 _LOWER_WORD = re.compile(r"\b[a-z]+\b")
 
 
-def _drop_common_words(groups: dict[str, _Group], texts: Sequence[str]) -> None:
+def _drop_common_words(groups: dict[str, Group], texts: Sequence[str]) -> None:
     """A one-word "person" the article also writes in lower case is a common word that the model read as a
     name where a sentence starts ("Coffee does not need much water", "Said" in a headline's case): no
     entity.  A surname that names a person in full in the article was merged before this."""
@@ -128,19 +111,19 @@ def _drop_common_words(groups: dict[str, _Group], texts: Sequence[str]) -> None:
         del groups[key]
 
 
-def _merge(groups: dict[str, _Group], short: _Group, full: _Group) -> None:
+def _merge(groups: dict[str, Group], short: Group, full: Group) -> None:
     full.absorb(short)
     del groups[short.key]
 
 
-def _merge_definitions(groups: dict[str, _Group], texts: Sequence[str], aliases: Aliases) -> None:
+def _merge_definitions(groups: dict[str, Group], texts: Sequence[str], aliases: Aliases) -> None:
     """"Full Name (SHORT)" in the text: the short name's entity joins the full name's."""
     for text in texts:
         for full_text, short_text in definitions(text):
-            short = groups.get(_alias_key(short_text, aliases))
+            short = groups.get(alias_key(short_text, aliases))
             words = full_text.split()
             # The capitalised run may start before the name the model found ("Brazil's Petroleo ...").
-            full = next((groups[k] for k in (_alias_key(" ".join(words[i:]), aliases) for i in range(len(words)))
+            full = next((groups[k] for k in (alias_key(" ".join(words[i:]), aliases) for i in range(len(words)))
                          if k in groups), None)
             # "Citicorp Investment Bank (Singapore)" names a place, not the bank's short name.
             if short and full and short is not full and not short.fixed_name and full.type == "org" \
@@ -148,13 +131,7 @@ def _merge_definitions(groups: dict[str, _Group], texts: Sequence[str], aliases:
                 _merge(groups, short, full)
 
 
-def _alias_key(name: str, aliases: Aliases) -> str:
-    key = entity_key(name)
-    entry = aliases.lookup(key)
-    return entry.key if entry else key
-
-
-def _merge_acronyms(groups: dict[str, _Group]) -> None:
+def _merge_acronyms(groups: dict[str, Group]) -> None:
     """An acronym joins the one organisation or place of this article whose initials it is ("IMF")."""
     from index.ingest.place_names import place_names
 
@@ -171,7 +148,7 @@ def _merge_acronyms(groups: dict[str, _Group]) -> None:
             _merge(groups, short, full[0])
 
 
-def _merge_partial_names(groups: dict[str, _Group]) -> None:
+def _merge_partial_names(groups: dict[str, Group]) -> None:
     """Merge "Aliyev" into "Ilham Aliyev" when that is the one longer person name ending so.
 
     The short name may have any type from the model ("Nakasone" is often an ORG
@@ -195,102 +172,6 @@ def _merge_partial_names(groups: dict[str, _Group]) -> None:
             longest = [g for g in longer if len(g.key.split()) == top]
             if len(longest) == 1:
                 _merge(groups, short, longest[0])
-
-
-def _country_in(name: str, aliases: Aliases) -> tuple[str, str, str] | None:
-    """(surface, key, canonical name) of a country named inside an organisation's name, or None.
-
-    "Bank of Japan" -> Japan, "U.S. Agriculture Department" -> United States, "National
-    Westminster Bank USA" -> United States; a code counts only as the press writes one
-    ("U.S.", "USA": not "IT" in "IT Group"), and a country that is also a US state or a
-    large city ("Georgia Pacific") not at all.  Capitals that begin a name are its own
-    initials ("AFG Industries", "GNB Inc": not Afghanistan, Guinea-Bissau; "US Treasury" is
-    the United States), a legal form is no country ("Chase Manhattan Bank N.A."), and in a
-    name all in capitals ("SMITH AND WESSON", "BFR FIN") only a dotted code, "US" or "USA"
-    reads as one (`_reads_as_country`).
-    """
-    from index.ingest.place_names import place_names
-
-    words = name.split()
-    capitals = not any(c.islower() for c in name)
-    for size in (4, 3, 2, 1):
-        for start in range(len(words) - size + 1):
-            surface = " ".join(words[start:start + size])
-            if size == len(words) or not surface[:1].isupper():
-                continue
-            key = entity_key(surface)
-            if key in COMPANY_SUFFIXES:
-                continue
-            entry = aliases.lookup(key)
-            if entry and entry.type == "place":
-                return surface, entry.key, entry.name
-            place = place_names().lookup(key)
-            if place and place.kind == "country" and key not in place_names().shared \
-                    and _reads_as_country(surface, place, first=start == 0, capitals=capitals):
-                return surface, key, place.name
-    return None
-
-
-_DOTTED_CODE = re.compile(r"(?:[A-Z]\.)+[A-Z]\.?")  # "U.S.", "U.K", "U.S.A.": not "Co." or "Col."
-
-
-def reads_as_code(surface: str) -> bool:
-    """A country code as the press writes one: dotted capitals ("U.S.", "U.K."), three capitals
-    ("USA"), or "US"; not a word that happens to spell a code ("Co." in "Goldman Sachs and Co.", "Col")."""
-    return bool(_DOTTED_CODE.fullmatch(surface)) or surface == "US" or (len(surface) == 3 and surface.isupper())
-
-
-def _reads_as_country(surface: str, place, first: bool, capitals: bool) -> bool:
-    """A name, or a code written as one inside an organisation's name: "U.S.", "U.K." (PRESS_CODES) or
-    "US" anywhere; other dotted capitals only after the name's start (a person's initials begin "J.P.
-    Morgan", "S.G. Warburg"); other capitals (`reads_as_code`) only after the name's start ("Bank USA",
-    not the initials of "AFG Industries") and, but for "USA", not in a name all in capitals ("SMITH AND
-    WESSON")."""
-    if not place.is_code or PRESS_CODES.fullmatch(surface) or surface == "US":
-        return True
-    if _DOTTED_CODE.fullmatch(surface):
-        return not first
-    return reads_as_code(surface) and not first and (not capitals or surface == "USA")
-
-
-def _add_named_countries(groups: dict[str, _Group], aliases: Aliases) -> None:
-    """A country named inside an organisation's name is a place of the article too ("Bank of Japan")."""
-    for group in [g for g in groups.values() if g.type == "org"]:
-        for form, count in list(group.forms.items()):
-            found = _country_in(form, aliases)
-            if found:
-                _add_place(groups, found[1], found[0], count, group.units)
-
-
-# Country codes the press writes with dots (AP style), which mean the country wherever they stand: the model
-# misses them in headlines in capitals ("U.S. FACTORY ORDERS ROSE") and as adjectives ("U.S.-based"). Other
-# dotted capitals are mostly initials ("J.P. Morgan") or legal forms ("S.A.", "N.A.").
-PRESS_CODES = re.compile(r"(?<![\w.])(?:U\.S\.A\.|U\.S\.|U\.K\.)(?!\w)")
-
-
-def _add_press_codes(groups: dict[str, _Group], texts: Sequence[str], aliases: Aliases) -> None:
-    """"U.S." or "U.K." in a unit's text makes the country a place of that unit, found by the model or not."""
-    counts: Counter = Counter()
-    units: dict[str, set[int]] = {}  # one look for the place per code, however many units hold it
-    for unit, text in enumerate(texts):
-        for surface in PRESS_CODES.findall(text):
-            counts[surface] += 1
-            units.setdefault(surface, set()).add(unit)
-    for surface, count in counts.items():
-        _add_place(groups, _alias_key(surface, aliases), surface, count, units[surface], add_form=False)
-
-
-def _add_place(groups: dict[str, _Group], key: str, surface: str, count: int, units: set[int],
-               add_form: bool = True) -> None:
-    """Make `key` a place of these units: the article's group of that place (by key or by a form), or a new one."""
-    place = groups.get(key) or next((g for g in groups.values() if g.type == "place"
-                                     and any(entity_key(f) == key for f in g.forms)), None)
-    place = place or groups.setdefault(key, _Group(key))
-    if not place.forms:
-        place.types["place"] += count
-    if add_form or not place.forms:  # a press code adds no form to a place the model found: counted once
-        place.forms[surface] += count
-    place.units |= units
 
 
 def _is_title_case(title: str) -> bool:
