@@ -341,6 +341,21 @@ def test_a_rare_longer_organisation_name_does_not_hide_the_one_a_cut_name_ends()
     assert len(set(catalog.canonical.values())) == 1
 
 
+def test_a_name_after_and_or_an_acronym_in_letters_is_no_cut_name():
+    """"Standard and Poor" ends "Moody's and Standard and Poor" (two agencies, one span) and "S and P" ends
+    "B. S and P" (a rating and the agency): neither is that name cut short.  A firm's name with "and" in it
+    still is one: "SHOP COS INC" of "Stop and Shop Cos Inc"."""
+    catalog = catalog_of([
+        *[article(1987, O("moody", "Moody's"))] * 3, *[article(1987, O("standard and poor", "Standard and Poor"))] * 3,
+        *[article(1987, O("moody's and standard and poor", "Moody's and Standard and Poor"))] * 2,
+        *[article(1987, O("s and p", "S and P"))] * 2, *[article(1987, O("b s and p", "B. S and P"))] * 2,
+        *[article(1987, O("stop and shop cos inc", "Stop and Shop Cos Inc"))] * 2, article(1987, O("shop cos inc", "SHOP COS INC")),
+    ])
+    assert catalog.canonical["standard and poor"] == "standard and poor"
+    assert catalog.canonical["s and p"] != catalog.canonical["b s and p"]
+    assert catalog.canonical["shop cos inc"] == catalog.canonical["stop and shop cos inc"]
+
+
 def test_an_organisation_named_after_its_country_is_the_one_named_without():
     treasury = [article(1987, O("treasury", "Treasury"))] * 10
     us = [article(1987, O("us treasury", "U.S. Treasury"))] * 6

@@ -61,9 +61,10 @@ from index.search.company_merges import CompanyRules
 from index.search.person_merges import RARE_RATIO, PersonRules
 from index.text.aliases import Aliases
 
-RULES_VERSION = 13  # bump when a rule changes what joins, an entity's type, name or reasons (13: "Poor's Corp" is
-#                   Standard and Poor; 12: a place 5x as often as its firm stays a place; `git log -G "RULES_VERSION ="`)
+RULES_VERSION = 14  # bump when a rule changes what joins, an entity's type, name or reasons (14: no name after "and"
+#                   is the end of a longer one; 13: "Poor's Corp" is Standard and Poor; `git log -G "RULES_VERSION ="`)
 AGREEMENT = 0.8  # share of an acronym's expansions that must agree
+_AND = frozenset({"and", "&"})
 MERGE_RULES = ("alias", "gazetteer", "company suffix", "acronym", "short name", "middle initial", "surname",
                "family name", "small words", "rare longer form")
 _VARIANT_RULES = frozenset({"acronym", "short name", "surname", "family name"})  # their own type votes do not count
@@ -264,7 +265,8 @@ class Merger:
 
     def truncated_name_rule(self, keys: list[str]) -> None:
         """"Economic Cooperation and Development" (a cut span) is the one longer organisation ending so,
-        once the rare longer forms ("Paris based Organisation for ...", seen once) are joined."""
+        once the rare longer forms ("Paris based Organisation for ...", seen once) are joined; not a name after
+        "and" and a known organisation ("Moody's and Standard and Poor" names two) nor letters ("S and P")."""
         orgs = [k for k in keys if self.majority(k) == "org" and not self.is_fixed(k)]
         known = set(orgs)
         for key in orgs:  # first the rare longer forms: "Paris based Organisation for Economic ..."
@@ -276,11 +278,16 @@ class Merger:
                 self.join(key, tail, "rare longer form", f"seen once, with words before a name seen in "
                           f"{self.evidence.articles(tail)} articles")
         ending: dict[tuple[str, ...], set[str]] = defaultdict(set)
+        named_orgs = known | {k for k in keys if self.is_fixed(k) and self.fixed[self.find(k)][0] == "org"}
         for key in orgs:
             words = tuple(key.split())
             for start in range(1, len(words) - 2):
-                ending[words[start:]].add(key)
+                head = " ".join(words[:start - 1])
+                if words[start - 1] not in _AND or not ({head, head.removesuffix("'s")} & named_orgs):
+                    ending[words[start:]].add(key)  # "Moody's and Standard and Poor" names two: neither is its end
         for key in orgs:
+            if all(len(w) == 1 or w in _AND for w in key.split()):
+                continue  # "S and P" is an acronym (the acronym rule's), not a cut name
             longer = {self.find(k) for k in ending.get(tuple(key.split()), ())}
             if len(longer) == 1 and self.find(key) != next(iter(longer)):
                 full = max(ending[tuple(key.split())], key=lambda k: (self.evidence.articles(k), k))
