@@ -178,7 +178,9 @@ def test_type_by_majority_with_evidence():
     cut = catalog_of([*[article(1987, O("standard and poor", "Standard and Poor"))] * 3,
                       *[article(1987, O("poor's corp", "Poor's Corp"))] * 2,  # the model's span of "Standard and Poor's Corp"
                       *[article(1987, O("smith and jones", "Smith and Jones"))] * 2, *[article(1987, O("brown and jones", "Brown and Jones"))] * 2,
-                      article(1987, O("jones's inc", "Jones's Inc"))])
+                      article(1987, O("jones's inc", "Jones's Inc")),
+                      *[article(1987, O("moody's and standard and poor", "Moody's and Standard and Poor"))] * 2,
+                      *[article(1987, O("moody", "Moody's"))] * 2])
     assert cut.canonical["poor's corp"] == cut.canonical["standard and poor"]
     assert shown(cut, "poor's corp") == ("org", "Standard and Poor")
     assert cut.canonical["jones's inc"] == "jones's inc"  # two firms end "and Jones": neither

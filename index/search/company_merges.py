@@ -29,9 +29,9 @@ class CompanyRules:
         self.m = merger
         self.evidence = merger.evidence
         self.and_endings: dict[str, set[str]] = defaultdict(set)  # "poor" -> {"standard and poor"}
-        for key in merger.type_counts:
-            head, sep, last = key.rpartition(" and ")
-            if sep and head and merger.majority(key) == "org":
+        for key in merger.type_counts:  # two names joined ("Moody's and Standard and Poor") are no firm's name
+            head, sep, last = key.partition(" and ")
+            if sep and head and " and " not in last and merger.majority(key) == "org":
                 self.and_endings[last].add(key)
 
     def run(self, keys: list[str]) -> None:
