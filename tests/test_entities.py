@@ -298,6 +298,27 @@ def test_an_article_keeps_its_most_mentioned_entities_up_to_the_bound():
     assert entities[0].name == "Zeta Corp" and entities[0].mentions == 2
 
 
+def test_an_articles_acronyms_are_tried_against_a_bounded_number_of_names(monkeypatch):
+    """A hostile text of a thousand acronyms ("ABC"), each beside the name it abbreviates ("Axx Byy Czz"):
+    an acronym is tried only against names starting with its letter and of a length it can spell, and an
+    article's tries stop at MAX_PAIRS (they were a thousand by a thousand, 8 s of one core for one article).
+    Acronyms of ordinary stories still join their names."""
+    import itertools
+    import string
+
+    import index.ingest.entities as entities
+
+    tried = []
+    real = entities.is_acronym_of
+    monkeypatch.setattr(entities, "is_acronym_of", lambda a, f: tried.append(1) or real(a, f))
+    names = ["".join(p) for p in itertools.product(string.ascii_uppercase, repeat=3)][:1500]
+    mentions = [[M(n, "org"), M(f"{n[0]}xx {n[1]}yy {n[2]}zz", "org")] for n in names]
+    assert len(build_entities(mentions, Aliases())) <= entities.MAX_ENTITIES
+    assert 0 < len(tried) <= entities.MAX_PAIRS
+    story = [[M("International Monetary Fund", "org")], [M("IMF", "org"), M("World Bank", "org")]]
+    assert [e.name for e in build_entities(story, Aliases())] == ["International Monetary Fund", "World Bank"]
+
+
 def test_a_one_word_person_the_article_writes_in_lower_case_is_a_common_word():
     """The model reads "Coffee" starting a sentence as a person; the article writes "coffee" too: no entity.
     A surname the article never writes in lower case stays a person."""

@@ -64,6 +64,9 @@ def is_acronym_of(acronym: str, name: str) -> bool:
         initials = {parts[0][0].upper()}
         spelled = "".join(p[0].upper() for p in parts if p[:1].isalpha())
         choices.append((word.lower() in SMALL_WORDS, initials | {spelled}))
+    # Each word that is not small gives a letter at least, and no word more than its parts: most pairs end here.
+    if not sum(not small for small, _ in choices) <= len(wanted) <= sum(max(map(len, o)) for _, o in choices):
+        return False
 
     @lru_cache(maxsize=None)
     def match(i: int, j: int) -> bool:
@@ -75,6 +78,18 @@ def is_acronym_of(acronym: str, name: str) -> bool:
         return any(wanted.startswith(option, i) and match(i + len(option), j + 1) for option in options)
 
     return match(0, 0)
+
+
+def leading_initials(name: str) -> set[str]:
+    """The letters an acronym of `name` can start with (`is_acronym_of`): the initials of its words up to the
+    first that is not a small word.  Lets a caller look up a name's acronyms instead of trying every pair."""
+    found = set()
+    for word in name.split():
+        if word[:1].isalpha():
+            found.add(word[0].upper())
+        if word.lower() not in SMALL_WORDS:
+            break
+    return found
 
 
 def abbreviates(short: str, full: str) -> bool:

@@ -36,7 +36,7 @@ import re
 from typing import Sequence
 
 from index.article import Article, Entity
-from index.ingest.acronyms import definitions, is_acronym, is_acronym_of
+from index.ingest.acronyms import definitions, is_acronym, is_acronym_of, leading_initials, letters
 from index.ingest.datelines import dateline_place
 from index.ingest.groups import Group, alias_key
 from index.ingest.name_rules import bracketed_firms, is_junk, join_firm_names
@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 
 MAX_NER_CHARS = 100_000  # longest text given to the model at once (see ner_pieces)
 MAX_ENTITIES = 1_000  # most entities one article keeps (a long news story names under 100)
+MAX_PAIRS = 20_000  # most (acronym, name) pairs one article's acronyms are tried against (a long story: a few hundred)
 def build_entities(mentions_by_unit: Sequence[Sequence], aliases: Aliases,
                    texts: Sequence[str] | None = None) -> list[Entity]:
     """Fold mentions into entities.
@@ -78,7 +79,7 @@ def build_entities(mentions_by_unit: Sequence[Sequence], aliases: Aliases,
         kept = sorted(groups.values(), key=lambda g: (-sum(g.forms.values()), g.key))[:MAX_ENTITIES]
         groups = {group.key: group for group in kept}
     _merge_definitions(groups, texts or [], aliases)
-    add_named_acronyms(groups, aliases)
+    add_named_acronyms(groups, aliases, MAX_ENTITIES)
     _merge_acronyms(groups)
     _merge_partial_names(groups)
     _drop_common_words(groups, texts or [])
@@ -135,14 +136,23 @@ def _merge_acronyms(groups: dict[str, Group]) -> None:
     """An acronym joins the one organisation or place of this article whose initials it is ("IMF")."""
     from index.ingest.place_names import place_names
 
+    budget = MAX_PAIRS
+    by_initial: dict[str, list[Group]] = {}  # the names an acronym can stand for, by its first letter
+    for group in [g for g in groups.values() if g.type != "person" and len(g.key.split()) > 1]:
+        for initial in set().union(*(leading_initials(f) for f in group.forms)):
+            by_initial.setdefault(initial, []).append(group)
     for short in [g for g in groups.values() if g.type != "person" and not g.fixed_name]:
         forms = [f for f in short.forms if is_acronym(f)]
         if not forms or short.key not in groups or any(" " in f and not is_acronym(f) for f in short.forms):
             continue  # a full name that took in its acronym ("European Community (EC)") is no acronym itself
         # "US" is the country, not "United Steelworkers": a country code joins only a place.
         is_country = place_names().lookup(short.key) is not None
-        full = [g for g in groups.values() if g is not short and g.type != "person" and len(g.key.split()) > 1
-                and (g.type == "place" or not is_country)
+        candidates = list({id(g): g for f in forms for g in by_initial.get(letters(f)[:1], ())}.values())
+        budget -= len(forms) * sum(len(g.forms) for g in candidates)
+        if budget < 0:  # a hostile text of a thousand acronyms: the rest stay as they are
+            log.warning("an article's acronyms were compared with %d names: the rest are left unmerged", MAX_PAIRS)
+            return
+        full = [g for g in candidates if g is not short and g.key in groups and (g.type == "place" or not is_country)
                 and any(is_acronym_of(a, f) for a in forms for f in g.forms)]
         if len(full) == 1:
             _merge(groups, short, full[0])

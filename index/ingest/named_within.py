@@ -81,11 +81,12 @@ def add_named_countries(groups: dict[str, Group], aliases: Aliases) -> None:
                 add_place(groups, found[1], found[0], count, group.units)
 
 
-def add_named_acronyms(groups: dict[str, Group], aliases: Aliases) -> None:
+def add_named_acronyms(groups: dict[str, Group], aliases: Aliases, limit: int) -> None:
     """An organisation's body named after its acronym names the organisation too ("EC Commission", "OPEC
     Secretariat", "EC Cereals Management Committee": EC and OPEC are organisations of the article; its full
     name, if the article has it, takes them in next, and the catalog says whose acronyms they are).  Only a
-    body, and no country's: "AFG Industries", "ABC News" and "US Court" name no other organisation."""
+    body, and no country's: "AFG Industries", "ABC News" and "US Court" name no other organisation.  No new
+    entity past `limit` entities (a hostile text of a thousand "XYZ Commission"s)."""
     for group in [g for g in groups.values() if g.type == "org"]:
         for form, count in list(group.forms.items()):
             head, _, rest = form.partition(" ")
@@ -95,6 +96,8 @@ def add_named_acronyms(groups: dict[str, Group], aliases: Aliases) -> None:
             entry = aliases.lookup(key)
             if (entry and entry.type != "org") or (_country_in(form, aliases) or ("",))[0] == head:
                 continue  # "US Court", "UK Parliament": the country's, which the rule above found
+            if key not in groups and len(groups) >= limit:
+                return
             named = groups.setdefault(key, Group(key))
             if not named.forms:
                 named.types["org"] += count
