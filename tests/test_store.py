@@ -191,6 +191,17 @@ def test_two_creates_of_one_id_exactly_one_is_created(tmp_path):
         assert index.search(SearchRequest(q="same")).total == 1
 
 
+def test_stats_skip_a_generation_removed_while_they_are_read(tmp_path):
+    """/healthz beside concurrent writers answered 500: a commit removed an old generation's TOC between the
+    folder's listing and its reading.  A TOC listed but gone (here a dangling link) is skipped."""
+    settings = make_settings(tmp_path / "index", entities=False, semantic=False)
+    with Index.open(settings.index_dir, create=True, settings=settings) as index:
+        index.put(article_from_record({"id": "one", "title": "One", "body": "One article."}, index.outlets))
+        os.symlink(settings.index_dir / "gone.toc", settings.index_dir / "stale.toc")  # listed, not there
+        stats = index.stats()
+        assert stats["articles"] == 1 and stats["last_commit"] is not None
+
+
 def test_a_folder_retired_twice_in_one_second_is_kept_once(tmp_path):
     """A reader may rebuild a segment's arrays just after a merge retired them: retiring that copy again
     within the same second must not fail the merge's commit (CI saw `Directory not empty`)."""

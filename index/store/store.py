@@ -80,6 +80,18 @@ def _folder_size(path: Path) -> int:
     return total
 
 
+def _last_commit(path: Path) -> float | None:
+    """When the newest generation's TOC was written; a TOC a commit removes between listing and reading is skipped
+    (a /healthz beside concurrent writers answered 500 with FileNotFoundError)."""
+    times = []
+    for toc in path.glob("*.toc"):
+        try:
+            times.append(toc.stat().st_mtime)
+        except FileNotFoundError:
+            continue
+    return max(times, default=None)
+
+
 class Store:
     """See the module docstring."""
 
@@ -335,7 +347,7 @@ class Store:
         snap = self.snapshot()
         size = _folder_size(self.path)
         return {**snap.counts(), "segments": len(snap.parts), "generation": snap.generation, "size_bytes": size,
-                "last_commit": max((p.stat().st_mtime for p in self.path.glob("*.toc")), default=None)}
+                "last_commit": _last_commit(self.path)}
 
     # -- writing -------------------------------------------------------------------
 
