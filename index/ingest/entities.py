@@ -49,6 +49,8 @@ log = logging.getLogger(__name__)
 MAX_NER_CHARS = 100_000  # longest text given to the model at once (see ner_pieces)
 MAX_ENTITIES = 1_000  # most entities one article keeps (a long news story names under 100)
 MAX_PAIRS = 20_000  # most (acronym, name) pairs one article's acronyms are tried against (a long story: a few hundred)
+
+
 def build_entities(mentions_by_unit: Sequence[Sequence], aliases: Aliases,
                    texts: Sequence[str] | None = None) -> list[Entity]:
     """Fold mentions into entities.

@@ -78,7 +78,7 @@ def add_named_countries(groups: dict[str, Group], aliases: Aliases) -> None:
         for form, count in list(group.forms.items()):
             found = _country_in(form, aliases)
             if found:
-                add_place(groups, found[1], found[0], count, group.units)
+                _add_place(groups, found[1], found[0], count, group.units)
 
 
 def add_named_acronyms(groups: dict[str, Group], aliases: Aliases, limit: int) -> None:
@@ -90,8 +90,10 @@ def add_named_acronyms(groups: dict[str, Group], aliases: Aliases, limit: int) -
     for group in [g for g in groups.values() if g.type == "org"]:
         for form, count in list(group.forms.items()):
             head, _, rest = form.partition(" ")
+            if not _ACRONYM.fullmatch(head) or not rest or rest.split()[-1].lower() not in _BODIES:
+                continue
             key = alias_key(head, aliases)
-            if not _ACRONYM.fullmatch(head) or not rest or rest.split()[-1].lower() not in _BODIES or is_junk(key):
+            if is_junk(key):
                 continue
             entry = aliases.lookup(key)
             if (entry and entry.type != "org") or (_country_in(form, aliases) or ("",))[0] == head:
@@ -125,11 +127,11 @@ def add_press_codes(groups: dict[str, Group], texts: Sequence[str], aliases: Ali
             counts[surface] += 1
             units.setdefault(surface, set()).add(unit)
     for surface, count in counts.items():
-        add_place(groups, alias_key(surface, aliases), surface, count, units[surface], add_form=False)
+        _add_place(groups, alias_key(surface, aliases), surface, count, units[surface], add_form=False)
 
 
-def add_place(groups: dict[str, Group], key: str, surface: str, count: int, units: set[int],
-               add_form: bool = True) -> None:
+def _add_place(groups: dict[str, Group], key: str, surface: str, count: int, units: set[int],
+                add_form: bool = True) -> None:
     """Make `key` a place of these units: the article's group of that place (by key or by a form), or a new one."""
     place = groups.get(key) or next((g for g in groups.values() if g.type == "place"
                                      and any(entity_key(f) == key for f in g.forms)), None)

@@ -40,7 +40,8 @@ class CompanyRules:
         bases = {key: self.suffixed_base(key) for key in keys}
         firms: Counter = Counter()  # base -> articles naming it with a suffix
         for key, base in bases.items():
-            firms[base] += self.evidence.articles(key) if base else 0
+            if base:
+                firms[base] += self.evidence.articles(key)
         for key, base in bases.items():
             if base and not m.is_fixed(base) and not m.is_fixed(key) \
                     and (base not in surnames or m.majority(base) == "org") \
