@@ -145,6 +145,15 @@ def kept_sorted(values: np.ndarray, ordered: np.ndarray) -> np.ndarray:
     return at[values[at] == ordered]
 
 
+def span_index(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Indices starts[i] .. starts[i] + counts[i] - 1 for every i, concatenated (a CSR row's items)."""
+    counts = counts.astype(np.int64, copy=False)
+    total = int(counts.sum())
+    if not total:
+        return np.zeros(0, np.int64)
+    return np.repeat(starts.astype(np.int64) - np.cumsum(counts) + counts, counts) + np.arange(total)
+
+
 def run_starts(values: np.ndarray) -> np.ndarray:
     """Where each run of equal values begins in `values` (sorted, or grouped), for `reduceat`."""
     return np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))

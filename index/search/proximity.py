@@ -6,7 +6,9 @@ pair's own idf would let one rare bigram outweigh every word of the query.  A
 pair cannot occur more often in a document than its rarer word, which bounds
 the bonus, so it is computed only for the documents whose bound could lift
 them into the top `exact_top`; positions are read once per word for all of
-them (index/search/positions.py).
+them (index/search/positions.py).  Where the segments index the body's word
+pairs (index/store/pairs.py), every document's bonus is read from the pairs'
+postings instead, like a word's scores: no positions, no bound.
 """
 
 from __future__ import annotations
@@ -33,6 +35,10 @@ def add_proximity(scorer, units: list[Unit], totals: np.ndarray, coord, pool: np
     """Add the bonus to `totals` (over the scorer's space) for the documents of `pool` that can use it."""
     pairs = _pairs(units)
     if not pairs:
+        return
+    main = scorer.fields[-1]
+    if scorer.params.proximity_slop == 1 and scorer.snapshot.has_pairs(main):
+        _bonus_from_pairs(scorer, pairs, totals)  # every document's bonus, as cheap as scoring a word
         return
     scale = coord[pool] if coord is not None else np.ones(len(pool))
     if exact_top is None or exact_top >= len(pool):
@@ -61,6 +67,20 @@ def add_proximity(scorer, units: list[Unit], totals: np.ndarray, coord, pool: np
         _bonus(scorer, pairs, totals, np.sort(pool[chosen][bound[chosen] > 0]))
         done += chunk
         chunk *= 2
+
+
+def _bonus_from_pairs(scorer, pairs: list[tuple[str, str]], totals: np.ndarray) -> None:
+    """Add each pair's bonus to every document of the scorer's space holding it, read from the pairs'
+    own postings (index/store/pairs.py): what `_bonus` computes from positions, for all documents."""
+    params = scorer.params
+    main = scorer.fields[-1]
+    norm = scorer.norm(main)
+    for left, right in pairs:
+        ids, tfs = scorer.snapshot.pair_postings(main, left, right)
+        at, found = scorer.place(ids)
+        if len(at):
+            counts = (tfs if found is None else tfs[found]).astype(np.float64)
+            totals[at] += params.proximity * scorer.saturate(counts / norm[scorer.ordinals(at)])
 
 
 def _bound(scorer, pairs: list[tuple[str, str]], pool: np.ndarray) -> np.ndarray:

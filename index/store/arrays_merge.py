@@ -4,7 +4,8 @@ Whoosh's merge copies each source's live documents (articles) in order, so
 the merged segment's ordinals are the sources' live ordinals one after the other.  Every
 array follows: columns and pairs are filtered and renumbered, and each text
 field's postings are filtered, moved to the merged vocabulary and sorted by
-term (a stable sort keeps ordinal order), their positions carried along.
+term (a stable sort keeps ordinal order), their positions carried along; the
+word pairs are made from the merged positions (index/store/pairs.py).
 """
 
 from __future__ import annotations
@@ -13,19 +14,11 @@ from collections import Counter
 
 import numpy as np
 
-from index.arrays import unique
+from index.arrays import span_index, unique
 from index.ingest.evidence import entity_evidence
+from index.store.pairs import PAIRED_FIELDS, pair_postings
 from index.store.building import DIM, FORMAT, TEXT_FIELDS, block_bounds, char_arrays, quantise, sorted_bands
 from index.store.segment import SegmentData
-
-
-def _span_index(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Indices starts[i] .. starts[i] + counts[i] - 1 for every i, concatenated."""
-    counts = counts.astype(np.int64)
-    total = int(counts.sum())
-    if not total:
-        return np.zeros(0, np.int64)
-    return np.repeat(starts.astype(np.int64) - np.cumsum(counts) + counts, counts) + np.arange(total)
 
 
 def _renumber(values_per_source: list[list[str]], columns: list[np.ndarray]) -> tuple[np.ndarray, list[str]]:
@@ -117,7 +110,7 @@ def _vocabulary(sources, article_lives, passage_lives) -> np.ndarray:
                 keep = live[docs]
                 used[np.repeat(np.arange(len(off) - 1), np.diff(off))[keep]] = True
                 tfs = np.asarray(data[f"{fieldname}.tfs"], dtype=np.int64)
-                spelt = np.asarray(data[f"{fieldname}.spelling"])[_span_index((np.cumsum(tfs) - tfs)[keep], tfs[keep])]
+                spelt = np.asarray(data[f"{fieldname}.spelling"])[span_index((np.cumsum(tfs) - tfs)[keep], tfs[keep])]
                 used[spelt[spelt >= 0]] = True
         kept.append(np.asarray(data.vocab)[used])
     return np.unique(np.concatenate(kept)) if kept else np.zeros(0, "S1")
@@ -170,7 +163,7 @@ def _merge_field(fieldname: str, sources, maps, lives, vocab: np.ndarray) -> dic
         terms.append(new_terms)
         docs.append(mapping[old_docs[keep]])
         tfs.append(old_tfs[keep])
-        spans = _span_index(starts[keep], old_tfs[keep])
+        spans = span_index(starts[keep], old_tfs[keep])
         positions.append(np.asarray(data[f"{fieldname}.pos"])[spans].astype(np.int64))
         if chars is not None:
             for kept, name in zip(chars, ("start", "end")):
@@ -185,7 +178,7 @@ def _merge_field(fieldname: str, sources, maps, lives, vocab: np.ndarray) -> dic
     spellings = np.concatenate(spellings) if spellings else np.zeros(0, np.int64)
     order = np.argsort(terms, kind="stable")  # sources in order, ordinals ascending within each: stays sorted
     starts = np.cumsum(tfs) - tfs
-    spans = _span_index(starts[order], tfs[order])
+    spans = span_index(starts[order], tfs[order])
     positions, spellings = positions[spans], spellings[spans]
     offsets = {} if chars is None else char_arrays(
         fieldname, *((np.concatenate(kept) if kept else np.zeros(0, np.uint32))[spans] for kept in chars))
@@ -199,11 +192,14 @@ def _merge_field(fieldname: str, sources, maps, lives, vocab: np.ndarray) -> dic
     docs = docs.astype(np.int32)
     block_maxtf, block_minlen = block_bounds(term_off, tfs, quantise(lengths)[docs] if len(docs) else np.zeros(0, np.float32))
     wide = len(positions) and positions.max() >= np.iinfo(np.uint16).max
+    # Word pairs are made again from the merged positions (sources written before pairs have none).
+    pairs = pair_postings(fieldname, np.repeat(terms, tfs), np.repeat(docs, tfs), positions, size) \
+        if fieldname in PAIRED_FIELDS else {}
     return {
         f"{fieldname}.term_off": term_off, f"{fieldname}.term_pos": term_pos, f"{fieldname}.docs": docs,
         f"{fieldname}.tfs": np.minimum(tfs, np.iinfo(np.uint16).max).astype(np.uint16),
         f"{fieldname}.pos": positions.astype(np.int32 if wide else np.uint16),
         f"{fieldname}.spelling": spellings.astype(np.int32),
         f"{fieldname}.lengths": lengths, f"{fieldname}.block_maxtf": block_maxtf,
-        f"{fieldname}.block_minlen": block_minlen, **offsets,
+        f"{fieldname}.block_minlen": block_minlen, **offsets, **pairs,
     }

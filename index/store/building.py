@@ -19,6 +19,7 @@ so that searching is array arithmetic over memory-mapped files:
                per block of BLOCK postings the largest tf and the shortest length,
                for top-k pruning
     lengths    tokens per field and ordinal (exact; scored as Whoosh quantises them)
+    word pairs adjacent terms of body and text as postings of their own (index/store/pairs.py)
     vectors    per passage, its sentence embedding as int8 codes (passages x DIM) and a float32
                scale (0 while it has none); per article, `embedded` (every passage has its vector).
                They come from `article.vectors` (codes, scales), which the enricher sets
@@ -47,6 +48,7 @@ from whoosh.util.times import datetime_to_long
 from index.ingest.evidence import entity_evidence
 from index.article import Article
 from index.store.analyzed import ArticleTokens
+from index.store.pairs import PAIRED_FIELDS, pair_postings
 
 FORMAT = 7  # bump when the layout below changes: older segments are rebuilt from Whoosh (4: spellings; 5: entity_evidence; 6: passage vectors; 7: family band keys)
 ARTICLE_FIELDS = ("title", "body", "source_text", "byline")
@@ -180,9 +182,12 @@ class SegmentBuilder:
             spellings = np.fromiter((number.get(t, -1) for t in collected.spellings), dtype=np.int64,
                                     count=len(collected.spellings))
             chars = np.frombuffer(collected.chars, dtype=np.uint32).reshape(-1, 2) if collected.chars is not None else None
-            arrays.update(postings(name, terms, np.asarray(collected.ordinals, dtype=np.int64),
-                                   np.asarray(collected.positions, dtype=np.int64), len(vocab),
+            ordinals = np.asarray(collected.ordinals, dtype=np.int64)
+            positions = np.asarray(collected.positions, dtype=np.int64)
+            arrays.update(postings(name, terms, ordinals, positions, len(vocab),
                                    np.asarray(collected.lengths, dtype=np.int64), spellings, chars))
+            if name in PAIRED_FIELDS:
+                arrays.update(pair_postings(name, terms, ordinals, positions, len(vocab)))
         meta["ids"] = self.ids
         return arrays, meta
 

@@ -9,6 +9,7 @@ they are Whoosh's (the snapshot turns them into live masks).
     segment.postings("body", t)            -> (article ordinals, tfs)
     segment.positions("body", t, ordinals) -> (ordinal, position) pairs of the term in those ordinals
     segment.prefix_range(b"oil")           -> term numbers starting with "oil"
+    segment.pair_postings("body", "central", "bank") -> (article ordinals, times "central" precedes "bank")
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.arrays import found_in, sums_before
+from index.arrays import found_in, span_index, sums_before
 from index.store.building import BLOCK, FORMAT, LISTS, TEXT_FIELDS, quantise
 
 _LOADING = threading.Lock()
@@ -215,6 +216,26 @@ class SegmentData:
         start, stop = int(off[number]), int(off[number + 1])
         return self[f"{fieldname}.docs"][start:stop], self[f"{fieldname}.tfs"][start:stop]
 
+    # -- word pairs (index/store/pairs.py) ----------------------------------------
+
+    def has_pairs(self, fieldname: str) -> bool:
+        """Whether the field's adjacent word pairs are indexed (segments written before they were are not)."""
+        return f"{fieldname}.pair_key" in self._arrays
+
+    def pair_postings(self, fieldname: str, left: str, right: str) -> tuple[np.ndarray, np.ndarray]:
+        """(ordinals, tfs) of the field's documents where term `left` is followed by term `right`."""
+        first, second = self.lookup(left), self.lookup(right)
+        if first < 0 or second < 0:
+            return _EMPTY_I, _EMPTY_U
+        keys = self[f"{fieldname}.pair_key"]
+        key = first * len(self.vocab) + second
+        at = int(np.searchsorted(keys, key))
+        if at == len(keys) or keys[at] != key:
+            return _EMPTY_I, _EMPTY_U
+        off = self[f"{fieldname}.pair_off"]
+        start, stop = int(off[at]), int(off[at + 1])
+        return self[f"{fieldname}.pair_docs"][start:stop], self[f"{fieldname}.pair_tfs"][start:stop]
+
     def positions(self, fieldname: str, number: int, ordinals: np.ndarray | None = None, spelling: int | None = None
                   ) -> tuple[np.ndarray, np.ndarray]:
         """(ordinal, position) of every occurrence of a term, in the given sorted ordinals only (None: all).
@@ -271,8 +292,7 @@ class SegmentData:
         if not total:
             return _EMPTY_I, _EMPTY_I
         base = int(self[f"{fieldname}.term_pos"][number])
-        index = base + np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(total)
-        return np.repeat(docs, counts), index
+        return np.repeat(docs, counts), base + span_index(starts, counts)
 
     def block_bounds(self, fieldname: str, number: int) -> tuple[np.ndarray, np.ndarray]:
         """(largest tf, shortest length) of each block of BLOCK postings of a term."""

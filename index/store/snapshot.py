@@ -217,22 +217,35 @@ class Snapshot:
 
         Joined lists are kept per snapshot in an LRU bounded by `postings_held` postings.
         """
-        return self._joined.kept((fieldname, term), lambda: self._join(fieldname, term))
+        return self._joined.kept((fieldname, term), lambda: self._join(
+            fieldname, (fieldname, term), lambda data: data.postings(fieldname, data.lookup(term))))
 
-    def _join(self, fieldname: str, term: str):
+    def has_pairs(self, fieldname: str) -> bool:
+        """Whether every segment indexes the field's adjacent word pairs (index/store/pairs.py)."""
+        return self.derived(("has_pairs", fieldname), lambda: all(p.data.has_pairs(fieldname) for p in self.parts))
+
+    def pair_postings(self, fieldname: str, left: str, right: str) -> tuple[np.ndarray, np.ndarray]:
+        """(global ordinals, tfs) of the live documents where term `left` is followed by term `right`,
+        joined and kept like a term's postings (only when `has_pairs`)."""
+        key = (fieldname, left, right)
+        return self._joined.kept(key, lambda: self._join(
+            fieldname, key, lambda data: data.pair_postings(fieldname, left, right)))
+
+    def _join(self, fieldname: str, key: tuple, read):
+        """The live postings `read(segment data)` gives in every segment, as global ordinals, joined."""
         bases = self.passage_base if fieldname == "text" else self.article_base
         ids, tfs = [], []
         start = 0
         if self._extends is not None:
             before, shared, before_parts = self._extends
-            found = before.take((fieldname, term))  # taken, not copied: one generation's lists held at a time
+            found = before.take(key)  # taken, not copied: one generation's lists held at a time
             if found is not None:
                 cut = len(found[0])
                 if shared < before_parts:  # only the shared segments' postings: ordinals below their end
                     cut = int(np.searchsorted(found[0], bases[shared]))
                 ids, tfs, start = [found[0][:cut]], [found[1][:cut]], shared
         for i, part in enumerate(self.parts[start:], start):
-            local, tf = part.data.postings(fieldname, part.data.lookup(term))
+            local, tf = read(part.data)
             if len(local):
                 live = (part.passage_live if fieldname == "text" else part.article_live)[local]
                 ids.append(local[live].astype(np.int64) + bases[i])

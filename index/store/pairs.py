@@ -1,0 +1,87 @@
+"""Adjacent word pairs as postings of their own: the proximity bonus without reading positions.
+
+A long query's proximity bonus (index/search/proximity.py) counts, in each
+article, how often a query word is followed by the next one.  Read from word
+positions, that is a few dozen array operations per word, segment and chunk of
+candidates: most of a long query's time at Reuters 10x, for ranking articles
+and again for picking the page's passages.  So the adjacent pairs of the body
+(articles) and of the text (passages) are indexed as the segment is written
+(and merged), like terms:
+
+    {field}.pair_key    sorted distinct keys, left term number * vocabulary size + right term number
+    {field}.pair_off    CSR offsets: pair k's postings are pair_off[k]:pair_off[k + 1]
+    {field}.pair_docs   ordinals holding the pair, in ordinal order (int32)
+    {field}.pair_tfs    occurrences of the left term followed by the right one there (uint16)
+
+A pair's tf is what index/search/positions.py's `pair_counts` gives with slop 1:
+an occurrence of the left term counts once if the right term is at the next
+position (two tokens may share a position: a compound and its parts).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from index.arrays import run_starts, span_index
+
+PAIRED_FIELDS = ("body", "text")  # the fields proximity is scored on: articles' body, passages' text
+CHUNK = 1 << 18  # occurrences paired at once: a merge of tens of millions keeps its temporaries bounded
+
+
+def pair_postings(name: str, terms: np.ndarray, ordinals: np.ndarray, positions: np.ndarray,
+                  vocab_size: int) -> dict[str, np.ndarray]:
+    """A field's pair arrays (see the module docstring) from its token occurrences, in any order
+    (term number, -1 for a term left out of the vocabulary; ordinal; position)."""
+    keys = ordinals.astype(np.int64) << 32
+    keys |= positions
+    keep = terms >= 0
+    if not keep.all():
+        terms, keys = terms[keep], keys[keep]
+    order = np.argsort(keys, kind="stable")
+    keys = keys[order]
+    terms = terms[order].astype(np.int64, copy=False)
+    del order
+    pieces, start = [], 0
+    while start < len(keys):  # a chunk ends where an ordinal does: no pair crosses two
+        stop = min(start + CHUNK, len(keys))
+        if stop < len(keys):
+            ordinal = int(keys[stop] >> 32)
+            stop = int(np.searchsorted(keys, ordinal << 32))
+            if stop <= start:  # one ordinal longer than a chunk
+                stop = int(np.searchsorted(keys, (ordinal + 1) << 32))
+        pieces.append(_within(terms[start:stop], keys[start:stop], vocab_size))
+        start = stop
+    del terms, keys
+    pair, doc, tfs = (np.concatenate([p[i] for p in pieces]) if pieces else np.zeros(0, np.int64) for i in range(3))
+    del pieces
+    order = np.argsort(pair, kind="stable")  # chunks are in ordinal order: (pair, ordinal) order
+    pair, doc, tfs = pair[order], doc[order], tfs[order]
+    pair_starts = run_starts(pair) if len(pair) else np.zeros(0, np.int64)
+    return {
+        f"{name}.pair_key": pair[pair_starts].astype(np.int64),
+        f"{name}.pair_off": np.append(pair_starts, len(pair)).astype(np.int32),
+        f"{name}.pair_docs": doc.astype(np.int32),
+        f"{name}.pair_tfs": np.minimum(tfs, np.iinfo(np.uint16).max).astype(np.uint16),
+    }
+
+
+def _within(terms: np.ndarray, keys: np.ndarray, vocab_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(pair key, ordinal, tf) of each pair's postings among occurrences sorted by `keys` (ordinal << 32 |
+    position), in (pair, ordinal) order."""
+    after = keys + 1  # each occurrence's next position, in the same ordinal
+    low, high = np.searchsorted(keys, after, "left"), np.searchsorted(keys, after, "right")
+    left = np.repeat(np.arange(len(keys)), high - low)
+    right = span_index(low, high - low)
+    pair = terms[left] * vocab_size + terms[right]
+    doc = keys[left] >> 32
+    # One count per left occurrence and right term, then one posting per (pair, ordinal): `left` is in
+    # order, and `doc` with it, so a stable sort by pair orders by (pair, ordinal, left occurrence).
+    order = np.argsort(pair, kind="stable")
+    pair, doc, left = pair[order], doc[order], left[order]
+    distinct = np.ones(len(pair), dtype=bool)
+    distinct[1:] = (pair[1:] != pair[:-1]) | (left[1:] != left[:-1])
+    pair, doc = pair[distinct], doc[distinct]
+    first = np.ones(len(pair), dtype=bool)
+    first[1:] = (pair[1:] != pair[:-1]) | (doc[1:] != doc[:-1])
+    starts = np.flatnonzero(first)
+    return pair[starts], doc[starts].astype(np.int32), np.diff(np.append(starts, len(pair))).astype(np.uint32)

@@ -1,0 +1,119 @@
+"""Adjacent word pairs indexed as postings (index/store/pairs.py): what reading word positions gives,
+written with each segment, made again by merges, and the proximity bonus read from them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import make_settings
+from index import Index, article_from_record
+from index.search import proximity
+from index.search.catalog_keeper import exact_catalog
+from index.search.expand import Limits
+from index.search.plan import make_plan
+from index.search.scoring import score
+from index.query import SearchRequest
+from index.store import merging
+from index.store import pairs
+from index.store.pairs import pair_postings
+from index.store.snapshot import Snapshot
+from index.text.aliases import Aliases
+from test_store import reuters_records
+
+
+def reference_pairs(terms, ordinals, places):
+    """{(left, right): {ordinal: count}}: each occurrence of `left` counts once when `right` is at the next
+    position of the same ordinal (several terms may share a position)."""
+    at = {}
+    for term, ordinal, place in zip(terms, ordinals, places):
+        at.setdefault((ordinal, place), []).append(term)
+    found: dict = {}
+    for (ordinal, place), here in at.items():
+        for left in here:
+            for right in set(at.get((ordinal, place + 1), [])):
+                found.setdefault((left, right), {}).setdefault(ordinal, 0)
+                found[(left, right)][ordinal] += 1
+    return found
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_pair_postings_count_each_left_occurrence_followed_by_the_right_term(seed, monkeypatch):
+    rng = np.random.default_rng(seed)
+    if seed % 2:  # pairs found a few ordinals at a time, as in a merge of millions of occurrences
+        monkeypatch.setattr(pairs, "CHUNK", int(rng.integers(1, 30)))
+    count, vocab = int(rng.integers(0, 400)), 7
+    terms = rng.integers(-1, vocab, size=count)  # -1: a term left out of the vocabulary
+    ordinals = rng.integers(0, 9, size=count)
+    places = rng.integers(0, 25, size=count)  # repeats: two tokens at one position, or the same one twice
+    arrays = pair_postings("body", terms, ordinals, places, vocab)
+    keys, off = arrays["body.pair_key"], arrays["body.pair_off"]
+    found = {}
+    for k, key in enumerate(keys.tolist()):
+        docs = arrays["body.pair_docs"][off[k]:off[k + 1]].tolist()
+        assert docs == sorted(set(docs))
+        found[(key // vocab, key % vocab)] = dict(zip(docs, arrays["body.pair_tfs"][off[k]:off[k + 1]].tolist()))
+    kept = terms >= 0
+    assert found == reference_pairs(terms[kept].tolist(), ordinals[kept].tolist(), places[kept].tolist())
+    assert keys.tolist() == sorted(set(keys.tolist()))
+
+
+@pytest.fixture(scope="module")
+def reuters(tmp_path_factory):
+    settings = make_settings(tmp_path_factory.mktemp("pairs") / "index", entities=False, semantic=False, merge="off")
+    index = Index.open(settings.index_dir, create=True, settings=settings)
+    records = reuters_records(300)
+    for start in range(0, 300, 100):  # three segments
+        index.ingest([article_from_record(dict(r, source="Reuters"), index.outlets) for r in records[start:start + 100]])
+    yield index
+    index.close()
+
+
+QUERIES = ["central bank interest rates", "crude oil prices rose", "the dollar against the yen",
+           "what did the bank say about interest rates", "net loss per share"]
+
+
+def units_of(snapshot, q: str):
+    return make_plan(SearchRequest(q=q), snapshot, Limits(), Aliases(), exact_catalog(snapshot, Aliases())).units
+
+
+def scores_both_ways(snapshot, q: str, monkeypatch) -> tuple[np.ndarray, np.ndarray]:
+    """A query's scores over every article with the bonus read from pairs, then from positions."""
+    units = units_of(snapshot, q)
+    with_pairs = score(snapshot, units).scores.copy()
+    monkeypatch.setattr(Snapshot, "has_pairs", lambda self, fieldname: False)
+    from_positions = score(snapshot, units).scores
+    monkeypatch.undo()
+    return with_pairs, from_positions
+
+
+@pytest.mark.parametrize("q", QUERIES)
+def test_the_bonus_from_pairs_is_the_bonus_from_positions(reuters, q, monkeypatch):
+    snapshot = reuters.backend.store.snapshot()
+    assert len(snapshot.parts) == 3 and snapshot.has_pairs("body")
+    with_pairs, from_positions = scores_both_ways(snapshot, q, monkeypatch)
+    assert np.array_equal(with_pairs, from_positions)
+    assert (with_pairs > score(snapshot, units_of(snapshot, q), params=_no_bonus()).scores).any()  # a bonus was given
+
+
+def _no_bonus():
+    from dataclasses import replace
+    from index.search.scoring import DEFAULT
+    return replace(DEFAULT, proximity=0.0)
+
+
+def test_searches_read_no_body_positions_for_the_bonus_and_merges_keep_the_pairs(reuters, monkeypatch):
+    store = reuters.backend.store
+    request = SearchRequest(q="central bank interest rates and the dollar", facets=False)
+    before = [(h.id, h.score, [p.score for p in h.passages]) for h in reuters.search(request).hits]
+    assert merging.merge(store, store.snapshot().parts)
+    snapshot = store.snapshot()
+    assert len(snapshot.parts) == 1 and snapshot.has_pairs("body")
+    read = proximity.occurrence_keys
+
+    def passages_only(snapshot, fieldname, word, ordinals):
+        assert fieldname != "body", "the articles' bonus read word positions"
+        return read(snapshot, fieldname, word, ordinals)
+
+    monkeypatch.setattr(proximity, "occurrence_keys", passages_only)
+    assert [(h.id, h.score, [p.score for p in h.passages]) for h in reuters.search(request).hits] == before
