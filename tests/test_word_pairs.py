@@ -117,3 +117,23 @@ def test_searches_read_no_body_positions_for_the_bonus_and_merges_keep_the_pairs
 
     monkeypatch.setattr(proximity, "occurrence_keys", passages_only)
     assert [(h.id, h.score, [p.score for p in h.passages]) for h in reuters.search(request).hits] == before
+
+
+def test_a_segment_written_before_pairs_gets_them_when_an_index_opens(tmp_path):
+    settings = make_settings(tmp_path / "index", entities=False, semantic=False, merge="off")
+    records = reuters_records(60)
+    with Index.open(settings.index_dir, create=True, settings=settings) as index:
+        for start in (0, 30):
+            index.ingest([article_from_record(dict(r, source="Reuters"), index.outlets) for r in records[start:start + 30]])
+        request = SearchRequest(q="oil prices rose on the news", facets=False)
+        before = [(h.id, h.score) for h in index.search(request).hits]
+        folder = index.backend.store.snapshot().parts[0].data.directory
+    written = {path.name: np.load(path) for path in folder.glob("*.pair_*.npy")}
+    assert len(written) == 8  # key, off, docs, tfs of body and text
+    for name in written:
+        (folder / name).unlink()  # as a version before pairs wrote it
+    with Index.open(settings.index_dir, settings=settings) as index:
+        assert index.backend.store.snapshot().has_pairs("body") and index.backend.store.snapshot().has_pairs("text")
+        assert [(h.id, h.score) for h in index.search(request).hits] == before
+    assert {name: np.load(folder / name).tolist() for name in written} == {k: v.tolist() for k, v in written.items()}
+    assert not list(folder.glob("*.tmp"))

@@ -319,6 +319,19 @@ def save(directory: Path, arrays: dict[str, np.ndarray], meta: dict) -> None:
     fsync_path(str(directory.parent))
 
 
+def add_arrays(directory: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Write arrays into an existing segment's folder, each file whole or not at all: an upgrade adding
+    what a newer version derives from the segment (a reader that opened it before never sees them)."""
+    for name, array in arrays.items():
+        temporary = Path(directory) / f".{name}.npy.{os.getpid()}.tmp"  # not *.npy: never mapped as an array
+        with open(temporary, "wb") as handle:
+            np.save(handle, array, allow_pickle=False)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, Path(directory) / f"{name}.npy")
+    fsync_path(str(directory))
+
+
 def fsync_path(path: str) -> None:
     """fsync a file or a folder by its path (a folder: so that a rename or a new file in it is durable)."""
     fd = os.open(path, os.O_RDONLY)

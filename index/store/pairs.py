@@ -85,3 +85,14 @@ def _within(terms: np.ndarray, keys: np.ndarray, vocab_size: int) -> tuple[np.nd
     first[1:] = (pair[1:] != pair[:-1]) | (doc[1:] != doc[:-1])
     starts = np.flatnonzero(first)
     return pair[starts], doc[starts].astype(np.int32), np.diff(np.append(starts, len(pair))).astype(np.uint32)
+
+
+def pairs_of_segment(data, name: str) -> dict[str, np.ndarray]:
+    """A field's pair arrays made from a segment's own postings and positions (a segment written before
+    pairs were indexed: what a merge would make of it, without analysing its text again)."""
+    off = np.asarray(data[f"{name}.term_off"], dtype=np.int64)
+    tfs = np.asarray(data[f"{name}.tfs"], dtype=np.int64)
+    terms = np.repeat(np.repeat(np.arange(len(off) - 1), np.diff(off)), tfs)
+    ordinals = np.repeat(np.asarray(data[f"{name}.docs"], dtype=np.int64), tfs)
+    return pair_postings(name, terms, ordinals, np.asarray(data[f"{name}.pos"]), len(off) - 1)
+

@@ -220,7 +220,7 @@ class SegmentData:
 
     def has_pairs(self, fieldname: str) -> bool:
         """Whether the field's adjacent word pairs are indexed (segments written before they were are not)."""
-        return f"{fieldname}.pair_key" in self._arrays
+        return all(f"{fieldname}.pair_{name}" in self._arrays for name in ("key", "off", "docs", "tfs"))
 
     def pair_postings(self, fieldname: str, left: str, right: str) -> tuple[np.ndarray, np.ndarray]:
         """(ordinals, tfs) of the field's documents where term `left` is followed by term `right`."""

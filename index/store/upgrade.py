@@ -1,0 +1,33 @@
+"""Segments written by an older version, brought up to what this one reads, once, in place.
+
+A segment's arrays are written with it and never rewritten; what a newer version
+derives from them (the word pairs of index/store/pairs.py) is added beside them
+as new files, each whole or not at all (building.add_arrays), by the first
+process that opens the segment.  Arrays whose layout changed are rebuilt from
+the stored articles instead (store.rebuild_arrays, building.FORMAT).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from index.store.building import add_arrays
+from index.store.pairs import PAIRED_FIELDS, pairs_of_segment
+from index.store.segment import SegmentData
+
+log = logging.getLogger(__name__)
+
+
+def with_pairs(data: SegmentData) -> SegmentData:
+    """The segment, its word pairs added first if it was written before they were indexed (a second or
+    two for 25,000 articles, once: index/store/pairs.py)."""
+    missing = [name for name in PAIRED_FIELDS if not data.has_pairs(name)]
+    if not missing:
+        return data
+    log.info("adding word pairs to the arrays of segment %s", data.id)
+    try:
+        add_arrays(data.directory, {k: v for name in missing for k, v in pairs_of_segment(data, name).items()})
+    except OSError as exc:  # a read-only copy of an index: searches read word positions instead
+        log.warning("could not add word pairs to segment %s: %s", data.id, exc)
+        return data
+    return SegmentData(data.directory, data.id)
