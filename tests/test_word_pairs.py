@@ -8,7 +8,7 @@ import pytest
 
 from conftest import make_settings
 from index import Index, article_from_record
-from index.search import proximity
+from index.search import positions, proximity
 from index.search.catalog_keeper import exact_catalog
 from index.search.expand import Limits
 from index.search.plan import make_plan
@@ -94,6 +94,24 @@ def test_the_bonus_from_pairs_is_the_bonus_from_positions(reuters, q, monkeypatc
     with_pairs, from_positions = scores_both_ways(snapshot, q, monkeypatch)
     assert np.array_equal(with_pairs, from_positions)
     assert (with_pairs > score(snapshot, units_of(snapshot, q), params=_no_bonus()).scores).any()  # a bonus was given
+
+
+PHRASES = [("central", "bank"), ("interest", "rate"), ("the", "dollar"), ("of", "the", "year"), ("crude", "oil", "price"),
+           ("bank", "bank"), ("net", "loss"), ("dollar", "the")]
+
+
+@pytest.mark.parametrize("words", PHRASES)
+def test_a_phrase_found_among_its_pairs_documents_is_the_phrase_found_among_its_words(reuters, words, monkeypatch):
+    snapshot = reuters.backend.store.snapshot()
+    spelt = {("interest", "rate"): ("interest", "rates"), ("net", "loss"): ("net", "loss")}.get(words)
+    for fieldname in ("body", "text"):
+        for spellings in (None, spelt):
+            found = positions._phrase(snapshot, fieldname, words, 1, spellings)
+            with monkeypatch.context() as patched:
+                patched.setattr(Snapshot, "has_pairs", lambda self, name: False)
+                expected = positions._phrase(snapshot, fieldname, words, 1, spellings)
+            assert found[0].tolist() == expected[0].tolist() and found[1].tolist() == expected[1].tolist()
+    assert len(positions._phrase(snapshot, "body", ("central", "bank"), 1, None)[0])
 
 
 def _no_bonus():

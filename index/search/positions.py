@@ -39,12 +39,9 @@ def _phrase(snapshot, fieldname: str, words: tuple[str, ...], slop: int, spellin
     if spellings is not None and len(spellings) != len(words):
         spellings = None
     wanted = list(zip(words, spellings)) if spellings else [(w, None) for w in words]
-    candidates = None
-    for word in sorted(set(words), key=lambda w: snapshot.df(fieldname, w)):  # rarest first
-        ids = snapshot.postings(fieldname, word)[0]
-        candidates = ids if candidates is None else ids[found_in(candidates, ids, snapshot.size(fieldname))]
-        if not len(candidates):
-            return _EMPTY
+    candidates = _candidates(snapshot, fieldname, words, slop)
+    if not len(candidates):
+        return _EMPTY
     if len(words) == 1 and spellings is None:
         docs, tfs = snapshot.postings(fieldname, words[0])
         return docs, tfs.astype(np.float64)
@@ -60,6 +57,23 @@ def _phrase(snapshot, fieldname: str, words: tuple[str, ...], slop: int, spellin
             return _EMPTY
     docs, counts = np.unique(starts >> SHIFT, return_counts=True)
     return docs, counts.astype(np.float64)
+
+
+def _candidates(snapshot, fieldname: str, words: tuple[str, ...], slop: int) -> np.ndarray:
+    """The documents that may hold the phrase: those holding each of its adjacent word pairs where the
+    field indexes them (index/store/pairs.py: far fewer than those holding its words), else every word."""
+    if slop == 1 and len(words) > 1 and snapshot.has_pairs(fieldname):
+        lists = sorted((snapshot.pair_postings(fieldname, left, right)[0] for left, right in zip(words, words[1:])),
+                       key=len)
+    else:  # rarest first, each read only while candidates are left
+        lists = (snapshot.postings(fieldname, word)[0]
+                 for word in sorted(set(words), key=lambda w: snapshot.df(fieldname, w)))
+    candidates = None
+    for ids in lists:
+        candidates = ids if candidates is None else ids[found_in(candidates, ids, snapshot.size(fieldname))]
+        if not len(candidates):
+            break
+    return candidates
 
 
 def _sloppy(words: list, occurrences: dict, slop: int):
