@@ -6,7 +6,7 @@ pair's own idf would let one rare bigram outweigh every word of the query.  A
 pair cannot occur more often in a document than its rarer word, which bounds
 the bonus, so it is computed only for the documents whose bound could lift
 them into the top `exact_top`; positions are read once per word for all of
-them (index/search/positions.py).  Where the segments index the body's word
+them (index/search/positions.py).  Where the segments index the field's word
 pairs (index/store/pairs.py), every document's bonus is read from the pairs'
 postings instead, like a word's scores: no positions, no bound.
 """

@@ -16,8 +16,8 @@ import numpy as np
 
 from index.arrays import span_index, unique
 from index.ingest.evidence import entity_evidence
-from index.store.pairs import PAIRED_FIELDS, pair_postings
 from index.store.building import DIM, FORMAT, TEXT_FIELDS, block_bounds, char_arrays, quantise, sorted_bands
+from index.store.pairs import PAIRED_FIELDS, pair_postings
 from index.store.segment import SegmentData
 
 

@@ -95,4 +95,3 @@ def pairs_of_segment(data, name: str) -> dict[str, np.ndarray]:
     terms = np.repeat(np.repeat(np.arange(len(off) - 1), np.diff(off)), tfs)
     ordinals = np.repeat(np.asarray(data[f"{name}.docs"], dtype=np.int64), tfs)
     return pair_postings(name, terms, ordinals, np.asarray(data[f"{name}.pos"]), len(off) - 1)
-
