@@ -44,8 +44,8 @@ from index.store.analyzed import analyse_article
 from index.store.building import SegmentBuilder, band_hash, save
 from index.store.schema import NewsSchema, stored_article
 from index.store.segment import SegmentData, arrays_folder
-from index.store.upgrade import with_pairs
 from index.store.snapshot import JOINED_POSTINGS_HELD, Snapshot, make_part
+from index.store.upgrade import with_pairs
 
 log = logging.getLogger(__name__)
 
