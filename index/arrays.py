@@ -14,6 +14,11 @@ owner (passages by article, entity pairs by article) that belong to some
 owners, without a mask over every row.  `run_starts`: where each owner's rows
 begin, for `np.ufunc.reduceat` (an article's best passage, a unit's scores).
 
+`kth_largest` / `kth_smallest`: the value `np.partition` would put at the k-th
+place, for a k much smaller than the array (the 130th best score of 150,000
+matches): a strided sample gives a floor that about twice k values pass, and only
+those are partitioned (0.07 against 1.4 ms); exact either way.
+
 `search_sorted`: `np.searchsorted` with the values in the sorted array's own
 integer type; given int64 values, numpy converts an int32 array whole first, a
 copy on every call (64 against 1 microsecond for ten articles' passages among 384,240).
@@ -41,6 +46,32 @@ def union(*arrays: np.ndarray) -> np.ndarray:
 def _distinct(ordered: np.ndarray) -> np.ndarray:
     """The first of each run of equal values of a sorted array."""
     return ordered if len(ordered) < 2 else ordered[run_starts(ordered)]
+
+
+SAMPLED_FROM, SAMPLE = 8192, 512  # arrays at least this long, k at most 1/32 of them: partitioned past a sample
+
+
+def kth_largest(values: np.ndarray, k: int):
+    """The k-th largest value (1 <= k <= len(values)): `-np.partition(-values, k - 1)[k - 1]`."""
+    return _kth(values, k, True)
+
+
+def kth_smallest(values: np.ndarray, k: int):
+    """The k-th smallest value (1 <= k <= len(values)): `np.partition(values, k - 1)[k - 1]`."""
+    return _kth(values, k, False)
+
+
+def _kth(values: np.ndarray, k: int, largest: bool):
+    """See the module docstring: at least k values pass the sample's floor, or every value is partitioned."""
+    n = len(values)
+    if n >= SAMPLED_FROM and k * 32 <= n:
+        sample = np.sort(values[::n // SAMPLE])
+        rank = min(len(sample), 2 * len(sample) * k // n + 4)  # twice the share expected past the floor, and a few
+        floor = sample[-rank] if largest else sample[rank - 1]
+        passed = values[values >= floor] if largest else values[values <= floor]
+        if len(passed) >= k:  # then the k-th value lies past the floor: it is the k-th of those
+            values, n = passed, len(passed)
+    return np.partition(values, n - k)[n - k] if largest else np.partition(values, k - 1)[k - 1]
 
 
 def search_sorted(ordered: np.ndarray, values, side: str = "left"):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from index.arrays import (found_in, in_sorted, owner_offsets, rows_between, rows_owned, search_sorted, sums_before, union,
-                          values_at)
+from index.arrays import (SAMPLED_FROM, found_in, in_sorted, kth_largest, kth_smallest, owner_offsets, rows_between,
+                          rows_owned, search_sorted, sums_before, union, values_at)
 from index.search.bm25 import MERGE_AT_LEAST, union_max
 from index.search.collapse import collapsed_top
 from index.search.positions import SHIFT, pair_counts
@@ -84,6 +84,21 @@ def test_sums_before_some_places_are_the_prefix_sums_there():
         expected = [int(values[:i].sum()) for i in at]
         assert sums_before(values, at).tolist() == expected
     assert sums_before(np.array([5, 1], np.uint16), np.array([0])).tolist() == [0]
+
+
+@pytest.mark.parametrize("shape", ["normal", "few values", "mostly zero", "sorted", "reversed"])
+def test_the_kth_value_is_what_a_full_partition_puts_there(shape):
+    # Long arrays go through the sampled floor (the scores of a long query's matches: mostly zero,
+    # many ties, sorted by ordinal), short ones straight to np.partition; both must agree with it.
+    rng = np.random.default_rng(len(shape))
+    for _ in range(60):
+        n = int(rng.choice([rng.integers(1, 200), rng.integers(SAMPLED_FROM, 5 * SAMPLED_FROM)]))
+        values = {"normal": lambda: rng.normal(size=n), "few values": lambda: rng.integers(0, 4, n).astype(float),
+                  "mostly zero": lambda: np.where(rng.random(n) < 0.995, 0.0, rng.random(n)),
+                  "sorted": lambda: np.sort(rng.random(n)), "reversed": lambda: np.sort(rng.random(n))[::-1]}[shape]()
+        for k in {1, min(n, 10), min(n, int(rng.integers(1, n + 1))), min(n, 130), n}:
+            assert kth_largest(values, k) == -np.partition(-values, k - 1)[k - 1]
+            assert kth_smallest(values, k) == np.partition(values, k - 1)[k - 1]
 
 
 @pytest.mark.parametrize("combine", [np.add, np.maximum])

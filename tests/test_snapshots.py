@@ -135,6 +135,24 @@ def test_what_a_snapshot_keeps_for_queries_is_bounded(tmp_path, monkeypatch):
         assert len(held.items) < 7  # old phrases were let go
 
 
+def test_what_a_snapshot_learns_about_words_asked_is_bounded(tmp_path, monkeypatch):
+    """Every new word a client asks for leaves a df and a score bound, every new pattern its words:
+    within one generation (no write for a day) they stay within FACTS_HELD, and answers stay right."""
+    import index.store.snapshot as snapshots
+    monkeypatch.setattr(snapshots, "FACTS_HELD", 40)
+    settings = make_settings(tmp_path / "index", entities=False, semantic=False, result_cache_size=0)
+    with Index.open(settings.index_dir, create=True, settings=settings) as index:
+        index.ingest([article_from_record(article(str(i), f"Gold output {i} rose in mine{i} and mill{i}."),
+                                          index.outlets) for i in range(30)])
+        asked = [f"gold mine{i} mill{i} output" for i in range(30)] + [f"mine{i}*" for i in range(30)]
+        first = [index.search(SearchRequest(q=q)).total for q in asked]
+        facts = index.backend.store.snapshot().facts
+        assert facts.items and facts.total <= 40
+        assert facts.total == sum(len(v) + 1 if isinstance(v, list) else 1 for v in facts.items.values())
+        patterns = [sum(str(j).startswith(str(i)) for j in range(30)) for i in range(30)]  # mine1* is mine1, mine10..
+        assert [index.search(SearchRequest(q=q)).total for q in asked] == first == [30] * 30 + patterns
+
+
 def test_a_served_worker_prepares_new_generations_while_searches_read_the_last(tmp_path, monkeypatch):
     """Index.warm(follow=True), as each gunicorn worker calls it: a search meeting a newer generation
     starts preparing it and reads the one before, for at most STALE_AT_MOST seconds; reads by id

@@ -208,19 +208,20 @@ class Scorer:
         """An upper bound of the unit's score in any document, from the segments' block maxima."""
         if any(alt.kind != "term" for alt in unit.alternatives):
             return math.inf  # phrases, expansions, entities: always scored in full
-        best = 0.0
-        for alt in unit.alternatives:
-            pseudo = 0.0
+        return max(self.snapshot.facts.kept(("bound", alt.text, self.fields, self.params),
+                                            lambda: self._term_bound(alt.text)) for alt in unit.alternatives)
+
+    def _term_bound(self, text: str) -> float:
+        """BM25F of the largest tf over the shortest length of any block, field by field (see `bound`)."""
+        b = self.params.b
+        ratios = dict.fromkeys(self.fields, 0.0)
+        for part in self.snapshot.parts:
+            number = part.data.lookup(text)  # once per segment for every field
             for fieldname in self.fields:
-                ratio = 0.0
-                avg, b = self.snapshot.avg_length(fieldname), self.params.b
-                for part in self.snapshot.parts:
-                    number = part.data.lookup(alt.text)
-                    if number < 0 or not part.data.df(fieldname, number):
-                        continue
+                if number >= 0 and part.data.df(fieldname, number):
                     maxtf, minlen = part.data.block_bounds(fieldname, number)
-                    ratio = max(ratio, float(np.max(maxtf / (1 - b + b * minlen / avg))))
-                pseudo += self.params.weight(fieldname) * ratio
-            df = max(self.snapshot.df(f, alt.text) for f in self.fields)
-            best = max(best, self.idf(df) * float(self.saturate(np.float64(pseudo))))
-        return best
+                    norm = 1 - b + b * minlen / self.snapshot.avg_length(fieldname)
+                    ratios[fieldname] = max(ratios[fieldname], float(np.max(maxtf / norm)))
+        pseudo = sum(self.params.weight(fieldname) * ratio for fieldname, ratio in ratios.items())
+        df = max(self.snapshot.df(f, text) for f in self.fields)
+        return self.idf(df) * float(self.saturate(np.float64(pseudo)))

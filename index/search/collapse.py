@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from index.arrays import kth_smallest
 from index.search.columns import family_column
 
 
@@ -31,7 +32,7 @@ def collapsed_top(family: np.ndarray, found: np.ndarray, better: np.ndarray, sta
     size = min(len(found), max(4 * stop, 64) * versions)
     while True:
         if size < len(found):
-            floor = np.partition(better, size - 1)[size - 1]
+            floor = kth_smallest(better, size)
             within = np.flatnonzero(better <= floor)  # every match as good as the floor: a whole prefix
         else:
             within = np.arange(len(found))

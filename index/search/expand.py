@@ -67,7 +67,7 @@ def expansions(node: Q.MultiTerm, snapshot, limits: Limits, deadline=None) -> li
     Kept on the snapshot, unless the deadline cut the walk over segments short.
     """
     key = ("expand", type(node).__name__, node.text, getattr(node, "maxdist", 0), getattr(node, "prefixlength", 0))
-    found = snapshot.cache.get(key)
+    found = snapshot.facts.get(key)
     if found is not None:
         return found
     prefix = literal_prefix(node)
@@ -82,7 +82,7 @@ def expansions(node: Q.MultiTerm, snapshot, limits: Limits, deadline=None) -> li
             raise InvalidQuery(f"'{node}' matches more than {limits.max_expansions} words; make it more specific")
     found = sorted(words)
     if complete:
-        snapshot.cache[key] = found
+        snapshot.facts.put(key, found)
     return found
 
 

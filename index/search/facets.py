@@ -17,7 +17,7 @@ from collections import Counter
 
 import numpy as np
 
-from index.arrays import run_starts
+from index.arrays import kth_largest, run_starts
 from index.query import FacetValue
 from index.search.catalog import EntityCatalog
 from index.search.columns import (NO_DAY, SOURCES, chosen_counts, day_column, entity_pairs_by_article, entity_targets,
@@ -73,7 +73,7 @@ def entity_facets(found: np.ndarray, catalog: EntityCatalog, limit: int) -> dict
             continue
         counts = found[chosen]
         if len(chosen) > limit:
-            floor = np.partition(counts, len(counts) - limit)[len(counts) - limit]
+            floor = kth_largest(counts, limit)
             chosen = chosen[counts >= floor]
         top = [FacetValue(catalog.display.get(names[t], names[t]), int(found[t]), names[t]) for t in chosen.tolist()]
         grouped[kind] = sorted(top, key=lambda v: (-v.count, v.value.lower()))[:limit]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from index.arrays import values_at
+from index.arrays import kth_largest, values_at
 from index.search.plan import Unit
 from index.search.positions import occurrence_keys, pair_counts
 
@@ -46,7 +46,7 @@ def add_proximity(scorer, units: list[Unit], totals: np.ndarray, coord, pool: np
         return
     # Only documents that the largest possible bonus could lift to the top are looked at: a long
     # query's matches are most of the archive, its hopeful few thousand.
-    threshold = -np.partition(-(totals[pool] * scale), exact_top - 1)[exact_top - 1]
+    threshold = kth_largest(totals[pool] * scale, exact_top)
     keep = (totals[pool] + largest_bonus(scorer, units)) * scale >= threshold
     pool, scale = pool[keep], scale[keep]
     bound = _bound(scorer, pairs, pool)
@@ -59,7 +59,7 @@ def add_proximity(scorer, units: list[Unit], totals: np.ndarray, coord, pool: np
     done, chunk = 0, max(64, 4 * exact_top)
     while done < len(order):
         current = totals[pool] * scale
-        threshold = -np.partition(-current, exact_top - 1)[exact_top - 1]
+        threshold = kth_largest(current, exact_top)
         chosen = order[done:done + chunk]
         chosen = chosen[upper[chosen] >= threshold]
         if not len(chosen):

@@ -19,7 +19,7 @@ from datetime import datetime, time as dtime
 import numpy as np
 from whoosh.util.times import datetime_to_long
 
-from index.arrays import union
+from index.arrays import kth_smallest, union
 from index.query import RECENCY_HALF_LIFE_DAYS, FacetValue, SearchRequest, SearchResult
 from index.search.collapse import collapsed_top, versions_per_story
 from index.search.catalog_keeper import exact_catalog
@@ -244,7 +244,7 @@ def _top(ordinals: np.ndarray, better: np.ndarray, start: int, stop: int) -> np.
     """Positions of the `start:stop` best (smallest `better`, then smallest ordinal); only the top is sorted."""
     within = np.arange(len(ordinals))
     if stop < len(ordinals):
-        floor = np.partition(better, stop - 1)[stop - 1]
+        floor = kth_smallest(better, stop)
         within = np.flatnonzero(better <= floor)
     return within[np.lexsort((ordinals[within], better[within]))][start:stop]
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.arrays import union_below
+from index.arrays import kth_largest, union_below
 from index.search.bm25 import ARTICLE_FIELDS, DEFAULT, PASSAGE_FIELDS, Params, Scorer
 from index.search.expand import Limits
 from index.search.plan import Unit
@@ -65,7 +65,7 @@ class Scored:
         scores = self.of(candidates)
         within = np.arange(len(candidates))
         if stop is not None and stop < len(candidates):  # only the top `stop` (and ties) need sorting
-            floor = -np.partition(-scores, stop - 1)[stop - 1]
+            floor = kth_largest(scores, stop)
             within = np.flatnonzero(scores >= floor)
         order = within[np.lexsort((candidates[within], -scores[within]))][start:stop]
         return [(int(candidates[i]), float(scores[i])) for i in order]
@@ -123,7 +123,7 @@ def score(snapshot, units: list[Unit], fields: tuple[str, ...] = ARTICLE_FIELDS,
     floor = -math.inf
     if exact_top is not None and candidates is not None and exact_top < len(candidates):
         pool = scorer.candidates_at
-        floor = float(-np.partition(-final[pool], exact_top - 1)[exact_top - 1])
+        floor = float(kth_largest(final[pool], exact_top))
     return Scored(final, scorer.docs, partial, hits, pruned, floor)
 
 
@@ -133,7 +133,7 @@ def _survivors(scorer: Scorer, totals: np.ndarray, top: int, still: float):
     if top >= len(pool) or still >= totals.max(initial=0.0):  # no threshold can be above the best total
         return None
     now = totals[pool]
-    threshold = -np.partition(-now, top - 1)[top - 1]
+    threshold = kth_largest(now, top)
     if still >= threshold:  # a document that scored nothing yet could still get in
         return None
     return scorer.ordinals(pool[now + still >= threshold])

@@ -44,7 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 from whoosh import query as Q
 
-from index.arrays import in_sorted, rows_owned, run_starts, union, unique
+from index.arrays import in_sorted, kth_largest, rows_owned, run_starts, union, unique
 from index.search.parsing import TEXT_FIELDS
 from index.search.plan import AliasOr, EntityTerm, QueryPlan
 from index.text.embeddings import DIM
@@ -261,7 +261,7 @@ def is_plain(plan: QueryPlan) -> bool:
 def _best(scores: np.ndarray, among: np.ndarray, depth: int) -> np.ndarray:
     """The `depth` best of `among` (sorted ordinals) by `scores`, best first; equal scores in ordinal order."""
     if len(among) > depth:
-        floor = -np.partition(-scores[among], depth - 1)[depth - 1]
+        floor = kth_largest(scores[among], depth)
         among = among[scores[among] >= floor]
     return among[np.argsort(-scores[among], kind="stable")[:depth]]
 

@@ -8,8 +8,8 @@ changed.  Whatever a search derives from a generation (global columns, joined
 posting lists, the entity catalog, finished results) is kept *on the snapshot*
 and dies with it: that is the one rule for when derived state is stale.  What
 every search reads once is `derived`; what depends on the query (a term's joined
-postings, an entity's mask, a phrase's matches) is `held` in LRUs of bounded size,
-as the queries a client may send are not.
+postings, an entity's mask, a phrase's matches, a term's df) is `held` in LRUs of
+bounded size, as the queries a client may send are not.
 
 Articles are numbered across the snapshot by concatenating the segments'
 article ordinals (segment i's articles start at `article_base[i]`); passages
@@ -31,6 +31,7 @@ from index.store.segment import SegmentData
 
 JOINED_POSTINGS_HELD = 4_000_000  # postings of joined lists kept per snapshot (40 MB): NEWSINDEX_POSTINGS_CACHE
 QUERY_ARRAYS_HELD = 32 * 2 ** 20  # bytes of entity masks and phrase matches kept per snapshot
+FACTS_HELD = 500_000  # a term's df or score bound counts one, a pattern's words one each: kept per snapshot
 
 
 class Held:
@@ -129,6 +130,9 @@ class Snapshot:
         self.cache: dict = {}  # derived per-generation data, keyed by what it is
         self._joined = Held(postings_held, lambda found: len(found[0]))
         self._query_arrays = Held(QUERY_ARRAYS_HELD, nbytes)
+        # Small facts about what queries asked (a term's df, its score bound, a pattern's words): bounded,
+        # as a client may ask for any number of different words within one generation.
+        self.facts = Held(FACTS_HELD, lambda value: len(value) + 1 if isinstance(value, list) else 1)
         # Joined lists of the snapshot before are taken over for the segments both share at their start (all
         # of them after a commit that only added; the big old ones after a merge of the small new ones).  Only
         # its lists are kept here, not the snapshot: its columns go as soon as its last search ends.
@@ -194,8 +198,10 @@ class Snapshot:
 
     def avg_length(self, fieldname: str) -> float:
         """Average field length over articles (title, body) or passages (text), deleted included as Whoosh counts."""
-        total = sum(p.data.length_sum(fieldname) for p in self.parts)
-        return max(1.0, total / max(1, self.size(fieldname)))
+        def build() -> float:
+            total = sum(p.data.length_sum(fieldname) for p in self.parts)
+            return max(1.0, total / max(1, self.size(fieldname)))
+        return self.derived(("avg_length", fieldname), build)
 
     def size(self, fieldname: str) -> int:
         """How many documents a field's ordinals number: passages for "text", else articles (deleted included)."""
@@ -205,12 +211,8 @@ class Snapshot:
 
     def df(self, fieldname: str, term: str) -> int:
         """Articles (or passages) holding a term, deleted ones included (as Whoosh counts)."""
-        key = ("df", fieldname, term)
-        found = self.cache.get(key)
-        if found is None:
-            found = sum(p.data.df(fieldname, p.data.lookup(term)) for p in self.parts)
-            self.cache[key] = found
-        return found
+        return self.facts.kept(("df", fieldname, term),
+                               lambda: sum(p.data.df(fieldname, p.data.lookup(term)) for p in self.parts))
 
     def postings(self, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray]:
         """(global ordinals, tfs) of a term's live postings in every segment, in ordinal order.
