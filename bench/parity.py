@@ -21,7 +21,7 @@ with Index.open(path, create=True, settings=s) as ix:
             r = ix.search(SearchRequest(q=q, **kw))
             times.append(time.perf_counter() - t)
             results.append({"q": q, "kw": {k: str(v) for k, v in kw.items()}, "total": r.total,
-                "hits": [(h.id, h.score, [(p.position, p.score) for p in h.passages], h.matched, h.title_html) for h in r.hits],
+                "hits": [(h.id, h.score, [(p.position, p.score, p.html) for p in h.passages], h.matched, h.title_html) for h in r.hits],
                 "facets": {k: [(v.value, v.count) for v in vals] for k, vals in r.facets.items()}, "suggestion": r.suggestion})
     json.dump(results, open(out, "w"), indent=0, default=str)
     times.sort(); print("median ms", 1000*times[len(times)//2], "p95", 1000*times[int(len(times)*.95)], file=sys.stderr)

@@ -215,8 +215,7 @@ class Scorer:
         """BM25F of the largest tf over the shortest length of any block, field by field (see `bound`)."""
         b = self.params.b
         ratios = dict.fromkeys(self.fields, 0.0)
-        for part in self.snapshot.parts:
-            number = part.data.lookup(text)  # once per segment for every field
+        for part, number in zip(self.snapshot.parts, self.snapshot.numbers(text)):
             for fieldname in self.fields:
                 if number >= 0 and part.data.df(fieldname, number):
                     maxtf, minlen = part.data.block_bounds(fieldname, number)

@@ -9,7 +9,7 @@ they are Whoosh's (the snapshot turns them into live masks).
     segment.postings("body", t)            -> (article ordinals, tfs)
     segment.positions("body", t, ordinals) -> (ordinal, position) pairs of the term in those ordinals
     segment.prefix_range(b"oil")           -> term numbers starting with "oil"
-    segment.pair_postings("body", "central", "bank") -> (article ordinals, times "central" precedes "bank")
+    segment.pair_postings("body", c, b)  -> (article ordinals, times term c ("central") precedes term b)
 """
 
 from __future__ import annotations
@@ -177,18 +177,6 @@ class SegmentData:
         at = int(np.searchsorted(vocab, key))
         return at if at < len(vocab) and vocab[at] == key else -1
 
-    def lookup_all(self, terms: list[str]) -> list[int]:
-        """`lookup` of several terms at once."""
-        if not terms:
-            return []
-        if len(terms) == 1 or not len(self.vocab):
-            return [self.lookup(t) for t in terms]
-        encoded = [t.encode("utf-8") for t in terms]
-        keys = np.asarray(encoded, dtype=self.vocab.dtype)  # longer ones are cut short: never found, below
-        at = np.minimum(np.searchsorted(self.vocab, keys), len(self.vocab) - 1)
-        known = (self.vocab[at] == keys) & (np.asarray([len(e) for e in encoded]) <= self.vocab.dtype.itemsize)
-        return np.where(known, at, -1).tolist()
-
     def prefix_range(self, prefix: str) -> range:
         """Term numbers of every term starting with `prefix` (the vocabulary is sorted)."""
         key = prefix.encode("utf-8")
@@ -222,9 +210,8 @@ class SegmentData:
         """Whether the field's adjacent word pairs are indexed (segments written before they were are not)."""
         return all(f"{fieldname}.pair_{name}" in self._arrays for name in ("key", "off", "docs", "tfs"))
 
-    def pair_postings(self, fieldname: str, left: str, right: str) -> tuple[np.ndarray, np.ndarray]:
-        """(ordinals, tfs) of the field's documents where term `left` is followed by term `right`."""
-        first, second = self.lookup(left), self.lookup(right)
+    def pair_postings(self, fieldname: str, first: int, second: int) -> tuple[np.ndarray, np.ndarray]:
+        """(ordinals, tfs) of the field's documents where term number `first` is followed by term number `second`."""
         if first < 0 or second < 0:
             return _EMPTY_I, _EMPTY_U
         keys = self[f"{fieldname}.pair_key"]
@@ -255,12 +242,19 @@ class SegmentData:
         """Whether the field's occurrences have their characters (segments written before they were kept have not)."""
         return f"{fieldname}.start" in self._arrays
 
-    def spans(self, fieldname: str, number: int, ordinals: np.ndarray) -> tuple[np.ndarray, ...]:
-        """(ordinal, position, spelling number, startchar, endchar) of a term's occurrences in the sorted
-        ordinals, in ordinal then position order (a field that `keeps_characters`)."""
-        docs, index = self._occurrences(fieldname, number, ordinals)
-        return (docs, self[f"{fieldname}.pos"][index], self[f"{fieldname}.spelling"][index],
-                self[f"{fieldname}.start"][index], self[f"{fieldname}.end"][index])
+    def spans(self, fieldname: str, numbers: list[int], ordinals: np.ndarray) -> tuple[np.ndarray, ...]:
+        """(which term, ordinal, position, spelling number, startchar, endchar) of the occurrences of several
+        terms (`which` indexes `numbers`) in the sorted ordinals, term by term in ordinal then position order
+        (a field that `keeps_characters`): a page's words read together, one gather for all of them."""
+        found = [(which, *self._posting_starts(fieldname, number, ordinals)) for which, number in enumerate(numbers)]
+        found = [piece for piece in found if len(piece[1])]
+        if not found:
+            return (_EMPTY_I,) * 6
+        which, docs, starts, counts = (np.concatenate(column) for column in
+                                       zip(*[(np.full(len(d), w), d, s, c) for w, d, s, c in found]))
+        index = span_index(starts, counts)
+        return (np.repeat(which, counts), np.repeat(docs, counts), self[f"{fieldname}.pos"][index],
+                self[f"{fieldname}.spelling"][index], self[f"{fieldname}.start"][index], self[f"{fieldname}.end"][index])
 
     def spellings(self, fieldname: str, number: int, first: int) -> dict[str, int]:
         """How the term is spelt in its first `first` postings of the field: {spelling: occurrences}."""
@@ -270,12 +264,19 @@ class SegmentData:
         return {self.term(int(n)): int(c) for n, c in zip(numbers, counts) if n >= 0}
 
     def _occurrences(self, fieldname: str, number: int, ordinals: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        """(ordinal, index into the field's per-occurrence arrays) of a term's occurrences in `ordinals`.
+        """(ordinal, index into the field's per-occurrence arrays) of a term's occurrences in `ordinals`."""
+        docs, starts, counts = self._posting_starts(fieldname, number, ordinals)
+        return np.repeat(docs, counts), span_index(starts, counts)
+
+    def _posting_starts(self, fieldname: str, number: int, ordinals: np.ndarray | None
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(ordinal, index of its first occurrence in the field's per-occurrence arrays, occurrences) of each
+        posting of a term in `ordinals` (None: all).
 
         A posting's occurrences start after those of the postings before it: for a few ordinals
         (a page's passages) they are counted only up to the last one asked for."""
         if number < 0:
-            return _EMPTY_I, _EMPTY_I
+            return _EMPTY_I, _EMPTY_I, _EMPTY_I
         docs, tfs = self.postings(fieldname, number)
         if ordinals is None:
             counts = tfs.astype(np.int64)
@@ -284,15 +285,11 @@ class SegmentData:
             local = ordinals.astype(docs.dtype, copy=False)  # a segment's ordinals fit its postings' type
             at = found_in(local, docs, self.passages if fieldname == "text" else self.articles)
             if not len(at):
-                return _EMPTY_I, _EMPTY_I
+                return _EMPTY_I, _EMPTY_I, _EMPTY_I
             counts = tfs[at].astype(np.int64)
             starts = sums_before(tfs, at)
             docs = docs[at]
-        total = int(counts.sum())
-        if not total:
-            return _EMPTY_I, _EMPTY_I
-        base = int(self[f"{fieldname}.term_pos"][number])
-        return np.repeat(docs, counts), base + span_index(starts, counts)
+        return docs, starts + int(self[f"{fieldname}.term_pos"][number]), counts
 
     def block_bounds(self, fieldname: str, number: int) -> tuple[np.ndarray, np.ndarray]:
         """(largest tf, shortest length) of each block of BLOCK postings of a term."""

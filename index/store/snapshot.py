@@ -211,8 +211,13 @@ class Snapshot:
 
     def df(self, fieldname: str, term: str) -> int:
         """Articles (or passages) holding a term, deleted ones included (as Whoosh counts)."""
-        return self.facts.kept(("df", fieldname, term),
-                               lambda: sum(p.data.df(fieldname, p.data.lookup(term)) for p in self.parts))
+        return self.facts.kept(("df", fieldname, term), lambda: sum(
+            p.data.df(fieldname, number) for p, number in zip(self.parts, self.numbers(term))))
+
+    def numbers(self, term: str) -> tuple[int, ...]:
+        """The term's number in each segment's vocabulary (-1 where it is not), looked up once per snapshot:
+        a search reads a word's postings, bound, positions and highlights in every segment."""
+        return self.facts.kept(("numbers", term), lambda: tuple(p.data.lookup(term) for p in self.parts))
 
     def postings(self, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray]:
         """(global ordinals, tfs) of a term's live postings in every segment, in ordinal order.
@@ -220,7 +225,7 @@ class Snapshot:
         Joined lists are kept per snapshot in an LRU bounded by `postings_held` postings.
         """
         return self._joined.kept((fieldname, term), lambda: self._join(
-            fieldname, (fieldname, term), lambda data: data.postings(fieldname, data.lookup(term))))
+            fieldname, (fieldname, term), lambda i, data: data.postings(fieldname, self.numbers(term)[i])))
 
     def has_pairs(self, fieldname: str) -> bool:
         """Whether every segment indexes the field's adjacent word pairs (index/store/pairs.py)."""
@@ -231,10 +236,11 @@ class Snapshot:
         joined and kept like a term's postings (only when `has_pairs`)."""
         key = (fieldname, left, right)
         return self._joined.kept(key, lambda: self._join(
-            fieldname, key, lambda data: data.pair_postings(fieldname, left, right)))
+            fieldname, key, lambda i, data: data.pair_postings(fieldname, self.numbers(left)[i],
+                                                               self.numbers(right)[i])))
 
     def _join(self, fieldname: str, key: tuple, read):
-        """The live postings `read(segment data)` gives in every segment, as global ordinals, joined."""
+        """The live postings `read(part number, segment data)` gives in every segment, as global ordinals, joined."""
         bases = self.passage_base if fieldname == "text" else self.article_base
         ids, tfs = [], []
         start = 0
@@ -247,7 +253,7 @@ class Snapshot:
                     cut = int(np.searchsorted(found[0], bases[shared]))
                 ids, tfs, start = [found[0][:cut]], [found[1][:cut]], shared
         for i, part in enumerate(self.parts[start:], start):
-            local, tf = read(part.data)
+            local, tf = read(i, part.data)
             if len(local):
                 live = (part.passage_live if fieldname == "text" else part.article_live)[local]
                 ids.append(local[live].astype(np.int64) + bases[i])
@@ -267,10 +273,10 @@ class Snapshot:
         for i, part, local in self.by_part(ordinals, bases):
             spelt = None
             if spelling is not None:
-                spelt = part.data.lookup(spelling)
+                spelt = self.numbers(spelling)[i]
                 if spelt < 0:
                     continue
-            found_docs, found_pos = part.data.positions(fieldname, part.data.lookup(term), local, spelt)
+            found_docs, found_pos = part.data.positions(fieldname, self.numbers(term)[i], local, spelt)
             if len(found_docs):
                 docs.append(found_docs.astype(np.int64) + bases[i])
                 positions.append(found_pos)
@@ -282,8 +288,8 @@ class Snapshot:
         """How a term is spelt in its first `first` documents of each segment: {spelling: occurrences}.
         A stemmed term stands for several words ("product": products, production, productivity)."""
         found: Counter = Counter()
-        for part in self.parts:
-            found.update(part.data.spellings(fieldname, part.data.lookup(term), first))
+        for part, number in zip(self.parts, self.numbers(term)):
+            found.update(part.data.spellings(fieldname, number, first))
         return found
 
     def by_part(self, ordinals: np.ndarray, bases: np.ndarray | None = None):
@@ -316,15 +322,12 @@ class Snapshot:
                 continue
             base = int(bases[i])
             mine = {o + base: [] for o in local.tolist()}
-            for term, number in zip(terms, data.lookup_all(terms)):
-                if number < 0:
-                    continue
-                docs, positions, spellings, starts, ends = (a.tolist() for a in data.spans(fieldname, number, local))
-                for doc, position, spelt, start, end in zip(docs, positions, spellings, starts, ends):
-                    if spelt < 0:  # a spelling too long for the arrays
-                        mine.pop(doc + base, None)
-                    elif doc + base in mine:
-                        mine[doc + base].append((term, position, start, end, data.term(spelt)))
+            spans = data.spans(fieldname, [self.numbers(term)[i] for term in terms], local)
+            for which, doc, position, spelt, start, end in zip(*(a.tolist() for a in spans)):
+                if spelt < 0:  # a spelling too long for the arrays
+                    mine.pop(doc + base, None)
+                elif doc + base in mine:
+                    mine[doc + base].append((terms[which], position, start, end, data.term(spelt)))
             found.update(mine)
         return found
 
