@@ -5,6 +5,7 @@ pipeline, beside raw Whoosh indexing the same documents with the same schema, in
     .venv/bin/python bench/ingest.py --replicate 40 --baseline off --index /tmp/ni-40x --json
     .venv/bin/python bench/ingest.py --entities on --replicate 1
     .venv/bin/python bench/ingest.py --replicate 24 --entities replicated --baseline off --index /tmp/ni-24x
+    .venv/bin/python bench/ingest.py --replicate 10 --baseline off --index /tmp/ni-10x --optimize 1   # then merged
 
 `--entities replicated` is for the scale curve: entity extraction runs on the first
 copy of Reuters only, and each later copy (the same text under another id) reuses
@@ -130,6 +131,18 @@ def side_replicated(where: Path, replicate: int, settings: Settings) -> dict:
             "note": "entities extracted for the first copy only; not an entities-on or -off rate"}
 
 
+def side_optimize(where: Path, segments: int) -> dict:
+    """`Index.optimize` of the index just built: how long merging it down to `segments` takes."""
+    settings = Settings(index_dir=where, keys_file=where.parent / "keys.json", entities=False, semantic=False)
+    started = time.perf_counter()
+    with Index.open(where, settings=settings) as index:
+        before = index.stats()["segments"]
+        merges = index.optimize(segments)
+        after = index.stats()["segments"]
+    return {"seconds": round(time.perf_counter() - started, 2), "segments_before": before, "segments": after,
+            "merges": merges, "peak_mb": round(vm_hwm_mb(), 1)}
+
+
 RAW_SCHEMA_NOTE = "title, body and passage text with Whoosh's StemmingAnalyzer and positions; ids"
 
 
@@ -180,8 +193,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline", choices=("on", "off"), default="on", help="raw Whoosh beside ours (default on)")
     parser.add_argument("--index", type=Path, help="keep the index here (an index that already holds articles is reused)")
     parser.add_argument("--profile", help="write a cProfile of the newsindex side to this file")
+    parser.add_argument("--optimize", type=int, metavar="N", help="then merge our index down to N segments, timed")
     parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
-    parser.add_argument("--side", choices=("ours", "raw"), help=argparse.SUPPRESS)
+    parser.add_argument("--side", choices=("ours", "raw", "optimize"), help=argparse.SUPPRESS)
     parser.add_argument("--where", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -190,6 +204,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.side == "raw":
         print(json.dumps(side_raw(args.where, args.replicate)))
+        return 0
+    if args.side == "optimize":
+        print(json.dumps(side_optimize(args.where, args.optimize)))
         return 0
 
     with tempfile.TemporaryDirectory(prefix="newsindex-ingest-") as tmp:
@@ -204,6 +221,8 @@ def main(argv: list[str] | None = None) -> int:
                                  "--entities", "off" if args.entities == "both" else args.entities, *common, *extra])
         raw = run_side(SCRIPT, ["--side", "raw", "--where", str(Path(tmp) / "raw"), *common]) \
             if args.baseline == "on" else {}
+        optimized = run_side(SCRIPT, ["--side", "optimize", "--where", str(ours_dir), "--optimize", str(args.optimize)]) \
+            if args.optimize else {}
     out = {
         "replicate": args.replicate, "entities": args.entities,
         "articles": ours.get("articles"), "passages": ours.get("passages"),
@@ -215,6 +234,10 @@ def main(argv: list[str] | None = None) -> int:
         "seconds": ours.get("seconds"), "raw_seconds": raw.get("seconds"), "segments": ours.get("segments"),
         "reused": ours.get("reused", False),
     }
+    if optimized:
+        out["optimize"] = optimized
+        print(f"optimize: {optimized['segments_before']} -> {optimized['segments']} segments in {optimized['seconds']} s, "
+              f"peak {optimized['peak_mb']} MB")
     if with_entities:
         out["entities_articles_per_s"] = with_entities.get("articles_per_s")
         out["entities_ratio"] = round(with_entities["articles_per_s"] / ours["articles_per_s"], 3)

@@ -70,6 +70,9 @@ class Backend(Protocol):
     def stats(self) -> dict:
         """articles, passages, segments, generation, size_bytes, last_commit."""
 
+    def optimize(self, segments: int = 1) -> int:
+        """Merge the storage down to at most `segments` segments (after a bulk import); returns the merges made."""
+
     def warm(self, follow: bool = False) -> None:
         """Read what the first searches would otherwise read (`follow`: and of each new generation)."""
 

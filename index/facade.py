@@ -145,6 +145,11 @@ class Index:
         """A number that changes with every commit (for caches and ETags)."""
         return self.backend.generation()
 
+    def optimize(self, segments: int = 1) -> int:
+        """Merge the index down to at most `segments` segments: searches get faster after a bulk
+        import (fewer segments to visit); writes and searches go on meanwhile.  Returns the merges made."""
+        return self.backend.optimize(segments)
+
     def stats(self) -> dict:
         return self.backend.stats()
 

@@ -77,11 +77,12 @@ def running_alone(path: Path, lock_name: str, what: str, nice: int = 0) -> Itera
 
 
 @contextmanager
-def holding(path: Path, lock_name: str) -> Iterator[bool]:
-    """True while this process holds the lock (released on exit), False if another holds it."""
+def holding(path: Path, lock_name: str, wait: bool = False) -> Iterator[bool]:
+    """True while this process holds the lock (released on exit), False if another holds it
+    (`wait`: until it lets go, then True)."""
     with open(Path(path) / lock_name, "a") as handle:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(handle, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             yield False
             return

@@ -5,8 +5,9 @@
     newsindex serve --port 8000 --workers 2           # gunicorn
     newsindex keys create --name cms --scope write    # API keys
     newsindex stats                                   # what the index holds
+    newsindex optimize                                # merge segments after a bulk import
 
-`ingest`, `search` and `stats` import no Flask, so they start fast; `serve` execs
+`ingest`, `search`, `stats` and `optimize` import no Flask, so they start fast; `serve` execs
 gunicorn with config/gunicorn.conf.py.  User mistakes end in a one-line
 message with a hint, never a traceback.
 """
@@ -140,6 +141,26 @@ def stats(as_json, settings):
     click.echo(f"segments     {figures['segments']:,}")
     click.echo(f"size         {figures['size_bytes'] / 1e6:,.1f} MB")
     click.echo(f"last commit  {when} (generation {figures['generation']})")
+
+
+@cli.command()
+@click.option("--segments", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Merge until at most this many segments are left.")
+@settings_options
+def optimize(segments, settings):
+    """Merge the index's segments after a bulk import: searches visit fewer of them.
+
+    Searches and writes go on meanwhile; a background merge running is waited for.
+    Example: newsindex optimize --segments 2
+    """
+    import time
+    started = time.perf_counter()
+    with open_index(settings) as index:
+        before = index.stats()["segments"]
+        merges = index.optimize(segments)
+        after = index.stats()["segments"]
+    click.echo(f"{before} -> {after} segments ({merges} merge(s), {time.perf_counter() - started:.1f} s) "
+               f"in {settings.index_dir}")
 
 
 @cli.command()

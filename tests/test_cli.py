@@ -90,6 +90,18 @@ def test_stats_and_the_closing_summary(runner, tmp_path):
     assert report["unchanged"] == 1 and report["skipped_by_reason"]["article has no body text"]["count"] == 7
 
 
+def test_optimize_merges_the_segments_of_several_ingests(runner, tmp_path, monkeypatch):
+    index = tmp_path / "index"
+    monkeypatch.setenv("NEWSINDEX_MERGE", "off")
+    for path in sorted(SEEDS.iterdir())[:3]:  # one segment each
+        assert runner.invoke(cli, ["ingest", str(path), "--index", str(index), "--no-entities"]).exit_code == 0
+    result = runner.invoke(cli, ["optimize", "--index", str(index)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("3 -> 1 segments (1 merge(s), ")
+    assert json.loads(runner.invoke(cli, ["stats", "--index", str(index), "--json"]).output)["segments"] == 1
+    assert runner.invoke(cli, ["optimize", "--index", str(index), "--segments", "0"]).exit_code == 2  # a usage error
+
+
 def test_a_field_dropped_with_a_warning_is_summarised_not_a_crash(runner, tmp_path):
     """An article kept without a bad field (a url that is not http) is a warning in the closing summary."""
     data = tmp_path / "a.jsonl"

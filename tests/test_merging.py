@@ -108,6 +108,42 @@ def test_a_delete_during_a_merge_is_carried_over(twelve_segments, monkeypatch):
     assert index.stats()["articles"] == 240 - len(records[3::11]) - 1
 
 
+def test_optimize_merges_down_to_the_segments_asked_for_and_finds_the_same_articles(twelve_segments):
+    index, records = twelve_segments
+    queries = ["oil", "bank rates", '"the company"', "gold OR silver", "profit NOT loss"]
+    before = [index.search(SearchRequest(q=q, facets=False)).total for q in queries]
+    articles = index.stats()["articles"]
+    assert index.optimize(3) == 1 and index.stats()["segments"] == 3  # the ten smallest in one merge
+    assert index.optimize(3) == 0
+    assert index.optimize(1) == 1 and index.stats()["segments"] == 1
+    assert [index.search(SearchRequest(q=q, facets=False)).total for q in queries] == before
+    assert index.stats()["articles"] == articles
+    assert not any(index.exists(str(r["id"])) for r in records[3::11])  # deleted stay deleted
+    part = index.backend.store.snapshot().parts[0]
+    assert part.deleted == 0 and part.data.articles == articles  # and are gone from the merged segment
+
+
+def test_optimize_waits_for_a_background_merger_to_finish(twelve_segments):
+    import threading
+    from index import processes
+    index, _ = twelve_segments
+    released = threading.Event()
+
+    def merger_at_work():
+        with processes.holding(index.path, merging.LOCK_NAME) as mine:
+            assert mine
+            ready.set()
+            time.sleep(0.5)
+            released.set()
+    ready = threading.Event()
+    worker = threading.Thread(target=merger_at_work)
+    worker.start()
+    ready.wait(5)
+    assert index.optimize(1) == 1
+    assert released.is_set()  # it merged only once the lock was let go
+    worker.join()
+
+
 def test_a_background_merger_bounds_the_segments(tmp_path):
     index = open_index(tmp_path / "index", merge="background")
     records = reuters_records(120)

@@ -60,6 +60,20 @@ def test_a_write_is_found_at_once_by_another_worker(opensearch_cluster, tmp_path
         assert reader.search(SearchRequest(q="Tegh")).total == 0
 
 
+def test_optimize_force_merges_the_cluster_index_and_loses_nothing(opensearch_cluster, tmp_path):
+    settings = make_settings(tmp_path / "index", backend="opensearch", entities=False)
+    with Index.open(settings.index_dir, create=True, settings=settings) as index:
+        for number, path in enumerate(sorted(SEEDS.iterdir())):  # a refresh each: a segment each
+            index.put(Article(id=f"s{number}", title=path.stem, body=path.read_text(encoding="utf-8")))
+        before = [index.search(SearchRequest(q=q)).total for q in ("Kalbajar", "ceasefire", '"joint monitoring centre"')]
+        assert index.optimize(1) == 1
+        found = index.backend.client.indices.get_settings(index=index.backend.names.articles)
+        shards = int(next(iter(found.values()))["settings"]["index"]["number_of_shards"])
+        assert index.stats()["segments"] <= shards  # at most one a primary shard
+        assert [index.search(SearchRequest(q=q)).total for q in ("Kalbajar", "ceasefire", '"joint monitoring centre"')] \
+            == before and index.stats()["articles"] == len(list(SEEDS.iterdir()))
+
+
 def test_an_unknown_backend_stops_start_up():
     with pytest.raises(SettingsError, match="NEWSINDEX_BACKEND"):
         Settings.from_env({"NEWSINDEX_BACKEND": "elastic"})

@@ -159,6 +159,9 @@ class WhooshBackend:
         """Merge segments as the policy asks, now; returns how many merges were made."""
         return self.store.merge(wait=True)
 
+    def optimize(self, segments: int = 1) -> int:
+        return self.store.optimize(segments)
+
     def delete(self, ids: Iterable[str]) -> int:
         ids = list(dict.fromkeys(ids))
         return len(self.store.write([], [], remove=ids)) if ids else 0

@@ -135,6 +135,24 @@ def merge_until_done(store, timeout: float = 60.0) -> int:
         writer.sweep(store.path, store.ix)
 
 
+def optimize(store, segments: int = 1, timeout: float = 60.0) -> int:
+    """Merge until at most `segments` segments are left, the smallest together (Whoosh's `optimize`,
+    Lucene's forceMerge): after a bulk import, a search pays its per-segment costs fewer times.
+
+    Waits for a background merger to finish first and holds its lock, so the two never merge the
+    same segments; writes go on meanwhile (a merge that meets one is made again).  Returns how many
+    merges were made."""
+    done = 0
+    with processes.holding(store.path, LOCK_NAME, wait=True):
+        while True:
+            parts = sorted(store.snapshot().parts, key=lambda p: p.live_count)
+            if len(parts) <= max(1, segments):
+                return done
+            if merge(store, parts[:len(parts) - max(1, segments) + 1], timeout):
+                done += 1
+            writer.sweep(store.path, store.ix)
+
+
 def needs_merge(store) -> bool:
     return choose(store.snapshot().parts) is not None
 

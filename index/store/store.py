@@ -384,3 +384,7 @@ class Store:
         if merging.needs_merge(self):
             merging.start_background(self.path)
         return 0
+
+    def optimize(self, segments: int = 1) -> int:
+        """Merge down to at most `segments` segments now (merging.optimize); returns the merges made."""
+        return merging.optimize(self, segments, self.write_lock_timeout)

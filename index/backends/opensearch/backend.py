@@ -272,6 +272,15 @@ class OpenSearchBackend:
     def warm(self, follow: bool = False) -> None:
         self.catalog()  # the cluster refreshes by itself: nothing to follow
 
+    def optimize(self, segments: int = 1) -> int:
+        """The cluster's force merge of the articles index, each shard to at most `segments` segments."""
+        with translated("write"):
+            self.client.indices.forcemerge(index=self.names.articles, max_num_segments=max(1, segments),
+                                           params={"request_timeout": 3600})
+            self.client.indices.refresh(index=self.names.articles)  # searches open the merged segment
+        self._stats = None  # the generation did not change, the segments did
+        return 1
+
     # -- writing --------------------------------------------------------------
 
     def checksums(self, ids: Sequence[str]) -> dict[str, str]:
