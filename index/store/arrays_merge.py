@@ -11,6 +11,7 @@ word pairs are made from the merged positions (index/store/pairs.py).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -34,9 +35,12 @@ def _renumber(values_per_source: list[list[str]], columns: list[np.ndarray]) -> 
     return (np.concatenate(out) if out else np.zeros(0, np.int32)), names
 
 
-def merge_arrays(sources: list[tuple[SegmentData, np.ndarray]], dropped=()) -> tuple[dict[str, np.ndarray], dict]:
+def merge_arrays(sources: list[tuple[SegmentData, np.ndarray]], dropped=()
+                 ) -> tuple[Iterator[tuple[str, np.ndarray]], dict]:
     """(arrays, meta) of the segment made of these sources' live articles (`article_live` per source).
 
+    The arrays come as (name, array) pairs, a text field's only once the one before was taken: a
+    merge saving them as they come holds one field's arrays at a time, not the whole segment's.
     `dropped` are the sources' deleted articles (as stored): the names and evidence they added to their
     segment's entity counts are taken out, so a rewritten or deleted article stops counting once merged."""
     article_maps, passage_maps, article_lives, passage_lives = [], [], [], []
@@ -90,11 +94,14 @@ def merge_arrays(sources: list[tuple[SegmentData, np.ndarray]], dropped=()) -> t
     meta["entity_evidence"] = {term: count for term, count in evidence.items() if count > 0}
     vocab = _vocabulary(sources, article_lives, passage_lives)
     arrays["vocab"] = vocab
-    for fieldname in TEXT_FIELDS:
-        maps = passage_maps if fieldname == "text" else article_maps
-        lives = passage_lives if fieldname == "text" else article_lives
-        arrays.update(_merge_field(fieldname, sources, maps, lives, vocab))
-    return arrays, meta
+
+    def every_array():
+        yield from arrays.items()
+        for fieldname in TEXT_FIELDS:
+            maps = passage_maps if fieldname == "text" else article_maps
+            lives = passage_lives if fieldname == "text" else article_lives
+            yield from _merge_field(fieldname, sources, maps, lives, vocab).items()
+    return every_array(), meta
 
 
 def _vocabulary(sources, article_lives, passage_lives) -> np.ndarray:
@@ -164,18 +171,19 @@ def _merge_field(fieldname: str, sources, maps, lives, vocab: np.ndarray) -> dic
         docs.append(mapping[old_docs[keep]])
         tfs.append(old_tfs[keep])
         spans = span_index(starts[keep], old_tfs[keep])
-        positions.append(np.asarray(data[f"{fieldname}.pos"])[spans].astype(np.int64))
+        positions.append(np.asarray(data[f"{fieldname}.pos"])[spans].astype(np.int32))  # a position fits, and
+        # every per-occurrence array is as long as a segment's words: the merge's memory
         if chars is not None:
             for kept, name in zip(chars, ("start", "end")):
                 kept.append(np.asarray(data[f"{fieldname}.{name}"])[spans])
         old_spellings = np.asarray(data[f"{fieldname}.spelling"])[spans]
         renumbered = np.searchsorted(vocab, np.asarray(data.vocab)[np.maximum(old_spellings, 0)]) \
             if len(old_spellings) else old_spellings.astype(np.int64)
-        spellings.append(np.where(old_spellings >= 0, renumbered, -1))
+        spellings.append(np.where(old_spellings >= 0, renumbered, -1).astype(np.int32))
         lengths.append(np.asarray(data[f"{fieldname}.lengths"])[live])
     terms, docs, tfs = (np.concatenate(a) if a else np.zeros(0, np.int64) for a in (terms, docs, tfs))
-    positions = np.concatenate(positions) if positions else np.zeros(0, np.int64)
-    spellings = np.concatenate(spellings) if spellings else np.zeros(0, np.int64)
+    positions = np.concatenate(positions) if positions else np.zeros(0, np.int32)
+    spellings = np.concatenate(spellings) if spellings else np.zeros(0, np.int32)
     order = np.argsort(terms, kind="stable")  # sources in order, ordinals ascending within each: stays sorted
     starts = np.cumsum(tfs) - tfs
     spans = span_index(starts[order], tfs[order])
@@ -199,7 +207,7 @@ def _merge_field(fieldname: str, sources, maps, lives, vocab: np.ndarray) -> dic
         f"{fieldname}.term_off": term_off, f"{fieldname}.term_pos": term_pos, f"{fieldname}.docs": docs,
         f"{fieldname}.tfs": np.minimum(tfs, np.iinfo(np.uint16).max).astype(np.uint16),
         f"{fieldname}.pos": positions.astype(np.int32 if wide else np.uint16),
-        f"{fieldname}.spelling": spellings.astype(np.int32),
+        f"{fieldname}.spelling": spellings,
         f"{fieldname}.lengths": lengths, f"{fieldname}.block_maxtf": block_maxtf,
         f"{fieldname}.block_minlen": block_minlen, **offsets, **pairs,
     }

@@ -38,6 +38,7 @@ import os
 from array import array as flat_array
 from itertools import chain
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -297,8 +298,9 @@ def block_bounds(term_off: np.ndarray, tfs: np.ndarray, lengths: np.ndarray) -> 
 LISTS = ("ids", "entity_keys", "entity_forms", "entity_evidence", "tags", "sources", "families")  # files of their own
 
 
-def save(directory: Path, arrays: dict[str, np.ndarray], meta: dict) -> None:
-    """Write a segment's arrays into `directory` atomically (a temporary folder renamed into place).
+def save(directory: Path, arrays: dict[str, np.ndarray] | Iterable[tuple[str, np.ndarray]], meta: dict) -> None:
+    """Write a segment's arrays (a dict, or (name, array) pairs as they are made) into `directory`
+    atomically (a temporary folder renamed into place).
 
     The value lists of `meta` go to files of their own (`ids.json`, ...), read only when
     needed: opening a segment reads its small `meta.json` and maps its arrays, nothing more.
@@ -306,7 +308,7 @@ def save(directory: Path, arrays: dict[str, np.ndarray], meta: dict) -> None:
     directory = Path(directory)
     temporary = directory.with_name(directory.name + ".tmp")
     temporary.mkdir(parents=True, exist_ok=True)
-    for name, array in arrays.items():
+    for name, array in arrays.items() if isinstance(arrays, dict) else arrays:
         np.save(temporary / f"{name}.npy", array, allow_pickle=False)
     for name in LISTS:
         (temporary / f"{name}.json").write_text(json.dumps(meta.get(name, []), ensure_ascii=False), encoding="utf-8")
