@@ -145,10 +145,11 @@ def optimize(store, segments: int = 1, timeout: float = 60.0) -> int:
     done = 0
     with processes.holding(store.path, LOCK_NAME, wait=True):
         while True:
-            parts = sorted(store.snapshot().parts, key=lambda p: p.live_count)
+            parts = store.snapshot().parts
             if len(parts) <= max(1, segments):
                 return done
-            if merge(store, parts[:len(parts) - max(1, segments) + 1], timeout):
+            smallest = {p.key for p in sorted(parts, key=lambda p: p.live_count)[:len(parts) - max(1, segments) + 1]}
+            if merge(store, [p for p in parts if p.key in smallest], timeout):  # in the snapshot's order
                 done += 1
             writer.sweep(store.path, store.ix)
 
