@@ -31,7 +31,7 @@ from index.store.segment import SegmentData
 
 JOINED_POSTINGS_HELD = 4_000_000  # postings of joined lists kept per snapshot (40 MB): NEWSINDEX_POSTINGS_CACHE
 QUERY_ARRAYS_HELD = 32 * 2 ** 20  # bytes of entity masks and phrase matches kept per snapshot
-FACTS_HELD = 500_000  # a term's df or score bound counts one, a pattern's words one each: kept per snapshot
+FACTS_HELD = 100_000  # a term's df, numbers or score bound counts one, a pattern's words one each: per snapshot (~40 MB)
 
 
 class Held:
