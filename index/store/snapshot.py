@@ -30,6 +30,7 @@ from index.store.building import MAX_TERM_BYTES, TEXT_FIELDS
 from index.store.segment import SegmentData
 
 JOINED_POSTINGS_HELD = 4_000_000  # postings of joined lists kept per snapshot (40 MB): NEWSINDEX_POSTINGS_CACHE
+ENTRY_COST = 25  # what keeping any one list costs, in postings (its key and arrays: some 250 bytes), even an empty one
 QUERY_ARRAYS_HELD = 32 * 2 ** 20  # bytes of entity masks and phrase matches kept per snapshot
 FACTS_HELD = 100_000  # a term's df, numbers or score bound counts one, a pattern's words one each: per snapshot (~40 MB)
 
@@ -77,8 +78,8 @@ class Held:
 
 
 def nbytes(value) -> int:
-    """Bytes of an array or of a tuple of arrays."""
-    return sum(v.nbytes for v in value) if isinstance(value, tuple) else value.nbytes
+    """Bytes of an array or of a tuple of arrays, and of keeping it (an empty one costs too)."""
+    return (sum(v.nbytes for v in value) if isinstance(value, tuple) else value.nbytes) + ENTRY_COST * 10
 
 
 @dataclass
@@ -128,7 +129,8 @@ class Snapshot:
         self.passages = int(self.passage_base[-1])
         self.lock = threading.RLock()
         self.cache: dict = {}  # derived per-generation data, keyed by what it is
-        self._joined = Held(postings_held, lambda found: len(found[0]))
+        # Counted with what an entry itself costs: a client asking for words the archive lacks keeps empty lists.
+        self._joined = Held(postings_held, lambda found: len(found[0]) + ENTRY_COST)
         self._query_arrays = Held(QUERY_ARRAYS_HELD, nbytes)
         # Small facts about what queries asked (a term's df, its score bound, a pattern's words): bounded,
         # as a client may ask for any number of different words within one generation.
