@@ -3,13 +3,14 @@ survive, searches see the same articles, and a background merger process keeps t
 
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
 import pytest
 
 from conftest import make_settings
-from index import Index, SearchRequest, article_from_record
+from index import Index, SearchRequest, article_from_record, processes
 from index.store import building, merging
 from index.store.store import rebuild_arrays
 from test_store import reuters_records
@@ -124,8 +125,6 @@ def test_optimize_merges_down_to_the_segments_asked_for_and_finds_the_same_artic
 
 
 def test_optimize_waits_for_a_background_merger_to_finish(twelve_segments):
-    import threading
-    from index import processes
     index, _ = twelve_segments
     released = threading.Event()
 

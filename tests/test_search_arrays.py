@@ -86,6 +86,17 @@ def test_sums_before_some_places_are_the_prefix_sums_there():
     assert sums_before(np.array([5, 1], np.uint16), np.array([0])).tolist() == [0]
 
 
+def _values(rng, shape: str, n: int) -> np.ndarray:
+    if shape == "normal":
+        return rng.normal(size=n)
+    if shape == "few values":
+        return rng.integers(0, 4, n).astype(float)
+    if shape == "mostly zero":
+        return np.where(rng.random(n) < 0.995, 0.0, rng.random(n))
+    ordered = np.sort(rng.random(n))
+    return ordered if shape == "sorted" else ordered[::-1]
+
+
 @pytest.mark.parametrize("shape", ["normal", "few values", "mostly zero", "sorted", "reversed"])
 def test_the_kth_value_is_what_a_full_partition_puts_there(shape):
     # Long arrays go through the sampled floor (the scores of a long query's matches: mostly zero,
@@ -93,9 +104,7 @@ def test_the_kth_value_is_what_a_full_partition_puts_there(shape):
     rng = np.random.default_rng(len(shape))
     for _ in range(60):
         n = int(rng.choice([rng.integers(1, 200), rng.integers(SAMPLED_FROM, 5 * SAMPLED_FROM)]))
-        values = {"normal": lambda: rng.normal(size=n), "few values": lambda: rng.integers(0, 4, n).astype(float),
-                  "mostly zero": lambda: np.where(rng.random(n) < 0.995, 0.0, rng.random(n)),
-                  "sorted": lambda: np.sort(rng.random(n)), "reversed": lambda: np.sort(rng.random(n))[::-1]}[shape]()
+        values = _values(rng, shape, n)
         for k in {1, min(n, 10), min(n, int(rng.integers(1, n + 1))), min(n, 130), n}:
             assert kth_largest(values, k) == -np.partition(-values, k - 1)[k - 1]
             assert kth_smallest(values, k) == np.partition(values, k - 1)[k - 1]

@@ -209,7 +209,7 @@ class Scorer:
         if any(alt.kind != "term" for alt in unit.alternatives):
             return math.inf  # phrases, expansions, entities: always scored in full
         return max(self.snapshot.facts.kept(("bound", alt.text, self.fields, self.params),
-                                            lambda: self._term_bound(alt.text)) for alt in unit.alternatives)
+                                            lambda text=alt.text: self._term_bound(text)) for alt in unit.alternatives)
 
     def _term_bound(self, text: str) -> float:
         """BM25F of the largest tf over the shortest length of any block, field by field (see `bound`)."""

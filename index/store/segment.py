@@ -253,8 +253,8 @@ class SegmentData:
         which, docs, starts, counts = (np.concatenate(column) for column in
                                        zip(*[(np.full(len(d), w), d, s, c) for w, d, s, c in found]))
         index = span_index(starts, counts)
-        return (np.repeat(which, counts), np.repeat(docs, counts), self[f"{fieldname}.pos"][index],
-                self[f"{fieldname}.spelling"][index], self[f"{fieldname}.start"][index], self[f"{fieldname}.end"][index])
+        return (np.repeat(which, counts), np.repeat(docs, counts),
+                *(self[f"{fieldname}.{name}"][index] for name in ("pos", "spelling", "start", "end")))
 
     def spellings(self, fieldname: str, number: int, first: int) -> dict[str, int]:
         """How the term is spelt in its first `first` postings of the field: {spelling: occurrences}."""

@@ -30,7 +30,7 @@ from index.store.building import MAX_TERM_BYTES, TEXT_FIELDS
 from index.store.segment import SegmentData
 
 JOINED_POSTINGS_HELD = 4_000_000  # postings of joined lists kept per snapshot (40 MB): NEWSINDEX_POSTINGS_CACHE
-ENTRY_COST = 50  # what keeping any one list costs, in postings of 10 bytes (its key and arrays: some 500 bytes), even empty
+ENTRY_COST = 50  # keeping a list costs this many 10-byte postings more (its key and arrays: 500 bytes), empty or not
 QUERY_ARRAYS_HELD = 32 * 2 ** 20  # bytes of entity masks and phrase matches kept per snapshot
 FACTS_HELD = 50_000  # a term's df, numbers or score bound counts one, a pattern's words one each: per snapshot (~20 MB)
 
