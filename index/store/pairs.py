@@ -26,6 +26,7 @@ from index.arrays import run_starts, span_index
 
 PAIRED_FIELDS = ("body", "text")  # the fields proximity is scored on: articles' body, passages' text
 CHUNK = 1 << 18  # occurrences paired at once: a merge of tens of millions keeps its temporaries bounded
+BUCKETS = 8  # the chunks' pairs are put in pair order this many key ranges at a time
 
 
 def pair_postings(name: str, terms: np.ndarray, ordinals: np.ndarray, positions: np.ndarray,
@@ -39,7 +40,7 @@ def pair_postings(name: str, terms: np.ndarray, ordinals: np.ndarray, positions:
         terms, keys = terms[keep], keys[keep]
     order = np.argsort(keys, kind="stable")
     keys = keys[order]
-    terms = terms[order].astype(np.int64, copy=False)
+    terms = terms[order].astype(np.int32, copy=False)  # a term number fits: one occurrence's 4 bytes fewer
     del order
     pieces, start = [], 0
     while start < len(keys):  # a chunk ends where an ordinal does: no pair crosses two
@@ -52,17 +53,39 @@ def pair_postings(name: str, terms: np.ndarray, ordinals: np.ndarray, positions:
         pieces.append(_within(terms[start:stop], keys[start:stop], vocab_size))
         start = stop
     del terms, keys
-    pair, doc, tfs = (np.concatenate([p[i] for p in pieces]) if pieces else np.zeros(0, np.int64) for i in range(3))
+    pair, doc, tfs = _in_pair_order(pieces)
     del pieces
-    order = np.argsort(pair, kind="stable")  # chunks are in ordinal order: (pair, ordinal) order
-    pair, doc, tfs = pair[order], doc[order], tfs[order]
     pair_starts = run_starts(pair) if len(pair) else np.zeros(0, np.int64)
     return {
-        f"{name}.pair_key": pair[pair_starts].astype(np.int64),
+        f"{name}.pair_key": pair[pair_starts],
         f"{name}.pair_off": np.append(pair_starts, len(pair)).astype(np.int32),
-        f"{name}.pair_docs": doc.astype(np.int32),
-        f"{name}.pair_tfs": np.minimum(tfs, np.iinfo(np.uint16).max).astype(np.uint16),
+        f"{name}.pair_docs": doc,
+        f"{name}.pair_tfs": tfs,
     }
+
+
+def _in_pair_order(pieces: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> tuple[np.ndarray, ...]:
+    """The chunks' (pair key, ordinal, tf) postings, each chunk in (pair, ordinal) order and the chunks in
+    ordinal order, as one list in (pair, ordinal) order: a key range at a time, written into the result, so
+    the whole list is never held twice (a merge's largest arrays: a posting for every pair in every text)."""
+    total = sum(len(p[0]) for p in pieces)
+    pair, doc, tfs = np.empty(total, np.int64), np.empty(total, np.int32), np.empty(total, np.uint16)
+    if not total:
+        return pair, doc, tfs
+    sample = np.sort(np.concatenate([p[0][::max(1, len(p[0]) // 64)] for p in pieces if len(p[0])]))
+    cuts = sample[(np.arange(1, BUCKETS) * len(sample)) // BUCKETS]
+    bounds = np.unique(np.concatenate(([0], cuts, [max(int(p[0][-1]) for p in pieces if len(p[0])) + 1])))
+    at = 0
+    for low, high in zip(bounds[:-1], bounds[1:]):
+        spans = [(p, *p[0].searchsorted((low, high))) for p in pieces]
+        keys = np.concatenate([p[0][a:b] for p, a, b in spans])
+        order = np.argsort(keys, kind="stable")  # the chunks are in ordinal order: (pair, ordinal) order
+        end = at + len(keys)
+        pair[at:end] = keys[order]
+        doc[at:end] = np.concatenate([p[1][a:b] for p, a, b in spans])[order]
+        tfs[at:end] = np.minimum(np.concatenate([p[2][a:b] for p, a, b in spans])[order], np.iinfo(np.uint16).max)
+        at = end
+    return pair, doc, tfs
 
 
 def _within(terms: np.ndarray, keys: np.ndarray, vocab_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -72,7 +95,7 @@ def _within(terms: np.ndarray, keys: np.ndarray, vocab_size: int) -> tuple[np.nd
     low, high = np.searchsorted(keys, after, "left"), np.searchsorted(keys, after, "right")
     left = np.repeat(np.arange(len(keys)), high - low)
     right = span_index(low, high - low)
-    pair = terms[left] * vocab_size + terms[right]
+    pair = terms[left].astype(np.int64) * vocab_size + terms[right]
     doc = keys[left] >> 32
     # One count per left occurrence and right term, then one posting per (pair, ordinal): `left` is in
     # order, and `doc` with it, so a stable sort by pair orders by (pair, ordinal, left occurrence).
