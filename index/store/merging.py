@@ -142,13 +142,13 @@ def optimize(store, segments: int = 1, timeout: float = 60.0) -> int:
     Waits for a background merger to finish first and holds its lock, so the two never merge the
     same segments; writes go on meanwhile (a merge that meets one is made again).  Returns how many
     merges were made."""
-    done = 0
+    done, segments = 0, max(1, segments)
     with processes.holding(store.path, LOCK_NAME, wait=True):
         while True:
             parts = store.snapshot().parts
-            if len(parts) <= max(1, segments):
+            if len(parts) <= segments:
                 return done
-            smallest = {p.key for p in sorted(parts, key=lambda p: p.live_count)[:len(parts) - max(1, segments) + 1]}
+            smallest = {p.key for p in sorted(parts, key=lambda p: p.live_count)[:len(parts) - segments + 1]}
             if merge(store, [p for p in parts if p.key in smallest], timeout):  # in the snapshot's order
                 done += 1
             writer.sweep(store.path, store.ix)

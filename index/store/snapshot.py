@@ -226,8 +226,10 @@ class Snapshot:
 
         Joined lists are kept per snapshot in an LRU bounded by `postings_held` postings.
         """
-        return self._joined.kept((fieldname, term), lambda: self._join(
-            fieldname, (fieldname, term), lambda i, data: data.postings(fieldname, self.numbers(term)[i])))
+        def build():
+            numbers = self.numbers(term)
+            return self._join(fieldname, (fieldname, term), lambda i, data: data.postings(fieldname, numbers[i]))
+        return self._joined.kept((fieldname, term), build)
 
     def has_pairs(self, fieldname: str) -> bool:
         """Whether every segment indexes the field's adjacent word pairs (index/store/pairs.py)."""
@@ -237,9 +239,11 @@ class Snapshot:
         """(global ordinals, tfs) of the live documents where term `left` is followed by term `right`,
         joined and kept like a term's postings (only when `has_pairs`)."""
         key = (fieldname, left, right)
-        return self._joined.kept(key, lambda: self._join(
-            fieldname, key, lambda i, data: data.pair_postings(fieldname, self.numbers(left)[i],
-                                                               self.numbers(right)[i])))
+
+        def build():
+            firsts, seconds = self.numbers(left), self.numbers(right)
+            return self._join(fieldname, key, lambda i, data: data.pair_postings(fieldname, firsts[i], seconds[i]))
+        return self._joined.kept(key, build)
 
     def _join(self, fieldname: str, key: tuple, read):
         """The live postings `read(part number, segment data)` gives in every segment, as global ordinals, joined."""
@@ -272,13 +276,14 @@ class Snapshot:
         """
         bases = self.passage_base if fieldname == "text" else self.article_base
         docs, positions = [], []
+        numbers, spelt_as = self.numbers(term), self.numbers(spelling) if spelling is not None else None
         for i, part, local in self.by_part(ordinals, bases):
             spelt = None
-            if spelling is not None:
-                spelt = self.numbers(spelling)[i]
+            if spelt_as is not None:
+                spelt = spelt_as[i]
                 if spelt < 0:
                     continue
-            found_docs, found_pos = part.data.positions(fieldname, self.numbers(term)[i], local, spelt)
+            found_docs, found_pos = part.data.positions(fieldname, numbers[i], local, spelt)
             if len(found_docs):
                 docs.append(found_docs.astype(np.int64) + bases[i])
                 positions.append(found_pos)
@@ -318,13 +323,14 @@ class Snapshot:
             return {}
         bases = self.passage_base if fieldname == "text" else self.article_base
         found: dict[int, list] = {}
+        numbers = [self.numbers(term) for term in terms]
         for i, part, local in self.by_part(np.array(sorted(set(ordinals)), dtype=np.int64), bases):
             data = part.data
             if not data.keeps_characters(fieldname):
                 continue
             base = int(bases[i])
             mine = {o + base: [] for o in local.tolist()}
-            spans = data.spans(fieldname, [self.numbers(term)[i] for term in terms], local)
+            spans = data.spans(fieldname, [each[i] for each in numbers], local)
             for which, doc, position, spelt, start, end in zip(*(a.tolist() for a in spans)):
                 if spelt < 0:  # a spelling too long for the arrays
                     mine.pop(doc + base, None)
