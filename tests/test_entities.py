@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from index import SearchRequest
 from index.text.aliases import Aliases, AliasEntry, entity_key, load_aliases
 from index.ingest.entities import build_entities
-from index.ingest.name_rules import bracketed_firms, join_firm_names
+from index.ingest.name_rules import bracketed_firms, join_firm_names, join_partner_names
 from index.ingest.ner import Mention
 
 from conftest import BOTH, ROOT
@@ -233,6 +233,51 @@ def test_a_firm_named_after_people_is_one_organisation():
     assert all(text[m.start:m.end] == m.text for m in joined)
 
 
+def test_partners_never_named_in_full_are_one_firm():
+    """Two one-word "persons" joined by "and" that the article never names in full are a firm's name."""
+    first = ("Treasury Secretary James Baker met Paul Volcker. AFG and Wagner and Brown bid; Pratt & Whitney and Baker; "
+             "brokers Phillips and Drew")
+    second = ("Baker and Volcker spoke. Merrill Lynch, Pierce, Fenner and Smith said. Sens. Dole and Byrd agreed. "
+              "Memphis and Nashville are cities. Phillips and Drew said. Baker, Putin and Kohl met.")
+
+    def at(text, name, kind, after=0):
+        start = text.index(name, after)
+        return Mention(name, start, start + len(name), kind)
+    units = [[at(first, "James Baker", "person"), at(first, "Paul Volcker", "person"), at(first, "AFG", "org"),
+              at(first, "Wagner", "person"), at(first, "Brown", "person"), at(first, "Pratt", "person"),
+              at(first, "Whitney", "person"), at(first, "Baker", "person", first.index("Whitney")),
+              at(first, "Phillips", "person"), at(first, "Drew", "person")],
+             [at(second, "Baker", "person"), at(second, "Volcker", "person"), at(second, "Merrill Lynch", "org"),
+              at(second, "Pierce", "person"), at(second, "Fenner", "person"), at(second, "Smith", "person"),
+              at(second, "Dole", "person"), at(second, "Byrd", "person"), at(second, "Memphis", "person"),
+              at(second, "Nashville", "person"), at(second, "Phillips", "org"), at(second, "Drew", "person"),
+              at(second, "Baker", "person", second.index("Drew")), at(second, "Putin", "person"), at(second, "Kohl", "person")]]
+    joined = join_partner_names(units, [first, second])
+    assert [[(m.text, m.type) for m in unit] for unit in joined] == [
+        [("James Baker", "person"), ("Paul Volcker", "person"), ("AFG", "org"), ("Wagner and Brown", "org"),
+         ("Pratt & Whitney", "org"), ("Baker", "person"),  # Baker is named in full: the pair stays people
+         ("Phillips and Drew", "org")],
+        [("Baker", "person"), ("Volcker", "person"), ("Merrill Lynch", "org"),  # the rest of its name
+         ("Dole", "person"), ("Byrd", "person"),  # after a title of several
+         ("Memphis", "person"), ("Nashville", "person"),  # places in the gazetteer
+         ("Phillips and Drew", "org"),  # an organisation and a person: two names as often as one, but one
+         # firm where the article joins the same words
+         ("Baker", "person"), ("Putin", "person"), ("Kohl", "person")]]  # a list naming a person: people
+    assert all(text[m.start:m.end] == m.text for unit, text in zip(joined, [first, second]) for m in unit)
+
+
+def test_a_persons_word_starting_the_articles_company_is_its_short_name():
+    mentions = [[M("Harris Associates L.P.", "org"), M("Harris", "person"), M("Brown", "person"),
+                 M("Brown Group Inc", "org"), M("Brown Transport Co", "org"), M("Tim Smith", "person"),
+                 M("Smith", "person"), M("Smith International Inc", "org"), M("Jones", "person")]]
+    got = {e.name: (e.type, sorted(e.forms)) for e in build_entities(mentions, Aliases())}
+    assert got == {"Harris Associates L.P.": ("org", ["Harris Associates L.P."]),  # its short name no person
+                   "Brown": ("person", ["Brown"]),  # two companies start so: which one is not known
+                   "Brown Group Inc": ("org", ["Brown Group Inc"]), "Brown Transport Co": ("org", ["Brown Transport Co"]),
+                   "Tim Smith": ("person", ["Smith", "Tim Smith"]),  # a surname of a person named in full
+                   "Smith International Inc": ("org", ["Smith International Inc"]), "Jones": ("person", ["Jones"])}
+
+
 def test_a_company_with_a_bracketed_word_before_its_legal_form_is_one_organisation():
     text = ("A spokesman of Cheung Kong (Holdings) Ltd <CKGH.HK> said S.G. Warburg and Co (Japan) Ltd and "
             "Wharf (Holdings) Ltd would bid; Total Holdings (Australia) Pty Ltd declined. Reagan (R) spoke.")
@@ -274,7 +319,9 @@ def test_the_wires_codes_ratings_and_currencies_are_no_names():
     assert all(text[m.start:m.end] == m.text for m in found)
     mentions = [[M("AAA", "org"), M("BBB-", "org"), M("Baa2", "org"), M("B-plus", "org"), M("AA-Minus", "org"), M("Easter", "org"), M("Sens", "person"), M("Miss", "person"), M("M3", "place"), M("M-1", "org"),
                  M("FFR", "org"), M("AUS SCH", "org"), M("BFR FIN", "org"), M("IMF and", "org"), M("Babice of <", "org"),
-                 M("Equitable Life Assurance Society of the", "org"), M("BA", "org"), M("GATT", "org")]]
+                 M("Equitable Life Assurance Society of the", "org"), M("BA", "org"), M("GATT", "org"),
+                 M("Treasuries", "org"), M("London Interbank", "org"), M("European Currency Units", "org"),
+                 M("Administration", "org"), M("D-Kans.", "person"), M("R-N.Y.", "person"), M("Euroyen", "person")]]
     assert sorted(e.name for e in build_entities(mentions, Aliases())) == \
         ["BA", "Babice", "Equitable Life Assurance Society", "GATT", "IMF"]
 

@@ -31,15 +31,17 @@ so the result does not depend on ingest order.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
+from dataclasses import replace
 from typing import Sequence
 
 from index.article import Article, Entity
 from index.ingest.acronyms import definitions, is_acronym, is_acronym_of, leading_initials, letters
 from index.ingest.datelines import dateline_place
 from index.ingest.groups import Group, alias_key
-from index.ingest.name_rules import bracketed_firms, is_junk, join_firm_names
+from index.ingest.name_rules import bracketed_firms, ends_with_legal_form, is_junk, join_firm_names, join_partner_names
 from index.ingest.named_within import add_named_acronyms, add_named_countries, add_press_codes
 from index.ingest.surfaces import HONORIFICS, best_name, clean_surface
 from index.text.aliases import Aliases, entity_key
@@ -84,6 +86,7 @@ def build_entities(mentions_by_unit: Sequence[Sequence], aliases: Aliases,
     add_named_acronyms(groups, aliases, MAX_ENTITIES)
     _merge_acronyms(groups)
     _merge_partial_names(groups)
+    _drop_firm_short_names(groups)
     _drop_common_words(groups, texts or [])
     add_named_countries(groups, aliases)
     add_press_codes(groups, texts or [], aliases)
@@ -186,6 +189,22 @@ def _merge_partial_names(groups: dict[str, Group]) -> None:
                 _merge(groups, short, longest[0])
 
 
+def _drop_firm_short_names(groups: dict[str, Group]) -> None:
+    """A one-word "person" that is the first word of the one company of the article named after it ("Harris
+    Associates L.P. ... Harris said it sold", "Brown Group Inc ... Brown's assets") is that company's short
+    name, not a person: dropped (the company is an entity of the article already).  Not merged into it:
+    elsewhere "Harris" is a poll, a bank or an analyst, and a merge here would tell the catalog that every
+    "Harris" of the archive is this company.  A surname of a person named in full was merged before this."""
+    firms: dict[str, list[Group]] = {}
+    for group in groups.values():
+        if group.type == "org" and len(group.key.split()) > 1 and any(ends_with_legal_form(f) for f in group.forms):
+            firms.setdefault(group.key.split()[0], []).append(group)
+    for short in [g for g in groups.values() if g.type == "person" and " " not in g.key and not g.fixed_name]:
+        if len(firms.get(short.key, ())) == 1:
+            firms[short.key][0].units |= short.units
+            del groups[short.key]
+
+
 def _is_title_case(title: str) -> bool:
     words = [w for w in title.split() if w[:1].isalpha() and len(w) > 3]
     return len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.8 * len(words)
@@ -230,6 +249,7 @@ def extract_entities(articles: Sequence[Article], aliases: Aliases, n_process: i
     texts: list[str] = []
     unit_texts: list[str] = []  # each unit whole, for definitions like "the International Monetary Fund (IMF)"
     pieces_per_unit: list[int] = []
+    piece_starts: list[int] = []  # where each piece starts in its unit: the mentions' offsets become the unit's
     units_per_article: list[int] = []
     for article in articles:
         # A Title Case headline reads as a string of names to the model ("Ceasefire Efforts"
@@ -242,13 +262,16 @@ def extract_entities(articles: Sequence[Article], aliases: Aliases, n_process: i
             pieces = ner_pieces(calm_runs(unit))
             pieces_per_unit.append(len(pieces))
             texts.extend(pieces)
+            piece_starts.extend(itertools.accumulate((len(p) for p in pieces[:-1]), initial=0))
     mentions = extract_mentions(texts, n_process=n_process, batch_size=32) if texts else []
-    found = iter(join_firm_names(text, bracketed_firms(text, of_text)) for text, of_text in zip(texts, mentions))
+    found = iter([replace(m, start=m.start + at, end=m.end + at) for m in join_firm_names(text, bracketed_firms(text, of_text))]
+                 for text, of_text, at in zip(texts, mentions, piece_starts))
     by_unit = [[m for _ in range(n) for m in next(found)] for n in pieces_per_unit]
     start = 0
     for article, count in zip(articles, units_per_article):
-        units = surnames_across_article(by_unit[start:start + count])
-        article.entities = build_entities(units, aliases, unit_texts[start:start + count])
+        texts_of = unit_texts[start:start + count]
+        units = join_partner_names(surnames_across_article(by_unit[start:start + count]), texts_of)
+        article.entities = build_entities(units, aliases, texts_of)
         add_dateline_place(article, aliases)  # stated, so kept when the enricher extracts again
         start += count
 

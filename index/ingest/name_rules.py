@@ -41,7 +41,13 @@ _GRADE = re.compile(r"^(?:a{1,3}|b{1,3}|c{1,3}|aa[a1-3]?|a[1-3]|baa[1-3]?|ba[1-3
                     r"|^m[- ]?[0-4][ab]?$")
 # Alone, these are the word, not a name: "the Bank said" (which bank is the article's to say).
 _LONE_WORDS = frozenset("""bank banks company government ministry group committee
-board agency department exchange council commission court""".split())
+board agency department exchange council commission court administration congressional""".split())
+# What the markets trade is no organisation, however the wire capitalises it ("Treasuries rose", "the London
+# Interbank Offered Rate", "European Currency Units", "gilts", "Special Drawing Rights").
+_INSTRUMENTS = frozenset({"treasuries", "us treasuries", "treasury bills", "treasury bonds", "treasury notes", "gilts",
+                          "bunds", "eurobonds", "eurodollars", "eurodollar", "euroyen", "ecus", "european currency unit",
+                          "european currency units", "libor", "london interbank", "london interbank offered rate",
+                          "special drawing rights", "sdrs"})
 # Holidays and feasts are named, but no person, organisation or place ("before Easter": an organisation to the model).
 _HOLIDAYS = frozenset({"easter", "christmas", "thanksgiving", "ramadan", "passover", "hanukkah", "diwali", "eid",
                        "yom kippur", "new year", "good friday", "whitsun", "pentecost", "lent"})
@@ -64,9 +70,10 @@ def ends_with_legal_form(name: str) -> bool:
 def is_junk(key: str) -> bool:
     """A key that is no name: table words, dates run together ("sep7"), legal forms alone ("Co Inc"),
     a rank ("Marine Lt"), a legislator's party and state ("R-Minn"), an instrument code ("sgen.pa"),
-    a credit rating ("aaa"), a money-supply aggregate ("m3") or a holiday ("Easter")."""
+    a credit rating ("aaa"), a money-supply aggregate ("m3"), a holiday ("Easter") or an instrument ("Treasuries")."""
     words = key.split()
-    return (not words or key in _LONE_WORDS or key in _HOLIDAYS or all(w in COMPANY_SUFFIXES for w in words) or _is_party_state(key)
+    return (not words or key in _LONE_WORDS or key in _HOLIDAYS or key in _INSTRUMENTS
+            or all(w in COMPANY_SUFFIXES for w in words) or _is_party_state(key)
             or bool(_INSTRUMENT_CODE.match(key) or _GRADE.match(key))
             or words[-1] in TITLE_ABBREVIATIONS or any(w in TABLE_WORDS for w in words)
             or any(_DATE_TOKEN.match(w) for w in words))
@@ -100,10 +107,17 @@ def bracketed_firms(text: str, mentions: Sequence) -> list:
     return sorted(out, key=lambda m: m.start)
 
 
+# The press's abbreviations of US states, as in a legislator's "(D-Kans.)" (dots and case folded by the key).
+_STATE_ABBREVIATIONS = frozenset("""ala ariz ark calif colo conn del fla ga ill ind kan kans ky la md mass mich minn miss
+mo mont neb nebr nev nh nj nm ny nc nd okla ore pa ri sc sd tenn tex vt va wash wva wis wisc wyo""".split())
+
+
 def _is_party_state(key: str) -> bool:
     from index.ingest.place_names import place_names
 
     match = _PARTY_STATE.match(key)
+    if match and match.group("state") in _STATE_ABBREVIATIONS:
+        return True
     place = place_names().lookup(match.group("state")) if match else None
     return place is not None and place.kind == "region"
 
@@ -146,5 +160,76 @@ def join_firm_names(text: str, mentions: Sequence) -> list:
         if bracketed:
             end = bracketed.end()
             mention = replace(mention, text=text[mention.start:end], end=end, type="org")
+        out.append(mention)
+    return out
+
+
+# Partners' names as a firm writes them: "Wagner and Brown", "Pratt & Whitney", "Pierce, Fenner and Smith".
+_PARTNERS_AND = re.compile(r"\s+(?:and|&)\s+")
+_PARTNERS_COMMA = re.compile(r",\s+")
+# Titles of several people before their surnames: "Sens. Dole and Byrd", "Messrs Baker and Volcker".
+_TITLES_BEFORE = re.compile(r"\b(?:Sens?|Reps?|Messrs|Mr|Mrs|Ms|Dr|Senators?|Representatives?|Ministers?)\.?\s+$")
+
+
+def join_partner_names(units: Sequence[Sequence], texts: Sequence[str]) -> list[list]:
+    """One article's mentions, unit by unit, with a firm named after its partners made one organisation.
+
+    The model reads "Wagner and Brown", "Pratt and Whitney" or "Ernst and Whinney" as two persons.  News
+    names a person in full before using the surname alone, so two (or more) one-word persons joined by
+    "and" or "&" whom the article never names in full are one firm's name ("privately-held Wagner and Brown";
+    on even-id Reuters 34 of 37 such pairs were firms, the others islands or cartoon characters).  A surname
+    of a person named in full ("Baker and Volcker" beside "James Baker"), a gazetteer place, names
+    after a title ("Sens. Dole and Byrd") and lists naming a person ("Aliyev, Putin and Pashinyan" beside
+    Ilham Aliyev) stay as they are.  A list's earlier names join too ("Welsh, Carson,
+    Anderson and Stowe"); a list after an organisation is the rest of its name ("Merrill Lynch, Pierce, Fenner
+    and Smith": Merrill Lynch).  The same words elsewhere in the article are the firm too, however the model
+    typed them ("Phillips" an organisation, "Drew" a person).  `units[i]` are the mentions of `texts[i]`, in
+    order, with offsets into it.
+    """
+    from index.ingest.ner import fold_accents
+    from index.ingest.place_names import place_names
+
+    surnames = {fold_accents(m.text.split()[-1]).lower() for unit in units for m in unit
+                if m.type == "person" and len(m.text.split()) > 1}
+
+    def partner(m) -> bool:
+        word = fold_accents(m.text).lower()
+        return (m.type == "person" and m.text.isalpha() and m.text[0].isupper() and word not in surnames
+                and place_names().lookup(word) is None)
+
+    def joins(before, mention, text: str) -> bool:
+        return (partner(before) and partner(mention) and bool(_PARTNERS_AND.fullmatch(text[before.end:mention.start]))
+                and not _TITLES_BEFORE.search(text[max(0, before.start - 20):before.start]))
+
+    joined, firms = [], set()
+    for unit, text in zip(units, texts):
+        out: list = []
+        for mention in unit:
+            if out and joins(out[-1], mention, text):
+                first = len(out) - 1  # the list's first name: "Welsh, Carson, Anderson and Stowe"
+                while first and partner(out[first - 1]) and _PARTNERS_COMMA.fullmatch(text[out[first - 1].end:out[first].start]):
+                    first -= 1
+                before = out[first - 1] if first and _PARTNERS_COMMA.fullmatch(text[out[first - 1].end:out[first].start]) else None
+                if before is not None and before.type == "person":
+                    out.append(mention)  # a list of people: "signed by Aliyev, Putin and Pashinyan" beside Ilham Aliyev
+                    continue
+                start = out[first].start
+                del out[first:]
+                if before is not None and before.type == "org":
+                    continue  # the rest of the organisation's name: "Merrill Lynch, Pierce, Fenner and Smith"
+                mention = replace(mention, text=text[start:mention.end], start=start, type="org")
+                firms.add(mention.text)
+            out.append(mention)
+        joined.append(out)
+    return [_join_same_words(unit, text, firms) for unit, text in zip(joined, texts)] if firms else joined
+
+
+def _join_same_words(unit: list, text: str, firms: set[str]) -> list:
+    """Two mentions (neither a place) spanning words joined as a firm elsewhere in the article: that firm."""
+    out: list = []
+    for mention in unit:
+        if out and "place" not in (out[-1].type, mention.type) and text[out[-1].start:mention.end] in firms:
+            start = out.pop().start
+            mention = replace(mention, text=text[start:mention.end], start=start, type="org")
         out.append(mention)
     return out

@@ -25,8 +25,9 @@ from index.text.aliases import Aliases
 # sign-off, units in brackets; 7: the NER model of 2026-11-30 (seed soup), a surname anywhere in an
 # article is that person; the wire's brackets, codes, ratings, currencies; 8: "Paris-based" is no part of a name, a
 # full name that took in its acronym is no acronym of another name; 9: a rating in words ("B-plus"), a holiday, a
-# title alone ("Sens.") are no names; 10: an organisation's body named after its acronym ("EC Commission") names it.
-PIPELINE_VERSION = "10"
+# title alone ("Sens.") are no names; 10: an organisation's body named after its acronym ("EC Commission") names it;
+# 11: partners' names ("Wagner and Brown") are a firm, a person's word starting the article's company is its short name.
+PIPELINE_VERSION = "11"
 
 
 def checksum(article: Article) -> str:

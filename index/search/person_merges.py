@@ -24,9 +24,9 @@ company suffixes and acronyms, over the same union-find:
 * a key the model mostly types as an organisation or a place (never a
   gazetteer place) joins the same way when it has at most WEAK_ARTICLES articles
   of its own ("Douglas" as ORG once), or when articles used it as that person's
-  surname in at least SURNAME_SHARE of its uses ("Nakasone", an ORG to the model);
-* **family name first**: "Zhao" joins Zhao Ziyang where articles used it so, in
-  SURNAME_SHARE of its uses;
+  surname in at least SURNAME_SHARE of its uses ("Nakasone", an ORG to the model), in at least
+  SURNAME_EVIDENCE articles unless it has no other use;
+* **family name first**: "Zhao" joins Zhao Ziyang where articles used it so, as often;
 * a company's short name (a key a company-suffixed name joined: "Myers Inc" ->
   Myers, "McDonald's Corp" -> McDonald) is no surname: joining it would make the
   person a company ("James McDonald" typed org through McDonald's Corp); it may
@@ -44,7 +44,9 @@ from index.ingest.name_rules import COMPANY_SUFFIXES
 MIN_FULL_NAME_ARTICLES = 2
 RARE_SHARE = 0.02
 COMPARABLE_SHARE = 0.8
-SURNAME_SHARE = 0.2
+SURNAME_SHARE = 0.3  # of a name's uses that must be some one person's surname for the name to be that person
+SURNAME_EVIDENCE = 2  # articles that must say so (unless the name has no other use): one article's "Rice" of a
+#                       David Rice is not the commodity in four others
 WEAK_ARTICLES = 3
 RARE_RATIO = 5
 
@@ -178,7 +180,7 @@ class PersonRules:
         if len({m.find(f) for f in used}) != 1:
             return
         count, uses = sum(used.values()), self.evidence.articles(short) + sum(links.values())
-        if count >= SURNAME_SHARE * uses:
+        if count >= SURNAME_SHARE * uses and (count >= SURNAME_EVIDENCE or uses <= SURNAME_EVIDENCE):
             full = max(used, key=lambda f: (used[f], f))
             m.join(short, full, what, f"used as the {what} of {m.name_of(full)} in {count} of its "
                    f"{uses} articles (the model mostly typed it {kind})")
