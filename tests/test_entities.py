@@ -269,13 +269,15 @@ def test_partners_never_named_in_full_are_one_firm():
 def test_a_persons_word_starting_the_articles_company_is_its_short_name():
     mentions = [[M("Harris Associates L.P.", "org"), M("Harris", "person"), M("Brown", "person"),
                  M("Brown Group Inc", "org"), M("Brown Transport Co", "org"), M("Tim Smith", "person"),
-                 M("Smith", "person"), M("Smith International Inc", "org"), M("Jones", "person")]]
+                 M("Smith", "person"), M("Smith International Inc", "org"), M("Jones", "person"),
+                 M("E.F. Hutton and Co", "org"), M("Hutton", "person")]]
     got = {e.name: (e.type, sorted(e.forms)) for e in build_entities(mentions, Aliases())}
     assert got == {"Harris Associates L.P.": ("org", ["Harris Associates L.P."]),  # its short name no person
                    "Brown": ("person", ["Brown"]),  # two companies start so: which one is not known
                    "Brown Group Inc": ("org", ["Brown Group Inc"]), "Brown Transport Co": ("org", ["Brown Transport Co"]),
                    "Tim Smith": ("person", ["Smith", "Tim Smith"]),  # a surname of a person named in full
-                   "Smith International Inc": ("org", ["Smith International Inc"]), "Jones": ("person", ["Jones"])}
+                   "Smith International Inc": ("org", ["Smith International Inc"]), "Jones": ("person", ["Jones"]),
+                   "E.F. Hutton and Co": ("org", ["E.F. Hutton and Co"])}  # initials before the name
 
 
 def test_a_company_with_a_bracketed_word_before_its_legal_form_is_one_organisation():

@@ -197,8 +197,11 @@ def _drop_firm_short_names(groups: dict[str, Group]) -> None:
     "Harris" of the archive is this company.  A surname of a person named in full was merged before this."""
     firms: dict[str, list[Group]] = {}
     for group in groups.values():
-        if group.type == "org" and len(group.key.split()) > 1 and any(ends_with_legal_form(f) for f in group.forms):
-            firms.setdefault(group.key.split()[0], []).append(group)
+        words = group.key.split()
+        if group.type == "org" and len(words) > 1 and any(ends_with_legal_form(f) for f in group.forms):
+            while len(words) > 2 and len(words[0]) <= 2:  # initials first: "E.F. Hutton and Co" is Hutton's
+                words = words[1:]
+            firms.setdefault(words[0], []).append(group)
     for short in [g for g in groups.values() if g.type == "person" and " " not in g.key and not g.fixed_name]:
         if len(firms.get(short.key, ())) == 1:
             firms[short.key][0].units |= short.units

@@ -33,7 +33,7 @@ _SEPARATORS = re.compile(r"[-,/]+")
 _OTHER = re.compile(r"[^\w\s.&']+")
 
 
-@lru_cache(maxsize=1 << 17)
+@lru_cache(maxsize=1 << 15)
 def entity_key(name: str) -> str:
     """The folded form an entity is known by.
 

@@ -80,7 +80,9 @@ _HYPHEN = re.compile(r"[-‐‑–]")
 _INITIALISM = re.compile(r"[A-Za-z](?:\.[A-Za-z])+")
 _APOSTROPHE = str.maketrans({"’": "'"})
 _STEM = stemmer_for_language("en")
-_CACHE_SIZE = 200_000
+# Caches of words already analysed: a word's analysis is repeated in every text naming it.  Bounded for a hostile
+# client too, whose every query may be made-up words (at the bound: 15 MB for words, 10 for folded names).
+_CACHE_SIZE = 65_536
 _words: dict[str, tuple[str, str]] = {}  # surface form -> (spelling, term)
 
 MAIN, ALT = 0, 1
@@ -246,7 +248,7 @@ def is_stop(term: str) -> bool:
     return term in STOP_WORDS
 
 
-@lru_cache(maxsize=100_000)
+@lru_cache(maxsize=32_768)
 def fold(text: str) -> str:
     """Lower-case, strip accents and collapse spaces: the comparison form of a name."""
     decomposed = unicodedata.normalize("NFKD", text)
