@@ -15,10 +15,11 @@ index/errors.py (NotFound, InvalidQuery, IndexBusy, Unavailable).
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Protocol, Sequence
+from typing import Iterable, Protocol, Sequence
 
 from index.article import Article
 from index.query import FacetValue, RelatedArticle, SearchRequest, SearchResult
+from index.text.highlight import Highlighter
 
 
 class Backend(Protocol):
@@ -58,8 +59,9 @@ class Backend(Protocol):
     def related(self, article_id: str, limit: int) -> list[RelatedArticle]:
         """The articles most similar to one article, best first. Raises NotFound."""
 
-    def highlighter(self, q: str) -> Callable[[str], str]:
-        """A function that HTML-escapes text and marks what `q` matches in it."""
+    def highlighter(self, q: str) -> Highlighter:
+        """What `q` marks: called on a text, its HTML-escaped, marked form; `.passages(texts)` marks an article's
+        passages in order, a quote across two of them included (index/text/highlight.py)."""
 
     def catalog(self):
         """The archive's entity catalog (index/search/catalog.py): canonical names and types."""

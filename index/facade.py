@@ -29,6 +29,7 @@ from index.ingest.families import assign_families
 from index.ingest.pipeline import checksum, prepare
 from index.query import FacetValue, RelatedArticle, SearchRequest, SearchResult
 from index.text.aliases import Aliases, load_aliases
+from index.text.highlight import Highlighter
 
 
 @dataclass
@@ -137,8 +138,9 @@ class Index:
         """The articles most similar to one article, best first (never itself). Raises NotFound."""
         return self.backend.related(article_id, limit)
 
-    def highlighter(self, q: str) -> Callable[[str], str]:
-        """A function that HTML-escapes text and marks the words `q` matches (for an article view)."""
+    def highlighter(self, q: str) -> Highlighter:
+        """What `q` marks, for an article view: call it on a text (HTML-escaped, marked), or `.passages(texts)`
+        on the article's passages in order (a quote across a paragraph break marked too)."""
         return self.backend.highlighter(q)
 
     def generation(self) -> int:

@@ -243,7 +243,7 @@ def article(article_id: str):
     found = index.get(article_id)
     q = request.args.get("q", "")
     mark = index.highlighter(q)
-    passages = [(p.position, mark(p.text)) for p in found.passages]
+    passages = list(zip((p.position for p in found.passages), mark.passages([p.text for p in found.passages])))
     entities: dict[str, list] = {"person": [], "org": [], "place": []}
     for entity in found.entities:  # named and typed as the archive names them (Index.get)
         if all(entity.name != e[0] for e in entities[entity.type]):

@@ -261,6 +261,19 @@ def test_article_text_is_escaped_everywhere(hostile_client):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "&lt;img src=x onerror=alert(2)&gt;" in page
 
 
+def test_article_view_marks_a_quote_across_a_paragraph_break(seed_copy):
+    from service.app import create_app
+    settings = make_settings(seed_copy)
+    first = "Farm ministers met in Brussels on Monday. " * 12 + "Buyers would look elsewhere, grain traders said."
+    second = "U.S. Agriculture Secretary Richard Lyng will ask for a share of the market. " + "Rice was discussed. " * 15
+    with Index.open(seed_copy, settings=settings) as index:
+        index.put(article_from_record({"id": "across", "title": "Farm trade", "body": first + "\n\n" + second},
+                                      index.outlets))
+    page = text(create_app(settings).test_client().get("/articles/across?q=%22traders+said.+U.S.+Agriculture%22"))
+    assert "<mark>traders said.</mark>" in page and "<mark>U.S. Agriculture</mark>" in page
+    assert "Brussels" in page and "<mark>Brussels" not in page
+
+
 def test_csp_allows_only_the_apps_own_scripts_and_styles(client):
     for url in ("/?q=Kalbajar", f"/articles/{article_id_for(client, 'Kalbajar')}?q=Kalbajar", "/nope"):
         response = client.get(url)

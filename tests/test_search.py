@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -56,6 +57,27 @@ def test_phrase_query(seed_index):
     assert "<mark>joint monitoring centre</mark>" in result.hits[0].passages[0].html
     # British and American spellings are one word: "joint centre" in one seed, "joint center" in four.
     assert search(seed_index, q='"joint centre"').total == search(seed_index, q='"joint center"').total == 4
+
+
+def test_a_quote_across_a_paragraph_break_is_shown_marked(empty_index, tmp_path):
+    """The article's body holds the quote, no one passage does: the passages holding its two pieces are shown,
+    each piece marked, not the article's first passage unmarked."""
+    first = "Farm ministers met in Brussels on Monday. " * 12 + "End-users would also buy other origins, grain traders said."
+    second = ("U.S. Agriculture Secretary Richard Lyng, who is due to visit Japan, will ask for a share of its market. "
+              + "Rice imports were discussed at length in Tokyo. " * 10)
+    path = tmp_path / "a.jsonl"
+    path.write_text(json.dumps({"id": "q1", "title": "Japan farm trade", "body": "Opening words.\n\n" + first +
+                                "\n\n" + second}) + "\n", encoding="utf-8")
+    empty_index.ingest(read_articles([path], empty_index.outlets))
+    for quote in ('"grain traders said. U.S. Agriculture Secretary"', '"said U.S. Agriculture"'):
+        result = search(empty_index, q=quote, mode="lexical")
+        assert result.total == 1
+        shown = result.hits[0].passages
+        assert len(shown) == 2 and shown[0].position + 1 == shown[1].position
+        assert shown[0].html.endswith("said.</mark>") or shown[0].html.endswith("said</mark>.")
+        assert shown[1].html.startswith("<mark>U.S. Agriculture")
+    result = search(empty_index, q='"Brussels on Monday"', mode="lexical")  # within a passage: as before
+    assert "<mark>Brussels on Monday</mark>" in result.hits[0].passages[0].html
 
 
 def test_accent_folding_finds_the_same_articles(seed_index):

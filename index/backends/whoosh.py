@@ -15,7 +15,7 @@ import time
 from collections import OrderedDict
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Iterable, Sequence
 
 from config.settings import Settings
 from index.article import Article, stored_time
@@ -34,7 +34,7 @@ from index.search.semantic import HYBRID, load_encoder
 from index.store.schema import stored_article
 from index.store.store import Store
 from index.text.aliases import Aliases
-from index.text.highlight import highlight
+from index.text.highlight import Highlighter
 
 log = logging.getLogger(__name__)
 
@@ -111,11 +111,10 @@ class WhooshBackend:
     def catalog(self):
         return self.catalogs.current(self.store.snapshot())
 
-    def highlighter(self, q: str) -> Callable[[str], str]:
+    def highlighter(self, q: str) -> Highlighter:
         ctx = self.context()
         plan = make_plan(SearchRequest(q=q), ctx.snapshot, self.limits, self.aliases, ctx.catalog)
-        terms, marks = plan.highlight, plan.marks()
-        return lambda text: highlight(text, terms, **marks)
+        return Highlighter(plan.highlight, **plan.marks())
 
     def related(self, article_id: str, limit: int = 5) -> list[RelatedArticle]:
         snapshot = self.store.snapshot()

@@ -183,7 +183,8 @@ def join_partner_names(units: Sequence[Sequence], texts: Sequence[str]) -> list[
     Ilham Aliyev) stay as they are.  A list's earlier names join too ("Welsh, Carson,
     Anderson and Stowe"); a list after an organisation is the rest of its name ("Merrill Lynch, Pierce, Fenner
     and Smith": Merrill Lynch).  The same words elsewhere in the article are the firm too, however the model
-    typed them ("Phillips" an organisation, "Drew" a person).  `units[i]` are the mentions of `texts[i]`, in
+    typed them ("Phillips" an organisation, "Drew" a person), and so is such a person before "and" and a
+    company's name with its legal form ("Procter and Gamble Co").  `units[i]` are the mentions of `texts[i]`, in
     order, with offsets into it.
     """
     from index.ingest.ner import fold_accents
@@ -198,7 +199,9 @@ def join_partner_names(units: Sequence[Sequence], texts: Sequence[str]) -> list[
                 and place_names().lookup(word) is None)
 
     def joins(before, mention, text: str) -> bool:
-        return (partner(before) and partner(mention) and bool(_PARTNERS_AND.fullmatch(text[before.end:mention.start]))
+        # "Procter and Gamble Co": the model's person and a company ending in a legal form are that company
+        last = partner(mention) or (mention.type == "org" and ends_with_legal_form(mention.text))
+        return (partner(before) and last and bool(_PARTNERS_AND.fullmatch(text[before.end:mention.start]))
                 and not _TITLES_BEFORE.search(text[max(0, before.start - 20):before.start]))
 
     joined, firms = [], set()

@@ -20,7 +20,10 @@ from index.search.plan import QueryPlan, Unit
 from index.search.positions import phrase_counts
 from index.search.scoring import PASSAGE_FIELDS, Params, score
 from index.text.analysis import fold
-from index.text.highlight import highlight, looked_up
+from index.text.highlight import highlight, looked_up, marked, marked_across
+
+ACROSS_READ = 200  # most passages of one article read for a quote across passages (a long story has ~50)
+ACROSS_SHOWN = 3  # most passages shown for it (a quote of up to 1,000 characters spans at most a few)
 
 
 def passages_of(snapshot, ordinals: list[int]) -> np.ndarray:
@@ -72,6 +75,21 @@ class Marks:
     def passage(self, ordinal: int | None, text: str) -> str:
         return highlight(text, self.terms, occurrences=self.texts.get(ordinal), **self.marks)
 
+    def across(self, stored: list[dict]) -> list[PassageHit]:
+        return quote_across(stored, self.marks.get("phrases", ()), self.marks.get("quotes", ()))
+
+
+def quote_across(stored: list[dict], phrases, quotes) -> list[PassageHit]:
+    """For an article none of whose passages matched: the passages ({"position", "text"}, in order) holding a
+    phrase or quote that runs across a paragraph break (found in the body, in no passage), each with its
+    piece marked (at most ACROSS_SHOWN); or none.  Both backends show these instead of the first passage."""
+    if not phrases and not quotes:
+        return []
+    texts = [p["text"] for p in stored[:ACROSS_READ]]
+    pieces = marked_across(texts, phrases, quotes)
+    return [PassageHit(position=p["position"], html=marked(text, spans), text=text, score=None)
+            for p, text, spans in zip(stored, texts, pieces) if spans][:ACROSS_SHOWN]
+
 
 def make_hit(snapshot, ordinal: int, score: float | None, passages: list, marks: Marks, catalog) -> Hit:
     """One result: the stored article, its best passages marked, its entities as the archive names them.
@@ -83,14 +101,15 @@ def make_hit(snapshot, ordinal: int, score: float | None, passages: list, marks:
     stored = data.get("passages") or []
     text_of = {p["position"]: p["text"] for p in stored}
     shown = [(position, text_of.get(position, ""), value, passage) for position, value, passage in passages]
-    if not shown and stored:
+    across = marks.across(stored) if not shown and stored else []
+    if not shown and stored and not across:
         shown = [(stored[0]["position"], stored[0]["text"], None, marks.first.get(ordinal))]
     hit = Hit(
         id=data["id"], title=data["title"], title_html=marks.title(ordinal, data["title"]),
         source=data.get("source"), published=stored_time(data.get("published")),
         url=data.get("url"), byline=data.get("byline"), score=round(score, 4) if score is not None else None,
-        passages=[PassageHit(position=p, html=marks.passage(passage, text), text=text,
-                             score=round(s, 4) if s is not None else None) for p, text, s, passage in shown],
+        passages=across or [PassageHit(position=p, html=marks.passage(passage, text), text=text,
+                                       score=round(s, 4) if s is not None else None) for p, text, s, passage in shown],
         entities=catalog.names_by_type(data.get("entities") or []),
     )
     hit.tags = {kind: list(values) for kind, values in (data.get("tags") or {}).items()}

@@ -23,6 +23,7 @@ Marks that touch or are separated only by spaces become one span.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from html import escape
 from typing import Collection, Sequence
 
@@ -143,24 +144,79 @@ def marked_spans(text: str, terms: Collection[str], analyzer=None,
     spans += _phrase_spans(tokens, [w for w, _ in quotes], [s for _, s in quotes])
     if pairs:
         spans += _pair_spans(tokens, singles, pairs)
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(_with_closing_dots(text, spans)):
-        if merged and (start <= merged[-1][1] or text[merged[-1][1]:start].strip() == ""):
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    return merged
+    return _merged(text, _with_closing_dots(text, spans))
 
 
 def highlight(text: str, terms: Collection[str], analyzer=None, pairs: Collection[tuple[str, str]] = (), *,
               phrases: Collection[Sequence[str]] = (), quotes: Collection[tuple[Sequence[str], Sequence[str]]] = (),
               occurrences: list[tuple[str, int, int, int, str]] | None = None) -> str:
     """`text` as safe HTML with every match (see `marked_spans`) inside <mark>...</mark>."""
+    return marked(text, marked_spans(text, terms, analyzer, pairs, phrases=phrases, quotes=quotes,
+                                     occurrences=occurrences))
+
+
+def marked(text: str, spans: Sequence[tuple[int, int]]) -> str:
+    """`text` as safe HTML with the character spans (sorted, apart) inside <mark>...</mark>."""
     out, last = [], 0
-    for start, end in marked_spans(text, terms, analyzer, pairs, phrases=phrases, quotes=quotes,
-                                   occurrences=occurrences):
+    for start, end in spans:
         out.append(escape(text[last:start], quote=False))
         out.append(f"<mark>{escape(text[start:end], quote=False)}</mark>")
         last = end
     out.append(escape(text[last:], quote=False))
     return "".join(out)
+
+
+def marked_across(texts: Sequence[str], phrases: Collection[Sequence[str]] = (),
+                  quotes: Collection[tuple[Sequence[str], Sequence[str]]] = ()) -> list[list[tuple[int, int]]]:
+    """Where `phrases` and `quotes` occur in consecutive texts read as one (an article's passages), each
+    text's own character spans: a quote that runs across a paragraph break is found in the article's body
+    but in no passage, and is marked as its end of one passage and its start of the next."""
+    if not phrases and not quotes:
+        return [[] for _ in texts]
+    tokens, bounds, char, pos = [], [], 0, 0  # the texts' tokens with positions and characters running on
+    for text in texts:
+        found = token_spans(text)
+        tokens.extend((term, p + pos, a + char, b + char, spelt) for term, p, a, b, spelt in found)
+        bounds.append((char, char + len(text)))
+        if found:
+            pos += max(p for _, p, _, _, _ in found) + 1
+        char += len(text) + 1
+    spans = _phrase_spans(tokens, phrases) + _phrase_spans(tokens, [w for w, _ in quotes], [s for _, s in quotes])
+    return [[(max(a, start) - start, min(b, end) - start) for a, b in sorted(spans) if a < end and b > start]
+            for start, end in bounds]
+
+
+@dataclass
+class Highlighter:
+    """What one query marks (`highlight`'s terms, phrases and quotes): called on a text, its marked HTML;
+    `passages(texts)` marks an article's passages in order, a quote across a paragraph break included."""
+
+    terms: Collection[str] = ()
+    phrases: Collection[Sequence[str]] = ()
+    quotes: Collection[tuple[Sequence[str], Sequence[str]]] = ()
+    words_of: object = field(default=None, repr=False)  # text -> more terms to mark in it (a prefix's words), or None
+
+    def _terms(self, text: str) -> Collection[str]:
+        return self.terms if self.words_of is None else set(self.terms) | self.words_of(text)
+
+    def __call__(self, text: str) -> str:
+        return highlight(text, self._terms(text), phrases=self.phrases, quotes=self.quotes)
+
+    def passages(self, texts: Sequence[str]) -> list[str]:
+        pieces = marked_across(texts, self.phrases, self.quotes)
+        out = []
+        for text, across in zip(texts, pieces):
+            spans = marked_spans(text, self._terms(text), phrases=self.phrases, quotes=self.quotes)
+            out.append(marked(text, _merged(text, spans + across)))
+        return out
+
+
+def _merged(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Spans sorted, overlapping or space-separated ones made one (as `marked_spans` merges its own)."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and (start <= merged[-1][1] or text[merged[-1][1]:start].strip() == ""):
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged

@@ -36,7 +36,7 @@ from index.search.expand import Limits
 from index.search.facet_values import FACET_NAMES, matches, normalise
 from index.text.aliases import Aliases
 from index.text.analysis import fold
-from index.text.highlight import highlight
+from index.text.highlight import Highlighter
 
 log = logging.getLogger(__name__)
 
@@ -183,9 +183,7 @@ class OpenSearchBackend:
 
     def highlighter(self, q: str) -> Callable[[str], str]:
         plan = plan_query(q, "auto", self.aliases, self.catalog(), self.limits()) if q.strip() else None
-        if plan is None:
-            return lambda text: highlight(text, ())
-        return plan.marks
+        return plan.marks.highlighter() if plan is not None else Highlighter()
 
     def get(self, article_id: str) -> Article | None:
         return writing.get(self.client, self.names, article_id)

@@ -41,7 +41,7 @@ from index.search.plan import AliasOr, Alt, EntityTerm, Unit, drop_stop_words, e
 from index.search.scoring import DEFAULT
 from index.text.aliases import Aliases
 from index.text.analysis import token_spans
-from index.text.highlight import highlight
+from index.text.highlight import Highlighter
 from index.backends.opensearch.tokens import query_string
 
 # Per query field: (terms field, spellings field).
@@ -94,12 +94,14 @@ class Marks:
     phrases: list[tuple[tuple[str, ...], tuple[str, ...] | None]] = field(default_factory=list)
     expansions: Expansions = field(default_factory=Expansions)
 
+    def highlighter(self) -> Highlighter:
+        # the words of a text that the query's prefixes (etc.) stand for are marked too
+        words_of = (lambda text: {t for t, *_ in token_spans(text) if t in self.expansions}) if self.expansions else None
+        return Highlighter(self.terms, [w for w, spelt in self.phrases if spelt is None],
+                           [(w, spelt) for w, spelt in self.phrases if spelt is not None], words_of)
+
     def __call__(self, text: str) -> str:
-        terms = self.terms
-        if self.expansions:  # the words of this text that the query's prefixes (etc.) stand for
-            terms = terms | {t for t, *_ in token_spans(text) if t in self.expansions}
-        return highlight(text, terms, phrases=[w for w, spelt in self.phrases if spelt is None],
-                         quotes=[(w, spelt) for w, spelt in self.phrases if spelt is not None])
+        return self.highlighter()(text)
 
 
 @dataclass

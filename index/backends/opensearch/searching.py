@@ -28,7 +28,7 @@ from index.backends.opensearch.query import QueryPlan, parse_only, plan_query
 from index.query import FacetValue, Hit, PassageHit, SearchRequest, SearchResult
 from index.search.catalog import EntityCatalog
 from index.search.expand import Limits
-from index.search.passages import shown_fields
+from index.search.passages import quote_across, shown_fields
 from index.text.aliases import Aliases
 from index.text.analysis import fold
 
@@ -150,7 +150,9 @@ def _body(request: SearchRequest, ctx: Context, query: dict, order: list, plan: 
         "size": request.per_page,
         "sort": order,
         "track_total_hits": True,
-        "_source": HIT_SOURCE,
+        # a phrase's page also reads the passages: one may run across a paragraph break (passages.quote_across)
+        "_source": HIT_SOURCE + ["passages.position", "passages.text"] if plan is not None and plan.marks.phrases
+        else HIT_SOURCE,
         "timeout": f"{max(1, int(ctx.time_limit * 1000))}ms",
         "aggs": {},
     }
@@ -228,6 +230,9 @@ def _hit(raw: dict, plan: QueryPlan | None, catalog: EntityCatalog, scored: bool
         text = passage["_source"]["text"]
         passages.append(PassageHit(position=passage["_source"]["position"], html=marked(text), text=text,
                                    score=round(passage["_score"], 4) if passage.get("_score") is not None else None))
+    if not passages and plan is not None and plan.marks.phrases:  # a quote across a paragraph break
+        passages = quote_across(source.get("passages") or [], [w for w, spelt in plan.marks.phrases if spelt is None],
+                                [(w, spelt) for w, spelt in plan.marks.phrases if spelt is not None])
     if not passages and source.get("lead"):
         lead = source["lead"]
         passages.append(PassageHit(position=lead["position"], html=marked(lead["text"]), text=lead["text"]))
