@@ -325,7 +325,7 @@ def test_the_wires_codes_ratings_and_currencies_are_no_names():
                  M("FFR", "org"), M("AUS SCH", "org"), M("BFR FIN", "org"), M("IMF and", "org"), M("Babice of <", "org"),
                  M("Equitable Life Assurance Society of the", "org"), M("BA", "org"), M("GATT", "org"),
                  M("Treasuries", "org"), M("London Interbank", "org"), M("European Currency Units", "org"),
-                 M("Administration", "org"), M("D-Kans.", "person"), M("R-N.Y.", "person"), M("Euroyen", "person")]]
+                 M("Administration", "org"), M("D-Kans.", "person"), M("R-N.Y.", "person"), M("Euroyen", "person"), M("Partners", "person")]]
     assert sorted(e.name for e in build_entities(mentions, Aliases())) == \
         ["BA", "Babice", "Equitable Life Assurance Society", "GATT", "IMF"]
 

@@ -41,7 +41,8 @@ _GRADE = re.compile(r"^(?:a{1,3}|b{1,3}|c{1,3}|aa[a1-3]?|a[1-3]|baa[1-3]?|ba[1-3
                     r"|^m[- ]?[0-4][ab]?$")
 # Alone, these are the word, not a name: "the Bank said" (which bank is the article's to say).
 _LONE_WORDS = frozenset("""bank banks company government ministry group committee
-board agency department exchange council commission court administration congressional""".split())
+board agency department exchange council commission court administration congressional
+partners associates holdings industries enterprises brothers""".split())
 # What the markets trade is no organisation, however the wire capitalises it ("Treasuries rose", "the London
 # Interbank Offered Rate", "European Currency Units", "gilts", "Special Drawing Rights").
 _INSTRUMENTS = frozenset({"treasuries", "us treasuries", "treasury bills", "treasury bonds", "treasury notes", "gilts",
