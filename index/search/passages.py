@@ -9,6 +9,7 @@ words marked; an article whose passages match nothing shows its first one.
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 
@@ -22,7 +23,8 @@ from index.search.scoring import PASSAGE_FIELDS, Params, score
 from index.text.analysis import fold
 from index.text.highlight import highlight, looked_up, marked, marked_across
 
-ACROSS_READ = 200  # most passages of one article read for a quote across passages (a long story has ~50)
+ACROSS_READ = 100  # most passages of one article looked at for a quote across passages (a long story has ~50)
+_WORD = re.compile(r"\S+")
 ACROSS_SHOWN = 3  # most passages shown for it (a quote of up to 1,000 characters spans at most a few)
 
 
@@ -82,13 +84,46 @@ class Marks:
 def quote_across(stored: list[dict], phrases, quotes) -> list[PassageHit]:
     """For an article none of whose passages matched: the passages ({"position", "text"}, in order) holding a
     phrase or quote that runs across a paragraph break (found in the body, in no passage), each with its
-    piece marked (at most ACROSS_SHOWN); or none.  Both backends show these instead of the first passage."""
+    piece marked (at most ACROSS_SHOWN); or none.  Both backends show these instead of the first passage.
+    Only the words on either side of each break are read: a few words a break, however long the passages."""
     if not phrases and not quotes:
         return []
-    texts = [p["text"] for p in stored[:ACROSS_READ]]
-    pieces = marked_across(texts, phrases, quotes)
-    return [PassageHit(position=p["position"], html=marked(text, spans), text=text, score=None)
-            for p, text, spans in zip(stored, texts, pieces) if spans][:ACROSS_SHOWN]
+    reach = 2 * max(len(words) for words in [*phrases, *(w for w, _ in quotes)]) + 2  # a hyphenated word is two
+    pieces: dict[int, tuple[dict, list]] = {}
+    for before, after in zip(stored[:ACROSS_READ], stored[1:ACROSS_READ]):
+        cut = _last_words(before["text"], reach)
+        head = after["text"][:_first_words(after["text"], reach)]
+        end, start = marked_across([before["text"][cut:], head], phrases, quotes)
+        if end and start:
+            pieces.setdefault(before["position"], (before, []))[1].extend((a + cut, b + cut) for a, b in end)
+            pieces.setdefault(after["position"], (after, []))[1].extend(start)
+    return [PassageHit(position=position, html=marked(p["text"], _apart(spans)), text=p["text"], score=None)
+            for position, (p, spans) in sorted(pieces.items())][:ACROSS_SHOWN]
+
+
+def _last_words(text: str, count: int) -> int:
+    """Where the last `count` words of `text` start."""
+    starts = [m.start() for m in _WORD.finditer(text)]
+    return starts[-count] if len(starts) >= count else 0
+
+
+def _first_words(text: str, count: int) -> int:
+    """Where the first `count` words of `text` end."""
+    for number, found in enumerate(_WORD.finditer(text), 1):
+        if number == count:
+            return found.end()
+    return len(text)
+
+
+def _apart(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Spans sorted, overlapping ones joined."""
+    joined: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if joined and start <= joined[-1][1]:
+            joined[-1] = (joined[-1][0], max(end, joined[-1][1]))
+        else:
+            joined.append((start, end))
+    return joined
 
 
 def make_hit(snapshot, ordinal: int, score: float | None, passages: list, marks: Marks, catalog) -> Hit:

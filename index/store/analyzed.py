@@ -4,8 +4,8 @@ Each full-text field is run through the analyzer (index/text/analysis.py) once
 per article: the title, then each passage, each token with its term (what it
 is searched by) and its spelling (what a quote checks word for word).  The body's tokens are the passages'
 tokens one after the other (a body is exactly its passages: split_passages only
-moves whitespace), with positions running on, so a phrase found in the body is
-found in a passage and the two can never disagree.  Sources and bylines are
+moves whitespace), with positions running on: a phrase in a passage is in the body, and a phrase
+across a paragraph break is in the body only (shown by index/search/passages.py `quote_across`).  Sources and bylines are
 folded but not stemmed: they are what `source:` and `byline:` search.
 """
 
