@@ -196,17 +196,18 @@ class Highlighter:
     quotes: Collection[tuple[Sequence[str], Sequence[str]]] = ()
     words_of: object = field(default=None, repr=False)  # text -> more terms to mark in it (a prefix's words), or None
 
-    def _terms(self, text: str) -> Collection[str]:
+    def terms_in(self, text: str) -> Collection[str]:
+        """The words marked wherever they occur in `text`."""
         return self.terms if self.words_of is None else set(self.terms) | self.words_of(text)
 
     def __call__(self, text: str) -> str:
-        return highlight(text, self._terms(text), phrases=self.phrases, quotes=self.quotes)
+        return highlight(text, self.terms_in(text), phrases=self.phrases, quotes=self.quotes)
 
     def passages(self, texts: Sequence[str]) -> list[str]:
         pieces = marked_across(texts, self.phrases, self.quotes)
         out = []
         for text, across in zip(texts, pieces):
-            spans = marked_spans(text, self._terms(text), phrases=self.phrases, quotes=self.quotes)
+            spans = marked_spans(text, self.terms_in(text), phrases=self.phrases, quotes=self.quotes)
             out.append(marked(text, _merged(text, spans + across)))
         return out
 
