@@ -46,9 +46,9 @@ partners associates holdings industries enterprises brothers""".split())
 # What the markets trade is no organisation, however the wire capitalises it ("Treasuries rose", "the London
 # Interbank Offered Rate", "European Currency Units", "gilts", "Special Drawing Rights").
 _INSTRUMENTS = frozenset({"treasuries", "us treasuries", "treasury bills", "treasury bonds", "treasury notes", "gilts",
-                          "bunds", "eurobonds", "eurodollars", "eurodollar", "euroyen", "ecu", "ecus", "european currency unit",
-                          "european currency units", "libor", "london interbank", "london interbank offered rate",
-                          "special drawing rights", "sdrs"})
+                          "bunds", "eurobonds", "eurodollars", "eurodollar", "euroyen", "ecu", "ecus",
+                          "european currency unit", "european currency units", "libor", "london interbank",
+                          "london interbank offered rate", "special drawing rights", "sdrs"})
 # Holidays and feasts are named, but no person, organisation or place ("before Easter": an organisation to the model).
 _HOLIDAYS = frozenset({"easter", "christmas", "thanksgiving", "ramadan", "passover", "hanukkah", "diwali", "eid",
                        "yom kippur", "new year", "good friday", "whitsun", "pentecost", "lent"})
