@@ -267,7 +267,8 @@ def extract_entities(articles: Sequence[Article], aliases: Aliases, n_process: i
             texts.extend(pieces)
             piece_starts.extend(itertools.accumulate((len(p) for p in pieces[:-1]), initial=0))
     mentions = extract_mentions(texts, n_process=n_process, batch_size=32) if texts else []
-    found = iter([replace(m, start=m.start + at, end=m.end + at) for m in join_firm_names(text, bracketed_firms(text, of_text))]
+    found = iter([replace(m, start=m.start + at, end=m.end + at)
+                  for m in join_firm_names(text, bracketed_firms(text, of_text))]
                  for text, of_text, at in zip(texts, mentions, piece_starts))
     by_unit = [[m for _ in range(n) for m in next(found)] for n in pieces_per_unit]
     start = 0

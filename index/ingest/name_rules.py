@@ -210,10 +210,12 @@ def join_partner_names(units: Sequence[Sequence], texts: Sequence[str]) -> list[
         out: list = []
         for mention in unit:
             if out and joins(out[-1], mention, text):
+                def listed(i: int) -> bool:  # out[i - 1], a comma, out[i]
+                    return i > 0 and bool(_PARTNERS_COMMA.fullmatch(text[out[i - 1].end:out[i].start]))
                 first = len(out) - 1  # the list's first name: "Welsh, Carson, Anderson and Stowe"
-                while first and partner(out[first - 1]) and _PARTNERS_COMMA.fullmatch(text[out[first - 1].end:out[first].start]):
+                while listed(first) and partner(out[first - 1]):
                     first -= 1
-                before = out[first - 1] if first and _PARTNERS_COMMA.fullmatch(text[out[first - 1].end:out[first].start]) else None
+                before = out[first - 1] if listed(first) else None
                 if before is not None and before.type == "person":
                     out.append(mention)  # a list of people: "signed by Aliyev, Putin and Pashinyan" beside Ilham Aliyev
                     continue
