@@ -208,10 +208,11 @@ def join_partner_names(units: Sequence[Sequence], texts: Sequence[str]) -> list[
     joined, firms = [], set()
     for unit, text in zip(units, texts):
         out: list = []
+
+        def listed(i: int) -> bool:  # out[i - 1], a comma, out[i]
+            return i > 0 and bool(_PARTNERS_COMMA.fullmatch(text[out[i - 1].end:out[i].start]))
         for mention in unit:
             if out and joins(out[-1], mention, text):
-                def listed(i: int) -> bool:  # out[i - 1], a comma, out[i]
-                    return i > 0 and bool(_PARTNERS_COMMA.fullmatch(text[out[i - 1].end:out[i].start]))
                 first = len(out) - 1  # the list's first name: "Welsh, Carson, Anderson and Stowe"
                 while listed(first) and partner(out[first - 1]):
                     first -= 1
