@@ -208,15 +208,12 @@ def join_partner_names(units: Sequence[Sequence], texts: Sequence[str]) -> list[
     joined, firms = [], set()
     for unit, text in zip(units, texts):
         out: list = []
-
-        def listed(i: int) -> bool:  # out[i - 1], a comma, out[i]
-            return i > 0 and bool(_PARTNERS_COMMA.fullmatch(text[out[i - 1].end:out[i].start]))
         for mention in unit:
             if out and joins(out[-1], mention, text):
                 first = len(out) - 1  # the list's first name: "Welsh, Carson, Anderson and Stowe"
-                while listed(first) and partner(out[first - 1]):
+                while _listed(out, first, text) and partner(out[first - 1]):
                     first -= 1
-                before = out[first - 1] if listed(first) else None
+                before = out[first - 1] if _listed(out, first, text) else None
                 if before is not None and before.type == "person":
                     out.append(mention)  # a list of people: "signed by Aliyev, Putin and Pashinyan" beside Ilham Aliyev
                     continue
@@ -229,6 +226,11 @@ def join_partner_names(units: Sequence[Sequence], texts: Sequence[str]) -> list[
             out.append(mention)
         joined.append(out)
     return [_join_same_words(unit, text, firms) for unit, text in zip(joined, texts)] if firms else joined
+
+
+def _listed(mentions: list, i: int, text: str) -> bool:
+    """Whether mentions[i - 1] and mentions[i] are separated by a comma only (names of a list)."""
+    return i > 0 and bool(_PARTNERS_COMMA.fullmatch(text[mentions[i - 1].end:mentions[i].start]))
 
 
 def _join_same_words(unit: list, text: str, firms: set[str]) -> list:
