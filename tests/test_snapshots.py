@@ -166,6 +166,23 @@ def test_what_a_snapshot_learns_about_words_asked_is_bounded(tmp_path, monkeypat
         assert [index.search(SearchRequest(q=q)).total for q in asked] == first == [30] * 30 + patterns
 
 
+def test_words_decoded_for_patterns_and_typos_are_bounded(tmp_path, monkeypatch):
+    """Prefixes, wildcards and misspellings read a segment's words decoded: every new prefix a client asks
+    for kept them for good before; now at most SLICES_HELD words are kept, and answers stay right."""
+    import index.search.expand as expand
+    from index.store.snapshot import Held
+    monkeypatch.setattr(expand, "_slices", Held(60, expand._slices.size))
+    settings = make_settings(tmp_path / "index", entities=False, semantic=False, result_cache_size=0)
+    with Index.open(settings.index_dir, create=True, settings=settings) as index:
+        index.ingest([article_from_record(article(str(i), f"Gold output {i} rose in mine{i} and mill{i}."),
+                                          index.outlets) for i in range(30)])
+        asked = [f"mine{i}*" for i in range(30)] + [f"mil{i}?" for i in range(10)] + ["gpld", "outptu"]
+        first = [index.search(SearchRequest(q=q)).total for q in asked]
+        assert expand._slices.items and expand._slices.total <= 60
+        assert [index.search(SearchRequest(q=q)).total for q in asked] == first
+        assert first[:2] == [1, 11] and index.search(SearchRequest(q="outptu")).suggestion["q"] == "output"
+
+
 def test_a_served_worker_prepares_new_generations_while_searches_read_the_last(tmp_path, monkeypatch):
     """Index.warm(follow=True), as each gunicorn worker calls it: a search meeting a newer generation
     starts preparing it and reads the one before, for at most STALE_AT_MOST seconds; reads by id

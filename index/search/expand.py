@@ -28,8 +28,14 @@ from rapidfuzz.process import extract
 from whoosh import query as Q
 
 from index.errors import InvalidQuery
+from index.store.snapshot import Held
 
 SCORED_EXPANSIONS = 64  # the most frequent expansions of a term are ranked; all of them match
+# Words of segments' vocabularies kept decoded, for patterns and "did you mean" (a word and its list slot count
+# one, a slice ten more: ~100 bytes a word, 25 MB a process).  Process-wide: a segment's words are every
+# snapshot's.  Unbounded before, a flood of made-up words decoded every vocabulary, letter by letter.
+SLICES_HELD = 250_000
+_slices = Held(SLICES_HELD, lambda words: len(words) + 10)
 
 
 @dataclass(frozen=True)
@@ -98,13 +104,11 @@ def _in_segment(node: Q.MultiTerm, data, prefix: str) -> list[str]:
 
 
 def slice_of(data, prefix: str) -> list[str]:
-    """The segment's words starting with `prefix`, decoded once and kept on the segment."""
-    cache = data.__dict__.setdefault("_slices", {})
-    found = cache.get(prefix)
-    if found is None:
+    """The segment's words starting with `prefix`, decoded once and kept while there is room (SLICES_HELD)."""
+    def decoded() -> list[str]:
         numbers = data.prefix_range(prefix) if prefix else range(len(data.vocab))
-        found = cache[prefix] = [bytes(t).decode("utf-8") for t in data.vocab[numbers.start:numbers.stop]]
-    return found
+        return [bytes(t).decode("utf-8") for t in data.vocab[numbers.start:numbers.stop]]
+    return _slices.kept((data.id, prefix), decoded)
 
 
 def scored_expansions(node: Q.MultiTerm, snapshot, limits: Limits, fieldname: str = "body") -> list[str]:
