@@ -18,7 +18,7 @@ import math
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Iterable, Sequence
 
 from opensearchpy import exceptions as os_errors
 
@@ -181,7 +181,7 @@ class OpenSearchBackend:
                     self._results.popitem(last=False)
         return result
 
-    def highlighter(self, q: str) -> Callable[[str], str]:
+    def highlighter(self, q: str) -> Highlighter:
         plan = plan_query(q, "auto", self.aliases, self.catalog(), self.limits()) if q.strip() else None
         return plan.marks.highlighter() if plan is not None else Highlighter()
 
