@@ -238,7 +238,8 @@ def test_partners_never_named_in_full_are_one_firm():
     first = ("Treasury Secretary James Baker met Paul Volcker. AFG and Wagner and Brown bid; Pratt & Whitney and Baker; "
              "brokers Phillips and Drew")
     second = ("Baker and Volcker spoke. Merrill Lynch, Pierce, Fenner and Smith said. Sens. Dole and Byrd agreed. "
-              "Memphis and Nashville are cities. Phillips and Drew said. Baker, Putin and Kohl met. Procter and Gamble Co.")
+              "Memphis and Nashville are cities. Phillips and Drew said. Baker, Putin and Kohl met. Procter and Gamble Co. "
+              "Prime Minister (Brian) Mulroney said. Reagan and Mulroney met.")
 
     def at(text, name, kind, after=0):
         start = text.index(name, after)
@@ -252,7 +253,9 @@ def test_partners_never_named_in_full_are_one_firm():
               at(second, "Dole", "person"), at(second, "Byrd", "person"), at(second, "Memphis", "person"),
               at(second, "Nashville", "person"), at(second, "Phillips", "org"), at(second, "Drew", "person"),
               at(second, "Baker", "person", second.index("Drew")), at(second, "Putin", "person"), at(second, "Kohl", "person"),
-              at(second, "Procter", "person"), at(second, "Gamble Co", "org")]]
+              at(second, "Procter", "person"), at(second, "Gamble Co", "org"), at(second, "Brian", "person"),
+              at(second, "Mulroney", "person"), at(second, "Reagan", "person", second.index("said. Reagan")),
+              at(second, "Mulroney", "person", second.index("Reagan and"))]]
     joined = join_partner_names(units, [first, second])
     assert [[(m.text, m.type) for m in unit] for unit in joined] == [
         [("James Baker", "person"), ("Paul Volcker", "person"), ("AFG", "org"), ("Wagner and Brown", "org"),
@@ -264,7 +267,8 @@ def test_partners_never_named_in_full_are_one_firm():
          ("Phillips and Drew", "org"),  # an organisation and a person: two names as often as one, but one
          # firm where the article joins the same words
          ("Baker", "person"), ("Putin", "person"), ("Kohl", "person"),  # a list naming a person: people
-         ("Procter and Gamble Co", "org")]]
+         ("Procter and Gamble Co", "org"), ("Brian", "person"), ("Mulroney", "person"),
+         ("Reagan", "person"), ("Mulroney", "person")]]  # a name given a title in the article is a person's
     assert all(text[m.start:m.end] == m.text for unit, text in zip(joined, [first, second]) for m in unit)
 
 

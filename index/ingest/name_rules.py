@@ -179,7 +179,8 @@ def join_partner_names(units: Sequence[Sequence], texts: Sequence[str]) -> list[
     names a person in full before using the surname alone, so two (or more) one-word persons joined by
     "and" or "&" whom the article never names in full are one firm's name ("privately-held Wagner and Brown";
     on even-id Reuters 34 of 37 such pairs were firms, the others islands or cartoon characters).  A surname
-    of a person named in full ("Baker and Volcker" beside "James Baker"), a gazetteer place, names
+    of a person named in full ("Baker and Volcker" beside "James Baker") or given a title anywhere in the article
+    ("Prime Minister (Brian) Mulroney ... Reagan and Mulroney"), a gazetteer place, names
     after a title ("Sens. Dole and Byrd") and lists naming a person ("Aliyev, Putin and Pashinyan" beside
     Ilham Aliyev) stay as they are.  A list's earlier names join too ("Welsh, Carson,
     Anderson and Stowe"); a list after an organisation is the rest of its name ("Merrill Lynch, Pierce, Fenner
@@ -193,6 +194,9 @@ def join_partner_names(units: Sequence[Sequence], texts: Sequence[str]) -> list[
 
     surnames = {fold_accents(m.text.split()[-1]).lower() for unit in units for m in unit
                 if m.type == "person" and len(m.text.split()) > 1}
+    # and names the article gives a title somewhere: "Prime Minister (Brian) Mulroney", "President Reagan"
+    surnames |= {fold_accents(m.text).lower() for unit, text in zip(units, texts) for m in unit
+                 if m.type == "person" and " " not in m.text and _titled(text, m.start)}
 
     def partner(m) -> bool:
         word = fold_accents(m.text).lower()
@@ -226,6 +230,17 @@ def join_partner_names(units: Sequence[Sequence], texts: Sequence[str]) -> list[
             out.append(mention)
         joined.append(out)
     return [_join_same_words(unit, text, firms) for unit, text in zip(joined, texts)] if firms else joined
+
+
+_WORD_BEFORE = re.compile(r"\b([A-Z][a-z]+)\.?\s+(?:\([A-Z][a-z]+\)\s+)?$")  # "Minister (Brian) " before a name
+
+
+def _titled(text: str, start: int) -> bool:
+    """Whether the name starting at `start` follows a person's title ("President", "Sen.", "Minister")."""
+    from index.ingest.surfaces import TITLE_WORDS
+
+    found = _WORD_BEFORE.search(text, max(0, start - 40), start)
+    return found is not None and found.group(1).lower() in TITLE_WORDS - {"of", "and", "for", "the"}
 
 
 def _listed(mentions: list, i: int, text: str) -> bool:
