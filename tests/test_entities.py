@@ -239,7 +239,7 @@ def test_partners_never_named_in_full_are_one_firm():
              "brokers Phillips and Drew")
     second = ("Baker and Volcker spoke. Merrill Lynch, Pierce, Fenner and Smith said. Sens. Dole and Byrd agreed. "
               "Memphis and Nashville are cities. Phillips and Drew said. Baker, Putin and Kohl met. Procter and Gamble Co. "
-              "Prime Minister (Brian) Mulroney said. Reagan and Mulroney met.")
+              "Prime Minister (Brian) Mulroney said. Reagan and Mulroney met. DIW and Ifo forecast.")
 
     def at(text, name, kind, after=0):
         start = text.index(name, after)
@@ -255,7 +255,8 @@ def test_partners_never_named_in_full_are_one_firm():
               at(second, "Baker", "person", second.index("Drew")), at(second, "Putin", "person"), at(second, "Kohl", "person"),
               at(second, "Procter", "person"), at(second, "Gamble Co", "org"), at(second, "Brian", "person"),
               at(second, "Mulroney", "person"), at(second, "Reagan", "person", second.index("said. Reagan")),
-              at(second, "Mulroney", "person", second.index("Reagan and"))]]
+              at(second, "Mulroney", "person", second.index("Reagan and")), at(second, "DIW", "org"),
+              at(second, "Ifo", "person")]]
     joined = join_partner_names(units, [first, second])
     assert [[(m.text, m.type) for m in unit] for unit in joined] == [
         [("James Baker", "person"), ("Paul Volcker", "person"), ("AFG", "org"), ("Wagner and Brown", "org"),
@@ -268,7 +269,8 @@ def test_partners_never_named_in_full_are_one_firm():
          # firm where the article joins the same words
          ("Baker", "person"), ("Putin", "person"), ("Kohl", "person"),  # a list naming a person: people
          ("Procter and Gamble Co", "org"), ("Brian", "person"), ("Mulroney", "person"),
-         ("Reagan", "person"), ("Mulroney", "person")]]  # a name given a title in the article is a person's
+         ("Reagan", "person"), ("Mulroney", "person"),  # a name given a title in the article is a person's
+         ("DIW", "org"), ("Ifo", "org")]]  # a "person" beside a one-word organisation: two organisations
     assert all(text[m.start:m.end] == m.text for unit, text in zip(joined, [first, second]) for m in unit)
 
 
