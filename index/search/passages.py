@@ -21,7 +21,7 @@ from index.search.plan import QueryPlan, Unit
 from index.search.positions import phrase_counts
 from index.search.scoring import PASSAGE_FIELDS, Params, score
 from index.text.analysis import fold
-from index.text.highlight import highlight, looked_up, marked, marked_across
+from index.text.highlight import highlight, joined_spans, looked_up, marked, marked_across
 
 ACROSS_READ = 100  # most passages of one article looked at for a quote across passages (a long story has ~50)
 _WORD = re.compile(r"\S+")
@@ -97,7 +97,7 @@ def quote_across(stored: list[dict], phrases, quotes) -> list[PassageHit]:
         if end and start:
             pieces.setdefault(before["position"], (before, []))[1].extend((a + cut, b + cut) for a, b in end)
             pieces.setdefault(after["position"], (after, []))[1].extend(start)
-    return [PassageHit(position=position, html=marked(p["text"], _apart(spans)), text=p["text"], score=None)
+    return [PassageHit(position=position, html=marked(p["text"], joined_spans(p["text"], spans)), text=p["text"], score=None)
             for position, (p, spans) in sorted(pieces.items())][:ACROSS_SHOWN]
 
 
@@ -113,17 +113,6 @@ def _first_words(text: str, count: int) -> int:
         if number == count:
             return found.end()
     return len(text)
-
-
-def _apart(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Spans sorted, overlapping ones joined."""
-    joined: list[tuple[int, int]] = []
-    for start, end in sorted(spans):
-        if joined and start <= joined[-1][1]:
-            joined[-1] = (joined[-1][0], max(end, joined[-1][1]))
-        else:
-            joined.append((start, end))
-    return joined
 
 
 def make_hit(snapshot, ordinal: int, score: float | None, passages: list, marks: Marks, catalog) -> Hit:

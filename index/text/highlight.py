@@ -144,7 +144,7 @@ def marked_spans(text: str, terms: Collection[str], analyzer=None,
     spans += _phrase_spans(tokens, [w for w, _ in quotes], [s for _, s in quotes])
     if pairs:
         spans += _pair_spans(tokens, singles, pairs)
-    return _merged(text, _with_closing_dots(text, spans))
+    return joined_spans(text, _with_closing_dots(text, spans))
 
 
 def highlight(text: str, terms: Collection[str], analyzer=None, pairs: Collection[tuple[str, str]] = (), *,
@@ -167,15 +167,17 @@ def marked(text: str, spans: Sequence[tuple[int, int]]) -> str:
 
 
 def marked_across(texts: Sequence[str], phrases: Collection[Sequence[str]] = (),
-                  quotes: Collection[tuple[Sequence[str], Sequence[str]]] = ()) -> list[list[tuple[int, int]]]:
+                  quotes: Collection[tuple[Sequence[str], Sequence[str]]] = (),
+                  analysed: Sequence[list] | None = None) -> list[list[tuple[int, int]]]:
     """Where `phrases` and `quotes` occur in consecutive texts read as one (an article's passages), each
     text's own character spans: a quote that runs across a paragraph break is found in the article's body
-    but in no passage, and is marked as its end of one passage and its start of the next."""
+    but in no passage, and is marked as its end of one passage and its start of the next.  `analysed`: each
+    text's `token_spans`, where the caller has them."""
     if not phrases and not quotes:
         return [[] for _ in texts]
     tokens, bounds, char, pos = [], [], 0, 0  # the texts' tokens with positions and characters running on
-    for text in texts:
-        found = token_spans(text)
+    for number, text in enumerate(texts):
+        found = analysed[number] if analysed is not None else token_spans(text)
         tokens.extend((term, p + pos, a + char, b + char, spelt) for term, p, a, b, spelt in found)
         bounds.append((char, char + len(text)))
         if found:
@@ -204,16 +206,18 @@ class Highlighter:
         return highlight(text, self.terms_in(text), phrases=self.phrases, quotes=self.quotes)
 
     def passages(self, texts: Sequence[str]) -> list[str]:
-        pieces = marked_across(texts, self.phrases, self.quotes)
+        analysed = [token_spans(text) for text in texts]  # each text analysed once, for both kinds of marks
+        pieces = marked_across(texts, self.phrases, self.quotes, analysed)
         out = []
-        for text, across in zip(texts, pieces):
-            spans = marked_spans(text, self.terms_in(text), phrases=self.phrases, quotes=self.quotes)
-            out.append(marked(text, _merged(text, spans + across)))
+        for text, tokens, across in zip(texts, analysed, pieces):
+            spans = marked_spans(text, self.terms_in(text), phrases=self.phrases, quotes=self.quotes,
+                                 occurrences=tokens)
+            out.append(marked(text, joined_spans(text, spans + across)))
         return out
 
 
-def _merged(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Spans sorted, overlapping or space-separated ones made one (as `marked_spans` merges its own)."""
+def joined_spans(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Spans sorted, overlapping or space-separated ones made one: marks that touch are one mark."""
     merged: list[tuple[int, int]] = []
     for start, end in sorted(spans):
         if merged and (start <= merged[-1][1] or text[merged[-1][1]:start].strip() == ""):

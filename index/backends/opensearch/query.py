@@ -100,9 +100,6 @@ class Marks:
         return Highlighter(self.terms, [w for w, spelt in self.phrases if spelt is None],
                            [(w, spelt) for w, spelt in self.phrases if spelt is not None], words_of)
 
-    def __call__(self, text: str) -> str:
-        return self.highlighter()(text)
-
 
 @dataclass
 class QueryPlan:

@@ -16,7 +16,6 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 from datetime import datetime, time as dtime
-from html import escape
 
 from opensearchpy import OpenSearch
 
@@ -30,6 +29,7 @@ from index.search.catalog import EntityCatalog
 from index.search.expand import Limits
 from index.search.passages import quote_across, shown_fields
 from index.text.aliases import Aliases
+from index.text.highlight import Highlighter
 from index.text.analysis import fold
 
 HIT_SOURCE = ["title", "lead", "data", "family", "has_family"]
@@ -223,16 +223,15 @@ def _suggestion(request: SearchRequest, ctx: Context, words, aggs: dict, narrowi
 def _hit(raw: dict, plan: QueryPlan | None, catalog: EntityCatalog, scored: bool) -> Hit:
     source = raw["_source"]
     data = source.get("data") or {}
-    marked = plan.marks if plan is not None else (lambda text: escape(text, quote=False))
+    marked = plan.marks.highlighter() if plan is not None else Highlighter()
     passages = []
     inner = raw.get("inner_hits", {}).get("passages", {}).get("hits", {}).get("hits", [])
     for passage in inner:
         text = passage["_source"]["text"]
         passages.append(PassageHit(position=passage["_source"]["position"], html=marked(text), text=text,
                                    score=round(passage["_score"], 4) if passage.get("_score") is not None else None))
-    if not passages and plan is not None and plan.marks.phrases:  # a quote across a paragraph break
-        passages = quote_across(source.get("passages") or [], [w for w, spelt in plan.marks.phrases if spelt is None],
-                                [(w, spelt) for w, spelt in plan.marks.phrases if spelt is not None])
+    if not passages:  # a quote across a paragraph break (none without phrases or quotes)
+        passages = quote_across(source.get("passages") or [], marked.phrases, marked.quotes)
     if not passages and source.get("lead"):
         lead = source["lead"]
         passages.append(PassageHit(position=lead["position"], html=marked(lead["text"]), text=lead["text"]))
