@@ -19,6 +19,7 @@ from dataclasses import replace
 from typing import Sequence
 
 from index.ingest.ner import Mention  # the module loads no model: spaCy is imported when one is
+from index.ingest.surfaces import TITLE_WORDS
 
 # Abbreviated ranks and titles: a name never ends with one ("Lt. Col. Oliver North" gives the model "Lt" and "Col").
 TITLE_ABBREVIATIONS = frozenset("mr mrs ms dr lt col gen maj capt sgt adm cmdr cdr brig gov".split()
@@ -168,8 +169,6 @@ def join_firm_names(text: str, mentions: Sequence) -> list:
 # Partners' names as a firm writes them: "Wagner and Brown", "Pratt & Whitney", "Pierce, Fenner and Smith".
 _PARTNERS_AND = re.compile(r"\s+(?:and|&)\s+")
 _PARTNERS_COMMA = re.compile(r",\s+")
-# Titles of several people before their surnames: "Sens. Dole and Byrd", "Messrs Baker and Volcker".
-_TITLES_BEFORE = re.compile(r"\b(?:Sens?|Reps?|Messrs|Mr|Mrs|Ms|Dr|Senators?|Representatives?|Ministers?)\.?\s+$")
 
 
 def join_partner_names(units: Sequence[Sequence], texts: Sequence[str]) -> list[list]:
@@ -179,16 +178,16 @@ def join_partner_names(units: Sequence[Sequence], texts: Sequence[str]) -> list[
     names a person in full before using the surname alone, so two (or more) one-word persons joined by
     "and" or "&" whom the article never names in full are one firm's name ("privately-held Wagner and Brown";
     on even-id Reuters 34 of 37 such pairs were firms, the others islands or cartoon characters).  A surname
-    of a person named in full ("Baker and Volcker" beside "James Baker") or given a title anywhere in the article
-    ("Prime Minister (Brian) Mulroney ... Reagan and Mulroney"), a gazetteer place, names
-    after a title ("Sens. Dole and Byrd") and lists naming a person ("Aliyev, Putin and Pashinyan" beside
-    Ilham Aliyev) stay as they are.  A list's earlier names join too ("Welsh, Carson,
-    Anderson and Stowe"); a list after an organisation is the rest of its name ("Merrill Lynch, Pierce, Fenner
-    and Smith": Merrill Lynch).  The same words elsewhere in the article are the firm too, however the model
-    typed them ("Phillips" an organisation, "Drew" a person), and so is such a person before "and" and a
-    company's name with its legal form ("Procter and Gamble Co").  Such a person beside "and" and a one-word
-    organisation is an organisation too ("DIW and Ifo": 16 of 20 such pairs on even-id Reuters).  `units[i]` are the mentions of `texts[i]`, in
-    order, with offsets into it.
+    of a person named in full ("Baker and Volcker" beside "James Baker") or given a title anywhere in the
+    article ("Prime Minister (Brian) Mulroney ... Reagan and Mulroney", "Sens. Dole and Byrd"), a gazetteer
+    place and lists naming a person ("Aliyev, Putin and Pashinyan" beside Ilham Aliyev) stay as they are.
+    A list's earlier names join too ("Welsh, Carson, Anderson and Stowe"); a list after an organisation is
+    the rest of its name ("Merrill Lynch, Pierce, Fenner and Smith": Merrill Lynch).  The same words
+    elsewhere in the article are the firm too, however the model typed them ("Phillips" an organisation,
+    "Drew" a person), and so is such a person before "and" and a company's name with its legal form
+    ("Procter and Gamble Co").  Such a person beside "and" and a one-word organisation is an organisation
+    too ("DIW and Ifo": 16 of 20 such pairs on even-id Reuters).  `units[i]` are the mentions of
+    `texts[i]`, in order, with offsets into it.
     """
     from index.ingest.ner import fold_accents
     from index.ingest.place_names import place_names
@@ -207,8 +206,7 @@ def join_partner_names(units: Sequence[Sequence], texts: Sequence[str]) -> list[
     def joins(before, mention, text: str) -> bool:
         # "Procter and Gamble Co": the model's person and a company ending in a legal form are that company
         last = partner(mention) or (mention.type == "org" and ends_with_legal_form(mention.text))
-        return (partner(before) and last and bool(_PARTNERS_AND.fullmatch(text[before.end:mention.start]))
-                and not _TITLES_BEFORE.search(text[max(0, before.start - 20):before.start]))
+        return partner(before) and last and bool(_PARTNERS_AND.fullmatch(text[before.end:mention.start]))
 
     joined, firms = [], set()
     for unit, text in zip(units, texts):
@@ -241,14 +239,16 @@ def join_partner_names(units: Sequence[Sequence], texts: Sequence[str]) -> list[
 
 
 _WORD_BEFORE = re.compile(r"\b([A-Z][a-z]+)\.?\s+(?:\([A-Z][a-z]+\)\s+)?$")  # "Minister (Brian) " before a name
+# A person's title (index/ingest/surfaces.py's words, not its small ones), and titles of several: "Sens. Dole and
+# Byrd", "Messrs Baker and Volcker".
+_TITLES = (TITLE_WORDS - {"of", "and", "for", "the"}) | {"sens", "reps", "messrs", "senators", "representatives",
+                                                          "ministers"}
 
 
 def _titled(text: str, start: int) -> bool:
-    """Whether the name starting at `start` follows a person's title ("President", "Sen.", "Minister")."""
-    from index.ingest.surfaces import TITLE_WORDS
-
+    """Whether the name starting at `start` follows a person's title ("President", "Sen.", "Messrs")."""
     found = _WORD_BEFORE.search(text, max(0, start - 40), start)
-    return found is not None and found.group(1).lower() in TITLE_WORDS - {"of", "and", "for", "the"}
+    return found is not None and found.group(1).lower() in _TITLES
 
 
 def _one_word_org(mention) -> bool:
