@@ -364,3 +364,26 @@ def test_a_request_on_an_older_snapshot_keeps_reading_a_segment_merged_away(tmp_
         store_module.READERS_KEPT = kept
     assert index.search(SearchRequest(q="cocoa")).total == 4
     index.close()
+
+
+def test_an_article_kept_parsed_is_never_shown_stale(tmp_path):
+    """Snapshot.article keeps recently read articles parsed, by segment and document: an update writes the
+    article into a new segment, so the next page shows the new version, in this process and another."""
+    settings = make_settings(tmp_path / "index", entities=False)
+    writer = Index.open(settings.index_dir, create=True, settings=settings)
+    reader = Index.open(settings.index_dir, settings=settings)
+    writer.ingest([article_from_record(article(str(n), f"Cocoa report {n}."), writer.outlets) for n in range(3)])
+    for index in (writer, reader):
+        assert sorted(h.title for h in index.search(SearchRequest(q="cocoa")).hits) == ["Wire 0", "Wire 1", "Wire 2"]
+    snapshot = reader.backend.store.snapshot()
+    ordinal = reader.backend.store.find("1", snapshot)[0]
+    assert snapshot.article(ordinal) is snapshot.article(ordinal)  # parsed once, then shared
+    writer.put(article_from_record({"id": "1", "title": "Cocoa revised", "body": "Cocoa report 1, revised."},
+                                   writer.outlets))
+    for index in (writer, reader):
+        hits = index.search(SearchRequest(q="cocoa")).hits
+        assert sorted(h.title for h in hits) == ["Cocoa revised", "Wire 0", "Wire 2"]
+        assert index.get("1").title == "Cocoa revised"
+    assert snapshot.article(ordinal)["title"] == "Wire 1"  # the old snapshot still reads its own generation
+    writer.close()
+    reader.close()

@@ -20,7 +20,6 @@ Used for plain queries (words, no syntax) of at most `max_units` units
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass
 
@@ -46,7 +45,7 @@ FEEDBACK = Feedback()
 
 def _words(snapshot, ordinal: int) -> tuple[Counter, dict[str, str]]:
     """(term counts, term -> a surface form) of an article's title and body."""
-    data = json.loads(snapshot.stored(ordinal)["data"])
+    data = snapshot.article(ordinal)
     counts: Counter = Counter()
     forms: dict[str, str] = {}
     for text in (data.get("title") or "", data.get("body") or ""):

@@ -8,7 +8,6 @@ words marked; an article whose passages match nothing shows its first one.
 
 from __future__ import annotations
 
-import json
 import re
 
 import numpy as np
@@ -118,10 +117,10 @@ def _first_words(text: str, count: int) -> int:
 def make_hit(snapshot, ordinal: int, score: float | None, passages: list, marks: Marks, catalog) -> Hit:
     """One result: the stored article, its best passages marked, its entities as the archive names them.
 
-    The article is read as the plain dict it is stored as (Article.to_dict): a page needs a few of
+    The article is read as the plain dict it is stored as (Article.to_dict, `Snapshot.article`): a page needs a few of
     its fields, and making the whole Article, every passage and entity a dataclass, cost more than
     parsing it."""
-    data = json.loads(snapshot.stored(ordinal)["data"])
+    data = snapshot.article(ordinal)
     stored = data.get("passages") or []
     text_of = {p["position"]: p["text"] for p in stored}
     shown = [(position, text_of.get(position, ""), value, passage) for position, value, passage in passages]

@@ -12,7 +12,6 @@ once, by its best version (story families, index/ingest/families.py).
 
 from __future__ import annotations
 
-import json
 import math
 from collections import Counter
 from dataclasses import replace
@@ -48,7 +47,7 @@ def key_terms(snapshot, data: dict, limit: int = KEY_TERMS) -> list[str]:
 def related(snapshot, ordinal: int, limit: int = 5, params: Params = DEFAULT,
             hybrid: dense.Hybrid | None = None) -> list[RelatedArticle]:
     """Up to `limit` articles most similar to the article at `ordinal`, best first (`hybrid`: by meaning too)."""
-    own = json.loads(snapshot.stored(ordinal)["data"])
+    own = snapshot.article(ordinal)
     terms = key_terms(snapshot, own)
     if not terms:
         return []
@@ -69,7 +68,7 @@ def related(snapshot, ordinal: int, limit: int = 5, params: Params = DEFAULT,
     for other, value in ranked:
         if value <= 0 or len(found) >= limit:
             break
-        data = json.loads(snapshot.stored(other)["data"])
+        data = snapshot.article(other)
         family = data.get("family") or None
         if data.get("id") == own.get("id") or _content(data) == content or family in stories:
             continue
