@@ -98,6 +98,13 @@ def _merge_two(one: tuple[np.ndarray, np.ndarray], other: tuple[np.ndarray, np.n
     return merged_at, merged
 
 
+def _read_only(arrays: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+    """Arrays kept for later searches, made read-only: a caller that wrote into one would change them all."""
+    for array in arrays:
+        array.flags.writeable = False
+    return arrays
+
+
 WITHIN_SHARE = 8  # pruning keeps a unit's postings to the survivors only when they are 8x fewer
 
 
@@ -170,6 +177,16 @@ class Scorer:
         return at, self.idf(df) * self.saturate(pseudo)
 
     def term(self, text: str, within=None) -> tuple[np.ndarray, np.ndarray]:
+        if self.docs is None:  # every document is in the space: the term's scores are the snapshot's, kept
+            at, scores = self.snapshot.held(("bm25f", text, self.fields, self.params), lambda: _read_only(
+                self._term(text, None)))
+            if within is not None and len(within) * WITHIN_SHARE < len(at):
+                keep = kept_sorted(at, within)
+                return at[keep], scores[keep]
+            return at, scores
+        return self._term(text, within)
+
+    def _term(self, text: str, within) -> tuple[np.ndarray, np.ndarray]:
         pieces = [(f, *self.snapshot.postings(f, text)) for f in self.fields]
         return self._bm25f(pieces, max(self.snapshot.df(f, text) for f in self.fields), within)
 

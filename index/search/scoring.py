@@ -112,7 +112,7 @@ def score(snapshot, units: list[Unit], fields: tuple[str, ...] = ARTICLE_FIELDS,
         coord = None
     elif held is not None:
         held /= sum(weights) or 1.0
-        coord = np.power(held, params.coord, out=held)
+        coord = held if params.coord == 1.0 else np.power(held, params.coord, out=held)
     else:
         coord = hits / len(asked)
         coord **= params.coord
