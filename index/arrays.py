@@ -19,6 +19,12 @@ place, for a k much smaller than the array (the 130th best score of 150,000
 matches): a strided sample gives a floor that about twice k values pass, and only
 those are partitioned (0.07 against 1.4 ms); exact either way.
 
+`tally`: `np.bincount` from the smallest value, but a column with a few values (one source, the
+months of a short archive) counted value by value: bincount adds one to the same counter value after
+value, each add waiting for the last, 1.8 ms for 150,000 values of one source against 0.05 ms; and
+values that come in runs (the days of an archive ingested day by day) run by run: 150,000 values in
+runs of 400 days 1.16 ms by bincount, 0.05 ms by runs (random values stay with bincount: 0.57 ms).
+
 `search_sorted`: `np.searchsorted` with the values in the sorted array's own
 integer type; given int64 values, numpy converts an int32 array whole first, a
 copy on every call (64 against 1 microsecond for ten articles' passages among 384,240).
@@ -72,6 +78,32 @@ def _kth(values: np.ndarray, k: int, largest: bool):
         if len(passed) >= k:  # then the k-th value lies past the floor: it is the k-th of those
             values, n = passed, len(passed)
     return np.partition(values, n - k)[n - k] if largest else np.partition(values, k - 1)[k - 1]
+
+
+FEW_VALUES = 8  # a column spanning up to this many values is counted value by value (see `tally`)
+RUN_SHARE = 8  # and one whose values come in runs (under 1 change in 8) run by run
+
+
+def tally(values: np.ndarray, low: int = 0) -> tuple[int, np.ndarray]:
+    """(first, counts): counts[i] is how many of `values` equal first + i; values below `low` are not counted."""
+    if not len(values):
+        return low, np.zeros(0, np.int64)
+    smallest = int(values.min())
+    if smallest < low:
+        values = values[values >= low]
+        if not len(values):
+            return low, np.zeros(0, np.int64)
+        smallest = int(values.min())
+    span = int(values.max()) - smallest + 1
+    if span <= FEW_VALUES:
+        return smallest, np.array([np.count_nonzero(values == smallest + i) for i in range(span)], dtype=np.int64)
+    values = values - smallest
+    change = values[1:] != values[:-1]
+    if np.count_nonzero(change) * RUN_SHARE < len(values):  # in runs: each run counted once, by its length
+        starts = np.concatenate(([0], np.flatnonzero(change) + 1))
+        lengths = np.diff(starts, append=len(values))
+        return smallest, np.bincount(values[starts], weights=lengths, minlength=span).astype(np.int64)
+    return smallest, np.bincount(values, minlength=span)
 
 
 def search_sorted(ordered: np.ndarray, values, side: str = "left"):

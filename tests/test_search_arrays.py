@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from index.arrays import (SAMPLED_FROM, found_in, in_sorted, kth_largest, kth_smallest, owner_offsets, rows_between,
-                          rows_owned, search_sorted, sums_before, union, values_at)
+                          rows_owned, search_sorted, sums_before, tally, union, values_at)
 from index.search.bm25 import MERGE_AT_LEAST, union_max
 from index.search.collapse import collapsed_top
 from index.search.positions import SHIFT, pair_counts
@@ -84,6 +84,30 @@ def test_sums_before_some_places_are_the_prefix_sums_there():
         expected = [int(values[:i].sum()) for i in at]
         assert sums_before(values, at).tolist() == expected
     assert sums_before(np.array([5, 1], np.uint16), np.array([0])).tolist() == [0]
+
+
+@pytest.mark.parametrize("shape", ["one value", "a few", "runs", "scattered"])
+def test_tally_counts_what_bincount_counts_however_the_values_lie(shape):
+    # A few values are counted one by one, runs run by run (the days of an archive ingested day by day),
+    # anything else by bincount; values below `low` (an undated article's day) are not counted.
+    rng = np.random.default_rng(len(shape))
+    for _ in range(100):
+        n = int(rng.integers(0, 3000))
+        low = int(rng.integers(-3, 3))
+        if shape == "one value":
+            values = np.full(n, rng.integers(-5, 50))
+        elif shape == "a few":
+            values = rng.integers(-5, 4, n)
+        elif shape == "runs":
+            values = np.repeat(rng.integers(-5, 900, max(n // 40, 1)), 40)[:n]
+        else:
+            values = rng.integers(-5, 900, n)
+        values = values.astype(np.int32)
+        first, counts = tally(values, low)
+        kept = values[values >= low].astype(np.int64)
+        assert counts.sum() == len(kept)
+        if len(kept):
+            assert first == kept.min() and counts.tolist() == np.bincount(kept - first).tolist()
 
 
 def _values(rng, shape: str, n: int) -> np.ndarray:

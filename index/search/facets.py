@@ -17,33 +17,47 @@ from collections import Counter
 
 import numpy as np
 
-from index.arrays import kth_largest, run_starts
+from index.arrays import kth_largest, run_starts, tally
 from index.query import FacetValue
 from index.search.catalog import EntityCatalog
 from index.search.columns import (NO_DAY, SOURCES, chosen_counts, day_column, entity_pairs_by_article, entity_targets,
-                                  month_column, month_name, source_column)
+                                  month_name, source_column)
 from index.store.schema import ENTITY_FIELDS
 
 
-def facet_counts(snapshot, ordinals: np.ndarray, catalog: EntityCatalog, entities: bool = True) -> dict[str, Counter]:
-    """Articles per value: "source", "month" and "entity" (canonical entity keys)."""
+def facet_counts(snapshot, ordinals: np.ndarray, catalog: EntityCatalog, entities: bool = True,
+                 days: tuple[int, np.ndarray] | None = None) -> dict[str, Counter]:
+    """Articles per value: "source", "month" and "entity" (canonical entity keys); `days`: `day_counts`
+    of the same ordinals, where the caller has them (the months are counted from them)."""
     counts = {"source": Counter(), "month": Counter(), "entity": Counter()}
     if not len(ordinals):
         return counts
-    sources = source_column(snapshot)[ordinals]
-    found = np.bincount(sources[sources >= 0])
-    counts["source"].update({SOURCES.names[i]: int(found[i]) for i in np.flatnonzero(found)})
-    months = month_column(snapshot)[ordinals]
-    months = months[months >= 0]
-    if len(months):
-        first = int(months.min())
-        found = np.bincount(months - first)
-        counts["month"].update({month_name(first + int(i)): int(found[i]) for i in np.flatnonzero(found)})
+    first, found = tally(source_column(snapshot)[ordinals])
+    counts["source"].update({SOURCES.names[first + i]: int(found[i]) for i in np.flatnonzero(found)})
+    first, per_day = days if days is not None else day_counts(snapshot, ordinals)
+    for month, count in zip(*_grouped(first, per_day, "M")):
+        counts["month"][month_name(int(month.astype(np.int64)) + 1970 * 12)] = int(count)
     if entities:
         found = entity_counts(snapshot, ordinals, chosen_mask(snapshot, ordinals), catalog)
         _, names, _ = entity_targets(catalog)
         counts["entity"].update({names[i]: int(found[i]) for i in np.flatnonzero(found)})
     return counts
+
+
+def day_counts(snapshot, ordinals: np.ndarray) -> tuple[int, np.ndarray]:
+    """(first day, articles per day from it) of the dated `ordinals`: what the month facet and the
+    histogram are both grouped from, counted once."""
+    return tally(day_column(snapshot)[ordinals], NO_DAY + 1)
+
+
+def _grouped(first: int, per_day: np.ndarray, unit: str) -> tuple[np.ndarray, np.ndarray]:
+    """(each month or year holding articles, as datetime64 of `unit`; its articles) from `day_counts`."""
+    held = np.flatnonzero(per_day)
+    if not len(held):
+        return np.zeros(0, f"datetime64[{unit}]"), np.zeros(0, np.int64)
+    binned = (held + first).astype("datetime64[D]").astype(f"datetime64[{unit}]")
+    starts = run_starts(binned)
+    return binned[starts], np.add.reduceat(per_day[held], starts)
 
 
 def chosen_mask(snapshot, ordinals: np.ndarray) -> np.ndarray:
@@ -102,24 +116,17 @@ def plain_facets(counts: dict[str, Counter], limit: int) -> dict[str, list[Facet
     }
 
 
-def date_histogram(snapshot, ordinals: np.ndarray) -> list[FacetValue]:
+def date_histogram(snapshot, ordinals: np.ndarray, days: tuple[int, np.ndarray] | None = None) -> list[FacetValue]:
     """Matching articles per day, month or year, whichever suits the span of their dates.
 
     Up to 62 days of dates are counted by day, up to four years by month, longer
     spans by year, so a histogram of a short story inside a long archive still
     has bars to choose from.  Each value's `key` says the unit.  Counted by day
-    first (one bincount), then only the days that have articles are grouped.
+    first (`day_counts`, or the caller's `days`), then only the days that have articles are grouped.
     """
-    days = day_column(snapshot)[ordinals]
-    days = days[days != NO_DAY]
-    if not len(days):
+    first, per_day = days if days is not None else day_counts(snapshot, ordinals)
+    if not per_day.any():
         return []
-    first = int(days.min())
-    per_day = np.bincount(days - first)
     span = len(per_day) - 1
     unit, fmt = ("D", "day") if span <= 62 else ("M", "month") if span <= 4 * 366 else ("Y", "year")
-    held = np.flatnonzero(per_day)
-    binned = (held + first).astype("datetime64[D]").astype(f"datetime64[{unit}]")
-    starts = run_starts(binned)
-    counts = np.add.reduceat(per_day[held], starts)
-    return [FacetValue(str(v), int(c), fmt) for v, c in zip(binned[starts], counts)]
+    return [FacetValue(str(v), int(c), fmt) for v, c in zip(*_grouped(first, per_day, unit))]

@@ -25,8 +25,8 @@ from index.search.collapse import collapsed_top, versions_per_story
 from index.search.catalog_keeper import exact_catalog
 from index.search.columns import family_column, family_mask, pair_mask, tag_counts
 from index.search.expand import Limits
-from index.search.facets import (chosen_mask, date_histogram, entity_counts, entity_facets, facet_counts,
-                                 plain_facets)
+from index.search.facets import (chosen_mask, date_histogram, day_counts, entity_counts, entity_facets,
+                                 facet_counts, plain_facets)
 from index.search.matching import Deadline, filter_mask, matching, term_mask
 from index.search.passages import Marks, best_passages, describe_matches, make_hit
 from index.search.parsing import parse
@@ -253,8 +253,9 @@ def _facets(snapshot, found: np.ndarray, ctx: Context, request: SearchRequest) -
     """The facets asked for (`facet_names`), each counted over every match; only those are counted."""
     asked, limit = set(request.facet_names), request.facet_limit
     facets: dict = {}
+    days = day_counts(snapshot, found) if asked & {"source", "date"} else None  # the months' and the histogram's
     if asked & {"source", "date"}:
-        facets.update(plain_facets(facet_counts(snapshot, found, ctx.catalog, entities=False), limit))
+        facets.update(plain_facets(facet_counts(snapshot, found, ctx.catalog, entities=False, days=days), limit))
     chosen = chosen_mask(snapshot, found) if asked & {"person", "org", "place", "tag"} else None
     if asked & {"person", "org", "place"}:
         facets.update(entity_facets(entity_counts(snapshot, found, chosen, ctx.catalog), ctx.catalog, limit))
@@ -263,7 +264,7 @@ def _facets(snapshot, found: np.ndarray, ctx: Context, request: SearchRequest) -
         facets["tag"] = [FacetValue(tag.split("\t", 1)[1], count, tag.split("\t", 1)[0]) for tag, count in tags]
     chosen_facets = {name: facets.get(name, []) for name in request.facet_names}  # every asked-for key, even empty
     if "date" in asked:
-        chosen_facets["histogram"] = date_histogram(snapshot, found)  # the date facet's adaptive bars (search page)
+        chosen_facets["histogram"] = date_histogram(snapshot, found, days)  # the date facet's adaptive bars (search page)
     return chosen_facets
 
 
