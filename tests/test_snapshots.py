@@ -387,3 +387,22 @@ def test_an_article_kept_parsed_is_never_shown_stale(tmp_path):
     assert snapshot.article(ordinal)["title"] == "Wire 1"  # the old snapshot still reads its own generation
     writer.close()
     reader.close()
+
+
+def test_a_words_kept_scores_follow_the_archive(tmp_path):
+    """A word's BM25F scores over the whole archive are kept with the snapshot (bm25.Scorer.term): asked
+    again they are the same, read-only; after a commit its idf has changed, and so have the scores."""
+    from index.search.bm25 import ARTICLE_FIELDS, Scorer
+    settings = make_settings(tmp_path / "index", entities=False, result_cache_size=0)
+    index = Index.open(settings.index_dir, create=True, settings=settings)
+    index.ingest([article_from_record(article(str(n), f"Cocoa report {n}." if n < 2 else f"Sugar report {n}."),
+                                      index.outlets) for n in range(6)])
+    first = index.search(SearchRequest(q="cocoa report", mode="lexical")).hits
+    again = index.search(SearchRequest(q="cocoa report", mode="lexical")).hits
+    assert [(h.id, h.score) for h in first] == [(h.id, h.score) for h in again]
+    at, scores = Scorer(index.backend.store.snapshot(), ARTICLE_FIELDS).term("cocoa")
+    assert len(at) == 2 and not scores.flags.writeable
+    index.ingest([article_from_record(article(str(n), f"Cocoa report {n}."), index.outlets) for n in range(6, 9)])
+    later = {h.id: h.score for h in index.search(SearchRequest(q="cocoa report", mode="lexical")).hits}
+    assert later[first[0].id] < first[0].score  # cocoa is commoner now: its idf, and the score, fell
+    index.close()

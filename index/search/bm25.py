@@ -178,9 +178,14 @@ class Scorer:
 
     def term(self, text: str, within=None) -> tuple[np.ndarray, np.ndarray]:
         if self.docs is None:  # every document is in the space: the term's scores are the snapshot's, kept
-            at, scores = self.snapshot.held(("bm25f", text, self.fields, self.params), lambda: _read_only(
-                self._term(text, None)))
-            if within is not None and len(within) * WITHIN_SHARE < len(at):
+            key = ("bm25f", text, self.fields, self.params)
+            if within is None:
+                return self.snapshot.held(key, lambda: _read_only(self._term(text, None)))
+            kept = self.snapshot.held_already(key)  # pruned: scored on the survivors unless kept whole already
+            if kept is None:
+                return self._term(text, within)
+            at, scores = kept
+            if len(within) * WITHIN_SHARE < len(at):
                 keep = kept_sorted(at, within)
                 return at[keep], scores[keep]
             return at, scores

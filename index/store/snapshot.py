@@ -165,6 +165,10 @@ class Snapshot:
         phrase's matches): the least recently used go first."""
         return self._query_arrays.kept(key, build)
 
+    def held_already(self, key):
+        """What `held` keeps for `key`, or None: for a caller that has a cheaper way than building it whole."""
+        return self._query_arrays.get(key)
+
     # -- columns over the whole snapshot -------------------------------------------
 
     def article_column(self, name: str) -> np.ndarray:
