@@ -88,6 +88,7 @@ def build_entities(mentions_by_unit: Sequence[Sequence], aliases: Aliases,
     _merge_partial_names(groups)
     _drop_firm_short_names(groups)
     _drop_common_words(groups, texts or [])
+    _drop_read_in_capitals(groups, texts or [])
     add_named_countries(groups, aliases)
     add_press_codes(groups, texts or [], aliases)
     entities = []
@@ -115,6 +116,35 @@ def _drop_common_words(groups: dict[str, Group], texts: Sequence[str]) -> None:
     for key in [key for key, group in groups.items() if key in lower and group.type == "person"
                 and not group.fixed_name]:
         del groups[key]
+
+
+CAPITALS_SHARE, CAPITALS_LETTERS = 0.9, 50  # a passage of at least 50 letters, 90% of them capitals
+
+
+def _in_capitals(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return len(letters) >= CAPITALS_LETTERS and sum(c.isupper() for c in letters) >= CAPITALS_SHARE * len(letters)
+
+
+def _drop_read_in_capitals(groups: dict[str, Group], texts: Sequence[str]) -> None:
+    """A name found only in passages written all in capitals (a wire's crop report, a table), never
+    written in lower case, and unknown to the gazetteers and aliases, is no entity: the model reads
+    such text by its capitals, and every town of a rainfall table ("CATANDUVA", "PRESIDENTE PRUDENTE
+    NIL") came out an organisation.  A gazetteer place stays, as a place.  The headline counts as
+    capitals when every passage is."""
+    from index.ingest.place_names import place_names
+
+    capitals = {unit for unit, text in enumerate(texts) if unit and _in_capitals(text)}
+    if not capitals:
+        return
+    if len(capitals) == len(texts) - 1:
+        capitals.add(0)
+    for key, group in list(groups.items()):
+        if group.units <= capitals and not group.fixed_name and not any(c.islower() for f in group.forms for c in f):
+            if place_names().lookup(key) is None:
+                del groups[key]
+            else:  # the gazetteer's place, whatever the model made of it
+                group.fixed_type = "place"
 
 
 def _merge(groups: dict[str, Group], short: Group, full: Group) -> None:
