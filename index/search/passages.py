@@ -143,6 +143,8 @@ def make_hit(snapshot, ordinal: int, score: float | None, passages: list, marks:
 def describe_matches(snapshot, units: list[Unit], hits: list[Hit], ordinals: list[int]) -> None:
     """Why each article of a page matched, in words (`hit.matched`): each query term or phrase, where it
     was found, the alias used.  Each alternative's articles are looked up once for the whole page."""
+    if not hits:
+        return
     page = np.asarray(ordinals, dtype=np.int64)
     found = [[_found_in(snapshot, page, alt) for alt in unit.alternatives] for unit in units]
     for row, hit in enumerate(hits):

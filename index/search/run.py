@@ -222,6 +222,8 @@ def _boost_recent(snapshot, scored: Scored, recency: float) -> Scored:
 def _page(snapshot, pool: np.ndarray, sort: str, scored, request: SearchRequest):
     """(the page's (ordinal, score) pairs, each one's versions, how many results are paged through)."""
     start, stop = (request.page - 1) * request.per_page, request.page * request.per_page
+    if not len(pool):
+        return [], [], 0
     if sort == "relevance" and scored is not None:
         better = -scored.of(pool)
     elif sort == "relevance":  # only filters and entity clauses: the newest additions first

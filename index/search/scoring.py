@@ -78,6 +78,8 @@ def score(snapshot, units: list[Unit], fields: tuple[str, ...] = ARTICLE_FIELDS,
 
     Past the `deadline` the remaining units are skipped and the result says so.
     """
+    if candidates is not None and not len(candidates):  # nothing to rank (a filter no article passes)
+        return Scored(np.zeros(0), np.zeros(0, np.int64), units_found=np.zeros(0, np.int32))
     scorer = Scorer(snapshot, fields, params, limits, candidates)
     totals = np.zeros(scorer.size)
     hits = np.zeros(scorer.size, dtype=np.int32)
