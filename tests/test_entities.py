@@ -384,9 +384,9 @@ def test_a_one_word_person_the_article_writes_in_lower_case_is_a_common_word():
     assert [(e.key, e.type) for e in build_entities(mentions, Aliases(), texts)] == [("baker", "person")]
 
 
-def test_names_read_in_capitals_are_kept_only_where_the_gazetteers_or_the_text_know_them():
-    """A crop report all in capitals: the model takes its towns for organisations; only the names the
-    gazetteers know (as places), or the article also writes in mixed case, stay."""
+def test_names_read_in_tables_in_capitals_are_kept_only_where_the_gazetteers_or_the_text_know_them():
+    """A crop report's table all in capitals: the model takes its towns for organisations; only the names
+    the gazetteers know (as places), or the article also writes in mixed case, stay."""
     aliases = load_aliases(ROOT / "config" / "aliases.toml")
     texts = ["BRAZILIAN COFFEE RAINFALL",
              "SAO PAULO STATE: PRESIDENTE PRUDENTE NIL, CATANDUVA NIL, FRANCA 5.0 MM, SAO CARLOS NIL.",
@@ -397,6 +397,10 @@ def test_names_read_in_capitals_are_kept_only_where_the_gazetteers_or_the_text_k
     found = {e.key: e.type for e in build_entities(mentions, aliases, texts)}
     assert found == {"sao paulo": "place", "franca": "place", "catanduva": "place", "santos": "place",
                      "acme trading corp": "org"}  # the towns are the gazetteer's places, whatever the model said
+    # A telex's prose in capitals still reads as sentences: its names stay.
+    telex = ["", "THE BUNDESBANK SAID ON FRIDAY IT WOULD HOLD RATES, AND THE IMF SAID IT WAS SATISFIED."]
+    assert {e.key for e in build_entities([[], [M("BUNDESBANK", "org"), M("IMF", "org")]], aliases, telex)} \
+        >= {"bundesbank"}
     # In mixed case the same organisations stay: the rule reads the passage, not the names.
     mixed = [[], [M("Catanduva Mills", "org")]]
     assert [e.name for e in build_entities(mixed, aliases, ["", "Catanduva Mills said on Monday it would buy."])] \

@@ -88,9 +88,9 @@ def build_entities(mentions_by_unit: Sequence[Sequence], aliases: Aliases,
     _merge_partial_names(groups)
     _drop_firm_short_names(groups)
     _drop_common_words(groups, texts or [])
-    _drop_read_in_capitals(groups, texts or [])
     add_named_countries(groups, aliases)
     add_press_codes(groups, texts or [], aliases)
+    _drop_read_in_tables(groups, texts or [])
     entities = []
     for group in groups.values():
         entities.append(Entity(
@@ -119,29 +119,41 @@ def _drop_common_words(groups: dict[str, Group], texts: Sequence[str]) -> None:
 
 
 CAPITALS_SHARE, CAPITALS_LETTERS = 0.9, 50  # a passage of at least 50 letters, 90% of them capitals
+TABLE_SHARE = 0.12  # and under 12% of its words the words of a sentence: a table, not a telex's prose
+_SENTENCE_WORDS = frozenset("the of and to in said a for on is was it that by with as at from be has have will would "
+                            "its an this which are were".split())
+_WORDS = re.compile(r"[^\W\d_]+")
 
 
-def _in_capitals(text: str) -> bool:
+def _table_in_capitals(text: str) -> bool:
+    """A passage all in capitals that is no prose: a table of prices, a list of towns and rainfall.
+    (A telex's prose in capitals still reads as sentences, and the model finds its names.)"""
     letters = [c for c in text if c.isalpha()]
-    return len(letters) >= CAPITALS_LETTERS and sum(c.isupper() for c in letters) >= CAPITALS_SHARE * len(letters)
+    if len(letters) < CAPITALS_LETTERS or sum(c.isupper() for c in letters) < CAPITALS_SHARE * len(letters):
+        return False
+    words = _WORDS.findall(text)
+    return sum(w.lower() in _SENTENCE_WORDS for w in words) < TABLE_SHARE * len(words)
 
 
-def _drop_read_in_capitals(groups: dict[str, Group], texts: Sequence[str]) -> None:
-    """A name found only in passages written all in capitals (a wire's crop report, a table), never
-    written in lower case, and unknown to the gazetteers and aliases, is no entity: the model reads
-    such text by its capitals, and every town of a rainfall table ("CATANDUVA", "PRESIDENTE PRUDENTE
-    NIL") came out an organisation.  A gazetteer place stays, as a place.  The headline counts as
-    capitals when every passage is."""
+def _drop_read_in_tables(groups: dict[str, Group], texts: Sequence[str]) -> None:
+    """A name found only in tables written all in capitals (market prices, a crop report's towns), never
+    written in lower case, and unknown to the aliases, is the gazetteer's place or no entity: the model
+    reads such text by its capitals, and every town of a rainfall table ("CATANDUVA", "PRESIDENTE
+    PRUDENTE NIL") came out an organisation, every column head ("NY SUGAR", "CME HOGS") a name.  A
+    code there ("AUS", "IRL", "TTL") is a column, not a place.  The headline counts as a table when
+    every passage is one."""
     from index.ingest.place_names import place_names
 
-    capitals = {unit for unit, text in enumerate(texts) if unit and _in_capitals(text)}
-    if not capitals:
+    tables = {unit for unit, text in enumerate(texts) if unit and _table_in_capitals(text)}
+    if not tables:
         return
-    if len(capitals) == len(texts) - 1:
-        capitals.add(0)
+    if len(tables) == len(texts) - 1:
+        tables.add(0)
     for key, group in list(groups.items()):
-        if group.units <= capitals and not group.fixed_name and not any(c.islower() for f in group.forms for c in f):
-            if place_names().lookup(key) is None:
+        if group.units <= tables and not group.fixed_name and not any(c.islower() for f in group.forms for c in f):
+            dotted = any("." in form for form in group.forms)  # "U.S.": how the press writes a country
+            place = place_names().lookup(key) if len(key) > 3 or dotted else None  # "TTL", "JOS": a column's code
+            if place is None or place.is_code and not dotted:
                 del groups[key]
             else:  # the gazetteer's place, whatever the model made of it
                 group.fixed_type = "place"

@@ -27,7 +27,7 @@ from index.text.aliases import Aliases
 # full name that took in its acronym is no acronym of another name; 9: a rating in words ("B-plus"), a holiday, a
 # title alone ("Sens.") are no names; 10: an organisation's body named after its acronym ("EC Commission") names it;
 # 11: partners' names ("Wagner and Brown") are a firm, a person's word starting the article's company is its short name.
-# 12: a name found only in passages all in capitals, unknown to the gazetteers and aliases, is no entity.
+# 12: a name found only in tables all in capitals is the gazetteer's place or no entity.
 PIPELINE_VERSION = "12"
 
 
