@@ -24,10 +24,10 @@ from collections import Counter, OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
-import orjson
 
 from index.store import whoosh_io
 from index.store.building import MAX_TERM_BYTES, TEXT_FIELDS
+from index.store.schema import article_data
 from index.store.segment import SegmentData
 
 JOINED_POSTINGS_HELD = 4_000_000  # postings of joined lists kept per snapshot (40 MB): NEWSINDEX_POSTINGS_CACHE
@@ -367,7 +367,7 @@ class Snapshot:
         found = _ARTICLES.get(key)
         if found is None:
             text = self._readers(part.segment).stored_fields(local)["data"]
-            found = _ARTICLES.put(key, (orjson.loads(text), len(text)))
+            found = _ARTICLES.put(key, (article_data(text), len(text)))
         return found[0]
 
     def terms(self):
