@@ -209,7 +209,7 @@ def test_article_view_highlights_every_match_with_passage_permalinks(client):
     assert re.search(r'<section class="passage" id="p0"', page)
     assert f"/articles/{article_id}?q=Kalbajar&place=Armenia#p0" in hrefs(page)
     assert "/?q=Kalbajar&place=Armenia" in hrefs(page)  # back to the same results
-    assert re.search(r"\d+ match(es)? of <q>Kalbajar</q>", page) and 'data-step="1"' in page
+    assert re.search(r"\d+ match(es)? of <q>Kalbajar</q> in the text</span>", page) and 'data-step="1"' in page
 
 
 def test_article_view_groups_entities_as_search_links(client):
