@@ -242,19 +242,20 @@ class SegmentData:
         """Whether the field's occurrences have their characters (segments written before they were kept have not)."""
         return f"{fieldname}.start" in self._arrays
 
-    def spans(self, fieldname: str, numbers: list[int], ordinals: np.ndarray) -> tuple[np.ndarray, ...]:
-        """(which term, ordinal, position, spelling number, startchar, endchar) of the occurrences of several
+    def spans(self, fieldname: str, numbers: list[int], ordinals: np.ndarray) -> list[tuple[int, ...]]:
+        """[(which term, ordinal, position, spelling number, startchar, endchar)] of the occurrences of several
         terms (`which` indexes `numbers`) in the sorted ordinals, term by term in ordinal then position order
-        (a field that `keeps_characters`): a page's words read together, one gather for all of them."""
-        found = [(which, *self._posting_starts(fieldname, number, ordinals)) for which, number in enumerate(numbers)]
-        found = [piece for piece in found if len(piece[1])]
-        if not found:
-            return (_EMPTY_I,) * 6
-        which, docs, starts, counts = (np.concatenate(column) for column in
-                                       zip(*[(np.full(len(d), w), d, s, c) for w, d, s, c in found]))
-        index = span_index(starts, counts)
-        return (np.repeat(which, counts), np.repeat(docs, counts),
-                *(self[f"{fieldname}.{name}"][index] for name in ("pos", "spelling", "start", "end")))
+        (a field that `keeps_characters`).  For a page's few ordinals: the occurrences are listed in Python
+        and their columns read with one gather each, fewer numpy calls than joining arrays term by term."""
+        rows = []
+        for which, number in enumerate(numbers):
+            for doc, start, count in self._few_postings(fieldname, number, ordinals):
+                rows.extend((which, doc, at) for at in range(start, start + count))
+        if not rows:
+            return []
+        index = np.fromiter((row[2] for row in rows), np.int64, len(rows))
+        columns = (self[f"{fieldname}.{name}"][index].tolist() for name in ("pos", "spelling", "start", "end"))
+        return [(which, doc, *rest) for (which, doc, _), *rest in zip(rows, *columns)]
 
     def spellings(self, fieldname: str, number: int, first: int) -> dict[str, int]:
         """How the term is spelt in its first `first` postings of the field: {spelling: occurrences}."""
@@ -262,6 +263,19 @@ class SegmentData:
         _, index = self._occurrences(fieldname, number, docs[:first])
         numbers, counts = np.unique(self[f"{fieldname}.spelling"][index], return_counts=True)
         return {self.term(int(n)): int(c) for n, c in zip(numbers, counts) if n >= 0}
+
+    def _few_postings(self, fieldname: str, number: int, ordinals: np.ndarray) -> list[tuple[int, int, int]]:
+        """[(ordinal, index of its first occurrence, occurrences)] of a term's postings in a few sorted ordinals
+        (`_posting_starts` for a page: one binary search, and each hit's preceding occurrences summed)."""
+        if number < 0:
+            return []
+        docs, tfs = self.postings(fieldname, number)
+        base = int(self[f"{fieldname}.term_pos"][number])
+        found = []
+        for at, ordinal in zip(docs.searchsorted(ordinals).tolist(), ordinals.tolist()):
+            if at < len(docs) and docs[at] == ordinal:
+                found.append((ordinal, base + int(tfs[:at].sum(dtype=np.int64)), int(tfs[at])))
+        return found
 
     def _occurrences(self, fieldname: str, number: int, ordinals: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """(ordinal, index into the field's per-occurrence arrays) of a term's occurrences in `ordinals`."""

@@ -339,8 +339,7 @@ class Snapshot:
                 continue
             base = int(bases[i])
             mine = {o + base: [] for o in local.tolist()}
-            spans = data.spans(fieldname, [each[i] for each in numbers], local)
-            for which, doc, position, spelt, start, end in zip(*(a.tolist() for a in spans)):
+            for which, doc, position, spelt, start, end in data.spans(fieldname, [each[i] for each in numbers], local):
                 if spelt < 0:  # a spelling too long for the arrays
                     mine.pop(doc + base, None)
                 elif doc + base in mine:
