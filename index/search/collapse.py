@@ -27,8 +27,7 @@ def collapsed_top(family: np.ndarray, found: np.ndarray, better: np.ndarray, sta
     The first prefix is as many times longer as the archive has `versions` of a story (`versions_per_story`).
     """
     alone = family < 0
-    members, total = _families(family)
-    key = np.where(alone, -1 - found, family)  # alone: a family of its own
+    members, total = _families(family, alone)
     size = min(len(found), max(4 * stop, 64) * versions)
     while True:
         if size < len(found):
@@ -37,7 +36,8 @@ def collapsed_top(family: np.ndarray, found: np.ndarray, better: np.ndarray, sta
         else:
             within = np.arange(len(found))
         order = within[np.lexsort((found[within], better[within]))]
-        _, first = np.unique(key[order], return_index=True)
+        key = np.where(alone[order], -1 - found[order], family[order])  # alone: a family of its own
+        _, first = np.unique(key, return_index=True)
         heads = order[np.sort(first)]
         if len(heads) >= stop or len(within) == len(found):
             break
@@ -62,9 +62,9 @@ def versions_per_story(snapshot) -> int:
     return snapshot.derived(("versions_per_story",), build)
 
 
-def _families(family: np.ndarray) -> tuple[np.ndarray, int]:
+def _families(family: np.ndarray, alone: np.ndarray | None = None) -> tuple[np.ndarray, int]:
     """(articles of each family number among these, how many stories they are): `family` is each one's
-    family number, -1 standing alone (a story of its own)."""
-    shared = family[family >= 0]
+    family number, -1 standing alone (a story of its own; `alone`: `family < 0`, when at hand)."""
+    shared = family[~alone] if alone is not None else family[family >= 0]
     members = np.bincount(shared) if len(shared) else np.zeros(0, np.int64)
     return members, len(family) - len(shared) + int(np.count_nonzero(members))

@@ -35,8 +35,9 @@ def facet_counts(snapshot, ordinals: np.ndarray, catalog: EntityCatalog, entitie
     first, found = tally(source_column(snapshot)[ordinals])
     counts["source"].update({SOURCES.names[first + i]: int(found[i]) for i in np.flatnonzero(found)})
     first, per_day = days if days is not None else day_counts(snapshot, ordinals)
-    for month, count in zip(*_grouped(first, per_day, "M")):
-        counts["month"][month_name(int(month.astype(np.int64)) + 1970 * 12)] = int(count)
+    months, per_month = _grouped(first, per_day, "M")
+    counts["month"].update({month_name(month + 1970 * 12): count
+                            for month, count in zip(months.astype(np.int64).tolist(), per_month.tolist())})
     if entities:
         found = entity_counts(snapshot, ordinals, chosen_mask(snapshot, ordinals), catalog)
         _, names, _ = entity_targets(catalog)
