@@ -84,6 +84,27 @@ def family_mask(snapshot, families: list[str]) -> np.ndarray:
     return np.isin(column, FAMILIES.known(families))
 
 
+# -- passages ----------------------------------------------------------------------------------
+
+
+def passage_starts(snapshot) -> np.ndarray:
+    """Each article's first passage ordinal, and the snapshot's passage count last: article `o`'s passages
+    are `passage_starts[o]` up to `passage_starts[o + 1]` (a segment writes an article's passages together).
+    Counted once per segment; a commit adds only its own."""
+    def build():
+        parts = [_segment_passage_starts(part.data)[:-1] + int(base)
+                 for part, base in zip(snapshot.parts, snapshot.passage_base)]
+        return np.concatenate([*parts, np.array([snapshot.passages], np.int64)])
+    return snapshot.derived(("passage_starts",), build)
+
+
+def _segment_passage_starts(data) -> np.ndarray:
+    cache = _segment_cache(data)
+    if "passage_starts" not in cache:
+        cache["passage_starts"] = owner_offsets(data["passage_article"], data.articles).astype(np.int64)
+    return cache["passage_starts"]
+
+
 # -- months ------------------------------------------------------------------------------------
 
 

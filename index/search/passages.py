@@ -12,10 +12,10 @@ import re
 
 import numpy as np
 
-from index.arrays import in_sorted, rows_between, search_sorted
+from index.arrays import in_sorted, rows_between
 from index.article import stored_time
 from index.query import Hit, PassageHit
-from index.search.columns import entity_mask
+from index.search.columns import entity_mask, passage_starts
 from index.search.plan import QueryPlan, Unit
 from index.search.positions import phrase_counts
 from index.search.scoring import PASSAGE_FIELDS, Params, score
@@ -28,13 +28,10 @@ ACROSS_SHOWN = 3  # most passages shown for it (a quote of up to 1,000 character
 
 
 def passages_of(snapshot, ordinals: list[int]) -> np.ndarray:
-    """Global passage ordinals of these articles (a segment writes an article's passages together)."""
-    found = []
-    for i, part, local in snapshot.by_part(np.sort(np.asarray(ordinals, dtype=np.int64))):
-        owners = part.data["passage_article"]
-        lo, hi = search_sorted(owners, local), search_sorted(owners, local, side="right")
-        found.append(rows_between(lo.astype(np.int64), hi.astype(np.int64)) + int(snapshot.passage_base[i]))
-    return np.concatenate(found) if found else np.zeros(0, np.int64)
+    """Global passage ordinals of these articles, in article order."""
+    page = np.sort(np.asarray(ordinals, dtype=np.int64))
+    starts = passage_starts(snapshot)
+    return rows_between(starts[page], starts[page + 1])
 
 
 def best_passages(snapshot, plan: QueryPlan, ordinals: list[int], per_article: int, params: Params) -> dict:
