@@ -92,6 +92,7 @@ def score(snapshot, units: list[Unit], fields: tuple[str, ...] = ARTICLE_FIELDS,
     order = sorted(range(len(units)), key=lambda i: -bounds[i])
     extra = largest_bonus(scorer, units) if prune else 0.0
     within, partial, pruned = None, False, 0
+    best = 0.0  # the largest total so far (scores only add): what pruning compares, without a pass over every total
     for step, number in enumerate(order):
         if step and deadline is not None and deadline.stop():
             partial = True
@@ -101,6 +102,8 @@ def score(snapshot, units: list[Unit], fields: tuple[str, ...] = ARTICLE_FIELDS,
         remaining = sum(bounds[i] for i in order[step + 1:])
         at, scores = scorer.unit(units[number], within)
         totals[at] += scores * units[number].weight if units[number].weight != 1.0 else scores
+        if prune:
+            best = max(best, float(totals[at].max(initial=0.0)))
         pruned += within is not None
         if not units[number].extra:
             holders = at if within is None else scorer.place(_holders(scorer, units[number]))[0]
@@ -108,7 +111,7 @@ def score(snapshot, units: list[Unit], fields: tuple[str, ...] = ARTICLE_FIELDS,
             if held is not None:
                 held[holders] += weights[number]
         if prune and within is None and step + 1 < len(order) and math.isfinite(remaining):
-            within = _survivors(scorer, totals, exact_top, remaining + extra)
+            within = _survivors(scorer, totals, best, exact_top, remaining + extra)
     # In place where the arrays are ours (each is one float per document: 4 MB at a million passages).
     if not coord_on:
         coord = None
@@ -129,10 +132,11 @@ def score(snapshot, units: list[Unit], fields: tuple[str, ...] = ARTICLE_FIELDS,
     return Scored(final, scorer.docs, partial, hits, pruned, floor)
 
 
-def _survivors(scorer: Scorer, totals: np.ndarray, top: int, still: float):
-    """The candidates that can still reach the top `top`, or None while any candidate can."""
+def _survivors(scorer: Scorer, totals: np.ndarray, best: float, top: int, still: float):
+    """The candidates that can still reach the top `top`, or None while any candidate can (`best`: the
+    largest of the totals)."""
     pool = scorer.candidates_at
-    if top >= len(pool) or still >= totals.max(initial=0.0):  # no threshold can be above the best total
+    if top >= len(pool) or still >= best:  # no threshold can be above the best total
         return None
     now = totals[pool]
     threshold = kth_largest(now, top)
