@@ -269,9 +269,12 @@ class Snapshot:
                 ids, tfs, start = [found[0][:cut]], [found[1][:cut]], shared
         for i, part in enumerate(self.parts[start:], start):
             local, tf = read(i, part.data)
-            if len(local):
+            if len(local) and not part.deleted:  # nothing deleted: no mask to read
+                ids.append(np.add(local, bases[i], dtype=np.int64))
+                tfs.append(tf)
+            elif len(local):
                 live = (part.passage_live if fieldname == "text" else part.article_live)[local]
-                ids.append(local[live].astype(np.int64) + bases[i])
+                ids.append(np.add(local[live], bases[i], dtype=np.int64))
                 tfs.append(tf[live])
         if not ids:
             return np.zeros(0, np.int64), np.zeros(0, np.uint16)
