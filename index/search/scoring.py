@@ -105,11 +105,12 @@ def score(snapshot, units: list[Unit], fields: tuple[str, ...] = ARTICLE_FIELDS,
         if prune:
             best = max(best, float(totals[at].max(initial=0.0)))
         pruned += within is not None
-        if not units[number].extra:
-            holders = at if within is None else scorer.place(_holders(scorer, units[number]))[0]
-            hits[holders] += 1  # pruned: still count the unit in every document that holds it
+        if not units[number].extra and within is not None:
+            _count_holders(scorer, units[number], hits)  # pruned: still count the unit in every document holding it
+        elif not units[number].extra:
+            hits[at] += 1
             if held is not None:
-                held[holders] += weights[number]
+                held[at] += weights[number]
         if prune and within is None and step + 1 < len(order) and math.isfinite(remaining):
             within = _survivors(scorer, totals, best, exact_top, remaining + extra)
     # In place where the arrays are ours (each is one float per document: 4 MB at a million passages).
@@ -145,9 +146,21 @@ def _survivors(scorer: Scorer, totals: np.ndarray, best: float, top: int, still:
     return scorer.ordinals(pool[now + still >= threshold])
 
 
-def _holders(scorer: Scorer, unit: Unit) -> np.ndarray:
-    """Ordinals of the documents holding any term alternative of a unit (no scores computed)."""
+def _count_holders(scorer: Scorer, unit: Unit, hits: np.ndarray) -> None:
+    """Add 1 to `hits` for each document holding any term alternative of a unit (no scores computed).
+    A stop word's documents are marked and the marks added, not listed and scattered."""
     found = [scorer.snapshot.postings(f, alt.text)[0] for alt in unit.alternatives if alt.kind == "term"
              for f in scorer.fields]
     found = [ids for ids in found if len(ids)]
-    return union_below(found, scorer.count) if found else np.zeros(0, np.int64)
+    if not found:
+        return
+    if scorer.docs is None and sum(len(ids) for ids in found) * MARKED_SHARE >= scorer.size:
+        marks = np.zeros(scorer.size, dtype=bool)
+        for ids in found:
+            marks[ids] = True
+        hits += marks
+        return
+    hits[scorer.place(union_below(found, scorer.count))[0]] += 1
+
+
+MARKED_SHARE = 8  # holders are marked over every document when their postings are at least 1/8 of them
