@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.arrays import kth_largest, union_below
+from index.arrays import in_sorted, kth_largest
 from index.search.bm25 import ARTICLE_FIELDS, DEFAULT, PASSAGE_FIELDS, Params, Scorer
 from index.search.expand import Limits
 from index.search.plan import Unit
@@ -48,6 +48,7 @@ class Scored:
     units_found: np.ndarray | None = None  # how many of the units each document holds
     pruned: int = 0  # units scored only on the documents that could still reach the top
     exact_floor: float = -math.inf  # every document scoring above this has its exact score
+    unheld: tuple = ()  # (snapshot, fields, units) of pruned units: not in units_found, looked up by `holding`
 
     def _at(self, candidates: np.ndarray) -> np.ndarray:
         return candidates if self.docs is None else np.searchsorted(self.docs, candidates)
@@ -58,7 +59,15 @@ class Scored:
 
     def holding(self, candidates: np.ndarray, units: int) -> np.ndarray:
         """True for each candidate that holds every one of `units` units."""
-        return self.units_found[self._at(candidates)] >= units
+        found = self.units_found[self._at(candidates)]
+        if not self.unheld:
+            return found >= units
+        snapshot, fields, pruned = self.unheld
+        held = found + len(pruned) >= units
+        maybe = np.flatnonzero(held)  # those holding every other unit: looked up in the pruned units' postings
+        if len(maybe):
+            held[maybe] = found[maybe] + _held_count(snapshot, fields, pruned, candidates[maybe]) >= units
+        return held
 
     def ranked(self, candidates: np.ndarray, start: int = 0, stop: int | None = None) -> list[tuple[int, float]]:
         """(ordinal, score) of the candidates, best first; equal scores in ordinal order."""
@@ -91,7 +100,7 @@ def score(snapshot, units: list[Unit], fields: tuple[str, ...] = ARTICLE_FIELDS,
     bounds = [scorer.bound(u) * u.weight for u in units] if prune else [math.inf] * len(units)
     order = sorted(range(len(units)), key=lambda i: -bounds[i])
     extra = largest_bonus(scorer, units) if prune else 0.0
-    within, partial, pruned = None, False, 0
+    within, partial, pruned, unheld = None, False, 0, []
     best = 0.0  # the largest total so far (scores only add): what pruning compares, without a pass over every total
     for step, number in enumerate(order):
         if step and deadline is not None and deadline.stop():
@@ -106,7 +115,7 @@ def score(snapshot, units: list[Unit], fields: tuple[str, ...] = ARTICLE_FIELDS,
             best = max(best, float(totals[at].max(initial=0.0)))
         pruned += within is not None
         if not units[number].extra and within is not None:
-            _count_holders(scorer, units[number], hits)  # pruned: still count the unit in every document holding it
+            unheld.append(units[number])  # pruned: which documents hold it is looked up only if asked
         elif not units[number].extra:
             hits[at] += 1
             if held is not None:
@@ -130,7 +139,7 @@ def score(snapshot, units: list[Unit], fields: tuple[str, ...] = ARTICLE_FIELDS,
     if exact_top is not None and candidates is not None and exact_top < len(candidates):
         pool = scorer.candidates_at
         floor = float(kth_largest(final[pool], exact_top))
-    return Scored(final, scorer.docs, partial, hits, pruned, floor)
+    return Scored(final, scorer.docs, partial, hits, pruned, floor, (snapshot, fields, unheld) if unheld else ())
 
 
 def _survivors(scorer: Scorer, totals: np.ndarray, best: float, top: int, still: float):
@@ -146,21 +155,14 @@ def _survivors(scorer: Scorer, totals: np.ndarray, best: float, top: int, still:
     return scorer.ordinals(pool[now + still >= threshold])
 
 
-def _count_holders(scorer: Scorer, unit: Unit, hits: np.ndarray) -> None:
-    """Add 1 to `hits` for each document holding any term alternative of a unit (no scores computed).
-    A stop word's documents are marked and the marks added, not listed and scattered."""
-    found = [scorer.snapshot.postings(f, alt.text)[0] for alt in unit.alternatives if alt.kind == "term"
-             for f in scorer.fields]
-    found = [ids for ids in found if len(ids)]
-    if not found:
-        return
-    if scorer.docs is None and sum(len(ids) for ids in found) * MARKED_SHARE >= scorer.size:
-        marks = np.zeros(scorer.size, dtype=bool)
-        for ids in found:
-            marks[ids] = True
-        hits += marks
-        return
-    hits[scorer.place(union_below(found, scorer.count))[0]] += 1
-
-
-MARKED_SHARE = 8  # holders are marked over every document when their postings are at least 1/8 of them
+def _held_count(snapshot, fields: tuple[str, ...], units: list[Unit], ordinals: np.ndarray) -> np.ndarray:
+    """How many of the (pruned, plain-term) units each of the sorted ordinals holds, in any of the fields."""
+    counts = np.zeros(len(ordinals), dtype=np.int32)
+    for unit in units:
+        held = np.zeros(len(ordinals), dtype=bool)
+        for alt in unit.alternatives:
+            if alt.kind == "term":
+                for fieldname in fields:
+                    held |= in_sorted(ordinals, snapshot.postings(fieldname, alt.text)[0])
+        counts += held
+    return counts

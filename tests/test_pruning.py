@@ -1,0 +1,55 @@
+"""MaxScore (index/search/scoring.py): the exact top and which articles hold every word are what
+scoring every match gives, though pruned units are scored on the survivors only and their
+holders looked up only when asked."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from conftest import make_settings
+from index import Index, article_from_record
+from index.query import SearchRequest
+from index.search.catalog_keeper import exact_catalog
+from index.search.expand import Limits
+from index.search.matching import matching
+from index.search.plan import make_plan
+from index.search.scoring import DEFAULT, score
+from index.text.aliases import Aliases
+from test_store import reuters_records
+
+
+@pytest.fixture(scope="module")
+def snapshot(tmp_path_factory):
+    settings = make_settings(tmp_path_factory.mktemp("pruning") / "index", entities=False, semantic=False, merge="off")
+    index = Index.open(settings.index_dir, create=True, settings=settings)
+    records = reuters_records(400)
+    for start in range(0, 400, 200):  # two segments
+        index.ingest([article_from_record(dict(r, source="Reuters"), index.outlets) for r in records[start:start + 200]])
+    index.delete([records[3]["id"], records[250]["id"]])  # deleted articles are no candidates
+    yield index.backend.store.snapshot()
+    index.close()
+
+
+QUERIES = ["oil prices dollar market trading crude opec output production barrels",
+           "bank rate interest dollar yen currency markets trading dealers said",
+           "company shares profit year net income quarter earnings dividend said"]
+NO_BONUS = replace(DEFAULT, proximity=0.0)  # at this size the largest bonus keeps every unit whole
+
+
+@pytest.mark.parametrize("q", QUERIES)
+def test_the_pruned_top_and_holders_are_those_of_scoring_every_match(snapshot, q):
+    plan = make_plan(SearchRequest(q=q), snapshot, Limits(), Aliases(), exact_catalog(snapshot, Aliases()))
+    found = matching(plan.tree, snapshot, Limits(), snapshot.live_articles())
+    every = score(snapshot, plan.units, candidates=found, params=NO_BONUS)
+    pruned = score(snapshot, plan.units, candidates=found, exact_top=10, params=NO_BONUS)
+    assert pruned.pruned and pruned.unheld  # units were scored on the survivors only
+    top, exact = pruned.ranked(found, 0, 10), every.ranked(found, 0, 10)
+    assert [o for o, _ in top] == [o for o, _ in exact]
+    assert np.allclose([s for _, s in top], [s for _, s in exact], rtol=1e-12)  # units added in another order
+    holding = every.holding(found, len(plan.units))
+    assert np.array_equal(pruned.holding(found, len(plan.units)), holding)
+    for fewer in (len(plan.units) - 1, len(plan.units) - 3):  # fewer units asked: counts, not only "all"
+        assert np.array_equal(pruned.holding(found, fewer), every.holding(found, fewer))
