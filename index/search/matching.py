@@ -75,13 +75,7 @@ def node_mask(node: Q.Query, snapshot, limits: Limits, deadline: Deadline | None
         return mask
     if type(node) in (Q.Or, AliasOr):
         mask = np.zeros(size, dtype=bool)
-        read: set = set()  # words read so far: a word over title and body is one thing asked, read whole
-        for child in node.subqueries:
-            word = _word(child)
-            if read and word not in read and deadline is not None and deadline.stop():
-                break
-            read.add(word)
-            mask |= node_mask(child, snapshot, limits, deadline)
+        _or_into(node, mask, snapshot, limits, deadline)
         return mask
     if isinstance(node, Q.Not):
         return ~node_mask(node.query, snapshot, limits, deadline)
@@ -93,6 +87,23 @@ def node_mask(node: Q.Query, snapshot, limits: Limits, deadline: Deadline | None
         return np.zeros(size, dtype=bool)
     from index.errors import InvalidQuery
     raise InvalidQuery(f"this kind of query is not supported: {node}")
+
+
+def _or_into(node: Q.Query, mask: np.ndarray, snapshot, limits: Limits, deadline: Deadline | None) -> None:
+    """Mark in `mask` the articles any clause of an OR matches: a word's articles, and those of ORs
+    within it (a word over title and body), are marked in place, not made masks of their own first."""
+    read: set = set()  # words read so far: a word over title and body is one thing asked, read whole
+    for child in node.subqueries:
+        word = _word(child)
+        if read and word not in read and deadline is not None and deadline.stop():
+            break
+        read.add(word)
+        if type(child) is Q.Term:
+            mask[snapshot.postings(child.fieldname, child.text)[0]] = True
+        elif type(child) in (Q.Or, AliasOr):
+            _or_into(child, mask, snapshot, limits, deadline)
+        else:
+            mask |= node_mask(child, snapshot, limits, deadline)
 
 
 def _word(node: Q.Query):
