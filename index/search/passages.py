@@ -24,6 +24,7 @@ from index.text.highlight import highlight, joined_spans, looked_up, marked, mar
 
 ACROSS_READ = 100  # most passages of one article looked at for a quote across passages (a long story has ~50)
 _WORD = re.compile(r"\S+")
+TITLE_READS = 2  # a page's titles are read from the segments while that costs at most 2 words' lookups a title
 ACROSS_SHOWN = 3  # most passages shown for it (a quote of up to 1,000 characters spans at most a few)
 
 
@@ -64,7 +65,11 @@ class Marks:
         self.first = {o: int(found[0]) for o in ordinals if not best.get(o)
                       for found in [passages_of(snapshot, [o])] if len(found)} if words else {}
         passages = [passage for bucket in best.values() for _, _, passage in bucket] + list(self.first.values())
-        self.titles = snapshot.occurrences("title", ordinals, words) if words else {}
+        # A title is a few words: analysed again (~13 us) it costs what reading two words' occurrences in one
+        # segment does, so a query of many words over a page spread across segments has its titles analysed.
+        spread = len({snapshot.locate(o)[0] for o in ordinals})
+        read = words and len(words) * spread <= TITLE_READS * len(ordinals)
+        self.titles = snapshot.occurrences("title", ordinals, words) if read else {}
         self.texts = snapshot.occurrences("text", passages, words) if words else {}
 
     def title(self, ordinal: int, text: str) -> str:
