@@ -91,7 +91,7 @@ def score(snapshot, units: list[Unit], fields: tuple[str, ...] = ARTICLE_FIELDS,
         return Scored(np.zeros(0), np.zeros(0, np.int64), units_found=np.zeros(0, np.int32))
     scorer = Scorer(snapshot, fields, params, limits, candidates)
     totals = np.zeros(scorer.size)
-    hits = np.zeros(scorer.size, dtype=np.int32)
+    hits = np.zeros(scorer.size, dtype=np.uint8 if len(units) < 256 else np.int32)  # units each holds: small to read
     asked = [u for u in units if not u.extra]  # feedback's added words rank, but are not counted as asked
     coord_on = coordinate and params.coord > 0 and 1 < len(asked) <= params.coord_max_units
     held = np.zeros(scorer.size) if params.coord_idf and coord_on else None  # the weight of the units each holds
