@@ -71,7 +71,7 @@ def reuters(tmp_path_factory):
 
 
 QUERIES = ["central bank interest rates", "crude oil prices rose", "the dollar against the yen",
-           "what did the bank say about interest rates", "net loss per share"]
+           "what did the bank say about interest rates", "net loss per share", "crude oil prices", "interest rates"]
 
 
 def units_of(snapshot, q: str):

@@ -31,13 +31,22 @@ def largest_bonus(scorer, units: list[Unit]) -> float:
     return params.proximity * (params.k1 + 1) * len(_pairs(units))
 
 
+def _from_pairs(scorer) -> bool:
+    """Whether the bonus is read from the word pairs' postings (index/store/pairs.py)."""
+    return scorer.params.proximity_slop == 1 and scorer.snapshot.has_pairs(scorer.fields[-1])
+
+
+def reads_coordination(scorer, units: list[Unit]) -> bool:
+    """Whether `add_proximity` reads the coordination factors: only the bonus from positions, bounded."""
+    return bool(_pairs(units)) and not _from_pairs(scorer)
+
+
 def add_proximity(scorer, units: list[Unit], totals: np.ndarray, coord, pool: np.ndarray, exact_top) -> None:
     """Add the bonus to `totals` (over the scorer's space) for the documents of `pool` that can use it."""
     pairs = _pairs(units)
     if not pairs:
         return
-    main = scorer.fields[-1]
-    if scorer.params.proximity_slop == 1 and scorer.snapshot.has_pairs(main):
+    if _from_pairs(scorer):
         _bonus_from_pairs(scorer, pairs, totals)  # every document's bonus, as cheap as scoring a word
         return
     scale = coord[pool] if coord is not None else np.ones(len(pool))

@@ -33,7 +33,7 @@ from index.arrays import in_sorted, kth_largest
 from index.search.bm25 import ARTICLE_FIELDS, DEFAULT, PASSAGE_FIELDS, Params, Scorer
 from index.search.expand import Limits
 from index.search.plan import Unit
-from index.search.proximity import add_proximity, largest_bonus
+from index.search.proximity import add_proximity, largest_bonus, reads_coordination
 
 __all__ = ["ARTICLE_FIELDS", "DEFAULT", "PASSAGE_FIELDS", "Params", "Scored", "score"]
 
@@ -94,8 +94,11 @@ def score(snapshot, units: list[Unit], fields: tuple[str, ...] = ARTICLE_FIELDS,
     hits = np.zeros(scorer.size, dtype=np.uint8 if len(units) < 256 else np.int32)  # units each holds: small to read
     asked = [u for u in units if not u.extra]  # feedback's added words rank, but are not counted as asked
     coord_on = coordinate and params.coord > 0 and 1 < len(asked) <= params.coord_max_units
-    held = np.zeros(scorer.size) if params.coord_idf and coord_on else None  # the weight of the units each holds
-    weights = [scorer.weight_of(u) if not u.extra else 0.0 for u in units] if held is not None else None
+    # Idf coordination: which of the (2-3) words each document holds, a bit a word; each combination's factor
+    # is computed once (`_combinations`), not a float per document summed word by word.
+    bits = np.zeros(scorer.size, dtype=np.uint8) if params.coord_idf and coord_on and len(asked) <= 8 else None
+    weights = [scorer.weight_of(u) if not u.extra else 0.0 for u in units] if bits is not None else None
+    flags: dict[int, int] = {}  # unit number -> its bit, in the order the units are scored
     prune = exact_top is not None and not coord_on and len(units) > 1 and candidates is not None
     bounds = [scorer.bound(u) * u.weight for u in units] if prune else [math.inf] * len(units)
     order = sorted(range(len(units)), key=lambda i: -bounds[i])
@@ -118,28 +121,48 @@ def score(snapshot, units: list[Unit], fields: tuple[str, ...] = ARTICLE_FIELDS,
             unheld.append(units[number])  # pruned: which documents hold it is looked up only if asked
         elif not units[number].extra:
             hits[at] += 1
-            if held is not None:
-                held[at] += weights[number]
+            if bits is not None:
+                flags[number] = 1 << len(flags)
+                bits[at] |= flags[number]
         if prune and within is None and step + 1 < len(order) and math.isfinite(remaining):
             within = _survivors(scorer, totals, best, exact_top, remaining + extra)
     # In place where the arrays are ours (each is one float per document: 4 MB at a million passages).
+    factors = _combinations(flags, weights, params.coord) if bits is not None else None
     if not coord_on:
         coord = None
-    elif held is not None:
-        held /= sum(weights) or 1.0
-        coord = held if params.coord == 1.0 else np.power(held, params.coord, out=held)
+    elif bits is not None:
+        coord = factors[bits] if params.proximity > 0 and reads_coordination(scorer, units) else None
     else:
         coord = hits / len(asked)
         coord **= params.coord
     if params.proximity > 0 and not partial:
         pool = scorer.candidates_at if candidates is not None else np.arange(scorer.size)
         add_proximity(scorer, units, totals, coord, pool, exact_top)
-    final = np.multiply(totals, coord, out=totals) if coord is not None else totals
+    if factors is not None and candidates is not None:  # only the candidates' scores are read
+        pool = scorer.candidates_at
+        totals[pool] *= factors[bits[pool]]
+    elif factors is not None:
+        totals *= factors[bits]
+    final = np.multiply(totals, coord, out=totals) if coord is not None and factors is None else totals
     floor = -math.inf
     if exact_top is not None and candidates is not None and exact_top < len(candidates):
         pool = scorer.candidates_at
         floor = float(kth_largest(final[pool], exact_top))
     return Scored(final, scorer.docs, partial, hits, pruned, floor, (snapshot, fields, unheld) if unheld else ())
+
+
+def _combinations(flags: dict[int, int], weights: list[float], exponent: float) -> np.ndarray:
+    """The idf coordination factor of every combination of the units held (a bit each, `flags` in the
+    order they were scored): (their weights summed in that order / all weights) ** exponent."""
+    sums = np.zeros(1 << len(flags))
+    for combination in range(len(sums)):
+        total = 0.0
+        for number, flag in flags.items():
+            if combination & flag:
+                total += weights[number]
+        sums[combination] = total
+    sums /= sum(weights) or 1.0
+    return sums if exponent == 1.0 else np.power(sums, exponent, out=sums)
 
 
 def _survivors(scorer: Scorer, totals: np.ndarray, best: float, top: int, still: float):

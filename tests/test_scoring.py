@@ -1,6 +1,6 @@
-"""MaxScore (index/search/scoring.py): the exact top and which articles hold every word are what
-scoring every match gives, though pruned units are scored on the survivors only and their
-holders looked up only when asked."""
+"""Ranking internals (index/search/scoring.py) against plain reference computations: MaxScore's exact top
+and holders are what scoring every match gives, though pruned units are scored on the survivors only and
+their holders looked up only when asked; idf coordination is each article's held words' idf share."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from index.search.catalog_keeper import exact_catalog
 from index.search.expand import Limits
 from index.search.matching import matching
 from index.search.plan import make_plan
+from index.search.bm25 import Scorer
 from index.search.scoring import DEFAULT, score
 from index.text.aliases import Aliases
 from test_store import reuters_records
@@ -53,3 +54,21 @@ def test_the_pruned_top_and_holders_are_those_of_scoring_every_match(snapshot, q
     assert np.array_equal(pruned.holding(found, len(plan.units)), holding)
     for fewer in (len(plan.units) - 1, len(plan.units) - 3):  # fewer units asked: counts, not only "all"
         assert np.array_equal(pruned.holding(found, fewer), every.holding(found, fewer))
+
+
+@pytest.mark.parametrize("q", ["crude oil", "oil prices opec", "dollar yen", "net profit dividend"])
+def test_idf_coordination_is_each_articles_share_of_the_words_idf(snapshot, q):
+    plan = make_plan(SearchRequest(q=q), snapshot, Limits(), Aliases(), exact_catalog(snapshot, Aliases()))
+    assert 1 < len(plan.units) <= DEFAULT.coord_max_units
+    found = matching(plan.tree, snapshot, Limits(), snapshot.live_articles())
+    scored = score(snapshot, plan.units, candidates=found, params=NO_BONUS)
+    scorer = Scorer(snapshot, ("title", "body"), NO_BONUS, Limits(), found)
+    totals, held = np.zeros(snapshot.articles), np.zeros(snapshot.articles)
+    weights = [scorer.weight_of(unit) for unit in plan.units]
+    for unit, weight in zip(plan.units, weights):
+        at, scores = scorer.unit(unit)
+        totals[scorer.ordinals(at)] += scores
+        held[scorer.ordinals(at)] += weight
+    expected = totals[found] * held[found] / sum(weights)
+    assert np.allclose(scored.of(found), expected, rtol=1e-12)
+    assert (held[found] < sum(weights)).any() and (held[found] == sum(weights)).any()  # some lack a word
