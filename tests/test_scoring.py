@@ -72,3 +72,18 @@ def test_idf_coordination_is_each_articles_share_of_the_words_idf(snapshot, q):
     expected = totals[found] * held[found] / sum(weights)
     assert np.allclose(scored.of(found), expected, rtol=1e-12)
     assert (held[found] < sum(weights)).any() and (held[found] == sum(weights)).any()  # some lack a word
+
+
+@pytest.mark.parametrize("q", ["oil", "dividend", "yen"])
+def test_one_word_is_ranked_by_its_scores_with_or_without_a_filter(snapshot, q):
+    plan = make_plan(SearchRequest(q=q), snapshot, Limits(), Aliases(), exact_catalog(snapshot, Aliases()))
+    found = matching(plan.tree, snapshot, Limits(), snapshot.live_articles())
+    scorer = Scorer(snapshot, ("title", "body"), DEFAULT, Limits(), found)
+    at, scores = scorer.unit(plan.units[0])
+    expected = dict(zip(scorer.ordinals(at).tolist(), scores.tolist()))
+    for candidates in (found, found[::2]):  # every holder, or a filter's share of them
+        scored = score(snapshot, plan.units, candidates=candidates, exact_top=10)
+        assert scored.of(candidates).tolist() == [expected[o] for o in candidates.tolist()]
+        assert scored.holding(candidates, 1).all()
+        best = sorted(candidates.tolist(), key=lambda o: (-expected[o], o))[:10]
+        assert [o for o, _ in scored.ranked(candidates, 0, 10)] == best

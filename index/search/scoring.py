@@ -50,8 +50,10 @@ class Scored:
     exact_floor: float = -math.inf  # every document scoring above this has its exact score
     unheld: tuple = ()  # (snapshot, fields, units) of pruned units: not in units_found, looked up by `holding`
 
-    def _at(self, candidates: np.ndarray) -> np.ndarray:
-        return candidates if self.docs is None else np.searchsorted(self.docs, candidates)
+    def _at(self, candidates: np.ndarray) -> np.ndarray | slice:
+        if self.docs is None:
+            return candidates
+        return slice(None) if candidates is self.docs else np.searchsorted(self.docs, candidates)
 
     def of(self, candidates: np.ndarray) -> np.ndarray:
         """Scores of these candidates (which must be in the space)."""
@@ -90,6 +92,9 @@ def score(snapshot, units: list[Unit], fields: tuple[str, ...] = ARTICLE_FIELDS,
     if candidates is not None and not len(candidates):  # nothing to rank (a filter no article passes)
         return Scored(np.zeros(0), np.zeros(0, np.int64), units_found=np.zeros(0, np.int32))
     scorer = Scorer(snapshot, fields, params, limits, candidates)
+    alone = _one_word(scorer, units, candidates, exact_top)
+    if alone is not None:
+        return alone
     totals = np.zeros(scorer.size)
     hits = np.zeros(scorer.size, dtype=np.uint8 if len(units) < 256 else np.int32)  # units each holds: small to read
     asked = [u for u in units if not u.extra]  # feedback's added words rank, but are not counted as asked
@@ -149,6 +154,22 @@ def score(snapshot, units: list[Unit], fields: tuple[str, ...] = ARTICLE_FIELDS,
         pool = scorer.candidates_at
         floor = float(kth_largest(final[pool], exact_top))
     return Scored(final, scorer.docs, partial, hits, pruned, floor, (snapshot, fields, unheld) if unheld else ())
+
+
+def _one_word(scorer: Scorer, units: list[Unit], candidates: np.ndarray | None, exact_top: int | None) -> Scored | None:
+    """A query of one plain word whose articles are exactly the candidates (no filter, nothing added):
+    the word's kept scores are the ranking as they are, over the candidates, nothing summed or scattered
+    into a float per article of the archive.  None otherwise."""
+    if candidates is None or scorer.docs is not None or len(units) != 1:
+        return None
+    unit = units[0]
+    if unit.extra or unit.weight != 1.0 or len(unit.alternatives) != 1 or unit.alternatives[0].kind != "term":
+        return None
+    at, scores = scorer.unit(unit)
+    if len(at) != len(candidates) or not np.array_equal(at, candidates):
+        return None
+    floor = float(kth_largest(scores, exact_top)) if exact_top is not None and exact_top < len(candidates) else -math.inf
+    return Scored(scores, candidates, units_found=np.ones(len(candidates), dtype=np.uint8), exact_floor=floor)
 
 
 def _combinations(flags: dict[int, int], weights: list[float], exponent: float) -> np.ndarray:
