@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import weakref
+from functools import lru_cache
 
 import numpy as np
 
@@ -145,6 +146,7 @@ def _segment_days(data) -> np.ndarray:
     return cache["days"]
 
 
+@lru_cache(maxsize=4096)  # a facet names the same few hundred months search after search
 def month_name(number: int) -> str:
     return f"{number // 12:04d}-{number % 12 + 1:02d}"
 

@@ -130,4 +130,5 @@ def date_histogram(snapshot, ordinals: np.ndarray, days: tuple[int, np.ndarray] 
         return []
     span = len(per_day) - 1
     unit, fmt = ("D", "day") if span <= 62 else ("M", "month") if span <= 4 * 366 else ("Y", "year")
-    return [FacetValue(str(v), int(c), fmt) for v, c in zip(*_grouped(first, per_day, unit))]
+    bins, counts = _grouped(first, per_day, unit)
+    return [FacetValue(label, count, fmt) for label, count in zip(np.datetime_as_string(bins).tolist(), counts.tolist())]
