@@ -194,8 +194,10 @@ def test_the_collapsed_page_is_the_page_of_every_family_sorted(seed):
     better = -rng.integers(0, 5, size=n).astype(np.float64)  # many ties: ordinals decide
     per_page = int(rng.integers(1, 30))
     start = per_page * int(rng.integers(0, 4))
-    page, sizes, total = collapsed_top(family, found, better, start, start + per_page)
     want_page, want_sizes, want_total = reference(family, found, better, start, start + per_page)
-    assert page.tolist() == want_page
-    assert sizes.tolist() == want_sizes
-    assert total == want_total
+    in_archive = np.bincount(family[family >= 0], minlength=n) + rng.integers(0, 2, size=n)  # others not matched
+    for sizes_given in (None, in_archive):
+        page, sizes, total = collapsed_top(family, found, better, start, start + per_page, archive_sizes=sizes_given)
+        assert page.tolist() == want_page
+        assert sizes.tolist() == want_sizes
+        assert total == want_total

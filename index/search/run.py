@@ -21,7 +21,7 @@ from whoosh.util.times import datetime_to_long
 
 from index.arrays import kth_smallest, union
 from index.query import RECENCY_HALF_LIFE_DAYS, FacetValue, SearchRequest, SearchResult
-from index.search.collapse import collapsed_top, versions_per_story
+from index.search.collapse import collapsed_top, family_sizes, versions_per_story
 from index.search.catalog_keeper import exact_catalog
 from index.search.columns import family_column, family_mask, pair_mask, tag_counts
 from index.search.expand import Limits
@@ -234,7 +234,8 @@ def _page(snapshot, pool: np.ndarray, sort: str, scored, request: SearchRequest)
         better = np.where(dated, -published.astype(np.float64) if sort == "newest" else published, np.inf)
     family = family_column(snapshot)[pool] if request.collapse else None
     if family is not None and (family >= 0).any():
-        order, versions, total = collapsed_top(family, pool, better, start, stop, versions_per_story(snapshot))
+        order, versions, total = collapsed_top(family, pool, better, start, stop, versions_per_story(snapshot),
+                                               family_sizes(snapshot))
     else:
         order = _top(pool, better, start, stop)
         versions, total = np.ones(len(order), dtype=np.int64), len(pool)
