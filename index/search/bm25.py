@@ -98,7 +98,7 @@ def _merge_two(one: tuple[np.ndarray, np.ndarray], other: tuple[np.ndarray, np.n
     return merged_at, merged
 
 
-def _read_only(arrays: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+def read_only(arrays: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
     """Arrays kept for later searches, made read-only: a caller that wrote into one would change them all."""
     for array in arrays:
         array.flags.writeable = False
@@ -189,7 +189,7 @@ class Scorer:
         if self.docs is None:  # every document is in the space: the term's scores are the snapshot's, kept
             key = ("bm25f", text, self.fields, self.params)
             if within is None:
-                return self.snapshot.held(key, lambda: _read_only(self._term(text, None)))
+                return self.snapshot.held(key, lambda: read_only(self._term(text, None)))
             kept = self.snapshot.held_already(key)  # pruned: scored on the survivors unless kept whole already
             if kept is None:
                 return self._term(text, within)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from index.arrays import kth_largest, values_at
+from index.search.bm25 import read_only
 from index.search.plan import Unit
 from index.search.positions import occurrence_keys, pair_counts
 
@@ -81,15 +82,23 @@ def add_proximity(scorer, units: list[Unit], totals: np.ndarray, coord, pool: np
 def _bonus_from_pairs(scorer, pairs: list[tuple[str, str]], totals: np.ndarray) -> None:
     """Add each pair's bonus to every document of the scorer's space holding it, read from the pairs'
     own postings (index/store/pairs.py): what `_bonus` computes from positions, for all documents."""
-    params = scorer.params
     main = scorer.fields[-1]
-    norm = scorer.norm(main)
     for left, right in pairs:
-        ids, tfs = scorer.snapshot.pair_postings(main, left, right)
-        at, found = scorer.place(ids)
+        if scorer.docs is None:  # every document is in the space: the pair's bonuses are the snapshot's, kept
+            key = ("pair bonus", main, left, right, scorer.params)
+            at, bonus = scorer.snapshot.held(key, lambda: read_only(_pair_bonus(scorer, main, left, right)))
+        else:
+            at, bonus = _pair_bonus(scorer, main, left, right)
         if len(at):
-            counts = (tfs if found is None else tfs[found]).astype(np.float64)
-            totals[at] += params.proximity * scorer.saturate(counts / norm[scorer.ordinals(at)])
+            totals[at] += bonus
+
+
+def _pair_bonus(scorer, main: str, left: str, right: str) -> tuple[np.ndarray, np.ndarray]:
+    """(positions in the scorer's space, bonus) of the documents where `left` is followed by `right`."""
+    ids, tfs = scorer.snapshot.pair_postings(main, left, right)
+    at, found = scorer.place(ids)
+    counts = (tfs if found is None else tfs[found]).astype(np.float64)
+    return at, scorer.params.proximity * scorer.saturate(counts / scorer.norm(main)[scorer.ordinals(at)])
 
 
 def _bound(scorer, pairs: list[tuple[str, str]], pool: np.ndarray) -> np.ndarray:
