@@ -63,14 +63,17 @@ def test_idf_coordination_is_each_articles_share_of_the_words_idf(snapshot, q):
     found = matching(plan.tree, snapshot, Limits(), snapshot.live_articles())
     scored = score(snapshot, plan.units, candidates=found, params=NO_BONUS)
     scorer = Scorer(snapshot, ("title", "body"), NO_BONUS, Limits(), found)
-    totals, held = np.zeros(snapshot.articles), np.zeros(snapshot.articles)
+    totals, held, count = np.zeros(snapshot.articles), np.zeros(snapshot.articles), np.zeros(snapshot.articles, int)
     weights = [scorer.weight_of(unit) for unit in plan.units]
     for unit, weight in zip(plan.units, weights):
         at, scores = scorer.unit(unit)
         totals[scorer.ordinals(at)] += scores
         held[scorer.ordinals(at)] += weight
+        count[scorer.ordinals(at)] += 1
     expected = totals[found] * held[found] / sum(weights)
     assert np.allclose(scored.of(found), expected, rtol=1e-12)
+    assert scored.counts(found).tolist() == count[found].tolist()
+    assert np.array_equal(scored.holding(found, len(plan.units)), count[found] == len(plan.units))
     assert (held[found] < sum(weights)).any() and (held[found] == sum(weights)).any()  # some lack a word
 
 

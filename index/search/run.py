@@ -197,7 +197,7 @@ def _mix(snapshot, plan, request: SearchRequest, ctx: Context, scored: Scored, f
     if len(plan.units) <= ctx.hybrid.feedback_max_units:
         mixed = dense.mix_again(snapshot, query, lexical, cosines, mixed, found, matches, allowed, passages, ctx.hybrid)
     units_found = np.zeros(snapshot.articles, dtype=np.int32)
-    units_found[found] = scored.units_found[scored._at(found)]
+    units_found[found] = scored.counts(found)
     return Scored(mixed, None, scored.partial, units_found, scored.pruned, unheld=scored.unheld), matches
 
 

@@ -49,6 +49,7 @@ class Scored:
     pruned: int = 0  # units scored only on the documents that could still reach the top
     exact_floor: float = -math.inf  # every document scoring above this has its exact score
     unheld: tuple = ()  # (snapshot, fields, units) of pruned units: not in units_found, looked up by `holding`
+    counted: np.ndarray | None = None  # units_found holds combinations (a bit a unit): how many units each is
 
     def _at(self, candidates: np.ndarray) -> np.ndarray | slice:
         if self.docs is None:
@@ -59,9 +60,14 @@ class Scored:
         """Scores of these candidates (which must be in the space)."""
         return self.scores[self._at(candidates)]
 
+    def counts(self, candidates: np.ndarray) -> np.ndarray:
+        """How many of the units each candidate holds (pruned units are not counted: see `holding`)."""
+        found = self.units_found[self._at(candidates)]
+        return found if self.counted is None else self.counted[found]
+
     def holding(self, candidates: np.ndarray, units: int) -> np.ndarray:
         """True for each candidate that holds every one of `units` units."""
-        found = self.units_found[self._at(candidates)]
+        found = self.counts(candidates)
         if not self.unheld:
             return found >= units
         snapshot, fields, pruned = self.unheld
@@ -96,12 +102,13 @@ def score(snapshot, units: list[Unit], fields: tuple[str, ...] = ARTICLE_FIELDS,
     if alone is not None:
         return alone
     totals = np.zeros(scorer.size)
-    hits = np.zeros(scorer.size, dtype=np.uint8 if len(units) < 256 else np.int32)  # units each holds: small to read
     asked = [u for u in units if not u.extra]  # feedback's added words rank, but are not counted as asked
     coord_on = coordinate and params.coord > 0 and 1 < len(asked) <= params.coord_max_units
     # Idf coordination: which of the (2-3) words each document holds, a bit a word; each combination's factor
     # is computed once (`_combinations`), not a float per document summed word by word.
     bits = np.zeros(scorer.size, dtype=np.uint8) if params.coord_idf and coord_on and len(asked) <= 8 else None
+    hits = None if bits is not None else \
+        np.zeros(scorer.size, dtype=np.uint8 if len(units) < 256 else np.int32)  # units each holds: small to read
     weights = [scorer.weight_of(u) if not u.extra else 0.0 for u in units] if bits is not None else None
     flags: dict[int, int] = {}  # unit number -> its bit, in the order the units are scored
     prune = exact_top is not None and not coord_on and len(units) > 1 and candidates is not None
@@ -125,10 +132,11 @@ def score(snapshot, units: list[Unit], fields: tuple[str, ...] = ARTICLE_FIELDS,
         if not units[number].extra and within is not None:
             unheld.append(units[number])  # pruned: which documents hold it is looked up only if asked
         elif not units[number].extra:
-            hits[at] += 1
             if bits is not None:
                 flags[number] = 1 << len(flags)
                 bits[at] |= flags[number]
+            else:
+                hits[at] += 1
         if prune and within is None and step + 1 < len(order) and math.isfinite(remaining):
             within = _survivors(scorer, totals, best, exact_top, remaining + extra)
     # In place where the arrays are ours (each is one float per document: 4 MB at a million passages).
@@ -153,7 +161,9 @@ def score(snapshot, units: list[Unit], fields: tuple[str, ...] = ARTICLE_FIELDS,
     if exact_top is not None and candidates is not None and exact_top < len(candidates):
         pool = scorer.candidates_at
         floor = float(kth_largest(final[pool], exact_top))
-    return Scored(final, scorer.docs, partial, hits, pruned, floor, (snapshot, fields, unheld) if unheld else ())
+    counted = np.array([bin(c).count("1") for c in range(1 << len(flags))], np.uint8) if bits is not None else None
+    return Scored(final, scorer.docs, partial, hits if bits is None else bits, pruned, floor,
+                  (snapshot, fields, unheld) if unheld else (), counted)
 
 
 def _one_word(scorer: Scorer, units: list[Unit], candidates: np.ndarray | None, exact_top: int | None) -> Scored | None:
