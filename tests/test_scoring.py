@@ -1,6 +1,7 @@
-"""Ranking internals (index/search/scoring.py) against plain reference computations: MaxScore's exact top
+"""Ranking and filtering internals (index/search/scoring.py, matching.py) against plain reference computations: MaxScore's exact top
 and holders are what scoring every match gives, though pruned units are scored on the survivors only and
-their holders looked up only when asked; idf coordination is each article's held words' idf share."""
+their holders looked up only when asked; idf coordination is each article's held words' idf share; a date
+filter read from the day column keeps what comparing `published` keeps."""
 
 from __future__ import annotations
 
@@ -90,3 +91,18 @@ def test_one_word_is_ranked_by_its_scores_with_or_without_a_filter(snapshot, q):
         assert scored.holding(candidates, 1).all()
         best = sorted(candidates.tolist(), key=lambda o: (-expected[o], o))[:10]
         assert [o for o, _ in scored.ranked(candidates, 0, 10)] == best
+
+
+@pytest.mark.parametrize("days", [(0, 0), (0, 1), (1, 3), (-400, 0), (2, 400)])
+def test_a_date_filter_by_days_keeps_what_published_keeps(snapshot, days):
+    from datetime import timedelta
+    from index.query import SearchRequest as Request
+    from index.search.matching import filter_mask
+    from index.search.run import published_bounds
+    from whoosh.util.times import long_to_datetime
+    published = snapshot.article_column("published")
+    first = long_to_datetime(int(published.min())).date()  # the archive's first day
+    bounds = published_bounds(Request(date_from=first + timedelta(days[0]), date_to=first + timedelta(days[1])))
+    expected = snapshot.live_articles() & (published >= bounds[0]) & (published <= bounds[1])
+    assert np.array_equal(filter_mask(snapshot, [], [], bounds), expected)
+    assert expected.any() and not expected[snapshot.live_articles()].all()  # some kept, some not

@@ -138,6 +138,14 @@ def day_column(snapshot) -> np.ndarray:
     return _joined_column(snapshot, "day_column", _segment_days)
 
 
+def days_between(start: int, end: int) -> tuple[int, int] | None:
+    """The day column's (first, last) day of a `published` range that starts at a midnight and ends
+    at a day's last microsecond (a date filter's), else None: then only `published` says it exactly."""
+    if start % _DAY_US or (end + 1) % _DAY_US:
+        return None
+    return int(start // _DAY_US - _EPOCH_DAYS), int(end // _DAY_US - _EPOCH_DAYS)
+
+
 def _segment_days(data) -> np.ndarray:
     cache = _segment_cache(data)
     if "days" not in cache:
