@@ -151,17 +151,21 @@ def score(snapshot, units: list[Unit], fields: tuple[str, ...] = ARTICLE_FIELDS,
     if params.proximity > 0 and not partial:
         pool = scorer.candidates_at if candidates is not None else np.arange(scorer.size)
         add_proximity(scorer, units, totals, coord, pool, exact_top)
-    if factors is not None and candidates is not None:  # only the candidates' scores are read
+    counted = np.array([bin(c).count("1") for c in range(1 << len(flags))], np.uint8) if bits is not None else None
+    if factors is not None and candidates is not None:  # only the candidates' scores are read: kept for them alone
         pool = scorer.candidates_at
-        totals[pool] *= factors[bits[pool]]
-    elif factors is not None:
+        held = bits[pool]
+        final = totals[pool] * factors[held]
+        floor = float(kth_largest(final, exact_top)) if exact_top is not None and exact_top < len(final) else -math.inf
+        return Scored(final, candidates if scorer.docs is None else scorer.docs, partial, held, pruned, floor,
+                      counted=counted)
+    if factors is not None:
         totals *= factors[bits]
     final = np.multiply(totals, coord, out=totals) if coord is not None and factors is None else totals
     floor = -math.inf
     if exact_top is not None and candidates is not None and exact_top < len(candidates):
         pool = scorer.candidates_at
         floor = float(kth_largest(final[pool], exact_top))
-    counted = np.array([bin(c).count("1") for c in range(1 << len(flags))], np.uint8) if bits is not None else None
     return Scored(final, scorer.docs, partial, hits if bits is None else bits, pruned, floor,
                   (snapshot, fields, unheld) if unheld else (), counted)
 
