@@ -152,22 +152,20 @@ def score(snapshot, units: list[Unit], fields: tuple[str, ...] = ARTICLE_FIELDS,
         pool = scorer.candidates_at if candidates is not None else np.arange(scorer.size)
         add_proximity(scorer, units, totals, coord, pool, exact_top)
     counted = np.array([bin(c).count("1") for c in range(1 << len(flags))], np.uint8) if bits is not None else None
-    if factors is not None and candidates is not None:  # only the candidates' scores are read: kept for them alone
+    units_found = hits if bits is None else bits
+    unheld = (snapshot, fields, unheld) if unheld else ()
+    if candidates is not None and scorer.docs is None:  # only the candidates' scores are read: kept for them alone
         pool = scorer.candidates_at
-        held = bits[pool]
-        final = totals[pool] * factors[held]
-        floor = float(kth_largest(final, exact_top)) if exact_top is not None and exact_top < len(final) else -math.inf
-        return Scored(final, candidates if scorer.docs is None else scorer.docs, partial, held, pruned, floor,
-                      counted=counted)
+        totals, units_found, coord = totals[pool], units_found[pool], coord[pool] if coord is not None else None
     if factors is not None:
-        totals *= factors[bits]
-    final = np.multiply(totals, coord, out=totals) if coord is not None and factors is None else totals
+        totals *= factors[units_found]
+    elif coord is not None:
+        totals *= coord
     floor = -math.inf
     if exact_top is not None and candidates is not None and exact_top < len(candidates):
-        pool = scorer.candidates_at
-        floor = float(kth_largest(final[pool], exact_top))
-    return Scored(final, scorer.docs, partial, hits if bits is None else bits, pruned, floor,
-                  (snapshot, fields, unheld) if unheld else (), counted)
+        floor = float(kth_largest(totals, exact_top))  # the space is the candidates now
+    docs = scorer.docs if scorer.docs is not None or candidates is None else candidates
+    return Scored(totals, docs, partial, units_found, pruned, floor, unheld, counted)
 
 
 def _one_word(scorer: Scorer, units: list[Unit], candidates: np.ndarray | None, exact_top: int | None) -> Scored | None:
