@@ -124,6 +124,7 @@ class Scorer:
         # Where the candidates are in the space (what place(candidates) gives, without searching): None for all.
         self.candidates_at = None if candidates is None else \
             np.asarray(candidates, dtype=np.int64) if dense else np.arange(self.size)
+        self._marked = None  # (survivors, their mark over the archive): made once for all the pruned units
 
     def place(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """(positions in the space of the sorted `ids` in it, which of `ids` those are: None for all).
@@ -167,16 +168,9 @@ class Scorer:
         more of their exact score (never more).
         """
         weighted = []
-        marked = None
         for fieldname, ids, freq in pieces:
-            if within is not None and len(within) * WITHIN_SHARE < len(ids):
-                keep = kept_sorted(ids, within)
-                ids, freq = ids[keep], freq[keep]
-            elif within is not None and len(within) <= len(ids):
-                if marked is None:
-                    marked = np.zeros(self.count, dtype=bool)
-                    marked[within] = True
-                keep = marked[ids]
+            if within is not None and len(within) <= len(ids):
+                keep = self._within(ids, within)
                 ids, freq = ids[keep], freq[keep]
             at, found = self.place(ids)
             if len(at):
@@ -185,19 +179,31 @@ class Scorer:
         at, pseudo = union_max(weighted, np.add)
         return at, self.idf(df) * self.saturate(pseudo)
 
+    def _within(self, ids: np.ndarray, within: np.ndarray) -> np.ndarray:
+        """Which of the sorted `ids` are in `within` (sorted): searched for where `within` is much
+        shorter, else marked over the archive and each id looked up (no search, no sort)."""
+        if len(within) * WITHIN_SHARE < len(ids):
+            return kept_sorted(ids, within)
+        if self._marked is None or self._marked[0] is not within:
+            marked = np.zeros(self.count, dtype=bool)
+            marked[within] = True
+            self._marked = (within, marked)
+        return self._marked[1][ids]
+
     def term(self, text: str, within=None) -> tuple[np.ndarray, np.ndarray]:
         if self.docs is None:  # every document is in the space: the term's scores are the snapshot's, kept
             key = ("bm25f", text, self.fields, self.params)
             if within is None:
                 return self.snapshot.held(key, lambda: read_only(self._term(text, None)))
-            kept = self.snapshot.held_already(key)  # pruned: scored on the survivors unless kept whole already
-            if kept is None:
+            # Pruned: scored on the survivors the first time; a word pruned again (a common word of many
+            # questions) is scored whole once, kept, and its survivors' scores read from that.
+            kept = self.snapshot.held_already(key)
+            if kept is None and self.snapshot.facts.get(("pruned", key)) is None:
+                self.snapshot.facts.put(("pruned", key), True)
                 return self._term(text, within)
-            at, scores = kept
-            if len(within) * WITHIN_SHARE < len(at):
-                keep = kept_sorted(at, within)
-                return at[keep], scores[keep]
-            return at, scores
+            at, scores = kept if kept is not None else self.snapshot.held(key, lambda: read_only(self._term(text, None)))
+            keep = self._within(at, within)
+            return at[keep], scores[keep]
         return self._term(text, within)
 
     def _term(self, text: str, within) -> tuple[np.ndarray, np.ndarray]:
