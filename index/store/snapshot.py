@@ -257,8 +257,7 @@ class Snapshot:
     def _join(self, fieldname: str, key: tuple, read):
         """The live postings `read(part number, segment data)` gives in every segment, as global ordinals, joined."""
         bases = self.passage_base if fieldname == "text" else self.article_base
-        ids, tfs = [], []
-        start = 0
+        pieces, start = [], 0  # (local ordinals, their base, tfs): written once into the joined arrays
         if self._extends is not None:
             before, shared, before_parts = self._extends
             found = before.take(key)  # taken, not copied: one generation's lists held at a time
@@ -266,19 +265,22 @@ class Snapshot:
                 cut = len(found[0])
                 if shared < before_parts:  # only the shared segments' postings: ordinals below their end
                     cut = int(np.searchsorted(found[0], bases[shared]))
-                ids, tfs, start = [found[0][:cut]], [found[1][:cut]], shared
+                pieces, start = [(found[0][:cut], 0, found[1][:cut])], shared
         for i, part in enumerate(self.parts[start:], start):
             local, tf = read(i, part.data)
-            if len(local) and not part.deleted:  # nothing deleted: no mask to read
-                ids.append(np.add(local, bases[i], dtype=np.int64))
-                tfs.append(tf)
-            elif len(local):
+            if len(local) and part.deleted:  # else nothing deleted: no mask to read
                 live = (part.passage_live if fieldname == "text" else part.article_live)[local]
-                ids.append(np.add(local[live], bases[i], dtype=np.int64))
-                tfs.append(tf[live])
-        if not ids:
-            return np.zeros(0, np.int64), np.zeros(0, np.uint16)
-        return np.concatenate(ids), np.concatenate(tfs)
+                local, tf = local[live], tf[live]
+            if len(local):
+                pieces.append((local, int(bases[i]), tf))
+        ids = np.empty(sum(len(p[0]) for p in pieces), np.int64)
+        tfs = np.empty(len(ids), np.result_type(np.uint16, *(p[2].dtype for p in pieces)))
+        at = 0
+        for local, base, tf in pieces:
+            np.add(local, base, out=ids[at:at + len(local)])
+            tfs[at:at + len(local)] = tf
+            at += len(local)
+        return ids, tfs
 
     def positions(self, fieldname: str, term: str, ordinals: np.ndarray, spelling: str | None = None
                   ) -> tuple[np.ndarray, np.ndarray]:
