@@ -89,12 +89,10 @@ def family_mask(snapshot, families: list[str]) -> np.ndarray:
 
 
 def passage_starts(snapshot) -> np.ndarray:
-    """Each article's first passage ordinal, and the snapshot's passage count last: article `o`'s passages
-    are `passage_starts[o]` up to `passage_starts[o + 1]` (a segment writes an article's passages together).
-    Counted once per segment; a commit adds only its own."""
-    def build():
-        parts = [_segment_passage_starts(part.data)[:-1] + int(base)
-                 for part, base in zip(snapshot.parts, snapshot.passage_base)]
+    """Each article's first passage ordinal, the passage count last: article `o`'s passages are `[o]` up to
+    `[o + 1]` (a segment writes them together); counted once per segment, a commit adds only its own."""
+    def build() -> np.ndarray:
+        parts = [_segment_passage_starts(p.data)[:-1] + int(base) for p, base in zip(snapshot.parts, snapshot.passage_base)]
         return np.concatenate([*parts, np.array([snapshot.passages], np.int64)])
     return snapshot.derived(("passage_starts",), build)
 
@@ -139,8 +137,7 @@ def day_column(snapshot) -> np.ndarray:
 
 
 def days_between(start: int, end: int) -> tuple[int, int] | None:
-    """The day column's (first, last) day of a `published` range that starts at a midnight and ends
-    at a day's last microsecond (a date filter's), else None: then only `published` says it exactly."""
+    """The day column's (first, last) day of a `published` range of whole days (a date filter's), else None."""
     if start % _DAY_US or (end + 1) % _DAY_US:
         return None
     return int(start // _DAY_US - _EPOCH_DAYS), int(end // _DAY_US - _EPOCH_DAYS)
