@@ -113,6 +113,7 @@ def measure_function(index: Index, mix, rounds: int, peers: list | None = None) 
     times: dict[str, list] = {name: [] for name in sides}
     by_kind: dict[str, dict[str, list]] = {k: {name: [] for name in sides} for k in KINDS}
     partial = 0
+    index.warm()  # as a served worker does when it starts
     for kind, request in mix[:len(KINDS)]:  # warm every side: caches and the OS page cache
         for run in sides.values():
             run(request)
