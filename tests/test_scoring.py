@@ -10,8 +10,6 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from conftest import make_settings
-from index import Index, article_from_record
 from index.query import SearchRequest
 from index.search.catalog_keeper import exact_catalog
 from index.search.expand import Limits
@@ -20,16 +18,12 @@ from index.search.plan import make_plan
 from index.search.bm25 import Scorer
 from index.search.scoring import DEFAULT, score
 from index.text.aliases import Aliases
-from test_store import reuters_records
+from test_store import reuters_in_segments
 
 
 @pytest.fixture(scope="module")
 def snapshot(tmp_path_factory):
-    settings = make_settings(tmp_path_factory.mktemp("pruning") / "index", entities=False, semantic=False, merge="off")
-    index = Index.open(settings.index_dir, create=True, settings=settings)
-    records = reuters_records(400)
-    for start in range(0, 400, 200):  # two segments
-        index.ingest([article_from_record(dict(r, source="Reuters"), index.outlets) for r in records[start:start + 200]])
+    index, records = reuters_in_segments(tmp_path_factory.mktemp("scoring") / "index", 400, 2)
     index.delete([records[3]["id"], records[250]["id"]])  # deleted articles are no candidates
     yield index.backend.store.snapshot()
     index.close()

@@ -23,6 +23,16 @@ from index.store import whoosh_io
 REUTERS = SHARED / "corpus" / "reuters21578.jsonl.gz"
 
 
+def reuters_in_segments(directory, count: int, segments: int) -> tuple[Index, list[dict]]:
+    """An index of `count` even-id Reuters articles (entities off, never merged) written as `segments` segments."""
+    settings = make_settings(directory, entities=False, semantic=False, merge="off")
+    index = Index.open(settings.index_dir, create=True, settings=settings)
+    records, step = reuters_records(count), count // segments
+    for start in range(0, count, step):
+        index.ingest([article_from_record(dict(r, source="Reuters"), index.outlets) for r in records[start:start + step]])
+    return index, records
+
+
 def reuters_records(n: int, start: int = 0) -> list[dict]:
     found = []
     with gzip.open(REUTERS, "rt", encoding="utf-8") as handle:

@@ -19,7 +19,7 @@ from index.store import pairs
 from index.store.pairs import pair_postings
 from index.store.snapshot import Snapshot
 from index.text.aliases import Aliases
-from test_store import reuters_records
+from test_store import reuters_in_segments, reuters_records
 
 
 def reference_pairs(terms, ordinals, places):
@@ -61,11 +61,7 @@ def test_pair_postings_count_each_left_occurrence_followed_by_the_right_term(see
 
 @pytest.fixture(scope="module")
 def reuters(tmp_path_factory):
-    settings = make_settings(tmp_path_factory.mktemp("pairs") / "index", entities=False, semantic=False, merge="off")
-    index = Index.open(settings.index_dir, create=True, settings=settings)
-    records = reuters_records(300)
-    for start in range(0, 300, 100):  # three segments
-        index.ingest([article_from_record(dict(r, source="Reuters"), index.outlets) for r in records[start:start + 100]])
+    index, _ = reuters_in_segments(tmp_path_factory.mktemp("pairs") / "index", 300, 3)
     yield index
     index.close()
 
