@@ -126,7 +126,7 @@ def score(snapshot, units: list[Unit], fields: tuple[str, ...] = ARTICLE_FIELDS,
         remaining = sum(bounds[i] for i in order[step + 1:])
         at, scores = scorer.unit(units[number], within)
         totals[at] += scores * units[number].weight if units[number].weight != 1.0 else scores
-        if prune:
+        if prune and within is None:  # what `_survivors` compares, until the survivors are known
             best = max(best, float(totals[at].max(initial=0.0)))
         pruned += within is not None
         if not units[number].extra and within is not None:
