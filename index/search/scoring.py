@@ -15,11 +15,16 @@ its words.  Units are scored from the highest upper bound (read from the
 segments' per-block maxima) down; once the bounds of the units still to come
 (plus the largest proximity bonus) cannot lift a document that has scored
 nothing into the top `exact_top`, the remaining units are scored only on the
-documents that can still get there (where those are far fewer than the unit's
-documents: else scoring it whole is cheaper).  Every other document keeps a lower score
-than the top's, so the top is exact; totals, facets and `holding` count every
-match, because a unit's documents are still all read (counting is cheap,
-scoring is not).
+documents that can still get there (a word pruned a second time is scored whole
+once and kept, and those documents' scores read from it).  Every other document
+keeps a lower score than the top's, so the top is exact.  Totals and facets count
+every match (matching reads every word); `holding` looks a pruned unit up only for
+the matches that hold every other unit.
+
+**Coordination** of two or three words keeps one bit a word per document; each
+combination's factor is computed once.  Where there are candidates, the final
+scores are kept for them alone (`Scored.docs`), and one plain word whose matches
+are its documents is ranked by its kept scores as they are.
 """
 
 from __future__ import annotations
@@ -139,7 +144,7 @@ def score(snapshot, units: list[Unit], fields: tuple[str, ...] = ARTICLE_FIELDS,
                 hits[at] += 1
         if prune and within is None and step + 1 < len(order) and math.isfinite(remaining):
             within = _survivors(scorer, totals, best, exact_top, remaining + extra)
-    # In place where the arrays are ours (each is one float per document: 4 MB at a million passages).
+    # Coordination and the final scores: over the candidates alone where there are candidates (below).
     factors = _combinations(flags, weights, params.coord) if bits is not None else None
     if not coord_on:
         coord = None
