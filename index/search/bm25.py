@@ -13,7 +13,7 @@ postings are placed in it with one `searchsorted`).  A unit's scores are
 sparse, (positions, scores), so its cost follows its posting lists, not the
 archive's size.  `bound(unit)` is an upper bound of a unit's score from the
 segments' per-block maxima (largest tf, shortest length), read without
-touching the postings: what top-k pruning (index/search/topk.py) needs.
+touching the postings: what top-k pruning (MaxScore, index/search/scoring.py) needs.
 """
 
 from __future__ import annotations
