@@ -197,11 +197,10 @@ class Scorer:
                 return self.snapshot.held(key, lambda: read_only(self._term(text, None)))
             # Pruned: scored on the survivors the first time; a word pruned again (a common word of many
             # questions) is scored whole once, kept, and its survivors' scores read from that.
-            kept = self.snapshot.held_already(key)
-            if kept is None and self.snapshot.facts.get(("pruned", key)) is None:
+            if self.snapshot.held_already(key) is None and self.snapshot.facts.get(("pruned", key)) is None:
                 self.snapshot.facts.put(("pruned", key), True)
                 return self._term(text, within)
-            at, scores = kept if kept is not None else self.snapshot.held(key, lambda: read_only(self._term(text, None)))
+            at, scores = self.snapshot.held(key, lambda: read_only(self._term(text, None)))
             keep = self._within(at, within)
             return at[keep], scores[keep]
         return self._term(text, within)

@@ -16,7 +16,7 @@ from index.search.columns import family_column
 
 
 def collapsed_top(family: np.ndarray, found: np.ndarray, better: np.ndarray, start: int, stop: int,
-                  versions: int = 1, archive_sizes: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, int]:
+                  archive_sizes: np.ndarray, versions: int = 1) -> tuple[np.ndarray, np.ndarray, int]:
     """The `start:stop` best families among the matches `found`: (positions in `found` of each one's
     best version, in order; how many matches each of those families has; how many families match).
 
@@ -25,14 +25,11 @@ def collapsed_top(family: np.ndarray, found: np.ndarray, better: np.ndarray, sta
     Only a prefix of the best matches is sorted, grown until it holds `stop` families: a family's
     best version is its first match in that order, so the prefix's first families are the page's.
     The first prefix is as many times longer as the archive has `versions` of a story (`versions_per_story`).
-    With `archive_sizes` (each family number's articles in the archive, `family_sizes`), the families are
-    counted by marks, and only the page's families of more than one article counted among the matches.
+    `archive_sizes` (each family number's articles in the archive, `family_sizes`): the families are counted
+    by marks, and only the page's families of more than one article are counted among the matches.
     """
     alone = family < 0
-    if archive_sizes is None:
-        members, total = _families(family, alone)
-    else:
-        members, total = None, _stories(family, alone, len(archive_sizes))
+    total = _stories(family, alone, len(archive_sizes))
     size = min(len(found), max(4 * stop, 64) * versions)
     while True:
         if size < len(found):
@@ -50,9 +47,6 @@ def collapsed_top(family: np.ndarray, found: np.ndarray, better: np.ndarray, sta
     page = heads[start:stop]
     sizes = np.ones(len(page), dtype=np.int64)
     grouped = ~alone[page]
-    if members is not None:
-        sizes[grouped] = members[family[page][grouped]]
-        return page, sizes, total
     for row in np.flatnonzero(grouped):  # a family of one article in the archive is one here
         number = family[page[row]]
         sizes[row] = np.count_nonzero(family == number) if archive_sizes[number] > 1 else 1
@@ -67,7 +61,7 @@ def versions_per_story(snapshot) -> int:
     Made once per snapshot."""
     def build() -> int:
         family = family_column(snapshot)
-        stories = _families(family)[1]
+        stories = int(np.count_nonzero(family < 0)) + int(np.count_nonzero(family_sizes(snapshot)))
         return max(1, round(len(family) / stories)) if stories else 1
     return snapshot.derived(("versions_per_story",), build)
 
@@ -85,11 +79,3 @@ def _stories(family: np.ndarray, alone: np.ndarray, numbers: int) -> int:
     marked = np.zeros(numbers, dtype=bool)
     marked[family if not alone.any() else family[~alone]] = True
     return int(np.count_nonzero(alone)) + int(np.count_nonzero(marked))
-
-
-def _families(family: np.ndarray, alone: np.ndarray | None = None) -> tuple[np.ndarray, int]:
-    """(articles of each family number among these, how many stories they are): `family` is each one's
-    family number, -1 standing alone (a story of its own; `alone`: `family < 0`, when at hand)."""
-    shared = family[~alone] if alone is not None else family[family >= 0]
-    members = np.bincount(shared) if len(shared) else np.zeros(0, np.int64)
-    return members, len(family) - len(shared) + int(np.count_nonzero(members))

@@ -234,8 +234,8 @@ def _page(snapshot, pool: np.ndarray, sort: str, scored, request: SearchRequest)
         better = np.where(dated, -published.astype(np.float64) if sort == "newest" else published, np.inf)
     family = family_column(snapshot)[pool] if request.collapse else None
     if family is not None and (family >= 0).any():
-        order, versions, total = collapsed_top(family, pool, better, start, stop, versions_per_story(snapshot),
-                                               family_sizes(snapshot))
+        order, versions, total = collapsed_top(family, pool, better, start, stop, family_sizes(snapshot),
+                                               versions_per_story(snapshot))
     else:
         order = _top(pool, better, start, stop)
         versions, total = np.ones(len(order), dtype=np.int64), len(pool)
