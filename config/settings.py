@@ -83,6 +83,9 @@ class Settings:
     query_time_limit: float = _setting(2.0, "Seconds a query may run before it returns partial results.")
     result_cache_size: int = _setting(256, "Search results kept per worker until the next commit (0 turns the cache off).")
     warm: bool = _setting(True, "Each gunicorn worker reads the index's arrays in the background as it starts.")
+    preload: bool = _setting(True, "Warming maps every page of the index's arrays into the worker (as Elasticsearch's "
+                                   "index.store.preload), so first questions do not fault them in one by one; "
+                                   "shared page cache, not worker memory. Turn off for an index larger than the machine's memory.")
     postings_cache: int = _setting(4_000_000, "Postings (document, frequency) of joined lists kept in memory per worker for ranking and matching, 10 bytes each; "
                                               "right after a commit the generation before keeps its own until its last search ends.")
     max_query_length: int = _setting(1_000, "Longest accepted query string, in characters.")

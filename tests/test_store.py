@@ -305,3 +305,32 @@ def test_small_segments_hold_few_file_descriptors(tmp_path):
         assert index.search(SearchRequest(q="cocoa", per_page=100)).total == 30
         held = len(os.listdir("/proc/self/fd")) - before
     assert held < 30 * 5, held  # ~50 a segment when every array was mapped
+
+
+def test_warming_maps_the_arrays_pages_in_ahead_of_searches(tmp_path):
+    """With NEWSINDEX_PRELOAD (the default) a worker's warming maps every page of the segment arrays into
+    the process, as Elasticsearch's index.store.preload: reading them afterwards faults almost never;
+    without it, reading them faults page run by page run (a first question's cost)."""
+    import mmap
+    import resource
+
+    from index.store.segment import _mapping
+    index, _ = reuters_in_segments(tmp_path / "index", 600, 2)
+    index.close()
+
+    def faults_reading_every_page(preload: bool) -> tuple[int, int]:
+        settings = make_settings(tmp_path / "index", entities=False, semantic=False, merge="off", preload=preload)
+        with Index.open(settings.index_dir, settings=settings) as opened:
+            opened.warm()
+            maps = {id(m): m for part in opened.backend.store.snapshot().parts
+                    for m in map(_mapping, part.data._arrays.values()) if m is not None}
+            pages = [np.frombuffer(m, np.uint8)[::mmap.PAGESIZE] for m in maps.values()]
+            before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+            for each in pages:
+                int(each.sum(dtype=np.int64))
+            return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before, sum(len(p) for p in pages)
+
+    cold, pages = faults_reading_every_page(preload=False)
+    warm, _ = faults_reading_every_page(preload=True)
+    assert pages > 200 and cold >= pages // 32, (cold, pages)  # the kernel maps up to 16 pages a fault
+    assert warm <= cold // 8, (warm, cold)

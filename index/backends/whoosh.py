@@ -101,9 +101,17 @@ class WhooshBackend:
         search(SearchRequest(per_page=1), ctx)  # and every array a browse reads, from disk
         if self.settings.semantic:  # even before the enricher's first vectors: they come soon after an ingest
             load_encoder()
-        log.info("index warmed in %.2f s (%d segments)", time.perf_counter() - started, len(ctx.snapshot.parts))
+        preloaded = self.store.preload(ctx.snapshot) if self.settings.preload else 0
+        log.info("index warmed in %.2f s (%d segments, %d MB of arrays preloaded)", time.perf_counter() - started,
+                 len(ctx.snapshot.parts), preloaded // 2 ** 20)
         if follow:
-            self.store.prepare_in_background(lambda snapshot: prepare(self.context(snapshot)))
+            self.store.prepare_in_background(self._prepare)
+
+    def _prepare(self, snapshot) -> None:
+        """What a served worker does to each new generation before its searches read it."""
+        prepare(self.context(snapshot))
+        if self.settings.preload:
+            self.store.preload(snapshot)  # the new segments' pages (the others' are no-ops)
 
     def generation(self) -> int:
         return self.store.snapshot().generation

@@ -14,11 +14,13 @@ they are Whoosh's (the snapshot turns them into live masks).
 
 from __future__ import annotations
 
+import errno
 import json
 import mmap
 import os
 import re
 import threading
+from contextlib import suppress
 from functools import cached_property
 from pathlib import Path
 
@@ -32,6 +34,11 @@ _LOADING = threading.Lock()
 # descriptor, and with ~50 arrays a segment, 373 small segments (a merger that kept dying) held
 # 19,404 descriptors; a one-article segment's arrays are a few bytes each.
 READ_BELOW = 64 * 1024
+# Preloading (`SegmentData.preload`) maps a file's pages into the process ahead of use: Linux 5.14's
+# MADV_POPULATE_READ, else MADV_WILLNEED (read ahead into the page cache only), a chunk at a time so
+# that searches meanwhile are not held up.
+_POPULATE = [getattr(mmap, "MADV_POPULATE_READ", 22), getattr(mmap, "MADV_WILLNEED", 3)]
+PRELOAD_CHUNK = 8 * 2 ** 20
 _EMPTY_I = np.zeros(0, np.int32)
 _EMPTY_U = np.zeros(0, np.uint16)
 
@@ -85,6 +92,29 @@ def map_npy(path: str) -> np.ndarray:
         mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
     array = np.frombuffer(mapped, dtype=dtype, count=count, offset=offset)
     return array.reshape(shape, order="F" if fortran_order else "C")
+
+
+def _mapping(array: np.ndarray) -> mmap.mmap | None:
+    """The memory map under an array made by `map_npy`, or None (read whole, or derived)."""
+    base = array.base
+    while base is not None and not isinstance(base, mmap.mmap):
+        base = base.obj if isinstance(base, memoryview) else getattr(base, "base", None)
+    return base
+
+
+def _advise(mapped: mmap.mmap, start: int, length: int) -> bool:
+    """Advise a chunk of a map to be preloaded (the first advice the kernel knows); False if none can be."""
+    while _POPULATE:
+        advice = _POPULATE[0]
+        try:
+            mapped.madvise(advice, start, length)
+            return True
+        except OSError as error:
+            if error.errno != errno.EINVAL:  # the file cut short under us, a signal: leave the rest to faults
+                return False
+            with suppress(ValueError):  # a kernel before 5.14 (or no Linux): read ahead instead, else nothing
+                _POPULATE.remove(advice)
+    return False
 
 
 def arrays_folder(arrays: Path, key: str) -> Path:
@@ -148,6 +178,7 @@ class SegmentData:
         self.id = segment_id
         self._arrays: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
+        self._preloaded = False
         self.meta = Meta(self.directory, json.loads((self.directory / "meta.json").read_text(encoding="utf-8")))
         if self.meta.get("format") != FORMAT:
             raise ValueError(f"segment arrays in {self.directory} have format {self.meta.get('format')}, not {FORMAT}")
@@ -163,6 +194,25 @@ class SegmentData:
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self._arrays[name]
+
+    def preload(self) -> int:
+        """Map every page of the segment's arrays into this process now; bytes advised (0 if done before).
+
+        What Elasticsearch's `index.store.preload` does: a search's first read of a mapped page costs a
+        page fault (5-10 us on this VM; looking up one word pair in nine segments faulted 35-70 times,
+        0.2-0.8 ms against 0.03 once mapped), so a worker's first questions cost 1.5-2x the same questions
+        asked again.  The pages are the page cache's, shared by every worker: nothing is copied."""
+        with self._lock:
+            if self._preloaded:
+                return 0
+            self._preloaded = True
+        done = 0
+        for mapped in {id(m): m for m in map(_mapping, self._arrays.values()) if m is not None}.values():
+            for start in range(0, len(mapped), PRELOAD_CHUNK):
+                if not _advise(mapped, start, min(PRELOAD_CHUNK, len(mapped) - start)):
+                    break
+            done += len(mapped)
+        return done
 
     # -- vocabulary -----------------------------------------------------------
 
