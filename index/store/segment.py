@@ -14,6 +14,7 @@ they are Whoosh's (the snapshot turns them into live masks).
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import json
 import mmap
@@ -35,9 +36,13 @@ _LOADING = threading.Lock()
 # 19,404 descriptors; a one-article segment's arrays are a few bytes each.
 READ_BELOW = 64 * 1024
 # Preloading (`SegmentData.preload`) maps a file's pages into the process ahead of use: Linux 5.14's
-# MADV_POPULATE_READ, else MADV_WILLNEED (read ahead into the page cache only), a chunk at a time so
-# that searches meanwhile are not held up.
+# MADV_POPULATE_READ, else MADV_WILLNEED (read ahead into the page cache only), a chunk at a time.
+# Called through ctypes, which lets go of the GIL for the call (mmap.madvise keeps it: searches in the
+# worker's other threads stalled up to 6 ms a chunk while it warmed).
 _POPULATE = [getattr(mmap, "MADV_POPULATE_READ", 22), getattr(mmap, "MADV_WILLNEED", 3)]
+_MADVISE = getattr(ctypes.CDLL(None, use_errno=True), "madvise", None)
+if _MADVISE is not None:
+    _MADVISE.argtypes, _MADVISE.restype = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int], ctypes.c_int
 PRELOAD_CHUNK = 8 * 2 ** 20
 _EMPTY_I = np.zeros(0, np.int32)
 _EMPTY_U = np.zeros(0, np.uint16)
@@ -104,16 +109,15 @@ def _mapping(array: np.ndarray) -> mmap.mmap | None:
 
 def _advise(mapped: mmap.mmap, start: int, length: int) -> bool:
     """Advise a chunk of a map to be preloaded (the first advice the kernel knows); False if none can be."""
-    while _POPULATE:
+    address = np.frombuffer(mapped, np.uint8).ctypes.data + start  # a map starts on a page
+    while _POPULATE and _MADVISE is not None:
         advice = _POPULATE[0]
-        try:
-            mapped.madvise(advice, start, length)
+        if _MADVISE(address, length, advice) == 0:
             return True
-        except OSError as error:
-            if error.errno != errno.EINVAL:  # the file cut short under us, a signal: leave the rest to faults
-                return False
-            with suppress(ValueError):  # a kernel before 5.14 (or no Linux): read ahead instead, else nothing
-                _POPULATE.remove(advice)
+        if ctypes.get_errno() != errno.EINVAL:  # the file cut short under us, a signal: leave the rest to faults
+            return False
+        with suppress(ValueError):  # a kernel before 5.14 (or no Linux): read ahead instead, else nothing
+            _POPULATE.remove(advice)
     return False
 
 
