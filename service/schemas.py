@@ -258,10 +258,16 @@ class ExpansionOut(Schema):
 class SearchOut(Schema):
     took_ms = fields.Float(metadata={"description": "Time the whole request took, in milliseconds"})
     query = fields.String()
-    total = fields.Integer(required=True)
+    total = fields.Integer(required=True, metadata={"description": "Articles that match"})
+    total_all_words = fields.Integer(allow_none=True, metadata={"description": (
+        "Of `total`, the articles holding every word or phrase asked (null for a search without words; with "
+        "match=all it equals total)")})
+    stories = fields.Integer(allow_none=True, metadata={"description": (
+        "What `pages` pages through: the stories among the matches when versions of one story are grouped "
+        "(collapse, the default: one result per story), else each article counts as one")})
     page = fields.Integer(required=True)
     per_page = fields.Integer(required=True)
-    pages = fields.Integer()
+    pages = fields.Integer(metadata={"description": "Pages of per_page results: of stories when grouped, else of articles"})
     partial = fields.Boolean(metadata={"description": "True when the time limit cut the search short"})
     results = fields.List(fields.Nested(HitOut), attribute="hits", data_key="results")
     facets = fields.Nested(FacetsOut)

@@ -37,7 +37,12 @@ def test_three_copies_of_a_story_are_one_result_with_three_versions(tmp_path):
     # The JSON API says so too: a tool reads a hit's family and versions, and asks for the versions.
     from service.app import create_app
     client = create_app(settings).test_client()
-    hit = client.get("/api/v1/search?q=kuwait+opec+ceiling").get_json()["results"][0]
+    answer = client.get("/api/v1/search?q=kuwait+opec+ceiling").get_json()
+    assert (answer["total"], answer["total_all_words"], answer["stories"], answer["pages"]) == (3, 3, 1, 1)
+    every = client.get("/api/v1/search?q=kuwait+opec+ceiling&collapse=false&match=any").get_json()
+    assert (every["total"], every["stories"]) == (3, 3)
+    assert client.get("/api/v1/search?source=Reuters").get_json()["total_all_words"] is None  # no words asked
+    hit = answer["results"][0]
     assert hit["family"] == families["a"] and hit["versions"] == 3 and hit["tags"] == {}
     listed = client.get(f"/api/v1/search?family={hit['family']}&collapse=false").get_json()["results"]
     assert sorted(h["id"] for h in listed) == ["a", "b", "c"]
