@@ -101,7 +101,15 @@ def counts(req: SearchRequest, result: SearchResult) -> dict:
         "every_word": every if every is not None and every != result.total and not quoted_phrase(req.q) else None,
         "stories": result.stories if grouped else None,
         "grouped": grouped,
+        "query": shown_query(req.q),
     }
+
+
+def shown_query(q: str) -> str:
+    """The query as the header quotes it (in <q>, which adds its own quote marks): a query that is one
+    quotation is shown without its own, not as “"…"”."""
+    inner = q[1:-1] if len(q) > 2 and q[0] == q[-1] == '"' else None
+    return inner if inner is not None and '"' not in inner and inner.strip() else q
 
 
 def newest_date(index, req: SearchRequest, result: SearchResult) -> date | None:

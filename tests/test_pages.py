@@ -365,7 +365,7 @@ def test_the_reader_chooses_all_words_any_word_or_the_exact_phrase(wire):
     assert segments(any_word)["Any word"]["current"] and len(ids_on(any_word)) == 4
 
     phrase = text(wire.get(choices["Exact phrase"]["href"]))
-    assert re.search(r"1 article\s+for <q>&#34;OPEC oil output&#34;</q>", phrase)
+    assert re.search(r"1 article\s+for <q>OPEC oil output</q>", phrase)  # <q> quotes it: not “"…"”
     assert ids_on(phrase) == ["opec-output"]
     back = segments(phrase)
     assert back["Exact phrase"]["current"] and back["Exact phrase"]["count"] == 1
