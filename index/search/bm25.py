@@ -248,15 +248,19 @@ class Scorer:
                                             lambda text=alt.text: self._term_bound(text)) for alt in unit.alternatives)
 
     def _term_bound(self, text: str) -> float:
-        """BM25F of the largest tf over the shortest length of any block, field by field (see `bound`)."""
+        """BM25F of the largest tf over the shortest length of any block, field by field (see `bound`): each
+        field's blocks of every segment in one expression (a new long question asks this of each word)."""
         b = self.params.b
         ratios = dict.fromkeys(self.fields, 0.0)
-        for part, number in zip(self.snapshot.parts, self.snapshot.numbers(text)):
-            for fieldname in self.fields:
-                if number >= 0 and part.data.df(fieldname, number):
-                    maxtf, minlen = part.data.block_bounds(fieldname, number)
-                    norm = 1 - b + b * minlen / self.snapshot.avg_length(fieldname)
-                    ratios[fieldname] = max(ratios[fieldname], float(np.max(maxtf / norm)))
+        numbers = self.snapshot.numbers(text)
+        for fieldname in self.fields:
+            blocks = [part.data.block_bounds(fieldname, number) for part, number in zip(self.snapshot.parts, numbers)
+                      if number >= 0 and part.data.df(fieldname, number)]
+            if blocks:
+                maxtf = np.concatenate([tf for tf, _ in blocks]) if len(blocks) > 1 else blocks[0][0]
+                minlen = np.concatenate([length for _, length in blocks]) if len(blocks) > 1 else blocks[0][1]
+                norm = 1 - b + b * minlen / self.snapshot.avg_length(fieldname)
+                ratios[fieldname] = max(0.0, float(np.max(maxtf / norm)))
         pseudo = sum(self.params.weight(fieldname) * ratio for fieldname, ratio in ratios.items())
         df = max(self.snapshot.df(f, text) for f in self.fields)
         return self.idf(df) * float(self.saturate(np.float64(pseudo)))
