@@ -308,8 +308,9 @@ def test_small_segments_hold_few_file_descriptors(tmp_path):
 
 
 def test_warming_maps_the_arrays_pages_in_ahead_of_searches(tmp_path):
-    """With NEWSINDEX_PRELOAD (the default) a worker's warming maps every page of the segment arrays into
-    the process, as Elasticsearch's index.store.preload: reading them afterwards faults almost never;
+    """With NEWSINDEX_PRELOAD (the default) a worker's warming maps every page of the segment arrays (and of
+    Whoosh's segment files: the stored articles) into the process, as Elasticsearch's index.store.preload:
+    reading them afterwards faults almost never;
     without it, reading them faults page run by page run (a first question's cost)."""
     import mmap
     import resource
@@ -322,8 +323,11 @@ def test_warming_maps_the_arrays_pages_in_ahead_of_searches(tmp_path):
         settings = make_settings(tmp_path / "index", entities=False, semantic=False, merge="off", preload=preload)
         with Index.open(settings.index_dir, settings=settings) as opened:
             opened.warm()
-            maps = {id(m): m for part in opened.backend.store.snapshot().parts
-                    for m in map(_mapping, part.data._arrays.values()) if m is not None}
+            store = opened.backend.store
+            maps = {id(m): m for part in store.snapshot().parts
+                    for m in [*map(_mapping, part.data._arrays.values()), whoosh_io.mapped_file(store._reader(part.segment))]
+                    if m is not None}
+            assert sum(whoosh_io.mapped_file(store._reader(part.segment)) is not None for part in store.snapshot().parts)
             pages = [np.frombuffer(m, np.uint8)[::mmap.PAGESIZE] for m in maps.values()]
             before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
             for each in pages:

@@ -174,10 +174,9 @@ class Store:
                     raise
                 time.sleep(0.05)
 
-    @staticmethod
-    def preload(snapshot: Snapshot) -> int:
-        """Map the pages of the snapshot's segment arrays into this process (SegmentData.preload); bytes."""
-        return sum(part.data.preload() for part in snapshot.parts)
+    def preload(self, snapshot: Snapshot) -> int:
+        """Map the pages of the snapshot's segments (arrays, Whoosh's files) into this process (SegmentData.preload)."""
+        return sum(part.data.preload(whoosh_io.mapped_file(self._reader(part.segment))) for part in snapshot.parts)
 
     def prepare_in_background(self, prepare: Callable[[Snapshot], None], every: float = WATCH_EVERY) -> None:
         """From now on, have `prepare(snapshot)` derive what searches need from each new generation

@@ -1,7 +1,7 @@
 """Every use of Whoosh below its public API, in one place, checked when an index opens.
 
 newsindex keeps Whoosh as the store of record (segments, stored fields,
-deletions, generations, the write lock) but needs four things Whoosh does not
+deletions, generations, the write lock) but needs five things Whoosh does not
 offer publicly:
 
 * **Zero-copy, thread-safe segment files.**  Whoosh wraps each file of a
@@ -19,6 +19,8 @@ offer publicly:
 * **Committing a chosen list of segments** (new ones added, merged ones
   replaced, deletions carried over) in one new TOC generation.
 * **The TOC itself** (generation and segment list) without opening readers.
+* **A compound segment's memory map** (`mapped_file`), so a warming worker can map its pages in
+  (the stored articles a page reads) before searches fault them in one by one.
 
 `check(ix)` verifies each of these names against the installed Whoosh when an
 index opens and raises WhooshMismatch naming what is missing: a Whoosh upgrade
@@ -27,6 +29,7 @@ fails loudly instead of silently running slow or wrong.
 
 from __future__ import annotations
 
+import mmap
 import os
 import threading
 import time
@@ -35,6 +38,7 @@ from typing import Iterable
 
 from whoosh import index as whoosh_index
 from whoosh.filedb import structfile
+from whoosh.filedb.compound import CompoundStorage
 from whoosh.index import LockError
 from whoosh.reading import SegmentReader
 from whoosh.writing import SegmentWriter
@@ -200,6 +204,14 @@ def segment_reader(ix, segment) -> SegmentReader:
     return SegmentReader(ix.storage, read_toc(ix).schema, segment)
 
 
+def mapped_file(reader: SegmentReader) -> mmap.mmap | None:
+    """The memory map Whoosh reads a compound segment's file through (stored fields, terms, postings),
+    for preloading its pages; None for a segment Whoosh reads otherwise (not compound, not mappable)."""
+    storage = reader.storage()
+    compound = getattr(storage, "a", None)  # OverlayStorage(compound file, folder)
+    return getattr(compound, "_source", None) if isinstance(compound, CompoundStorage) else None
+
+
 # -- writing outside the lock, committing under it ----------------------------------------
 
 
@@ -313,5 +325,13 @@ def check(ix) -> None:
         for name in ("segid", "indexname", "segment_id", "deleted_docs", "delete_document", "doc_count_all"):
             if not hasattr(segment, name):
                 missing.append(f"Segment.{name}")
+        if segment.is_compound():  # mapped_file: OverlayStorage(CompoundStorage with its map, folder)
+            reader = segment_reader(ix, segment)
+            try:
+                if not isinstance(getattr(reader.storage(), "a", None), CompoundStorage) or \
+                        not hasattr(reader.storage().a, "_source"):
+                    missing.append("SegmentReader.storage().a._source (a compound file's map)")
+            finally:
+                reader.close()
     if missing:
         raise WhooshMismatch(f"the installed Whoosh lacks {', '.join(missing)}; newsindex needs Whoosh-Reloaded 2.7.x")
