@@ -102,7 +102,7 @@ class WhooshBackend:
         if self.settings.semantic:  # even before the enricher's first vectors: they come soon after an ingest
             load_encoder()
         preloaded = self.store.preload(ctx.snapshot) if self.settings.preload else 0
-        log.info("index warmed in %.2f s (%d segments, %d MB of arrays preloaded)", time.perf_counter() - started,
+        log.info("index warmed in %.2f s (%d segments, %d MB of their files preloaded)", time.perf_counter() - started,
                  len(ctx.snapshot.parts), preloaded // 2 ** 20)
         if follow:
             self.store.prepare_in_background(self._prepare)
