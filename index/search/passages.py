@@ -24,7 +24,7 @@ from index.text.highlight import highlight, joined_spans, looked_up, marked, mar
 
 ACROSS_READ = 100  # most passages of one article looked at for a quote across passages (a long story has ~50)
 _WORD = re.compile(r"\S+")
-TITLE_READS = 2  # a page's titles are read from the segments while that costs at most 2 words' lookups a title
+TITLE_READS = 0.5  # a page's titles are read from the segments while that costs at most one word's lookup a 2 titles
 ACROSS_SHOWN = 3  # most passages shown for it (a quote of up to 1,000 characters spans at most a few)
 
 
@@ -65,8 +65,9 @@ class Marks:
         self.first = {o: int(found[0]) for o in ordinals if not best.get(o)
                       for found in [passages_of(snapshot, [o])] if len(found)} if words else {}
         passages = [passage for bucket in best.values() for _, _, passage in bucket] + list(self.first.values())
-        # A title is a few words: analysed again (~13 us) it costs what reading two words' occurrences in one
-        # segment does, so a query of many words over a page spread across segments has its titles analysed.
+        # A title is a few words: analysed again (~13 us) it costs about what reading one word's occurrences in
+        # a segment does with the CPU's caches cold (a search between other work): a page within one or two
+        # segments has its titles read, one spread over many (the policy's nine at 10x) analysed again.
         spread = len({snapshot.locate(o)[0] for o in ordinals})
         read = words and len(words) * spread <= TITLE_READS * len(ordinals)
         self.titles = snapshot.occurrences("title", ordinals, words) if read else {}
