@@ -85,25 +85,31 @@ RUN_SHARE = 8  # and one whose values come in runs (under 1 change in 8) run by 
 
 
 def tally(values: np.ndarray, low: int = 0) -> tuple[int, np.ndarray]:
-    """(first, counts): counts[i] is how many of `values` equal first + i; values below `low` are not counted."""
+    """(first, counts): counts[i] is how many of `values` equal first + i; values below `low` are not counted.
+
+    Values in runs (a column of an archive ingested source by source, day by day) are reduced to their runs
+    first, so everything after that one comparison reads a run, not a value; a column spanning a few values
+    is then counted value by value, anything else by `bincount`."""
     if not len(values):
         return low, np.zeros(0, np.int64)
+    change = values[1:] != values[:-1]
+    weights = None
+    if (np.count_nonzero(change) + 1) * RUN_SHARE < len(values):
+        starts = np.concatenate(([0], np.flatnonzero(change) + 1))
+        values, weights = values[starts], np.diff(starts, append=len(values))
     smallest = int(values.min())
     if smallest < low:
-        values = values[values >= low]
+        kept = values >= low
+        values, weights = values[kept], weights[kept] if weights is not None else None
         if not len(values):
             return low, np.zeros(0, np.int64)
         smallest = int(values.min())
     span = int(values.max()) - smallest + 1
+    if weights is not None:
+        return smallest, np.bincount(values - smallest, weights=weights, minlength=span).astype(np.int64)
     if span <= FEW_VALUES:
         return smallest, np.array([np.count_nonzero(values == smallest + i) for i in range(span)], dtype=np.int64)
-    values = values - smallest
-    change = values[1:] != values[:-1]
-    if np.count_nonzero(change) * RUN_SHARE < len(values):  # in runs: each run counted once, by its length
-        starts = np.concatenate(([0], np.flatnonzero(change) + 1))
-        lengths = np.diff(starts, append=len(values))
-        return smallest, np.bincount(values[starts], weights=lengths, minlength=span).astype(np.int64)
-    return smallest, np.bincount(values, minlength=span)
+    return smallest, np.bincount(values - smallest, minlength=span)
 
 
 def search_sorted(ordered: np.ndarray, values, side: str = "left"):
