@@ -315,7 +315,6 @@ def test_warming_maps_the_arrays_pages_in_ahead_of_searches(tmp_path):
     import mmap
     import resource
 
-    from index.store.segment import _mapping
     index, _ = reuters_in_segments(tmp_path / "index", 600, 2)
     index.close()
 
@@ -325,8 +324,7 @@ def test_warming_maps_the_arrays_pages_in_ahead_of_searches(tmp_path):
             opened.warm()
             store = opened.backend.store
             maps = {id(m): m for part in store.snapshot().parts
-                    for m in [*map(_mapping, part.data._arrays.values()), whoosh_io.mapped_file(store._reader(part.segment))]
-                    if m is not None}
+                    for m in part.data.maps(whoosh_io.mapped_file(store._reader(part.segment)))}
             assert sum(whoosh_io.mapped_file(store._reader(part.segment)) is not None for part in store.snapshot().parts)
             pages = [np.frombuffer(m, np.uint8)[::mmap.PAGESIZE] for m in maps.values()]
             before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
@@ -338,3 +336,9 @@ def test_warming_maps_the_arrays_pages_in_ahead_of_searches(tmp_path):
     warm, _ = faults_reading_every_page(preload=True)
     assert pages > 200 and cold >= pages // 32, (cold, pages)  # the kernel maps up to 16 pages a fault
     assert warm <= cold // 8, (warm, cold)
+    # An index the page cache could not hold (over the budget: half the machine's memory) is not preloaded.
+    settings = make_settings(tmp_path / "index", entities=False, semantic=False, merge="off", preload=False)
+    with Index.open(settings.index_dir, settings=settings) as opened:
+        store = opened.backend.store
+        assert store.preload(store.snapshot(), budget=2 ** 16) == 0
+        assert store.preload(store.snapshot(), budget=2 ** 40) > 2 ** 16

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from collections import OrderedDict
 from dataclasses import replace
@@ -37,6 +38,8 @@ from index.text.aliases import Aliases
 from index.text.highlight import Highlighter
 
 log = logging.getLogger(__name__)
+# Preloading an index's files (NEWSINDEX_PRELOAD) stops where they would fill half the machine's memory.
+PRELOAD_BUDGET = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2 if hasattr(os, "sysconf") else 2 ** 33
 
 
 class WhooshBackend:
@@ -101,7 +104,7 @@ class WhooshBackend:
         search(SearchRequest(per_page=1), ctx)  # and every array a browse reads, from disk
         if self.settings.semantic:  # even before the enricher's first vectors: they come soon after an ingest
             load_encoder()
-        preloaded = self.store.preload(ctx.snapshot) if self.settings.preload else 0
+        preloaded = self.store.preload(ctx.snapshot, PRELOAD_BUDGET) if self.settings.preload else 0
         log.info("index warmed in %.2f s (%d segments, %d MB of their files preloaded)", time.perf_counter() - started,
                  len(ctx.snapshot.parts), preloaded // 2 ** 20)
         if follow:
@@ -111,7 +114,7 @@ class WhooshBackend:
         """What a served worker does to each new generation before its searches read it."""
         prepare(self.context(snapshot))
         if self.settings.preload:
-            self.store.preload(snapshot)  # the new segments' pages (the others' are no-ops)
+            self.store.preload(snapshot, PRELOAD_BUDGET)  # the new segments' pages (the others' are no-ops)
 
     def generation(self) -> int:
         return self.store.snapshot().generation

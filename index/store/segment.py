@@ -14,14 +14,11 @@ they are Whoosh's (the snapshot turns them into live masks).
 
 from __future__ import annotations
 
-import ctypes
-import errno
 import json
 import mmap
 import os
 import re
 import threading
-from contextlib import suppress
 from functools import cached_property
 from pathlib import Path
 
@@ -29,21 +26,13 @@ import numpy as np
 
 from index.arrays import found_in, span_index, sums_before
 from index.store.building import BLOCK, FORMAT, LISTS, TEXT_FIELDS, quantise
+from index.store.preload import mapping, preload_map
 
 _LOADING = threading.Lock()
 # Arrays smaller than this are read, not mapped: Python's mmap keeps a duplicate of its file's
 # descriptor, and with ~50 arrays a segment, 373 small segments (a merger that kept dying) held
 # 19,404 descriptors; a one-article segment's arrays are a few bytes each.
 READ_BELOW = 64 * 1024
-# Preloading (`SegmentData.preload`) maps a file's pages into the process ahead of use: Linux 5.14's
-# MADV_POPULATE_READ, else MADV_WILLNEED (read ahead into the page cache only), a chunk at a time.
-# Called through ctypes, which lets go of the GIL for the call (mmap.madvise keeps it: searches in the
-# worker's other threads stalled up to 6 ms a chunk while it warmed).
-_POPULATE = [getattr(mmap, "MADV_POPULATE_READ", 22), getattr(mmap, "MADV_WILLNEED", 3)]
-_MADVISE = getattr(ctypes.CDLL(None, use_errno=True), "madvise", None)
-if _MADVISE is not None:
-    _MADVISE.argtypes, _MADVISE.restype = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int], ctypes.c_int
-PRELOAD_CHUNK = 8 * 2 ** 20
 _EMPTY_I = np.zeros(0, np.int32)
 _EMPTY_U = np.zeros(0, np.uint16)
 
@@ -97,36 +86,6 @@ def map_npy(path: str) -> np.ndarray:
         mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
     array = np.frombuffer(mapped, dtype=dtype, count=count, offset=offset)
     return array.reshape(shape, order="F" if fortran_order else "C")
-
-
-def _mapping(array: np.ndarray) -> mmap.mmap | None:
-    """The memory map under an array made by `map_npy`, or None (read whole, or derived)."""
-    base = array.base
-    while base is not None and not isinstance(base, mmap.mmap):
-        base = base.obj if isinstance(base, memoryview) else getattr(base, "base", None)
-    return base
-
-
-def preload_map(mapped: mmap.mmap) -> int:
-    """Map a memory map's pages into this process, a chunk at a time (see SegmentData.preload); its bytes."""
-    for start in range(0, len(mapped), PRELOAD_CHUNK):
-        if not _advise(mapped, start, min(PRELOAD_CHUNK, len(mapped) - start)):
-            break
-    return len(mapped)
-
-
-def _advise(mapped: mmap.mmap, start: int, length: int) -> bool:
-    """Advise a chunk of a map to be preloaded (the first advice the kernel knows); False if none can be."""
-    address = np.frombuffer(mapped, np.uint8).ctypes.data + start  # a map starts on a page
-    while _POPULATE and _MADVISE is not None:
-        advice = _POPULATE[0]
-        if _MADVISE(address, length, advice) == 0:
-            return True
-        if ctypes.get_errno() != errno.EINVAL:  # the file cut short under us, a signal: leave the rest to faults
-            return False
-        with suppress(ValueError):  # a kernel before 5.14 (or no Linux): read ahead instead, else nothing
-            _POPULATE.remove(advice)
-    return False
 
 
 def arrays_folder(arrays: Path, key: str) -> Path:
@@ -220,8 +179,12 @@ class SegmentData:
             if self._preloaded:
                 return 0
             self._preloaded = True
-        maps = [m for m in map(_mapping, self._arrays.values()) if m is not None] + [whoosh_file]
-        return sum(preload_map(m) for m in {id(m): m for m in maps if m is not None}.values())
+        return sum(preload_map(m) for m in self.maps(whoosh_file))
+
+    def maps(self, whoosh_file: mmap.mmap | None = None) -> list[mmap.mmap]:
+        """The memory maps the segment is read through (its arrays', and its Whoosh file's when given)."""
+        maps = [m for m in map(mapping, self._arrays.values()) if m is not None] + [whoosh_file]
+        return list({id(m): m for m in maps if m is not None}.values())
 
     # -- vocabulary -----------------------------------------------------------
 

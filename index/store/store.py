@@ -174,9 +174,13 @@ class Store:
                     raise
                 time.sleep(0.05)
 
-    def preload(self, snapshot: Snapshot) -> int:
-        """Map the pages of the snapshot's segments (arrays, Whoosh's files) into this process (SegmentData.preload)."""
-        return sum(part.data.preload(whoosh_io.mapped_file(self._reader(part.segment))) for part in snapshot.parts)
+    def preload(self, snapshot: Snapshot, budget: int) -> int:
+        """Map the pages of the snapshot's segments (arrays, Whoosh's files) into this process (SegmentData.preload),
+        unless they are over `budget` bytes: an index the page cache cannot hold would only push itself out."""
+        files = [(part.data, whoosh_io.mapped_file(self._reader(part.segment))) for part in snapshot.parts]
+        if sum(len(m) for data, file in files for m in data.maps(file)) > budget:
+            return 0
+        return sum(data.preload(file) for data, file in files)
 
     def prepare_in_background(self, prepare: Callable[[Snapshot], None], every: float = WATCH_EVERY) -> None:
         """From now on, have `prepare(snapshot)` derive what searches need from each new generation
