@@ -24,7 +24,7 @@ from index.text.highlight import highlight, joined_spans, looked_up, marked, mar
 
 ACROSS_READ = 100  # most passages of one article looked at for a quote across passages (a long story has ~50)
 _WORD = re.compile(r"\S+")
-TITLE_READS = 0.5  # a page's titles are read from the segments while that costs at most one word's lookup a 2 titles
+TITLE_READS = 0.5  # a page's titles are read from the segments while that costs at most one word's lookup per two titles
 ACROSS_SHOWN = 3  # most passages shown for it (a quote of up to 1,000 characters spans at most a few)
 
 
