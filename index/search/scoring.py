@@ -121,7 +121,9 @@ def score(snapshot, units: list[Unit], fields: tuple[str, ...] = ARTICLE_FIELDS,
     order = sorted(range(len(units)), key=lambda i: -bounds[i])
     extra = largest_bonus(scorer, units) if prune else 0.0
     within, partial, pruned, unheld = None, False, 0, []
-    best = 0.0  # the largest total so far (scores only add): what pruning compares, without a pass over every total
+    # What any total can be at most so far: each unit's largest score added (read from the unit's scores, not
+    # gathered from the totals); `_survivors` needs the exact largest only when this is not enough.
+    best = 0.0
     for step, number in enumerate(order):
         if step and deadline is not None and deadline.stop():
             partial = True
@@ -132,7 +134,7 @@ def score(snapshot, units: list[Unit], fields: tuple[str, ...] = ARTICLE_FIELDS,
         at, scores = scorer.unit(units[number], within)
         totals[at] += scores * units[number].weight if units[number].weight != 1.0 else scores
         if prune and within is None:  # what `_survivors` compares, until the survivors are known
-            best = max(best, float(totals[at].max(initial=0.0)))
+            best += float(scores.max(initial=0.0)) * units[number].weight
         pruned += within is not None
         if not units[number].extra and within is not None:
             unheld.append(units[number])  # pruned: which documents hold it is looked up only if asked
@@ -203,17 +205,17 @@ def _combinations(flags: dict[int, int], weights: list[float], exponent: float) 
     return sums if exponent == 1.0 else np.power(sums, exponent, out=sums)
 
 
-def _survivors(scorer: Scorer, totals: np.ndarray, best: float, top: int, still: float):
-    """The candidates that can still reach the top `top`, or None while any candidate can (`best`: the
-    largest of the totals)."""
+def _survivors(scorer: Scorer, totals: np.ndarray, most: float, top: int, still: float):
+    """The candidates that can still reach the top `top`, or None while any candidate can (`most`: what
+    the largest of the totals can be at most)."""
     pool = scorer.candidates_at
-    if top >= len(pool) or still >= best:  # no threshold can be above the best total
+    if top >= len(pool) or still >= most or still >= totals.max():  # no threshold can be above the best total
         return None
     now = totals[pool]
     threshold = kth_largest(now, top)
     if still >= threshold:  # a document that scored nothing yet could still get in
         return None
-    return scorer.ordinals(pool[now + still >= threshold])
+    return scorer.ordinals(pool[now >= threshold - still - 1e-9 * threshold])  # the margin: rounding, as now + still
 
 
 def _held_count(snapshot, fields: tuple[str, ...], units: list[Unit], ordinals: np.ndarray) -> np.ndarray:
