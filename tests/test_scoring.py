@@ -90,10 +90,13 @@ def test_one_word_is_ranked_by_its_scores_with_or_without_a_filter(snapshot, q):
 
 
 @pytest.mark.parametrize("days", [(0, 0), (0, 1), (1, 3), (-400, 0), (2, 400)])
-def test_a_date_filter_by_days_keeps_what_published_keeps(snapshot, days):
+@pytest.mark.parametrize("share", [0, 10 ** 9])  # the range's articles marked from the day order / days compared
+def test_a_date_filter_by_days_keeps_what_published_keeps(snapshot, days, share, monkeypatch):
     from datetime import timedelta
     from index.query import SearchRequest as Request
+    from index.search import matching
     from index.search.matching import filter_mask
+    monkeypatch.setattr(matching, "MARK_SHARE", share)
     from index.search.run import published_bounds
     from whoosh.util.times import long_to_datetime
     published = snapshot.article_column("published")

@@ -3,7 +3,7 @@
 A served worker prepares each new generation in a background thread while its
 searches read the one before (index/store/store.py), so that the first search
 on the new one costs what any search costs.  Only what is per snapshot or per
-new segment is made here: live masks, article columns, BM25 norms, and each
+new segment is made here: live masks, article columns (and the articles in day order), BM25 norms, and each
 new segment's entity and tag pairs and their live totals; a commit's other costs (joined posting
 lists) are per query word and small.
 """
@@ -11,6 +11,7 @@ lists) are per query word and small.
 from __future__ import annotations
 
 from index.search.bm25 import ARTICLE_FIELDS, PASSAGE_FIELDS, Scorer
+from index.search.matching import day_order
 from index.search.columns import (day_column, entity_pairs_by_article, family_column, live_totals, month_column,
                                   source_column, tag_pairs_by_article)
 
@@ -24,6 +25,7 @@ def prepare(ctx) -> None:
     source_column(snapshot)
     month_column(snapshot)
     day_column(snapshot)
+    day_order(snapshot)
     family_column(snapshot)
     catalog = ctx.catalog
     for part in snapshot.parts:
