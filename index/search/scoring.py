@@ -19,7 +19,9 @@ documents that can still get there (a word pruned a second time is scored whole
 once and kept, and those documents' scores read from it).  Every other document
 keeps a lower score than the top's, so the top is exact.  Totals and facets count
 every match (matching reads every word); `holding` looks a pruned unit up only for
-the matches that hold every other unit.
+the matches that hold every other unit.  Without coordination nothing counts the
+units each document holds while ranking: "holds every word" intersects the units'
+postings, the fewest first, and counts are made only if asked (`Scored.held`).
 
 **Coordination** of two or three words keeps one bit a word per document; each
 combination's factor is computed once.  Where there are candidates, the final
@@ -55,6 +57,7 @@ class Scored:
     exact_floor: float = -math.inf  # every document scoring above this has its exact score
     unheld: tuple = ()  # (snapshot, fields, units) of pruned units: not in units_found, looked up by `holding`
     counted: np.ndarray | None = None  # units_found holds combinations (a bit a unit): how many units each is
+    held: tuple = ()  # without units_found: (each held unit's positions, the space's ordinals or None, its size, pool)
 
     def _at(self, candidates: np.ndarray) -> np.ndarray | slice:
         if self.docs is None:
@@ -67,19 +70,47 @@ class Scored:
 
     def counts(self, candidates: np.ndarray) -> np.ndarray:
         """How many of the units each candidate holds (pruned units are not counted: see `holding`)."""
+        if self.units_found is None:  # counted only now that they are asked for (a mix with vectors)
+            positions, _, size, pool = self.held
+            found = np.zeros(size, dtype=np.uint8 if len(positions) < 256 else np.int32)
+            for at in positions:
+                found[at] += 1
+            self.units_found = found if pool is None else found[pool]
         found = self.units_found[self._at(candidates)]
         return found if self.counted is None else self.counted[found]
 
     def holding(self, candidates: np.ndarray, units: int) -> np.ndarray:
         """True for each candidate that holds every one of `units` units."""
-        found = self.counts(candidates)
-        if not self.unheld:
-            return found >= units
-        snapshot, fields, pruned = self.unheld
-        held = found + len(pruned) >= units
+        pruned = self.unheld[2] if self.unheld else []
+        if self.units_found is None and self.held and len(self.held[0]) + len(pruned) <= units:  # all, or more
+            found = len(self.held[0])  # every candidate left by `_holding_all` holds all the held units
+            held = self._holding_all(candidates) if found + len(pruned) == units else np.zeros(len(candidates), bool)
+        else:
+            found = self.counts(candidates)
+            held = found + len(pruned) >= units
+        if not pruned:
+            return held
+        snapshot, fields, _ = self.unheld
         maybe = np.flatnonzero(held)  # those holding every other unit: looked up in the pruned units' postings
         if len(maybe):
-            held[maybe] = found[maybe] + _held_count(snapshot, fields, pruned, candidates[maybe]) >= units
+            others = found if np.isscalar(found) else found[maybe]
+            held[maybe] = others + _held_count(snapshot, fields, pruned, candidates[maybe]) >= units
+        return held
+
+    def _holding_all(self, candidates: np.ndarray) -> np.ndarray:
+        """Which candidates hold every held unit: the units' positions intersected, the fewest first (a few
+        binary searches, not a count per article of the archive)."""
+        positions, ordinals, _, _ = self.held
+        common = None
+        for at in sorted(positions, key=len):
+            common = at if common is None else common[in_sorted(common, at)]
+            if not len(common):
+                break
+        common = common if ordinals is None else ordinals[common]
+        held = np.zeros(len(candidates), dtype=bool)
+        if len(common) and len(candidates):
+            where = np.minimum(np.searchsorted(candidates, common), len(candidates) - 1)
+            held[where[candidates[where] == common]] = True
         return held
 
     def ranked(self, candidates: np.ndarray, start: int = 0, stop: int | None = None) -> list[tuple[int, float]]:
@@ -112,7 +143,11 @@ def score(snapshot, units: list[Unit], fields: tuple[str, ...] = ARTICLE_FIELDS,
     # Idf coordination: which of the (2-3) words each document holds, a bit a word; each combination's factor
     # is computed once (`_combinations`), not a float per document summed word by word.
     bits = np.zeros(scorer.size, dtype=np.uint8) if params.coord_idf and coord_on and len(asked) <= 8 else None
-    hits = None if bits is not None else \
+    # Without coordination nothing reads how many units each document holds while ranking: the held units'
+    # positions are kept instead (`Scored.held`), and `holding` intersects them when asked.
+    lazy = bits is None and not coord_on
+    held_at = []
+    hits = None if bits is not None or lazy else \
         np.zeros(scorer.size, dtype=np.uint8 if len(units) < 256 else np.int32)  # units each holds: small to read
     weights = [scorer.weight_of(u) if not u.extra else 0.0 for u in units] if bits is not None else None
     flags: dict[int, int] = {}  # unit number -> its bit, in the order the units are scored
@@ -142,6 +177,8 @@ def score(snapshot, units: list[Unit], fields: tuple[str, ...] = ARTICLE_FIELDS,
             if bits is not None:
                 flags[number] = 1 << len(flags)
                 bits[at] |= flags[number]
+            elif lazy:
+                held_at.append(at)
             else:
                 hits[at] += 1
         if prune and within is None and step + 1 < len(order) and math.isfinite(remaining):
@@ -161,9 +198,12 @@ def score(snapshot, units: list[Unit], fields: tuple[str, ...] = ARTICLE_FIELDS,
     counted = np.array([bin(c).count("1") for c in range(1 << len(flags))], np.uint8) if bits is not None else None
     units_found = hits if bits is None else bits
     unheld = (snapshot, fields, unheld) if unheld else ()
+    pool = None
     if candidates is not None and scorer.docs is None:  # only the candidates' scores are read: kept for them alone
         pool = scorer.candidates_at
-        totals, units_found, coord = totals[pool], units_found[pool], coord[pool] if coord is not None else None
+        totals, coord = totals[pool], coord[pool] if coord is not None else None
+        units_found = units_found[pool] if units_found is not None else None
+    held = (held_at, scorer.docs, scorer.size, pool) if lazy else ()
     if factors is not None:
         totals *= factors[units_found]
     elif coord is not None:
@@ -172,7 +212,7 @@ def score(snapshot, units: list[Unit], fields: tuple[str, ...] = ARTICLE_FIELDS,
     if exact_top is not None and candidates is not None and exact_top < len(candidates):
         floor = float(kth_largest(totals, exact_top))  # the space is the candidates now
     docs = scorer.docs if scorer.docs is not None or candidates is None else candidates
-    return Scored(totals, docs, partial, units_found, pruned, floor, unheld, counted)
+    return Scored(totals, docs, partial, units_found, pruned, floor, unheld, counted, held)
 
 
 def _one_word(scorer: Scorer, units: list[Unit], candidates: np.ndarray | None, exact_top: int | None) -> Scored | None:
