@@ -3,9 +3,9 @@
 A served worker prepares each new generation in a background thread while its
 searches read the one before (index/store/store.py), so that the first search
 on the new one costs what any search costs.  Only what is per snapshot or per
-new segment is made here: live masks, article columns (and the articles in day order), BM25 norms, and each
-new segment's entity and tag pairs and their live totals; a commit's other costs (joined posting
-lists) are per query word and small.
+new segment is made here: live masks, article columns (and the articles in day
+order), BM25 norms, and each new segment's entity and tag pairs and their live
+totals; a commit's other costs (joined posting lists) are per query word and small.
 """
 
 from __future__ import annotations
