@@ -5,10 +5,10 @@ Each node of the plan's tree becomes a mask over every article of the snapshot
 the AND of its words narrowed by their positions (index/search/positions.py).
 Filters are masks too: sources from the source column, entities from the
 entity pairs, dates from the day column (a short range from the articles in
-day order).  Deleted articles are removed at the end.  Masks are cheap (one byte per article), so matching is exact
-and complete for any ordinary query; only a query of very many words or
-expansions can reach the deadline, and then the words not yet read are left
-out and the answer says it is partial.
+day order).  Deleted articles are removed at the end.  Masks are cheap (one
+byte per article), so matching is exact and complete for any ordinary query;
+only a query of very many words or expansions can reach the deadline, and then
+the words not yet read are left out and the answer says it is partial.
 """
 
 from __future__ import annotations
