@@ -196,6 +196,15 @@ def test_date_ranges_whole_and_partial_months_and_open_ends(empty_index, tmp_pat
     assert ids(q="ceasefire", date_from=date(2020, 12, 1), date_to=date(2020, 12, 31)) == ["2020-12-01"]
     assert ids(date_from=date(2022, 1, 1)) == []
     assert ids(date_from=date(2020, 11, 10), date_to=date(2020, 11, 12)) == []
+    # A write and a delete inside a range are seen by the next search (the articles in day order are the
+    # new generation's, not kept from the last).
+    path.write_text(json.dumps({"id": "2020-11-11", "title": "late", "body": "Ceasefire news.", "published": "2020-11-11"}),
+                    encoding="utf-8")
+    empty_index.ingest(read_articles([path], empty_index.outlets))
+    empty_index.delete(["2020-11-15"])
+    assert ids(date_from=date(2020, 11, 10), date_to=date(2020, 11, 15)) == ["2020-11-11"]
+    assert ids(q="ceasefire", date_from=date(2020, 11, 1), date_to=date(2020, 11, 30)) == ["2020-11-01", "2020-11-11",
+                                                                                           "2020-11-30"]
 
 
 def test_facets_read_three_ways_give_the_same_counts(seed_copy, monkeypatch):
