@@ -99,9 +99,9 @@ def test_one_word_is_ranked_by_its_scores_with_or_without_a_filter(snapshot, q):
 def test_a_date_filter_by_days_keeps_what_published_keeps(snapshot, days, share, monkeypatch):
     from datetime import timedelta
     from index.query import SearchRequest as Request
-    from index.search import matching
+    from index.search import dates
     from index.search.matching import filter_mask
-    monkeypatch.setattr(matching, "MARK_SHARE", share)
+    monkeypatch.setattr(dates, "MARK_SHARE", share)
     from index.search.run import published_bounds
     from whoosh.util.times import long_to_datetime
     published = snapshot.article_column("published")

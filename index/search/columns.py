@@ -1,4 +1,5 @@
-"""Article columns over a whole snapshot: sources, months, entities, as numbers for masks and counts.
+"""Article columns over a whole snapshot: sources, families, entities, tags, as numbers for masks and counts
+(dates: index/search/dates.py).
 
 Values are numbered archive-wide, append-only and per process (numbering.py), so a
 segment maps its own value numbers to archive-wide ones once (segments never
@@ -14,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import threading
 import weakref
-from functools import lru_cache
 
 import numpy as np
 
@@ -22,17 +22,13 @@ from index.arrays import owner_offsets, rows_between, unique
 from index.search.numbering import ENTITY_KEYS, FAMILIES, SOURCES, TAGS, HashedNames, Names
 
 
-UNDATED = np.iinfo(np.int64).max
-_DAY_US = 86_400_000_000
-_EPOCH_DAYS = (np.datetime64("1970-01-01", "D") - np.datetime64("0001-01-01", "D")).astype(np.int64)
-
-
-def _segment_cache(data) -> dict:
+def segment_cache(data) -> dict:
+    """What is derived from one segment's arrays, kept with it (a segment never changes)."""
     return data.__dict__.setdefault("_columns", {})
 
 
 def _numbers(data, meta_key: str, names: Names | HashedNames) -> np.ndarray:
-    cache = _segment_cache(data)
+    cache = segment_cache(data)
     if meta_key not in cache:
         cache[meta_key] = names.of(data.meta.read(meta_key))
     return cache[meta_key]
@@ -43,10 +39,10 @@ def _numbers(data, meta_key: str, names: Names | HashedNames) -> np.ndarray:
 
 def value_column(snapshot, column: str, meta_key: str, names: Names | HashedNames) -> np.ndarray:
     """Archive-wide value number of every article for an article column (-1 without a value)."""
-    return _joined_column(snapshot, ("column", column), lambda data: _segment_values(data, column, meta_key, names))
+    return joined_column(snapshot, ("column", column), lambda data: _segment_values(data, column, meta_key, names))
 
 
-def _joined_column(snapshot, key, of_segment) -> np.ndarray:
+def joined_column(snapshot, key, of_segment) -> np.ndarray:
     """A per-article column of every segment (`of_segment(data)`, made once per segment), concatenated
     once per snapshot: a commit adds only its own segment's."""
     def build():
@@ -58,7 +54,7 @@ def _joined_column(snapshot, key, of_segment) -> np.ndarray:
 def _segment_values(data, column: str, meta_key: str, names: Names | HashedNames) -> np.ndarray:
     """A segment's article column in archive-wide value numbers, made once per segment (a commit
     then only concatenates)."""
-    cache = _segment_cache(data)
+    cache = segment_cache(data)
     if ("values", column) not in cache:
         local = np.asarray(data[column], dtype=np.int64)
         numbers = _numbers(data, meta_key, names)
@@ -98,62 +94,10 @@ def passage_starts(snapshot) -> np.ndarray:
 
 
 def _segment_passage_starts(data) -> np.ndarray:
-    cache = _segment_cache(data)
+    cache = segment_cache(data)
     if "passage_starts" not in cache:
         cache["passage_starts"] = owner_offsets(data["passage_article"], data.articles).astype(np.int64)
     return cache["passage_starts"]
-
-
-# -- months ------------------------------------------------------------------------------------
-
-
-def month_column(snapshot) -> np.ndarray:
-    """Months since year 0 (year * 12 + month - 1) of every article, -1 when undated.
-
-    Computed once per segment (a commit adds only its own) and concatenated per snapshot.
-    """
-    return _joined_column(snapshot, "month_column", _segment_months)
-
-
-def _segment_months(data) -> np.ndarray:
-    cache = _segment_cache(data)
-    if "months" not in cache:
-        days = _segment_days(data)
-        dated = days != NO_DAY
-        months = np.where(dated, days, 0).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
-        cache["months"] = np.where(dated, months + 1970 * 12, -1).astype(np.int32)
-    return cache["months"]
-
-
-NO_DAY = np.iinfo(np.int32).min  # the day of an undated article
-
-
-def day_column(snapshot) -> np.ndarray:
-    """Days since 1970-01-01 of every article (int32, NO_DAY when undated), for the date histogram.
-
-    Computed once per segment and concatenated per snapshot, like the months.
-    """
-    return _joined_column(snapshot, "day_column", _segment_days)
-
-
-def days_between(start: int, end: int) -> tuple[int, int] | None:
-    """The day column's (first, last) day of a `published` range of whole days (a date filter's), else None."""
-    if start % _DAY_US or (end + 1) % _DAY_US:
-        return None
-    return int(start // _DAY_US - _EPOCH_DAYS), int(end // _DAY_US - _EPOCH_DAYS)
-
-
-def _segment_days(data) -> np.ndarray:
-    cache = _segment_cache(data)
-    if "days" not in cache:
-        published = np.asarray(data["published"])
-        cache["days"] = np.where(published != UNDATED, published // _DAY_US - _EPOCH_DAYS, NO_DAY).astype(np.int32)
-    return cache["days"]
-
-
-@lru_cache(maxsize=4096)  # a facet names the same few hundred months search after search
-def month_name(number: int) -> str:
-    return f"{number // 12:04d}-{number % 12 + 1:02d}"
 
 
 # -- entities ----------------------------------------------------------------------------------
@@ -167,7 +111,7 @@ PAIRS = {  # (article array, value array, value names in meta, archive-wide numb
 
 def _pairs_by_value(data, kind: str) -> tuple[np.ndarray, np.ndarray]:
     """(archive-wide value numbers, sorted; their articles) of a segment's (article, value) pairs."""
-    cache = _segment_cache(data)
+    cache = segment_cache(data)
     if ("pairs", kind) not in cache:
         article_key, value_key, names_key, names = PAIRS[kind]
         local = np.asarray(data[value_key], dtype=np.int64)
@@ -208,7 +152,7 @@ def tag_pairs_by_article(part) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A segment's (local article, archive-wide tag number) pairs by article, with where each
     article's pairs start (see `chosen_counts`), made once per segment."""
     data = part.data
-    cache = _segment_cache(data)
+    cache = segment_cache(data)
     if "tags_by_article" not in cache:
         articles = np.asarray(data["tag_article"], dtype=np.int32)  # written article by article
         local = np.asarray(data["tag_value"], dtype=np.int64)
@@ -275,7 +219,7 @@ def live_totals(part, pairs: tuple[np.ndarray, np.ndarray, np.ndarray]) -> tuple
     articles, values, _ = pairs
     if part.data.articles < TOTALS_FROM or not len(articles):
         return None
-    kept: list = _segment_cache(part.data).setdefault("live_totals", [])
+    kept: list = segment_cache(part.data).setdefault("live_totals", [])
     for found_values, found_live, total in kept:  # weak: an old catalog's pairs are not kept alive here
         if found_values() is values and found_live() is part.article_live:
             return total
@@ -355,7 +299,7 @@ def entity_pairs_by_article(part, catalog) -> tuple[np.ndarray, np.ndarray, np.n
     data = part.data
     keys = _numbers(data, "entity_keys", ENTITY_KEYS)  # first: it may number new keys
     of_key, names, version = entity_targets(catalog)
-    kept: dict = _segment_cache(data).setdefault("entity_pairs", {})
+    kept: dict = segment_cache(data).setdefault("entity_pairs", {})
     found = kept.get(version)
     if found is None:
         local = np.asarray(data["entity_key"])
@@ -382,7 +326,7 @@ def entity_pairs_by_article(part, catalog) -> tuple[np.ndarray, np.ndarray, np.n
 
 def segment_entity_counts(data) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, int]], dict[str, int]]:
     """A segment's {key: {type: articles}}, {key: {form: count}} and {evidence: articles}, computed once."""
-    cache = _segment_cache(data)
+    cache = segment_cache(data)
     if "entity_counts" not in cache:
         keys, types = np.asarray(data["entity_key"], dtype=np.int64), np.asarray(data["entity_type"], dtype=np.int64)
         counts: dict[str, dict[str, int]] = {}

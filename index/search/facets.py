@@ -20,8 +20,8 @@ import numpy as np
 from index.arrays import kth_largest, run_starts, tally
 from index.query import FacetValue
 from index.search.catalog import EntityCatalog
-from index.search.columns import (NO_DAY, SOURCES, chosen_counts, day_column, entity_pairs_by_article, entity_targets,
-                                  month_name, source_column)
+from index.search.columns import SOURCES, chosen_counts, entity_pairs_by_article, entity_targets, source_column
+from index.search.dates import NO_DAY, day_column, month_name
 from index.store.schema import ENTITY_FIELDS
 
 

@@ -18,7 +18,8 @@ import time
 import numpy as np
 from whoosh import query as Q
 
-from index.search.columns import day_column, days_between, entity_mask, source_mask
+from index.search.columns import entity_mask, source_mask
+from index.search.dates import day_mask, days_between
 from index.search.expand import Limits, expansions
 from index.search.plan import AliasOr, EntityTerm
 from index.search.positions import phrase_counts
@@ -114,7 +115,7 @@ def _word(node: Q.Query):
 def filter_mask(snapshot, sources: list[str], entity_keys: list[list[str]], dates: tuple[int, int] | None) -> np.ndarray:
     """Live articles passing every filter: any of the sources, all of the entities, within the dates."""
     days = days_between(*dates) if dates is not None else None
-    if days is not None:  # whole days: the day column, or the articles in day order for a short range
+    if days is not None:  # whole days: the day column, or the articles in day order for a short range (dates.py)
         mask = day_mask(snapshot, *days)
         mask &= snapshot.live_articles()
     elif dates is not None:
@@ -128,33 +129,6 @@ def filter_mask(snapshot, sources: list[str], entity_keys: list[list[str]], date
     for keys in entity_keys:
         mask &= entity_mask(snapshot, tuple(keys))
     return mask
-
-
-def day_mask(snapshot, first: int, last: int) -> np.ndarray:
-    """Articles published from day `first` to day `last` (a new mask).  A range holding few of the
-    archive's articles marks them from the articles in day order (`day_order`: two binary searches),
-    instead of comparing every article's day twice; a wide range compares."""
-    column = day_column(snapshot)
-    order, days = day_order(snapshot)
-    kind = days.dtype.type  # a Python int would make numpy cast every day before searching
-    start, stop = np.searchsorted(days, kind(first)), np.searchsorted(days, kind(last), side="right")
-    if (stop - start) * MARK_SHARE > len(column):
-        return (column >= first) & (column <= last)
-    mask = np.zeros(len(column), dtype=bool)
-    mask[order[start:stop]] = True
-    return mask
-
-
-MARK_SHARE = 8  # marked when the range holds at most 1/8 of the articles
-
-
-def day_order(snapshot) -> tuple[np.ndarray, np.ndarray]:
-    """(article ordinals in day order, their days), kept per snapshot (index/search/prepare.py makes it)."""
-    def build():
-        column = day_column(snapshot)
-        order = np.argsort(column, kind="stable").astype(np.int32 if len(column) < 2 ** 31 else np.int64)
-        return order, column[order]
-    return snapshot.derived(("day order",), build)
 
 
 def matching(tree: Q.Query | None, snapshot, limits: Limits, filters: np.ndarray,
