@@ -113,8 +113,13 @@ def tally(values: np.ndarray, low: int = 0) -> tuple[int, np.ndarray]:
 
 
 def search_sorted(ordered: np.ndarray, values, side: str = "left"):
-    """`np.searchsorted(ordered, values, side)`, without converting `ordered` to the values' wider type."""
-    if (isinstance(values, np.ndarray) and values.dtype != ordered.dtype and values.size
+    """`np.searchsorted(ordered, values, side)`, without converting `ordered` to the values' wider type
+    (values an array or one integer: a Python int makes numpy convert an int32 array whole, 61 against 1.3 us)."""
+    if isinstance(values, (int, np.integer)) and ordered.dtype.kind in "iu":
+        low, high = _limits(ordered.dtype)
+        if low <= values <= high:
+            values = ordered.dtype.type(values)
+    elif (isinstance(values, np.ndarray) and values.dtype != ordered.dtype and values.size
             and ordered.dtype.kind in "iu" and values.dtype.kind in "iu"):
         low, high = _limits(ordered.dtype)
         if low <= values.min() and values.max() <= high:

@@ -101,9 +101,9 @@ def test_a_date_filter_by_days_keeps_what_published_keeps(snapshot, days, share,
     from index.query import SearchRequest as Request
     from index.search import dates
     from index.search.matching import filter_mask
-    monkeypatch.setattr(dates, "MARK_SHARE", share)
     from index.search.run import published_bounds
     from whoosh.util.times import long_to_datetime
+    monkeypatch.setattr(dates, "MARK_SHARE", share)
     published = snapshot.article_column("published")
     first = long_to_datetime(int(published.min())).date()  # the archive's first day
     bounds = published_bounds(Request(date_from=first + timedelta(days[0]), date_to=first + timedelta(days[1])))

@@ -16,9 +16,10 @@ from functools import lru_cache
 
 import numpy as np
 
+from index.arrays import search_sorted
 from index.search.columns import joined_column, segment_cache
+from index.store.building import UNDATED  # the `published` value of an undated article
 
-UNDATED = np.iinfo(np.int64).max  # the `published` value of an undated article
 NO_DAY = np.iinfo(np.int32).min  # the day of an undated article
 _DAY_US = 86_400_000_000
 _EPOCH_DAYS = (np.datetime64("1970-01-01", "D") - np.datetime64("0001-01-01", "D")).astype(np.int64)
@@ -50,8 +51,7 @@ def day_mask(snapshot, first: int, last: int) -> np.ndarray:
     pieces = []
     for base, part in zip(snapshot.article_base.tolist(), snapshot.parts):
         order, days = segment_day_order(part.data)
-        kind = days.dtype.type  # a Python int would make numpy convert every day before searching
-        start, stop = np.searchsorted(days, kind(first)), np.searchsorted(days, kind(last), side="right")
+        start, stop = search_sorted(days, first), search_sorted(days, last, "right")
         pieces.append((base, order[start:stop]))
     if sum(len(found) for _, found in pieces) * MARK_SHARE > len(column):
         return (column >= first) & (column <= last)

@@ -27,6 +27,7 @@ from index.search.columns import family_column, family_mask, pair_mask, tag_coun
 from index.search.expand import Limits
 from index.search.facets import (chosen_mask, date_histogram, day_counts, entity_counts, entity_facets,
                                  facet_counts, plain_facets)
+from index.search.dates import UNDATED
 from index.search.matching import Deadline, filter_mask, matching, term_mask
 from index.search.passages import Marks, best_passages, describe_matches, make_hit
 from index.search.parsing import parse
@@ -208,7 +209,7 @@ def _boost_recent(snapshot, scored: Scored, recency: float) -> Scored:
     so an archive of 1987 works like this morning's.
     """
     published = snapshot.article_column("published")
-    dated = published != np.iinfo(np.int64).max
+    dated = published != UNDATED
     if not dated.any():
         return scored
     newest = published[dated & snapshot.live_articles()].max(initial=published[dated].min())
@@ -230,7 +231,7 @@ def _page(snapshot, pool: np.ndarray, sort: str, scored, request: SearchRequest)
         better = -pool.astype(np.float64)
     else:
         published = snapshot.article_column("published")[pool]
-        dated = published != np.iinfo(np.int64).max
+        dated = published != UNDATED
         better = np.where(dated, -published.astype(np.float64) if sort == "newest" else published, np.inf)
     family = family_column(snapshot)[pool] if request.collapse else None
     if family is not None and (family >= 0).any():

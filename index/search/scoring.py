@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.arrays import in_sorted, kth_largest
+from index.arrays import in_sorted, kept_sorted, kth_largest
 from index.search.bm25 import ARTICLE_FIELDS, DEFAULT, PASSAGE_FIELDS, Params, Scorer
 from index.search.expand import Limits
 from index.search.plan import Unit
@@ -108,9 +108,7 @@ class Scored:
                 break
         common = common if ordinals is None else ordinals[common]
         held = np.zeros(len(candidates), dtype=bool)
-        if len(common) and len(candidates):
-            where = np.minimum(np.searchsorted(candidates, common), len(candidates) - 1)
-            held[where[candidates[where] == common]] = True
+        held[kept_sorted(candidates, common)] = True
         return held
 
     def ranked(self, candidates: np.ndarray, start: int = 0, stop: int | None = None) -> list[tuple[int, float]]:
