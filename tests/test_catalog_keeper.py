@@ -201,3 +201,30 @@ def test_a_saved_catalog_is_read_in_pieces_and_explained_from_its_own_file(tmp_p
     for name in ("IMF", "Aramco", "Reagan"):
         assert read.explain(name) == built.explain(name) is not None
     index.close()
+
+
+def test_the_enricher_saves_a_big_archives_catalog_so_a_starting_worker_builds_none(tmp_path, articles):
+    """An archive just ingested and enriched, never served: the first worker's first search reads the
+    catalog the enricher saved, and runs no rules of its own."""
+    from index.enrichment import enrich_pending
+
+    settings = make_settings(tmp_path / "index", merge="off", enrich="background").replace(semantic=False)  # no vector pass
+    with Index.open(settings.index_dir, create=True, settings=settings.replace(enrich="inline", entities=False)) as index:
+        index.ingest(articles)  # written without entities, as a background ingest writes them
+    with Index.open(settings.index_dir, settings=settings) as index:
+        from index.ingest.pipeline import checksum
+        stored = [index.backend.get(a.id) for a in articles]
+        for article in stored:
+            article.enriched = False  # pending, as a background ingest leaves it (test_enrichment.py does the same)
+        index.backend.write(stored, [checksum(a) for a in stored])
+        assert index.stats()["pending"] == len(articles)
+        as_if_big(index)
+        assert enrich_pending(index) and index.stats()["pending"] == 0
+    assert (settings.index_dir / "catalog.pickle").exists()
+    with Index.open(settings.index_dir, settings=settings) as worker:
+        keeper = as_if_big(worker)
+        snapshot = worker.backend.store.snapshot()
+        catalog = keeper.current(snapshot)
+        assert not keeper._sums.type_counts and keeper.took == 0  # read, not built
+        assert keeper.generation == snapshot.generation  # the catalog of what the worker searches
+        assert catalog_fields(catalog) == catalog_fields(exact_catalog(snapshot, worker.aliases))
