@@ -46,6 +46,7 @@ def enrich_pending(index, batch: int = BATCH, progress: Callable[[int, int], Non
     vectors = settings.semantic and embeddings_installed()
     done = 0
     for embedding in (False, True) if vectors else (False,):
+        extracted = 0
         while True:
             pending = dict(backend.pending(batch, embedding))
             if not pending:
@@ -53,6 +54,7 @@ def enrich_pending(index, batch: int = BATCH, progress: Callable[[int, int], Non
             articles = [a for a in (backend.get(article_id) for article_id in pending) if a is not None]
             started = time.perf_counter()
             waiting = [a for a in articles if not a.enriched]
+            extracted += len(waiting)
             if waiting:
                 extract_entities(waiting, index.aliases, n_process=settings.ner_processes)
             for article in articles:
@@ -65,10 +67,11 @@ def enrich_pending(index, batch: int = BATCH, progress: Callable[[int, int], Non
             if progress is not None:
                 stats = backend.stats()
                 progress(done, max(stats.get("pending", 0), stats.get("unembedded", 0) if vectors else 0))
-        if not embedding and done:
-            # The entity catalog of what was just extracted, made here before the long vector pass: on a big
-            # archive it is saved (catalog_keeper.py), so a worker started next reads it instead of building it
-            # on its first search (seconds at Reuters 1x, with that search cut short by its time limit).
+        if extracted:
+            # The entity catalog of what was just extracted, made here (before the long vector pass, and after it
+            # when articles written meanwhile had their entities extracted in it): on a big archive it is saved
+            # (catalog_keeper.py), so a worker started next reads it instead of building it on its first search
+            # (seconds at Reuters 1x, with that search cut short by its time limit).
             backend.catalog()
     return done
 
