@@ -105,7 +105,7 @@ def test_a_phrase_found_among_its_pairs_documents_is_the_phrase_found_among_its_
         for spellings in (None, spelt):
             found = positions._phrase(snapshot, fieldname, words, 1, spellings)
             with monkeypatch.context() as patched:  # a pair's count kept at its most: counted by positions
-                patched.setattr(positions, "CLIPPED", 2)
+                patched.setattr(positions, "MOST_TF", 2)
                 clipped = positions._phrase(snapshot, fieldname, words, 1, spellings)
             assert found[0].tolist() == clipped[0].tolist() and found[1].tolist() == clipped[1].tolist()
             with monkeypatch.context() as patched:

@@ -13,10 +13,10 @@ from __future__ import annotations
 import numpy as np
 
 from index.arrays import found_in, in_sorted, run_starts, unique
+from index.store.pairs import MOST_TF
 
 SHIFT = np.int64(32)
 _EMPTY = (np.zeros(0, np.int64), np.zeros(0, np.float64))
-CLIPPED = np.iinfo(np.uint16).max  # a pair's tf is kept at most this (index/store/pairs.py): count such a phrase by positions
 
 
 def _keys(docs: np.ndarray, positions: np.ndarray, offset: int = 0) -> np.ndarray:
@@ -41,7 +41,7 @@ def _phrase(snapshot, fieldname: str, words: tuple[str, ...], slop: int, spellin
         spellings = None
     if len(words) == 2 and slop == 1 and spellings is None and snapshot.has_pairs(fieldname):
         docs, tfs = snapshot.pair_postings(fieldname, *words)  # the pair's postings are the phrase's counts
-        if not len(tfs) or tfs.max() < CLIPPED:
+        if not len(tfs) or tfs.max() < MOST_TF:  # a count kept at the pairs' most may be higher: read positions
             return docs, tfs.astype(np.float64)
     wanted = list(zip(words, spellings)) if spellings else [(w, None) for w in words]
     candidates = _candidates(snapshot, fieldname, words, slop)

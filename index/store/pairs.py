@@ -27,6 +27,7 @@ from index.arrays import run_starts, span_index
 PAIRED_FIELDS = ("body", "text")  # the fields proximity is scored on: articles' body, passages' text
 CHUNK = 1 << 18  # occurrences paired at once: a merge of tens of millions keeps its temporaries bounded
 BUCKETS = 8  # the chunks' pairs are put in pair order this many key ranges at a time
+MOST_TF = np.iinfo(np.uint16).max  # a pair's tf is kept at most this (a uint16): a higher count reads as this
 
 
 def pair_postings(name: str, terms: np.ndarray, ordinals: np.ndarray, positions: np.ndarray,
@@ -83,7 +84,7 @@ def _in_pair_order(pieces: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> t
         end = at + len(keys)
         pair[at:end] = keys[order]
         doc[at:end] = np.concatenate([p[1][a:b] for p, a, b in spans])[order]
-        tfs[at:end] = np.minimum(np.concatenate([p[2][a:b] for p, a, b in spans])[order], np.iinfo(np.uint16).max)
+        tfs[at:end] = np.minimum(np.concatenate([p[2][a:b] for p, a, b in spans])[order], MOST_TF)
         at = end
     return pair, doc, tfs
 
