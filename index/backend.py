@@ -66,6 +66,10 @@ class Backend(Protocol):
     def catalog(self):
         """The archive's entity catalog (index/search/catalog.py): canonical names and types."""
 
+    def share_catalog(self) -> None:
+        """After entities were extracted: make the catalog other processes will read, where the backend shares
+        one between processes (the embedded one saves it beside the index; OpenSearch's lives in each process)."""
+
     def generation(self) -> int:
         """A number that changes with every commit (caches and ETags)."""
 

@@ -69,10 +69,9 @@ def enrich_pending(index, batch: int = BATCH, progress: Callable[[int, int], Non
                 progress(done, max(stats.get("pending", 0), stats.get("unembedded", 0) if vectors else 0))
         if extracted:
             # The entity catalog of what was just extracted, made here (before the long vector pass, and after it
-            # when articles written meanwhile had their entities extracted in it): on a big archive it is saved
-            # (catalog_keeper.py), so a worker started next reads it instead of building it on its first search
-            # (seconds at Reuters 1x, with that search cut short by its time limit).
-            backend.catalog()
+            # when articles written meanwhile had their entities extracted in it), so a worker started next reads
+            # it instead of building it on its first search (seconds at Reuters 1x, cut short by its time limit).
+            backend.share_catalog()
     return done
 
 

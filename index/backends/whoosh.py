@@ -122,6 +122,9 @@ class WhooshBackend:
     def catalog(self):
         return self.catalogs.current(self.store.snapshot())
 
+    def share_catalog(self) -> None:
+        self.catalog()  # on a big archive this saves it (index/search/catalog_keeper.py)
+
     def highlighter(self, q: str) -> Highlighter:
         ctx = self.context()
         plan = make_plan(SearchRequest(q=q), ctx.snapshot, self.limits, self.aliases, ctx.catalog)

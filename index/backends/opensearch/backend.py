@@ -142,6 +142,9 @@ class OpenSearchBackend:
     def catalog(self, gen: int | None = None):
         return self.catalogs.current(self.generation() if gen is None else gen)[0]
 
+    def share_catalog(self) -> None:
+        """Nothing: each process builds its catalog from the cluster's aggregations (entities.py)."""
+
     def context(self, gen: int) -> Context:
         s = self.settings
         catalog, counts = self.catalogs.current(gen)
