@@ -39,10 +39,13 @@ def _phrase(snapshot, fieldname: str, words: tuple[str, ...], slop: int, spellin
         return _EMPTY
     if spellings is not None and len(spellings) != len(words):
         spellings = None
-    if len(words) == 2 and slop == 1 and spellings is None and snapshot.has_pairs(fieldname):
-        docs, tfs = snapshot.pair_postings(fieldname, *words)  # the pair's postings are the phrase's counts
-        if not len(tfs) or tfs.max() < MOST_TF:  # a count kept at the pairs' most may be higher: read positions
-            return docs, tfs.astype(np.float64)
+    if len(words) == 2 and slop == 1:  # a pair's postings are the phrase's counts (index/store/pairs.py)
+        if spellings is None:
+            found = snapshot.pair_postings(fieldname, *words) if snapshot.has_pairs(fieldname) else None
+        else:
+            found = snapshot.quote_postings(fieldname, words, spellings)
+        if found is not None and (not len(found[1]) or found[1].max() < MOST_TF):  # a count kept at the
+            return found[0], found[1].astype(np.float64)  # pairs' most may be higher: read positions
     wanted = list(zip(words, spellings)) if spellings else [(w, None) for w in words]
     candidates = _candidates(snapshot, fieldname, words, slop)
     if not len(candidates):

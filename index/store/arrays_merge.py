@@ -18,7 +18,7 @@ import numpy as np
 from index.arrays import span_index, unique
 from index.ingest.evidence import entity_evidence
 from index.store.building import DIM, FORMAT, TEXT_FIELDS, block_bounds, char_arrays, quantise, sorted_bands
-from index.store.pairs import PAIRED_FIELDS, pair_postings
+from index.store.pairs import PAIRED_FIELDS, QUOTED_FIELDS, pair_postings, quote_postings
 from index.store.segment import SegmentData
 
 
@@ -201,8 +201,11 @@ def _merge_field(fieldname: str, sources, maps, lives, vocab: np.ndarray) -> dic
     block_maxtf, block_minlen = block_bounds(term_off, tfs, quantise(lengths)[docs] if len(docs) else np.zeros(0, np.float32))
     wide = len(positions) and positions.max() >= np.iinfo(np.uint16).max
     # Word pairs are made again from the merged positions (sources written before pairs have none).
-    pairs = pair_postings(fieldname, np.repeat(terms, tfs), np.repeat(docs, tfs), positions, size) \
-        if fieldname in PAIRED_FIELDS else {}
+    occurrences = (np.repeat(terms, tfs), np.repeat(docs, tfs))
+    pairs = pair_postings(fieldname, *occurrences, positions, size) if fieldname in PAIRED_FIELDS else {}
+    if fieldname in QUOTED_FIELDS:
+        pairs.update(quote_postings(fieldname, occurrences[0], spellings, occurrences[1], positions, size))
+    del occurrences
     return {
         f"{fieldname}.term_off": term_off, f"{fieldname}.term_pos": term_pos, f"{fieldname}.docs": docs,
         f"{fieldname}.tfs": np.minimum(tfs, np.iinfo(np.uint16).max).astype(np.uint16),

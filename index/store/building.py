@@ -49,7 +49,7 @@ from whoosh.util.times import datetime_to_long
 from index.ingest.evidence import entity_evidence
 from index.article import Article
 from index.store.analyzed import ArticleTokens
-from index.store.pairs import PAIRED_FIELDS, pair_postings
+from index.store.pairs import PAIRED_FIELDS, QUOTED_FIELDS, pair_postings, quote_postings
 
 FORMAT = 7  # bump when the layout below changes: older segments are rebuilt from Whoosh (4: spellings; 5: entity_evidence; 6: passage vectors; 7: family band keys)
 ARTICLE_FIELDS = ("title", "body", "source_text", "byline")
@@ -189,6 +189,8 @@ class SegmentBuilder:
                                    np.asarray(collected.lengths, dtype=np.int64), spellings, chars))
             if name in PAIRED_FIELDS:
                 arrays.update(pair_postings(name, terms, ordinals, positions, len(vocab)))
+            if name in QUOTED_FIELDS:
+                arrays.update(quote_postings(name, terms, spellings, ordinals, positions, len(vocab)))
         meta["ids"] = self.ids
         return arrays, meta
 

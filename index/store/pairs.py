@@ -16,6 +16,17 @@ and again for picking the page's passages.  So the adjacent pairs of the body
 A pair's tf is what index/search/positions.py's `pair_counts` gives with slop 1:
 an occurrence of the left term counts once if the right term is at the next
 position (two tokens may share a position: a compound and its parts).
+
+A quote is matched word for word ("interest rates", not "interest rate"), so
+two-word quotes have pairs of their own, keyed by the words' spellings (their
+vocabulary numbers too), in titles, bodies and passages:
+
+    {field}.quote_key, quote_off, quote_docs, quote_tfs   as above, of spelling numbers
+    {field}.spelt_term   for each vocabulary number used as a spelling, the one term it is
+                         spelt for in the field (-1: none, -2: several)
+
+A quote pair's tf is the quote's count only where each spelling stands for the
+quoted word's term alone (`spelt_term`): else the reader counts from positions.
 """
 
 from __future__ import annotations
@@ -25,6 +36,7 @@ import numpy as np
 from index.arrays import run_starts, span_index
 
 PAIRED_FIELDS = ("body", "text")  # the fields proximity is scored on: articles' body, passages' text
+QUOTED_FIELDS = ("title", "body", "text")  # the fields a quote is counted in
 CHUNK = 1 << 18  # occurrences paired at once: a merge of tens of millions keeps its temporaries bounded
 BUCKETS = 8  # the chunks' pairs are put in pair order this many key ranges at a time
 MOST_TF = np.iinfo(np.uint16).max  # a pair's tf is kept at most this (a uint16): a higher count reads as this
@@ -34,6 +46,32 @@ def pair_postings(name: str, terms: np.ndarray, ordinals: np.ndarray, positions:
                   vocab_size: int) -> dict[str, np.ndarray]:
     """A field's pair arrays (see the module docstring) from its token occurrences, in any order
     (term number, -1 for a term left out of the vocabulary; ordinal; position)."""
+    return _pair_arrays(f"{name}.pair", terms, ordinals, positions, vocab_size)
+
+
+def quote_postings(name: str, terms: np.ndarray, spellings: np.ndarray, ordinals: np.ndarray,
+                   positions: np.ndarray, vocab_size: int) -> dict[str, np.ndarray]:
+    """A field's quote pairs and `spelt_term` (see the module docstring) from its token occurrences, in
+    any order (term number and spelling number, -1 for one left out of the vocabulary; ordinal; position)."""
+    return {**_pair_arrays(f"{name}.quote", spellings, ordinals, positions, vocab_size),
+            f"{name}.spelt_term": spelt_terms(terms, spellings, vocab_size)}
+
+
+def spelt_terms(terms: np.ndarray, spellings: np.ndarray, vocab_size: int) -> np.ndarray:
+    """For each vocabulary number, the term its occurrences as a spelling stand for: -1 if none, -2 if
+    several (a spelling read as two words at one place, or left out of the vocabulary as a term)."""
+    found = np.full(vocab_size, -1, dtype=np.int64)
+    spelt = spellings >= 0
+    spellings, terms = spellings[spelt], terms[spelt]
+    found[spellings] = terms  # one of them, then every occurrence checked against it
+    several = np.zeros(vocab_size, dtype=bool)
+    several[spellings[found[spellings] != terms]] = True
+    found[several] = -2
+    return found.astype(np.int32)
+
+
+def _pair_arrays(prefix: str, terms: np.ndarray, ordinals: np.ndarray, positions: np.ndarray,
+                 vocab_size: int) -> dict[str, np.ndarray]:
     keys = ordinals.astype(np.int64) << 32
     keys |= positions
     keep = terms >= 0
@@ -58,10 +96,10 @@ def pair_postings(name: str, terms: np.ndarray, ordinals: np.ndarray, positions:
     del pieces
     pair_starts = run_starts(pair) if len(pair) else np.zeros(0, np.int64)
     return {
-        f"{name}.pair_key": pair[pair_starts],
-        f"{name}.pair_off": np.append(pair_starts, len(pair)).astype(np.int32),
-        f"{name}.pair_docs": doc,
-        f"{name}.pair_tfs": tfs,
+        f"{prefix}_key": pair[pair_starts],
+        f"{prefix}_off": np.append(pair_starts, len(pair)).astype(np.int32),
+        f"{prefix}_docs": doc,
+        f"{prefix}_tfs": tfs,
     }
 
 
@@ -111,11 +149,16 @@ def _within(terms: np.ndarray, keys: np.ndarray, vocab_size: int) -> tuple[np.nd
     return pair[starts], doc[starts].astype(np.int32), np.diff(np.append(starts, len(pair))).astype(np.uint32)
 
 
-def pairs_of_segment(data, name: str) -> dict[str, np.ndarray]:
-    """A field's pair arrays made from a segment's own postings and positions (a segment written before
-    pairs were indexed: what a merge would make of it, without analysing its text again)."""
+def pairs_of_segment(data, name: str, quotes: bool = False) -> dict[str, np.ndarray]:
+    """A field's pair arrays (`quotes`: its quote pairs) made from a segment's own postings and positions
+    (a segment written before they were indexed: what a merge would make of it, without analysing its
+    text again)."""
     off = np.asarray(data[f"{name}.term_off"], dtype=np.int64)
     tfs = np.asarray(data[f"{name}.tfs"], dtype=np.int64)
     terms = np.repeat(np.repeat(np.arange(len(off) - 1), np.diff(off)), tfs)
     ordinals = np.repeat(np.asarray(data[f"{name}.docs"], dtype=np.int64), tfs)
-    return pair_postings(name, terms, ordinals, np.asarray(data[f"{name}.pos"]), len(off) - 1)
+    positions = np.asarray(data[f"{name}.pos"])
+    if quotes:
+        spellings = np.asarray(data[f"{name}.spelling"], dtype=np.int64)
+        return quote_postings(name, terms, spellings, ordinals, positions, len(off) - 1)
+    return pair_postings(name, terms, ordinals, positions, len(off) - 1)

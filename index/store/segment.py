@@ -10,6 +10,7 @@ they are Whoosh's (the snapshot turns them into live masks).
     segment.positions("body", t, ordinals) -> (ordinal, position) pairs of the term in those ordinals
     segment.prefix_range(b"oil")           -> term numbers starting with "oil"
     segment.pair_postings("body", c, b)  -> (article ordinals, times term c ("central") precedes term b)
+    segment.quote_postings("body", (c, b), (s, t)) -> the same for spellings s, t: a quote's counts (or None)
 """
 
 from __future__ import annotations
@@ -232,18 +233,39 @@ class SegmentData:
         """Whether the field's adjacent word pairs are indexed (segments written before they were are not)."""
         return all(f"{fieldname}.pair_{name}" in self._arrays for name in ("key", "off", "docs", "tfs"))
 
+    def has_quotes(self, fieldname: str) -> bool:
+        """Whether the field's quote pairs (pairs of spellings) are indexed."""
+        return f"{fieldname}.spelt_term" in self._arrays and \
+            all(f"{fieldname}.quote_{name}" in self._arrays for name in ("key", "off", "docs", "tfs"))
+
     def pair_postings(self, fieldname: str, first: int, second: int) -> tuple[np.ndarray, np.ndarray]:
         """(ordinals, tfs) of the field's documents where term number `first` is followed by term number `second`."""
+        return self._pair_list(f"{fieldname}.pair", first, second)
+
+    def quote_postings(self, fieldname: str, terms: tuple[int, int], spellings: tuple[int, int]
+                       ) -> tuple[np.ndarray, np.ndarray] | None:
+        """(ordinals, tfs) of the field's documents holding a two-word quote (the words' term numbers and
+        spelling numbers), or None where a spelling also stands for another term here: count from positions."""
+        if min(*terms, *spellings) < 0:
+            return _EMPTY_I, _EMPTY_U
+        spelt = [int(self[f"{fieldname}.spelt_term"][s]) for s in spellings]
+        if -2 in spelt:
+            return None
+        if spelt != list(terms):  # a spelling never written here for the quoted word
+            return _EMPTY_I, _EMPTY_U
+        return self._pair_list(f"{fieldname}.quote", *spellings)
+
+    def _pair_list(self, prefix: str, first: int, second: int) -> tuple[np.ndarray, np.ndarray]:
         if first < 0 or second < 0:
             return _EMPTY_I, _EMPTY_U
-        keys = self[f"{fieldname}.pair_key"]
+        keys = self[f"{prefix}_key"]
         key = first * len(self.vocab) + second
         at = int(np.searchsorted(keys, key))
         if at == len(keys) or keys[at] != key:
             return _EMPTY_I, _EMPTY_U
-        off = self[f"{fieldname}.pair_off"]
+        off = self[f"{prefix}_off"]
         start, stop = int(off[at]), int(off[at + 1])
-        return self[f"{fieldname}.pair_docs"][start:stop], self[f"{fieldname}.pair_tfs"][start:stop]
+        return self[f"{prefix}_docs"][start:stop], self[f"{prefix}_tfs"][start:stop]
 
     def positions(self, fieldname: str, number: int, ordinals: np.ndarray | None = None, spelling: int | None = None
                   ) -> tuple[np.ndarray, np.ndarray]:

@@ -254,6 +254,24 @@ class Snapshot:
             return self._join(fieldname, key, lambda i, data: data.pair_postings(fieldname, firsts[i], seconds[i]))
         return self._joined.kept(key, build)
 
+    def quote_postings(self, fieldname: str, words: tuple[str, str], spellings: tuple[str, str]
+                       ) -> tuple[np.ndarray, np.ndarray] | None:
+        """(global ordinals, tfs) of the live documents holding a two-word quote (its terms, spelt so), joined
+        and kept like a term's postings; None unless every segment's quote pairs can tell (`has_quotes`, and no
+        spelling standing for two words: Segment.quote_postings)."""
+        if not self.derived(("has_quotes", fieldname), lambda: all(p.data.has_quotes(fieldname) for p in self.parts)):
+            return None
+        key = ("quote", fieldname, words, spellings)
+        found = self._joined.get(key)
+        if found is not None:
+            return found
+        terms = list(zip(*map(self.numbers, words)))
+        spelt = list(zip(*map(self.numbers, spellings)))
+        lists = [part.data.quote_postings(fieldname, terms[i], spelt[i]) for i, part in enumerate(self.parts)]
+        if any(listed is None for listed in lists):
+            return None
+        return self._joined.kept(key, lambda: self._join(fieldname, key, lambda i, data: lists[i]))
+
     def _join(self, fieldname: str, key: tuple, read):
         """The live postings `read(part number, segment data)` gives in every segment, as global ordinals, joined."""
         bases = self.passage_base if fieldname == "text" else self.article_base

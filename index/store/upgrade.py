@@ -12,21 +12,23 @@ from __future__ import annotations
 import logging
 
 from index.store.building import add_arrays
-from index.store.pairs import PAIRED_FIELDS, pairs_of_segment
+from index.store.pairs import PAIRED_FIELDS, QUOTED_FIELDS, pairs_of_segment
 from index.store.segment import SegmentData
 
 log = logging.getLogger(__name__)
 
 
 def with_pairs(data: SegmentData) -> SegmentData:
-    """The segment, its word pairs added first if it was written before they were indexed (a second or
-    two for 25,000 articles, once: index/store/pairs.py)."""
-    missing = [name for name in PAIRED_FIELDS if not data.has_pairs(name)]
+    """The segment, its word pairs and quote pairs added first if it was written before they were indexed
+    (a second or two for 25,000 articles, once: index/store/pairs.py)."""
+    missing = [(name, False) for name in PAIRED_FIELDS if not data.has_pairs(name)]
+    missing += [(name, True) for name in QUOTED_FIELDS if not data.has_quotes(name)]
     if not missing:
         return data
     log.info("adding word pairs to the arrays of segment %s", data.id)
     try:
-        add_arrays(data.directory, {k: v for name in missing for k, v in pairs_of_segment(data, name).items()})
+        add_arrays(data.directory, {k: v for name, quotes in missing
+                                    for k, v in pairs_of_segment(data, name, quotes).items()})
     except OSError as exc:  # a read-only copy of an index: searches read word positions instead
         log.warning("could not add word pairs to segment %s: %s", data.id, exc)
         return data
