@@ -170,7 +170,7 @@ def test_words_decoded_for_patterns_and_typos_are_bounded(tmp_path, monkeypatch)
     """Prefixes, wildcards and misspellings read a segment's words decoded: every new prefix a client asks
     for kept them for good before; now at most SLICES_HELD words are kept, and answers stay right."""
     import index.search.expand as expand
-    from index.store.snapshot import Held
+    from index.store.held import Held
     monkeypatch.setattr(expand, "_slices", Held(60, expand._slices.size))
     settings = make_settings(tmp_path / "index", entities=False, semantic=False, result_cache_size=0)
     with Index.open(settings.index_dir, create=True, settings=settings) as index:

@@ -28,7 +28,7 @@ from rapidfuzz.process import extract
 from whoosh import query as Q
 
 from index.errors import InvalidQuery
-from index.store.snapshot import Held
+from index.store.held import Held
 
 SCORED_EXPANSIONS = 64  # the most frequent expansions of a term are ranked; all of them match
 # Words of segments' vocabularies kept decoded, for patterns and "did you mean" (a word and its list slot count

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import bisect
 import threading
-from collections import Counter, OrderedDict
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
 
 from index.store import whoosh_io
+from index.store.held import Held
 from index.store.building import MAX_TERM_BYTES, TEXT_FIELDS
 from index.store.schema import article_data
 from index.store.segment import SegmentData
@@ -35,48 +36,6 @@ ENTRY_COST = 50  # keeping a list costs this many 10-byte postings more (its key
 QUERY_ARRAYS_HELD = 32 * 2 ** 20  # bytes of entity masks and phrase matches kept per snapshot
 FACTS_HELD = 50_000  # a term's df, numbers or score bound counts one, a pattern's words one each: per snapshot (~20 MB)
 ARTICLES_HELD = 4 * 2 ** 20  # characters of stored articles kept parsed, per process (~1,300 wire stories, ~10 MB)
-
-
-class Held:
-    """An LRU of what a snapshot derived for some queries, bounded by `size(value)` summed (thread-safe)."""
-
-    def __init__(self, limit: int, size):
-        self.limit, self.size = limit, size
-        self.items: OrderedDict = OrderedDict()
-        self.total = 0
-        self._lock = threading.Lock()
-
-    def get(self, key):
-        with self._lock:
-            found = self.items.get(key)
-            if found is not None:
-                self.items.move_to_end(key)
-            return found
-
-    def kept(self, key, build):
-        """The value held for `key`, else `build()` (outside the lock: a slow build blocks no one), kept."""
-        found = self.get(key)
-        return found if found is not None else self.put(key, build())
-
-    def take(self, key):
-        """The value held for `key`, no longer held here (None if none was)."""
-        with self._lock:
-            found = self.items.pop(key, None)
-            if found is not None:
-                self.total -= self.size(found)
-            return found
-
-    def put(self, key, value):
-        """Keep `value` (or the one another thread kept first: that one is returned)."""
-        with self._lock:
-            if key in self.items:
-                return self.items[key]
-            self.items[key] = value
-            self.total += self.size(value)
-            while self.total > self.limit and len(self.items) > 1:
-                _, old = self.items.popitem(last=False)
-                self.total -= self.size(old)
-            return value
 
 
 _ARTICLES = Held(ARTICLES_HELD, lambda found: found[1])  # (segment key, document) -> (article dict, its length)
