@@ -60,6 +60,24 @@ def test_query_for_an_alias_finds_the_other_spellings_and_says_so(alias_index):
     assert "Nikol Pashinyan" in body["expanded"][0]["to"]
 
 
+def test_a_quoted_name_finds_its_alias_names_written_out_not_a_one_word_alias_as_a_word(tmp_path):
+    alias_file = tmp_path / "aliases.toml"
+    alias_file.write_text('[[entity]]\nname = "Federal Reserve"\ntype = "org"\n'
+                          'aliases = ["Fed", "Federal Reserve Board"]\n', encoding="utf-8")
+    articles = [
+        {"id": "rates", "title": "Rates", "body": "The Federal Reserve raised interest rates on Tuesday."},
+        {"id": "board", "title": "Board", "body": "The Federal Reserve Board approved the merger of two banks."},
+        {"id": "cattle", "title": "Cattle", "body": "Steers fed on corn gained weight, the cattle report said."},
+    ]
+    (tmp_path / "a.jsonl").write_text("\n".join(json.dumps(a) for a in articles), encoding="utf-8")
+    settings = make_settings(tmp_path / "index", aliases=alias_file)
+    with Index.open(settings.index_dir, create=True, settings=settings) as index:
+        index.ingest(read_articles([tmp_path / "a.jsonl"], index.outlets))
+        quoted = index.search(SearchRequest(q='"Federal Reserve"', feedback=False))
+        assert {h.id for h in quoted.hits} == {"rates", "board"}
+        assert quoted.expanded == [{"term": "federal reserve", "to": ["Federal Reserve", "Federal Reserve Board"]}]
+
+
 def test_plain_query_has_no_expansion(alias_index):
     index, _ = alias_index
     assert index.search(SearchRequest(q="Yerevan", feedback=False)).expanded == []
