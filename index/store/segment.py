@@ -231,12 +231,14 @@ class SegmentData:
 
     def has_pairs(self, fieldname: str) -> bool:
         """Whether the field's adjacent word pairs are indexed (segments written before they were are not)."""
-        return all(f"{fieldname}.pair_{name}" in self._arrays for name in ("key", "off", "docs", "tfs"))
+        return self._has_pair_list(f"{fieldname}.pair")
 
     def has_quotes(self, fieldname: str) -> bool:
         """Whether the field's quote pairs (pairs of spellings) are indexed."""
-        return f"{fieldname}.spelt_term" in self._arrays and \
-            all(f"{fieldname}.quote_{name}" in self._arrays for name in ("key", "off", "docs", "tfs"))
+        return f"{fieldname}.spelt_term" in self._arrays and self._has_pair_list(f"{fieldname}.quote")
+
+    def _has_pair_list(self, prefix: str) -> bool:
+        return all(f"{prefix}_{name}" in self._arrays for name in ("key", "off", "docs", "tfs"))
 
     def pair_postings(self, fieldname: str, first: int, second: int) -> tuple[np.ndarray, np.ndarray]:
         """(ordinals, tfs) of the field's documents where term number `first` is followed by term number `second`."""
