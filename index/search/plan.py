@@ -156,12 +156,13 @@ def expand_aliases(parsed: Q.Query, aliases: Aliases, catalog, text: str = "",
         entry = by_terms.get(words)
         if entry is None:
             return _entity_variants(node, words, text, catalog, via_entity, snapshot)
-        named = {tuple(analysis_terms(n)): n for n in reversed(entry.names)}
+        terms_of = {n: tuple(analysis_terms(n)) for n in entry.names}
+        named = {terms_of[n]: n for n in reversed(entry.names)}
         # A quote is words as written: its alias names are searched as written too, but not a one-word
         # name as a bare word ("Fed" would find "fed cattle"): the entity's own articles hold its mentions.
         quoted = getattr(node, "spellings", None) is not None
         searched = {t: n for t, n in named.items() if t and (t == words or not (quoted and len(t) == 1))}
-        expanded[named[words].lower()] = [n for n in entry.names if tuple(analysis_terms(n)) in searched]
+        expanded[named[words].lower()] = [n for n in entry.names if terms_of[n] in searched]
         alternatives = [Q.Term(node.fieldname, t[0]) if len(t) == 1 else Q.Phrase(node.fieldname, list(t))
                         for t in searched if t != words]
         alternatives.append(EntityTerm(tuple(catalog.keys_for(entry.name)), entry.name))
