@@ -18,15 +18,14 @@ import json
 import random
 import sys
 import tempfile
-import time
 from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.peers import Fts5  # noqa: E402
-from bench.query import PEER_FACETS, WORDS  # noqa: E402
-from bench.scale import reuters_records, summarise  # noqa: E402
+from bench.query import PEER_FACETS, WORDS, measure_function  # noqa: E402
+from bench.scale import reuters_records  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from index import Index, SearchRequest  # noqa: E402
 
@@ -43,29 +42,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     rng = random.Random(11)
-    mix = [(rng.choice(WORDS), *rng.choice(RANGES)) for _ in range(args.queries)]
+    mix = []
+    for _ in range(args.queries):
+        word, (start, end) = rng.choice(WORDS), rng.choice(RANGES)
+        mix.append(("date_filter", SearchRequest(q=word, date_from=start, date_to=end, per_page=10,
+                                                 facets=True, feedback=False, mode="lexical", passages=1,
+                                                 facet_names=PEER_FACETS)))
     with tempfile.TemporaryDirectory(prefix="newsindex-dates-") as tmp:
         fts5 = Fts5(Path(tmp), [r for r in reuters_records(1) if (r.get("body") or "").strip()])
         settings = Settings(index_dir=args.index, keys_file=Path(tmp) / "keys.json", result_cache_size=0)
         with Index.open(args.index, settings=settings) as index:
-            index.warm()
-
-            def ours(q, start, end):
-                return index.search(SearchRequest(q=q, date_from=start, date_to=end, per_page=10, facets=True,
-                                                  feedback=False, mode="lexical", passages=1, facet_names=PEER_FACETS))
-
-            sides = {"ours": ours, "fts5": fts5.search}
-            for asked in mix[:5]:  # warm both
-                for run in sides.values():
-                    run(*asked)
-            times: dict[str, list[float]] = {name: [] for name in sides}
-            for _ in range(args.rounds):
-                for asked in mix:
-                    for name, run in sides.items():
-                        started = time.perf_counter()
-                        run(*asked)
-                        times[name].append((time.perf_counter() - started) * 1000)
-    figures = {name: summarise(values) for name, values in times.items()}
+            measured = measure_function(index, mix, args.rounds, [fts5])  # interleaved, as bench/query.py does
+    figures = {name: measured[name] for name in ("ours", "fts5")}
     for name, found in figures.items():
         print(f"{name:5s} p50 {found['p50_ms']:.2f} ms  p95 {found['p95_ms']:.2f} ms", file=sys.stderr)
     if args.json:
