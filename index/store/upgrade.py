@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 def with_pairs(data: SegmentData) -> SegmentData:
     """The segment, its word pairs and quote pairs added first if it was written before they were indexed
-    (a second or two for 25,000 articles, once: index/store/pairs.py)."""
+    (a few seconds for 25,000 articles, 20 s for Reuters 10x, once: index/store/pairs.py)."""
     missing = [(name, False) for name in PAIRED_FIELDS if not data.has_pairs(name)]
     missing += [(name, True) for name in QUOTED_FIELDS if not data.has_quotes(name)]
     if not missing:
