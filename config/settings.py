@@ -68,9 +68,10 @@ class Settings:
     enrich: str = _setting("background", "When entities are extracted: background (after the text is searchable, by an enricher process) or inline (before a write returns).")
     ner_processes: int = _setting(os.cpu_count() or 1, "Processes used for entity extraction during a batch ingest.")
     semantic: bool = _setting(True, "Hybrid search: passages get sentence vectors (by the enricher, after the text is searchable), mixed with BM25 at query time; off: lexical only, nothing embedded.")
-    hybrid_rerank: int = _setting(1000, "Hybrid search reads the vectors of the lexical top this many articles; "
-                                         "0 reads every passage's (exact, slower on big archives). A query whose "
-                                         "words meet nowhere always reads every passage, to find articles by meaning.")
+    hybrid_rerank: int = _setting(300, "Hybrid search reads the vectors of the lexical top this many articles; "
+                                        "0 reads every passage's (exact, slower on big archives). A query whose words "
+                                        "meet in no article also reads the passages nearest it by their vectors' signs, "
+                                        "to find articles by meaning.")
     hybrid_feedback: int = _setting(10, "Hybrid search of up to 4 words moves the query's vector toward the mean vector of "
                                         "its top this many articles and mixes again (feedback by meaning, no words added); "
                                         "0 turns it off.")

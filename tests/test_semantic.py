@@ -14,6 +14,7 @@ import pytest
 from conftest import make_settings
 from index import Index, SearchRequest, article_from_record
 from index.enrichment import LOCK_NAME
+from index.store.signs import vector_signs
 from index.text import embeddings
 
 CORPUS = [
@@ -217,6 +218,8 @@ def _check_vectors_follow_their_passages(index) -> None:
         expected = embeddings.encode(texts)
         got = embeddings.dequantise(codes, scales)
         assert np.allclose((got * expected).sum(1), 1.0, atol=0.01), article_id
+    for part in index.backend.store.snapshot().parts:  # and their signs (index/store/signs.py) with them
+        assert np.array_equal(part.data["vector_signs"], vector_signs(part.data["vectors"]))
 
 
 def test_vectors_follow_their_passages_through_reingest_merge_and_delete(tmp_path):

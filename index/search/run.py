@@ -94,6 +94,8 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
     hybrid = ctx.semantic and request.mode == "hybrid" and sort == "relevance" and bool(plan.units)
     if SHORT_CUT and not allowed.any():  # e.g. dates before the archive begins: nothing to match, rank or mark
         return _nothing_allowed(request, ctx, plan, hybrid, started)
+    embedded = hybrid and dense.any_embedded(snapshot)  # else the mix would rank by words alone: no vector
+    vector = dense.vector_soon(_vector_text(plan, request), ctx.hybrid.queries_held) if embedded else None
     found = matching(plan.tree, snapshot, ctx.limits, allowed, deadline)
     scored = None
     stop = request.page * request.per_page
@@ -108,15 +110,18 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
         exact = max(exact, ctx.hybrid.depth) if hybrid else exact
         exact = None if request.recency > 0 else exact  # the boost reorders: every score exact
         scored = _score(snapshot, units, ctx, request, found, exact if sort == "relevance" else 1, deadline)
-    state = "off"
+    state, facets = "off", None
     if hybrid and not scored.partial:
         state = dense.status(snapshot)
-        if dense.any_embedded(snapshot):  # else the mix would rank by words alone: the query is not encoded
-            query = dense.query_vector(_vector_text(plan, request), ctx.hybrid.queries_held)
+        if vector is not None:
+            add = _vectors_may_add(plan, request, scored, found)
+            if not add:  # the matches are final: counted while the query's vector is still being encoded
+                facets = _facets(snapshot, found, ctx, request)
+            query = vector()
             if query is None:  # the model cannot be loaded here: words alone
                 state = "unavailable"
             else:
-                scored, found = _mix(snapshot, plan, request, ctx, scored, found, allowed, query)
+                scored, found = _mix(snapshot, plan, request, ctx, scored, found, allowed, query, add)
     if scored is not None and request.recency > 0 and sort == "relevance":
         scored = _boost_recent(snapshot, scored, request.recency)
     all_words = scored.holding(found, len(plan.units)) if scored is not None else None
@@ -140,7 +145,7 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
         hits.append(hit)
     if scored is not None:
         describe_matches(snapshot, plan.units, hits, ordinals)
-    facets = _facets(snapshot, found, ctx, request) if request.facets and request.facet_names else {}
+    facets = _facets(snapshot, found, ctx, request) if facets is None else facets
     suggestion = _suggestion(request, ctx, allowed, len(found)) if plan.tree is not None else None
     return SearchResult(
         query=request.q, total=len(found), page=request.page, per_page=request.per_page, hits=hits,
@@ -198,17 +203,25 @@ def _vector_text(plan, request: SearchRequest) -> str:
     return request.q if dense.is_plain(plan) else " ".join(u.label for u in plan.units)
 
 
+def _vectors_may_add(plan, request: SearchRequest, scored: Scored, found: np.ndarray) -> bool:
+    """Vectors may add articles to a plain query's matches when no article holds every word, but one holds
+    some: a query none of whose words the archive knows (a typo, a made-up word) is close only to noise,
+    and gets its suggestion instead."""
+    return dense.is_plain(plan) and request.match != "all" and len(found) > 0 \
+        and not scored.holding(found, len(plan.units)).any()
+
+
 def _mix(snapshot, plan, request: SearchRequest, ctx: Context, scored: Scored, found: np.ndarray,
-         allowed: np.ndarray, query: np.ndarray) -> tuple[Scored, np.ndarray]:
-    """BM25 mixed with the passage vectors (semantic.py): the mixed scores, and the matches with any additions."""
-    plain = dense.is_plain(plan)
+         allowed: np.ndarray, query: np.ndarray, add: bool) -> tuple[Scored, np.ndarray]:
+    """BM25 mixed with the passage vectors (semantic.py): the mixed scores, and the matches with any
+    additions (`add`: `_vectors_may_add`)."""
     lexical = np.zeros(snapshot.articles)
     lexical[found] = scored.of(found)
-    # Vectors may add articles when no article holds every word, but one holds some: a query none of whose
-    # words the archive knows (a typo, a made-up word) is close only to noise, and gets its suggestion instead.
-    add = plain and request.match != "all" and len(found) > 0 and not scored.holding(found, len(plan.units)).any()
-    among = None if add or not ctx.hybrid.rerank else dense.top_of(lexical, found, ctx.hybrid.rerank)
-    passages = dense.read_passages(snapshot, among) if among is not None else None
+    passages = None  # every passage read (rerank 0)
+    if ctx.hybrid.rerank:
+        near = dense.closest_by_signs(snapshot, query, allowed, ctx.hybrid.by_signs) if add else {}
+        if near is not None:  # the lexical top, and (add) the passages nearest by their vectors' signs
+            passages = dense.read_passages(snapshot, dense.top_of(lexical, found, ctx.hybrid.rerank), near)
     cosines = dense.best_cosines(snapshot, passages, query) if passages is not None \
         else dense.article_cosines(snapshot, query)
     mixed, added = dense.mix(lexical, found, cosines, allowed, add, ctx.hybrid)
@@ -273,6 +286,8 @@ def _top(ordinals: np.ndarray, better: np.ndarray, start: int, stop: int) -> np.
 
 def _facets(snapshot, found: np.ndarray, ctx: Context, request: SearchRequest) -> dict:
     """The facets asked for (`facet_names`), each counted over every match; only those are counted."""
+    if not (request.facets and request.facet_names):
+        return {}
     asked, limit = set(request.facet_names), request.facet_limit
     facets: dict = {}
     days = day_counts(snapshot, found) if asked & {"source", "date"} else None  # the months' and the histogram's

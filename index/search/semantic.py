@@ -6,7 +6,9 @@ with a scale in its segment's arrays (index/store/building.py).  For a search:
     query      the query's own vector (index/text/embeddings.py), kept per process by text
     cosines    the query against the passages of the lexical top `rerank` articles, exactly (int8
                codes times the query, times each passage's scale); an article scores its best
-               passage.  Only when vectors may add articles (below) is every live passage read
+               passage.  When vectors may add articles (below), the articles of the `by_signs`
+               passages nearest the query by their vectors' signs are read too (a scan of 48
+               bytes a passage, index/store/signs.py); `rerank` 0 reads every passage exactly
     mix        over the lexical top `depth` and the dense top `depth`: weight x the cosine
                (min-max normalised over its top) plus (1 - weight) x the BM25 score as a share
                of the top one (bench/fusion.py measured a linear mix against reciprocal rank
@@ -37,7 +39,10 @@ a vector that is merely missing; the answer says `semantic: "pending"` then.
 from __future__ import annotations
 
 import logging
+import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -47,6 +52,7 @@ from whoosh import query as Q
 from index.arrays import in_sorted, kth_largest, rows_owned, run_starts, union, unique
 from index.search.parsing import TEXT_FIELDS
 from index.search.plan import AliasOr, EntityTerm, QueryPlan
+from index.store.signs import FAR, distances, vector_signs
 from index.text.embeddings import DIM
 
 CHUNK = 8192  # passages converted to float32 at once (12 MB)
@@ -54,6 +60,7 @@ FULL_SCAN_AGAIN = 3  # after a full scan, feedback's second pass reads the close
 _QUERIES: OrderedDict = OrderedDict()
 _QUERIES_HELD = 1024
 _LOCK = threading.Lock()
+_THREAD: tuple[int, ThreadPoolExecutor] | None = None  # (its process, the encoder thread): see vector_soon
 _UNAVAILABLE: list[str] = []  # why the model could not be loaded, once it failed
 log = logging.getLogger(__name__)
 
@@ -65,7 +72,8 @@ class Hybrid:
     weight: float = 0.4  # share of the cosine in the mix; the BM25 score has the rest (0.4 beat 0.3 on SciFact and both news sets)
     depth: int = 100  # how far down each ranking the mix looks
     min_cosine: float = 0.3  # an article found by its vector alone is at least this close to the query
-    rerank: int = 1000  # unless vectors may add articles, only the lexical top this deep is read (0: all)
+    rerank: int = 300  # the lexical top this deep is read (0: every passage); 300 ranks as 1,000 did
+    by_signs: int = 1000  # when vectors may add articles, the passages this many nearest by signs are read too
     feedback_docs: int = 10  # the mix's top this many articles move the query vector (0: no feedback)
     feedback_weight: float = 1.0  # their mean vector's weight beside the query's own (both unit length)
     feedback_max_units: int = 4  # longer queries say what they are about: left as they are (3-6 measured)
@@ -98,6 +106,28 @@ def query_vector(text: str, held: int = _QUERIES_HELD) -> np.ndarray | None:
         while len(_QUERIES) > held:
             _QUERIES.popitem(last=False)
     return found
+
+
+def vector_soon(text: str, held: int = _QUERIES_HELD) -> Callable[[], np.ndarray | None]:
+    """`query_vector(text, held)` started now, on this process's encoder thread; call the result for it.
+
+    The search scores its words meanwhile: ONNX Runtime and the tokenizer let go of the
+    interpreter while they work, so on a machine with a core to spare a new query's vector
+    (about 1 ms) costs the search only what is left of it when the words are done."""
+    with _LOCK:
+        found = _QUERIES.get(text) if held else None
+    if found is not None:
+        return lambda: found
+    return _encoder_thread().submit(query_vector, text, held).result
+
+
+def _encoder_thread() -> ThreadPoolExecutor:
+    """One thread a process (made in the process that uses it: a forked worker has none of its parent's)."""
+    global _THREAD
+    with _LOCK:
+        if _THREAD is None or _THREAD[0] != os.getpid():
+            _THREAD = (os.getpid(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="query-vector"))
+        return _THREAD[1]
 
 
 def load_encoder() -> None:
@@ -152,14 +182,17 @@ class Passages:
         return Passages(self.owners[keep], self.levels[keep], self.scale[keep])
 
 
-def read_passages(snapshot, among: np.ndarray) -> Passages:
-    """The live embedded passages of the articles `among` (sorted ordinals)."""
+def read_passages(snapshot, among: np.ndarray, near: dict[int, np.ndarray] | None = None) -> Passages:
+    """The live embedded passages of the articles `among` (sorted ordinals), and the passages `near`
+    (rows by part, sorted: what `closest_by_signs` found) too."""
     owners, levels, scales = [], [], []
     for i, part in enumerate(snapshot.parts):
         codes, scale = part.data["vectors"], part.data["vector_scale"]
         if not len(scale) or not scale.any():  # a segment written before the enricher reached it
             continue
         rows = _part_rows(snapshot, i, among)
+        if near is not None and i in near:
+            rows = union(rows, near[i])
         rows = rows[(scale[rows] != 0) & part.passage_live[rows]]
         if len(rows):
             owners.append(np.asarray(part.data["passage_article"])[rows] + snapshot.article_base[i])
@@ -204,6 +237,38 @@ def feedback_vector(snapshot, query: np.ndarray, top: np.ndarray, params: Hybrid
     centre = found.mean(axis=0)
     moved = np.asarray(query, np.float32) + params.feedback_weight * centre / max(float(np.linalg.norm(centre)), 1e-12)
     return (moved / max(float(np.linalg.norm(moved)), 1e-12)).astype(np.float32)
+
+
+def closest_by_signs(snapshot, query: np.ndarray, allowed: np.ndarray, count: int) -> dict[int, np.ndarray] | None:
+    """The `count` live embedded passages of `allowed` articles nearest the query by their vectors' signs
+    (and any as near as the last), as sorted rows by part; None when a segment has no signs (an older
+    version's, in a read-only index): the caller then reads every passage."""
+    wanted = vector_signs(query)
+    filtered = np.count_nonzero(allowed) < snapshot.counts()["articles"]  # else every live article is allowed
+    found = {}
+    for i, part in enumerate(snapshot.parts):
+        data = part.data
+        if not len(data["vector_scale"]) or not data["vector_scale"].any():
+            continue
+        if data.get("vector_signs") is None:
+            return None
+        far = distances(data["vector_signs"], wanted)
+        far[_unusable(snapshot, i)] = FAR
+        if filtered:
+            far[~allowed[np.asarray(data["passage_article"]) + snapshot.article_base[i]]] = FAR
+        found[i] = far
+    if not found:
+        return {}
+    within = np.cumsum(sum(np.bincount(far, minlength=FAR + 1) for far in found.values())[:FAR])
+    limit = min(int(np.searchsorted(within, count)), FAR - 1)  # the distance `count` passages are within
+    return {i: np.flatnonzero(far <= limit) for i, far in found.items()}
+
+
+def _unusable(snapshot, i: int) -> np.ndarray:
+    """Rows of part i's passages that have no vector or are deleted (kept for the snapshot's life)."""
+    def build() -> list[np.ndarray]:
+        return [np.flatnonzero((p.data["vector_scale"] == 0) | ~p.passage_live) for p in snapshot.parts]
+    return snapshot.derived("unusable_passages", build)[i]
 
 
 def article_cosines(snapshot, query: np.ndarray, among: np.ndarray | None = None) -> np.ndarray:

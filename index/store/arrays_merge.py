@@ -19,6 +19,7 @@ from index.arrays import span_index, unique
 from index.ingest.evidence import entity_evidence
 from index.store.building import DIM, FORMAT, TEXT_FIELDS, block_bounds, char_arrays, quantise, sorted_bands
 from index.store.pairs import PAIRED_FIELDS, QUOTED_FIELDS, pair_postings, quote_postings
+from index.store.signs import vector_signs
 from index.store.segment import SegmentData
 
 
@@ -67,6 +68,7 @@ def merge_arrays(sources: list[tuple[SegmentData, np.ndarray]], dropped=()
         "passage_position": np.concatenate([np.asarray(d["passage_position"])[live]
                                             for (d, _), live in zip(sources, passage_lives)]).astype(np.int32),
     }
+    arrays["vector_signs"] = vector_signs(arrays["vectors"])  # derived from the codes, as a segment's own are
     meta: dict = {"format": FORMAT, "articles": articles, "passages": passages}
     for column, names in (("source", "sources"), ("family", "families")):
         arrays[column], meta[names] = _renumber(

@@ -23,7 +23,8 @@ so that searching is array arithmetic over memory-mapped files:
     vectors    per passage, its sentence embedding as int8 codes (passages x DIM) and a float32
                scale (0 while it has none); per article, `embedded` (every passage has its vector).
                They come from `article.vectors` (codes, scales), which the enricher sets
-               (index/enrichment.py); an article written without them is embedded later
+               (index/enrichment.py); an article written without them is embedded later;
+               `vector_signs`, the codes' signs, for a first look at every passage (index/store/signs.py)
 
 Everything is derived from the articles written; nothing here is ever updated
 in place: a segment's arrays live and die with the segment.
@@ -50,6 +51,7 @@ from index.ingest.evidence import entity_evidence
 from index.article import Article
 from index.store.analyzed import ArticleTokens
 from index.store.pairs import PAIRED_FIELDS, QUOTED_FIELDS, pair_postings, quote_postings
+from index.store.signs import vector_signs
 
 FORMAT = 7  # bump when the layout below changes: older segments are rebuilt from Whoosh (4: spellings; 5: entity_evidence; 6: passage vectors; 7: family band keys)
 ARTICLE_FIELDS = ("title", "body", "source_text", "byline")
@@ -154,6 +156,7 @@ class SegmentBuilder:
             "passage_article": np.asarray(self.passage_article, dtype=np.int32),
             "passage_position": np.asarray(self.passage_position, dtype=np.int32),
         }
+        arrays["vector_signs"] = vector_signs(arrays["vectors"])
         meta = {"format": FORMAT, "articles": len(self.ids), "passages": len(self.passage_article)}
         arrays["source"], meta["sources"] = _numbered(self.sources)
         arrays["family"], meta["families"] = _numbered(self.families)

@@ -167,6 +167,10 @@ class SegmentData:
     def __getitem__(self, name: str) -> np.ndarray:
         return self._arrays[name]
 
+    def get(self, name: str) -> np.ndarray | None:
+        """The array, or None when the segment has none by that name (an older version's)."""
+        return self._arrays.get(name)
+
     def preload(self, whoosh_file: mmap.mmap | None = None) -> int:
         """Map every page of the segment's arrays (and of its Whoosh file: stored articles, read for a
         page's hits) into this process now; bytes advised (0 if done before).

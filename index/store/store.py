@@ -45,7 +45,7 @@ from index.store.building import SegmentBuilder, band_hash, save
 from index.store.schema import NewsSchema, stored_article
 from index.store.segment import SegmentData, arrays_folder
 from index.store.snapshot import JOINED_POSTINGS_HELD, Snapshot, make_part
-from index.store.upgrade import with_pairs
+from index.store.upgrade import upgraded
 
 log = logging.getLogger(__name__)
 
@@ -295,7 +295,7 @@ class Store:
         directory = writer.arrays_dir(self.path) / key
         for attempt in range(2):  # a merge may retire the folder between our look and our read
             try:
-                return with_pairs(SegmentData(arrays_folder(writer.arrays_dir(self.path), key), key))
+                return upgraded(SegmentData(arrays_folder(writer.arrays_dir(self.path), key), key))
             except (FileNotFoundError, ValueError) as exc:
                 problem = exc
         log.warning("rebuilding the arrays of segment %s (%s)", key, problem)
