@@ -84,14 +84,16 @@ def test_every_match_keeps_a_score_above_zero(hybrid_index):
     result = hybrid_index.search(SearchRequest(q="wheat OR bank OR mine OR automobile"))
     assert result.semantic == "on" and result.total == 4
     assert all(hit.score > 0 for hit in result.hits)
-    from index.search.semantic import Hybrid, mix
+    from index.search.semantic import Cosines, Hybrid, mix
 
     # Article 2 is last by its words and by its vector; article 3 matches below the top (depth 2).
-    lexical = np.array([0.0, 5.0, 2.0, 1.0])
-    cosines = np.array([0.9, 0.6, 0.2, 0.1], dtype=np.float32)
-    mixed, added = mix(lexical, np.array([1, 2, 3]), cosines, np.ones(4, dtype=bool), False, Hybrid(depth=2))
-    assert len(added) == 0
-    assert mixed[1] > mixed[2] > mixed[3] > 0
+    found = np.array([1, 2, 3])
+    cosines = Cosines(np.arange(4), np.array([0.9, 0.6, 0.2, 0.1], dtype=np.float32))
+    matches, mixed = mix(found, np.array([5.0, 2.0, 1.0]), cosines, np.ones(4, dtype=bool), False, Hybrid(depth=2))
+    assert np.array_equal(matches, found)  # nothing added
+    assert mixed[0] > mixed[1] > mixed[2] > 0
+    matches, mixed = mix(found, np.array([5.0, 2.0, 1.0]), cosines, np.ones(4, dtype=bool), True, Hybrid(depth=2))
+    assert np.array_equal(matches, [0, 1, 2, 3]) and mixed[0] > 0  # article 0 joins by its vector alone
 
 
 def test_hybrid_reranks_by_meaning(hybrid_index):
@@ -111,12 +113,13 @@ def test_cosines_of_a_lexical_top_are_the_full_scan_s(tmp_path):
         snapshot = index.backend.store.snapshot()
         assert len(snapshot.parts) >= 2
         query = semantic.query_vector(QUERY)
-        full = semantic.article_cosines(snapshot, query)
+        every = np.arange(snapshot.articles)
+        full = semantic.article_cosines(snapshot, query).of(every)
         assert np.isfinite(full).sum() == 3  # the deleted article has none
         for among in ([0], [1, snapshot.articles - 1], list(range(snapshot.articles)), []):
-            chosen = semantic.article_cosines(snapshot, query, np.asarray(among, dtype=np.int64))
+            chosen = semantic.article_cosines(snapshot, query, np.asarray(among, dtype=np.int64)).of(every)
             assert np.allclose(chosen[among], full[among], rtol=1e-6, atol=1e-7)
-            rest = np.setdiff1d(np.arange(snapshot.articles), among)
+            rest = np.setdiff1d(every, among)
             assert np.isneginf(chosen[rest]).all()
 
 

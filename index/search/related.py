@@ -89,10 +89,8 @@ def _by_meaning(snapshot, ordinal: int, top: list[tuple[int, float]], hybrid: de
     if not len(own) or not top:
         return []
     ordinals = np.asarray(sorted(o for o, _ in top), dtype=np.int64)
-    cosines = dense.best_cosines(snapshot, dense.read_passages(snapshot, ordinals), own[0])
-    lexical = np.zeros(snapshot.articles)
-    for other, value in top:
-        lexical[other] = value
-    mixed, _ = dense.mix(lexical, ordinals, cosines, np.ones(snapshot.articles, dtype=bool), False,
+    cosines = dense.best_cosines(dense.read_passages(snapshot, ordinals), own[0])
+    lexical = np.asarray([value for _, value in sorted(top)], dtype=np.float64)
+    _, mixed = dense.mix(ordinals, lexical, cosines, np.ones(snapshot.articles, dtype=bool), False,
                          replace(hybrid, weight=MEANING))
-    return sorted(((o, float(mixed[o])) for o in ordinals), key=lambda pair: (-pair[1], pair[0]))
+    return sorted(((int(o), float(v)) for o, v in zip(ordinals, mixed)), key=lambda pair: (-pair[1], pair[0]))

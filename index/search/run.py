@@ -215,22 +215,23 @@ def _mix(snapshot, plan, request: SearchRequest, ctx: Context, scored: Scored, f
          allowed: np.ndarray, query: np.ndarray, add: bool) -> tuple[Scored, np.ndarray]:
     """BM25 mixed with the passage vectors (semantic.py): the mixed scores, and the matches with any
     additions (`add`: `_vectors_may_add`)."""
-    lexical = np.zeros(snapshot.articles)
-    lexical[found] = scored.of(found)
+    lexical = scored.of(found)
     passages = None  # every passage read (rerank 0)
     if ctx.hybrid.rerank:
         near = dense.closest_by_signs(snapshot, query, allowed, ctx.hybrid.by_signs) if add else {}
         if near is not None:  # the lexical top, and (add) the passages nearest by their vectors' signs
             passages = dense.read_passages(snapshot, dense.top_of(lexical, found, ctx.hybrid.rerank), near)
-    cosines = dense.best_cosines(snapshot, passages, query) if passages is not None \
-        else dense.article_cosines(snapshot, query)
-    mixed, added = dense.mix(lexical, found, cosines, allowed, add, ctx.hybrid)
-    matches = union(found, added)
+    cosines = dense.best_cosines(passages, query) if passages is not None else dense.article_cosines(snapshot, query)
+    matches, mixed = dense.mix(found, lexical, cosines, allowed, add, ctx.hybrid)
+    units_found = np.zeros(len(matches), dtype=np.int32)  # an article joined by its vector holds no word
+    words = slice(None) if matches is found else np.searchsorted(matches, found)
+    units_found[words] = scored.counts(found)
     if len(plan.units) <= ctx.hybrid.feedback_max_units:
-        mixed = dense.mix_again(snapshot, query, lexical, cosines, mixed, found, matches, allowed, passages, ctx.hybrid)
-    units_found = np.zeros(snapshot.articles, dtype=np.int32)
-    units_found[found] = scored.counts(found)
-    return Scored(mixed, None, scored.partial, units_found, scored.pruned, unheld=scored.unheld), matches
+        if matches is not found:
+            lexical = np.zeros(len(matches))
+            lexical[words] = scored.of(found)
+        mixed = dense.mix_again(snapshot, query, matches, lexical, cosines, mixed, allowed, passages, ctx.hybrid)
+    return Scored(mixed, matches, scored.partial, units_found, scored.pruned, unheld=scored.unheld), matches
 
 
 def _boost_recent(snapshot, scored: Scored, recency: float) -> Scored:
