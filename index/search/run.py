@@ -94,8 +94,6 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
     hybrid = ctx.semantic and request.mode == "hybrid" and sort == "relevance" and bool(plan.units)
     if SHORT_CUT and not allowed.any():  # e.g. dates before the archive begins: nothing to match, rank or mark
         return _nothing_allowed(request, ctx, plan, hybrid, started)
-    embedded = hybrid and dense.any_embedded(snapshot)  # else the mix would rank by words alone: no vector
-    vector = dense.vector_soon(_vector_text(plan, request), ctx.hybrid.queries_held) if embedded else None
     found = matching(plan.tree, snapshot, ctx.limits, allowed, deadline)
     scored = None
     stop = request.page * request.per_page
@@ -110,17 +108,15 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
         exact = max(exact, ctx.hybrid.depth) if hybrid else exact
         exact = None if request.recency > 0 else exact  # the boost reorders: every score exact
         scored = _score(snapshot, units, ctx, request, found, exact if sort == "relevance" else 1, deadline)
-    state, facets = "off", None
+    state = "off"
     if hybrid and not scored.partial:
         state = dense.status(snapshot)
-        if vector is not None:
-            add = _vectors_may_add(plan, request, scored, found)
-            if not add:  # the matches are final: counted while the query's vector is still being encoded
-                facets = _facets(snapshot, found, ctx, request)
-            query = vector()
+        if dense.any_embedded(snapshot):  # else the mix would rank by words alone: the query is not encoded
+            query = dense.query_vector(_vector_text(plan, request), ctx.hybrid.queries_held)
             if query is None:  # the model cannot be loaded here: words alone
                 state = "unavailable"
             else:
+                add = _vectors_may_add(plan, request, scored, found)
                 scored, found = _mix(snapshot, plan, request, ctx, scored, found, allowed, query, add)
     if scored is not None and request.recency > 0 and sort == "relevance":
         scored = _boost_recent(snapshot, scored, request.recency)
@@ -145,7 +141,7 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
         hits.append(hit)
     if scored is not None:
         describe_matches(snapshot, plan.units, hits, ordinals)
-    facets = _facets(snapshot, found, ctx, request) if facets is None else facets
+    facets = _facets(snapshot, found, ctx, request)
     suggestion = _suggestion(request, ctx, allowed, len(found)) if plan.tree is not None else None
     return SearchResult(
         query=request.q, total=len(found), page=request.page, per_page=request.per_page, hits=hits,

@@ -39,10 +39,7 @@ a vector that is merely missing; the answer says `semantic: "pending"` then.
 from __future__ import annotations
 
 import logging
-import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
-from typing import Callable
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -60,7 +57,6 @@ FULL_SCAN_AGAIN = 3  # after a full scan, feedback's second pass reads the close
 _QUERIES: OrderedDict = OrderedDict()
 _QUERIES_HELD = 1024
 _LOCK = threading.Lock()
-_THREAD: tuple[int, ThreadPoolExecutor] | None = None  # (its process, the encoder thread): see vector_soon
 _UNAVAILABLE: list[str] = []  # why the model could not be loaded, once it failed
 log = logging.getLogger(__name__)
 
@@ -106,28 +102,6 @@ def query_vector(text: str, held: int = _QUERIES_HELD) -> np.ndarray | None:
         while len(_QUERIES) > held:
             _QUERIES.popitem(last=False)
     return found
-
-
-def vector_soon(text: str, held: int = _QUERIES_HELD) -> Callable[[], np.ndarray | None]:
-    """`query_vector(text, held)` started now, on this process's encoder thread; call the result for it.
-
-    The search scores its words meanwhile: ONNX Runtime and the tokenizer let go of the
-    interpreter while they work, so on a machine with a core to spare a new query's vector
-    (about 1 ms) costs the search only what is left of it when the words are done."""
-    with _LOCK:
-        found = _QUERIES.get(text) if held else None
-    if found is not None:
-        return lambda: found
-    return _encoder_thread().submit(query_vector, text, held).result
-
-
-def _encoder_thread() -> ThreadPoolExecutor:
-    """One thread a process (made in the process that uses it: a forked worker has none of its parent's)."""
-    global _THREAD
-    with _LOCK:
-        if _THREAD is None or _THREAD[0] != os.getpid():
-            _THREAD = (os.getpid(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="query-vector"))
-        return _THREAD[1]
 
 
 def load_encoder() -> None:
