@@ -6,9 +6,11 @@ with a scale in its segment's arrays (index/store/building.py).  For a search:
     query      the query's own vector (index/text/embeddings.py), kept per process by text
     cosines    the query against the passages of the lexical top `rerank` articles, exactly (int8
                codes times the query, times each passage's scale); an article scores its best
-               passage.  When vectors may add articles (below), the articles of the `by_signs`
-               passages nearest the query by their vectors' signs are read too (a scan of 48
-               bytes a passage, index/store/signs.py); `rerank` 0 reads every passage exactly
+               passage.  When vectors may add articles (below), the `by_signs` passages nearest
+               the query by their vectors' signs are read too (a scan of 48 bytes a passage,
+               index/store/signs.py); `rerank` 0 reads every passage exactly.  The cosines are
+               kept for the articles read only (`Cosines`), and the mix works over them and the
+               matches: nothing a search computes is as long as the archive
     mix        over the lexical top `depth` and the dense top `depth`: weight x the cosine
                (min-max normalised over its top) plus (1 - weight) x the BM25 score as a share
                of the top one (bench/fusion.py measured a linear mix against reciprocal rank
@@ -68,7 +70,7 @@ class Hybrid:
     weight: float = 0.4  # share of the cosine in the mix; the BM25 score has the rest (0.4 beat 0.3 on SciFact and both news sets)
     depth: int = 100  # how far down each ranking the mix looks
     min_cosine: float = 0.3  # an article found by its vector alone is at least this close to the query
-    rerank: int = 300  # the lexical top this deep is read (0: every passage); 300 ranks as 1,000 did
+    rerank: int = 300  # the lexical top this deep is read (0: every passage); 300 ranked as well as 1,000
     by_signs: int = 1000  # when vectors may add articles, the passages this many nearest by signs are read too
     feedback_docs: int = 10  # the mix's top this many articles move the query vector (0: no feedback)
     feedback_weight: float = 1.0  # their mean vector's weight beside the query's own (both unit length)
