@@ -10,7 +10,7 @@ with a scale in its segment's arrays (index/store/building.py).  For a search:
                the query by their vectors' signs are read too (a scan of 48 bytes a passage,
                index/store/signs.py); `rerank` 0 reads every passage exactly.  The cosines are
                kept for the articles read only (`Cosines`), and the mix works over them and the
-               matches: nothing a search computes is as long as the archive
+               matches, never over every article of the archive
     mix        over the lexical top `depth` and the dense top `depth`: weight x the cosine
                (min-max normalised over its top) plus (1 - weight) x the BM25 score as a share
                of the top one (bench/fusion.py measured a linear mix against reciprocal rank
