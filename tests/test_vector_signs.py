@@ -113,3 +113,21 @@ def test_the_nearest_by_signs_are_the_nearest_allowed_live_passages(archive):
     only[np.flatnonzero(live)[:3]] = True  # a filter: only these articles
     chosen = semantic.closest_by_signs(snapshot, query, only, 10_000)
     assert set(np.concatenate([owners[i][rows] for i, rows in chosen.items()]).tolist()) == set(np.flatnonzero(only))
+
+
+def test_a_segment_that_cannot_be_given_signs_is_read_whole(tmp_path, monkeypatch):
+    """A read-only copy of an index written before signs: a search by meaning alone reads every passage."""
+    settings = make_settings(tmp_path / "index", entities=False)
+    with Index.open(settings.index_dir, create=True, settings=settings) as index:
+        _ingest(index, CORPUS)
+        folder = index.backend.store.snapshot().parts[0].data.directory
+    (folder / "vector_signs.npy").unlink()
+    from index.store import upgrade
+
+    def refused(directory, arrays):
+        raise PermissionError("read-only file system")
+    monkeypatch.setattr(upgrade, "add_arrays", refused)
+    with Index.open(settings.index_dir, settings=settings.replace(result_cache_size=0)) as index:
+        assert index.backend.store.snapshot().parts[0].data.get("vector_signs") is None
+        assert not (folder / "vector_signs.npy").exists()
+        assert "auto" in [hit.id for hit in index.search(SearchRequest(q=QUERY)).hits]
