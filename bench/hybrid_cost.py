@@ -16,7 +16,8 @@ query once per variant in turn, every round, each search as a new query's (the r
 off, and no query vector kept: every hybrid search encodes its query):
 
     lexical     mode=lexical
-    hybrid      mode=hybrid, the shipped NEWSINDEX_HYBRID_RERANK (vectors of the lexical top 1,000)
+    hybrid      mode=hybrid, the shipped NEWSINDEX_HYBRID_RERANK (vectors of the lexical top 300, and
+                of the 1,000 passages nearest by their signs when the words meet in no article)
                 and NEWSINDEX_HYBRID_FEEDBACK (the query vector moved toward its top 10, mixed again)
     no-feedback mode=hybrid with NEWSINDEX_HYBRID_FEEDBACK=0 (one pass of cosines)
     full-scan   mode=hybrid with NEWSINDEX_HYBRID_RERANK=0 (every passage's vector read)
