@@ -3,12 +3,12 @@
 A hybrid query whose words meet in no article may find articles by meaning
 alone (index/search/semantic.py), so it has to find the passages nearest its
 vector among all of them.  Reading every passage's 384 int8 codes is reading the
-archive's whole vector store (147 MB at Reuters 10x: about 25 ms a query).  The
+archive's whole vector store (147 MB at Reuters 10x: about 20 ms a query).  The
 signs of the codes are 48 bytes a passage: the number of signs a passage's
 vector and the query's disagree on (their Hamming distance) grows with the angle
-between them, so the few thousand passages nearest by signs hold, measured on
-the news queries, 99.5% of the articles the exact top 100 would (bench/RESULTS.md),
-and only those are read exactly.
+between them.  On the news queries the 1,000 passages nearest by signs hold 95%
+of the articles of the exact top 100 (4,000 hold 99.5%), and the rankings came
+out the same (bench/RESULTS.md); only those passages are read exactly.
 
     vector_signs   (WORDS, passages) uint64: bit j of word w is set when code 64 w + j is
                    above 0; stored a word per row, so that a scan is WORDS passes over
