@@ -331,9 +331,15 @@ def test_the_wires_codes_ratings_and_currencies_are_no_names():
                  M("FFR", "org"), M("AUS SCH", "org"), M("BFR FIN", "org"), M("IMF and", "org"), M("Babice of <", "org"),
                  M("Equitable Life Assurance Society of the", "org"), M("BA", "org"), M("GATT", "org"),
                  M("Treasuries", "org"), M("London Interbank", "org"), M("European Currency Units", "org"),
-                 M("Administration", "org"), M("D-Kans.", "person"), M("R-N.Y.", "person"), M("Euroyen", "person"), M("Partners", "person")]]
+                 M("Administration", "org"), M("D-Kans.", "person"), M("R-N.Y.", "person"), M("Euroyen", "person"), M("Partners", "person"),
+                 # crude oil grades: no place or firm; a person called Sweet and the region stay
+                 M("West Texas Intermediate", "place"), M("West Texas Sour", "place"), M("Light Louisiana Sweet", "org"),
+                 M("Brent Blend", "person"), M("West Texas Intermediate Crude Oil", "org"), M("Orville Sweet", "person"),
+                 M("Light Louisiana Sweet South Onshore", "org"), M("West Texas", "place"), M("Sweet Victory Inc", "org"),
+                 M("Nature's Blend Products Inc", "org")]]
     assert sorted(e.name for e in build_entities(mentions, Aliases())) == \
-        ["BA", "Babice", "Equitable Life Assurance Society", "GATT", "IMF"]
+        ["BA", "Babice", "Equitable Life Assurance Society", "GATT", "IMF", "Nature's Blend Products Inc",
+         "Orville Sweet", "Sweet Victory Inc", "West Texas"]
 
 
 def test_dots_and_spellings_fold_into_one_key():

@@ -41,7 +41,7 @@ from index.article import Article, Entity
 from index.ingest.acronyms import definitions, is_acronym, is_acronym_of, leading_initials, letters
 from index.ingest.datelines import dateline_place
 from index.ingest.groups import Group, alias_key
-from index.ingest.name_rules import bracketed_firms, ends_with_legal_form, is_junk, join_firm_names, join_partner_names
+from index.ingest.name_rules import bracketed_firms, ends_with_legal_form, is_crude_grade, is_junk, join_firm_names, join_partner_names
 from index.ingest.named_within import add_named_acronyms, add_named_countries, add_press_codes
 from index.ingest.surfaces import HONORIFICS, best_name, clean_surface
 from index.text.aliases import Aliases, entity_key
@@ -67,7 +67,7 @@ def build_entities(mentions_by_unit: Sequence[Sequence], aliases: Aliases,
             kind = "person" if mention.text.split()[0].lower().rstrip(".") in HONORIFICS else mention.type
             surface = clean_surface(mention.text, kind)
             key = entity_key(surface)
-            if len(key) < 2 or not any(c.isalpha() for c in key) or is_junk(key):
+            if len(key) < 2 or not any(c.isalpha() for c in key) or is_junk(key) or is_crude_grade(key, kind):
                 continue
             entry = aliases.lookup(key)
             if entry:

@@ -50,6 +50,9 @@ _INSTRUMENTS = frozenset({"treasuries", "us treasuries", "treasury bills", "trea
                           "bunds", "eurobonds", "eurodollars", "eurodollar", "euroyen", "ecu", "ecus",
                           "european currency unit", "european currency units", "libor", "london interbank",
                           "london interbank offered rate", "special drawing rights", "sdrs"})
+# A crude oil's grade is a benchmark the markets trade, named after where it is pumped but no place or firm:
+# "West Texas Intermediate", "West Texas Sour", "Light Louisiana Sweet", "Brent Blend" (and "... Crude Oil").
+_GRADE_WORDS = frozenset("intermediate sour sweet blend".split())
 # Holidays and feasts are named, but no person, organisation or place ("before Easter": an organisation to the model).
 _HOLIDAYS = frozenset({"easter", "christmas", "thanksgiving", "ramadan", "passover", "hanukkah", "diwali", "eid",
                        "yom kippur", "new year", "good friday", "whitsun", "pentecost", "lent"})
@@ -79,6 +82,17 @@ def is_junk(key: str) -> bool:
             or bool(_INSTRUMENT_CODE.match(key) or _GRADE.match(key))
             or words[-1] in TITLE_ABBREVIATIONS or any(w in TABLE_WORDS for w in words)
             or any(_DATE_TOKEN.match(w) for w in words))
+
+
+def is_crude_grade(key: str, kind: str) -> bool:
+    """Whether a key names a crude oil's grade ("west texas intermediate", "light louisiana sweet north",
+    "brent blend"): no place, firm or person.  A grade word leads no grade ("Sweet Victory Inc"), a firm's legal
+    form ends none ("Nature's Blend Products Inc"), and a person may be called Sweet ("Orville Sweet")."""
+    words = key.split()
+    if len(words) < 2 or words[-1] in LEGAL_FORMS:
+        return False
+    graded = [word for word in words[1:] if word in _GRADE_WORDS]
+    return bool(graded) and (kind != "person" or any(word != "sweet" for word in graded))
 
 
 # What the wire puts in angle brackets: a ticker ("<XON>", "<SGEN.PA>", "<NOBL ST>") or a company's name.
