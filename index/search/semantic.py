@@ -162,10 +162,9 @@ def read_passages(snapshot, among: np.ndarray, near: dict[int, np.ndarray] | Non
     """The live embedded passages of the articles `among` (sorted ordinals), and the passages `near`
     (rows by part, sorted: what `closest_by_signs` found) too."""
     owners, levels, scales = [], [], []
-    for i, part in enumerate(snapshot.parts):
+    for i in embedded_parts(snapshot):
+        part = snapshot.parts[i]
         codes, scale = part.data["vectors"], part.data["vector_scale"]
-        if not len(scale) or not scale.any():  # a segment written before the enricher reached it
-            continue
         rows = _part_rows(snapshot, i, among)
         if near is not None and i in near:
             rows = union(rows, near[i])
@@ -176,7 +175,15 @@ def read_passages(snapshot, among: np.ndarray, near: dict[int, np.ndarray] | Non
             scales.append(scale[rows])
     if not owners:
         return Passages(np.zeros(0, np.int64), np.zeros((0, DIM), np.float32), np.zeros(0, np.float32))
+    if len(owners) == 1:  # one segment (an optimized index): nothing to join
+        return Passages(owners[0], levels[0], scales[0])
     return Passages(np.concatenate(owners), np.concatenate(levels), np.concatenate(scales))
+
+
+def embedded_parts(snapshot) -> list[int]:
+    """The parts that hold any passage vector (segments written before the enricher reached them hold none)."""
+    return snapshot.derived("embedded_parts", lambda: [
+        i for i, part in enumerate(snapshot.parts) if len(part.data["vector_scale"]) and part.data["vector_scale"].any()])
 
 
 @dataclass(frozen=True)
@@ -241,10 +248,8 @@ def closest_by_signs(snapshot, query: np.ndarray, allowed: np.ndarray, count: in
     wanted = vector_signs(query)
     filtered = np.count_nonzero(allowed) < snapshot.counts()["articles"]  # else every live article is allowed
     found = {}
-    for i, part in enumerate(snapshot.parts):
-        data = part.data
-        if not len(data["vector_scale"]) or not data["vector_scale"].any():
-            continue
+    for i in embedded_parts(snapshot):
+        data = snapshot.parts[i].data
         if data.get("vector_signs") is None:
             return None
         far = distances(data["vector_signs"], wanted)
