@@ -281,17 +281,15 @@ def article_cosines(snapshot, query: np.ndarray, among: np.ndarray | None = None
         return best_cosines(read_passages(snapshot, among), query)
     best = np.full(snapshot.articles, -np.inf, dtype=np.float32)
     query = np.asarray(query, dtype=np.float32)
-    for i, part in enumerate(snapshot.parts):  # the full scan, a chunk at a time: never the archive's floats at once
-        data = part.data
+    for i in embedded_parts(snapshot):  # the full scan, a chunk at a time: never the archive's floats at once
+        data = snapshot.parts[i].data
         codes, scale = data["vectors"], data["vector_scale"]
-        if not len(scale) or not scale.any():
-            continue
         owners = np.asarray(data["passage_article"])  # sorted: an article's passages are together
         cosines = np.empty(len(scale), dtype=np.float32)
         for start in range(0, len(scale), CHUNK):
             cosines[start:start + CHUNK] = codes[start:start + CHUNK].astype(np.float32) @ query
         cosines *= scale
-        cosines[(scale == 0) | ~part.passage_live] = -np.inf
+        cosines[_unusable(snapshot, i)] = -np.inf
         starts = run_starts(owners)
         best[owners[starts] + snapshot.article_base[i]] = np.maximum.reduceat(cosines, starts)
     docs = np.flatnonzero(np.isfinite(best))
