@@ -161,7 +161,7 @@ def _nothing_allowed(request: SearchRequest, ctx: Context, plan, hybrid: bool, s
     none = np.zeros(0, dtype=np.int64)
     return SearchResult(
         query=request.q, total=0, page=request.page, per_page=request.per_page, hits=[],
-        facets=_facets(ctx.snapshot, none, ctx, request) if request.facets and request.facet_names else {},
+        facets=_facets(ctx.snapshot, none, ctx, request),
         partial=False, took_ms=round((time.perf_counter() - started) * 1000, 2), expanded=list(plan.expanded),
         suggestion=None, total_all_words=0 if plan.units else None, stories=0,
         semantic=dense.status(ctx.snapshot) if hybrid else "off",
