@@ -223,9 +223,10 @@ def _mix(snapshot, plan, request: SearchRequest, ctx: Context, scored: Scored, f
     words = slice(None) if matches is found else np.searchsorted(matches, found)
     units_found[words] = scored.counts(found)
     if len(plan.units) <= ctx.hybrid.feedback_max_units:
-        if matches is not found:
-            lexical = np.zeros(len(matches))
-            lexical[words] = scored.of(found)
+        if matches is not found:  # the same scores over the matches: an addition has none
+            widened = np.zeros(len(matches))
+            widened[words] = lexical
+            lexical = widened
         mixed = dense.mix_again(snapshot, query, matches, lexical, cosines, mixed, allowed, passages, ctx.hybrid)
     return Scored(mixed, matches, scored.partial, units_found, scored.pruned, unheld=scored.unheld), matches
 
