@@ -120,6 +120,42 @@ def test_the_graphs_are_safe_to_run_from_many_threads(encoder):
     assert np.allclose(alone, together, atol=1e-6)
 
 
+def test_a_query_started_on_the_encoder_thread_is_the_one_encoded_in_line(encoder, monkeypatch):
+    """encode_query_soon runs the layers on the process's encoder thread (the caller scores words
+    meanwhile) and gives the vector encode_query gives, whatever the text."""
+    import threading
+
+    graph = encoder.graph(quantised=True)
+    ran_on = []
+    run = graph.run
+
+    def recorded(*args):
+        ran_on.append(threading.current_thread().name)
+        return run(*args)
+    texts = ["car maker job cuts", "", "x" * 50_000, "Stoltenberg\ud800 says", "why is the dollar falling"]
+    inline = [embeddings.encode_query(text) for text in texts]
+    monkeypatch.setattr(graph, "run", recorded)
+    pending = [embeddings.encode_query_soon(text) for text in texts]  # all started before any is taken
+    for waited, expected in zip([get() for get in pending], inline):
+        assert waited.shape == (embeddings.DIM,) and np.allclose(waited, expected, atol=1e-6)
+    assert len(ran_on) == len(texts) and all(name.startswith("query-layers") for name in ran_on)
+
+
+def test_a_forked_worker_starts_its_own_encoder_thread(encoder):
+    """A gunicorn worker is a fork: the parent's encoder thread is not in it, so it makes its own."""
+    import multiprocessing
+
+    parent = embeddings.encode_query_soon("grain exports")()
+    context = multiprocessing.get_context("fork")
+    with context.Pool(1) as pool:
+        child = pool.apply_async(_vector_in_a_fork, ("grain exports",)).get(timeout=120)  # the parent's would never run it
+    assert np.allclose(child, parent, atol=1e-6)
+
+
+def _vector_in_a_fork(text: str):
+    return embeddings.encode_query_soon(text)()
+
+
 def test_a_runtime_that_cannot_build_the_graph_is_reported_as_unavailable(monkeypatch):
     """onnx or onnxruntime missing or broken: EmbeddingsUnavailable (which search turns into words alone)."""
     from index.text import model_graph

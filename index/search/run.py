@@ -92,6 +92,9 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
     allowed = filters(request, ctx)
     sort = "newest" if request.is_browse and request.sort == "relevance" else request.sort
     hybrid = ctx.semantic and request.mode == "hybrid" and sort == "relevance" and bool(plan.units)
+    vector = None  # the query's vector, started now (its layers on another thread) and taken at the mix
+    if hybrid and dense.any_embedded(snapshot):  # else the mix would rank by words alone: the query is not encoded
+        vector = dense.vector_soon(_vector_text(plan, request), ctx.hybrid.queries_held)
     if SHORT_CUT and not allowed.any():  # e.g. dates before the archive begins: nothing to match, rank or mark
         return _nothing_allowed(request, ctx, plan, hybrid, started)
     found = matching(plan.tree, snapshot, ctx.limits, allowed, deadline)
@@ -108,16 +111,18 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
         exact = max(exact, ctx.hybrid.depth) if hybrid else exact
         exact = None if request.recency > 0 else exact  # the boost reorders: every score exact
         scored = _score(snapshot, units, ctx, request, found, exact if sort == "relevance" else 1, deadline)
-    state = "off"
+    state, counted = "off", None  # counted: (the matches, their facets) when counted before the mix
     if hybrid and not scored.partial:
         state = dense.status(snapshot)
-        if dense.any_embedded(snapshot):  # else the mix would rank by words alone: the query is not encoded
-            query = dense.query_vector(_vector_text(plan, request), ctx.hybrid.queries_held)
-            if query is None:  # the model cannot be loaded here: words alone
+        if vector is not None:
+            add = _vectors_may_add(plan, request, scored, found)
+            if not add:  # the mix keeps the matches: count their facets while the query's vector is made
+                counted = (found, _facets(snapshot, found, ctx, request))
+            mixed = _mix(snapshot, plan, request, ctx, scored, found, allowed, vector, add)
+            if mixed is None:  # the model cannot be loaded here: words alone
                 state = "unavailable"
             else:
-                add = _vectors_may_add(plan, request, scored, found)
-                scored, found = _mix(snapshot, plan, request, ctx, scored, found, allowed, query, add)
+                scored, found = mixed
     if scored is not None and request.recency > 0 and sort == "relevance":
         scored = _boost_recent(snapshot, scored, request.recency)
     all_words = scored.holding(found, len(plan.units)) if scored is not None else None
@@ -141,7 +146,7 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
         hits.append(hit)
     if scored is not None:
         describe_matches(snapshot, plan.units, hits, ordinals)
-    facets = _facets(snapshot, found, ctx, request)
+    facets = counted[1] if counted is not None and counted[0] is found else _facets(snapshot, found, ctx, request)
     suggestion = _suggestion(request, ctx, allowed, len(found)) if plan.tree is not None else None
     return SearchResult(
         query=request.q, total=len(found), page=request.page, per_page=request.per_page, hits=hits,
@@ -208,15 +213,22 @@ def _vectors_may_add(plan, request: SearchRequest, scored: Scored, found: np.nda
 
 
 def _mix(snapshot, plan, request: SearchRequest, ctx: Context, scored: Scored, found: np.ndarray,
-         allowed: np.ndarray, query: np.ndarray, add: bool) -> tuple[Scored, np.ndarray]:
+         allowed: np.ndarray, vector, add: bool) -> tuple[Scored, np.ndarray] | None:
     """BM25 mixed with the passage vectors (semantic.py): the mixed scores, and the matches with any
-    additions (`add`: `_vectors_may_add`)."""
+    additions (`add`: `_vectors_may_add`); None when `vector()`, the query's vector, cannot be had here.
+
+    What needs no vector is done before waiting for it (its layers run on another thread): when no
+    article may join, reading the lexical top's passages."""
     lexical = scored.of(found)
-    passages = None  # every passage read (rerank 0)
-    if ctx.hybrid.rerank:
-        near = dense.closest_by_signs(snapshot, query, allowed, ctx.hybrid.by_signs) if add else {}
-        if near is not None:  # the lexical top, and (add) the passages nearest by their vectors' signs
-            passages = dense.read_passages(snapshot, dense.top_of(lexical, found, ctx.hybrid.rerank), near)
+    top = dense.top_of(lexical, found, ctx.hybrid.rerank) if ctx.hybrid.rerank else None  # else every passage
+    passages = dense.read_passages(snapshot, top) if top is not None and not add else None
+    query = vector()
+    if query is None:
+        return None
+    if top is not None and add:  # the lexical top, and the passages nearest by their vectors' signs
+        near = dense.closest_by_signs(snapshot, query, allowed, ctx.hybrid.by_signs)
+        if near is not None:  # else a segment has no signs: every passage is read
+            passages = dense.read_passages(snapshot, top, near)
     cosines = dense.best_cosines(passages, query) if passages is not None else dense.article_cosines(snapshot, query)
     matches, mixed = dense.mix(found, lexical, cosines, allowed, add, ctx.hybrid)
     units_found = np.zeros(len(matches), dtype=np.int32)  # an article joined by its vector holds no word

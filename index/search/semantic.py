@@ -44,6 +44,7 @@ import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 from whoosh import query as Q
@@ -84,26 +85,38 @@ HYBRID = Hybrid()
 def query_vector(text: str, held: int = _QUERIES_HELD) -> np.ndarray | None:
     """The query's unit vector (384 float32), kept per process for the last `held` texts (0: none kept);
     None when the model cannot be loaded here (logged once): the search is then lexical."""
+    return vector_soon(text, held)()
+
+
+def vector_soon(text: str, held: int = _QUERIES_HELD) -> Callable[[], np.ndarray | None]:
+    """`query_vector(text, held)` started now; call the result for it.  A new query's layers run on
+    the encoder's thread (embeddings.encode_query_soon) while the search scores its words: on a
+    machine with a core to spare, the vector (about 1 ms) then costs the search only what is left
+    of it when the words are scored."""
     from index.text import embeddings
 
     with _LOCK:
         found = _QUERIES.get(text) if held else None
         if found is not None:
             _QUERIES.move_to_end(text)
-            return found
+            return lambda: found
     try:
-        found = embeddings.encode_query(text)
+        pending = embeddings.encode_query_soon(text)
     except embeddings.EmbeddingsUnavailable as exc:
         if not _UNAVAILABLE:
             _UNAVAILABLE.append(str(exc))
             log.error("hybrid search is lexical in this process: %s", exc)
-        return None
-    with _LOCK:
-        if held:
-            _QUERIES[text] = found
-        while len(_QUERIES) > held:
-            _QUERIES.popitem(last=False)
-    return found
+        return lambda: None
+
+    def result() -> np.ndarray:
+        vector = pending()
+        with _LOCK:
+            if held:
+                _QUERIES[text] = vector
+            while len(_QUERIES) > held:
+                _QUERIES.popitem(last=False)
+        return vector
+    return result
 
 
 def load_encoder() -> None:

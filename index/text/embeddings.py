@@ -35,6 +35,7 @@ import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -163,14 +164,28 @@ class Encoder:
 
     def forward(self, ids: np.ndarray, mask: np.ndarray, quantised: bool = False) -> np.ndarray:
         """Mean-pooled, L2-normalised sentence vectors of a padded (batch, length) id array."""
+        return _pooled(self.graph(quantised).run(*self._inputs(ids, mask)), mask)
+
+    def _inputs(self, ids: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The layers' inputs: the embedding layer's output, and the attention bias that hides padding."""
         batch, length = ids.shape
         x = self.word[ids] + self.position[:length] + self.token_type
         x = _layer_norm(x.reshape(batch * length, DIM), *self.embed_norm).reshape(batch, length, DIM)
         bias = np.where(mask, 0.0, -1e4).astype(np.float32)[:, None, None, :]  # padding gets no attention
-        x = self.graph(quantised).run(x, bias)
-        weights = mask.astype(np.float32)[:, :, None]
-        pooled = (x * weights).sum(1) / np.maximum(weights.sum(1), 1.0)
-        return normalise(pooled)
+        return x, bias
+
+    def query_soon(self, text: str) -> Callable[[], np.ndarray]:
+        """`encode_query(text)` with its layers run on this process's encoder thread; call the result for it.
+
+        The word pieces, the embedding layer and the pooling stay on the caller's thread: they hold
+        the interpreter, which the caller is using, while ONNX Runtime lets go of it for the layers.
+        So a search scores its words while the layers run on the other core."""
+        _one_blas_thread()
+        ids = np.asarray(self.token_ids([text]), dtype=np.int64)
+        mask = np.ones(ids.shape, dtype=bool)
+        graph = self.graph(quantised=True)  # built here: a model that cannot be loaded raises to the caller
+        hidden = _encoder_thread().submit(graph.run, *self._inputs(ids, mask))
+        return lambda: _pooled(hidden.result(), mask)[0]
 
     def encode(self, texts: list[str], batch_size: int = 8, threads: int = 1,
                max_tokens: int = MAX_TOKENS, quantised: bool = False) -> np.ndarray:
@@ -212,6 +227,12 @@ class Encoder:
             with ThreadPoolExecutor(max_workers=int(threads)) as pool:
                 list(pool.map(run, batches))
         return out
+
+
+def _pooled(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The mean of each text's word pieces' last hidden states (padding left out), at unit length."""
+    weights = mask.astype(np.float32)[:, :, None]
+    return normalise((hidden * weights).sum(1) / np.maximum(weights.sum(1), 1.0))
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -289,6 +310,24 @@ def encode_query(text: str) -> np.ndarray:
     Its cosine to the float vector is about 0.99: close enough to rank stored passages by
     (at most 0.003 nDCG@10 on the relevance sets), not to store as a passage's own vector."""
     return encoder().encode([text], quantised=True)[0]
+
+
+def encode_query_soon(text: str) -> Callable[[], np.ndarray]:
+    """`encode_query(text)`, its layers started now on this process's encoder thread: call the result for it."""
+    return encoder().query_soon(text)
+
+
+_thread: tuple[int, ThreadPoolExecutor] | None = None  # (its process, the pool): see _encoder_thread
+
+
+def _encoder_thread() -> ThreadPoolExecutor:
+    """The threads a process runs query layers on (made in the process that uses them: a forked worker
+    has none of its parent's).  Two, so that two searches of a threaded worker need not queue."""
+    global _thread
+    with _lock:
+        if _thread is None or _thread[0] != os.getpid():
+            _thread = (os.getpid(), ThreadPoolExecutor(max_workers=2, thread_name_prefix="query-layers"))
+        return _thread[1]
 
 
 def quantise(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
