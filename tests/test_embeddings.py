@@ -135,17 +135,33 @@ def test_a_query_started_on_the_encoder_thread_is_the_one_encoded_in_line(encode
     texts = ["car maker job cuts", "", "x" * 50_000, "Stoltenberg\ud800 says", "why is the dollar falling"]
     inline = [embeddings.encode_query(text) for text in texts]
     monkeypatch.setattr(graph, "run", recorded)
-    pending = [embeddings.encode_query_soon(text) for text in texts]  # all started before any is taken
-    for waited, expected in zip([get() for get in pending], inline):
-        assert waited.shape == (embeddings.DIM,) and np.allclose(waited, expected, atol=1e-6)
-    assert len(ran_on) == len(texts) and all(name.startswith("query-layers") for name in ran_on)
+    for spare, where in ((True, "query-layers"), (False, threading.current_thread().name)):
+        ran_on.clear()
+        monkeypatch.setattr(embeddings, "spare_core", lambda: spare)
+        pending = [embeddings.encode_query_soon(text) for text in texts]  # all started before any is taken
+        for waited, expected in zip([get() for get in pending], inline):
+            assert waited.shape == (embeddings.DIM,) and np.allclose(waited, expected, atol=1e-6)
+        assert len(ran_on) == len(texts) and all(name.startswith(where) for name in ran_on), (spare, ran_on)
 
 
-def test_a_forked_worker_starts_its_own_encoder_thread(encoder):
+def test_a_core_is_spare_when_fewer_threads_run_than_there_are_cores(tmp_path, monkeypatch):
+    """spare_core reads how many threads run this instant from /proc/loadavg's fourth field."""
+    loadavg = tmp_path / "loadavg"
+    monkeypatch.setattr(embeddings, "_CORES", 2)
+    for line, spare in (("0.52 0.71 0.80 1/129 4242", True), ("2.10 1.90 1.70 2/129 4242", False),
+                        ("3.00 2.00 1.00 9/300 4242", False), ("garbage", False)):
+        loadavg.write_text(line + "\n")
+        assert embeddings.spare_core(str(loadavg)) is spare, line
+    assert embeddings.spare_core(str(tmp_path / "missing")) is False
+    assert embeddings.spare_core() in (True, False)  # this machine's own
+
+
+def test_a_forked_worker_starts_its_own_encoder_thread(encoder, monkeypatch):
     """A gunicorn worker is a fork: the parent's encoder thread is not in it, so it makes its own."""
     import multiprocessing
 
     parent = embeddings.encode_query_soon("grain exports")()
+    monkeypatch.setattr(embeddings, "spare_core", lambda: True)  # the fork inherits it: its layers go to a thread
     context = multiprocessing.get_context("fork")
     with context.Pool(1) as pool:
         child = pool.apply_async(_vector_in_a_fork, ("grain exports",)).get(timeout=120)  # the parent's would never run it
