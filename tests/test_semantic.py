@@ -13,6 +13,7 @@ import pytest
 
 from conftest import make_settings
 from index import Index, SearchRequest, article_from_record
+from index.search import query_vectors
 from index.enrichment import LOCK_NAME
 from index.store.signs import vector_signs
 from index.text import embeddings
@@ -112,7 +113,7 @@ def test_cosines_of_a_lexical_top_are_the_full_scan_s(tmp_path):
         assert index.delete(["wheat"]) == 1
         snapshot = index.backend.store.snapshot()
         assert len(snapshot.parts) >= 2
-        query = semantic.query_vector(QUERY)
+        query = query_vectors.query_vector(QUERY)
         every = np.arange(snapshot.articles)
         full = semantic.article_cosines(snapshot, query).of(every)
         assert np.isfinite(full).sum() == 3  # the deleted article has none
@@ -138,7 +139,7 @@ def test_feedback_moves_the_query_toward_its_best_articles(hybrid_index):
         _, codes, scales = stored[name]
         expected = (codes.astype(np.float32) * scales[:, None]).mean(axis=0)
         assert np.allclose(row, expected / np.linalg.norm(expected), atol=1e-5)
-    query = semantic.query_vector("falling demand")
+    query = query_vectors.query_vector("falling demand")
     moved = semantic.feedback_vector(snapshot, query, top)
     centre = means.mean(axis=0)
     assert abs(np.linalg.norm(moved) - 1) < 1e-5

@@ -16,6 +16,7 @@ import pytest
 
 from conftest import make_settings
 from index import Index, SearchRequest, article_from_record
+from index.search import query_vectors
 from index.search import semantic
 from index.store.signs import distances, vector_signs
 from test_semantic import CORPUS, QUERY
@@ -97,7 +98,7 @@ def test_reading_the_nearest_by_signs_finds_what_reading_every_passage_finds(arc
 
 def test_the_nearest_by_signs_are_the_nearest_allowed_live_passages(archive):
     snapshot = archive.backend.store.snapshot()
-    query = semantic.query_vector(QUERY)
+    query = query_vectors.query_vector(QUERY)
     live = snapshot.live_articles()
     owners = {i: np.asarray(p.data["passage_article"]) + snapshot.article_base[i] for i, p in enumerate(snapshot.parts)}
     everything = semantic.closest_by_signs(snapshot, query, live, 10_000)

@@ -31,7 +31,8 @@ from index.search.plan import make_plan
 from index.search.prepare import prepare
 from index.search.related import related
 from index.search.run import Context, search
-from index.search.semantic import HYBRID, load_encoder
+from index.search.query_vectors import load_encoder
+from index.search.semantic import HYBRID
 from index.store.schema import stored_article
 from index.store.store import Store
 from index.text.aliases import Aliases

@@ -33,6 +33,7 @@ from index.search.passages import Marks, best_passages, describe_matches, make_h
 from index.search.parsing import parse
 from index.search.plan import make_plan
 from index.search.scoring import DEFAULT, Params, Scored, score
+from index.search import query_vectors
 from index.search import semantic as dense
 from index.search.feedback import FEEDBACK, Feedback, expansion
 from index.search.suggest import suggest
@@ -94,7 +95,7 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
     hybrid = ctx.semantic and request.mode == "hybrid" and sort == "relevance" and bool(plan.units)
     vector = None  # the query's vector, started now (its layers on another thread) and taken at the mix
     if hybrid and dense.any_embedded(snapshot):  # else the mix would rank by words alone: the query is not encoded
-        vector = dense.vector_soon(_vector_text(plan, request), ctx.hybrid.queries_held)
+        vector = query_vectors.vector_soon(_vector_text(plan, request), ctx.hybrid.queries_held)
     if SHORT_CUT and not allowed.any():  # e.g. dates before the archive begins: nothing to match, rank or mark
         return _nothing_allowed(request, ctx, plan, hybrid, started)
     found = matching(plan.tree, snapshot, ctx.limits, allowed, deadline)

@@ -3,7 +3,10 @@
 Every passage the enricher has embedded (index/enrichment.py) has an int8 vector
 with a scale in its segment's arrays (index/store/building.py).  For a search:
 
-    query      the query's own vector (index/text/embeddings.py), kept per process by text
+    query      the query's own vector (query_vectors.py, index/text/embeddings.py), kept per process; a new
+               one is started as the search begins, its layers on a second thread when a core is
+               idle, and taken at the mix: the words are scored meanwhile (and, when no article
+               may join, the lexical top's passages read and the facets counted: run.py)
     cosines    the query against the passages of the lexical top `rerank` articles, exactly (int8
                codes times the query, times each passage's scale); an article scores its best
                passage.  When vectors may add articles (below), the `by_signs` passages nearest
@@ -40,11 +43,7 @@ a vector that is merely missing; the answer says `semantic: "pending"` then.
 
 from __future__ import annotations
 
-import logging
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from whoosh import query as Q
@@ -52,16 +51,12 @@ from whoosh import query as Q
 from index.arrays import in_sorted, kth_largest, rows_owned, run_starts, union, unique
 from index.search.parsing import TEXT_FIELDS
 from index.search.plan import AliasOr, EntityTerm, QueryPlan
+from index.search.query_vectors import QUERIES_HELD
 from index.store.signs import FAR, distances, vector_signs
 from index.text.embeddings import DIM
 
 CHUNK = 8192  # passages converted to float32 at once (12 MB)
 FULL_SCAN_AGAIN = 3  # after a full scan, feedback's second pass reads the closest this many times the mix's depth
-_QUERIES: OrderedDict = OrderedDict()
-_QUERIES_HELD = 1024
-_LOCK = threading.Lock()
-_UNAVAILABLE: list[str] = []  # why the model could not be loaded, once it failed
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -76,53 +71,10 @@ class Hybrid:
     feedback_docs: int = 10  # the mix's top this many articles move the query vector (0: no feedback)
     feedback_weight: float = 1.0  # their mean vector's weight beside the query's own (both unit length)
     feedback_max_units: int = 4  # longer queries say what they are about: left as they are (3-6 measured)
-    queries_held: int = _QUERIES_HELD  # query vectors kept per process (0: every search encodes its query)
+    queries_held: int = QUERIES_HELD  # query vectors kept per process (0: every search encodes its query)
 
 
 HYBRID = Hybrid()
-
-
-def query_vector(text: str, held: int = _QUERIES_HELD) -> np.ndarray | None:
-    """The query's unit vector (384 float32), kept per process for the last `held` texts (0: none kept);
-    None when the model cannot be loaded here (logged once): the search is then lexical."""
-    return vector_soon(text, held)()
-
-
-def vector_soon(text: str, held: int = _QUERIES_HELD) -> Callable[[], np.ndarray | None]:
-    """`query_vector(text, held)` started now; call the result for it.  A new query's layers run on
-    the encoder's thread (embeddings.encode_query_soon) while the search scores its words: on a
-    machine with a core to spare, the vector (about 1 ms) then costs the search only what is left
-    of it when the words are scored."""
-    from index.text import embeddings
-
-    with _LOCK:
-        found = _QUERIES.get(text) if held else None
-        if found is not None:
-            _QUERIES.move_to_end(text)
-            return lambda: found
-    try:
-        pending = embeddings.encode_query_soon(text)
-    except embeddings.EmbeddingsUnavailable as exc:
-        if not _UNAVAILABLE:
-            _UNAVAILABLE.append(str(exc))
-            log.error("hybrid search is lexical in this process: %s", exc)
-        return lambda: None
-
-    def result() -> np.ndarray:
-        vector = pending()
-        with _LOCK:
-            if held:
-                _QUERIES[text] = vector
-            while len(_QUERIES) > held:
-                _QUERIES.popitem(last=False)
-        return vector
-    return result
-
-
-def load_encoder() -> None:
-    """Load the query encoder now (about 0.2 s: the weights mapped, the int8 graph built), so that a
-    worker's first hybrid search does not; a model that cannot be loaded is logged, once."""
-    query_vector("", 0)
 
 
 def status(snapshot) -> str:
