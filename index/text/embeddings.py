@@ -320,7 +320,8 @@ def encode_query(text: str) -> np.ndarray:
 
 
 def encode_query_soon(text: str) -> Callable[[], np.ndarray]:
-    """`encode_query(text)`, its layers started now on this process's encoder thread: call the result for it."""
+    """`encode_query(text)` started now (its layers on this process's encoder thread when a core is idle):
+    call the result for it."""
     return encoder().query_soon(text)
 
 
