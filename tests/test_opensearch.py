@@ -74,6 +74,20 @@ def test_optimize_force_merges_the_cluster_index_and_loses_nothing(opensearch_cl
             == before and index.stats()["articles"] == len(list(SEEDS.iterdir()))
 
 
+def test_a_hybrid_search_on_the_cluster_is_by_words_and_says_so(opensearch_cluster, tmp_path):
+    """Passage vectors are not kept in the cluster (README): `mode=hybrid` ranks as `mode=lexical` does
+    and answers semantic "off", never "on" or "pending"."""
+    settings = make_settings(tmp_path / "index", backend="opensearch", entities=False, semantic=True)
+    with Index.open(settings.index_dir, create=True, settings=settings) as index:
+        for number, path in enumerate(sorted(SEEDS.iterdir())):
+            index.put(Article(id=f"s{number}", title=path.stem, body=path.read_text(encoding="utf-8")))
+        for q in ("ceasefire talks", "car maker job cuts", "Kalbajar"):
+            hybrid, lexical = (index.search(SearchRequest(q=q, mode=mode)) for mode in ("hybrid", "lexical"))
+            assert hybrid.semantic == lexical.semantic == "off"
+            assert [(h.id, h.score) for h in hybrid.hits] == [(h.id, h.score) for h in lexical.hits]
+            assert hybrid.total == lexical.total
+
+
 def test_an_unknown_backend_stops_start_up():
     with pytest.raises(SettingsError, match="NEWSINDEX_BACKEND"):
         Settings.from_env({"NEWSINDEX_BACKEND": "elastic"})
