@@ -26,7 +26,7 @@ from index.backend import Backend
 from index.errors import NotFound
 from index.ingest.documents import Skipped
 from index.ingest.outlets import Outlets, load_outlets
-from index.ingest.families import assign_families
+from index.ingest.families import assign_families, load as load_families
 from index.ingest.pipeline import checksum, prepare
 from index.query import FacetValue, RelatedArticle, SearchRequest, SearchResult
 from index.text.aliases import Aliases, load_aliases
@@ -175,6 +175,7 @@ class Index:
         now and then in the middle of a search.  Frozen objects are still freed when no longer referenced.
         """
         self.backend.warm(follow)
+        load_families()  # the first write's story-family signature: 0.4 s of import, paid here
         gc.freeze()
 
     # -- writing --------------------------------------------------------------

@@ -88,3 +88,21 @@ def test_signature_encoding_and_band_keys_round_trip():
     keys = families.band_keys(families.encode(sig))
     assert len(keys) == families.BANDS == len(set(keys)) and keys == families.band_keys(sig)
     assert families.similarity(sig, families.signature(article("b", OTHER))) < 0.2
+
+
+def test_a_warmed_worker_has_the_story_family_hashing_loaded(tmp_path):
+    """Warming (what a served worker does as it starts) imports datasketch and draws its permutations,
+    so a worker's first write does not (0.4 s); checked in a fresh process, which had imported nothing."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys; from pathlib import Path; from config.settings import Settings; from index import Index; "
+            "where = Path(sys.argv[1]); print('datasketch' in sys.modules, end=' '); "
+            "ix = Index.open(where, create=True, settings=Settings(index_dir=where, keys_file=where.parent / 'k.json', "
+            "entities=False, semantic=False)); ix.warm(); print('datasketch' in sys.modules)")
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "index")], capture_output=True, text=True,
+                         cwd=root, env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"}, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "True"]

@@ -55,6 +55,12 @@ Lookup = Callable[[list[str]], Iterable[tuple]]
 _WORD = re.compile(r"\w+")
 
 
+def load() -> None:
+    """Import datasketch and draw its permutations now (0.4 s), so that a served worker's first write,
+    whose story-family signature needs them, does not wait for it."""
+    _template()
+
+
 @lru_cache(maxsize=1)
 def _template():
     from datasketch import MinHash  # the permutations are drawn once, not per article
