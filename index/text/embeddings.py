@@ -188,10 +188,11 @@ class Encoder:
         ids = np.asarray(self.token_ids([text]), dtype=np.int64)
         mask = np.ones(ids.shape, dtype=bool)
         graph = self.graph(quantised=True)  # built here: a model that cannot be loaded raises to the caller
+        inputs = self._inputs(ids, mask)
         if not spare_core():
-            vector = _pooled(graph.run(*self._inputs(ids, mask)), mask)[0]
+            vector = _pooled(graph.run(*inputs), mask)[0]
             return lambda: vector
-        hidden = _encoder_thread().submit(graph.run, *self._inputs(ids, mask))
+        hidden = _encoder_thread().submit(graph.run, *inputs)
         return lambda: _pooled(hidden.result(), mask)[0]
 
     def encode(self, texts: list[str], batch_size: int = 8, threads: int = 1,
