@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, replace
 from functools import cached_property
 from datetime import datetime, time as dtime
+from typing import Callable
 
 import numpy as np
 from whoosh.util.times import datetime_to_long
@@ -93,11 +94,11 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
     allowed = filters(request, ctx)
     sort = "newest" if request.is_browse and request.sort == "relevance" else request.sort
     hybrid = ctx.semantic and request.mode == "hybrid" and sort == "relevance" and bool(plan.units)
+    if SHORT_CUT and not allowed.any():  # e.g. dates before the archive begins: nothing to match, rank or mark
+        return _nothing_allowed(request, ctx, plan, hybrid, started)
     vector = None  # the query's vector, started now (its layers on another thread) and taken at the mix
     if hybrid and dense.any_embedded(snapshot):  # else the mix would rank by words alone: the query is not encoded
         vector = query_vectors.vector_soon(_vector_text(plan, request), ctx.hybrid.queries_held)
-    if SHORT_CUT and not allowed.any():  # e.g. dates before the archive begins: nothing to match, rank or mark
-        return _nothing_allowed(request, ctx, plan, hybrid, started)
     found = matching(plan.tree, snapshot, ctx.limits, allowed, deadline)
     scored = None
     stop = request.page * request.per_page
@@ -214,7 +215,7 @@ def _vectors_may_add(plan, request: SearchRequest, scored: Scored, found: np.nda
 
 
 def _mix(snapshot, plan, request: SearchRequest, ctx: Context, scored: Scored, found: np.ndarray,
-         allowed: np.ndarray, vector, add: bool) -> tuple[Scored, np.ndarray] | None:
+         allowed: np.ndarray, vector: Callable[[], np.ndarray | None], add: bool) -> tuple[Scored, np.ndarray] | None:
     """BM25 mixed with the passage vectors (semantic.py): the mixed scores, and the matches with any
     additions (`add`: `_vectors_may_add`); None when `vector()`, the query's vector, cannot be had here.
 
