@@ -182,3 +182,22 @@ def test_a_runtime_that_cannot_build_the_graph_is_reported_as_unavailable(monkey
     fresh = embeddings.Encoder()  # not the process-wide one, whose graphs are built
     with pytest.raises(embeddings.EmbeddingsUnavailable, match="onnxruntime"):
         fresh.graph(quantised=True)
+
+
+def test_query_vectors_are_kept_by_text_and_a_caller_keeping_none_leaves_them(encoder, monkeypatch):
+    """A repeated query (the next page) is not encoded again; `held` 0 (load_encoder, the cost bench)
+    keeps nothing of its own and empties nothing another caller keeps."""
+    from index.search import query_vectors
+
+    monkeypatch.setattr(query_vectors, "_QUERIES", type(query_vectors._QUERIES)())
+    encoded = []
+    real = embeddings.encode_query_soon
+    monkeypatch.setattr(embeddings, "encode_query_soon", lambda text: encoded.append(text) or real(text))
+    first = query_vectors.query_vector("cocoa prices", 4)
+    assert np.array_equal(query_vectors.query_vector("cocoa prices", 4), first) and encoded == ["cocoa prices"]
+    query_vectors.load_encoder()
+    query_vectors.query_vector("gold output", 0)
+    assert list(query_vectors._QUERIES) == ["cocoa prices"]
+    for text in ("a", "b", "c", "d"):
+        query_vectors.query_vector(text, 4)
+    assert list(query_vectors._QUERIES) == ["a", "b", "c", "d"]  # the oldest went first

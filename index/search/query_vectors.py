@@ -51,11 +51,11 @@ def vector_soon(text: str, held: int = QUERIES_HELD) -> Callable[[], np.ndarray 
 
     def result() -> np.ndarray:
         vector = pending()
-        with _LOCK:
-            if held:
+        if held:  # 0 keeps nothing, and leaves what others keep (load_encoder asks with 0)
+            with _LOCK:
                 _QUERIES[text] = vector
-            while len(_QUERIES) > held:
-                _QUERIES.popitem(last=False)
+                while len(_QUERIES) > held:
+                    _QUERIES.popitem(last=False)
         return vector
     return result
 
