@@ -12,7 +12,7 @@ import pytest
 from conftest import make_settings
 from index import Index, SearchRequest, article_from_record, processes
 from index.store import building, merging
-from index.store.store import rebuild_arrays
+from index.store.upgrade import rebuild_arrays
 from test_store import reuters_records
 
 

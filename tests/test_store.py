@@ -295,7 +295,7 @@ def test_a_write_is_acknowledged_before_the_sweep_of_retired_files(tmp_path, mon
     settings = make_settings(tmp_path / "index", entities=False, semantic=False, merge="off")
     with Index.open(settings.index_dir, create=True, settings=settings) as index:
         index.ingest([article_from_record({"id": "a", "title": "Cocoa", "body": "Cocoa prices rose."}, index.outlets)])
-        index.backend.store.swept()  # the ingest's own sweep is over
+        index.backend.store.sweeper.wait()  # the ingest's own sweep is over
         debris = writer.arrays_dir(index.path) / f"gone-deadseg-{int(time.time()) - writer.GONE_AFTER - 60}"
         debris.mkdir()
         (debris / "meta.json").write_text("{}")

@@ -40,12 +40,11 @@ from index.article import Article
 from index.errors import Stale
 from index.heap import Trimmer
 from index.store import merging, whoosh_io, writer
-from index.store.analyzed import analyse_article
-from index.store.building import SegmentBuilder, band_hash, save
-from index.store.schema import NewsSchema, stored_article
+from index.store.building import band_hash, save
+from index.store.schema import NewsSchema
 from index.store.segment import SegmentData, arrays_folder
 from index.store.snapshot import JOINED_POSTINGS_HELD, Snapshot, make_part
-from index.store.upgrade import upgraded
+from index.store.upgrade import rebuild_arrays, upgraded
 
 log = logging.getLogger(__name__)
 
@@ -54,19 +53,6 @@ READERS_KEPT = 30.0  # seconds a dropped segment's reader stays open for request
 WATCH_EVERY = 0.005  # seconds between a served worker's looks for another process's commit (a stat each)
 MERGE_LOOK_EVERY = 10.0  # seconds between a served worker's looks for segments piled up with no merger running
 MERGE_OVERDUE = 4 * merging.SEGMENTS_PER_TIER  # more segments than the policy leaves in use (soaks: 16): a merger died
-
-
-def rebuild_arrays(ix, segment) -> tuple[dict, dict]:
-    """A segment's arrays made again from the articles stored in it (for segments written without them)."""
-    builder = SegmentBuilder()
-    reader = whoosh_io.segment_reader(ix, segment)
-    try:
-        for docnum in range(segment.doc_count_all()):
-            article = stored_article(reader.stored_fields(docnum))
-            builder.add(article, analyse_article(article))
-    finally:
-        reader.close()
-    return builder.build()
 
 
 def _folder_size(path: Path) -> int:
@@ -113,8 +99,7 @@ class Store:
         self._next_lock = threading.Lock()
         self._watching: threading.Thread | None = None  # see prepare_in_background
         self._closed = threading.Event()
-        self._sweeping: threading.Thread | None = None  # see _sweep_soon
-        self._sweep_lock = threading.Lock()
+        self.sweeper = writer.Sweeper(path, ix)  # retired files removed after writes, on a thread
         self._latest = whoosh_io.GenerationWatch(ix)
         self._trimmer = Trimmer()  # the memory of replaced snapshots, returned now and then (index/heap.py)
 
@@ -141,7 +126,7 @@ class Store:
 
     def close(self) -> None:
         self._closed.set()
-        self.swept(timeout=60)  # an unfinished sweep is only debris left for the next one
+        self.sweeper.close()
         with self._lock:
             for reader in [*self._readers.values(), *(reader for _, reader in self._retired)]:
                 reader.close()
@@ -382,36 +367,9 @@ class Store:
                                remove, processes=processes, check=check if expect else None)
         if self._prepare is not None:
             self.snapshot()  # this process's next search reads its own write, prepared
-        self._sweep_soon()
+        self.sweeper.soon()  # off the write's path: the write is committed and synced
         self.merge(wait=self.merge_mode == "inline")
         return existed
-
-    def _sweep_soon(self) -> None:
-        """Sweep retired arrays and side files (writer.sweep) on a thread, not in the write's path.
-
-        The write is committed and synced before this; what the sweep removes is debris no reader
-        needs (its rules are of time and of the TOC, not of who calls it).  In line it made the first
-        write to a copy of a built 10x index take 1.5 s unloaded, 8 s under load: 4,900 files of
-        the build's retired merges unlinked before the write was acknowledged.  One sweep at a time a
-        process: a write meanwhile leaves its debris to the next one."""
-        with self._sweep_lock:
-            if self._closed.is_set() or (self._sweeping is not None and self._sweeping.is_alive()):
-                return
-
-            def sweep() -> None:
-                try:
-                    writer.sweep(self.path, self.ix)
-                except Exception:  # debris left is swept by the next write; never let it end the process
-                    log.exception("sweeping retired files in %s failed", self.path)
-
-            self._sweeping = threading.Thread(target=sweep, name="newsindex-sweep", daemon=True)
-            self._sweeping.start()
-
-    def swept(self, timeout: float | None = None) -> None:
-        """Wait for this process's sweep, if one is running."""
-        sweeping = self._sweeping
-        if sweeping is not None:
-            sweeping.join(timeout)
 
     def merge(self, wait: bool = False) -> int:
         """Merge segments as the policy asks (index/store/merging.py): now, or in a background process."""

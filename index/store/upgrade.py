@@ -4,15 +4,18 @@ A segment's arrays are written with it and never rewritten; what a newer version
 derives from them (word pairs, index/store/pairs.py; the vectors' signs, signs.py) is added beside them
 as new files, each whole or not at all (building.add_arrays), by the first
 process that opens the segment: `upgraded` adds what is missing.  Arrays whose layout changed are rebuilt from
-the stored articles instead (store.rebuild_arrays, building.FORMAT).
+the stored articles instead (`rebuild_arrays`, building.FORMAT).
 """
 
 from __future__ import annotations
 
 import logging
 
-from index.store.building import add_arrays
+from index.store import whoosh_io
+from index.store.analyzed import analyse_article
+from index.store.building import SegmentBuilder, add_arrays
 from index.store.pairs import PAIRED_FIELDS, QUOTED_FIELDS, pairs_of_segment
+from index.store.schema import stored_article
 from index.store.segment import SegmentData
 from index.store.signs import vector_signs
 
@@ -42,3 +45,16 @@ def upgraded(data: SegmentData) -> SegmentData:
         log.warning("could not add derived arrays to segment %s: %s", data.id, exc)
         return data
     return SegmentData(data.directory, data.id)
+
+
+def rebuild_arrays(ix, segment) -> tuple[dict, dict]:
+    """A segment's arrays made again from the articles stored in it (for segments written without them)."""
+    builder = SegmentBuilder()
+    reader = whoosh_io.segment_reader(ix, segment)
+    try:
+        for docnum in range(segment.doc_count_all()):
+            article = stored_article(reader.stored_fields(docnum))
+            builder.add(article, analyse_article(article))
+    finally:
+        reader.close()
+    return builder.build()

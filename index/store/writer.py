@@ -19,6 +19,7 @@ import logging
 import multiprocessing
 import os
 import shutil
+import threading
 import time
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -173,6 +174,46 @@ def sweep(path: Path, ix) -> None:
                     shutil.rmtree(full) if os.path.isdir(full) else os.remove(full)
             except OSError:
                 pass
+
+
+class Sweeper:
+    """`sweep` on a thread after a commit, not in the write's path; one sweep at a time a process.
+
+    What the sweep removes is debris no reader needs (its rules are of time and of the TOC, not
+    of who calls it).  In line, the first write to a copy of a built 10x index took 1.5 s
+    unloaded and 8 s under load: 4,900 files of the build's retired merges unlinked before the
+    write was acknowledged.  A write while a sweep runs leaves its debris to the next sweep; a
+    sweep cut short (the process ends) leaves the rest to the next one too."""
+
+    def __init__(self, path: Path, ix):
+        self.path, self.ix = path, ix
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    def soon(self) -> None:
+        with self._lock:
+            if self._closed or (self._thread is not None and self._thread.is_alive()):
+                return
+            self._thread = threading.Thread(target=self._sweep, name="newsindex-sweep", daemon=True)
+            self._thread.start()
+
+    def _sweep(self) -> None:
+        try:
+            sweep(self.path, self.ix)
+        except Exception:  # debris left is swept by the next write's sweep; never let it end the process
+            log.exception("sweeping retired files in %s failed", self.path)
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Until this process's sweep, if one runs, is over (or `timeout` seconds)."""
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+
+    def close(self, timeout: float = 60.0) -> None:
+        with self._lock:
+            self._closed = True
+        self.wait(timeout)
 
 
 def sync(path: Path, since: float) -> None:
