@@ -67,6 +67,15 @@ def literal_prefix(node: Q.MultiTerm) -> str:
     return re.split(r"[*?\[]", text, maxsplit=1)[0]
 
 
+def as_typed(node: Q.MultiTerm) -> str:
+    """The term as the user wrote it ("a*", "zinc~2"), not as Whoosh shows it with its field ("title:a*")."""
+    if isinstance(node, Q.FuzzyTerm):
+        return f"{node.text}~{node.maxdist}"
+    if isinstance(node, Q.Prefix):
+        return f"{node.text}*"
+    return node.text
+
+
 def expansions(node: Q.MultiTerm, snapshot, limits: Limits, deadline=None) -> list[str]:
     """Every index word `node` stands for, sorted; InvalidQuery if more than limits.max_expansions.
 
@@ -85,7 +94,7 @@ def expansions(node: Q.MultiTerm, snapshot, limits: Limits, deadline=None) -> li
             break
         words.update(_in_segment(node, part.data, prefix))
         if len(words) > limits.max_expansions:
-            raise InvalidQuery(f"'{node}' matches more than {limits.max_expansions} words; make it more specific")
+            raise InvalidQuery(f"'{as_typed(node)}' matches more than {limits.max_expansions} words; make it more specific")
     found = sorted(words)
     if complete:
         snapshot.facts.put(key, found)
