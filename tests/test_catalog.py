@@ -147,8 +147,23 @@ def test_a_misspelt_full_name_stays_rare_however_often_an_archive_repeats_it():
     typo = [article(1987, P("chancelor kohl", "Chancelor Kohl"), L("west germany", "West Germany"))] * 3
     alone = [article(1987, P("kohl", "Kohl"), L("west germany", "West Germany"))] * 20
     assert shown(catalog_of(kohl + typo + alone), "kohl") == ("person", "Helmut Kohl")
-    other = [article(1987, P("hannelore kohl", "Hannelore Kohl"), L("west germany", "West Germany"))] * 30
+    other = [article(1987, P("hannelore kohl", "Hannelore Kohl"), L("west germany", "West Germany"))] * 40
     assert catalog_of(kohl + typo + alone + other).canonical["kohl"] == "kohl"
+
+
+def test_a_typo_in_two_articles_beside_a_name_in_26_leaves_the_surname_to_that_name():
+    """Reuters-21578's proportions: "Athough Reagan" in 2 articles, Ronald Reagan in 26, a bare "Reagan"
+    in hundreds; the typo passes the two-article floor but is under a tenth of the name.  Howard Baker
+    beside James Baker (30 and 221 articles) is a second person: "Baker" stays alone."""
+    us = L("us", "U.S.")
+    ronald = [article(1987, P("ronald reagan", "Ronald Reagan"), us)] * 26
+    typo = [article(1987, P("athough reagan", "Athough Reagan"), us)] * 2
+    alone = [article(1987, P("reagan", "Reagan"), us)] * 50
+    assert shown(catalog_of(ronald + typo + alone), "reagan") == ("person", "Ronald Reagan")
+    james = [article(1987, P("james baker", "James Baker"), us)] * 22
+    howard = [article(1987, P("howard baker", "Howard Baker"), us)] * 3
+    baker = [article(1987, P("baker", "Baker"), us)] * 10
+    assert catalog_of(james + howard + baker).canonical["baker"] == "baker"
 
 
 def test_a_surname_the_model_calls_an_org_joins_only_with_evidence_of_use():

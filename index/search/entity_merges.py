@@ -61,7 +61,8 @@ from index.search.company_merges import CompanyRules
 from index.search.person_merges import RARE_RATIO, PersonRules
 from index.text.aliases import Aliases
 
-RULES_VERSION = 16  # bump when a rule changes what joins, an entity's type, name or reasons (16: a name the model
+RULES_VERSION = 17  # bump when a rule changes what joins, an entity's type, name or reasons (17: a second person of a
+#                   surname needs a tenth of the first's articles, not 2%; 16: a name the model
 #                   typed otherwise is a person's surname on two articles' word and 30% of its uses; 13: "Poor's Corp"
 #                   is Standard and Poor; 14: no name after "and" is the end of a longer one; `git log -G "RULES_VERSION ="`)
 AGREEMENT = 0.8  # share of an acronym's expansions that must agree

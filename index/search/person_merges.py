@@ -11,8 +11,9 @@ company suffixes and acronyms, over the same union-find:
 * **surname** (and any shorter form): a key joins a longer person name ending
   with its words when that is the only such name (among those seen in at least
   MIN_FULL_NAME_ARTICLES articles and RARE_SHARE as many as the most-seen one, when
-  there are any: "Athough Reagan", a typo, does not make "Reagan" ambiguous however
-  large the archive grows) in a *comparable context*, and at least
+  there are any: "Athough Reagan", a typo in two articles beside Ronald Reagan's 26 in
+  Reuters-21578, does not make "Reagan" ambiguous, nor does it however large the archive
+  grows; Howard Baker, in 30 articles beside James Baker's 221, does) in a *comparable context*, and at least
   COMPARABLE_SHARE of the key's uses are there: its articles in that context,
   plus the articles that merged it into that name.  An article's context is its
   period (publication year +-1; undated matches any) and its most-mentioned
@@ -42,7 +43,7 @@ from collections import Counter, defaultdict
 from index.ingest.name_rules import COMPANY_SUFFIXES
 
 MIN_FULL_NAME_ARTICLES = 2
-RARE_SHARE = 0.02
+RARE_SHARE = 0.1  # a second person of a surname is named in at least a tenth as many articles as the first
 COMPARABLE_SHARE = 0.8
 SURNAME_SHARE = 0.3  # of a name's uses that must be some one person's surname for the name to be that person
 SURNAME_EVIDENCE = 2  # articles that must say so (unless the name has no other use): one article's "Rice" of a
