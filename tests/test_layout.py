@@ -29,7 +29,8 @@ BENCH_MAY_IMPORT = {"bench/entities.py": {"index.ingest", "index.ingest.ner"},  
                     # the story-family and reflow steps of ingest, measured on their own (as NER above)
                     "bench/families.py": {"index.ingest", "index.ingest.outlets"},
                     "bench/reflow.py": {"index.ingest.reflow"},
-                    "bench/quotes.py": {"index.text.analysis"}}  # what folding makes of a span
+                    "bench/quotes.py": {"index.text.analysis"},  # what folding makes of a span
+                    "bench/adapt_model.py": {"index.ingest.outlets", "index.ingest.passages"}}  # the engine's passages
 
 
 def python_files(*folders: str) -> list[Path]:
