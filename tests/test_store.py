@@ -383,3 +383,32 @@ def test_warming_maps_the_arrays_pages_in_ahead_of_searches(tmp_path):
         store = opened.backend.store
         assert store.preload(store.snapshot(), budget=2 ** 16) == 0
         assert store.preload(store.snapshot(), budget=2 ** 40) > 2 ** 16
+
+
+def test_a_failed_sweep_is_logged_and_the_next_write_sweeps_again(tmp_path, monkeypatch, caplog):
+    """A sweep runs on a thread: an error there is logged, not raised into anyone's write, and the next
+    sweep runs; once the store is closed no sweep starts."""
+    import logging
+
+    from index.store import writer
+
+    calls = []
+
+    def failing(path, ix):
+        calls.append(path)
+        if len(calls) == 1:
+            raise OSError("disk went away")
+
+    monkeypatch.setattr(writer, "sweep", failing)
+    sweeper = writer.Sweeper(tmp_path, None)
+    with caplog.at_level(logging.ERROR, logger="index.store.writer"):
+        sweeper.soon()
+        sweeper.wait(10)
+    assert "sweeping retired files" in caplog.text and len(calls) == 1
+    sweeper.soon()
+    sweeper.wait(10)
+    assert len(calls) == 2
+    sweeper.close()
+    sweeper.soon()
+    sweeper.wait(10)
+    assert len(calls) == 2
