@@ -278,6 +278,21 @@ class Index:
         self._after_write()
         return created
 
+    def resume_enrichment(self) -> bool:
+        """Start the background enricher when articles wait for it; returns whether any do.
+
+        An enricher runs after writes and exits when nothing is left, so one stopped midway (a crash,
+        a reboot, a kill) would leave its articles without entities or vectors until the next write:
+        a server calls this as each worker starts (one enricher at a time: its lock)."""
+        s = self.settings
+        if s.enrich != "background" or not (s.entities or s.semantic):
+            return False
+        stats = self.backend.stats()
+        waiting = stats.get("pending", 0) or (s.semantic and stats.get("unembedded", 0))
+        if waiting:
+            enrichment.start_background(self.path, s.as_env())
+        return bool(waiting)
+
     def enrich(self) -> int:
         """Extract the entities of every pending article now, in this process; returns how many."""
         return enrichment.enrich_pending(self)

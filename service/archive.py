@@ -35,7 +35,8 @@ def init_app(app: Flask) -> None:
 
 
 def warm_in_background(app: Flask) -> threading.Thread:
-    """Open this process's index and read its arrays in a daemon thread (see Index.warm).
+    """Open this process's index and read its arrays in a daemon thread (see Index.warm); restart the
+    enricher if articles still wait for their entities or vectors.
 
     Called by gunicorn as each worker starts (config/gunicorn.conf.py), so a large
     archive's first searches are not the ones that pay for reading it.
@@ -43,7 +44,9 @@ def warm_in_background(app: Flask) -> threading.Thread:
     def run() -> None:
         with app.app_context():
             try:
-                get_index().warm(follow=True)  # and each new generation, before searches read it
+                index = get_index()
+                index.warm(follow=True)  # and each new generation, before searches read it
+                index.resume_enrichment()  # an enricher stopped midway (a crash, a reboot) goes on
             except Exception:  # a missing or broken index is reported by the first request instead
                 app.logger.exception("warming the index failed")
 

@@ -152,7 +152,7 @@ class RelatedView(MethodView):
     @api.alt_response(400, schema=ErrorOut, description="Invalid or unknown parameter")
     @api.alt_response(404, schema=ErrorOut, description="No article with that id")
     def get(self, article_id: str, limit: int):
-        """The articles most similar to this one (by its key terms), best first; never itself or a duplicate."""
+        """The articles most like this one, by key terms and meaning; never itself, a copy or its story's versions."""
         return {"id": article_id, "related": get_index().related(article_id, limit)}
 
 

@@ -49,3 +49,29 @@ def test_an_article_changed_while_enriched_keeps_its_new_version(tmp_path):
         stale.body = "the version the enricher read"
         assert _write(index.backend, [stale], pending) == 0  # refused: the article changed meanwhile
         assert "A new paragraph." in index.get("k1").body
+
+
+def test_a_server_started_over_waiting_articles_enriches_them(tmp_path):
+    """An enricher stopped midway (a crash, a reboot) leaves articles pending; no write may come to
+    start another, so a starting worker does."""
+    from service.app import create_app
+    from service.archive import warm_in_background
+
+    settings = make_settings(tmp_path / "index", enrich="background", entities=True, semantic=False)
+    with Index.open(settings.index_dir, create=True, settings=settings.replace(entities=False)) as index:
+        index.ingest([article_from_record(TEXT, index.outlets)])
+        from index.ingest.pipeline import checksum
+        article = index.backend.get("k1")
+        article.enriched = False  # as a background ingest leaves it, written without starting an enricher
+        index.backend.write([article], [checksum(article)])
+        assert index.stats()["pending"] == 1
+    app = create_app(settings)
+    warm_in_background(app).join(60)
+    with app.app_context():
+        from service.archive import get_index
+        index = get_index()
+        deadline = time.monotonic() + 180  # the enricher process loads the model, then writes
+        while index.stats()["pending"] and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert index.stats()["pending"] == 0
+        assert {"Ilham Aliyev", "Vladimir Putin"} <= {e.name for e in index.get("k1").entities if e.type == "person"}
