@@ -86,8 +86,66 @@ def test_signature_encoding_and_band_keys_round_trip():
     sig = families.signature(article("a", STORY))
     assert (families.decode(families.encode(sig)) == sig).all()
     keys = families.band_keys(families.encode(sig))
-    assert len(keys) == families.BANDS == len(set(keys)) and keys == families.band_keys(sig)
+    assert len(keys) == families.BANDS + 1 == len(set(keys)) and keys == families.band_keys(sig)
+    assert keys[-1].startswith("lead:")  # the body's first 25 words
     assert families.similarity(sig, families.signature(article("b", OTHER))) < 0.2
+    old = sig[:families.NUM_PERM]  # as stored before counts and leads were kept: still read
+    assert families.band_keys(old) == keys[:-1] and families.similarity(old, sig) == 1.0
+
+
+# A story filed short first, then in full (or the other way round): the same opening paragraphs.
+TAKE = ("Energy Secretary John Herrington said he will propose tax incentives to increase domestic oil and "
+        "natural gas exploration and production to the administration for consideration. These options boost "
+        "production while avoiding the huge costs of an oil import fee, Herrington told a House subcommittee.")
+MORE = ("He said the proposals, including a larger depletion allowance and repeal of the windfall profits tax, "
+        "should be weighed against their cost to the Treasury. The department estimates that domestic output "
+        "fell by about 600,000 barrels a day last year as low prices shut marginal wells across Texas and "
+        "Oklahoma. Imports could reach half of consumption by the early 1990s unless exploration recovers, "
+        "the report found. Committee members from producing states welcomed the plan but said it came late, "
+        "and several asked why an import fee had been ruled out so quickly. Herrington said a fee would raise "
+        "costs for every consumer and for industries that use oil, and that the administration preferred "
+        "incentives aimed at production. The report will go to the domestic policy council next month.")
+
+
+def test_a_short_take_and_the_full_story_are_one_family():
+    """Their shingles overlap too little for the threshold, but the short one is all inside the long one;
+    they are candidates by their opening words, in one batch or through the lookup."""
+    short, full = article("s", TAKE, title="DOE SECRETARY PROPOSES OIL TAX INCENTIVES"), \
+        article("f", TAKE + " " + MORE, title="U.S. ENERGY SECRETARY PROPOSES OIL TAX INCENTIVES", hours=3)
+    assert families.similarity(families.signature(short), families.signature(full)) < 0.5
+    batch = [short, full]
+    families.assign_families(batch, None)
+    assert [a.family for a in batch] == ["s", "s"]
+    index = MemoryIndex()
+    first = [article("f", TAKE + " " + MORE)]
+    families.assign_families(first, index.lookup)
+    index.add(first)
+    later = [article("s", TAKE, hours=2)]
+    families.assign_families(later, index.lookup)
+    assert later[0].family == "f"
+    far = [article("s", TAKE, hours=60)]  # the same words days later: a story told again, not a version
+    families.assign_families(far, index.lookup)
+    assert far[0].family == "s"
+
+
+def test_a_digest_opening_with_a_story_is_not_its_version():
+    """A digest whose first item is the story shares its opening words, but little of the story is in it."""
+    digest = TAKE + " " + " ".join(f"Item {n}: the {word} market closed {n} points higher on light volume in {city}."
+                                   for n, (word, city) in enumerate(zip(
+                                       ["copper", "zinc", "cocoa", "coffee", "sugar", "rubber", "tin", "lead"],
+                                       ["London", "Kuala Lumpur", "New York", "Chicago", "Tokyo", "Paris", "Sydney",
+                                        "Toronto"])))
+    batch = [article("f", TAKE + " " + MORE), article("d", digest, title="COMMODITIES HIGHLIGHTS", hours=1)]
+    families.assign_families(batch, None)
+    assert [a.family for a in batch] == ["f", "d"]
+
+
+def test_old_signatures_are_compared_by_similarity_alone():
+    """Signatures stored before counts were kept have no containment rule (and no lead key)."""
+    short, full = families.signature(article("s", TAKE)), families.signature(article("f", TAKE + " " + MORE))
+    assert families.likeness(short, full) is not None
+    assert families.likeness(short[:families.NUM_PERM], full) is None
+    assert families.likeness(full, full[:families.NUM_PERM]) == 1.0
 
 
 def test_a_warmed_worker_has_the_story_family_hashing_loaded(tmp_path):
