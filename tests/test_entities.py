@@ -411,3 +411,26 @@ def test_names_read_in_tables_in_capitals_are_kept_only_where_the_gazetteers_or_
     mixed = [[], [M("Catanduva Mills", "org")]]
     assert [e.name for e in build_entities(mixed, aliases, ["", "Catanduva Mills said on Monday it would buy."])] \
         == ["Catanduva Mills"]
+
+
+def test_an_outlet_naming_itself_is_not_an_organisation_of_its_story():
+    """Reuters' stories say "told Reuters" and sign off "Reuter": the wire topped the organisation facet of
+    most searches over its archive.  Another outlet's story naming Reuters keeps it."""
+    from config.settings import Settings
+    from index import article_from_record
+    from index.ingest.entities import extract_entities
+    from index.ingest.outlets import load_outlets
+    from index.ingest.passages import split_passages
+
+    outlets, aliases = load_outlets(Settings().outlets_file), load_aliases(ROOT / "config" / "aliases.toml")
+    body = ("The International Monetary Fund will lend Brazil more money, Finance Minister Dilson Funaro told "
+            "Reuters in an interview in Brasilia on Tuesday.\nReuter")
+    own = article_from_record({"id": "r", "title": "FUNARO SEES IMF LOAN", "body": body, "source": "Reuters"}, outlets)
+    other = article_from_record({"id": "s", "title": "FUNARO SEES IMF LOAN", "body": body, "source": "Daily Sabah"},
+                                outlets)
+    for article in (own, other):
+        article.passages = split_passages(article.body)
+    extract_entities([own, other], aliases)
+    orgs = [{e.name for e in a.entities if e.type == "org"} for a in (own, other)]
+    assert "International Monetary Fund" in orgs[0] and "Reuters" not in orgs[0], orgs[0]
+    assert {"International Monetary Fund", "Reuters"} <= orgs[1], orgs[1]
