@@ -93,14 +93,22 @@ def match_choices(req: SearchRequest, result: SearchResult) -> dict | None:
 
 
 def counts(req: SearchRequest, result: SearchResult) -> dict:
-    """What the header says: articles, those with every word, and stories when versions are grouped."""
-    grouped = bool(req.collapse and result.stories is not None and result.stories < result.total)
+    """What the header says: articles, those with every word, and stories when versions are grouped.
+
+    Sorted by date, a search lists only the articles holding every word when some do
+    (index/search/run.py: not every one-word match by date), so the header counts those,
+    and says how many hold some of the words."""
     every = result.total_all_words
+    by_date = req.sort != "relevance" and not req.is_browse and bool(every) and every < result.total
+    listed = every if by_date else result.total
+    grouped = bool(req.collapse and result.stories is not None and result.stories < listed)
     return {
-        "articles": result.total,
+        "articles": listed,
         "every_word": every if every is not None and every != result.total and not quoted_phrase(req.q) else None,
         "stories": result.stories if grouped else None,
         "grouped": grouped,
+        "by_date": by_date,  # then `articles` are those with every word, of `matching`
+        "matching": result.total,
         "query": shown_query(req.q),
     }
 

@@ -18,6 +18,12 @@ MAX_PER_PAGE = 100
 MAX_FACET_SIZE = 100
 
 
+
+def _tags() -> fields.Dict:
+    """An article's editorial tags, in a search hit and in the article alike."""
+    return fields.Dict(keys=fields.String(), values=fields.List(fields.String()), metadata={
+        "description": "The archive's editorial tags by kind ({\"topics\": [\"crude\"]}), as ingested"})
+
 class UtcDateTime(fields.DateTime):
     """An ISO 8601 / RFC 3339 date-time with its offset: stored dates carry no zone and are UTC."""
 
@@ -226,8 +232,7 @@ class HitOut(Schema):
         "description": "The story family (near-duplicate versions of one story): pass it as `family` to list them"})
     versions = fields.Integer(metadata={
         "description": "Matching versions of this story family (1 alone, and with collapse=false)"})
-    tags = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), metadata={
-        "description": "The archive's editorial tags by kind ({\"topics\": [\"crude\"]}), as ingested"})
+    tags = _tags()
 
 
 class FacetValueOut(Schema):
@@ -264,7 +269,8 @@ class SearchOut(Schema):
         "match=all it equals total)")})
     stories = fields.Integer(allow_none=True, metadata={"description": (
         "What `pages` pages through: the stories among the matches when versions of one story are grouped "
-        "(collapse, the default: one result per story), else each article counts as one")})
+        "(collapse, the default: one result per story), else each article counts as one. Sorted by date, a "
+        "search with words lists only the articles holding every word when some do (`total_all_words`)")})
     page = fields.Integer(required=True)
     per_page = fields.Integer(required=True)
     pages = fields.Integer(metadata={"description": "Pages of per_page results: of stories when grouped, else of articles"})
@@ -308,6 +314,9 @@ class ArticleOut(Schema):
     body = fields.String()
     passages = fields.List(fields.Nested(ArticlePassageOut))
     entities = fields.List(fields.Nested(EntityOut))
+    family = fields.String(allow_none=True, metadata={
+        "description": "Its story family (versions of one story): `family=<it>&collapse=false` in a search lists them"})
+    tags = _tags()
 
 
 class FacetValuesOut(Schema):

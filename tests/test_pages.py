@@ -348,6 +348,19 @@ def test_header_shows_both_counts_and_the_index_agrees(wire_app, wire):
     assert re.search(r"<h1 class=\"count\">\s*6 articles, 4 with every word\s+for", every)
 
 
+def test_sorted_by_date_the_header_counts_what_it_lists(wire_app, wire):
+    """By date a search lists only the articles holding every word (not every one-word match by date):
+    the header counts those and says how many hold some of the words, as the pages do."""
+    result = wire_index(wire_app).search(SearchRequest(q="OPEC oil output", sort="newest", per_page=1))
+    assert (result.total, result.total_all_words) == (6, 4) and result.stories < 4
+    page = text(wire.get("/?q=OPEC+oil+output&sort=newest"))
+    assert re.search(rf"{result.stories} stories with every word, newest first \(4 articles; 6 with some of the "
+                     r"words\)\s+for <q>OPEC oil output</q>", page), page[:3000]
+    every = text(wire.get("/?q=OPEC+oil+output&sort=oldest&collapse=false"))
+    assert re.search(r"<h1 class=\"count\">\s*4 articles with every word, oldest first \(6 with some of the words\)",
+                     every)
+
+
 def test_the_reader_chooses_all_words_any_word_or_the_exact_phrase(wire):
     choices = segments(text(wire.get("/?q=OPEC+oil+output")))
     assert list(choices) == ["Best match", "All words", "Any word", "Exact phrase"]

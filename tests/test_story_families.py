@@ -46,6 +46,8 @@ def test_three_copies_of_a_story_are_one_result_with_three_versions(tmp_path):
     assert hit["family"] == families["a"] and hit["versions"] == 3 and hit["tags"] == {}
     listed = client.get(f"/api/v1/search?family={hit['family']}&collapse=false").get_json()["results"]
     assert sorted(h["id"] for h in listed) == ["a", "b", "c"]
+    stored = client.get("/api/v1/articles/c").get_json()  # and one article names its story, as its page does
+    assert stored["family"] == families["a"] and stored["tags"] == {}
 
 
 def test_a_story_with_more_versions_than_the_exact_top_still_collapses_exactly(tmp_path, backend, monkeypatch):
