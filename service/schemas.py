@@ -270,7 +270,8 @@ class SearchOut(Schema):
     stories = fields.Integer(allow_none=True, metadata={"description": (
         "What `pages` pages through: the stories among the matches when versions of one story are grouped "
         "(collapse, the default: one result per story), else each article counts as one. Sorted by date, a "
-        "search with words lists only the articles holding every word when some do (`total_all_words`)")})
+        "best-match search (match=auto) lists only the articles holding every word when some do "
+        "(`total_all_words`)")})
     page = fields.Integer(required=True)
     per_page = fields.Integer(required=True)
     pages = fields.Integer(metadata={"description": "Pages of per_page results: of stories when grouped, else of articles"})

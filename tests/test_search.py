@@ -142,6 +142,19 @@ def test_sort_by_date(seed_index):
     assert [h.published for h in oldest.hits if h.published][0].year == 2020
 
 
+def test_by_date_best_match_lists_the_articles_with_every_word_and_any_word_lists_all(seed_index):
+    """Newest first, a best-match search lists the articles holding every word (not every one-word match by
+    date) and pages through those; asked for any word, it lists every match by date."""
+    best = search(seed_index, q="Erdogan Kalbajar", sort="newest")
+    assert (best.total, best.total_all_words, best.stories, len(best.hits)) == (5, 2, 2, 2)
+    every = search(seed_index, q="Erdogan Kalbajar", sort="newest", match="all")
+    assert [h.id for h in every.hits] == [h.id for h in best.hits]
+    any_word = search(seed_index, q="Erdogan Kalbajar", sort="newest", match="any")
+    assert (any_word.total, any_word.stories, len(any_word.hits)) == (5, 5, 5)
+    dates = [h.published for h in any_word.hits if h.published]
+    assert dates == sorted(dates, reverse=True)
+
+
 def test_pagination(seed_index):
     first = search(seed_index, q="Erdogan", per_page=2)
     second = search(seed_index, q="Erdogan", per_page=2, page=2)
