@@ -77,9 +77,10 @@ def match_choices(req: SearchRequest, result: SearchResult) -> dict | None:
     any_count = result.total if current in ("auto", "any") else None
     all_count = result.total if current == "all" else result.total_all_words if current != "phrase" else None
     plain = bool(_PLAIN_WORDS.fullmatch(words)) and not _OPERATORS.search(words)
+    best = "Articles with every word first, then those with some of them" if req.sort == "relevance" else \
+        f"Articles with every word, {req.sort} first (those with some of them when none has every word)"
     choices = [
-        ("auto", "Best match", any_count, "Articles with every word first, then those with some of them",
-         url_with(q=words, match=None)),
+        ("auto", "Best match", any_count, best, url_with(q=words, match=None)),
         ("all", "All words", all_count, "Only articles with every word", url_with(q=words, match="all")),
         ("any", "Any word", any_count, "Articles with any of the words, best first", url_with(q=words, match="any")),
     ]

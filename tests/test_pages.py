@@ -356,6 +356,7 @@ def test_sorted_by_date_the_header_counts_what_it_lists(wire_app, wire):
     page = text(wire.get("/?q=OPEC+oil+output&sort=newest"))
     assert re.search(rf"{result.stories} stories with every word, newest first \(4 articles; 6 with some of the "
                      r"words\)\s+for <q>OPEC oil output</q>", page), page[:3000]
+    assert "Articles with every word, newest first (those with some of them when none has every word)." in page
     every = text(wire.get("/?q=OPEC+oil+output&sort=oldest&collapse=false"))
     assert re.search(r"<h1 class=\"count\">\s*4 articles with every word, oldest first \(6 with some of the words\)",
                      every)
