@@ -124,3 +124,22 @@ def test_an_archive_of_many_versions_ranks_a_page_of_stories_in_one_pass(tmp_pat
         if backend == "whoosh":
             assert versions_per_story(index.backend.store.snapshot()) == 6
             assert depths == [5 * (run.COLLAPSE_DEPTH + 6 - 1)]
+
+
+def test_an_opening_shared_by_many_articles_offers_only_the_last_stored_as_candidates(tmp_path):
+    """A syndication notice opening every article is no one story's: a write reads at most
+    CANDIDATES_PER_KEY articles of a key (it read them all, and writes slowed as the archive grew)."""
+    from index.ingest import families
+
+    notice = ("This article is provided by the Wire Syndication Service under licence and may not be reproduced "
+              "without the permission of the copyright holder or its agents in any form whatsoever. ")
+    count = families.CANDIDATES_PER_KEY + 10
+    settings = make_settings(tmp_path / "index", entities=False, semantic=False)
+    with Index.open(settings.index_dir, create=True, settings=settings) as index:
+        index.ingest([article_from_record({
+            "id": f"n{n:02d}", "title": f"Story {n}", "date": "1987-03-08T10:00:00",
+            "body": notice + " ".join(f"w{n}x{k}" for k in range(60))}, index.outlets) for n in range(count)])
+        lead = [key for key in index.get("n00").lsh if key.startswith("lead:")]
+        assert len(lead) == 1 and all(index.get(f"n{n:02d}").lsh[-1] == lead[0] for n in range(count))
+        found = {candidate[0] for candidate in index.backend.family_candidates(lead)}
+        assert len(found) == families.CANDIDATES_PER_KEY and f"n{count - 1:02d}" in found  # the last stored

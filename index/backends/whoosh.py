@@ -21,6 +21,7 @@ from typing import Iterable, Sequence
 from config.settings import Settings
 from index.article import Article, stored_time
 from index.errors import NotFound
+from index.ingest.families import CANDIDATES_PER_KEY
 from index.query import RelatedArticle, SearchRequest, SearchResult
 from index.search.catalog_builder import SAVED_NAME
 from index.search.catalog_keeper import CatalogKeeper
@@ -164,7 +165,7 @@ class WhooshBackend:
 
     def family_candidates(self, band_keys: list[str]) -> list[tuple]:
         found = []
-        for stored in self.store.with_band_keys(band_keys):
+        for stored in self.store.with_band_keys(band_keys, per_key=CANDIDATES_PER_KEY):
             data = json.loads(stored["data"])
             found.append((data["id"], data.get("family"), data.get("signature"), stored_time(data.get("published"))))
         return found

@@ -317,17 +317,19 @@ class Store:
             found.append((stored["article_id"], stored.get("checksum") or ""))
         return found
 
-    def with_band_keys(self, band_keys: list[str]) -> list[dict]:
-        """Stored fields of the live articles holding any of these story-family band keys (the segments' arrays)."""
+    def with_band_keys(self, band_keys: list[str], per_key: int | None = None) -> list[dict]:
+        """Stored fields of the live articles holding any of these story-family band keys (the segments' arrays);
+        with `per_key`, of each key only that many of each segment, the last stored."""
         wanted = unique(np.asarray([band_hash(k) for k in band_keys], dtype=np.uint64))
         snap = self.snapshot()
         found = []
         for part in snap.parts:
             hashes, articles = part.data["band_hash"], part.data["band_article"]
             lo, hi = np.searchsorted(hashes, wanted), np.searchsorted(hashes, wanted, side="right")
-            local = unique(np.concatenate([articles[a:b] for a, b in zip(lo, hi)] or [np.zeros(0, np.int32)]))
+            holding = [live[-per_key:] if per_key else live for a, b in zip(lo, hi)
+                       for live in [articles[a:b][part.article_live[articles[a:b]]]]]
             reader = self._reader(part.segment)
-            found.extend(reader.stored_fields(int(d)) for d in local if part.article_live[d])
+            found.extend(reader.stored_fields(int(d)) for d in unique(np.concatenate(holding or [np.zeros(0, np.int32)])))
         return found
 
     def checksums(self, ids: Sequence[str]) -> dict[str, str]:

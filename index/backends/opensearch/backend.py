@@ -31,6 +31,7 @@ from index.backends.opensearch.mapping import FORMAT, article_index_body, format
 from index.backends.opensearch.query import plan_query
 from index.backends.opensearch.searching import Context, search
 from index.errors import NotFound
+from index.ingest.families import CANDIDATES_PER_KEY
 from index.query import FacetValue, RelatedArticle, SearchRequest, SearchResult
 from index.search.expand import Limits
 from index.search.facet_values import FACET_NAMES, matches, normalise
@@ -297,7 +298,7 @@ class OpenSearchBackend:
         return {i for i, result in results.items() if result in ("updated", "deleted")}
 
     def family_candidates(self, band_keys: list[str]) -> list[tuple]:
-        return writing.family_candidates(self.client, self.names, band_keys)
+        return writing.family_candidates(self.client, self.names, band_keys, CANDIDATES_PER_KEY)
 
     def pending(self, limit: int, vectors: bool = False) -> list[tuple[str, str]]:
         """Articles awaiting entities; passage vectors are not kept in the cluster (searches there are lexical)."""

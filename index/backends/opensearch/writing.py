@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 META_ID = "state"
 TEXT_FIELDS = ("title", "body", "passages")
-CANDIDATE_PAGE = 5_000
+KEYS_A_SEARCH = 1_000  # story-family keys asked in one search: a bucket each (OpenSearch allows 65,535)
 RETRIES = 4  # further tries of the items a shard could not take
 RETRY_PAUSE = 1.0  # seconds, doubled at each try
 BULK_TIMEOUT = "30s"  # how long a shard may wait for its primary to be available
@@ -193,24 +193,24 @@ def stored_checksums(client: OpenSearch, names: Names, ids: Sequence[str]) -> di
     return found
 
 
-def family_candidates(client: OpenSearch, names: Names, band_keys: list[str]) -> list[tuple]:
-    """(id, family, signature, published) of the stored articles sharing any of these band keys."""
-    if not band_keys:
-        return []
-    found, after = [], None
-    while True:  # every candidate, a page at a time (a recurring template report may have thousands)
-        body = {"size": CANDIDATE_PAGE, "query": {"terms": {"lsh": list(dict.fromkeys(band_keys))}},
-                "sort": [{"id": "asc"}], "track_total_hits": False,
-                "_source": ["data.family", "data.signature", "data.published"]}
-        if after:
-            body["search_after"] = after
-        hits = search(client, names.articles, body, "read")["hits"]["hits"]
-        for hit in hits:
-            data = hit["_source"].get("data") or {}
-            found.append((hit["_id"], data.get("family"), data.get("signature"), stored_time(data.get("published"))))
-        if len(hits) < CANDIDATE_PAGE:
-            return found
-        after = hits[-1]["sort"]
+def family_candidates(client: OpenSearch, names: Names, band_keys: list[str], per_key: int) -> list[tuple]:
+    """(id, family, signature, published) of the stored articles sharing any of these band keys: of each key,
+    the `per_key` last stored (a bucket of a terms aggregation each, KEYS_A_SEARCH keys a search)."""
+    found: dict[str, tuple] = {}
+    keys = list(dict.fromkeys(band_keys))
+    for at in range(0, len(keys), KEYS_A_SEARCH):
+        chunk = keys[at:at + KEYS_A_SEARCH]
+        body = {"size": 0, "query": {"terms": {"lsh": chunk}}, "track_total_hits": False,
+                "aggs": {"keys": {"terms": {"field": "lsh", "include": chunk, "size": len(chunk)},
+                                  "aggs": {"last": {"top_hits": {
+                                      "size": per_key, "sort": [{"added": "desc"}],
+                                      "_source": ["data.family", "data.signature", "data.published"]}}}}}}
+        for bucket in search(client, names.articles, body, "read")["aggregations"]["keys"]["buckets"]:
+            for hit in bucket["last"]["hits"]["hits"]:
+                data = hit["_source"].get("data") or {}
+                found[hit["_id"]] = (hit["_id"], data.get("family"), data.get("signature"),
+                                     stored_time(data.get("published")))
+    return list(found.values())
 
 
 def pending(client: OpenSearch, names: Names, limit: int) -> list[tuple[str, str]]:
