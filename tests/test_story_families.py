@@ -126,10 +126,14 @@ def test_an_archive_of_many_versions_ranks_a_page_of_stories_in_one_pass(tmp_pat
             assert depths == [5 * (run.COLLAPSE_DEPTH + 6 - 1)]
 
 
-def test_an_opening_shared_by_many_articles_offers_only_the_last_stored_as_candidates(tmp_path):
+def test_an_opening_shared_by_many_articles_offers_only_the_last_stored_as_candidates(tmp_path, monkeypatch):
     """A syndication notice opening every article is no one story's: a write reads at most
-    CANDIDATES_PER_KEY articles of a key (it read them all, and writes slowed as the archive grew)."""
+    CANDIDATES_PER_KEY articles of a key (it read them all, and writes slowed as the archive grew).
+    OpenSearch reads every candidate while they fit one search (CANDIDATE_PAGE, made small here)."""
+    from index.backends.opensearch import writing
     from index.ingest import families
+
+    monkeypatch.setattr(writing, "CANDIDATE_PAGE", 10)
 
     notice = ("This article is provided by the Wire Syndication Service under licence and may not be reproduced "
               "without the permission of the copyright holder or its agents in any form whatsoever. ")

@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 
 META_ID = "state"
 TEXT_FIELDS = ("title", "body", "passages")
+CANDIDATE_PAGE = 5_000  # story-family candidates read in one search; beyond, a key gives its last stored only
+CANDIDATE_FIELDS = ["data.family", "data.signature", "data.published"]
 KEYS_A_SEARCH = 1_000  # story-family keys asked in one search: a bucket each (OpenSearch allows 65,535)
 RETRIES = 4  # further tries of the items a shard could not take
 RETRY_PAUSE = 1.0  # seconds, doubled at each try
@@ -194,23 +196,32 @@ def stored_checksums(client: OpenSearch, names: Names, ids: Sequence[str]) -> di
 
 
 def family_candidates(client: OpenSearch, names: Names, band_keys: list[str], per_key: int) -> list[tuple]:
-    """(id, family, signature, published) of the stored articles sharing any of these band keys: of each key,
-    the `per_key` last stored (a bucket of a terms aggregation each, KEYS_A_SEARCH keys a search)."""
-    found: dict[str, tuple] = {}
+    """(id, family, signature, published) of the stored articles sharing any of these band keys: all of them
+    when they are fewer than CANDIDATE_PAGE (one search), else of each key the `per_key` last stored (a key
+    shared by thousands, as a syndication notice opening every article: a terms aggregation's buckets)."""
     keys = list(dict.fromkeys(band_keys))
+    if not keys:
+        return []
+    body = {"size": CANDIDATE_PAGE, "query": {"terms": {"lsh": keys}}, "track_total_hits": False,
+            "_source": CANDIDATE_FIELDS}
+    hits = search(client, names.articles, body, "read")["hits"]["hits"]
+    if len(hits) < CANDIDATE_PAGE:
+        return [_candidate(hit) for hit in hits]
+    found: dict[str, tuple] = {}
     for at in range(0, len(keys), KEYS_A_SEARCH):
         chunk = keys[at:at + KEYS_A_SEARCH]
         body = {"size": 0, "query": {"terms": {"lsh": chunk}}, "track_total_hits": False,
                 "aggs": {"keys": {"terms": {"field": "lsh", "include": chunk, "size": len(chunk)},
-                                  "aggs": {"last": {"top_hits": {
-                                      "size": per_key, "sort": [{"added": "desc"}],
-                                      "_source": ["data.family", "data.signature", "data.published"]}}}}}}
+                                  "aggs": {"last": {"top_hits": {"size": per_key, "sort": [{"added": "desc"}],
+                                                                 "_source": CANDIDATE_FIELDS}}}}}}
         for bucket in search(client, names.articles, body, "read")["aggregations"]["keys"]["buckets"]:
-            for hit in bucket["last"]["hits"]["hits"]:
-                data = hit["_source"].get("data") or {}
-                found[hit["_id"]] = (hit["_id"], data.get("family"), data.get("signature"),
-                                     stored_time(data.get("published")))
+            found.update((hit["_id"], _candidate(hit)) for hit in bucket["last"]["hits"]["hits"])
     return list(found.values())
+
+
+def _candidate(hit: dict) -> tuple:
+    data = hit["_source"].get("data") or {}
+    return hit["_id"], data.get("family"), data.get("signature"), stored_time(data.get("published"))
 
 
 def pending(client: OpenSearch, names: Names, limit: int) -> list[tuple[str, str]]:
