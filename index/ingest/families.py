@@ -25,10 +25,11 @@ the similarity and the two counts).
                                 -> sets Article.family and Article.signature for a batch
 
 `lookup(band_keys)` (called once per batch with all its keys) answers, for the
-whole archive, the stored articles sharing any of the keys (at most CANDIDATES_PER_KEY a key, the last stored) as (article_id, family_id, signature) triples, or quadruples
-with the candidate's `published` datetime as the fourth; the batch's own
-articles are candidates for each other too, in batch order.  An article joins
-the family of its most similar candidate over the threshold, published within
+whole archive, the stored articles sharing any of the keys (at most
+CANDIDATES_PER_KEY a key, the last stored) as (article_id, family_id, signature)
+triples, or quadruples with the candidate's `published` datetime as the fourth;
+the batch's own articles are candidates for each other too, in batch order.  An
+article joins the family of its most alike candidate that is a version, published within
 MAX_GAP of it when both are dated (on Reuters even ids, the 6 wrong pairs of a
 hand-checked 30 were all recurring template reports days apart: bench/RESULTS.md);
 with none it is its own family (its id).  Families are assigned once, when an article comes in:

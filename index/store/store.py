@@ -328,8 +328,9 @@ class Store:
             lo, hi = np.searchsorted(hashes, wanted), np.searchsorted(hashes, wanted, side="right")
             holding = [live[-per_key:] if per_key else live for a, b in zip(lo, hi)
                        for live in [articles[a:b][part.article_live[articles[a:b]]]]]
+            local = unique(np.concatenate(holding or [np.zeros(0, np.int32)]))
             reader = self._reader(part.segment)
-            found.extend(reader.stored_fields(int(d)) for d in unique(np.concatenate(holding or [np.zeros(0, np.int32)])))
+            found.extend(reader.stored_fields(int(d)) for d in local)
         return found
 
     def checksums(self, ids: Sequence[str]) -> dict[str, str]:
