@@ -326,9 +326,11 @@ class Store:
         for part in snap.parts:
             hashes, articles = part.data["band_hash"], part.data["band_article"]
             lo, hi = np.searchsorted(hashes, wanted), np.searchsorted(hashes, wanted, side="right")
-            holding = [live[-per_key:] if per_key else live for a, b in zip(lo, hi)
-                       for live in [articles[a:b][part.article_live[articles[a:b]]]]]
-            local = unique(np.concatenate(holding or [np.zeros(0, np.int32)]))
+            holding = [np.zeros(0, np.int32)]
+            for a, b in zip(lo, hi):  # a key's articles, in the order stored (sorted_bands)
+                live = articles[a:b][part.article_live[articles[a:b]]]
+                holding.append(live[-per_key:] if per_key else live)
+            local = unique(np.concatenate(holding))
             reader = self._reader(part.segment)
             found.extend(reader.stored_fields(int(d)) for d in local)
         return found
