@@ -190,6 +190,8 @@ def test_type_by_majority_with_evidence():
     possessive = catalog_of([*[article(1987, O("standard and poor", "Standard and Poor"))] * 3,
                              article(1987, O("standard and poor's corp", "Standard and Poor's Corp"))])
     assert possessive.canonical["standard and poor's corp"] == possessive.canonical["standard and poor"]
+    assert shown(possessive, "standard and poor") == ("org", "Standard and Poor's")  # its name keeps the "'s"
+    assert possessive.resolve("Standard and Poor's") == possessive.canonical["standard and poor"]
     cut = catalog_of([*[article(1987, O("standard and poor", "Standard and Poor"))] * 3,
                       *[article(1987, O("poor's corp", "Poor's Corp"))] * 2,  # the model's span of "Standard and Poor's Corp"
                       *[article(1987, O("smith and jones", "Smith and Jones"))] * 2, *[article(1987, O("brown and jones", "Brown and Jones"))] * 2,

@@ -61,7 +61,8 @@ from index.search.company_merges import CompanyRules
 from index.search.person_merges import RARE_RATIO, PersonRules
 from index.text.aliases import Aliases
 
-RULES_VERSION = 17  # bump when a rule changes what joins, an entity's type, name or reasons (17: a second person of a
+RULES_VERSION = 18  # bump when a rule changes what joins, an entity's type, name or reasons (18: a firm named
+#                   with its possessive ("Standard and Poor's Corp") is shown with it; 17: a second person of a
 #                   surname needs a tenth of the first's articles, not 2%; 16: a name the model
 #                   typed otherwise is a person's surname on two articles' word and 30% of its uses; 13: "Poor's Corp"
 #                   is Standard and Poor; 14: no name after "and" is the end of a longer one; `git log -G "RULES_VERSION ="`)
@@ -338,7 +339,7 @@ class Merger:
             elif root in self.org_evidence:  # a suffixed name joined to it, or one it begins (person_merges)
                 why = "company suffix" if self.find(self.org_evidence[root]) == root else "begins a company's name"
                 type_, type_why = "org", f"{why} ({self.name_of(self.org_evidence[root])})"
-                name = self.name_of(root)
+                name = self.possessive_name(self.name_of(root), members)
             else:
                 type_ = majority(votes) or "person"
                 type_why = "majority of mentions (" + ", ".join(f"{t} {n}" for t, n in votes.most_common()) + ")"
@@ -359,6 +360,13 @@ class Merger:
             merged.type_of[canonical], merged.type_why[canonical] = type_, type_why
             merged.votes[canonical], merged.display[canonical] = votes, name
         return merged
+
+    def possessive_name(self, name: str, members: list[str]) -> str:
+        """"Standard and Poor's" when a joined name reads "Standard and Poor's Corp": a key drops the "'s", the
+        firm's name keeps it (and the name shown still resolves to the key)."""
+        own = (name + "'s ").lower()
+        named = (n.lower().replace("\u2019", "'") for k in members for n in self.evidence.names.get(k, ()))
+        return name + "'s" if any(n.startswith(own) for n in named) else name
 
     def _person_key(self, root: str, members: list[str]) -> str:
         """The longest full name seen in at least half as many articles as the most frequent one."""
