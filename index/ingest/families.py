@@ -25,8 +25,8 @@ the similarity and the two counts).
                                 -> sets Article.family and Article.signature for a batch
 
 `lookup(band_keys)` (called once per batch with all its keys) answers, for the
-whole archive, the stored articles sharing any of the keys (at most
-CANDIDATES_PER_KEY a key, the last stored) as (article_id, family_id, signature)
+whole archive, the stored articles sharing any of the keys (of a key shared by
+many, CANDIDATES_PER_KEY, the last stored) as (article_id, family_id, signature)
 triples, or quadruples with the candidate's `published` datetime as the fourth;
 the batch's own articles are candidates for each other too, in batch order.  An
 article joins the family of its most alike candidate that is a version, published within
