@@ -55,6 +55,15 @@ def prefix_for(index_dir: Path) -> str:
     return f"{SESSION}-{digest}-"
 
 
+def wait_until(condition, seconds: float, why: str = "not within the time allowed", every: float = 0.2) -> None:
+    """Poll `condition` until it holds; fail with `why` after `seconds`.  For what a background process or
+    thread does (the enricher, the merger, a catalog builder, a sweep, a generation prepared): never a timing."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, why
+        time.sleep(every)
+
+
 def make_settings(index_dir: Path, backend: str | None = None, **overrides) -> Settings:
     """Test settings: everything in a temporary directory or session-named indexes, nothing of the developer's.
 

@@ -9,11 +9,10 @@ several commits, then deleted from and merged.
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
-from conftest import ROOT, SEEDS, make_settings
+from conftest import ROOT, SEEDS, make_settings, wait_until
 from index import Index, article_from_record, processes, read_articles
 from index.search.catalog_keeper import BUILDER_LOCK, CatalogKeeper, EntitySums, exact_catalog, explained_path
 from index.store import merging
@@ -88,10 +87,8 @@ def test_a_big_archive_builds_its_catalog_in_one_process_and_every_worker_reads_
     index.ingest(articles[-1:])
     snapshot = store.snapshot()
     assert keeper.current(snapshot) is first  # at once: the newest it has, while the builder works
-    deadline = time.monotonic() + 90
-    while keeper.current(snapshot) is first:
-        assert time.monotonic() < deadline, "the builder process did not save the new generation's catalog"
-        time.sleep(0.2)
+    wait_until(lambda: keeper.current(snapshot) is not first, 90,
+               "the builder process did not save the new generation's catalog")
     assert catalog_fields(keeper.current(snapshot)) == catalog_fields(exact_catalog(snapshot, index.aliases))
     assert processes.held(settings.index_dir, BUILDER_LOCK)  # one builder, waiting for the next commit
     assert not keeper._sums.type_counts  # the worker holds no sums

@@ -3,9 +3,7 @@ words as soon as the write returns, and gets its entities from the enricher afte
 
 from __future__ import annotations
 
-import time
-
-from conftest import BOTH, make_settings
+from conftest import BOTH, make_settings, wait_until
 from index import Index, SearchRequest, article_from_record
 
 pytestmark = BOTH
@@ -21,10 +19,8 @@ def test_an_article_is_searchable_before_its_entities_and_gets_them_after(tmp_pa
         assert report.added == 1
         found = index.search(SearchRequest(q="Kalbajar"))
         assert found.total == 1  # by its words, at once
-        deadline = time.monotonic() + 180  # the enricher process loads the model, then writes
-        while index.stats()["pending"] and time.monotonic() < deadline:
-            time.sleep(0.5)
-        assert index.stats()["pending"] == 0
+        # the enricher process loads the model, then writes
+        wait_until(lambda: not index.stats()["pending"], 180, "the enricher never extracted the pending article")
         people = {e.name for e in index.get("k1").entities if e.type == "person"}
         assert {"Ilham Aliyev", "Vladimir Putin"} <= people
         assert index.search(SearchRequest(person=["Vladimir Putin"])).total == 1
@@ -70,8 +66,6 @@ def test_a_server_started_over_waiting_articles_enriches_them(tmp_path):
     with app.app_context():
         from service.archive import get_index
         index = get_index()
-        deadline = time.monotonic() + 180  # the enricher process loads the model, then writes
-        while index.stats()["pending"] and time.monotonic() < deadline:
-            time.sleep(0.5)
-        assert index.stats()["pending"] == 0
+        # the enricher process loads the model, then writes
+        wait_until(lambda: not index.stats()["pending"], 180, "the enricher never extracted the pending article")
         assert {"Ilham Aliyev", "Vladimir Putin"} <= {e.name for e in index.get("k1").entities if e.type == "person"}

@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from conftest import make_settings
+from conftest import make_settings, wait_until
 from index import Index, SearchRequest, article_from_record, processes
 from index.store import building, merging
 from index.store.upgrade import rebuild_arrays
@@ -148,10 +148,7 @@ def test_a_background_merger_bounds_the_segments(tmp_path):
     records = reuters_records(120)
     for start in range(0, 120, 10):
         index.ingest([article_from_record(dict(r, source="Reuters"), index.outlets) for r in records[start:start + 10]])
-    deadline = time.monotonic() + 120
-    while index.stats()["segments"] >= merging.SEGMENTS_PER_TIER and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert index.stats()["segments"] < merging.SEGMENTS_PER_TIER
+    wait_until(lambda: index.stats()["segments"] < merging.SEGMENTS_PER_TIER, 120, "the segments were never merged")
     assert index.stats()["articles"] == 120
     assert len(ids_for(index, "oil")) > 0
     index.close()
@@ -172,10 +169,7 @@ def test_a_served_worker_starts_a_merger_when_segments_pile_up(tmp_path, monkeyp
     served = open_index(tmp_path / "index", merge="background")
     try:
         served.warm(follow=True)
-        deadline = time.monotonic() + 120
-        while served.stats()["segments"] > 12:
-            assert time.monotonic() < deadline, "no merger was started"
-            time.sleep(0.2)
+        wait_until(lambda: served.stats()["segments"] <= 12, 120, "no merger was started")
         assert served.stats()["articles"] == articles
     finally:
         served.close()

@@ -11,7 +11,7 @@ import fcntl
 import numpy as np
 import pytest
 
-from conftest import make_settings
+from conftest import make_settings, wait_until
 from index import Index, SearchRequest, article_from_record
 from index.search import query_vectors
 from index.enrichment import LOCK_NAME
@@ -276,11 +276,8 @@ def test_entities_off_does_not_stop_the_enricher_embedding(tmp_path):
     settings = make_settings(tmp_path / "index", entities=False, enrich="background")
     with Index.open(settings.index_dir, create=True, settings=settings) as index:
         _ingest(index, CORPUS[:1])
-        import time
-        deadline = time.monotonic() + 180  # the enricher process loads the model, then writes
-        while index.stats()["unembedded"] and time.monotonic() < deadline:
-            time.sleep(0.5)
-        assert index.stats()["unembedded"] == 0
+        # the enricher process loads the model, then writes
+        wait_until(lambda: not index.stats()["unembedded"], 180, "the enricher never embedded the passages")
         assert index.search(SearchRequest(q="auto")).semantic == "on"
 
 

@@ -21,7 +21,7 @@ import time
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, wait_until
 from service import auth
 from service.worker import connections_held
 
@@ -144,10 +144,8 @@ def test_connections_opened_at_once_are_shared_by_the_workers(server):
     """Eight keep-alive connections opened together: each of the 2 workers keeps about half.
     asyncio's accept took up to a hundred at a wake-up, and 1/7 or 2/6 came in a third of tries."""
     port, _, _ = server
-    deadline = time.monotonic() + 30
-    while len(burst(port)) < 2:  # the second worker may still be opening the index
-        assert time.monotonic() < deadline, "only one worker ever answered"
-        time.sleep(0.3)
+    # the second worker may still be opening the index
+    wait_until(lambda: len(burst(port)) >= 2, 30, "only one worker ever answered", every=0.3)
     for _ in range(5):
         time.sleep(0.3)
         split = burst(port)
@@ -208,10 +206,8 @@ def test_keep_alive_clients_are_shared_again_after_a_worker_is_killed(server):
             time.sleep(0.2)
         assert len(split) == 2 and split[0] >= 3, split
         balanced = len(answered)
-        deadline = time.monotonic() + 30
-        while len(answered) < balanced + 80:  # and every client goes on being answered
-            assert time.monotonic() < deadline, answered[balanced:]
-            time.sleep(0.05)
+        # and every client goes on being answered
+        wait_until(lambda: len(answered) >= balanced + 80, 30, "the clients stopped being answered", every=0.05)
     finally:
         stop.set()
         for thread in threads:

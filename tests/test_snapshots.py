@@ -9,7 +9,7 @@ import gc
 import time
 import weakref
 
-from conftest import make_settings
+from conftest import make_settings, wait_until
 from index import Index, SearchRequest, article_from_record
 
 
@@ -208,10 +208,8 @@ def test_a_served_worker_prepares_new_generations_while_searches_read_the_last(t
     assert writer.search(SearchRequest(q="cocoa")).total == 2  # the writer reads its own write at once
     assert reader.search(SearchRequest(q="cocoa")).total == 1  # the last generation, while the next is prepared
     assert reader.get("b") is not None  # by id: always the newest
-    deadline = time.monotonic() + 10
-    while reader.search(SearchRequest(q="cocoa")).total != 2:
-        assert time.monotonic() < deadline, "the new generation was never prepared"
-        time.sleep(0.05)
+    wait_until(lambda: reader.search(SearchRequest(q="cocoa")).total == 2, 10, "the new generation was never prepared",
+               every=0.05)
     assert prepared  # by the background preparation, whose snapshot searches now read
 
     monkeypatch.setattr(store_module, "STALE_AT_MOST", 0.0)  # no stale reads allowed: searches wait
@@ -235,10 +233,9 @@ def test_a_served_worker_prepares_another_process_commit_before_any_search_meets
     served, unserved = reader.backend.store, idle.backend.store
     before = served._snapshot.generation
     writer.put(article_from_record(article("b", "Cocoa harvest late."), writer.outlets))
-    deadline = time.monotonic() + 10
-    while served._snapshot.generation == before:  # no search, no read by id: only the watch
-        assert time.monotonic() < deadline, "the watch never prepared the new generation"
-        time.sleep(0.01)
+    # no search, no read by id: only the watch
+    wait_until(lambda: served._snapshot.generation != before, 10, "the watch never prepared the new generation",
+               every=0.01)
     assert unserved._snapshot.generation == before and unserved._watching is None
     assert reader.search(SearchRequest(q="cocoa")).total == 2
     for index in (writer, reader, idle):

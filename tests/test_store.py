@@ -16,7 +16,7 @@ import threading
 import numpy as np
 import pytest
 
-from conftest import SHARED, make_settings
+from conftest import SHARED, make_settings, wait_until
 from index import Index, SearchRequest, article_from_record
 from index.store import whoosh_io
 
@@ -267,20 +267,11 @@ def test_a_write_keeps_committed_segments_written_hours_ago(tmp_path):
         debris.write_bytes(b"x")
         os.utime(debris, (hours_ago, hours_ago))
         index.put(article_from_record({"id": "new", "title": "Gold", "body": "Gold output fell."}, index.outlets))
-        _wait_for(lambda: not debris.exists())  # swept on a thread after the write
+        wait_until(lambda: not debris.exists(), 20, "the debris was never swept", every=0.02)  # swept on a thread after the write
         assert all((index.path / name).exists() for name in sides)
         assert [h.id for h in index.search(SearchRequest(q="cocoa")).hits] == ["old"]
         index.put(article_from_record({"id": "newer", "title": "Tin", "body": "Tin talks."}, index.outlets))
         assert index.search(SearchRequest(q="gold")).total == 1
-
-
-def _wait_for(condition, seconds: float = 20.0) -> None:
-    import time
-
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "not within the time allowed"
-        time.sleep(0.02)
 
 
 def test_a_write_is_acknowledged_before_the_sweep_of_retired_files(tmp_path, monkeypatch):
@@ -311,7 +302,7 @@ def test_a_write_is_acknowledged_before_the_sweep_of_retired_files(tmp_path, mon
         assert entered.wait(10)  # the sweep began, and is held: the write returned all the same
         assert debris.exists() and index.search(SearchRequest(q="gold")).total == 1
         release.set()
-        _wait_for(lambda: not debris.exists())
+        wait_until(lambda: not debris.exists(), 20, "the debris was never swept", every=0.02)
         assert os.listdir(writer.arrays_dir(index.path))
 
 
