@@ -147,3 +147,20 @@ def test_an_opening_shared_by_many_articles_offers_only_the_last_stored_as_candi
         assert len(lead) == 1 and all(index.get(f"n{n:02d}").lsh[-1] == lead[0] for n in range(count))
         found = {candidate[0] for candidate in index.backend.family_candidates(lead)}
         assert len(found) == families.CANDIDATES_PER_KEY and f"n{count - 1:02d}" in found  # the last stored
+
+
+def test_a_batch_with_more_keys_than_one_search_takes_finds_every_candidate(tmp_path, monkeypatch):
+    """A batch of 2,000 articles asks 66,000 keys, and an OpenSearch terms query takes 65,536 at most: the
+    keys go a share a search (made small here), and every stored candidate is still found."""
+    from index.backends.opensearch import writing
+
+    monkeypatch.setattr(writing, "TERMS_A_SEARCH", 40)
+    settings = make_settings(tmp_path / "index", entities=False, semantic=False)
+    with Index.open(settings.index_dir, create=True, settings=settings) as index:
+        stories = [article_from_record({"id": f"s{n}", "title": f"Story {n}", "date": "1987-03-08T10:00:00",
+                                        "body": " ".join(f"w{n}x{k}" for k in range(80))}, index.outlets)
+                   for n in range(3)]
+        index.ingest(stories)
+        keys = [key for n in range(3) for key in index.get(f"s{n}").lsh]
+        assert len(keys) == 3 * 33
+        assert {candidate[0] for candidate in index.backend.family_candidates(keys)} == {"s0", "s1", "s2"}

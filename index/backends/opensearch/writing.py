@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 from opensearchpy import OpenSearch
 
@@ -35,7 +35,8 @@ log = logging.getLogger(__name__)
 
 META_ID = "state"
 TEXT_FIELDS = ("title", "body", "passages")
-CANDIDATE_PAGE = 5_000  # story-family candidates read in one search; beyond, a key gives its last stored only
+CANDIDATE_PAGE = 1_000  # story-family candidates read in one search; beyond, a key gives its last stored only
+TERMS_A_SEARCH = 10_000  # story-family keys in one terms query (an index takes at most 65,536)
 CANDIDATE_FIELDS = ["data.family", "data.signature", "data.published"]
 KEYS_A_SEARCH = 1_000  # story-family keys asked in one search: a bucket each (OpenSearch allows 65,535)
 RETRIES = 4  # further tries of the items a shard could not take
@@ -198,16 +199,24 @@ def stored_checksums(client: OpenSearch, names: Names, ids: Sequence[str]) -> di
 def family_candidates(client: OpenSearch, names: Names, band_keys: list[str], per_key: int) -> list[tuple]:
     """(id, family, signature, published) of the stored articles sharing any of these band keys: all of them
     when they are fewer than CANDIDATE_PAGE (one search), else of each key the `per_key` last stored (a key
-    shared by thousands, as a syndication notice opening every article: a terms aggregation's buckets)."""
+    shared by thousands, as a syndication notice opening every article: a terms aggregation's buckets).
+    TERMS_A_SEARCH keys a search: a batch of 2,000 articles has 66,000, and a terms query takes 65,536."""
     keys = list(dict.fromkeys(band_keys))
-    if not keys:
-        return []
-    body = {"size": CANDIDATE_PAGE, "query": {"terms": {"lsh": keys}}, "track_total_hits": False,
-            "_source": CANDIDATE_FIELDS}
-    hits = search(client, names.articles, body, "read")["hits"]["hits"]
-    if len(hits) < CANDIDATE_PAGE:
-        return [_candidate(hit) for hit in hits]
     found: dict[str, tuple] = {}
+    for at in range(0, len(keys), TERMS_A_SEARCH):
+        chunk = keys[at:at + TERMS_A_SEARCH]
+        body = {"size": CANDIDATE_PAGE, "query": {"terms": {"lsh": chunk}}, "track_total_hits": False,
+                "_source": CANDIDATE_FIELDS}
+        hits = search(client, names.articles, body, "read")["hits"]["hits"]
+        if len(hits) < CANDIDATE_PAGE:
+            found.update((hit["_id"], _candidate(hit)) for hit in hits)
+        else:
+            found.update(_last_of_each_key(client, names, chunk, per_key))
+    return list(found.values())
+
+
+def _last_of_each_key(client: OpenSearch, names: Names, keys: list[str], per_key: int) -> Iterator[tuple[str, tuple]]:
+    """(id, candidate) of the `per_key` last stored articles of each key, KEYS_A_SEARCH keys (buckets) a search."""
     for at in range(0, len(keys), KEYS_A_SEARCH):
         chunk = keys[at:at + KEYS_A_SEARCH]
         body = {"size": 0, "query": {"terms": {"lsh": chunk}}, "track_total_hits": False,
@@ -215,8 +224,7 @@ def family_candidates(client: OpenSearch, names: Names, band_keys: list[str], pe
                                   "aggs": {"last": {"top_hits": {"size": per_key, "sort": [{"added": "desc"}],
                                                                  "_source": CANDIDATE_FIELDS}}}}}}
         for bucket in search(client, names.articles, body, "read")["aggregations"]["keys"]["buckets"]:
-            found.update((hit["_id"], _candidate(hit)) for hit in bucket["last"]["hits"]["hits"])
-    return list(found.values())
+            yield from ((hit["_id"], _candidate(hit)) for hit in bucket["last"]["hits"]["hits"])
 
 
 def _candidate(hit: dict) -> tuple:
