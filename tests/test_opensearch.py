@@ -74,6 +74,20 @@ def test_optimize_force_merges_the_cluster_index_and_loses_nothing(opensearch_cl
             == before and index.stats()["articles"] == len(list(SEEDS.iterdir()))
 
 
+def test_a_full_batch_of_the_bulk_ingest_is_written(opensearch_cluster, tmp_path):
+    """A batch of 2,000 articles asks the cluster for 66,000 story-family keys at once, more than one terms
+    query takes (65,536): the batch failed when the lead keys came (the other tests write small batches)."""
+    from index import article_from_record
+
+    settings = make_settings(tmp_path / "index", backend="opensearch", entities=False, semantic=False)
+    with Index.open(settings.index_dir, create=True, settings=settings) as index:
+        bodies = [f"Story {n} opens its own way. " + " ".join(f"w{n}x{k}" for k in range(40)) for n in range(2_000)]
+        batch = [article_from_record({"id": f"b{n}", "title": f"Story {n}", "date": "1987-03-08T10:00:00",
+                                      "body": body}, index.outlets) for n, body in enumerate(bodies)]
+        assert index.ingest(batch, batch_size=2_000).added == 2_000
+        assert index.stats()["articles"] == 2_000 and index.search(SearchRequest(q="w1999x7")).total == 1
+
+
 def test_a_hybrid_search_on_the_cluster_is_by_words_and_says_so(opensearch_cluster, tmp_path):
     """Passage vectors are not kept in the cluster (README): `mode=hybrid` ranks as `mode=lexical` does
     and answers semantic "off", never "on" or "pending"."""
