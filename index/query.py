@@ -78,6 +78,12 @@ class SearchRequest:
     def is_browse(self) -> bool:
         return not self.q.strip()
 
+    @property
+    def lists_every_word_by_date(self) -> bool:
+        """Sorted by date, a best-match search lists only the articles holding every word, when some do:
+        not every one-word match by date (match=any lists them all).  Both backends and the page's header."""
+        return self.sort != "relevance" and self.match == "auto" and not self.is_browse
+
 
 @dataclass(frozen=True)
 class FacetValue:

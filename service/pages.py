@@ -100,7 +100,7 @@ def counts(req: SearchRequest, result: SearchResult) -> dict:
     (index/search/run.py: not every one-word match by date), so the header counts those,
     and says how many hold some of the words."""
     every = result.total_all_words
-    by_date = req.sort != "relevance" and req.match == "auto" and bool(every) and every < result.total
+    by_date = req.lists_every_word_by_date and bool(every) and every < result.total
     listed = every if by_date else result.total
     grouped = bool(req.collapse and result.stories is not None and result.stories < listed)
     return {

@@ -129,9 +129,8 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
         scored = _boost_recent(snapshot, scored, request.recency)
     all_words = scored.holding(found, len(plan.units)) if scored is not None else None
     pool = found
-    if sort != "relevance" and request.match == "auto" and all_words is not None and all_words.any():
+    if request.lists_every_word_by_date and all_words is not None and all_words.any():
         pool = found[all_words]  # by date, only the articles that hold every word: not every one-word match
-        # (match=any asks for every one of them, by date)
     page, versions, paged = _page(snapshot, pool, sort, scored, request)
     while sort == "relevance" and scored is not None and page and page[-1][1] < scored.exact_floor:
         # A story's best version lay deeper than the exact top: rank deeper, everything at the last.

@@ -95,10 +95,9 @@ def search(request: SearchRequest, ctx: Context) -> SearchResult:
         should.append({"constant_score": {"filter": best, "boost": 0}})
     query = {"bool": {**found["bool"], "should": should}} if should else found
     sort, order = sort_of(request, plan, scoring is not None)
-    # By date, only the articles holding every word asked are listed (when any does, and match=auto), as the
-    # Whoosh backend.
+    # By date, only the articles holding every word asked are listed (when any does), as the Whoosh backend.
     every = plan.every() if scoring is not None else None
-    listed = every if every is not None and sort != "relevance" and request.match == "auto" else None
+    listed = every if every is not None and request.lists_every_word_by_date else None
     while True:
         body = _body(request, ctx, query, order, plan, every, listed)
         response = run_search(ctx.client, ctx.names.articles, body)
