@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from config.settings import Settings
-from index.article import Article, stored_time
+from index.article import Article
 from index.errors import NotFound
-from index.ingest.families import CANDIDATES_PER_KEY
+from index.ingest.families import CANDIDATES_PER_KEY, candidate
 from index.query import RelatedArticle, SearchRequest, SearchResult
 from index.search.catalog_builder import SAVED_NAME
 from index.search.catalog_keeper import CatalogKeeper
@@ -167,7 +167,7 @@ class WhooshBackend:
         found = []
         for stored in self.store.with_band_keys(band_keys, per_key=CANDIDATES_PER_KEY):
             data = json.loads(stored["data"])
-            found.append((data["id"], data.get("family"), data.get("signature"), stored_time(data.get("published"))))
+            found.append(candidate(data["id"], data))
         return found
 
     def merge(self) -> int:

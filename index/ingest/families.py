@@ -47,7 +47,7 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from index.article import Article
+from index.article import Article, stored_time
 
 NUM_PERM = 128
 BANDS = 32
@@ -163,6 +163,11 @@ def likeness(a: np.ndarray | str, b: np.ndarray | str, threshold: float = DEFAUL
         return None
     shared = alike * (smaller + larger) / (1 + alike)  # |A & B| from J = |A & B| / (|A| + |B| - |A & B|)
     return alike if shared / smaller >= CONTAINMENT else None
+
+
+def candidate(article_id: str, data: dict) -> tuple:
+    """What a lookup answers for one stored article, from its stored data: (id, family, signature, published)."""
+    return article_id, data.get("family"), data.get("signature"), stored_time(data.get("published"))
 
 
 def _close_in_time(a: datetime | None, b: datetime | None, gap: timedelta | None) -> bool:

@@ -24,10 +24,11 @@ from typing import Iterable, Iterator, Sequence
 
 from opensearchpy import OpenSearch
 
-from index.article import ENTITY_TYPES, Article, stored_time
+from index.article import ENTITY_TYPES, Article
 from index.backends.opensearch.connection import Names, search, translated
 from index.backends.opensearch.tokens import article_fields
 from index.ingest.evidence import entity_evidence
+from index.ingest.families import candidate
 from index.errors import InvalidArticle, Stale, Unavailable
 from index.text.analysis import fold
 
@@ -228,8 +229,7 @@ def _last_of_each_key(client: OpenSearch, names: Names, keys: list[str], per_key
 
 
 def _candidate(hit: dict) -> tuple:
-    data = hit["_source"].get("data") or {}
-    return hit["_id"], data.get("family"), data.get("signature"), stored_time(data.get("published"))
+    return candidate(hit["_id"], hit["_source"].get("data") or {})
 
 
 def pending(client: OpenSearch, names: Names, limit: int) -> list[tuple[str, str]]:
