@@ -265,10 +265,14 @@ class Index:
             seconds += enrichment.embed_articles(articles, threads=s.embedding_threads)
         return seconds
 
-    def _after_write(self) -> None:
+    def _enriched_later(self) -> bool:
+        """Do entities or vectors come from the background enricher (not before a write returns)?"""
         s = self.settings
-        if s.enrich == "background" and (s.entities or s.semantic):
-            enrichment.start_background(self.path, s.as_env())
+        return s.enrich == "background" and (s.entities or s.semantic)
+
+    def _after_write(self) -> None:
+        if self._enriched_later():
+            enrichment.start_background(self.path, self.settings.as_env())
 
     def put(self, article: Article) -> bool:
         """Create or replace one article and commit. Returns True if it was created (decided under the lock)."""
@@ -284,13 +288,12 @@ class Index:
         An enricher runs after writes and exits when nothing is left, so one stopped midway (a crash,
         a reboot, a kill) would leave its articles without entities or vectors until the next write:
         a server calls this as each worker starts (one enricher at a time: its lock)."""
-        s = self.settings
-        if s.enrich != "background" or not (s.entities or s.semantic):
+        if not self._enriched_later():
             return False
         stats = self.backend.stats()
-        waiting = stats.get("pending", 0) or (s.semantic and stats.get("unembedded", 0))
+        waiting = stats.get("pending", 0) or (self.settings.semantic and stats.get("unembedded", 0))
         if waiting:
-            enrichment.start_background(self.path, s.as_env())
+            enrichment.start_background(self.path, self.settings.as_env())
         return bool(waiting)
 
     def enrich(self) -> int:
