@@ -96,9 +96,9 @@ def match_choices(req: SearchRequest, result: SearchResult) -> dict | None:
 def counts(req: SearchRequest, result: SearchResult) -> dict:
     """What the header says: articles, those with every word, and stories when versions are grouped.
 
-    Sorted by date, a search lists only the articles holding every word when some do
-    (index/search/run.py: not every one-word match by date), so the header counts those,
-    and says how many hold some of the words."""
+    Sorted by date, a best-match search lists only the articles holding every word when some do
+    (SearchRequest.lists_every_word_by_date), so the header counts those, and says how many hold
+    some of the words."""
     every = result.total_all_words
     by_date = req.lists_every_word_by_date and bool(every) and every < result.total
     listed = every if by_date else result.total
